@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvs-maglev: the Makefile for people. Kbuild holds the module's build;
+# ipvsctl/Makefile the tool's. Everything built lands in build/.
+#
+#   make                    module for the running kernel (or KVER=/KDIR=) + ipvsctl
+#   make check              everything CI runs; ends with "N passed, N failed"
+#   make demo               the main job in a VM lab
+#   make bench              benchmarks against the peers
+#   make install            module (+depmod) and ipvsctl; DESTDIR and PREFIX work
+#
+# See README.md for the rest: matrix, vm-test, vm-shell, unit, deps.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+
+CC ?= cc
+TOOL_CFLAGS ?= -O2 -g -Wall -Wextra -Werror=implicit-function-declaration
+
+all: module ipvsctl tools
+
+module:
+	@scripts/build-kmod.sh $(KVER) $(KDIR) >/dev/null
+
+ipvsctl:
+	@$(MAKE) -s -C ipvsctl VERSION=$(VERSION)
+
+build/bin/mgtraffic: selftests/net/tools/mgtraffic.c
+	@mkdir -p build/bin
+	$(CC) $(TOOL_CFLAGS) -o $@ $<
+
+tools: build/bin/mgtraffic
+
+deps:
+	@scripts/deps.sh
+
+unit:
+	@$(MAKE) -s -C selftests/unit run
+
+# The module for every kernel of the matrix, warnings are errors at W=1.
+matrix:
+	@scripts/matrix.sh
+
+# The 7.2 kernel from sid, built in a debootstrapped chroot (slow the
+# first time: see README).
+matrix-7.2:
+	@scripts/chroot-7.2.sh build
+
+# make vm-test T="maglev_basic.sh ..." KVER=6.1.0-56-amd64
+vm-test: ipvsctl tools
+	@selftests/vm/run.sh $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER)) $(T)
+
+vm-shell: ipvsctl tools
+	@selftests/vm/run.sh -m shell $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER))
+
+check:
+	@scripts/check.sh
+
+demo:
+	@scripts/deps.sh
+	@$(MAKE) -s ipvsctl tools
+	@scripts/demo.sh $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER))
+
+clean:
+	rm -rf build
+	@$(MAKE) -s -C ipvsctl clean
+	@$(MAKE) -s -C selftests/unit clean
+
+.PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
+	check demo clean

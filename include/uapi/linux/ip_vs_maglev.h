@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * ip_vs_maglev: the "maglev" IPVS scheduler's generic netlink interface.
+ *
+ * Family name: IPVS_MAGLEV_GENL_NAME ("IPVS_MAGLEV"), version 1.
+ *
+ * The kernel's own "IPVS" family creates services and backends; this family
+ * reads and sets what only the maglev scheduler has: per-service table
+ * parameters, the table's state and, per backend, the weight actually in the
+ * table and the slots it owns. A service is visible here from the moment it
+ * uses the maglev scheduler until it is deleted or switches scheduler;
+ * parameters set here live as long as that binding.
+ *
+ * All state is per network namespace: every command acts on the namespace of
+ * the requesting socket. Every command requires CAP_NET_ADMIN in the user
+ * namespace that owns that network namespace (GENL_UNS_ADMIN_PERM).
+ * Attribute policies are strict: an unknown attribute, a wrong type or a
+ * wrong length is rejected, with an extended ACK message naming the problem,
+ * and nothing is changed.
+ *
+ * Byte order: ports are in network byte order (as in the IPVS family);
+ * every other integer is in host order. Addresses are 4 (AF_INET) or 16
+ * (AF_INET6) bytes, network order.
+ *
+ * Commands
+ * --------
+ * IPVS_MAGLEV_CMD_GET_INFO (do)
+ *   Request: no attributes.
+ *   Reply:   IPVS_MAGLEV_A_INFO (nested ipvs_maglev_info_attr)
+ *
+ * IPVS_MAGLEV_CMD_GET_SERVICE (do, dump)
+ *   do request:   IPVS_MAGLEV_A_SERVICE with the service identity (below)
+ *   dump request: no attributes; one message per maglev service in the
+ *                 namespace, resumable across recv() calls.
+ *   Reply:        IPVS_MAGLEV_A_SERVICE (nested ipvs_maglev_svc_attr) with
+ *                 the identity, the parameters and the state attributes.
+ *
+ * IPVS_MAGLEV_CMD_SET_SERVICE (do)
+ *   Request: IPVS_MAGLEV_A_SERVICE with the identity and one or more
+ *            parameters. All are validated before any is applied; a table
+ *            whose parameters changed is rebuilt before the reply.
+ *
+ * IPVS_MAGLEV_CMD_GET_BACKEND (dump)
+ *   Request: IPVS_MAGLEV_A_SERVICE with the identity (required).
+ *   Reply:   one message per backend: IPVS_MAGLEV_A_SERVICE (identity only)
+ *            and IPVS_MAGLEV_A_BACKEND (nested ipvs_maglev_be_attr).
+ *
+ * IPVS_MAGLEV_CMD_LOOKUP (do)
+ *   Which backend would the table give this flow? Reads the live table;
+ *   changes nothing (no connection is created). Lets two directors be
+ *   compared flow by flow, and an operator answer "where does X go".
+ *   Request: IPVS_MAGLEV_A_SERVICE (identity) and IPVS_MAGLEV_A_FLOW.
+ *   Reply:   IPVS_MAGLEV_A_BACKEND with identity, IPVS_MAGLEV_BE_A_SLOT
+ *            (the first-choice slot) and IPVS_MAGLEV_BE_A_FALLBACK set if
+ *            the first choice was unusable. ENOENT if no backend is usable.
+ *
+ * Service identity (inside IPVS_MAGLEV_A_SERVICE), as in the IPVS family:
+ *   either IPVS_MAGLEV_SVC_A_FWMARK (+ IPVS_MAGLEV_SVC_A_AF),
+ *   or IPVS_MAGLEV_SVC_A_AF + _PROTOCOL + _ADDR + _PORT.
+ */
+#ifndef _UAPI_LINUX_IP_VS_MAGLEV_H
+#define _UAPI_LINUX_IP_VS_MAGLEV_H
+
+#define IPVS_MAGLEV_GENL_NAME		"IPVS_MAGLEV"
+#define IPVS_MAGLEV_GENL_VERSION	1
+
+enum ipvs_maglev_cmd {
+	IPVS_MAGLEV_CMD_UNSPEC,
+	IPVS_MAGLEV_CMD_GET_INFO,
+	IPVS_MAGLEV_CMD_GET_SERVICE,
+	IPVS_MAGLEV_CMD_SET_SERVICE,
+	IPVS_MAGLEV_CMD_GET_BACKEND,
+	IPVS_MAGLEV_CMD_LOOKUP,
+	__IPVS_MAGLEV_CMD_MAX
+};
+#define IPVS_MAGLEV_CMD_MAX (__IPVS_MAGLEV_CMD_MAX - 1)
+
+enum ipvs_maglev_attr {
+	IPVS_MAGLEV_A_UNSPEC,
+	IPVS_MAGLEV_A_INFO,		/* nested ipvs_maglev_info_attr */
+	IPVS_MAGLEV_A_SERVICE,		/* nested ipvs_maglev_svc_attr */
+	IPVS_MAGLEV_A_BACKEND,		/* nested ipvs_maglev_be_attr */
+	IPVS_MAGLEV_A_FLOW,		/* nested ipvs_maglev_flow_attr */
+	__IPVS_MAGLEV_A_LAST
+};
+#define IPVS_MAGLEV_A_MAX (__IPVS_MAGLEV_A_LAST - 1)
+
+/* Module-wide facts (read-only). */
+enum ipvs_maglev_info_attr {
+	IPVS_MAGLEV_INFO_A_UNSPEC,
+	IPVS_MAGLEV_INFO_A_VERSION,	/* string: module version */
+	IPVS_MAGLEV_INFO_A_SEED,	/* u64: hash_seed module parameter */
+	IPVS_MAGLEV_INFO_A_TABLE_SIZE,	/* u32: default table size */
+	IPVS_MAGLEV_INFO_A_SERVICES,	/* u32: maglev services in this netns */
+	IPVS_MAGLEV_INFO_A_PAD,
+	__IPVS_MAGLEV_INFO_A_LAST
+};
+#define IPVS_MAGLEV_INFO_A_MAX (__IPVS_MAGLEV_INFO_A_LAST - 1)
+
+/* What the flow hash reads. */
+enum ipvs_maglev_hash {
+	/* Follow the service's scheduler flags: IP_VS_SVC_F_SCHED1
+	 * ("ipvsadm -b flag-1") selects SRC_ADDR, otherwise FIVE_TUPLE.
+	 */
+	IPVS_MAGLEV_HASH_AUTO,
+	/* protocol, source and destination address and port (default) */
+	IPVS_MAGLEV_HASH_FIVE_TUPLE,
+	/* source address only: every flow of a client to one backend */
+	IPVS_MAGLEV_HASH_SRC_ADDR,
+	__IPVS_MAGLEV_HASH_MAX
+};
+#define IPVS_MAGLEV_HASH_MAX (__IPVS_MAGLEV_HASH_MAX - 1)
+
+enum ipvs_maglev_svc_attr {
+	IPVS_MAGLEV_SVC_A_UNSPEC,
+	/* identity */
+	IPVS_MAGLEV_SVC_A_AF,		/* u16: AF_INET or AF_INET6 */
+	IPVS_MAGLEV_SVC_A_PROTOCOL,	/* u16: IPPROTO_TCP, _UDP or _SCTP */
+	IPVS_MAGLEV_SVC_A_ADDR,		/* binary: 4 or 16 bytes */
+	IPVS_MAGLEV_SVC_A_PORT,		/* u16, network byte order */
+	IPVS_MAGLEV_SVC_A_FWMARK,	/* u32 */
+	/* parameters: get and set */
+	IPVS_MAGLEV_SVC_A_TABLE_SIZE,	/* u32: prime in [251, 1048573];
+					 * 0 on set: back to the module default
+					 */
+	IPVS_MAGLEV_SVC_A_HASH,		/* u8: enum ipvs_maglev_hash */
+	/* state: get only */
+	IPVS_MAGLEV_SVC_A_HASH_ACTIVE,	/* u8: hash in use (never AUTO) */
+	IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, /* u32: size of the live table */
+	IPVS_MAGLEV_SVC_A_SEED,		/* u64: the seed the table was built with */
+	IPVS_MAGLEV_SVC_A_BACKENDS,	/* u32: backends known to the scheduler */
+	IPVS_MAGLEV_SVC_A_OWNERS,	/* u32: backends owning slots */
+	IPVS_MAGLEV_SVC_A_REBUILDS,	/* u64: tables built and published */
+	IPVS_MAGLEV_SVC_A_REBUILD_FAILS, /* u64: builds that failed; the
+					  * previous table stayed in use
+					  */
+	IPVS_MAGLEV_SVC_A_LAST_ERROR,	/* u32: errno of the last failure, 0 */
+	IPVS_MAGLEV_SVC_A_LAST_REBUILD_AGE_MS, /* u64: ms since last publish */
+	IPVS_MAGLEV_SVC_A_BUILD_NS,	/* u64: duration of the last build */
+	IPVS_MAGLEV_SVC_A_DIGEST,	/* u64: digest of the live table: equal
+					 * on directors with equal tables
+					 */
+	IPVS_MAGLEV_SVC_A_TABLE_BYTES,	/* u64: memory of the live table */
+	IPVS_MAGLEV_SVC_A_STATE_BYTES,	/* u64: all scheduler memory of the
+					 * service, table included
+					 */
+	IPVS_MAGLEV_SVC_A_PENDING,	/* flag: a change awaits a rebuild */
+	IPVS_MAGLEV_SVC_A_PAD,
+	__IPVS_MAGLEV_SVC_A_LAST
+};
+#define IPVS_MAGLEV_SVC_A_MAX (__IPVS_MAGLEV_SVC_A_LAST - 1)
+
+enum ipvs_maglev_be_attr {
+	IPVS_MAGLEV_BE_A_UNSPEC,
+	IPVS_MAGLEV_BE_A_AF,		/* u16 */
+	IPVS_MAGLEV_BE_A_ADDR,		/* binary: 4 or 16 bytes */
+	IPVS_MAGLEV_BE_A_PORT,		/* u16, network byte order */
+	IPVS_MAGLEV_BE_A_WEIGHT,	/* u32: configured IPVS weight */
+	IPVS_MAGLEV_BE_A_EFF_WEIGHT,	/* u32: weight in the live table */
+	IPVS_MAGLEV_BE_A_SLOTS,		/* u32: slots owned in the live table */
+	IPVS_MAGLEV_BE_A_SHARE_PPM,	/* u32: slots / table size, per million */
+	IPVS_MAGLEV_BE_A_INDEX,		/* u32: index in the live table; absent
+					 * if the backend owns no slot
+					 */
+	IPVS_MAGLEV_BE_A_AVAILABLE,	/* flag: may be chosen right now */
+	IPVS_MAGLEV_BE_A_SLOT,		/* u32: LOOKUP only: first-choice slot */
+	IPVS_MAGLEV_BE_A_FALLBACK,	/* flag: LOOKUP only: not the first choice */
+	__IPVS_MAGLEV_BE_A_LAST
+};
+#define IPVS_MAGLEV_BE_A_MAX (__IPVS_MAGLEV_BE_A_LAST - 1)
+
+/* A flow, as the client sends it to the service. */
+enum ipvs_maglev_flow_attr {
+	IPVS_MAGLEV_FLOW_A_UNSPEC,
+	IPVS_MAGLEV_FLOW_A_PROTOCOL,	/* u16: IPPROTO_* (default: service's) */
+	IPVS_MAGLEV_FLOW_A_SADDR,	/* binary: client address (required) */
+	IPVS_MAGLEV_FLOW_A_DADDR,	/* binary (default: service address) */
+	IPVS_MAGLEV_FLOW_A_SPORT,	/* u16, network order (default 0) */
+	IPVS_MAGLEV_FLOW_A_DPORT,	/* u16, network order (default: service
+					 * port)
+					 */
+	__IPVS_MAGLEV_FLOW_A_LAST
+};
+#define IPVS_MAGLEV_FLOW_A_MAX (__IPVS_MAGLEV_FLOW_A_LAST - 1)
+
+#endif /* _UAPI_LINUX_IP_VS_MAGLEV_H */

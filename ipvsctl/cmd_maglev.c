@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl maglev: the scheduler's own state and parameters.
+ *
+ *   maglev info
+ *   maglev show [SERVICE]
+ *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src]
+ *   maglev lookup SERVICE CLIENT[:PORT] [to ADDR:PORT] [proto tcp|udp|sctp]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "kmaglev.h"
+#include "output.h"
+
+static const char maglev_help[] =
+	"Subcommands:\n"
+	"  info                          module version, seed, default table size\n"
+	"  show [SERVICE]                table state and per-backend slots\n"
+	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src\n"
+	"  lookup SERVICE CLIENT[:PORT] [to ADDR:PORT] [proto tcp|udp|sctp]\n"
+	"                                which backend the table gives that flow\n\n"
+	"SERVICE is tcp/ADDR:PORT, udp/ADDR:PORT, sctp/ADDR:PORT, fwmark/MARK or\n"
+	"fwmark6/MARK; IPv6 addresses in brackets: tcp/[fd00::1]:80.\n";
+
+/* ---- show -------------------------------------------------------------- */
+
+struct show_ctx {
+	struct ctx *c;
+	struct nl *nl;
+	json_object *jsvcs;
+	int err;
+};
+
+static json_object *be_json(const struct mg_be_state *be)
+{
+	json_object *o = json_object_new_object();
+	char buf[64];
+
+	out_addr_json(o, be->ap.af, be->ap.addr, be->ap.port);
+	fmt_addr_port(be->ap.af, be->ap.addr, be->ap.port, buf, sizeof(buf));
+	json_object_object_add(o, "backend", json_object_new_string(buf));
+	json_object_object_add(o, "weight", json_object_new_int64(be->weight));
+	json_object_object_add(o, "effective_weight", json_object_new_int64(be->eff_weight));
+	json_object_object_add(o, "slots", json_object_new_int64(be->slots));
+	json_object_object_add(o, "share_ppm", json_object_new_int64(be->share_ppm));
+	json_object_object_add(o, "index", be->index >= 0 ? json_object_new_int64(be->index) : NULL);
+	json_object_object_add(o, "available", json_object_new_boolean(be->available));
+	return o;
+}
+
+static int be_collect(const struct mg_be_state *be, void *arg)
+{
+	json_object *arr = arg;
+
+	json_object_array_add(arr, be_json(be));
+	return 0;
+}
+
+static int be_print(const struct mg_be_state *be, void *arg)
+{
+	char buf[64];
+
+	(void)arg;
+	fmt_addr_port(be->ap.af, be->ap.addr, be->ap.port, buf, sizeof(buf));
+	printf("    %-40s %8u %9u %8u %7.3f%%%s\n", buf, be->weight, be->eff_weight,
+	       be->slots, be->share_ppm / 10000.0, be->available ? "" : "  (unavailable)");
+	return 0;
+}
+
+static json_object *svc_json(const struct mg_svc_state *st)
+{
+	json_object *o = json_object_new_object();
+	char buf[96];
+
+	out_svc_json(o, &st->id);
+	json_object_object_add(o, "table_size", json_object_new_int64(st->p.table_size));
+	json_object_object_add(o, "table_size_active",
+			       st->has_table ? json_object_new_int64(st->table_size_active) : NULL);
+	json_object_object_add(o, "hash", json_object_new_string(mg_hash_name(st->p.hash)));
+	json_object_object_add(o, "hash_active", json_object_new_string(mg_hash_name(st->hash_active)));
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->seed);
+	json_object_object_add(o, "seed", json_object_new_string(buf));
+	json_object_object_add(o, "backends_known", json_object_new_int64(st->backends));
+	json_object_object_add(o, "owners", json_object_new_int64(st->owners));
+	json_object_object_add(o, "rebuilds", json_object_new_int64((int64_t)st->rebuilds));
+	json_object_object_add(o, "rebuild_failures", json_object_new_int64((int64_t)st->rebuild_fails));
+	json_object_object_add(o, "last_error", json_object_new_int64(st->last_error));
+	json_object_object_add(o, "last_rebuild_age_ms", json_object_new_int64((int64_t)st->age_ms));
+	json_object_object_add(o, "build_ns", json_object_new_int64((int64_t)st->build_ns));
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->digest);
+	json_object_object_add(o, "digest", st->has_table ? json_object_new_string(buf) : NULL);
+	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
+	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
+	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
+	return o;
+}
+
+static void svc_print(const struct mg_svc_state *st)
+{
+	char name[96];
+
+	fmt_svc(&st->id, name, sizeof(name));
+	printf("%s\n", name);
+	printf("  table %u slots%s, hash %s%s, seed 0x%016" PRIx64 "\n",
+	       st->table_size_active, st->p.table_size ? "" : " (default)",
+	       mg_hash_name(st->hash_active),
+	       st->p.hash == IPVS_MAGLEV_HASH_AUTO ? " (auto)" : "", st->seed);
+	printf("  backends %u, owning slots %u, digest 0x%016" PRIx64 "%s\n",
+	       st->backends, st->owners, st->digest, st->pending ? ", rebuild pending" : "");
+	printf("  rebuilds %" PRIu64 " (%" PRIu64 " failed%s%s), last %.1f s ago taking %.3f ms, memory %.1f KiB\n",
+	       st->rebuilds, st->rebuild_fails, st->last_error ? ", last error " : "",
+	       st->last_error ? strerror((int)st->last_error) : "",
+	       st->age_ms / 1000.0, st->build_ns / 1e6, st->state_bytes / 1024.0);
+	printf("    %-40s %8s %9s %8s %8s\n", "BACKEND", "WEIGHT", "EFFECTIVE", "SLOTS", "SHARE");
+}
+
+static int show_one(struct show_ctx *s, const struct mg_svc_state *st)
+{
+	json_object *o, *bes;
+	int err;
+
+	if (!s->c->o.json) {
+		svc_print(st);
+		err = kmaglev_dump_backends(s->nl, &st->id, be_print, NULL);
+	} else {
+		o = svc_json(st);
+		bes = json_object_new_array();
+		err = kmaglev_dump_backends(s->nl, &st->id, be_collect, bes);
+		json_object_object_add(o, "backends", bes);
+		json_object_array_add(s->jsvcs, o);
+	}
+	return err;
+}
+
+struct svc_list {
+	struct mg_svc_state *v;
+	size_t n, cap;
+};
+
+static int svc_list_add(const struct mg_svc_state *st, void *arg)
+{
+	struct svc_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct mg_svc_state *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *st;
+	return 0;
+}
+
+static int maglev_show(struct ctx *c, int argc, const char **argv)
+{
+	struct show_ctx s = { .c = c };
+	struct svc_list l = { 0 };
+	struct mg_svc_state st;
+	struct svc_id id;
+	char why[256];
+	size_t i;
+	int err;
+
+	if (argc > 1) {
+		usage_error(c, "maglev show: one SERVICE at most");
+		return EXIT_USAGE;
+	}
+	if (argc == 1) {
+		if (parse_svc(argv[0], &id, why, sizeof(why))) {
+			usage_error(c, "maglev show: %s", why);
+			return EXIT_USAGE;
+		}
+	}
+	err = ctx_nl(c, &s.nl);
+	if (err)
+		return exit_code(err);
+	if (argc == 1) {
+		err = kmaglev_get_svc(s.nl, &id, &st);
+		if (err) {
+			err_report(c, err, "maglev show %s", argv[0]);
+			return exit_code(err);
+		}
+		err = svc_list_add(&st, &l);
+	} else {
+		err = kmaglev_dump_svcs(s.nl, svc_list_add, &l);
+	}
+	if (err) {
+		err_report(c, err, "maglev show");
+		free(l.v);
+		return exit_code(err);
+	}
+
+	if (c->o.json)
+		s.jsvcs = json_object_new_array();
+	for (i = 0; i < l.n && !err; i++)
+		err = show_one(&s, &l.v[i]);
+	free(l.v);
+	if (err) {
+		json_object_put(s.jsvcs);
+		err_report(c, err, "maglev show: backends");
+		return exit_code(err);
+	}
+	if (c->o.json) {
+		json_object *root = json_object_new_object();
+
+		json_object_object_add(root, "services", s.jsvcs);
+		out_json(root);
+	}
+	return EXIT_OK;
+}
+
+/* ---- info -------------------------------------------------------------- */
+
+static int maglev_info(struct ctx *c, int argc)
+{
+	struct mg_info info;
+	struct nl *nl;
+	int err;
+
+	if (argc) {
+		usage_error(c, "maglev info takes no arguments");
+		return EXIT_USAGE;
+	}
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	err = kmaglev_info(nl, &info);
+	if (err) {
+		err_report(c, err, "maglev info");
+		return exit_code(err);
+	}
+	if (c->o.json) {
+		json_object *o = json_object_new_object();
+		char buf[32];
+
+		json_object_object_add(o, "version", json_object_new_string(info.version));
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, info.seed);
+		json_object_object_add(o, "seed", json_object_new_string(buf));
+		json_object_object_add(o, "table_size", json_object_new_int64(info.table_size));
+		json_object_object_add(o, "services", json_object_new_int64(info.services));
+		out_json(o);
+	} else {
+		printf("ip_vs_maglev %s\n  seed 0x%016" PRIx64 ", default table size %u, %u maglev service%s in this namespace\n",
+		       info.version, info.seed, info.table_size, info.services,
+		       info.services == 1 ? "" : "s");
+	}
+	return EXIT_OK;
+}
+
+/* ---- set ----------------------------------------------------------------- */
+
+/* Parse "PARAM VALUE..." into @p. 0, or EXIT_USAGE (reported). */
+static int parse_params(struct ctx *c, const char *what, int argc, const char **argv,
+			struct mg_params *p)
+{
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	if (argc == 0) {
+		usage_error(c, "%s: nothing to set (table-size N|default, hash auto|5tuple|src)", what);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v) {
+			usage_error(c, "%s: '%s' needs a value", what, k);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(k, "table-size")) {
+			if (!strcmp(v, "default")) {
+				p->table_size = 0;
+			} else if (parse_u32(v, 251, 1048573, &p->table_size)) {
+				usage_error(c, "%s: table-size '%s': a prime from 251 to 1048573, or 'default'", what, v);
+				return EXIT_USAGE;
+			}
+			p->set |= MG_SET_TABLE_SIZE;
+		} else if (!strcmp(k, "hash")) {
+			if (mg_hash_parse(v, &p->hash)) {
+				usage_error(c, "%s: hash '%s': one of auto, 5tuple, src", what, v);
+				return EXIT_USAGE;
+			}
+			p->set |= MG_SET_HASH;
+		} else {
+			usage_error(c, "%s: unknown parameter '%s' (table-size, hash)", what, k);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int maglev_set(struct ctx *c, int argc, const char **argv)
+{
+	struct mg_params p;
+	struct nl *nl;
+	struct svc_id id;
+	char why[256];
+	int err;
+
+	if (argc < 1 || parse_svc(argv[0], &id, why, sizeof(why))) {
+		usage_error(c, "maglev set: %s", argc < 1 ? "SERVICE required" : why);
+		return EXIT_USAGE;
+	}
+	err = parse_params(c, "maglev set", argc - 1, argv + 1, &p);
+	if (err)
+		return err;
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	err = kmaglev_set_svc(nl, &id, &p);
+	if (err) {
+		err_report(c, err, "maglev set %s", argv[0]);
+		return exit_code(err);
+	}
+	return EXIT_OK;
+}
+
+/* ---- lookup -------------------------------------------------------------- */
+
+static int maglev_lookup(struct ctx *c, int argc, const char **argv)
+{
+	struct mg_lookup lk = { 0 };
+	struct nl *nl;
+	struct svc_id id;
+	char why[256], buf[64];
+	int i, err;
+
+	if (argc < 2) {
+		usage_error(c, "maglev lookup: SERVICE and CLIENT[:PORT] required");
+		return EXIT_USAGE;
+	}
+	if (parse_svc(argv[0], &id, why, sizeof(why)) ||
+	    parse_addr_port(argv[1], id.af, &lk.client, false, why, sizeof(why))) {
+		usage_error(c, "maglev lookup: %s", why);
+		return EXIT_USAGE;
+	}
+	for (i = 2; i < argc; i += 2) {
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v) {
+			usage_error(c, "maglev lookup: '%s' needs a value", k);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(k, "to")) {
+			if (parse_addr_port(v, id.af, &lk.dst, true, why, sizeof(why))) {
+				usage_error(c, "maglev lookup: %s", why);
+				return EXIT_USAGE;
+			}
+			lk.has_dst = true;
+		} else if (!strcmp(k, "proto")) {
+			if (!strcmp(v, "tcp"))
+				lk.proto = IPPROTO_TCP;
+			else if (!strcmp(v, "udp"))
+				lk.proto = IPPROTO_UDP;
+			else if (!strcmp(v, "sctp"))
+				lk.proto = IPPROTO_SCTP;
+			else {
+				usage_error(c, "maglev lookup: proto '%s': tcp, udp or sctp", v);
+				return EXIT_USAGE;
+			}
+		} else {
+			usage_error(c, "maglev lookup: unknown word '%s' (to, proto)", k);
+			return EXIT_USAGE;
+		}
+	}
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	err = kmaglev_lookup(nl, &id, &lk);
+	if (err) {
+		err_report(c, err, "maglev lookup");
+		return exit_code(err);
+	}
+	fmt_addr_port(lk.backend.af, lk.backend.addr, lk.backend.port, buf, sizeof(buf));
+	if (c->o.json) {
+		json_object *o = json_object_new_object();
+
+		out_addr_json(o, lk.backend.af, lk.backend.addr, lk.backend.port);
+		json_object_object_add(o, "backend", json_object_new_string(buf));
+		json_object_object_add(o, "index", json_object_new_int64(lk.index));
+		json_object_object_add(o, "slot", json_object_new_int64(lk.slot));
+		json_object_object_add(o, "fallback", json_object_new_boolean(lk.fallback));
+		out_json(o);
+	} else {
+		printf("%s%s\n", buf, lk.fallback ? " (fallback: first choice unavailable)" : "");
+	}
+	return EXIT_OK;
+}
+
+int cmd_maglev(struct ctx *c, int argc, char **argv)
+{
+	const char **args;
+	int nargs, rc;
+
+	rc = cmd_options(c, argc, argv, NULL, "info|show|set|lookup ...", maglev_help,
+			 &args, &nargs);
+	if (rc)
+		return rc;
+	if (nargs < 1) {
+		usage_error(c, "maglev: which? info, show, set or lookup (ipvsctl maglev --help)");
+		return EXIT_USAGE;
+	}
+	/* each subcommand validates its words before opening the socket */
+	if (!strcmp(args[0], "info"))
+		return maglev_info(c, nargs - 1);
+	if (!strcmp(args[0], "show"))
+		return maglev_show(c, nargs - 1, args + 1);
+	if (!strcmp(args[0], "set"))
+		return maglev_set(c, nargs - 1, args + 1);
+	if (!strcmp(args[0], "lookup"))
+		return maglev_lookup(c, nargs - 1, args + 1);
+	usage_error(c, "maglev: unknown subcommand '%s' (info, show, set, lookup)", args[0]);
+	return EXIT_USAGE;
+}

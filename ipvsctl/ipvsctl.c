@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: control IPVS and the maglev scheduler over generic netlink.
+ *
+ * The dispatch table below is the whole command set; each command lives in
+ * its own file and takes (ctx, argc, argv) with argv[0] its own name.
+ */
+#include <errno.h>
+#include <popt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipvsctl.h"
+
+#ifndef IPVSCTL_VERSION
+#define IPVSCTL_VERSION "unknown"
+#endif
+
+static int cmd_version(struct ctx *c, int argc, char **argv);
+static int cmd_help(struct ctx *c, int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(struct ctx *c, int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "maglev",	cmd_maglev,	"maglev scheduler state: info, show, set, lookup" },
+	{ "version",	cmd_version,	"print the version" },
+	{ "help",	cmd_help,	"help on a command" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+		"Usage: ipvsctl [-j|--json] [-N|--netns NAME] COMMAND [ARGS...]\n"
+		"       ipvsctl COMMAND --help\n\n"
+		"Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f,
+		"\nOptions:\n"
+		"  -j, --json           machine-readable JSON output (see ipvsctl(8))\n"
+		"  -N, --netns=NAME     act in network namespace NAME (/run/netns/NAME)\n"
+		"  -q, --quiet          print nothing but errors\n"
+		"  -V, --version        print the version\n"
+		"  -h, --help           this help\n\n"
+		"Exit status: 0 ok, 1 failed, 2 usage, 3 not permitted, 4 not found,\n"
+		"5 exists, 6 kernel refused, 7 IPVS or ip_vs_maglev unavailable.\n");
+}
+
+/* ---- errors: the one place errno becomes an exit code ------------------- */
+
+int exit_code(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:			return EXIT_OK;
+	case EPERM:
+	case EACCES:		return EXIT_PERM;
+	case ENOENT:
+	case ESRCH:		return EXIT_NOTFOUND;
+	case EEXIST:		return EXIT_EXISTS;
+	case EPROTONOSUPPORT:
+	case EAFNOSUPPORT:
+	case ENOPROTOOPT:	return EXIT_UNAVAIL;
+	default:		return EXIT_KERNEL;
+	}
+}
+
+void err_report(struct ctx *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (c->nl.why[0])
+		fprintf(stderr, ": %s", c->nl.why);
+	else if (err)
+		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
+	fputc('\n', stderr);
+	if (c->nl.ext[0])
+		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
+}
+
+void usage_error(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int ctx_nl(struct ctx *c, struct nl **nl)
+{
+	int err;
+
+	if (!c->nl_ready) {
+		err = nlc_open(&c->nl, c->o.netns);
+		if (err) {
+			err_report(c, err, "cannot open the netlink socket");
+			return err;
+		}
+		c->nl_ready = true;
+	}
+	*nl = &c->nl;
+	return 0;
+}
+
+/* ---- per-command options --------------------------------------------- */
+
+static void cmd_free_parse(struct ctx *c)
+{
+	if (c->cmd_popt)
+		poptFreeContext(c->cmd_popt);
+	c->cmd_popt = NULL;
+}
+
+int cmd_options(struct ctx *c, int argc, char **argv,
+		const struct poptOption *extra, const char *synopsis,
+		const char *help, const char ***args, int *nargs)
+{
+	int json = c->o.json, helpflag = 0;
+	struct poptOption common[] = {
+		{ "json", 'j', POPT_ARG_NONE, &json, 0,
+		  "JSON output (schema in ipvsctl(8))", NULL },
+		{ "help", 'h', POPT_ARG_NONE, &helpflag, 0, "this help", NULL },
+		POPT_TABLEEND
+	};
+	struct poptOption table[] = {
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, (void *)extra, 0,
+		  "Options:", NULL },
+		{ NULL, 0, POPT_ARG_INCLUDE_TABLE, common, 0,
+		  "Common options:", NULL },
+		POPT_TABLEEND
+	};
+	const struct poptOption *t = extra ? table : table + 1;
+	poptContext pc;
+	const char **rest;
+	int rc, n = 0;
+
+	cmd_free_parse(c);
+	pc = poptGetContext(argv[0], argc, (const char **)argv, t, 0);
+	poptSetOtherOptionHelp(pc, synopsis);
+	while ((rc = poptGetNextOpt(pc)) > 0)
+		;
+	if (rc < -1) {
+		usage_error(c, "%s %s: %s (ipvsctl %s --help for usage)", argv[0],
+			    poptBadOption(pc, POPT_BADOPTION_NOALIAS),
+			    poptStrerror(rc), argv[0]);
+		poptFreeContext(pc);
+		return EXIT_USAGE;
+	}
+	if (helpflag) {
+		poptPrintHelp(pc, stdout, 0);
+		if (help)
+			printf("\n%s", help);
+		poptFreeContext(pc);
+		return CMD_OPTIONS_DONE;
+	}
+	c->o.json = json;
+	rest = poptGetArgs(pc);
+	while (rest && rest[n])
+		n++;
+	c->cmd_popt = pc;	/* rest points into it: freed at exit */
+	*args = rest;
+	*nargs = n;
+	return 0;
+}
+
+/* ---- commands -------------------------------------------------------- */
+
+static int cmd_version(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("ipvsctl %s\n", IPVSCTL_VERSION);
+	return EXIT_OK;
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(struct ctx *c, int argc, char **argv)
+{
+	const struct command *cmd;
+	char *hargv[] = { NULL, "--help", NULL };
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd || cmd->fn == cmd_help) {
+		usage_error(c, "no command '%s' (ipvsctl --help lists them)", argv[1]);
+		return EXIT_USAGE;
+	}
+	hargv[0] = argv[1];
+	return cmd->fn(c, 2, hargv);
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { .prog = "ipvsctl" };
+	int json = 0, quiet = 0, version = 0, help = 0, rc;
+	char *netns = NULL;
+	const struct command *cmd;
+	const char **rest;
+	poptContext pc;
+	struct poptOption table[] = {
+		{ "json", 'j', POPT_ARG_NONE, &json, 0, "JSON output", NULL },
+		{ "netns", 'N', POPT_ARG_STRING, &netns, 0, "network namespace", "NAME" },
+		{ "quiet", 'q', POPT_ARG_NONE, &quiet, 0, "print only errors", NULL },
+		{ "version", 'V', POPT_ARG_NONE, &version, 0, "print the version", NULL },
+		{ "help", 'h', POPT_ARG_NONE, &help, 0, "show help", NULL },
+		POPT_TABLEEND
+	};
+	int n;
+
+	pc = poptGetContext("ipvsctl", argc, (const char **)argv, table,
+			    POPT_CONTEXT_POSIXMEHARDER);
+	while ((rc = poptGetNextOpt(pc)) > 0)
+		;
+	if (rc < -1) {
+		usage_error(&c, "%s: %s (ipvsctl --help for usage)",
+			    poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));
+		poptFreeContext(pc);
+		return EXIT_USAGE;
+	}
+	c.o.json = json;
+	c.o.quiet = quiet;
+	c.o.netns = netns;
+	rest = poptGetArgs(pc);
+
+	if (version) {
+		rc = cmd_version(&c, 0, NULL);
+		goto out;
+	}
+	if (help || !rest || !rest[0]) {
+		usage(help ? stdout : stderr);
+		rc = help ? EXIT_OK : EXIT_USAGE;
+		goto out;
+	}
+	cmd = find_command(rest[0]);
+	if (!cmd) {
+		usage_error(&c, "unknown command '%s' (ipvsctl --help lists them)", rest[0]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (n = 0; rest[n]; n++)
+		;
+	rc = cmd->fn(&c, n, (char **)rest);
+	if (rc == CMD_OPTIONS_DONE)
+		rc = EXIT_OK;
+out:
+	if (c.nl_ready)
+		nlc_close(&c.nl);
+	cmd_free_parse(&c);
+	poptFreeContext(pc);
+	return rc;
+}

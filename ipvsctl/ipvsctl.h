@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: shared types. One struct ctx per run carries the options and
+ * the netlink socket; nothing is global.
+ */
+#ifndef IPVSCTL_H
+#define IPVSCTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "nl.h"
+
+/* Exit codes, documented in ipvsctl(8). Mapped from errors in one place:
+ * exit_code() in ipvsctl.c.
+ */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* a check failed, or an operation did not finish */
+	EXIT_USAGE = 2,		/* bad command line or input file */
+	EXIT_PERM = 3,		/* not permitted (needs CAP_NET_ADMIN) */
+	EXIT_NOTFOUND = 4,	/* no such service, backend or namespace */
+	EXIT_EXISTS = 5,	/* already exists */
+	EXIT_KERNEL = 6,	/* the kernel refused the request */
+	EXIT_UNAVAIL = 7,	/* IPVS or the maglev module is not available */
+};
+
+struct opts {
+	bool json;		/* machine output: the documented JSON schema */
+	bool quiet;
+	const char *netns;	/* -N NAME: act in that network namespace */
+};
+
+struct ctx {
+	struct opts o;
+	struct nl nl;
+	bool nl_ready;
+	const char *prog;
+	void *cmd_popt;		/* the command's popt context; args point into it */
+};
+
+/* A service, as named on the command line or in files. */
+struct svc_id {
+	int af;			/* AF_INET, AF_INET6 */
+	int proto;		/* IPPROTO_TCP/UDP/SCTP; 0 for fwmark */
+	uint8_t addr[16];	/* network order; IPv4 in the first 4 bytes */
+	uint16_t port;		/* host order */
+	uint32_t fwmark;	/* nonzero: a firewall-mark service */
+};
+
+/* A backend (real server) address. */
+struct addr_port {
+	int af;
+	uint8_t addr[16];
+	uint16_t port;		/* host order */
+};
+
+/* ctx.c */
+int ctx_nl(struct ctx *c, struct nl **nl);
+int exit_code(int err);
+void err_report(struct ctx *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void usage_error(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse a command's options (its own @extra table plus the common --json
+ * and --help) with popt. On success *args and *nargs are the remaining words
+ * (args[0] is the first word after the command name) and 0 is returned.
+ * Otherwise returns the exit code to end with: EXIT_OK after --help,
+ * EXIT_USAGE after a bad option (reported).
+ */
+struct poptOption;
+int cmd_options(struct ctx *c, int argc, char **argv,
+		const struct poptOption *extra, const char *synopsis,
+		const char *help, const char ***args, int *nargs);
+#define CMD_OPTIONS_DONE 1000	/* internal: help printed */
+
+/* parse.c: the one grammar's words */
+int parse_svc(const char *s, struct svc_id *id, char *why, size_t whylen);
+int parse_addr_port(const char *s, int af_hint, struct addr_port *ap,
+		    bool need_port, char *why, size_t whylen);
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v);
+void fmt_svc(const struct svc_id *id, char *buf, size_t len);
+void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
+		   size_t len);
+const char *proto_name(int proto);
+
+/* command entry points */
+int cmd_maglev(struct ctx *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: the IPVS_MAGLEV family (include/uapi/linux/ip_vs_maglev.h),
+ * encoded and decoded. I/O goes through nl.c.
+ */
+#ifndef IPVSCTL_KMAGLEV_H
+#define IPVSCTL_KMAGLEV_H
+
+#include "ipvsctl.h"
+
+struct mg_info {
+	char version[32];
+	uint64_t seed;
+	uint32_t table_size;
+	uint32_t services;
+};
+
+/* Parameters, as set: a field is sent only if its bit is in @set. */
+enum {
+	MG_SET_TABLE_SIZE = 1 << 0,
+	MG_SET_HASH = 1 << 1,
+};
+
+struct mg_params {
+	unsigned int set;
+	uint32_t table_size;	/* 0: module default */
+	uint8_t hash;		/* enum ipvs_maglev_hash */
+};
+
+struct mg_svc_state {
+	struct svc_id id;
+	struct mg_params p;
+	uint8_t hash_active;
+	bool has_table;
+	bool pending;
+	uint32_t table_size_active;
+	uint32_t backends;
+	uint32_t owners;
+	uint32_t last_error;
+	uint64_t seed;
+	uint64_t rebuilds;
+	uint64_t rebuild_fails;
+	uint64_t age_ms;
+	uint64_t build_ns;
+	uint64_t digest;
+	uint64_t table_bytes;
+	uint64_t state_bytes;
+};
+
+struct mg_be_state {
+	struct addr_port ap;
+	uint32_t weight;
+	uint32_t eff_weight;
+	uint32_t slots;
+	uint32_t share_ppm;
+	int64_t index;		/* -1: owns no slot */
+	bool available;
+};
+
+struct mg_lookup {
+	struct addr_port client;	/* port 0 if not given */
+	bool has_dst;
+	struct addr_port dst;		/* default: the service's */
+	int proto;			/* 0: the service's */
+	/* reply */
+	struct addr_port backend;
+	uint32_t index, slot;
+	bool fallback;
+};
+
+const char *mg_hash_name(uint8_t hash);
+int mg_hash_parse(const char *s, uint8_t *hash);
+
+int kmaglev_info(struct nl *nl, struct mg_info *info);
+int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st);
+int kmaglev_dump_svcs(struct nl *nl,
+		      int (*fn)(const struct mg_svc_state *st, void *arg), void *arg);
+int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
+			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg);
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
+int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
+
+#endif

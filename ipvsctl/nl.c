@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: the netlink socket. Nothing else in ipvsctl talks to the kernel.
+ *
+ * One socket for the whole run. NETLINK_EXT_ACK is on, so the kernel's
+ * own explanation of a refusal reaches the user; NETLINK_CAP_ACK keeps
+ * acks small. Replies, multipart dumps, acks and errors are read by one
+ * loop (nlc_send) that always drains a request's replies completely, so a
+ * failed callback never leaves stale messages for the next request.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/genetlink.h>
+#include <linux/ip_vs.h>
+#include <linux/netlink.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/netlink.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "nl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+static const struct {
+	const char *name;
+	int version;
+	int maxattr;
+} nlc_fams[FAM__COUNT] = {
+	[FAM_IPVS] = { IPVS_GENL_NAME, IPVS_GENL_VERSION, IPVS_CMD_ATTR_MAX },
+	[FAM_MAGLEV] = { IPVS_MAGLEV_GENL_NAME, IPVS_MAGLEV_GENL_VERSION,
+			 IPVS_MAGLEV_A_MAX },
+};
+
+static int nlc_errno(int nlerr)
+{
+	switch (-nlerr) {
+	case NLE_NOMEM:		return -ENOMEM;
+	case NLE_PERM:		return -EPERM;
+	case NLE_OBJ_NOTFOUND:	return -ENOENT;
+	case NLE_EXIST:		return -EEXIST;
+	case NLE_INVAL:		return -EINVAL;
+	case NLE_AGAIN:		return -EAGAIN;
+	case NLE_MSGSIZE:	return -EMSGSIZE;
+	default:		return -EIO;
+	}
+}
+
+int nlc_open(struct nl *nl, const char *netns)
+{
+	int one = 1, fd, err;
+
+	memset(nl, 0, sizeof(*nl));
+	if (netns) {
+		char path[512];
+
+		if (strchr(netns, '/'))
+			snprintf(path, sizeof(path), "%s", netns);
+		else
+			snprintf(path, sizeof(path), "/run/netns/%s", netns);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			snprintf(nl->why, sizeof(nl->why), "network namespace %s: %s",
+				 netns, strerror(errno));
+			return err;
+		}
+		if (setns(fd, CLONE_NEWNET)) {
+			err = -errno;
+			snprintf(nl->why, sizeof(nl->why), "cannot enter network namespace %s: %s",
+				 netns, strerror(errno));
+			close(fd);
+			return err;
+		}
+		close(fd);
+	}
+
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk)
+		return -ENOMEM;
+	err = genl_connect(nl->sk);
+	if (err) {
+		snprintf(nl->why, sizeof(nl->why), "generic netlink: %s", nl_geterror(err));
+		nl_socket_free(nl->sk);
+		nl->sk = NULL;
+		return nlc_errno(err);
+	}
+	fd = nl_socket_get_fd(nl->sk);
+	/* best effort: older kernels lack them, and that is fine */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	nl_socket_enable_msg_peek(nl->sk);
+	return 0;
+}
+
+void nlc_close(struct nl *nl)
+{
+	if (nl->sk)
+		nl_socket_free(nl->sk);
+	nl->sk = NULL;
+}
+
+int nlc_family(struct nl *nl, enum nlc_fam fam)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	int id, tries;
+
+	if (nl->fam[fam] > 0)
+		return nl->fam[fam];
+	/*
+	 * Looking a family up loads its module. ip_vs_maglev registers its
+	 * family from a work item just after loading (see kmod/netlink.c),
+	 * so give a fresh load a moment: 50 tries of 20 ms.
+	 */
+	for (tries = 0; tries < 50; tries++) {
+		id = genl_ctrl_resolve(nl->sk, nlc_fams[fam].name);
+		if (id > 0) {
+			nl->fam[fam] = id;
+			return id;
+		}
+		if (id != -NLE_OBJ_NOTFOUND || fam != FAM_MAGLEV)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (fam == FAM_MAGLEV)
+		snprintf(nl->why, sizeof(nl->why),
+			 "the kernel has no %s family: is the ip_vs_maglev module installed? (modprobe ip_vs_maglev)",
+			 nlc_fams[fam].name);
+	else
+		snprintf(nl->why, sizeof(nl->why),
+			 "the kernel has no %s family: is IPVS available? (modprobe ip_vs)",
+			 nlc_fams[fam].name);
+	return -EPROTONOSUPPORT;
+}
+
+struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
+{
+	struct nl_msg *msg;
+	int id = nlc_family(nl, fam);
+
+	if (id < 0) {
+		errno = -id;
+		return NULL;
+	}
+	msg = nlmsg_alloc();
+	if (!msg) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, id, 0,
+			 dump ? NLM_F_DUMP : 0, cmd, nlc_fams[fam].version)) {
+		nlmsg_free(msg);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return msg;
+}
+
+struct nlc_req_ctx {
+	struct nl *nl;
+	nlc_reply_fn fn;
+	void *arg;
+	int maxattr;
+	int err;
+	bool done;
+};
+
+/* Extended ACK attributes follow the error (and, uncapped, the request). */
+static void nlc_parse_ext(struct nl *nl, const struct nlmsghdr *nlh,
+			 size_t payload_off)
+{
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t len = nlh->nlmsg_len;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || len <= payload_off)
+		return;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX,
+		      (struct nlattr *)((char *)nlh + payload_off),
+		      (int)(len - payload_off), NULL))
+		return;
+	if (tb[NLMSGERR_ATTR_MSG])
+		snprintf(nl->ext, sizeof(nl->ext), "%s",
+			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
+}
+
+static int nlc_valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req_ctx *ctx = arg;
+	struct nlattr *tb[64];
+	int err;
+
+	if (ctx->err || !ctx->fn)
+		return NL_SKIP;		/* keep draining */
+	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, ctx->maxattr, NULL);
+	if (err) {
+		ctx->err = -EPROTO;
+		snprintf(ctx->nl->why, sizeof(ctx->nl->why),
+			 "malformed reply from the kernel: %s", nl_geterror(err));
+		return NL_SKIP;
+	}
+	ctx->err = ctx->fn(tb, ctx->arg);
+	return NL_OK;
+}
+
+static int nlc_finish_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req_ctx *ctx = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	/* a dump that failed carries its errno (and extack) in NLMSG_DONE */
+	if (nlmsg_datalen(nlh) >= (int)sizeof(int)) {
+		int e = *(int *)nlmsg_data(nlh);
+
+		if (e < 0 && !ctx->err) {
+			ctx->err = e;
+			nlc_parse_ext(ctx->nl, nlh, NLMSG_HDRLEN + sizeof(int));
+		}
+	}
+	ctx->done = true;
+	return NL_STOP;
+}
+
+static int nlc_ack_cb(struct nl_msg *msg, void *arg)
+{
+	struct nlc_req_ctx *ctx = arg;
+
+	(void)msg;
+	ctx->done = true;
+	return NL_STOP;
+}
+
+static int nlc_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct nlc_req_ctx *ctx = arg;
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	size_t off = NLMSG_HDRLEN + sizeof(*e);
+
+	(void)who;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	if (!ctx->err)
+		ctx->err = e->error;
+	nlc_parse_ext(ctx->nl, nlh, off);
+	ctx->done = true;
+	return NL_STOP;
+}
+
+int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
+{
+	struct nlc_req_ctx ctx = { .nl = nl, .fn = fn, .arg = arg };
+	struct nl_cb *cb;
+	int err, fam;
+
+	nl->ext[0] = 0;
+	nl->why[0] = 0;
+	ctx.maxattr = 0;
+	for (fam = 0; fam < FAM__COUNT; fam++)
+		if (nl->fam[fam] == nlmsg_hdr(msg)->nlmsg_type)
+			ctx.maxattr = nlc_fams[fam].maxattr;
+
+	cb = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	if (!cb) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, nlc_valid_cb, &ctx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, nlc_finish_cb, &ctx);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, nlc_ack_cb, &ctx);
+	nl_cb_err(cb, NL_CB_CUSTOM, nlc_err_cb, &ctx);
+
+	err = nl_send_auto(nl->sk, msg);
+	nlmsg_free(msg);
+	if (err < 0) {
+		nl_cb_put(cb);
+		snprintf(nl->why, sizeof(nl->why), "netlink send: %s", nl_geterror(err));
+		return nlc_errno(err);
+	}
+	while (!ctx.done) {
+		err = nl_recvmsgs(nl->sk, cb);
+		if (err < 0 && !ctx.done) {
+			if (!ctx.err) {
+				ctx.err = nlc_errno(err);
+				snprintf(nl->why, sizeof(nl->why), "netlink receive: %s",
+					 nl_geterror(err));
+			}
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	return ctx.err;
+}
+
+int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest)
+{
+	if (!nest) {
+		memset(tb, 0, sizeof(*tb) * (max + 1));
+		return 0;
+	}
+	return nla_parse_nested(tb, max, (struct nlattr *)nest, NULL) ? -EPROTO : 0;
+}

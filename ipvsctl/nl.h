@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl's only door to the kernel: one generic netlink socket per run,
+ * opened once, with extended ACKs; family ids resolved once; one
+ * send/receive loop for requests and multipart dumps.
+ */
+#ifndef IPVSCTL_NL_H
+#define IPVSCTL_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+enum nlc_fam {
+	FAM_IPVS,	/* the kernel's IPVS family */
+	FAM_MAGLEV,	/* the ip_vs_maglev module's IPVS_MAGLEV family */
+	FAM__COUNT
+};
+
+struct nl {
+	struct nl_sock *sk;
+	int fam[FAM__COUNT];	/* family id; 0 while unresolved */
+	char ext[512];		/* kernel's extack message for the last error */
+	char why[256];		/* ipvsctl's own explanation of the last error */
+	unsigned long requests;	/* requests sent that change state */
+};
+
+/* Open the socket, in network namespace @netns (a name under /run/netns,
+ * or a path) if not NULL. Returns 0 or -errno; on error nl->why explains.
+ */
+int nlc_open(struct nl *nl, const char *netns);
+void nlc_close(struct nl *nl);
+
+/* The family's id, resolving it on first use. -EPROTONOSUPPORT, with
+ * nl->why set, if the kernel does not have it (module not loadable).
+ */
+int nlc_family(struct nl *nl, enum nlc_fam fam);
+
+/* A new request for @fam. NULL and errno set on failure. */
+struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump);
+
+/*
+ * Called once per reply message with its top-level attributes (indexed up
+ * to the family's maximum). Return 0 to go on, or -errno to stop.
+ */
+typedef int (*nlc_reply_fn)(struct nlattr **tb, void *arg);
+
+/*
+ * Send @msg (consumed) and read every reply up to the ack or the end of
+ * the dump. Returns 0, or -errno with nl->ext holding the kernel's
+ * extack message if it sent one. @fn may be NULL.
+ */
+int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
+
+/* Parse a nested attribute; NULL-safe (tb cleared if @nest is NULL). */
+int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: the one JSON printer. Every listing command builds a json-c
+ * object with these helpers and hands it to out_json(), so field names and
+ * formats are the same everywhere (schema: ipvsctl(8), JSON OUTPUT).
+ */
+#ifndef IPVSCTL_OUTPUT_H
+#define IPVSCTL_OUTPUT_H
+
+#include <json-c/json.h>
+
+#include "ipvsctl.h"
+
+/* Print @o on stdout (pretty when stdout is a tty, else one line) and free it. */
+void out_json(json_object *o);
+
+/* "family", "address", "port" */
+void out_addr_json(json_object *o, int af, const uint8_t *addr, uint16_t port);
+
+/* "service" (the SERVICE word), "family", and "protocol"/"address"/"port"
+ * or "fwmark"
+ */
+void out_svc_json(json_object *o, const struct svc_id *id);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel compatibility for ip_vs_maglev, force-included into every object
+ * (Kbuild: -include compat.h). Every version or feature test of the module
+ * lives here and nowhere else; each shim names the upstream change it covers.
+ * Tests are by feature, never by version number: Debian's stable kernels
+ * backport IPVS changes, so version numbers lie.
+ */
+#ifndef _IP_VS_MAGLEV_COMPAT_H
+#define _IP_VS_MAGLEV_COMPAT_H
+
+/* maglev.c is built with IP_VS_MAGLEV_PLAIN_C: it must not need any of this. */
+#if defined(__KERNEL__) && !defined(IP_VS_MAGLEV_PLAIN_C)
+
+#include <net/ip_vs.h>
+
+/*
+ * "ipvs: separate destination availability state" (6.1.184, 6.12.105 and
+ * mainline) moved IP_VS_DEST_F_AVAILABLE from dest->flags to
+ * IP_VS_DEST_CF_AVAILABLE in dest->cflags. Before it, the flag was in the
+ * UAPI header.
+ */
+#ifdef IP_VS_DEST_CF_AVAILABLE
+static inline bool ip_vs_maglev_dest_linked(const struct ip_vs_dest *dest)
+{
+	return READ_ONCE(dest->cflags) & IP_VS_DEST_CF_AVAILABLE;
+}
+#else
+static inline bool ip_vs_maglev_dest_linked(const struct ip_vs_dest *dest)
+{
+	return dest->flags & IP_VS_DEST_F_AVAILABLE;
+}
+#endif
+
+/*
+ * "genetlink: use struct genl_info for dump's info" (6.2) replaced
+ * genl_dumpit_info's attrs with a struct genl_info. Kbuild probe.
+ */
+#include <net/genetlink.h>
+#ifdef IP_VS_MAGLEV_HAVE_GENL_INFO_DUMP
+static inline struct nlattr **ip_vs_maglev_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_info_dump(cb)->attrs;
+}
+#else
+static inline struct nlattr **ip_vs_maglev_dump_attrs(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->attrs;
+}
+#endif
+
+#endif /* __KERNEL__ && !IP_VS_MAGLEV_PLAIN_C */
+#endif /* _IP_VS_MAGLEV_COMPAT_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ip_vs_maglev: objects shared by the module's files.
+ *
+ * Lifetimes and locking, outermost first:
+ *
+ *   IPVS's own config mutex      held by IPVS around every scheduler op
+ *   ip_vs_maglev_net.lock        per netns: the service registry
+ *   ip_vs_maglev_svc.lock        per service: backends, parameters, builds
+ *
+ * A lock may be taken while holding one above it, never the other way. The
+ * module never takes IPVS's mutex itself: the rebuild work and the netlink
+ * handlers run without it, which is why the scheduler keeps its own mirror
+ * of the service's destinations (ip_vs_maglev_backend) instead of walking
+ * svc->destinations.
+ *
+ * The packet path takes no lock. It reads svc->sched_data (stable from
+ * init_service until an RCU grace period after done_service) and the table
+ * under rcu_read_lock(); a table is immutable once published.
+ */
+#ifndef _IP_VS_MAGLEV_H
+#define _IP_VS_MAGLEV_H
+
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/workqueue.h>
+#include <net/ip_vs.h>
+#include <uapi/linux/ip_vs_maglev.h>
+
+#include "maglev.h"
+
+/*
+ * A published table. Immutable: a change builds a new one and swaps it in
+ * with rcu_assign_pointer(). Each dest in @dests is held (ip_vs_dest_hold)
+ * from publication until the table is replaced; memory is freed after a
+ * grace period. Dropping the holds before the grace period ends is safe
+ * because IPVS itself frees a dest only through call_rcu().
+ */
+struct ip_vs_maglev_table {
+	struct rcu_head rcu;
+	u32 size;			/* M, prime */
+	u32 nr;				/* backends owning slots */
+	u8 hash;			/* enum ipvs_maglev_hash, may be AUTO */
+	u64 digest;
+	size_t bytes;			/* this allocation */
+	struct ip_vs_dest **dests;	/* nr, canonical order */
+	u16 slots[];			/* M indices into dests */
+};
+
+/* The scheduler's record of one destination of the service. Exists from
+ * add_dest to del_dest (or done_service); the dest is alive for all that
+ * time, so @dest needs no reference of its own.
+ */
+struct ip_vs_maglev_backend {
+	struct list_head list;		/* ip_vs_maglev_svc.backends */
+	struct ip_vs_dest *dest;
+	struct mg_id id;
+	u32 eff_weight;			/* weight in the live table */
+	u32 slots;			/* slots in the live table */
+	int index;			/* index in the live table, or -1 */
+};
+
+struct ip_vs_maglev_net;
+
+struct ip_vs_maglev_svc {
+	struct ip_vs_service *svc;
+	struct ip_vs_maglev_net *mn;
+	struct hlist_node hnode;	/* mn->hash, under mn->lock */
+	struct list_head lnode;		/* mn->services, under mn->lock */
+
+	struct ip_vs_maglev_table __rcu *table;
+
+	struct mutex lock;		/* everything below */
+	struct list_head backends;
+	u32 nr_backends;
+	u32 table_size;			/* 0: module default */
+	u8 hash;			/* enum ipvs_maglev_hash */
+	bool dirty;			/* backends changed since the last build */
+	bool resync;			/* a backend could not be recorded */
+	bool dying;			/* done_service ran: build nothing more */
+	struct delayed_work work;
+	unsigned long last_build;	/* jiffies of the last publish */
+	u64 rebuilds;
+	u64 rebuild_fails;
+	u64 build_ns;
+	int last_error;
+
+	struct rcu_head rcu;
+};
+
+/* Per network namespace. */
+#define IP_VS_MAGLEV_HASH_BITS	10
+struct ip_vs_maglev_net {
+	struct mutex lock;
+	struct list_head services;
+	DECLARE_HASHTABLE(hash, IP_VS_MAGLEV_HASH_BITS);
+	u32 nr_services;
+};
+
+/* Service identity, as userspace names it. */
+struct ip_vs_maglev_svc_key {
+	u16 af;
+	u16 protocol;
+	union nf_inet_addr addr;
+	__be16 port;
+	u32 fwmark;
+};
+
+/* main.c: module parameters and keys */
+extern struct mg_keys ip_vs_maglev_keys;
+u64 ip_vs_maglev_seed(void);
+u32 ip_vs_maglev_default_table_size(void);
+unsigned int ip_vs_maglev_holdoff_jiffies(void);
+struct ip_vs_maglev_net *ip_vs_maglev_net(struct net *net);
+
+/* sched.c */
+int ip_vs_maglev_sched_init(void);
+void ip_vs_maglev_sched_exit(void);
+struct ip_vs_maglev_svc *
+ip_vs_maglev_svc_find(struct ip_vs_maglev_net *mn,
+		      const struct ip_vs_maglev_svc_key *key);
+void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,
+			     struct ip_vs_maglev_svc_key *key);
+int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms);
+u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
+			    const struct ip_vs_maglev_table *t);
+bool ip_vs_maglev_usable(const struct ip_vs_dest *dest);
+struct ip_vs_dest *
+ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
+		  bool *fallback);
+u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
+			   const union nf_inet_addr *daddr, __be16 sport,
+			   __be16 dport, u8 proto);
+size_t ip_vs_maglev_state_bytes(const struct ip_vs_maglev_svc *ms);
+
+/* netlink.c */
+int ip_vs_maglev_genl_init(void);
+void ip_vs_maglev_genl_exit(void);
+
+#endif /* _IP_VS_MAGLEV_H */

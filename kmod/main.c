@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ip_vs_maglev: Maglev consistent-hashing scheduler for IPVS.
+ *
+ * Module init and exit, module parameters and per-netns state. The
+ * scheduler is in sched.c, the generic netlink family in netlink.c, the
+ * Maglev algorithm in maglev.c.
+ *
+ * IPVS loads this module by name ("ip_vs_" + scheduler name) the first
+ * time a service asks for the "maglev" scheduler, and holds a reference
+ * on it while any service uses it.
+ */
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <net/genetlink.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "ip_vs_maglev.h"
+
+struct mg_keys ip_vs_maglev_keys __read_mostly;
+
+static unsigned long long hash_seed = MG_SEED_DEFAULT;
+module_param(hash_seed, ullong, 0444);
+MODULE_PARM_DESC(hash_seed,
+		 "Seed of every Maglev hash, read at load time (default 0x6d61676c65763031). Directors that must build equal tables need equal seeds.");
+
+static unsigned int table_size = MG_SIZE_DEFAULT;
+static unsigned int rebuild_holdoff_ms = 100;
+
+static int ip_vs_maglev_set_table_size(const char *val,
+				       const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v < MG_SIZE_MIN || v > MG_SIZE_MAX || !mg_is_prime(v))
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_table_size_ops = {
+	.set = ip_vs_maglev_set_table_size,
+	.get = param_get_uint,
+};
+module_param_cb(table_size, &ip_vs_maglev_table_size_ops, &table_size, 0644);
+MODULE_PARM_DESC(table_size,
+		 "Table size of services that do not set their own: a prime in [251, 1048573] (default 65521). Takes effect at a service's next rebuild.");
+
+static int ip_vs_maglev_set_holdoff(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v > 60000)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_holdoff_ops = {
+	.set = ip_vs_maglev_set_holdoff,
+	.get = param_get_uint,
+};
+module_param_cb(rebuild_holdoff_ms, &ip_vs_maglev_holdoff_ops,
+		&rebuild_holdoff_ms, 0644);
+MODULE_PARM_DESC(rebuild_holdoff_ms,
+		 "Minimum time between two table builds of a service, 0..60000 ms (default 100). A change builds at once unless a build happened within this time; then one build covers every change made meanwhile.");
+
+u64 ip_vs_maglev_seed(void)
+{
+	return hash_seed;
+}
+
+u32 ip_vs_maglev_default_table_size(void)
+{
+	return READ_ONCE(table_size);
+}
+
+unsigned int ip_vs_maglev_holdoff_jiffies(void)
+{
+	return msecs_to_jiffies(READ_ONCE(rebuild_holdoff_ms));
+}
+
+/* ---- per network namespace ----------------------------------------------- */
+
+static unsigned int ip_vs_maglev_net_id __read_mostly;
+
+struct ip_vs_maglev_net *ip_vs_maglev_net(struct net *net)
+{
+	return net_generic(net, ip_vs_maglev_net_id);
+}
+
+static int __net_init ip_vs_maglev_net_init(struct net *net)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(net);
+
+	mutex_init(&mn->lock);
+	INIT_LIST_HEAD(&mn->services);
+	hash_init(mn->hash);
+	return 0;
+}
+
+/*
+ * No .exit: IPVS flushes a dying namespace's services from its pernet
+ * device ops, which run before any subsystem's exit, and each flush calls
+ * our done_service. Our memory is freed by the core after every exit.
+ */
+static struct pernet_operations ip_vs_maglev_net_ops = {
+	.init = ip_vs_maglev_net_init,
+	.id = &ip_vs_maglev_net_id,
+	.size = sizeof(struct ip_vs_maglev_net),
+};
+
+static int __init ip_vs_maglev_init(void)
+{
+	int err;
+
+	mg_keys_init(&ip_vs_maglev_keys, hash_seed);
+
+	err = register_pernet_subsys(&ip_vs_maglev_net_ops);
+	if (err)
+		return err;
+	err = ip_vs_maglev_sched_init();
+	if (err)
+		goto err_pernet;
+	err = ip_vs_maglev_genl_init();
+	if (err)
+		goto err_sched;
+	pr_info("version %s, table size %u, seed %#llx\n",
+		IP_VS_MAGLEV_VERSION, table_size, hash_seed);
+	return 0;
+
+err_sched:
+	ip_vs_maglev_sched_exit();
+err_pernet:
+	unregister_pernet_subsys(&ip_vs_maglev_net_ops);
+	return err;
+}
+
+static void __exit ip_vs_maglev_exit(void)
+{
+	ip_vs_maglev_genl_exit();
+	ip_vs_maglev_sched_exit();
+	unregister_pernet_subsys(&ip_vs_maglev_net_ops);
+}
+
+module_init(ip_vs_maglev_init);
+module_exit(ip_vs_maglev_exit);
+MODULE_DESCRIPTION("IPVS Maglev consistent-hashing scheduler with slow start and flow pinning");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(IP_VS_MAGLEV_VERSION);
+MODULE_ALIAS_GENL_FAMILY(IPVS_MAGLEV_GENL_NAME);

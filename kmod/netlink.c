@@ -1,0 +1,706 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ip_vs_maglev: the IPVS_MAGLEV generic netlink family. The contract with
+ * userspace, command by command, is documented in
+ * include/uapi/linux/ip_vs_maglev.h.
+ *
+ * Every handler runs in process context under genl_mutex (the family is not
+ * parallel_ops). Services are found and used under their namespace's
+ * ip_vs_maglev_net.lock, which done_service also takes to unhash a service,
+ * so a service cannot go away under a handler.
+ *
+ * Input is validated completely before anything changes; every rejection
+ * carries an extack message saying what was wrong.
+ */
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "ip_vs_maglev.h"
+
+static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1] = {
+	[IPVS_MAGLEV_SVC_A_AF]			= { .type = NLA_U16 },
+	[IPVS_MAGLEV_SVC_A_PROTOCOL]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_SVC_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
+	[IPVS_MAGLEV_SVC_A_PORT]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_SVC_A_FWMARK]		= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_TABLE_SIZE]		= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_HASH]		= NLA_POLICY_MAX(NLA_U8, IPVS_MAGLEV_HASH_MAX),
+	/* state is reported, never accepted */
+	[IPVS_MAGLEV_SVC_A_HASH_ACTIVE]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_SEED]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_BACKENDS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_OWNERS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_REBUILDS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_REBUILD_FAILS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_LAST_ERROR]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_LAST_REBUILD_AGE_MS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_BUILD_NS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_DIGEST]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_TABLE_BYTES]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_STATE_BYTES]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PENDING]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PAD]			= { .type = NLA_REJECT },
+};
+
+static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX + 1] = {
+	[IPVS_MAGLEV_FLOW_A_PROTOCOL]	= { .type = NLA_U16 },
+	[IPVS_MAGLEV_FLOW_A_SADDR]	= { .type = NLA_BINARY, .len = 16 },
+	[IPVS_MAGLEV_FLOW_A_DADDR]	= { .type = NLA_BINARY, .len = 16 },
+	[IPVS_MAGLEV_FLOW_A_SPORT]	= { .type = NLA_U16 },
+	[IPVS_MAGLEV_FLOW_A_DPORT]	= { .type = NLA_U16 },
+};
+
+static const struct nla_policy ip_vs_maglev_policy[IPVS_MAGLEV_A_MAX + 1] = {
+	[IPVS_MAGLEV_A_INFO]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_A_SERVICE]	= NLA_POLICY_NESTED(ip_vs_maglev_svc_policy),
+	[IPVS_MAGLEV_A_BACKEND]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_A_FLOW]	= NLA_POLICY_NESTED(ip_vs_maglev_flow_policy),
+};
+
+static struct genl_family ip_vs_maglev_family;
+
+/* ---- parsing ------------------------------------------------------------ */
+
+/* An address attribute for family @af: 4 bytes for AF_INET (16 accepted,
+ * as the IPVS family sends union nf_inet_addr), 16 for AF_INET6.
+ */
+static int ip_vs_maglev_get_addr(const struct nlattr *attr, u16 af,
+				 union nf_inet_addr *addr,
+				 struct netlink_ext_ack *extack)
+{
+	int len = nla_len(attr);
+
+	memset(addr, 0, sizeof(*addr));
+	if (af == AF_INET && (len == 4 || len == 16)) {
+		memcpy(&addr->ip, nla_data(attr), 4);
+		return 0;
+	}
+	if (af == AF_INET6 && len == 16) {
+		memcpy(&addr->in6, nla_data(attr), 16);
+		return 0;
+	}
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "address length does not match the address family (4 bytes for AF_INET, 16 for AF_INET6)");
+	return -EINVAL;
+}
+
+static int ip_vs_maglev_parse_svc(const struct nlattr *nest, struct nlattr **a,
+				  struct ip_vs_maglev_svc_key *key,
+				  struct netlink_ext_ack *extack)
+{
+	u16 proto;
+	int err;
+
+	if (!nest) {
+		NL_SET_ERR_MSG_MOD(extack, "IPVS_MAGLEV_A_SERVICE (the service identity) is required");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(a, IPVS_MAGLEV_SVC_A_MAX, nest,
+			       ip_vs_maglev_svc_policy, extack);
+	if (err)
+		return err;
+
+	memset(key, 0, sizeof(*key));
+	if (!a[IPVS_MAGLEV_SVC_A_AF]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "service address family (IPVS_MAGLEV_SVC_A_AF) is required");
+		return -EINVAL;
+	}
+	key->af = nla_get_u16(a[IPVS_MAGLEV_SVC_A_AF]);
+	if (key->af != AF_INET && key->af != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_MAGLEV_SVC_A_AF],
+				    "service address family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+
+	if (a[IPVS_MAGLEV_SVC_A_FWMARK]) {
+		key->fwmark = nla_get_u32(a[IPVS_MAGLEV_SVC_A_FWMARK]);
+		if (!key->fwmark) {
+			NL_SET_ERR_MSG_ATTR(extack, a[IPVS_MAGLEV_SVC_A_FWMARK],
+					    "fwmark 0 names no service");
+			return -EINVAL;
+		}
+		if (a[IPVS_MAGLEV_SVC_A_ADDR] || a[IPVS_MAGLEV_SVC_A_PORT] ||
+		    a[IPVS_MAGLEV_SVC_A_PROTOCOL]) {
+			NL_SET_ERR_MSG_ATTR(extack, nest,
+					    "give either a fwmark, or protocol, address and port; not both");
+			return -EINVAL;
+		}
+		return 0;
+	}
+
+	if (!a[IPVS_MAGLEV_SVC_A_PROTOCOL] || !a[IPVS_MAGLEV_SVC_A_ADDR] ||
+	    !a[IPVS_MAGLEV_SVC_A_PORT]) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "a service is named by fwmark, or by protocol, address and port");
+		return -EINVAL;
+	}
+	proto = nla_get_u16(a[IPVS_MAGLEV_SVC_A_PROTOCOL]);
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && proto != IPPROTO_SCTP) {
+		NL_SET_ERR_MSG_ATTR(extack, a[IPVS_MAGLEV_SVC_A_PROTOCOL],
+				    "service protocol must be TCP, UDP or SCTP");
+		return -EPROTONOSUPPORT;
+	}
+	key->protocol = proto;
+	key->port = nla_get_be16(a[IPVS_MAGLEV_SVC_A_PORT]);
+	return ip_vs_maglev_get_addr(a[IPVS_MAGLEV_SVC_A_ADDR], key->af,
+				     &key->addr, extack);
+}
+
+static struct ip_vs_maglev_svc *
+ip_vs_maglev_find(struct ip_vs_maglev_net *mn,
+		  const struct ip_vs_maglev_svc_key *key,
+		  const struct nlattr *nest, struct netlink_ext_ack *extack)
+{
+	struct ip_vs_maglev_svc *ms = ip_vs_maglev_svc_find(mn, key);
+
+	if (!ms)
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "no service using the maglev scheduler has this identity in this network namespace");
+	return ms;
+}
+
+/* ---- replies -------------------------------------------------------- */
+
+static int ip_vs_maglev_put_addr(struct sk_buff *skb, int type, u16 af,
+				 const union nf_inet_addr *addr)
+{
+	return nla_put(skb, type, af == AF_INET6 ? 16 : 4, addr);
+}
+
+static int ip_vs_maglev_put_svc_id(struct sk_buff *skb,
+				   const struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_svc_key key;
+
+	ip_vs_maglev_svc_key_of(ms->svc, &key);
+	if (nla_put_u16(skb, IPVS_MAGLEV_SVC_A_AF, key.af))
+		return -EMSGSIZE;
+	if (key.fwmark)
+		return nla_put_u32(skb, IPVS_MAGLEV_SVC_A_FWMARK, key.fwmark);
+	if (nla_put_u16(skb, IPVS_MAGLEV_SVC_A_PROTOCOL, key.protocol) ||
+	    ip_vs_maglev_put_addr(skb, IPVS_MAGLEV_SVC_A_ADDR, key.af, &key.addr) ||
+	    nla_put_be16(skb, IPVS_MAGLEV_SVC_A_PORT, key.port))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Caller holds ms->lock. */
+static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
+				      struct ip_vs_maglev_svc *ms)
+{
+	const struct ip_vs_maglev_table *t =
+		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
+	struct ip_vs_maglev_backend *b;
+	u32 owners = 0;
+
+	list_for_each_entry(b, &ms->backends, list)
+		owners += b->slots > 0;
+
+	if (nla_put_u32(skb, IPVS_MAGLEV_SVC_A_TABLE_SIZE, ms->table_size) ||
+	    nla_put_u8(skb, IPVS_MAGLEV_SVC_A_HASH, ms->hash) ||
+	    nla_put_u8(skb, IPVS_MAGLEV_SVC_A_HASH_ACTIVE,
+		       ip_vs_maglev_hash_active(ms, t)) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SEED, ip_vs_maglev_seed(),
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_BACKENDS, ms->nr_backends) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_OWNERS, owners) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_REBUILDS, ms->rebuilds,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_REBUILD_FAILS,
+			      ms->rebuild_fails, IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_LAST_ERROR, -ms->last_error) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_LAST_REBUILD_AGE_MS,
+			      jiffies_to_msecs(jiffies - ms->last_build),
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_BUILD_NS, ms->build_ns,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_STATE_BYTES,
+			      ip_vs_maglev_state_bytes(ms), IPVS_MAGLEV_SVC_A_PAD))
+		return -EMSGSIZE;
+	if (t && (nla_put_u32(skb, IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, t->size) ||
+		  nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_DIGEST, t->digest,
+				    IPVS_MAGLEV_SVC_A_PAD) ||
+		  nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_TABLE_BYTES, t->bytes,
+				    IPVS_MAGLEV_SVC_A_PAD)))
+		return -EMSGSIZE;
+	if (ms->dirty && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_PENDING))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms,
+				bool state)
+{
+	struct nlattr *nest;
+	int err;
+
+	nest = nla_nest_start(skb, IPVS_MAGLEV_A_SERVICE);
+	if (!nest)
+		return -EMSGSIZE;
+	err = ip_vs_maglev_put_svc_id(skb, ms);
+	if (!err && state) {
+		mutex_lock(&ms->lock);
+		err = ip_vs_maglev_put_svc_state(skb, ms);
+		mutex_unlock(&ms->lock);
+	}
+	if (err) {
+		nla_nest_cancel(skb, nest);
+		return err;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Caller holds ms->lock. */
+static int ip_vs_maglev_put_backend(struct sk_buff *skb,
+				    const struct ip_vs_maglev_svc *ms,
+				    const struct ip_vs_maglev_backend *b)
+{
+	const struct ip_vs_maglev_table *t =
+		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
+	const struct ip_vs_dest *dest = b->dest;
+	int weight = atomic_read(&dest->weight);
+	struct nlattr *nest;
+	u32 ppm = 0;
+
+	if (t && t->size)
+		ppm = (u32)div_u64((u64)b->slots * 1000000, t->size);
+	nest = nla_nest_start(skb, IPVS_MAGLEV_A_BACKEND);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u16(skb, IPVS_MAGLEV_BE_A_AF, dest->af) ||
+	    ip_vs_maglev_put_addr(skb, IPVS_MAGLEV_BE_A_ADDR, dest->af, &dest->addr) ||
+	    nla_put_be16(skb, IPVS_MAGLEV_BE_A_PORT, dest->port) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_WEIGHT, weight > 0 ? weight : 0) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_EFF_WEIGHT, b->eff_weight) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_SLOTS, b->slots) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_SHARE_PPM, ppm) ||
+	    (b->index >= 0 && nla_put_u32(skb, IPVS_MAGLEV_BE_A_INDEX, b->index)) ||
+	    (ip_vs_maglev_usable(dest) && nla_put_flag(skb, IPVS_MAGLEV_BE_A_AVAILABLE))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct sk_buff *msg;
+	struct nlattr *nest;
+	u32 services;
+	void *hdr;
+
+	mutex_lock(&mn->lock);
+	services = mn->nr_services;
+	mutex_unlock(&mn->lock);
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_maglev_family, 0,
+				IPVS_MAGLEV_CMD_GET_INFO);
+	if (!hdr)
+		goto err;
+	nest = nla_nest_start(msg, IPVS_MAGLEV_A_INFO);
+	if (!nest ||
+	    nla_put_string(msg, IPVS_MAGLEV_INFO_A_VERSION, IP_VS_MAGLEV_VERSION) ||
+	    nla_put_u64_64bit(msg, IPVS_MAGLEV_INFO_A_SEED, ip_vs_maglev_seed(),
+			      IPVS_MAGLEV_INFO_A_PAD) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_TABLE_SIZE,
+			ip_vs_maglev_default_table_size()) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SERVICES, services))
+		goto err;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int ip_vs_maglev_nl_get_svc(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_svc *ms;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = ip_vs_maglev_parse_svc(info->attrs[IPVS_MAGLEV_A_SERVICE], a, &key,
+				     info->extack);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&mn->lock);
+	ms = ip_vs_maglev_find(mn, &key, info->attrs[IPVS_MAGLEV_A_SERVICE],
+			       info->extack);
+	if (!ms) {
+		err = -ENOENT;
+		goto err_unlock;
+	}
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_maglev_family, 0,
+				IPVS_MAGLEV_CMD_GET_SERVICE);
+	err = -EMSGSIZE;
+	if (!hdr || ip_vs_maglev_put_svc(msg, ms, true))
+		goto err_unlock;
+	mutex_unlock(&mn->lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&mn->lock);
+	nlmsg_free(msg);
+	return err;
+}
+
+static int ip_vs_maglev_nl_dump_svc(struct sk_buff *skb,
+				    struct netlink_callback *cb)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(sock_net(skb->sk));
+	struct ip_vs_maglev_svc *ms;
+	long idx = 0, start = cb->args[0];
+	void *hdr;
+
+	mutex_lock(&mn->lock);
+	list_for_each_entry(ms, &mn->services, lnode) {
+		if (idx++ < start)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ip_vs_maglev_family,
+				  NLM_F_MULTI, IPVS_MAGLEV_CMD_GET_SERVICE);
+		if (!hdr)
+			goto full;
+		if (ip_vs_maglev_put_svc(skb, ms, true)) {
+			genlmsg_cancel(skb, hdr);
+			goto full;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+full:
+	mutex_unlock(&mn->lock);
+	return skb->len;
+}
+
+static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
+					 struct netlink_callback *cb)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(sock_net(skb->sk));
+	struct nlattr *nest = ip_vs_maglev_dump_attrs(cb)[IPVS_MAGLEV_A_SERVICE];
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_backend *b;
+	struct ip_vs_maglev_svc *ms;
+	long idx = 0, start = cb->args[0];
+	struct nlattr *snest;
+	void *hdr;
+	int err;
+
+	err = ip_vs_maglev_parse_svc(nest, a, &key, cb->extack);
+	if (err)
+		return err;
+
+	mutex_lock(&mn->lock);
+	ms = ip_vs_maglev_find(mn, &key, nest, cb->extack);
+	if (!ms) {
+		mutex_unlock(&mn->lock);
+		return -ENOENT;
+	}
+	mutex_lock(&ms->lock);
+	list_for_each_entry(b, &ms->backends, list) {
+		if (idx++ < start)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &ip_vs_maglev_family,
+				  NLM_F_MULTI, IPVS_MAGLEV_CMD_GET_BACKEND);
+		if (!hdr)
+			break;
+		snest = nla_nest_start(skb, IPVS_MAGLEV_A_SERVICE);
+		if (!snest || ip_vs_maglev_put_svc_id(skb, ms)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		nla_nest_end(skb, snest);
+		if (ip_vs_maglev_put_backend(skb, ms, b)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&ms->lock);
+	mutex_unlock(&mn->lock);
+	return skb->len;
+}
+
+static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct nlattr *nest = info->attrs[IPVS_MAGLEV_A_SERVICE];
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_svc *ms;
+	u32 size = 0;
+	u8 hash = 0;
+	int err;
+
+	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
+	if (err)
+		return err;
+
+	/* validate everything first */
+	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, nest, "no parameter to set");
+		return -EINVAL;
+	}
+	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]) {
+		size = nla_get_u32(a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]);
+		if (size && (size < MG_SIZE_MIN || size > MG_SIZE_MAX ||
+			     !mg_is_prime(size))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_TABLE_SIZE],
+					    "table size must be a prime between 251 and 1048573, or 0 for the module default");
+			return -EINVAL;
+		}
+	}
+	if (a[IPVS_MAGLEV_SVC_A_HASH])
+		hash = nla_get_u8(a[IPVS_MAGLEV_SVC_A_HASH]);
+
+	mutex_lock(&mn->lock);
+	ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
+	if (!ms) {
+		err = -ENOENT;
+		goto out;
+	}
+	mutex_lock(&ms->lock);
+	{
+		u32 old_size = ms->table_size;
+		u8 old_hash = ms->hash;
+
+		if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE])
+			ms->table_size = size;
+		if (a[IPVS_MAGLEV_SVC_A_HASH])
+			ms->hash = hash;
+		if (ms->table_size != old_size || ms->hash != old_hash) {
+			/* asked for explicitly: build now, not throttled */
+			err = ip_vs_maglev_rebuild(ms);
+			if (err) {
+				ms->table_size = old_size;
+				ms->hash = old_hash;
+				NL_SET_ERR_MSG_MOD(info->extack,
+						   "cannot build the new table (out of memory); nothing changed");
+			}
+		}
+	}
+	mutex_unlock(&ms->lock);
+out:
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
+static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct nlattr *nest = info->attrs[IPVS_MAGLEV_A_SERVICE];
+	struct nlattr *fnest = info->attrs[IPVS_MAGLEV_A_FLOW];
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct nlattr *f[IPVS_MAGLEV_FLOW_A_MAX + 1];
+	const struct ip_vs_maglev_table *t;
+	union nf_inet_addr saddr, daddr, baddr;
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_svc *ms;
+	__be16 sport = 0, dport, bport;
+	struct ip_vs_dest *dest;
+	u32 slot, index = 0, h;
+	struct nlattr *bnest;
+	struct sk_buff *msg;
+	bool fallback;
+	u16 proto, baf;
+	void *hdr;
+	int err;
+
+	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
+	if (err)
+		return err;
+	if (!fnest) {
+		NL_SET_ERR_MSG_MOD(info->extack, "IPVS_MAGLEV_A_FLOW (the flow to look up) is required");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(f, IPVS_MAGLEV_FLOW_A_MAX, fnest,
+			       ip_vs_maglev_flow_policy, info->extack);
+	if (err)
+		return err;
+	if (!f[IPVS_MAGLEV_FLOW_A_SADDR]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, fnest, "the flow's source address is required");
+		return -EINVAL;
+	}
+	err = ip_vs_maglev_get_addr(f[IPVS_MAGLEV_FLOW_A_SADDR], key.af, &saddr,
+				    info->extack);
+	if (err)
+		return err;
+	daddr = key.addr;
+	if (f[IPVS_MAGLEV_FLOW_A_DADDR]) {
+		err = ip_vs_maglev_get_addr(f[IPVS_MAGLEV_FLOW_A_DADDR], key.af,
+					    &daddr, info->extack);
+		if (err)
+			return err;
+	}
+	if (f[IPVS_MAGLEV_FLOW_A_SPORT])
+		sport = nla_get_be16(f[IPVS_MAGLEV_FLOW_A_SPORT]);
+	dport = key.port;
+	if (f[IPVS_MAGLEV_FLOW_A_DPORT])
+		dport = nla_get_be16(f[IPVS_MAGLEV_FLOW_A_DPORT]);
+	proto = key.fwmark ? IPPROTO_TCP : key.protocol;
+	if (f[IPVS_MAGLEV_FLOW_A_PROTOCOL])
+		proto = nla_get_u16(f[IPVS_MAGLEV_FLOW_A_PROTOCOL]);
+	if (proto > 255) {
+		NL_SET_ERR_MSG_ATTR(info->extack, f[IPVS_MAGLEV_FLOW_A_PROTOCOL],
+				    "protocol must be an IP protocol number (0..255)");
+		return -EINVAL;
+	}
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&mn->lock);
+	ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
+	err = -ENOENT;
+	if (!ms)
+		goto err_unlock;
+	rcu_read_lock();
+	t = rcu_dereference(ms->table);
+	dest = NULL;
+	if (t && t->nr) {
+		h = ip_vs_maglev_hash_flow(ip_vs_maglev_hash_active(ms, t),
+					   key.af, &saddr, &daddr, sport, dport,
+					   proto);
+		dest = ip_vs_maglev_pick(t, h, &slot, &fallback);
+	}
+	if (dest) {
+		baf = dest->af;
+		baddr = dest->addr;
+		bport = dest->port;
+		for (index = 0; index < t->nr && t->dests[index] != dest; index++)
+			;
+	}
+	rcu_read_unlock();
+	if (!dest) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no backend of this service can take new flows");
+		goto err_unlock;
+	}
+
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &ip_vs_maglev_family, 0,
+				IPVS_MAGLEV_CMD_LOOKUP);
+	if (!hdr)
+		goto err_unlock;
+	bnest = nla_nest_start(msg, IPVS_MAGLEV_A_BACKEND);
+	if (!bnest ||
+	    nla_put_u16(msg, IPVS_MAGLEV_BE_A_AF, baf) ||
+	    ip_vs_maglev_put_addr(msg, IPVS_MAGLEV_BE_A_ADDR, baf, &baddr) ||
+	    nla_put_be16(msg, IPVS_MAGLEV_BE_A_PORT, bport) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_BE_A_INDEX, index) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_BE_A_SLOT, slot) ||
+	    (fallback && nla_put_flag(msg, IPVS_MAGLEV_BE_A_FALLBACK)))
+		goto err_unlock;
+	nla_nest_end(msg, bnest);
+	mutex_unlock(&mn->lock);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&mn->lock);
+	nlmsg_free(msg);
+	return err;
+}
+
+static const struct genl_small_ops ip_vs_maglev_ops[] = {
+	{
+		.cmd = IPVS_MAGLEV_CMD_GET_INFO,
+		.doit = ip_vs_maglev_nl_get_info,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_GET_SERVICE,
+		.doit = ip_vs_maglev_nl_get_svc,
+		.dumpit = ip_vs_maglev_nl_dump_svc,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_SET_SERVICE,
+		.doit = ip_vs_maglev_nl_set_svc,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_GET_BACKEND,
+		.dumpit = ip_vs_maglev_nl_dump_backends,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_LOOKUP,
+		.doit = ip_vs_maglev_nl_lookup,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family ip_vs_maglev_family = {
+	.name		= IPVS_MAGLEV_GENL_NAME,
+	.version	= IPVS_MAGLEV_GENL_VERSION,
+	.maxattr	= IPVS_MAGLEV_A_MAX,
+	.policy		= ip_vs_maglev_policy,
+	.netnsok	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= ip_vs_maglev_ops,
+	.n_small_ops	= ARRAY_SIZE(ip_vs_maglev_ops),
+};
+
+/*
+ * The family is registered from a work item, not from module init. IPVS
+ * loads this module with request_module() from inside its own generic
+ * netlink handler ("ipvsadm -A ... -s maglev"), holding genl_mutex and
+ * cb_lock; genl_register_family() needs both, so registering in init would
+ * deadlock. The work runs once the IPVS request has finished. Until then
+ * the family is not resolvable; ipvsctl retries its lookup briefly.
+ */
+static bool ip_vs_maglev_genl_registered;
+
+static void ip_vs_maglev_genl_register(struct work_struct *work)
+{
+	int err = genl_register_family(&ip_vs_maglev_family);
+
+	if (err)
+		pr_err("cannot register generic netlink family %s: %d\n",
+		       IPVS_MAGLEV_GENL_NAME, err);
+	else
+		ip_vs_maglev_genl_registered = true;
+}
+
+static DECLARE_WORK(ip_vs_maglev_genl_work, ip_vs_maglev_genl_register);
+
+int __init ip_vs_maglev_genl_init(void)
+{
+	schedule_work(&ip_vs_maglev_genl_work);
+	return 0;
+}
+
+void ip_vs_maglev_genl_exit(void)
+{
+	/* after this, the work is neither pending nor running */
+	cancel_work_sync(&ip_vs_maglev_genl_work);
+	if (ip_vs_maglev_genl_registered)
+		genl_unregister_family(&ip_vs_maglev_family);
+}

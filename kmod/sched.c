@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ip_vs_maglev: the IPVS scheduler operations.
+ *
+ * The scheduler keeps, per service, a mirror of the service's destinations
+ * (ip_vs_maglev_backend) and publishes immutable Maglev tables built from
+ * it (see maglev.h for the algorithm). IPVS calls add_dest, del_dest and
+ * upd_dest with its config mutex held and ignores their return value, so
+ * a failure there must leave a working table behind: a build that fails
+ * keeps the previous table, is counted and reported through netlink, and
+ * is retried from the work item.
+ *
+ * Bursts of changes are coalesced: a change builds at once if no build
+ * happened within rebuild_holdoff_ms, otherwise one delayed build covers
+ * every change made meanwhile. Until then the live table may still name a
+ * removed or drained backend; the packet path checks each choice and falls
+ * back deterministically, so no flow is sent to an unusable backend.
+ *
+ * The packet path (ip_vs_maglev_schedule) runs in softirq under
+ * rcu_read_lock(): one hash, one slot, one pointer, one availability check.
+ * It takes no lock, allocates nothing and never sleeps.
+ */
+#include <linux/jhash.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+
+#include <net/ip_vs.h>
+
+#include "ip_vs_maglev.h"
+
+/* Keyed re-hashes tried before the linear fallback scan. */
+#define IP_VS_MAGLEV_ALT_TRIES	8
+/* Retry delay after a failed build. */
+#define IP_VS_MAGLEV_RETRY	HZ
+
+static struct workqueue_struct *ip_vs_maglev_wq;
+
+/* ---- identity ------------------------------------------------------- */
+
+static void ip_vs_maglev_id_of(const struct ip_vs_dest *dest, struct mg_id *id)
+{
+	mg_id_set(id, dest->af == AF_INET6 ? 6 : 4, &dest->addr, dest->port);
+}
+
+void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,
+			     struct ip_vs_maglev_svc_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->af = svc->af;
+	if (svc->fwmark) {
+		key->fwmark = svc->fwmark;
+		return;
+	}
+	key->protocol = svc->protocol;
+	key->addr = svc->addr;
+	key->port = svc->port;
+}
+
+static u32 ip_vs_maglev_key_hash(const struct ip_vs_maglev_svc_key *key)
+{
+	return jhash(key, sizeof(*key), 0);
+}
+
+struct ip_vs_maglev_svc *
+ip_vs_maglev_svc_find(struct ip_vs_maglev_net *mn,
+		      const struct ip_vs_maglev_svc_key *key)
+{
+	struct ip_vs_maglev_svc_key k;
+	struct ip_vs_maglev_svc *ms;
+
+	lockdep_assert_held(&mn->lock);
+	hash_for_each_possible(mn->hash, ms, hnode, ip_vs_maglev_key_hash(key)) {
+		ip_vs_maglev_svc_key_of(ms->svc, &k);
+		if (!memcmp(&k, key, sizeof(k)))
+			return ms;
+	}
+	return NULL;
+}
+
+/* ---- packet path ------------------------------------------------------ */
+
+/* May new flows go to @dest right now? Linked to its service, not over its
+ * upper connection threshold, weight above 0.
+ */
+bool ip_vs_maglev_usable(const struct ip_vs_dest *dest)
+{
+	return ip_vs_maglev_dest_linked(dest) &&
+	       !(READ_ONCE(dest->flags) & IP_VS_DEST_F_OVERLOAD) &&
+	       atomic_read(&dest->weight) > 0;
+}
+
+/*
+ * The backend for a flow hash: the table's choice if usable, else the first
+ * usable of IP_VS_MAGLEV_ALT_TRIES keyed alternative slots, else the first
+ * usable backend scanning from a hashed start. Deterministic for a given
+ * table, so directors with equal tables fall back identically; bounded by
+ * the number of backends, like the lc and wlc schedulers' scan.
+ * Caller: rcu_read_lock(), t->nr > 0.
+ */
+struct ip_vs_dest *
+ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
+		  bool *fallback)
+{
+	struct ip_vs_dest *dest;
+	u32 i, s, at;
+
+	s = mg_reduce(hash, t->size);
+	if (slot)
+		*slot = s;
+	if (fallback)
+		*fallback = false;
+	dest = t->dests[t->slots[s]];
+	if (likely(ip_vs_maglev_usable(dest)))
+		return dest;
+
+	if (fallback)
+		*fallback = true;
+	for (i = 1; i <= IP_VS_MAGLEV_ALT_TRIES; i++) {
+		at = mg_alt_slot(&ip_vs_maglev_keys.alt, hash, i, t->size);
+		dest = t->dests[t->slots[at]];
+		if (ip_vs_maglev_usable(dest))
+			return dest;
+	}
+	at = mg_reduce(hash, t->nr);
+	for (i = 0; i < t->nr; i++) {
+		dest = t->dests[at];
+		if (ip_vs_maglev_usable(dest))
+			return dest;
+		if (++at == t->nr)
+			at = 0;
+	}
+	return NULL;
+}
+
+u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
+			   const union nf_inet_addr *daddr, __be16 sport,
+			   __be16 dport, u8 proto)
+{
+	const struct mg_key *key = &ip_vs_maglev_keys.flow;
+	u32 s[4], d[4], ports;
+	int i;
+
+	if (af != AF_INET6) {
+		if (hash == IPVS_MAGLEV_HASH_SRC_ADDR)
+			return mg_hash_v4(key, ntohl(saddr->ip), 0, 0, 0);
+		ports = (u32)ntohs(sport) << 16 | ntohs(dport);
+		return mg_hash_v4(key, ntohl(saddr->ip), ntohl(daddr->ip),
+				  ports, proto);
+	}
+
+	for (i = 0; i < 4; i++) {
+		s[i] = ntohl(saddr->ip6[i]);
+		d[i] = hash == IPVS_MAGLEV_HASH_SRC_ADDR ? 0 : ntohl(daddr->ip6[i]);
+	}
+	if (hash == IPVS_MAGLEV_HASH_SRC_ADDR)
+		return mg_hash_v6(key, s, d, 0, 0);
+	ports = (u32)ntohs(sport) << 16 | ntohs(dport);
+	return mg_hash_v6(key, s, d, ports, proto);
+}
+
+u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
+			    const struct ip_vs_maglev_table *t)
+{
+	u8 hash = t ? t->hash : IPVS_MAGLEV_HASH_AUTO;
+
+	if (hash != IPVS_MAGLEV_HASH_AUTO)
+		return hash;
+	return READ_ONCE(ms->svc->flags) & IP_VS_SVC_F_SCHED1 ?
+	       IPVS_MAGLEV_HASH_SRC_ADDR : IPVS_MAGLEV_HASH_FIVE_TUPLE;
+}
+
+static struct ip_vs_dest *
+ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
+		      struct ip_vs_iphdr *iph)
+{
+	struct ip_vs_maglev_svc *ms = svc->sched_data;
+	const union nf_inet_addr *caddr, *vaddr;
+	const struct ip_vs_maglev_table *t;
+	__be16 _ports[2], *ports, cport = 0, vport = 0;
+	struct ip_vs_dest *dest;
+	u8 hash;
+
+	t = rcu_dereference(ms->table);
+	if (unlikely(!t || !t->nr))
+		goto none;
+	hash = ip_vs_maglev_hash_active(ms, t);
+
+	/* ICMP errors (with the schedule_icmp sysctl) arrive with the
+	 * embedded header marked inverse: the client is its destination.
+	 * Hash them as the flow they belong to.
+	 */
+	if (likely(!ip_vs_iph_inverse(iph))) {
+		caddr = &iph->saddr;
+		vaddr = &iph->daddr;
+	} else {
+		caddr = &iph->daddr;
+		vaddr = &iph->saddr;
+	}
+	if (hash == IPVS_MAGLEV_HASH_FIVE_TUPLE &&
+	    (iph->protocol == IPPROTO_TCP || iph->protocol == IPPROTO_UDP ||
+	     iph->protocol == IPPROTO_SCTP)) {
+		/* the ports lead the header for all three */
+		ports = frag_safe_skb_hp(skb, iph->len, sizeof(_ports), _ports);
+		if (likely(ports)) {
+			cport = ports[ip_vs_iph_inverse(iph) ? 1 : 0];
+			vport = ports[ip_vs_iph_inverse(iph) ? 0 : 1];
+		}
+	}
+
+	dest = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, svc->af, caddr,
+							   vaddr, cport, vport,
+							   iph->protocol),
+				 NULL, NULL);
+	if (likely(dest))
+		return dest;
+none:
+	ip_vs_scheduler_err(svc, "no destination available");
+	return NULL;
+}
+
+/* ---- tables ------------------------------------------------------------ */
+
+static struct ip_vs_maglev_table *ip_vs_maglev_table_alloc(u32 m, u32 n)
+{
+	struct ip_vs_maglev_table *t;
+	size_t off, bytes;
+
+	/* An empty table carries no slots: schedule() stops at t->nr == 0. */
+	off = ALIGN(sizeof(*t) + (n ? sizeof(u16) * m : 0), sizeof(void *));
+	bytes = off + sizeof(struct ip_vs_dest *) * n;
+	t = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return NULL;
+	t->bytes = bytes;
+	t->size = m;
+	t->nr = n;
+	t->dests = (struct ip_vs_dest **)((u8 *)t + off);
+	return t;
+}
+
+static void ip_vs_maglev_table_free_rcu(struct rcu_head *head)
+{
+	kvfree(container_of(head, struct ip_vs_maglev_table, rcu));
+}
+
+/* Retire a table that is no longer published. Config context only. */
+static void ip_vs_maglev_table_retire(struct ip_vs_maglev_table *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr; i++)
+		ip_vs_dest_put(t->dests[i]);
+	call_rcu(&t->rcu, ip_vs_maglev_table_free_rcu);
+}
+
+/* The weight a backend should have in the next table. */
+static u32 ip_vs_maglev_target_weight(const struct ip_vs_maglev_backend *b)
+{
+	int w = atomic_read(&b->dest->weight);
+
+	return w > 0 ? w : 0;
+}
+
+/*
+ * Build a table from the backends and publish it. On failure nothing
+ * changes: the previous table stays live and the backends keep describing
+ * it. Called with ms->lock held, in process context.
+ */
+int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_backend *b, **vec = NULL;
+	struct ip_vs_maglev_table *t, *old;
+	struct mg_backend *mb = NULL;
+	void *scratch = NULL;
+	u64 start = ktime_get_ns();
+	u32 m, n = 0, i, w;
+	int err = -ENOMEM;
+
+	lockdep_assert_held(&ms->lock);
+
+	m = ms->table_size ? ms->table_size : ip_vs_maglev_default_table_size();
+	list_for_each_entry(b, &ms->backends, list)
+		if (ip_vs_maglev_target_weight(b) && n < MG_MAX_BACKENDS)
+			n++;
+
+	t = ip_vs_maglev_table_alloc(m, n);
+	if (!t)
+		goto err;
+	if (n) {
+		mb = kvmalloc_array(n, sizeof(*mb), GFP_KERNEL);
+		vec = kvmalloc_array(n, sizeof(*vec), GFP_KERNEL);
+		scratch = kvmalloc(mg_scratch_size(m, n), GFP_KERNEL);
+		if (!mb || !vec || !scratch)
+			goto err_free;
+	}
+
+	i = 0;
+	list_for_each_entry(b, &ms->backends, list) {
+		w = ip_vs_maglev_target_weight(b);
+		if (!w || i == n)
+			continue;
+		vec[i] = b;
+		mb[i].id = b->id;
+		mb[i].weight = w;
+		mb[i].cookie = i;
+		i++;
+	}
+	if (n && mg_build(t->slots, m, mb, n, &ip_vs_maglev_keys, scratch) < 0) {
+		/* duplicate identities: IPVS never allows them */
+		err = -EINVAL;
+		goto err_free;
+	}
+	t->hash = ms->hash;
+	t->digest = mg_digest(t->slots, n ? m : 0, mb, n);
+	for (i = 0; i < n; i++) {
+		t->dests[i] = vec[mb[i].cookie]->dest;
+		ip_vs_dest_hold(t->dests[i]);
+	}
+
+	/* Nothing can fail from here: commit. */
+	list_for_each_entry(b, &ms->backends, list) {
+		b->index = -1;
+		b->slots = 0;
+		b->eff_weight = 0;
+	}
+	for (i = 0; i < n; i++) {
+		b = vec[mb[i].cookie];
+		b->index = i;
+		b->slots = mb[i].slots;
+		b->eff_weight = mb[i].weight;
+	}
+	old = rcu_replace_pointer(ms->table, t, lockdep_is_held(&ms->lock));
+	if (old)
+		ip_vs_maglev_table_retire(old);
+
+	ms->dirty = false;
+	ms->rebuilds++;
+	ms->last_build = jiffies;
+	ms->build_ns = ktime_get_ns() - start;
+	ms->last_error = 0;
+	kvfree(scratch);
+	kvfree(vec);
+	kvfree(mb);
+	return 0;
+
+err_free:
+	kvfree(scratch);
+	kvfree(vec);
+	kvfree(mb);
+	kvfree(t);
+err:
+	ms->rebuild_fails++;
+	ms->last_error = err;
+	pr_warn_ratelimited("%s table rebuild failed (%d); the previous table stays in use\n",
+			    ms->svc->fwmark ? "fwmark service" : "service", err);
+	return err;
+}
+
+/*
+ * A change that affects the table happened (ms->dirty is set). Build now if
+ * the last build is older than the holdoff, else make sure one delayed
+ * build is queued for the end of the holdoff. Called with ms->lock held.
+ */
+static void ip_vs_maglev_changed(struct ip_vs_maglev_svc *ms)
+{
+	unsigned long due = ms->last_build + ip_vs_maglev_holdoff_jiffies();
+
+	lockdep_assert_held(&ms->lock);
+	if (!ms->dirty || ms->dying)
+		return;
+	if (time_after_eq(jiffies, due) && !delayed_work_pending(&ms->work)) {
+		if (!ip_vs_maglev_rebuild(ms))
+			return;
+		due = jiffies + IP_VS_MAGLEV_RETRY;
+	}
+	queue_delayed_work(ip_vs_maglev_wq, &ms->work,
+			   time_after(due, jiffies) ? due - jiffies : 0);
+}
+
+static void ip_vs_maglev_work(struct work_struct *work)
+{
+	struct ip_vs_maglev_svc *ms =
+		container_of(to_delayed_work(work), struct ip_vs_maglev_svc, work);
+
+	mutex_lock(&ms->lock);
+	if (!ms->dying && ms->dirty && ip_vs_maglev_rebuild(ms))
+		queue_delayed_work(ip_vs_maglev_wq, &ms->work, IP_VS_MAGLEV_RETRY);
+	mutex_unlock(&ms->lock);
+}
+
+/* ---- backends ------------------------------------------------------- */
+
+static struct ip_vs_maglev_backend *
+ip_vs_maglev_backend_find(struct ip_vs_maglev_svc *ms,
+			  const struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_backend *b;
+
+	list_for_each_entry(b, &ms->backends, list)
+		if (b->dest == dest)
+			return b;
+	return NULL;
+}
+
+static int ip_vs_maglev_backend_add(struct ip_vs_maglev_svc *ms,
+				    struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_backend *b;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	b->dest = dest;
+	b->index = -1;
+	ip_vs_maglev_id_of(dest, &b->id);
+	list_add_tail(&b->list, &ms->backends);
+	ms->nr_backends++;
+	if (ip_vs_maglev_target_weight(b))
+		ms->dirty = true;
+	return 0;
+}
+
+static void ip_vs_maglev_backend_del(struct ip_vs_maglev_svc *ms,
+				     struct ip_vs_maglev_backend *b)
+{
+	if (b->index >= 0)
+		ms->dirty = true;
+	list_del(&b->list);
+	ms->nr_backends--;
+	kfree(b);
+}
+
+static void ip_vs_maglev_add_failed(struct ip_vs_maglev_svc *ms,
+				    struct ip_vs_dest *dest)
+{
+	ms->last_error = -ENOMEM;
+	if (dest->af == AF_INET6)
+		pr_warn_ratelimited("out of memory: backend [%pI6c]:%u gets no new flows until it is edited or re-added\n",
+				    &dest->addr.in6, ntohs(dest->port));
+	else
+		pr_warn_ratelimited("out of memory: backend %pI4:%u gets no new flows until it is edited or re-added\n",
+				    &dest->addr.ip, ntohs(dest->port));
+}
+
+static int ip_vs_maglev_add_dest(struct ip_vs_service *svc,
+				 struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_svc *ms = svc->sched_data;
+	int err;
+
+	mutex_lock(&ms->lock);
+	err = ip_vs_maglev_backend_add(ms, dest);
+	if (err)
+		ip_vs_maglev_add_failed(ms, dest);
+	ip_vs_maglev_changed(ms);
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+static int ip_vs_maglev_del_dest(struct ip_vs_service *svc,
+				 struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_svc *ms = svc->sched_data;
+	struct ip_vs_maglev_backend *b;
+
+	mutex_lock(&ms->lock);
+	b = ip_vs_maglev_backend_find(ms, dest);
+	if (b)
+		ip_vs_maglev_backend_del(ms, b);
+	ip_vs_maglev_changed(ms);
+	mutex_unlock(&ms->lock);
+	return 0;
+}
+
+static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
+				 struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_svc *ms = svc->sched_data;
+	struct ip_vs_maglev_backend *b;
+	int err = 0;
+
+	mutex_lock(&ms->lock);
+	b = ip_vs_maglev_backend_find(ms, dest);
+	if (!b) {
+		/* a backend we failed to record earlier: record it now */
+		err = ip_vs_maglev_backend_add(ms, dest);
+		if (err)
+			ip_vs_maglev_add_failed(ms, dest);
+	} else if (ip_vs_maglev_target_weight(b) != b->eff_weight) {
+		ms->dirty = true;
+	}
+	ip_vs_maglev_changed(ms);
+	mutex_unlock(&ms->lock);
+	return err;
+}
+
+/* ---- services ----------------------------------------------------------- */
+
+size_t ip_vs_maglev_state_bytes(const struct ip_vs_maglev_svc *ms)
+{
+	const struct ip_vs_maglev_table *t =
+		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
+
+	return sizeof(*ms) + ms->nr_backends * sizeof(struct ip_vs_maglev_backend) +
+	       (t ? t->bytes : 0);
+}
+
+static void ip_vs_maglev_svc_free(struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_backend *b, *tmp;
+	struct ip_vs_maglev_table *t;
+
+	list_for_each_entry_safe(b, tmp, &ms->backends, list) {
+		list_del(&b->list);
+		kfree(b);
+	}
+	t = rcu_replace_pointer(ms->table, NULL, true);
+	if (t)
+		ip_vs_maglev_table_retire(t);
+	mutex_destroy(&ms->lock);
+	/* schedule() may still be reading ms through svc->sched_data */
+	kfree_rcu(ms, rcu);
+}
+
+static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(svc->ipvs->net);
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_svc *ms;
+	struct ip_vs_dest *dest;
+	int err;
+
+	ms = kzalloc(sizeof(*ms), GFP_KERNEL_ACCOUNT);
+	if (!ms)
+		return -ENOMEM;
+	ms->svc = svc;
+	ms->mn = mn;
+	ms->hash = IPVS_MAGLEV_HASH_AUTO;
+	mutex_init(&ms->lock);
+	INIT_LIST_HEAD(&ms->backends);
+	INIT_DELAYED_WORK(&ms->work, ip_vs_maglev_work);
+	ms->last_build = jiffies - ip_vs_maglev_holdoff_jiffies() - 1;
+
+	/* A service switching to maglev ("ipvsadm -E -s maglev") already has
+	 * destinations; IPVS holds its mutex, so the list is stable.
+	 */
+	mutex_lock(&ms->lock);
+	list_for_each_entry(dest, &svc->destinations, n_list) {
+		err = ip_vs_maglev_backend_add(ms, dest);
+		if (err)
+			goto err_unlock;
+	}
+	err = ip_vs_maglev_rebuild(ms);
+	if (err)
+		goto err_unlock;
+	mutex_unlock(&ms->lock);
+
+	ip_vs_maglev_svc_key_of(svc, &key);
+	mutex_lock(&mn->lock);
+	hash_add(mn->hash, &ms->hnode, ip_vs_maglev_key_hash(&key));
+	list_add_tail(&ms->lnode, &mn->services);
+	mn->nr_services++;
+	mutex_unlock(&mn->lock);
+
+	svc->sched_data = ms;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&ms->lock);
+	ip_vs_maglev_svc_free(ms);
+	return err;
+}
+
+static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
+{
+	struct ip_vs_maglev_svc *ms = svc->sched_data;
+	struct ip_vs_maglev_net *mn = ms->mn;
+
+	/* Netlink handlers find services under mn->lock and keep it while
+	 * they use one, so once unhashed here nobody else can reach ms.
+	 */
+	mutex_lock(&mn->lock);
+	hash_del(&ms->hnode);
+	list_del(&ms->lnode);
+	mn->nr_services--;
+	mutex_unlock(&mn->lock);
+
+	mutex_lock(&ms->lock);
+	ms->dying = true;
+	mutex_unlock(&ms->lock);
+	cancel_delayed_work_sync(&ms->work);
+
+	/* Every dest reference is dropped before we return: IPVS frees the
+	 * service's dests after this without looking at their refcounts when
+	 * the namespace goes away.
+	 */
+	ip_vs_maglev_svc_free(ms);
+}
+
+static struct ip_vs_scheduler ip_vs_maglev_scheduler = {
+	.name =			"maglev",
+	.refcnt =		ATOMIC_INIT(0),
+	.module =		THIS_MODULE,
+	.n_list =		LIST_HEAD_INIT(ip_vs_maglev_scheduler.n_list),
+	.init_service =		ip_vs_maglev_init_svc,
+	.done_service =		ip_vs_maglev_done_svc,
+	.add_dest =		ip_vs_maglev_add_dest,
+	.del_dest =		ip_vs_maglev_del_dest,
+	.upd_dest =		ip_vs_maglev_upd_dest,
+	.schedule =		ip_vs_maglev_schedule,
+};
+
+int ip_vs_maglev_sched_init(void)
+{
+	int err;
+
+	ip_vs_maglev_wq = alloc_workqueue("ip_vs_maglev", WQ_UNBOUND, 0);
+	if (!ip_vs_maglev_wq)
+		return -ENOMEM;
+	err = register_ip_vs_scheduler(&ip_vs_maglev_scheduler);
+	if (err)
+		goto err_wq;
+	return 0;
+
+err_wq:
+	destroy_workqueue(ip_vs_maglev_wq);
+	return err;
+}
+
+void ip_vs_maglev_sched_exit(void)
+{
+	unregister_ip_vs_scheduler(&ip_vs_maglev_scheduler);
+	/* every service is gone (IPVS held our module until then); wait for
+	 * the tables they retired
+	 */
+	rcu_barrier();
+	destroy_workqueue(ip_vs_maglev_wq);
+}

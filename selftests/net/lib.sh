@@ -1,0 +1,251 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by the VM tests: namespaces, the standard topology, the
+# test servers, waits with deadlines, and result bookkeeping. Source it,
+# call lib_init, build what you need, and end with "exit $(lib_result)".
+#
+# Conventions (kselftest): exit 0 pass, 1 fail, 4 skip. Every setup step
+# is checked; a failing step aborts the test (setup_or_die). Nothing waits
+# on a fixed sleep: wait_until polls a condition until a deadline.
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BIN=${IPVSM_BIN:-$LIB_DIR/../../build/bin}
+MGTRAFFIC=$BIN/mgtraffic
+IPVSCTL=$BIN/ipvsctl
+
+LIB_NS=()
+LIB_PIDS=()
+LIB_FAILS=0
+LIB_CHECKS=0
+LIB_TMP=
+
+log() { echo "$*"; }
+
+# A check: prints "ok"/"FAIL" with a description; a failure fails the test
+# but the test goes on, so one run shows every broken property.
+# not CMD...: succeeds when CMD fails (for check and wait_until)
+not() {
+	! "$@"
+}
+
+check() {
+	local desc=$1
+	shift
+	LIB_CHECKS=$((LIB_CHECKS + 1))
+	if "$@"; then
+		echo "ok: $desc"
+	else
+		echo "FAIL: $desc"
+		LIB_FAILS=$((LIB_FAILS + 1))
+	fi
+}
+
+fail() {
+	echo "FAIL: $*"
+	LIB_FAILS=$((LIB_FAILS + 1))
+	LIB_CHECKS=$((LIB_CHECKS + 1))
+}
+
+pass() {
+	echo "ok: $*"
+	LIB_CHECKS=$((LIB_CHECKS + 1))
+}
+
+# Setup steps must work; if one does not, the test cannot say anything.
+setup_or_die() {
+	local desc=$1
+	shift
+	if ! "$@"; then
+		echo "FAIL: setup: $desc"
+		exit $ksft_fail
+	fi
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit $ksft_skip
+}
+
+lib_result() {
+	if [ "$LIB_CHECKS" -eq 0 ]; then
+		echo "FAIL: the test checked nothing" >&2
+		echo $ksft_fail
+	elif [ "$LIB_FAILS" -ne 0 ]; then
+		echo $ksft_fail
+	else
+		echo $ksft_pass
+	fi
+}
+
+lib_cleanup() {
+	local pid ns
+	for pid in "${LIB_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${LIB_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${LIB_NS[@]}"; do
+		# services first, so each namespace's teardown is quick
+		ip netns exec "$ns" ipvsadm -C 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$LIB_TMP" ] && rm -rf "$LIB_TMP"
+}
+
+lib_init() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	command -v ipvsadm >/dev/null || skip "ipvsadm not installed"
+	[ -x "$MGTRAFFIC" ] || skip "$MGTRAFFIC not built"
+	LIB_TMP=$(mktemp -d /tmp/ipvsm.XXXXXX)
+	trap lib_cleanup EXIT
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds or the
+# deadline passes. Returns CMD's last status.
+wait_until() {
+	local deadline=$(($(date +%s%N) / 1000000 + $1 * 1000))
+	shift
+	while :; do
+		"$@" && return 0
+		[ $(($(date +%s%N) / 1000000)) -ge $deadline ] && {
+			"$@"
+			return
+		}
+		sleep 0.05
+	done
+}
+
+# ---- namespaces -------------------------------------------------------
+
+# mkns VAR NAME: create namespace NAME-<pid> with lo up, store its name
+# in VAR and remember it for cleanup
+mkns() {
+	local ns=$2-$$
+	ip netns add "$ns" || return 1
+	LIB_NS+=("$ns")
+	ip -n "$ns" link set lo up || return 1
+	printf -v "$1" '%s' "$ns"
+}
+
+in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# run CMD in NS in the background, remembered for cleanup; sets LAST_PID
+bg_in_ns() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" &
+	LAST_PID=$!
+	LIB_PIDS+=("$LAST_PID")
+}
+
+# ---- the standard topology --------------------------------------------
+#
+#   client CL                 director DR                     backends B1..Bn
+#   cl0 10.0.1.2/24  ---  dr0 10.0.1.1/24
+#       fd00:1::2/64          fd00:1::1/64
+#                             br0 10.0.2.1/24   ---+--- b0 10.0.2.11/24 (B1)
+#                                 fd00:2::1/64     +--- b0 10.0.2.12/24 (B2) ...
+#   VIP 10.0.1.100, fd00:1::100 on DR's lo (NAT) or dummy (DR/TUN)
+#
+# topo_std N: creates the namespaces and sets CL, DR, BE[1..N], BE_IP[i],
+# BE_IP6[i]. Backends route via the director, so NAT replies return
+# through it.
+
+VIP=10.0.1.100
+VIP6=fd00:1::100
+
+topo_std() {
+	local n=$1 i b
+	mkns CL cl || return 1
+	mkns DR dr || return 1
+	ip link add cl0 netns "$CL" type veth peer name dr0 netns "$DR" || return 1
+	in_ns "$CL" ip addr add 10.0.1.2/24 dev cl0 || return 1
+	in_ns "$CL" ip addr add fd00:1::2/64 dev cl0 nodad || return 1
+	in_ns "$CL" ip link set cl0 up || return 1
+	in_ns "$CL" ip route add default via 10.0.1.1 || return 1
+	in_ns "$CL" ip -6 route add default via fd00:1::1 || return 1
+	in_ns "$DR" ip addr add 10.0.1.1/24 dev dr0 || return 1
+	in_ns "$DR" ip addr add fd00:1::1/64 dev dr0 nodad || return 1
+	in_ns "$DR" ip link set dr0 up || return 1
+	in_ns "$DR" ip link add br0 type bridge || return 1
+	in_ns "$DR" ip addr add 10.0.2.1/24 dev br0 || return 1
+	in_ns "$DR" ip addr add fd00:2::1/64 dev br0 nodad || return 1
+	in_ns "$DR" ip link set br0 up || return 1
+	in_ns "$DR" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	in_ns "$DR" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+	BE=()
+	BE_IP=()
+	BE_IP6=()
+	for i in $(seq 1 "$n"); do
+		mkns b "b$i" || return 1
+		BE[i]=$b
+		BE_IP[i]=10.0.2.$((10 + i))
+		BE_IP6[i]=fd00:2::$((10 + i))
+		ip link add b0 netns "$b" type veth peer name "br-b$i" netns "$DR" || return 1
+		in_ns "$DR" ip link set "br-b$i" master br0 up || return 1
+		in_ns "$b" ip addr add "${BE_IP[i]}/24" dev b0 || return 1
+		in_ns "$b" ip addr add "${BE_IP6[i]}/64" dev b0 nodad || return 1
+		in_ns "$b" ip link set b0 up || return 1
+		in_ns "$b" ip route add default via 10.0.2.1 || return 1
+		in_ns "$b" ip -6 route add default via fd00:2::1 || return 1
+	done
+	return 0
+}
+
+# vip_local: the VIPs as local addresses of the director (NAT, and DR/TUN
+# on the director side)
+vip_local() {
+	in_ns "$DR" ip addr add "$VIP/32" dev lo &&
+		in_ns "$DR" ip addr add "$VIP6/128" dev lo nodad
+}
+
+# serve NS ID PORT [mgtraffic options]: start a backend server and wait
+# until it is bound
+serve() {
+	local ns=$1 id=$2 port=$3 ready
+	shift 3
+	ready=$LIB_TMP/ready-$id-$port-$RANDOM
+	bg_in_ns "$ns" "$MGTRAFFIC" serve -i "$id" -p "$port" -r "$ready" "$@"
+	wait_until 10 test -e "$ready"
+}
+
+# serve_all PORT [opts]: server "bI" in every backend namespace
+serve_all() {
+	local port=$1 i
+	shift
+	for i in "${!BE[@]}"; do
+		serve "${BE[i]}" "b$i" "$port" "$@" || return 1
+	done
+}
+
+# ipvs ARGS: ipvsadm in the director
+ipvs() {
+	in_ns "$DR" ipvsadm "$@"
+}
+
+# count_of ID FILE: the "backend ID COUNT" count from mgtraffic output
+count_of() {
+	awk -v id="$1" '$1 == "backend" && $2 == id { print $3; found = 1 } END { if (!found) print 0 }' "$2"
+}
+
+total_of() {
+	awk '$1 == "total" { print $2 }' "$1"
+}
+
+errors_of() {
+	awk '$1 == "errors" { print $2 }' "$1"
+}
+
+module_loaded() {
+	[ -d /sys/module/ip_vs_maglev ]
+}

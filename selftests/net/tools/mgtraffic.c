@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mgtraffic: traffic for the VM tests, fast under emulation.
+ *
+ *   mgtraffic serve -i ID -p PORT [-u] [-6] [-r READYFILE]
+ *	A backend. TCP: answers every connection with "ID\n", then answers
+ *	every line it receives with "ID\n" until the peer closes. UDP: answers
+ *	every datagram with "ID\n". Runs until killed.
+ *
+ *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u] [-s SPORT]
+ *		    [-t MS] [-v]
+ *	A client. Opens N connections (TCP) or sends N datagrams from N
+ *	sockets (UDP), one after another, each from source port SPORT+i when
+ *	-s is given, and tallies which backend answered. With -D it runs for
+ *	that long instead, counting per bucket of -B ms. -t is the per-try
+ *	timeout (default 2000 ms). Output, one record per line:
+ *	    flow SPORT ID          (-v only, every flow)
+ *	    bucket K ID COUNT      (-B only)
+ *	    backend ID COUNT
+ *	    total N
+ *	    errors N
+ *
+ *   mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS]
+ *	One long-lived TCP connection: a line every -I ms (default 100) for
+ *	-D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
+ *	every line got an answer from the same backend.
+ *
+ * Every loop is bounded by a count or a deadline. Exit status: 0 ok,
+ * 1 errors, 2 usage.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_IDS		256
+#define MAX_BUCKETS	1024
+#define ID_LEN		64
+#define MAX_CONNS	4096
+
+struct opts {
+	const char *id, *addr, *ready;
+	int port, n, sport, timeout_ms, duration_ms, bucket_ms, interval_ms;
+	bool udp, v6, verbose;
+};
+
+static struct {
+	char id[ID_LEN];
+	long count;
+} ids[MAX_IDS];
+static int nids;
+static long buckets[MAX_BUCKETS][MAX_IDS];
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: mgtraffic serve -i ID -p PORT [-u] [-6] [-r READYFILE]\n"
+		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u] [-s SPORT] [-t MS] [-v]\n"
+		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS]\n");
+	exit(2);
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static int id_index(const char *id)
+{
+	int i;
+
+	for (i = 0; i < nids; i++)
+		if (!strcmp(ids[i].id, id))
+			return i;
+	if (nids == MAX_IDS)
+		return -1;
+	snprintf(ids[nids].id, ID_LEN, "%s", id);
+	return nids++;
+}
+
+static int make_addr(const struct opts *o, const char *host, int port,
+		     struct sockaddr_storage *ss, socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (o->v6 || (host && strchr(host, ':'))) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		if (host && inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		if (!host)
+			s6->sin6_addr = in6addr_any;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		if (host && inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		if (!host)
+			s4->sin_addr.s_addr = htonl(INADDR_ANY);
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+/* wait for @events on @fd until @deadline (ms); 1 ready, 0 timeout */
+static int wait_fd(int fd, short events, long deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	long left;
+	int r;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)left);
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* ---- serve ------------------------------------------------------------- */
+
+static int serve(const struct opts *o)
+{
+	struct sockaddr_storage ss;
+	struct pollfd fds[MAX_CONNS];
+	char reply[ID_LEN + 2], buf[2048];
+	int nfds = 1, one = 1, lfd, i, rlen;
+	socklen_t len;
+
+	rlen = snprintf(reply, sizeof(reply), "%s\n", o->id);
+	signal(SIGPIPE, SIG_IGN);
+	if (make_addr(o, NULL, o->port, &ss, &len))
+		usage();
+	lfd = socket(ss.ss_family, o->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	if (lfd < 0)
+		return perror("socket"), 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&ss, len))
+		return perror("bind"), 1;
+	if (!o->udp && listen(lfd, 1024))
+		return perror("listen"), 1;
+	if (o->ready) {
+		FILE *f = fopen(o->ready, "w");
+
+		if (!f)
+			return perror(o->ready), 1;
+		fclose(f);
+	}
+
+	if (o->udp) {
+		for (;;) {
+			struct sockaddr_storage peer;
+			socklen_t plen = sizeof(peer);
+			ssize_t r = recvfrom(lfd, buf, sizeof(buf), 0,
+					     (struct sockaddr *)&peer, &plen);
+
+			if (r >= 0)
+				sendto(lfd, reply, rlen, 0,
+				       (struct sockaddr *)&peer, plen);
+		}
+	}
+
+	fds[0].fd = lfd;
+	fds[0].events = POLLIN;
+	for (;;) {
+		if (poll(fds, nfds, -1) < 0)
+			continue;
+		if (fds[0].revents & POLLIN) {
+			int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+
+			if (c >= 0) {
+				if (write(c, reply, rlen) != rlen || nfds == MAX_CONNS) {
+					close(c);
+				} else {
+					fds[nfds].fd = c;
+					fds[nfds].events = POLLIN;
+					fds[nfds].revents = 0;
+					nfds++;
+				}
+			}
+		}
+		for (i = 1; i < nfds; i++) {
+			ssize_t r, k, lines = 0;
+
+			if (!fds[i].revents)
+				continue;
+			r = read(fds[i].fd, buf, sizeof(buf));
+			if (r <= 0) {
+				close(fds[i].fd);
+				fds[i] = fds[--nfds];
+				i--;
+				continue;
+			}
+			for (k = 0; k < r; k++)
+				lines += buf[k] == '\n';
+			while (lines-- > 0)
+				if (write(fds[i].fd, reply, rlen) != rlen)
+					break;
+		}
+	}
+	return 0;
+}
+
+/* ---- conn -------------------------------------------------------------- */
+
+/* read one "ID\n" answer into @id; 0 ok */
+static int read_id(int fd, long deadline, char *id, bool udp)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	for (;;) {
+		if (wait_fd(fd, POLLIN, deadline) != 1)
+			return -1;
+		r = recv(fd, id + got, ID_LEN - 1 - got, 0);
+		if (r <= 0)
+			return -1;
+		got += r;
+		id[got] = 0;
+		if (strchr(id, '\n') || udp || got == ID_LEN - 1)
+			break;
+	}
+	id[strcspn(id, "\n")] = 0;
+	return id[0] ? 0 : -1;
+}
+
+static int one_flow(const struct opts *o, int sport, char *id)
+{
+	struct sockaddr_storage dst, src;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	long deadline = now_ms() + o->timeout_ms;
+	socklen_t dlen, slen;
+	int fd, one = 1, rc = -1;
+
+	if (make_addr(o, o->addr, o->port, &dst, &dlen))
+		usage();
+	fd = socket(dst.ss_family, (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (sport) {
+		make_addr(o, NULL, sport, &src, &slen);
+		src.ss_family = dst.ss_family;
+		if (dst.ss_family == AF_INET6)
+			slen = sizeof(struct sockaddr_in6);
+		else
+			slen = sizeof(struct sockaddr_in);
+		if (bind(fd, (struct sockaddr *)&src, slen))
+			goto out;
+	}
+	/* RST on close: no TIME_WAIT, so source ports can be reused at once */
+	if (!o->udp)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
+		goto out;
+	if (o->udp) {
+		if (send(fd, "x\n", 2, 0) != 2)
+			goto out;
+	} else {
+		int err = 0;
+		socklen_t el = sizeof(err);
+
+		if (wait_fd(fd, POLLOUT, deadline) != 1)
+			goto out;
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err)
+			goto out;
+	}
+	rc = read_id(fd, deadline, id, o->udp);
+out:
+	close(fd);
+	return rc;
+}
+
+static int conn(const struct opts *o)
+{
+	long start = now_ms(), errors = 0, total = 0, i;
+	int nb = 0, b, k;
+	char id[ID_LEN];
+
+	for (i = 0;; i++) {
+		long t = now_ms() - start;
+
+		if (o->duration_ms ? t >= o->duration_ms : i >= o->n)
+			break;
+		if (one_flow(o, o->sport ? o->sport + (int)(i % 40000) : 0, id)) {
+			errors++;
+			if (o->verbose)
+				printf("flow %d -\n", o->sport ? o->sport + (int)(i % 40000) : 0);
+			continue;
+		}
+		total++;
+		k = id_index(id);
+		if (k < 0)
+			continue;
+		ids[k].count++;
+		if (o->bucket_ms) {
+			b = (int)(t / o->bucket_ms);
+			if (b < MAX_BUCKETS) {
+				buckets[b][k]++;
+				if (b + 1 > nb)
+					nb = b + 1;
+			}
+		}
+		if (o->verbose)
+			printf("flow %d %s\n", o->sport ? o->sport + (int)(i % 40000) : 0, id);
+	}
+	for (b = 0; b < nb; b++)
+		for (k = 0; k < nids; k++)
+			printf("bucket %d %s %ld\n", b, ids[k].id, buckets[b][k]);
+	for (k = 0; k < nids; k++)
+		printf("backend %s %ld\n", ids[k].id, ids[k].count);
+	printf("total %ld\nerrors %ld\n", total, errors);
+	return errors ? 1 : 0;
+}
+
+/* ---- hold -------------------------------------------------------------- */
+
+static int hold(const struct opts *o)
+{
+	struct sockaddr_storage dst;
+	char first[ID_LEN] = "", id[ID_LEN];
+	long end = now_ms() + o->duration_ms, replies = 0, errors = 0;
+	socklen_t dlen;
+	int fd;
+
+	if (make_addr(o, o->addr, o->port, &dst, &dlen))
+		usage();
+	fd = socket(dst.ss_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dlen)) {
+		perror("connect");
+		printf("backend -\nreplies 0\nerrors 1\n");
+		return 1;
+	}
+	if (read_id(fd, now_ms() + o->timeout_ms, first, false)) {
+		printf("backend -\nreplies 0\nerrors 1\n");
+		return 1;
+	}
+	printf("backend %s\n", first);
+	fflush(stdout);
+	while (now_ms() < end) {
+		if (send(fd, "ping\n", 5, MSG_NOSIGNAL) != 5 ||
+		    read_id(fd, now_ms() + o->timeout_ms, id, false) ||
+		    strcmp(id, first)) {
+			errors++;
+			break;
+		}
+		replies++;
+		usleep(o->interval_ms * 1000);
+	}
+	close(fd);
+	printf("replies %ld\nerrors %ld\n", replies, errors);
+	return errors ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .n = 1, .timeout_ms = 2000, .interval_ms = 100 };
+	const char *cmd;
+	int c;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	optind = 2;
+	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:u6v")) != -1) {
+		switch (c) {
+		case 'i': o.id = optarg; break;
+		case 'p': o.port = atoi(optarg); break;
+		case 'c': o.addr = optarg; break;
+		case 'n': o.n = atoi(optarg); break;
+		case 's': o.sport = atoi(optarg); break;
+		case 't': o.timeout_ms = atoi(optarg); break;
+		case 'D': o.duration_ms = atoi(optarg); break;
+		case 'B': o.bucket_ms = atoi(optarg); break;
+		case 'I': o.interval_ms = atoi(optarg); break;
+		case 'r': o.ready = optarg; break;
+		case 'u': o.udp = true; break;
+		case '6': o.v6 = true; break;
+		case 'v': o.verbose = true; break;
+		default: usage();
+		}
+	}
+	if (o.port <= 0 || o.port > 65535 || o.timeout_ms <= 0)
+		usage();
+	if (!strcmp(cmd, "serve") && o.id)
+		return serve(&o);
+	if (!strcmp(cmd, "conn") && o.addr && o.n >= 0)
+		return conn(&o);
+	if (!strcmp(cmd, "hold") && o.addr && o.duration_ms > 0)
+		return hold(&o);
+	usage();
+	return 2;
+}
