@@ -64,10 +64,40 @@ demo:
 	@$(MAKE) -s ipvsctl tools
 	@scripts/demo.sh $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER))
 
+# ---- install ---------------------------------------------------------------
+DKMS_SRC = $(DESTDIR)/usr/src/ipvs-maglev-$(VERSION)
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+
+install: module ipvsctl
+	install -D -m 0644 build/kmod/$(KVER)/ip_vs_maglev.ko $(MODDIR)/ip_vs_maglev.ko
+	install -D -m 0755 build/bin/ipvsctl $(DESTDIR)$(PREFIX)/sbin/ipvsctl
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall:
+	rm -f $(MODDIR)/ip_vs_maglev.ko $(DESTDIR)$(PREFIX)/sbin/ipvsctl
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The module's sources where DKMS expects them, then built and installed
+# for every kernel that has headers (dkms autoinstall does the same on
+# kernel upgrades).
+dkms-src:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/include/uapi/linux
+	install -m 0644 Kbuild dkms.conf $(DKMS_SRC)/
+	install -m 0644 kmod/*.c kmod/*.h $(DKMS_SRC)/kmod/
+	install -m 0644 include/uapi/linux/ip_vs_maglev.h $(DKMS_SRC)/include/uapi/linux/
+
+dkms-install: dkms-src
+	dkms add ipvs-maglev/$(VERSION)
+	dkms install ipvs-maglev/$(VERSION) -k $(KVER)
+
+dkms-uninstall:
+	dkms remove ipvs-maglev/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 clean:
 	rm -rf build
 	@$(MAKE) -s -C ipvsctl clean
 	@$(MAKE) -s -C selftests/unit clean
 
 .PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
-	check demo clean
+	check demo clean install uninstall dkms-src dkms-install dkms-uninstall

@@ -5,7 +5,7 @@
  *   maglev info
  *   maglev show [SERVICE]
  *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src]
- *   maglev lookup SERVICE CLIENT[:PORT] [to ADDR:PORT] [proto tcp|udp|sctp]
+ *   maglev lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -25,8 +25,8 @@ static const char maglev_help[] =
 	"  info                          module version, seed, default table size\n"
 	"  show [SERVICE]                table state and per-backend slots\n"
 	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src\n"
-	"  lookup SERVICE CLIENT[:PORT] [to ADDR:PORT] [proto tcp|udp|sctp]\n"
-	"                                which backend the table gives that flow\n\n"
+	"  lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]\n"
+	"                                which backend the table gives each flow\n\n"
 	"SERVICE is tcp/ADDR:PORT, udp/ADDR:PORT, sctp/ADDR:PORT, fwmark/MARK or\n"
 	"fwmark6/MARK; IPv6 addresses in brackets: tcp/[fd00::1]:80.\n";
 
@@ -330,70 +330,98 @@ static int maglev_set(struct ctx *c, int argc, const char **argv)
 
 static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 {
-	struct mg_lookup lk = { 0 };
-	struct nl *nl;
+	struct mg_lookup tmpl = { 0 }, lk;
+	json_object *arr = NULL, *o;
+	char why[256], buf[64], cbuf[64];
+	int i, nclients = 0, err;
 	struct svc_id id;
-	char why[256], buf[64];
-	int i, err;
+	struct nl *nl;
 
 	if (argc < 2) {
 		usage_error(c, "maglev lookup: SERVICE and CLIENT[:PORT] required");
 		return EXIT_USAGE;
 	}
-	if (parse_svc(argv[0], &id, why, sizeof(why)) ||
-	    parse_addr_port(argv[1], id.af, &lk.client, false, why, sizeof(why))) {
+	if (parse_svc(argv[0], &id, why, sizeof(why))) {
 		usage_error(c, "maglev lookup: %s", why);
 		return EXIT_USAGE;
 	}
-	for (i = 2; i < argc; i += 2) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	/* validate every word first */
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!v) {
-			usage_error(c, "maglev lookup: '%s' needs a value", k);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(k, "to")) {
-			if (parse_addr_port(v, id.af, &lk.dst, true, why, sizeof(why))) {
-				usage_error(c, "maglev lookup: %s", why);
+		if (!strcmp(argv[i], "to") || !strcmp(argv[i], "proto")) {
+			if (!v) {
+				usage_error(c, "maglev lookup: '%s' needs a value", argv[i]);
 				return EXIT_USAGE;
 			}
-			lk.has_dst = true;
-		} else if (!strcmp(k, "proto")) {
-			if (!strcmp(v, "tcp"))
-				lk.proto = IPPROTO_TCP;
-			else if (!strcmp(v, "udp"))
-				lk.proto = IPPROTO_UDP;
-			else if (!strcmp(v, "sctp"))
-				lk.proto = IPPROTO_SCTP;
-			else {
+			if (!strcmp(argv[i], "to")) {
+				if (parse_addr_port(v, id.af, &tmpl.dst, true, why, sizeof(why))) {
+					usage_error(c, "maglev lookup: %s", why);
+					return EXIT_USAGE;
+				}
+				tmpl.has_dst = true;
+			} else if (!strcmp(v, "tcp")) {
+				tmpl.proto = IPPROTO_TCP;
+			} else if (!strcmp(v, "udp")) {
+				tmpl.proto = IPPROTO_UDP;
+			} else if (!strcmp(v, "sctp")) {
+				tmpl.proto = IPPROTO_SCTP;
+			} else {
 				usage_error(c, "maglev lookup: proto '%s': tcp, udp or sctp", v);
 				return EXIT_USAGE;
 			}
-		} else {
-			usage_error(c, "maglev lookup: unknown word '%s' (to, proto)", k);
+			i++;
+			continue;
+		}
+		if (parse_addr_port(argv[i], id.af, &lk.client, false, why, sizeof(why))) {
+			usage_error(c, "maglev lookup: %s", why);
 			return EXIT_USAGE;
 		}
+		nclients++;
 	}
+	if (!nclients) {
+		usage_error(c, "maglev lookup: CLIENT[:PORT] required");
+		return EXIT_USAGE;
+	}
+
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kmaglev_lookup(nl, &id, &lk);
-	if (err) {
-		err_report(c, err, "maglev lookup");
-		return exit_code(err);
+	if (c->o.json)
+		arr = json_object_new_array();
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "to") || !strcmp(argv[i], "proto")) {
+			i++;
+			continue;
+		}
+		lk = tmpl;
+		parse_addr_port(argv[i], id.af, &lk.client, false, why, sizeof(why));
+		err = kmaglev_lookup(nl, &id, &lk);
+		if (err) {
+			json_object_put(arr);
+			err_report(c, err, "maglev lookup %s", argv[i]);
+			return exit_code(err);
+		}
+		fmt_addr_port(lk.backend.af, lk.backend.addr, lk.backend.port, buf, sizeof(buf));
+		fmt_addr_port(lk.client.af, lk.client.addr, lk.client.port, cbuf, sizeof(cbuf));
+		if (c->o.json) {
+			o = json_object_new_object();
+			json_object_object_add(o, "client", json_object_new_string(cbuf));
+			json_object_object_add(o, "backend", json_object_new_string(buf));
+			json_object_object_add(o, "index", json_object_new_int64(lk.index));
+			json_object_object_add(o, "slot", json_object_new_int64(lk.slot));
+			json_object_object_add(o, "fallback", json_object_new_boolean(lk.fallback));
+			json_object_array_add(arr, o);
+		} else if (nclients == 1) {
+			printf("%s%s\n", buf, lk.fallback ? " (fallback: first choice unavailable)" : "");
+		} else {
+			printf("%s %s%s\n", cbuf, buf, lk.fallback ? " fallback" : "");
+		}
 	}
-	fmt_addr_port(lk.backend.af, lk.backend.addr, lk.backend.port, buf, sizeof(buf));
 	if (c->o.json) {
-		json_object *o = json_object_new_object();
-
-		out_addr_json(o, lk.backend.af, lk.backend.addr, lk.backend.port);
-		json_object_object_add(o, "backend", json_object_new_string(buf));
-		json_object_object_add(o, "index", json_object_new_int64(lk.index));
-		json_object_object_add(o, "slot", json_object_new_int64(lk.slot));
-		json_object_object_add(o, "fallback", json_object_new_boolean(lk.fallback));
+		o = json_object_new_object();
+		json_object_object_add(o, "lookups", arr);
 		out_json(o);
-	} else {
-		printf("%s%s\n", buf, lk.fallback ? " (fallback: first choice unavailable)" : "");
 	}
 	return EXIT_OK;
 }

@@ -78,6 +78,17 @@ check_log() {
 }
 
 case "${MODE:-suite}" in
+script)
+	# one script (make demo, make bench): its output is the product
+	cd "$SRC" || die "no $SRC"
+	bash "$SRC/$SCRIPT" $SCRIPT_ARGS
+	rc=$?
+	splat=0
+	check_log || splat=1
+	echo "script rc $rc splat $splat" >"$RUN/status"
+	echo "IPVSM-RESULT: $(cat "$RUN/status")"
+	poweroff_now
+	;;
 shell)
 	echo "guest: interactive shell; tests in $SRC/selftests/net, 'exit' powers off"
 	cd "$SRC/selftests/net" || true

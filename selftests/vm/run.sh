@@ -9,7 +9,9 @@
 # test suite (or the named tests) in one boot, and report.
 #
 #   -k KVER        kernel to boot (default: newest 6.1 of the matrix)
-#   -m MODE        suite (default) or shell (interactive, for debugging)
+#   -m MODE        suite (default), shell (interactive, for debugging), or
+#                  script (run -s SCRIPT in the guest and show its output)
+#   -s SCRIPT      for -m script: path relative to the tree, then its args
 #   -T SECONDS     overall timeout of the VM (default 1500)
 #   -M installed   use the module installed for KVER (DKMS) instead of
 #                  the fresh build from build/kmod/KVER
@@ -27,8 +29,10 @@ module_src=build
 mem=${VM_MEM:-1536}
 cpus=${VM_CPUS:-2}
 
-while getopts "k:m:T:M:" opt; do
+script=
+while getopts "k:m:T:M:s:" opt; do
 	case $opt in
+	s) script=$OPTARG ;;
 	k) kver=$OPTARG ;;
 	m) mode=$OPTARG ;;
 	T) vm_timeout=$OPTARG ;;
@@ -42,7 +46,9 @@ shift $((OPTIND - 1))
 [ -f "/boot/vmlinuz-$kver" ] || { echo "vm: /boot/vmlinuz-$kver missing (run scripts/deps.sh)" >&2; exit 1; }
 
 tests=$*
-[ -n "$tests" ] || tests=$(make -s -C "$top/selftests/net" list) || exit 1
+if [ "$mode" = suite ] && [ -z "$tests" ]; then
+	tests=$(make -s -C "$top/selftests/net" list) || exit 1
+fi
 
 run_rel=build/vm/$kver
 run=$top/$run_rel
@@ -84,6 +90,8 @@ TESTS="$tests"
 MODULE_SRC=$module_src
 MODULE_KO=$module_ko
 MODROOT=$run_rel/modroot/lib/modules/$kver
+SCRIPT=$script
+SCRIPT_ARGS="$tests"
 EOF
 
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$cpus"
@@ -97,7 +105,7 @@ if [ "$mode" = shell ]; then
 	exec "${qemu[@]}" -nographic
 fi
 
-echo "vm: booting $kver (TCG, ${cpus} vCPU, ${mem} MiB), timeout ${vm_timeout}s"
+echo "vm: booting $kver (TCG, ${cpus} vCPU, ${mem} MiB), timeout ${vm_timeout}s" >&2
 start=$(date +%s)
 timeout --kill-after=10 "$vm_timeout" "${qemu[@]}" -display none -serial stdio -monitor none \
 	</dev/null 2>&1 | tee "$run/console.log" | tr -d '\r' |
@@ -111,7 +119,16 @@ fail_run() {
 }
 
 [ -f "$run/status" ] || fail_run "no result: the VM timed out or crashed (console: $run_rel/console.log)"
-read -r w1 pass w2 fail w3 skip w4 splat <"$run/status"
+if [ "$mode" = script ]; then
+	read -r _ _ rc _ splat <"$run/status"
+	if [ "$splat" != 0 ]; then
+		echo "vm: kernel log has warnings or errors:" >&2
+		sed 's/^/vm:   /' "$run/splats.txt" | head -n 40 >&2
+		exit 1
+	fi
+	exit "$rc"
+fi
+read -r w1 pass _ fail _ skip _ splat <"$run/status"
 [ "$w1" = pass ] || fail_run "guest setup failed: $(cat "$run/status")"
 if [ "$splat" != 0 ] || grep -qE 'Kernel panic|BUG:|WARNING:' "$run/console.log"; then
 	echo "vm: kernel log has warnings or errors:" >&2

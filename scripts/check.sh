@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: everything CI runs, in order, on a fresh machine:
+#   1. scripts/deps.sh       install what is missing (quick when nothing is)
+#   2. build                 ipvsctl and the test tools
+#   3. unit                  host unit tests (KTAP), no root or VM needed
+#   4. matrix                the module for every matrix kernel at W=1, and
+#                            for sid's newest (7.2) in a cached sid chroot
+#   5. vm                    the VM suite on each kernel, one boot each
+# Counts every test point, prints the time of each stage, and ends with
+# "N passed, N failed" alone on the last line. Exit 0 only if none failed.
+#
+#   CHECK_KVERS="6.1.0-56-amd64 ..."   kernels for the VM stage (default:
+#                                      every kernel of the matrix)
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+passed=0
+failed=0
+t0=$(date +%s)
+stage_start=$t0
+
+stage() {
+	local now
+	now=$(date +%s)
+	echo "check: === $* ($((now - t0))s elapsed)"
+	stage_start=$now
+}
+
+stage_done() {
+	echo "check: --- $1 took $(($(date +%s) - stage_start))s"
+}
+
+finish() {
+	echo "check: total $(($(date +%s) - t0))s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+stage deps
+if ! scripts/deps.sh; then
+	echo "check: dependency installation failed"
+	failed=$((failed + 1))
+	finish
+fi
+stage_done deps
+
+stage build
+if make -s ipvsctl tools; then
+	passed=$((passed + 1))
+else
+	echo "check: FAIL building ipvsctl and tools"
+	failed=$((failed + 1))
+	finish
+fi
+stage_done build
+
+stage unit
+if ! make -s -C selftests/unit all; then
+	echo "check: FAIL building unit tests"
+	failed=$((failed + 1))
+else
+	for p in build/unit/*; do
+		[ -x "$p" ] || continue
+		out=$("$p" 2>&1)
+		rc=$?
+		echo "$out" | sed "s|^|unit: $(basename "$p"): |"
+		read -r p_ok p_fail < <(echo "$out" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p')
+		if [ -z "${p_ok:-}" ]; then
+			p_ok=0
+			p_fail=1
+		fi
+		[ $rc -ne 0 ] && [ "$p_fail" -eq 0 ] && p_fail=1
+		passed=$((passed + p_ok))
+		failed=$((failed + p_fail))
+	done
+fi
+stage_done unit
+
+stage matrix
+out=$(scripts/matrix.sh 2>&1; scripts/chroot-7.2.sh build 2>&1)
+echo "$out"
+passed=$((passed + $(echo "$out" | grep -c '^matrix: ok ')))
+failed=$((failed + $(echo "$out" | grep -c '^matrix: FAIL ')))
+stage_done matrix
+
+kvers=${CHECK_KVERS:-$(scripts/kvers.sh | awk '{ print $2 }')}
+for k in $kvers; do
+	stage "vm $k"
+	out=$(selftests/vm/run.sh -k "$k" 2>&1 | tee /dev/stderr | tail -n 1)
+	read -r v_ok v_fail < <(echo "$out" | sed -n "s/^$k: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p")
+	if [ -z "${v_ok:-}" ]; then
+		echo "check: FAIL vm $k: no summary from the harness"
+		v_ok=0
+		v_fail=1
+	fi
+	passed=$((passed + v_ok))
+	failed=$((failed + v_fail))
+	stage_done "vm $k"
+done
+
+finish

@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The demo, inside the VM lab (scripts/demo.sh boots it). One client, one
+# director, three backends; a maglev VIP; traffic; a readable report.
+#
+#   client 10.0.1.2 --- 10.0.1.1 director (VIP 10.0.1.100:80, maglev, NAT)
+#                                br0 --+-- b1 10.0.2.11:8080
+#                                      +-- b2 10.0.2.12:8080
+#                                      +-- b3 10.0.2.13:8080
+
+source "$(dirname "$0")/../selftests/net/lib.sh"
+lib_init
+
+SVC=tcp/$VIP:80
+N=${DEMO_CONNS:-900}
+
+title() {
+	echo
+	echo "== $*"
+}
+
+# share_table FILE: backends of an mgtraffic run, with a bar each
+share_table() {
+	local total
+	total=$(total_of "$1")
+	printf '   %-8s %-16s %7s %7s\n' backend address conns share
+	for i in 1 2 3; do
+		local c pct
+		c=$(count_of "b$i" "$1")
+		pct=$(awk -v c="$c" -v t="$total" 'BEGIN { printf "%.1f", t ? 100 * c / t : 0 }')
+		printf '   %-8s %-16s %7d %6s%%  %s\n' "b$i" "${BE_IP[i]}" "$c" "$pct" \
+			"$(awk -v p="$pct" 'BEGIN { for (i = 0; i < p / 2; i++) printf "#" }')"
+	done
+	echo "   total $total, errors $(errors_of "$1")"
+}
+
+echo "ipvs-maglev demo: kernel $(uname -r), ip_vs_maglev $(modinfo -F version ip_vs_maglev)"
+setup_or_die "topology" topo_std 3
+setup_or_die "VIP" vip_local
+setup_or_die "servers" serve_all 8080
+setup_or_die "service" ipvs -A -t "$VIP:80" -s maglev
+for i in 1 2 3; do
+	setup_or_die "backend $i" ipvs -a -t "$VIP:80" -r "${BE_IP[i]}:8080" -m -w 100
+done
+
+title "1. $N connections from one client through the maglev VIP (weights 100:100:100)"
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n "$N" >"$LIB_TMP/equal"
+share_table "$LIB_TMP/equal"
+
+title "2. Weights 100:200:500: the table follows them exactly"
+ipvs -e -t "$VIP:80" -r "${BE_IP[2]}:8080" -m -w 200
+ipvs -e -t "$VIP:80" -r "${BE_IP[3]}:8080" -m -w 500
+wait_until 5 bash -c "! $IPVSCTL -N $DR -j maglev show $SVC | grep -q '\"pending\":true'"
+"$IPVSCTL" -N "$DR" maglev show "$SVC" | sed 's/^/   /'
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n "$N" >"$LIB_TMP/weighted"
+share_table "$LIB_TMP/weighted"
+
+title "3. Stock mh hashes the source address: one client lands on one backend"
+ipvs -E -t "$VIP:80" -s mh
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n 300 >"$LIB_TMP/mh"
+echo "   mh:"
+share_table "$LIB_TMP/mh"
+ipvs -E -t "$VIP:80" -s maglev
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n 300 >"$LIB_TMP/mg"
+echo "   maglev (5-tuple hash):"
+share_table "$LIB_TMP/mg"
+
+title "4. Consistent hashing: remove b3, and b1's and b2's flows stay where they were"
+clients=()
+for p in $(seq 20000 20499); do
+	clients+=("10.0.1.2:$p")
+done
+"$IPVSCTL" -N "$DR" maglev lookup "$SVC" "${clients[@]}" >"$LIB_TMP/before"
+ipvs -d -t "$VIP:80" -r "${BE_IP[3]}:8080"
+wait_until 5 bash -c "! $IPVSCTL -N $DR -j maglev show $SVC | grep -q '\"pending\":true'"
+"$IPVSCTL" -N "$DR" maglev lookup "$SVC" "${clients[@]}" >"$LIB_TMP/after"
+awk -v b3="${BE_IP[3]}:8080" '
+	NR == FNR { before[$1] = $2; next }
+	before[$1] == b3 { from_b3++; next }
+	{ stayed_total++; if (before[$1] != $2) moved++ }
+	END {
+		printf "   500 flows: %d were on b3 and moved; of the other %d, %d moved (%.1f%%)\n",
+			from_b3, stayed_total, moved, stayed_total ? 100 * moved / stayed_total : 0
+	}' "$LIB_TMP/before" "$LIB_TMP/after"
+
+echo
+echo "demo done."
+exit 0
