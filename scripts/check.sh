@@ -91,7 +91,9 @@ stage_done matrix
 kvers=${CHECK_KVERS:-$(scripts/kvers.sh | awk '{ print $2 }')}
 for k in $kvers; do
 	stage "vm $k"
-	out=$(selftests/vm/run.sh -k "$k" 2>&1 | tee /dev/stderr | tail -n 1)
+	mkdir -p build/vm
+	selftests/vm/run.sh -k "$k" 2>&1 | tee "build/vm/check-$k.log"
+	out=$(tail -n 1 "build/vm/check-$k.log")
 	read -r v_ok v_fail < <(echo "$out" | sed -n "s/^$k: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p")
 	if [ -z "${v_ok:-}" ]; then
 		echo "check: FAIL vm $k: no summary from the harness"
