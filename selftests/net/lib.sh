@@ -155,19 +155,20 @@ bg_in_ns() {
 #       fd00:1::2/64          fd00:1::1/64
 #                             br0 10.0.2.1/24   ---+--- b0 10.0.2.11/24 (B1)
 #                                 fd00:2::1/64     +--- b0 10.0.2.12/24 (B2) ...
-#   VIP 10.0.1.100, fd00:1::100 on DR's lo (NAT) or dummy (DR/TUN)
+#   VIP 10.0.1.100, fd00:ff::100 on DR's lo (off-link for IPv6: Linux answers
+#   neighbour solicitations only for addresses on the receiving interface)
 #
-# topo_std N: creates the namespaces and sets CL, DR, BE[1..N], BE_IP[i],
-# BE_IP6[i]. Backends route via the director, so NAT replies return
-# through it.
+# topo_std N [TAG]: creates the namespaces and sets CL, DR, BE[1..N],
+# BE_IP[i], BE_IP6[i]. Backends route via the director, so NAT replies
+# return through it. TAG names a second, identical world in the same test.
 
 VIP=10.0.1.100
-VIP6=fd00:1::100
+VIP6=fd00:ff::100
 
 topo_std() {
-	local n=$1 i b
-	mkns CL cl || return 1
-	mkns DR dr || return 1
+	local n=$1 tag=${2:-} i b
+	mkns CL "cl$tag" || return 1
+	mkns DR "dr$tag" || return 1
 	ip link add cl0 netns "$CL" type veth peer name dr0 netns "$DR" || return 1
 	in_ns "$CL" ip addr add 10.0.1.2/24 dev cl0 || return 1
 	in_ns "$CL" ip addr add fd00:1::2/64 dev cl0 nodad || return 1
@@ -187,7 +188,7 @@ topo_std() {
 	BE_IP=()
 	BE_IP6=()
 	for i in $(seq 1 "$n"); do
-		mkns b "b$i" || return 1
+		mkns b "b$i$tag" || return 1
 		BE[i]=$b
 		BE_IP[i]=10.0.2.$((10 + i))
 		BE_IP6[i]=fd00:2::$((10 + i))
@@ -200,6 +201,57 @@ topo_std() {
 		in_ns "$b" ip -6 route add default via fd00:2::1 || return 1
 	done
 	return 0
+}
+
+# ---- the flat topology (DR, TUN) -----------------------------------------
+#
+#   one L2 segment, br0 in the director's namespace:
+#     DR  br0 10.0.2.1/24   VIP 10.0.2.100 on lo (answers ARP for it)
+#     CL  c0  10.0.2.2/24
+#     Bi  b0  10.0.2.(10+i)/24, VIP on lo, arp_ignore=1 arp_announce=2
+#   Backends answer the client directly (DR: same L2; TUN: decapsulated
+#   from tunl0).
+
+FVIP=10.0.2.100
+
+topo_flat() {
+	local n=$1 i b
+	mkns DR dr || return 1
+	mkns CL cl || return 1
+	in_ns "$DR" ip link add br0 type bridge || return 1
+	in_ns "$DR" ip addr add 10.0.2.1/24 dev br0 || return 1
+	in_ns "$DR" ip link set br0 up || return 1
+	in_ns "$DR" ip addr add "$FVIP/32" dev lo || return 1
+	ip link add c0 netns "$CL" type veth peer name br-cl netns "$DR" || return 1
+	in_ns "$DR" ip link set br-cl master br0 up || return 1
+	in_ns "$CL" ip addr add 10.0.2.2/24 dev c0 || return 1
+	in_ns "$CL" ip link set c0 up || return 1
+	BE=()
+	BE_IP=()
+	for i in $(seq 1 "$n"); do
+		mkns b "b$i" || return 1
+		BE[i]=$b
+		BE_IP[i]=10.0.2.$((10 + i))
+		ip link add b0 netns "$b" type veth peer name "br-b$i" netns "$DR" || return 1
+		in_ns "$DR" ip link set "br-b$i" master br0 up || return 1
+		in_ns "$b" sysctl -qw net.ipv4.conf.all.arp_ignore=1 || return 1
+		in_ns "$b" sysctl -qw net.ipv4.conf.all.arp_announce=2 || return 1
+		in_ns "$b" ip addr add "${BE_IP[i]}/24" dev b0 || return 1
+		in_ns "$b" ip link set b0 up || return 1
+		in_ns "$b" ip addr add "$FVIP/32" dev lo || return 1
+	done
+	return 0
+}
+
+# flat_tun: make the flat topology's backends accept IPIP to the VIP
+flat_tun() {
+	local i
+	for i in "${!BE[@]}"; do
+		in_ns "${BE[i]}" ip link add tunl0 type ipip 2>/dev/null
+		in_ns "${BE[i]}" ip link set tunl0 up || return 1
+		in_ns "${BE[i]}" sysctl -qw net.ipv4.conf.all.rp_filter=0 || return 1
+		in_ns "${BE[i]}" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0 || return 1
+	done
 }
 
 # vip_local: the VIPs as local addresses of the director (NAT, and DR/TUN
@@ -248,4 +300,39 @@ errors_of() {
 
 module_loaded() {
 	[ -d /sys/module/ip_vs_maglev ]
+}
+
+# ---- maglev state, through ipvsctl --------------------------------------
+
+# mg_json NS SERVICE: "ipvsctl maglev show" of one service, one JSON line
+mg_json() {
+	"$IPVSCTL" -N "$1" -j maglev show "$2"
+}
+
+# mg_settled NS SERVICE: no rebuild pending
+mg_settled() {
+	mg_json "$1" "$2" | grep -q '"pending":false'
+}
+
+# mg_field NS SERVICE FIELD: a service field (top level of the service)
+mg_field() {
+	mg_json "$1" "$2" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["services"][0]
+v = s[sys.argv[1]]
+print(str(v).lower() if isinstance(v, bool) else v)' "$3"
+}
+
+# mg_be_field NS SERVICE BACKEND FIELD: a backend's field ("ADDR:PORT")
+mg_be_field() {
+	mg_json "$1" "$2" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["services"][0]
+for b in s["backends"]:
+    if b["backend"] == sys.argv[1]:
+        v = b[sys.argv[2]]
+        print(str(v).lower() if isinstance(v, bool) else v)
+        break
+else:
+    print("none")' "$3" "$4"
 }

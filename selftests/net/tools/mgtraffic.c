@@ -2,13 +2,14 @@
 /*
  * mgtraffic: traffic for the VM tests, fast under emulation.
  *
- *   mgtraffic serve -i ID -p PORT [-u] [-6] [-r READYFILE]
- *	A backend. TCP: answers every connection with "ID\n", then answers
- *	every line it receives with "ID\n" until the peer closes. UDP: answers
- *	every datagram with "ID\n". Runs until killed.
+ *   mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]
+ *	A backend. TCP (or SCTP with -S, one-to-one style): answers every
+ *	connection with "ID\n", then answers every line it receives with
+ *	"ID\n" until the peer closes. UDP: answers every datagram with
+ *	"ID\n". Runs until killed.
  *
- *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u] [-s SPORT]
- *		    [-t MS] [-v]
+ *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT]
+ *		    [-t MS] [-E N] [-v]
  *	A client. Opens N connections (TCP) or sends N datagrams from N
  *	sockets (UDP), one after another, each from source port SPORT+i when
  *	-s is given, and tallies which backend answered. With -D it runs for
@@ -52,7 +53,8 @@
 struct opts {
 	const char *id, *addr, *ready;
 	int port, n, sport, timeout_ms, duration_ms, bucket_ms, interval_ms;
-	bool udp, v6, verbose;
+	int max_errors;
+	bool udp, sctp, v6, verbose;
 };
 
 static struct {
@@ -65,8 +67,8 @@ static long buckets[MAX_BUCKETS][MAX_IDS];
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mgtraffic serve -i ID -p PORT [-u] [-6] [-r READYFILE]\n"
-		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u] [-s SPORT] [-t MS] [-v]\n"
+		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
+		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-t MS] [-E N] [-v]\n"
 		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS]\n");
 	exit(2);
 }
@@ -151,12 +153,24 @@ static int serve(const struct opts *o)
 
 	rlen = snprintf(reply, sizeof(reply), "%s\n", o->id);
 	signal(SIGPIPE, SIG_IGN);
-	if (make_addr(o, NULL, o->port, &ss, &len))
-		usage();
-	lfd = socket(ss.ss_family, o->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+	/* dual stack: one server answers IPv4 and IPv6 */
+	{
+		struct opts o6 = *o;
+
+		o6.v6 = true;
+		if (make_addr(&o6, NULL, o->port, &ss, &len))
+			usage();
+	}
+	lfd = socket(ss.ss_family, o->udp ? SOCK_DGRAM : SOCK_STREAM,
+		     o->sctp ? IPPROTO_SCTP : 0);
 	if (lfd < 0)
 		return perror("socket"), 1;
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	{
+		int off = 0;
+
+		setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	}
 	if (bind(lfd, (struct sockaddr *)&ss, len))
 		return perror("bind"), 1;
 	if (!o->udp && listen(lfd, 1024))
@@ -256,7 +270,8 @@ static int one_flow(const struct opts *o, int sport, char *id)
 
 	if (make_addr(o, o->addr, o->port, &dst, &dlen))
 		usage();
-	fd = socket(dst.ss_family, (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK, 0);
+	fd = socket(dst.ss_family, (o->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK,
+		    o->sctp ? IPPROTO_SCTP : 0);
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -270,7 +285,9 @@ static int one_flow(const struct opts *o, int sport, char *id)
 		if (bind(fd, (struct sockaddr *)&src, slen))
 			goto out;
 	}
-	/* RST on close: no TIME_WAIT, so source ports can be reused at once */
+	/* RST (or ABORT) on close: no TIME_WAIT, so source ports can be
+	 * reused at once
+	 */
 	if (!o->udp)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
@@ -307,6 +324,10 @@ static int conn(const struct opts *o)
 			break;
 		if (one_flow(o, o->sport ? o->sport + (int)(i % 40000) : 0, id)) {
 			errors++;
+			if (o->max_errors && errors >= o->max_errors) {
+				fprintf(stderr, "mgtraffic: giving up after %ld errors\n", errors);
+				break;
+			}
 			if (o->verbose)
 				printf("flow %d -\n", o->sport ? o->sport + (int)(i % 40000) : 0);
 			continue;
@@ -385,7 +406,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:u6v")) != -1) {
+	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:E:uS6v")) != -1) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -397,13 +418,15 @@ int main(int argc, char **argv)
 		case 'B': o.bucket_ms = atoi(optarg); break;
 		case 'I': o.interval_ms = atoi(optarg); break;
 		case 'r': o.ready = optarg; break;
+		case 'E': o.max_errors = atoi(optarg); break;
 		case 'u': o.udp = true; break;
+		case 'S': o.sctp = true; break;
 		case '6': o.v6 = true; break;
 		case 'v': o.verbose = true; break;
 		default: usage();
 		}
 	}
-	if (o.port <= 0 || o.port > 65535 || o.timeout_ms <= 0)
+	if (o.port <= 0 || o.port > 65535 || o.timeout_ms <= 0 || (o.udp && o.sctp))
 		usage();
 	if (!strcmp(cmd, "serve") && o.id)
 		return serve(&o);
