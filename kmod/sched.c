@@ -362,8 +362,12 @@ err:
 
 /*
  * A change that affects the table happened (ms->dirty is set). Build now if
- * the last build is older than the holdoff, else make sure one delayed
- * build is queued for the end of the holdoff. Called with ms->lock held.
+ * the last build is older than the holdoff, else arm the work for the end
+ * of the holdoff. The due time is recomputed on every change and the work
+ * re-armed to it (mod_delayed_work), so a build queued under a longer
+ * holdoff, or made moot by an explicit rebuild, never delays a later one.
+ * Within a burst the due time is fixed, so re-arming never postpones it.
+ * Called with ms->lock held.
  */
 static void ip_vs_maglev_changed(struct ip_vs_maglev_svc *ms)
 {
@@ -372,13 +376,13 @@ static void ip_vs_maglev_changed(struct ip_vs_maglev_svc *ms)
 	lockdep_assert_held(&ms->lock);
 	if (!ms->dirty || ms->dying)
 		return;
-	if (time_after_eq(jiffies, due) && !delayed_work_pending(&ms->work)) {
+	if (time_after_eq(jiffies, due)) {
+		/* a work still armed finds nothing to do (dirty is clear) */
 		if (!ip_vs_maglev_rebuild(ms))
 			return;
 		due = jiffies + IP_VS_MAGLEV_RETRY;
 	}
-	queue_delayed_work(ip_vs_maglev_wq, &ms->work,
-			   time_after(due, jiffies) ? due - jiffies : 0);
+	mod_delayed_work(ip_vs_maglev_wq, &ms->work, due - jiffies);
 }
 
 static void ip_vs_maglev_work(struct work_struct *work)

@@ -21,9 +21,9 @@
  *	    total N
  *	    errors N
  *
- *   mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS]
- *	One long-lived TCP connection: a line every -I ms (default 100) for
- *	-D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
+ *   mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]
+ *	One long-lived TCP connection (from SPORT if given): a line every
+ *	-I ms (default 100) for -D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
  *	every line got an answer from the same backend.
  *
  * Every loop is bounded by a count or a deadline. Exit status: 0 ok,
@@ -69,7 +69,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
 		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-t MS] [-E N] [-v]\n"
-		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS]\n");
+		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n");
 	exit(2);
 }
 
@@ -370,6 +370,22 @@ static int hold(const struct opts *o)
 	if (make_addr(o, o->addr, o->port, &dst, &dlen))
 		usage();
 	fd = socket(dst.ss_family, SOCK_STREAM, 0);
+	if (fd >= 0 && o->sport) {
+		struct sockaddr_storage src;
+		socklen_t slen;
+		int one = 1;
+
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		make_addr(o, NULL, o->sport, &src, &slen);
+		src.ss_family = dst.ss_family;
+		slen = dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						   sizeof(struct sockaddr_in);
+		if (bind(fd, (struct sockaddr *)&src, slen)) {
+			perror("bind");
+			close(fd);
+			fd = -1;
+		}
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&dst, dlen)) {
 		perror("connect");
 		printf("backend -\nreplies 0\nerrors 1\n");
