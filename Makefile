@@ -59,6 +59,9 @@ vm-shell: ipvsctl tools
 check:
 	@scripts/check.sh
 
+bench:
+	@scripts/bench.sh
+
 demo:
 	@scripts/deps.sh
 	@$(MAKE) -s ipvsctl tools
@@ -100,4 +103,4 @@ clean:
 	@$(MAKE) -s -C selftests/unit clean
 
 .PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
-	check demo clean install uninstall dkms-src dkms-install dkms-uninstall
+	check bench demo clean install uninstall dkms-src dkms-install dkms-uninstall

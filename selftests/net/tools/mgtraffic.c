@@ -9,10 +9,11 @@
  *	"ID\n". Runs until killed.
  *
  *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT]
- *		    [-t MS] [-E N] [-v]
+ *		    [-b SRC] [-t MS] [-E N] [-v]
  *	A client. Opens N connections (TCP) or sends N datagrams from N
  *	sockets (UDP), one after another, each from source port SPORT+i when
- *	-s is given, and tallies which backend answered. With -D it runs for
+ *	-s is given (and from address SRC with -b), and tallies which backend
+ *	answered. With -D it runs for
  *	that long instead, counting per bucket of -B ms. -t is the per-try
  *	timeout (default 2000 ms). Output, one record per line:
  *	    flow SPORT ID          (-v only, every flow)
@@ -51,7 +52,7 @@
 #define MAX_CONNS	4096
 
 struct opts {
-	const char *id, *addr, *ready;
+	const char *id, *addr, *ready, *bind_addr;
 	int port, n, sport, timeout_ms, duration_ms, bucket_ms, interval_ms;
 	int max_errors;
 	bool udp, sctp, v6, verbose;
@@ -68,7 +69,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
-		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-t MS] [-E N] [-v]\n"
+		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-b SRC] [-t MS] [-E N] [-v]\n"
 		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n");
 	exit(2);
 }
@@ -275,8 +276,9 @@ static int one_flow(const struct opts *o, int sport, char *id)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (sport) {
-		make_addr(o, NULL, sport, &src, &slen);
+	if (sport || o->bind_addr) {
+		if (make_addr(o, o->bind_addr, sport, &src, &slen))
+			usage();
 		src.ss_family = dst.ss_family;
 		if (dst.ss_family == AF_INET6)
 			slen = sizeof(struct sockaddr_in6);
@@ -422,7 +424,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:E:uS6v")) != -1) {
+	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:E:b:uS6v")) != -1) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -435,6 +437,7 @@ int main(int argc, char **argv)
 		case 'I': o.interval_ms = atoi(optarg); break;
 		case 'r': o.ready = optarg; break;
 		case 'E': o.max_errors = atoi(optarg); break;
+		case 'b': o.bind_addr = optarg; break;
 		case 'u': o.udp = true; break;
 		case 'S': o.sctp = true; break;
 		case '6': o.v6 = true; break;

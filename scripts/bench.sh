@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: measure, side by side with the peers, and report. Asserts
+# nothing about speed. Writes docs/bench/results.md and its plots, which
+# the README shows.
+#
+#   1. the Maglev core on the host, against a reference Maglev written for
+#      the bench: build time, balance, disruption; lookup cost in
+#      instructions (callgrind), which is repeatable on a shared machine
+#   2. in the VM, one boot: maglev against stock mh (and rr) on the same
+#      traffic; table memory
+#
+#   BENCH_KVER=...   kernel for the VM half (default: the matrix's 6.1)
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+out=docs/bench
+mkdir -p "$out" build/bench
+t0=$(date +%s)
+
+scripts/deps.sh || exit 1
+make -s ipvsctl tools || exit 1
+kver=${BENCH_KVER:-$(scripts/kvers.sh 6.1)}
+
+echo "bench: host: building the core benchmark"
+gcc -O2 -g -Wall -Wextra -o build/bench/bench_core selftests/bench/bench_core.c kmod/maglev.c || exit 1
+
+echo "bench: host: build times"
+build/bench/bench_core build >build/bench/build.md || exit 1
+echo "bench: host: balance and disruption"
+build/bench/bench_core quality >build/bench/quality.md || exit 1
+
+echo "bench: host: lookup cost (callgrind)"
+K=200000
+ir() { # ir MODE: instructions per lookup, loop included
+	valgrind --tool=callgrind --callgrind-out-file=build/bench/cg.$1 \
+		--toggle-collect=lookup_loop_ours --toggle-collect=lookup_loop_ref \
+		build/bench/bench_core "$1" $K 2>&1 |
+		awk -v k=$K '/Collected :/ { printf "%.1f", $4 / k }'
+}
+ir_ours=$(ir lookup)
+ir_ref=$(ir reflookup)
+
+echo "bench: VM ($kver): maglev against mh and rr, one boot"
+rm -f build/bench/vm-*.md build/bench/balance.dat
+selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_bench.sh -T 1200 build/bench ||
+	echo "bench: the VM half failed; its figures are missing"
+
+# ---- plots ----------------------------------------------------------------
+if [ -s build/bench/balance.dat ] && command -v gnuplot >/dev/null; then
+	gnuplot <<EOF
+set terminal pngcairo size 900,460 font "sans,10"
+set output "$out/balance.png"
+set multiplot layout 1,2 title "Connections per backend, 5 equal backends (VM, $kver)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set yrange [0:*]
+set ylabel "connections"
+set key below horizontal
+set title "one client address, 1000 connections"
+plot "build/bench/balance.dat" using 2:xtic(1) title "maglev", "" using 3 title "mh", "" using 4 title "mh + port", "" using 5 title "rr"
+set title "50 client addresses, 20 connections each"
+plot "build/bench/balance.dat" using 6:xtic(1) title "maglev", "" using 7 title "mh", "" using 8 title "mh + port", "" using 9 title "rr"
+unset multiplot
+EOF
+fi
+
+# ---- results ------------------------------------------------------------------
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
+{
+	echo "# ipvs-maglev benchmark results"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- commit: $commit"
+	echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB"
+	echo "- host kernel: $(uname -r); VM kernel: $kver (QEMU TCG, so VM figures are ratios, not speeds)"
+	echo "- reproduce: \`make bench\` ($(($(date +%s) - t0)) s for this run)"
+	echo
+	echo "## The Maglev core (host userspace, same source as the module)"
+	echo
+	echo "Reference: a straightforward Maglev from the paper's pseudocode, written for the"
+	echo "bench (equal weights, turns in the order given, (offset + j·skip) mod M), with"
+	echo "the same keyed hashes. Build times are the best of several runs."
+	echo
+	cat build/bench/build.md
+	echo
+	cat build/bench/quality.md
+	echo
+	echo "| lookup cost (hash + slot + backend + usable check), callgrind | maglev (ours) | reference | target |"
+	echo "|---|---:|---:|---:|"
+	echo "| instructions per lookup, IPv4 5-tuple, loop included | $ir_ours | $ir_ref | ≤ 100 |"
+	echo
+	echo "## maglev against stock mh and rr (VM, one boot)"
+	echo
+	echo "Connections per backend; mh hashes the source address (\"mh + port\": with its"
+	echo "port flag, \`-b flag-2\`)."
+	echo
+	cat build/bench/vm-balance.md 2>/dev/null || echo "(missing: the VM half failed)"
+	echo
+	[ -f "$out/balance.png" ] && echo "![connections per backend](balance.png)" && echo
+	echo "## Memory per service"
+	echo
+	echo "Stock mh keeps one pointer per slot (\`struct ip_vs_mh_lookup\` in"
+	echo "net/netfilter/ipvs/ip_vs_mh.c); maglev a 16-bit index per slot plus one"
+	echo "pointer per backend. Figures from maglev's own netlink report."
+	echo
+	cat build/bench/vm-memory.md 2>/dev/null || echo "(missing: the VM half failed)"
+} >"$out/results.md"
+
+cat "$out/results.md"
+echo "bench: done in $(($(date +%s) - t0)) s; results in $out/results.md"
