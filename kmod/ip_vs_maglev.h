@@ -91,7 +91,7 @@ struct ip_vs_maglev_svc {
 /* Per network namespace. */
 #define IP_VS_MAGLEV_HASH_BITS	10
 struct ip_vs_maglev_net {
-	struct mutex lock;
+	struct mutex lock;		/* the registry: services, hash, count */
 	struct list_head services;
 	DECLARE_HASHTABLE(hash, IP_VS_MAGLEV_HASH_BITS);
 	u32 nr_services;

@@ -47,9 +47,9 @@ void mg_keys_init(struct mg_keys *keys, u64 seed)
 			all[i]->k[j] = mg_splitmix64(&state);
 }
 
-void mg_id_set(struct mg_id *id, int family, const void *addr, u16 port_be)
+void mg_id_set(struct mg_id *id, int family, const void *addr, const void *port_be)
 {
-	const u8 *port = (const u8 *)&port_be;
+	const u8 *port = port_be;
 
 	memset(id, 0, sizeof(*id));
 	id->b[0] = family == 6 ? 6 : 4;

@@ -98,7 +98,8 @@ struct mg_backend {
 /* Derive all keys from one seed (splitmix64 expansion). */
 void mg_keys_init(struct mg_keys *keys, u64 seed);
 
-void mg_id_set(struct mg_id *id, int family, const void *addr, u16 port_be);
+/* @addr: 4 or 16 bytes, @port: 2 bytes, both in network byte order */
+void mg_id_set(struct mg_id *id, int family, const void *addr, const void *port);
 
 bool mg_is_prime(u32 n);
 

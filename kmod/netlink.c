@@ -96,7 +96,8 @@ static int ip_vs_maglev_parse_svc(const struct nlattr *nest, struct nlattr **a,
 	int err;
 
 	if (!nest) {
-		NL_SET_ERR_MSG_MOD(extack, "IPVS_MAGLEV_A_SERVICE (the service identity) is required");
+		NL_SET_ERR_MSG_MOD(extack,
+				   "IPVS_MAGLEV_A_SERVICE (the service identity) is required");
 		return -EINVAL;
 	}
 	err = nla_parse_nested(a, IPVS_MAGLEV_SVC_A_MAX, nest,
@@ -106,7 +107,8 @@ static int ip_vs_maglev_parse_svc(const struct nlattr *nest, struct nlattr **a,
 
 	memset(key, 0, sizeof(*key));
 	if (!a[IPVS_MAGLEV_SVC_A_AF]) {
-		NL_SET_ERR_MSG_ATTR(extack, nest, "service address family (IPVS_MAGLEV_SVC_A_AF) is required");
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "service address family (IPVS_MAGLEV_SVC_A_AF) is required");
 		return -EINVAL;
 	}
 	key->af = nla_get_u16(a[IPVS_MAGLEV_SVC_A_AF]);
@@ -454,8 +456,8 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms;
-	u32 size = 0;
-	u8 hash = 0;
+	u32 size = 0, old_size;
+	u8 hash = 0, old_hash;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
@@ -486,23 +488,20 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	mutex_lock(&ms->lock);
-	{
-		u32 old_size = ms->table_size;
-		u8 old_hash = ms->hash;
-
-		if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE])
-			ms->table_size = size;
-		if (a[IPVS_MAGLEV_SVC_A_HASH])
-			ms->hash = hash;
-		if (ms->table_size != old_size || ms->hash != old_hash) {
-			/* asked for explicitly: build now, not throttled */
-			err = ip_vs_maglev_rebuild(ms);
-			if (err) {
-				ms->table_size = old_size;
-				ms->hash = old_hash;
-				NL_SET_ERR_MSG_MOD(info->extack,
-						   "cannot build the new table (out of memory); nothing changed");
-			}
+	old_size = ms->table_size;
+	old_hash = ms->hash;
+	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE])
+		ms->table_size = size;
+	if (a[IPVS_MAGLEV_SVC_A_HASH])
+		ms->hash = hash;
+	if (ms->table_size != old_size || ms->hash != old_hash) {
+		/* asked for explicitly: build now, not throttled */
+		err = ip_vs_maglev_rebuild(ms);
+		if (err) {
+			ms->table_size = old_size;
+			ms->hash = old_hash;
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "cannot build the new table (out of memory); nothing changed");
 		}
 	}
 	mutex_unlock(&ms->lock);
@@ -536,7 +535,8 @@ static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		return err;
 	if (!fnest) {
-		NL_SET_ERR_MSG_MOD(info->extack, "IPVS_MAGLEV_A_FLOW (the flow to look up) is required");
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "IPVS_MAGLEV_A_FLOW (the flow to look up) is required");
 		return -EINVAL;
 	}
 	err = nla_parse_nested(f, IPVS_MAGLEV_FLOW_A_MAX, fnest,

@@ -43,7 +43,7 @@ static struct workqueue_struct *ip_vs_maglev_wq;
 
 static void ip_vs_maglev_id_of(const struct ip_vs_dest *dest, struct mg_id *id)
 {
-	mg_id_set(id, dest->af == AF_INET6 ? 6 : 4, &dest->addr, dest->port);
+	mg_id_set(id, dest->af == AF_INET6 ? 6 : 4, &dest->addr, &dest->port);
 }
 
 void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # matrix.sh [KVER...]: build ip_vs_maglev.ko for every kernel of the matrix
-# (scripts/kvers.sh) with W=1. A compiler warning fails the kernel's build.
+# (scripts/kvers.sh) with W=1 and sparse (C=1). A compiler or sparse warning
+# fails the kernel's build.
 # One line per kernel: "matrix: ok KVER (Ns)" or "matrix: FAIL KVER ...";
 # exit status 1 if any failed.
 
@@ -22,9 +23,9 @@ for k in $kvers; do
 	start=$(date +%s)
 	# W=1 only re-warns files it compiles: start clean for a full report
 	rm -rf "$top/build/kmod/$k"
-	if "$top/scripts/build-kmod.sh" "$k" -- W=1 >"$log" 2>&1; then
+	if "$top/scripts/build-kmod.sh" "$k" -- W=1 C=1 >"$log" 2>	if "$top/scripts/build-kmod.sh" "$k" -- W=1 >"$log" 2>&1; then1; then
 		if grep -q 'warning:' "$log"; then
-			echo "matrix: FAIL $k: warnings at W=1 (build/kmod/$k.log):"
+			echo "matrix: FAIL $k: warnings at W=1 or from sparse (build/kmod/$k.log):"
 			grep -A3 'warning:' "$log" | head -n 40 | sed 's/^/matrix:   /'
 			rc=1
 		else

@@ -38,9 +38,10 @@ static double now_us(void)
 static void mk(struct mg_backend *b, uint32_t i)
 {
 	uint8_t a[4] = { 10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i };
+	uint16_t port = htobe16(8080);
 
 	memset(b, 0, sizeof(*b));
-	mg_id_set(&b->id, 4, a, htobe16(8080));
+	mg_id_set(&b->id, 4, a, &port);
 	b->weight = 1;
 	b->cookie = i;
 }

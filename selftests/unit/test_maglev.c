@@ -32,9 +32,10 @@ static struct mg_keys keys;
 static void mk_backend(struct mg_backend *b, u32 n, u32 weight)
 {
 	u8 addr[4] = { 10, 0, (u8)(n >> 8), (u8)n };
+	uint16_t port = htobe16(80);
 
 	memset(b, 0, sizeof(*b));
-	mg_id_set(&b->id, 4, addr, htobe16(80));
+	mg_id_set(&b->id, 4, addr, &port);
 	b->weight = weight;
 	b->cookie = n;
 }

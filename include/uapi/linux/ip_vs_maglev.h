@@ -73,6 +73,7 @@ enum ipvs_maglev_cmd {
 	IPVS_MAGLEV_CMD_LOOKUP,
 	__IPVS_MAGLEV_CMD_MAX
 };
+
 #define IPVS_MAGLEV_CMD_MAX (__IPVS_MAGLEV_CMD_MAX - 1)
 
 enum ipvs_maglev_attr {
@@ -83,6 +84,7 @@ enum ipvs_maglev_attr {
 	IPVS_MAGLEV_A_FLOW,		/* nested ipvs_maglev_flow_attr */
 	__IPVS_MAGLEV_A_LAST
 };
+
 #define IPVS_MAGLEV_A_MAX (__IPVS_MAGLEV_A_LAST - 1)
 
 /* Module-wide facts (read-only). */
@@ -95,6 +97,7 @@ enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_PAD,
 	__IPVS_MAGLEV_INFO_A_LAST
 };
+
 #define IPVS_MAGLEV_INFO_A_MAX (__IPVS_MAGLEV_INFO_A_LAST - 1)
 
 /* What the flow hash reads. */
@@ -109,6 +112,7 @@ enum ipvs_maglev_hash {
 	IPVS_MAGLEV_HASH_SRC_ADDR,
 	__IPVS_MAGLEV_HASH_MAX
 };
+
 #define IPVS_MAGLEV_HASH_MAX (__IPVS_MAGLEV_HASH_MAX - 1)
 
 enum ipvs_maglev_svc_attr {
@@ -148,6 +152,7 @@ enum ipvs_maglev_svc_attr {
 	IPVS_MAGLEV_SVC_A_PAD,
 	__IPVS_MAGLEV_SVC_A_LAST
 };
+
 #define IPVS_MAGLEV_SVC_A_MAX (__IPVS_MAGLEV_SVC_A_LAST - 1)
 
 enum ipvs_maglev_be_attr {
@@ -167,6 +172,7 @@ enum ipvs_maglev_be_attr {
 	IPVS_MAGLEV_BE_A_FALLBACK,	/* flag: LOOKUP only: not the first choice */
 	__IPVS_MAGLEV_BE_A_LAST
 };
+
 #define IPVS_MAGLEV_BE_A_MAX (__IPVS_MAGLEV_BE_A_LAST - 1)
 
 /* A flow, as the client sends it to the service. */
@@ -181,6 +187,7 @@ enum ipvs_maglev_flow_attr {
 					 */
 	__IPVS_MAGLEV_FLOW_A_LAST
 };
+
 #define IPVS_MAGLEV_FLOW_A_MAX (__IPVS_MAGLEV_FLOW_A_LAST - 1)
 
 #endif /* _UAPI_LINUX_IP_VS_MAGLEV_H */
