@@ -23,7 +23,7 @@ for k in $kvers; do
 	start=$(date +%s)
 	# W=1 only re-warns files it compiles: start clean for a full report
 	rm -rf "$top/build/kmod/$k"
-	if "$top/scripts/build-kmod.sh" "$k" -- W=1 C=1 >"$log" 2>	if "$top/scripts/build-kmod.sh" "$k" -- W=1 >"$log" 2>&1; then1; then
+	if "$top/scripts/build-kmod.sh" "$k" -- W=1 C=1 >"$log" 2>&1; then
 		if grep -q 'warning:' "$log"; then
 			echo "matrix: FAIL $k: warnings at W=1 or from sparse (build/kmod/$k.log):"
 			grep -A3 'warning:' "$log" | head -n 40 | sed 's/^/matrix:   /'
