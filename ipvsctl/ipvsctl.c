@@ -26,6 +26,17 @@ static const struct command {
 	int (*fn)(struct ctx *c, int argc, char **argv);
 	const char *help;
 } commands[] = {
+	{ "service",	cmd_service,	"add, edit, del or flush virtual services" },
+	{ "backend",	cmd_backend,	"add, edit or del backends (real servers)" },
+	{ "list",	cmd_list,	"list services, backends, counters, rates, maglev state" },
+	{ "show",	cmd_list,	"the same as list" },
+	{ "flush",	cmd_flush,	"delete every service" },
+	{ "zero",	cmd_zero,	"zero counters" },
+	{ "timeout",	cmd_timeout,	"show or set connection timeouts" },
+	{ "sync",	cmd_sync,	"start, stop or show the connection-sync daemon" },
+	{ "save",	cmd_save,	"print the state as ipvsctl commands" },
+	{ "restore",	cmd_restore,	"apply commands from a file or stdin, all or nothing" },
+	{ "batch",	cmd_batch,	"the same as restore, with a FILE" },
 	{ "maglev",	cmd_maglev,	"maglev scheduler state: info, show, set, lookup" },
 	{ "version",	cmd_version,	"print the version" },
 	{ "help",	cmd_help,	"help on a command" },
@@ -39,6 +50,7 @@ static void usage(FILE *f)
 
 	fprintf(f,
 		"Usage: ipvsctl [-j|--json] [-N|--netns NAME] COMMAND [ARGS...]\n"
+		"       ipvsctl [-N NAME] -f FILE      (the same as: ipvsctl batch FILE)\n"
 		"       ipvsctl COMMAND --help\n\n"
 		"Commands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
@@ -47,6 +59,7 @@ static void usage(FILE *f)
 		"\nOptions:\n"
 		"  -j, --json           machine-readable JSON output (see ipvsctl(8))\n"
 		"  -N, --netns=NAME     act in network namespace NAME (/run/netns/NAME)\n"
+		"  -f, --file=FILE      apply a file of commands, all or nothing ('-': stdin)\n"
 		"  -q, --quiet          print nothing but errors\n"
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n\n"
@@ -220,13 +233,14 @@ int main(int argc, char **argv)
 {
 	struct ctx c = { .prog = "ipvsctl" };
 	int json = 0, quiet = 0, version = 0, help = 0, rc;
-	char *netns = NULL;
+	char *netns = NULL, *file = NULL;
 	const struct command *cmd;
 	const char **rest;
 	poptContext pc;
 	struct poptOption table[] = {
 		{ "json", 'j', POPT_ARG_NONE, &json, 0, "JSON output", NULL },
 		{ "netns", 'N', POPT_ARG_STRING, &netns, 0, "network namespace", "NAME" },
+		{ "file", 'f', POPT_ARG_STRING, &file, 0, "apply a file of commands", "FILE" },
 		{ "quiet", 'q', POPT_ARG_NONE, &quiet, 0, "print only errors", NULL },
 		{ "version", 'V', POPT_ARG_NONE, &version, 0, "print the version", NULL },
 		{ "help", 'h', POPT_ARG_NONE, &help, 0, "show help", NULL },
@@ -251,6 +265,17 @@ int main(int argc, char **argv)
 
 	if (version) {
 		rc = cmd_version(&c, 0, NULL);
+		goto out;
+	}
+	if (file) {
+		char *fargv[] = { "batch", file, NULL };
+
+		if (rest && rest[0]) {
+			usage_error(&c, "-f FILE takes no command");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		rc = cmd_batch(&c, 2, fargv);
 		goto out;
 	}
 	if (help || !rest || !rest[0]) {

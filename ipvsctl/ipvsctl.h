@@ -87,7 +87,17 @@ void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
 		   size_t len);
 const char *proto_name(int proto);
 
-/* command entry points */
-int cmd_maglev(struct ctx *c, int argc, char **argv);
+/* command entry points: one family per file */
+int cmd_service(struct ctx *c, int argc, char **argv);	/* cmd_service.c */
+int cmd_backend(struct ctx *c, int argc, char **argv);
+int cmd_flush(struct ctx *c, int argc, char **argv);
+int cmd_zero(struct ctx *c, int argc, char **argv);
+int cmd_timeout(struct ctx *c, int argc, char **argv);
+int cmd_sync(struct ctx *c, int argc, char **argv);
+int cmd_list(struct ctx *c, int argc, char **argv);	/* cmd_list.c */
+int cmd_save(struct ctx *c, int argc, char **argv);	/* cmd_save.c */
+int cmd_restore(struct ctx *c, int argc, char **argv);
+int cmd_batch(struct ctx *c, int argc, char **argv);
+int cmd_maglev(struct ctx *c, int argc, char **argv);	/* cmd_maglev.c */
 
 #endif

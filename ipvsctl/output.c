@@ -6,6 +6,12 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <linux/ip_vs.h>
+
+#include "grammar.h"
+#include "kmaglev.h"
+#include "model.h"
 #include "output.h"
 
 void out_json(json_object *o)
@@ -42,4 +48,144 @@ void out_svc_json(json_object *o, const struct svc_id *id)
 	}
 	json_object_object_add(o, "protocol", json_object_new_string(proto_name(id->proto)));
 	out_addr_json(o, id->af, id->addr, id->port);
+}
+
+static json_object *stats_json(const struct stats *st, bool rates)
+{
+	json_object *o = json_object_new_object();
+
+	if (rates) {
+		json_object_object_add(o, "cps", json_object_new_int64((int64_t)st->cps));
+		json_object_object_add(o, "pps_in", json_object_new_int64((int64_t)st->inpps));
+		json_object_object_add(o, "pps_out", json_object_new_int64((int64_t)st->outpps));
+		json_object_object_add(o, "bps_in", json_object_new_int64((int64_t)st->inbps));
+		json_object_object_add(o, "bps_out", json_object_new_int64((int64_t)st->outbps));
+	} else {
+		json_object_object_add(o, "connections", json_object_new_int64((int64_t)st->conns));
+		json_object_object_add(o, "packets_in", json_object_new_int64((int64_t)st->inpkts));
+		json_object_object_add(o, "packets_out", json_object_new_int64((int64_t)st->outpkts));
+		json_object_object_add(o, "bytes_in", json_object_new_int64((int64_t)st->inbytes));
+		json_object_object_add(o, "bytes_out", json_object_new_int64((int64_t)st->outbytes));
+	}
+	return o;
+}
+
+static json_object *hex64(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, v);
+	return json_object_new_string(buf);
+}
+
+static json_object *dest_json(const struct m_dest *d)
+{
+	json_object *o = json_object_new_object(), *t;
+	char buf[64];
+
+	fmt_addr_port(d->ap.af, d->ap.addr, d->ap.port, buf, sizeof(buf));
+	json_object_object_add(o, "backend", json_object_new_string(buf));
+	out_addr_json(o, d->ap.af, d->ap.addr, d->ap.port);
+	json_object_object_add(o, "method", json_object_new_string(fwd_name(d->c.fwd)));
+	json_object_object_add(o, "weight", json_object_new_int64(d->c.weight));
+	json_object_object_add(o, "upper_threshold", json_object_new_int64(d->c.u_thresh));
+	json_object_object_add(o, "lower_threshold", json_object_new_int64(d->c.l_thresh));
+	if (d->c.fwd == FWD_TUN) {
+		t = json_object_new_object();
+		json_object_object_add(t, "type", json_object_new_string(
+			d->c.tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GUE ? "gue" :
+			d->c.tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GRE ? "gre" : "ipip"));
+		json_object_object_add(t, "port", json_object_new_int(d->c.tun_port));
+		json_object_object_add(t, "checksum", json_object_new_string(
+			d->c.tun_flags & IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM ? "remcsum" :
+			d->c.tun_flags & IP_VS_TUNNEL_ENCAP_FLAG_CSUM ? "csum" : "none"));
+		json_object_object_add(o, "tunnel", t);
+	} else {
+		json_object_object_add(o, "tunnel", NULL);
+	}
+	json_object_object_add(o, "active_connections", json_object_new_int64(d->active));
+	json_object_object_add(o, "inactive_connections", json_object_new_int64(d->inactive));
+	json_object_object_add(o, "persistent_connections", json_object_new_int64(d->persist));
+	json_object_object_add(o, "stats", stats_json(&d->st, false));
+	json_object_object_add(o, "rates", stats_json(&d->st, true));
+	if (d->has_mg) {
+		t = json_object_new_object();
+		json_object_object_add(t, "effective_weight", json_object_new_int64(d->mg_eff_weight));
+		json_object_object_add(t, "slots", json_object_new_int64(d->mg_slots));
+		json_object_object_add(t, "share_ppm", json_object_new_int64(d->mg_share_ppm));
+		json_object_object_add(t, "index", d->mg_index >= 0 ? json_object_new_int64(d->mg_index) : NULL);
+		json_object_object_add(t, "available", json_object_new_boolean(d->mg_available));
+		json_object_object_add(o, "maglev", t);
+	} else {
+		json_object_object_add(o, "maglev", NULL);
+	}
+	return o;
+}
+
+json_object *out_svc_full_json(const struct m_svc *s)
+{
+	json_object *o = json_object_new_object(), *arr, *p, *mg;
+	char buf[64];
+	size_t i;
+
+	out_svc_json(o, &s->id);
+	json_object_object_add(o, "scheduler", json_object_new_string(s->c.sched));
+	arr = json_object_new_array();
+	if (s->c.flags & IP_VS_SVC_F_SCHED1)
+		json_object_array_add(arr, json_object_new_string("flag-1"));
+	if (s->c.flags & IP_VS_SVC_F_SCHED2)
+		json_object_array_add(arr, json_object_new_string("flag-2"));
+	if (s->c.flags & IP_VS_SVC_F_SCHED3)
+		json_object_array_add(arr, json_object_new_string("flag-3"));
+	json_object_object_add(o, "flags", arr);
+	if (s->c.flags & IP_VS_SVC_F_PERSISTENT) {
+		p = json_object_new_object();
+		json_object_object_add(p, "timeout", json_object_new_int64(s->c.timeout));
+		fmt_netmask(s->id.af, s->c.netmask, buf, sizeof(buf));
+		json_object_object_add(p, "netmask", json_object_new_string(buf));
+		json_object_object_add(o, "persistent", p);
+	} else {
+		json_object_object_add(o, "persistent", NULL);
+	}
+	json_object_object_add(o, "ops", json_object_new_boolean(!!(s->c.flags & IP_VS_SVC_F_ONEPACKET)));
+	json_object_object_add(o, "pe", s->c.pe[0] ? json_object_new_string(s->c.pe) : NULL);
+	json_object_object_add(o, "stats", stats_json(&s->st, false));
+	json_object_object_add(o, "rates", stats_json(&s->st, true));
+	if (s->has_mg) {
+		mg = json_object_new_object();
+		json_object_object_add(mg, "table_size", json_object_new_int64(s->c.mg_table_size));
+		json_object_object_add(mg, "table_size_active", json_object_new_int64(s->mg.table_size_active));
+		json_object_object_add(mg, "hash", json_object_new_string(mg_hash_name(s->c.mg_hash)));
+		json_object_object_add(mg, "hash_active", json_object_new_string(mg_hash_name(s->mg.hash_active)));
+		json_object_object_add(mg, "seed", hex64(s->mg.seed));
+		json_object_object_add(mg, "owners", json_object_new_int64(s->mg.owners));
+		json_object_object_add(mg, "rebuilds", json_object_new_int64((int64_t)s->mg.rebuilds));
+		json_object_object_add(mg, "rebuild_failures", json_object_new_int64((int64_t)s->mg.rebuild_fails));
+		json_object_object_add(mg, "last_error", json_object_new_int64(s->mg.last_error));
+		json_object_object_add(mg, "last_rebuild_age_ms", json_object_new_int64((int64_t)s->mg.age_ms));
+		json_object_object_add(mg, "build_ns", json_object_new_int64((int64_t)s->mg.build_ns));
+		json_object_object_add(mg, "digest", hex64(s->mg.digest));
+		json_object_object_add(mg, "table_bytes", json_object_new_int64((int64_t)s->mg.table_bytes));
+		json_object_object_add(mg, "state_bytes", json_object_new_int64((int64_t)s->mg.state_bytes));
+		json_object_object_add(mg, "pending", json_object_new_boolean(s->mg.pending));
+		json_object_object_add(o, "maglev", mg);
+	} else {
+		json_object_object_add(o, "maglev", NULL);
+	}
+	arr = json_object_new_array();
+	for (i = 0; i < s->ndests; i++)
+		json_object_array_add(arr, dest_json(&s->dests[i]));
+	json_object_object_add(o, "backends", arr);
+	return o;
+}
+
+json_object *out_model_json(const struct model *m)
+{
+	json_object *root = json_object_new_object(), *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		json_object_array_add(arr, out_svc_full_json(&m->svcs[i]));
+	json_object_object_add(root, "services", arr);
+	return root;
 }

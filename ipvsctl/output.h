@@ -22,4 +22,11 @@ void out_addr_json(json_object *o, int af, const uint8_t *addr, uint16_t port);
  */
 void out_svc_json(json_object *o, const struct svc_id *id);
 
+struct model;
+struct m_svc;
+
+/* The listing schema (ipvsctl(8), JSON OUTPUT): {"services": [...]} */
+json_object *out_model_json(const struct model *m);
+json_object *out_svc_full_json(const struct m_svc *s);
+
 #endif

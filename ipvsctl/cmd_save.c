@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl save, restore, batch: the whole state as commands of the
+ * grammar, and files of commands applied all or nothing.
+ */
+#include <linux/ip_vs.h>
+#include <popt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "exec.h"
+#include "kipvs.h"
+
+static void save_model(FILE *f, const struct model *m)
+{
+	struct op op;
+	size_t i, j;
+
+	for (i = 0; i < m->n; i++) {
+		const struct m_svc *s = &m->svcs[i];
+
+		memset(&op, 0, sizeof(op));
+		op.kind = OP_SVC_ADD;
+		op.svc = s->id;
+		op.sc = s->c;
+		op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_OPS | SC_PE;
+		if (s->c.flags & IP_VS_SVC_F_PERSISTENT)
+			op.sc.set |= SC_NETMASK;
+		if (s->has_mg)
+			op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+		grammar_print(f, &op);
+		for (j = 0; j < s->ndests; j++) {
+			memset(&op, 0, sizeof(op));
+			op.kind = OP_DEST_ADD;
+			op.svc = s->id;
+			op.dest = s->dests[j].ap;
+			op.dc = s->dests[j].c;
+			op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
+				    DC_TUN_PORT | DC_TUN_FLAGS;
+			grammar_print(f, &op);
+		}
+	}
+}
+
+int cmd_save(struct ctx *c, int argc, char **argv)
+{
+	const char **args;
+	struct model m;
+	struct nl *nl;
+	int nargs, rc, err;
+
+	rc = cmd_options(c, argc, argv, NULL, "",
+			 "Print every service and backend as ipvsctl commands; 'ipvsctl restore'\n"
+			 "reads them back. Counters and connections are not saved.\n",
+			 &args, &nargs);
+	if (rc)
+		return rc;
+	if (nargs) {
+		usage_error(c, "save takes no arguments");
+		return EXIT_USAGE;
+	}
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	model_init(&m);
+	err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV);
+	if (err) {
+		err_report(c, err, "save");
+		model_free(&m);
+		return exit_code(err);
+	}
+	model_sort(&m);
+	save_model(stdout, &m);
+	model_free(&m);
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}
+
+static const char restore_help[] =
+	"Apply a file of commands (default: standard input), all or nothing:\n"
+	"every line is checked against the current state before anything is\n"
+	"sent, and a refusal by the kernel rolls back what was applied.\n"
+	"Lines are ipvsctl commands (what 'ipvsctl save' prints) or ipvsadm\n"
+	"commands as 'ipvsadm-save -n' prints them; '#' starts a comment.\n";
+
+static int run_file(struct ctx *c, int argc, char **argv, const char *synopsis)
+{
+	int flush = 0, dry = 0;
+	struct poptOption opts[] = {
+		{ "flush", 'F', POPT_ARG_NONE, &flush, 0,
+		  "replace the whole state: flush first, in the same all-or-nothing step", NULL },
+		{ "dry-run", 'n', POPT_ARG_NONE, &dry, 0, "check and print the changes, send nothing", NULL },
+		POPT_TABLEEND
+	};
+	const char **args;
+	int nargs, rc;
+
+	rc = cmd_options(c, argc, argv, opts, synopsis, restore_help, &args, &nargs);
+	if (rc)
+		return rc;
+	if (nargs > 1) {
+		usage_error(c, "%s: one FILE at most", argv[0]);
+		return EXIT_USAGE;
+	}
+	return exec_file(c, nargs ? args[0] : "-",
+			 (dry ? EXEC_DRY_RUN : 0) | (flush ? EXEC_FLUSH_FIRST : 0));
+}
+
+int cmd_restore(struct ctx *c, int argc, char **argv)
+{
+	return run_file(c, argc, argv, "[FILE] [--flush] [--dry-run]");
+}
+
+int cmd_batch(struct ctx *c, int argc, char **argv)
+{
+	return run_file(c, argc, argv, "FILE [--flush] [--dry-run]");
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: the one grammar. A command on the command line and a line in a
+ * file (batch, restore, save output) are the same words and parse into the
+ * same struct op. ipvsadm-save lines ("-A -t ...") parse into it too.
+ */
+#ifndef IPVSCTL_GRAMMAR_H
+#define IPVSCTL_GRAMMAR_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+enum op_kind {
+	OP_SVC_ADD,
+	OP_SVC_EDIT,
+	OP_SVC_DEL,
+	OP_FLUSH,
+	OP_DEST_ADD,
+	OP_DEST_EDIT,
+	OP_DEST_DEL,
+	OP_ZERO,
+	OP_TIMEOUT,
+	OP_SYNC_START,
+	OP_SYNC_STOP,
+	OP_MG_SET,
+};
+
+struct op {
+	enum op_kind kind;
+	const char *file;	/* where it came from, for messages */
+	int line;		/* 0 on the command line */
+	bool all;		/* OP_ZERO: every service */
+	bool dest_port_given;	/* OP_DEST_*: else the service's port */
+	struct svc_id svc;
+	struct svc_conf sc;	/* .set: which fields were given */
+	struct addr_port dest;
+	struct dest_conf dc;	/* .set: which fields were given */
+	struct timeouts to;
+	struct daemon_conf dm;
+};
+
+#define GRAMMAR_MAX_WORDS 64
+
+/* Split @line in place into words; '#' starts a comment. Returns the number
+ * of words, or -E2BIG.
+ */
+int split_words(char *line, char **words, int max);
+
+/* Parse one command in ipvsctl's grammar. 0, or -EINVAL with @why set.
+ * Only state-changing commands parse into an op; "list" and the like are
+ * not ops and give -EINVAL ("not a change").
+ */
+int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen);
+
+/* Parse one ipvsadm command line as ipvsadm-save writes it. */
+int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_t whylen);
+
+/* Print @op as one line of ipvsctl's grammar (what save writes). */
+void grammar_print(FILE *f, const struct op *op);
+
+/* Helpers shared with the listing code. */
+const char *fwd_name(uint32_t fwd);
+void fmt_netmask(int af, uint32_t netmask, char *buf, size_t len);
+void fmt_sched_flags(uint32_t flags, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: codec for the kernel's IPVS generic netlink family
+ * (include/uapi/linux/ip_vs.h). Services are dumped in one request; the
+ * backends of each service take one dump request each, all on the same
+ * socket.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/ip_vs.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <netlink/genl/genl.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "kipvs.h"
+#include "kmaglev.h"
+
+/* ---- encoding ------------------------------------------------------------ */
+
+static int put_svc_id(struct nl_msg *msg, const struct svc_id *id)
+{
+	NLA_PUT_U16(msg, IPVS_SVC_ATTR_AF, id->af);
+	if (id->fwmark) {
+		NLA_PUT_U32(msg, IPVS_SVC_ATTR_FWMARK, id->fwmark);
+	} else {
+		NLA_PUT_U16(msg, IPVS_SVC_ATTR_PROTOCOL, id->proto);
+		NLA_PUT(msg, IPVS_SVC_ATTR_ADDR, 16, id->addr);
+		NLA_PUT_U16(msg, IPVS_SVC_ATTR_PORT, htons(id->port));
+	}
+	return 0;
+nla_put_failure:
+	return -EMSGSIZE;
+}
+
+static int put_svc(struct nl_msg *msg, const struct svc_id *id,
+		   const struct svc_conf *c)
+{
+	struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_SERVICE);
+	struct ip_vs_flags fl;
+
+	if (!nest || put_svc_id(msg, id))
+		return -EMSGSIZE;
+	if (c) {
+		fl.flags = c->flags & ~IP_VS_SVC_F_HASHED;
+		fl.mask = ~0U;
+		NLA_PUT_STRING(msg, IPVS_SVC_ATTR_SCHED_NAME, c->sched);
+		NLA_PUT(msg, IPVS_SVC_ATTR_FLAGS, sizeof(fl), &fl);
+		NLA_PUT_U32(msg, IPVS_SVC_ATTR_TIMEOUT, c->timeout);
+		NLA_PUT_U32(msg, IPVS_SVC_ATTR_NETMASK, c->netmask);
+		/* an empty name clears the persistence engine on edit */
+		NLA_PUT_STRING(msg, IPVS_SVC_ATTR_PE_NAME, c->pe);
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+nla_put_failure:
+	return -EMSGSIZE;
+}
+
+static int put_dest(struct nl_msg *msg, const struct addr_port *ap,
+		    const struct dest_conf *c)
+{
+	struct nlattr *nest = nla_nest_start(msg, IPVS_CMD_ATTR_DEST);
+
+	if (!nest)
+		return -EMSGSIZE;
+	NLA_PUT(msg, IPVS_DEST_ATTR_ADDR, 16, ap->addr);
+	NLA_PUT_U16(msg, IPVS_DEST_ATTR_PORT, htons(ap->port));
+	NLA_PUT_U16(msg, IPVS_DEST_ATTR_ADDR_FAMILY, ap->af);
+	if (c) {
+		NLA_PUT_U32(msg, IPVS_DEST_ATTR_FWD_METHOD, c->fwd);
+		NLA_PUT_U32(msg, IPVS_DEST_ATTR_WEIGHT, c->weight);
+		NLA_PUT_U32(msg, IPVS_DEST_ATTR_U_THRESH, c->u_thresh);
+		NLA_PUT_U32(msg, IPVS_DEST_ATTR_L_THRESH, c->l_thresh);
+		if (c->fwd == FWD_TUN) {
+			NLA_PUT_U8(msg, IPVS_DEST_ATTR_TUN_TYPE, c->tun_type);
+			NLA_PUT_U16(msg, IPVS_DEST_ATTR_TUN_PORT, htons(c->tun_port));
+			NLA_PUT_U16(msg, IPVS_DEST_ATTR_TUN_FLAGS, c->tun_flags);
+		}
+	}
+	nla_nest_end(msg, nest);
+	return 0;
+nla_put_failure:
+	return -EMSGSIZE;
+}
+
+/* Build, send, free. @fill adds the attributes. */
+static int ipvs_do(struct nl *nl, uint8_t cmd, const struct svc_id *id,
+		   const struct svc_conf *sc, const struct addr_port *ap,
+		   const struct dest_conf *dc)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, cmd, false);
+
+	if (!msg)
+		return -errno;
+	if ((id && put_svc(msg, id, sc)) || (ap && put_dest(msg, ap, dc))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+}
+
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{
+	return ipvs_do(nl, IPVS_CMD_NEW_SERVICE, id, c, NULL, NULL);
+}
+
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{
+	return ipvs_do(nl, IPVS_CMD_SET_SERVICE, id, c, NULL, NULL);
+}
+
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id)
+{
+	return ipvs_do(nl, IPVS_CMD_DEL_SERVICE, id, NULL, NULL, NULL);
+}
+
+int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   const struct dest_conf *c)
+{
+	return ipvs_do(nl, IPVS_CMD_NEW_DEST, id, NULL, ap, c);
+}
+
+int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		    const struct dest_conf *c)
+{
+	return ipvs_do(nl, IPVS_CMD_SET_DEST, id, NULL, ap, c);
+}
+
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
+{
+	return ipvs_do(nl, IPVS_CMD_DEL_DEST, id, NULL, ap, NULL);
+}
+
+int kipvs_flush(struct nl *nl)
+{
+	return ipvs_do(nl, IPVS_CMD_FLUSH, NULL, NULL, NULL, NULL);
+}
+
+int kipvs_zero(struct nl *nl, const struct svc_id *id)
+{
+	return ipvs_do(nl, IPVS_CMD_ZERO, id, NULL, NULL, NULL);
+}
+
+/* ---- decoding ------------------------------------------------------------- */
+
+static void parse_stats(const struct nlattr *nest, struct stats *st)
+{
+	struct nlattr *s[IPVS_STATS_ATTR_MAX + 1];
+
+	memset(st, 0, sizeof(*st));
+	if (!nest || nlc_nested(s, IPVS_STATS_ATTR_MAX, nest))
+		return;
+#define STAT(a, f) do { if (s[a]) st->f = nla_len(s[a]) == 8 ? nla_get_u64(s[a]) : nla_get_u32(s[a]); } while (0)
+	STAT(IPVS_STATS_ATTR_CONNS, conns);
+	STAT(IPVS_STATS_ATTR_INPKTS, inpkts);
+	STAT(IPVS_STATS_ATTR_OUTPKTS, outpkts);
+	STAT(IPVS_STATS_ATTR_INBYTES, inbytes);
+	STAT(IPVS_STATS_ATTR_OUTBYTES, outbytes);
+	STAT(IPVS_STATS_ATTR_CPS, cps);
+	STAT(IPVS_STATS_ATTR_INPPS, inpps);
+	STAT(IPVS_STATS_ATTR_OUTPPS, outpps);
+	STAT(IPVS_STATS_ATTR_INBPS, inbps);
+	STAT(IPVS_STATS_ATTR_OUTBPS, outbps);
+#undef STAT
+}
+
+static int nl_parse_svc(const struct nlattr *nest, struct svc_id *id, struct svc_conf *c,
+		     struct stats *st)
+{
+	struct nlattr *s[IPVS_SVC_ATTR_MAX + 1];
+
+	if (!nest || nlc_nested(s, IPVS_SVC_ATTR_MAX, nest) || !s[IPVS_SVC_ATTR_AF])
+		return -EPROTO;
+	memset(id, 0, sizeof(*id));
+	memset(c, 0, sizeof(*c));
+	id->af = nla_get_u16(s[IPVS_SVC_ATTR_AF]);
+	if (s[IPVS_SVC_ATTR_FWMARK])
+		id->fwmark = nla_get_u32(s[IPVS_SVC_ATTR_FWMARK]);
+	if (!id->fwmark) {
+		if (!s[IPVS_SVC_ATTR_PROTOCOL] || !s[IPVS_SVC_ATTR_ADDR] || !s[IPVS_SVC_ATTR_PORT])
+			return -EPROTO;
+		id->proto = nla_get_u16(s[IPVS_SVC_ATTR_PROTOCOL]);
+		nla_memcpy(id->addr, s[IPVS_SVC_ATTR_ADDR], 16);
+		id->port = ntohs(nla_get_u16(s[IPVS_SVC_ATTR_PORT]));
+	}
+	if (s[IPVS_SVC_ATTR_SCHED_NAME])
+		snprintf(c->sched, sizeof(c->sched), "%s", nla_get_string(s[IPVS_SVC_ATTR_SCHED_NAME]));
+	if (s[IPVS_SVC_ATTR_PE_NAME])
+		snprintf(c->pe, sizeof(c->pe), "%s", nla_get_string(s[IPVS_SVC_ATTR_PE_NAME]));
+	if (s[IPVS_SVC_ATTR_FLAGS]) {
+		struct ip_vs_flags fl;
+
+		nla_memcpy(&fl, s[IPVS_SVC_ATTR_FLAGS], sizeof(fl));
+		c->flags = fl.flags & ~IP_VS_SVC_F_HASHED;
+	}
+	if (s[IPVS_SVC_ATTR_TIMEOUT])
+		c->timeout = nla_get_u32(s[IPVS_SVC_ATTR_TIMEOUT]);
+	if (s[IPVS_SVC_ATTR_NETMASK])
+		c->netmask = nla_get_u32(s[IPVS_SVC_ATTR_NETMASK]);
+	c->set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	if (st)
+		parse_stats(s[IPVS_SVC_ATTR_STATS64] ? s[IPVS_SVC_ATTR_STATS64] :
+			    s[IPVS_SVC_ATTR_STATS], st);
+	return 0;
+}
+
+static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d)
+{
+	struct nlattr *s[IPVS_DEST_ATTR_MAX + 1];
+
+	if (!nest || nlc_nested(s, IPVS_DEST_ATTR_MAX, nest) ||
+	    !s[IPVS_DEST_ATTR_ADDR] || !s[IPVS_DEST_ATTR_PORT])
+		return -EPROTO;
+	memset(d, 0, sizeof(*d));
+	d->ap.af = s[IPVS_DEST_ATTR_ADDR_FAMILY] ? nla_get_u16(s[IPVS_DEST_ATTR_ADDR_FAMILY]) : svc_af;
+	nla_memcpy(d->ap.addr, s[IPVS_DEST_ATTR_ADDR], 16);
+	d->ap.port = ntohs(nla_get_u16(s[IPVS_DEST_ATTR_PORT]));
+	if (s[IPVS_DEST_ATTR_FWD_METHOD])
+		d->c.fwd = nla_get_u32(s[IPVS_DEST_ATTR_FWD_METHOD]) & IP_VS_CONN_F_FWD_MASK;
+	if (s[IPVS_DEST_ATTR_WEIGHT])
+		d->c.weight = nla_get_u32(s[IPVS_DEST_ATTR_WEIGHT]);
+	if (s[IPVS_DEST_ATTR_U_THRESH])
+		d->c.u_thresh = nla_get_u32(s[IPVS_DEST_ATTR_U_THRESH]);
+	if (s[IPVS_DEST_ATTR_L_THRESH])
+		d->c.l_thresh = nla_get_u32(s[IPVS_DEST_ATTR_L_THRESH]);
+	if (s[IPVS_DEST_ATTR_TUN_TYPE])
+		d->c.tun_type = nla_get_u8(s[IPVS_DEST_ATTR_TUN_TYPE]);
+	if (s[IPVS_DEST_ATTR_TUN_PORT])
+		d->c.tun_port = ntohs(nla_get_u16(s[IPVS_DEST_ATTR_TUN_PORT]));
+	if (s[IPVS_DEST_ATTR_TUN_FLAGS])
+		d->c.tun_flags = nla_get_u16(s[IPVS_DEST_ATTR_TUN_FLAGS]);
+	d->c.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
+		   DC_TUN_PORT | DC_TUN_FLAGS;
+	if (s[IPVS_DEST_ATTR_ACTIVE_CONNS])
+		d->active = nla_get_u32(s[IPVS_DEST_ATTR_ACTIVE_CONNS]);
+	if (s[IPVS_DEST_ATTR_INACT_CONNS])
+		d->inactive = nla_get_u32(s[IPVS_DEST_ATTR_INACT_CONNS]);
+	if (s[IPVS_DEST_ATTR_PERSIST_CONNS])
+		d->persist = nla_get_u32(s[IPVS_DEST_ATTR_PERSIST_CONNS]);
+	parse_stats(s[IPVS_DEST_ATTR_STATS64] ? s[IPVS_DEST_ATTR_STATS64] :
+		    s[IPVS_DEST_ATTR_STATS], &d->st);
+	d->mg_index = -1;
+	return 0;
+}
+
+struct load_ctx {
+	struct model *m;
+	struct m_svc *svc;	/* for dest dumps */
+	int err;
+};
+
+static int svc_cb(struct nlattr **tb, void *arg)
+{
+	struct load_ctx *l = arg;
+	struct svc_conf c;
+	struct stats st;
+	struct svc_id id;
+	struct m_svc *s;
+	int err;
+
+	err = nl_parse_svc(tb[IPVS_CMD_ATTR_SERVICE], &id, &c, &st);
+	if (err)
+		return err;
+	s = model_find(l->m, &id);
+	if (!s)
+		s = model_add(l->m, &id);
+	if (!s)
+		return -ENOMEM;
+	s->c = c;
+	s->st = st;
+	return 0;
+}
+
+static int dest_cb(struct nlattr **tb, void *arg)
+{
+	struct load_ctx *l = arg;
+	struct m_dest d, *nd;
+	int err;
+
+	err = nl_parse_dest(tb[IPVS_CMD_ATTR_DEST], l->svc->id.af, &d);
+	if (err)
+		return err;
+	nd = svc_add_dest(l->svc, &d.ap);
+	if (!nd)
+		return -ENOMEM;
+	*nd = d;
+	return 0;
+}
+
+static int load_dests(struct nl *nl, struct m_svc *s)
+{
+	struct load_ctx l = { .svc = s };
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true);
+
+	if (!msg)
+		return -errno;
+	if (put_svc(msg, &s->id, NULL)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	s->ndests = 0;
+	return nlc_send(nl, msg, dest_cb, &l);
+}
+
+/* ---- maglev state merged in ------------------------------------------------ */
+
+static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
+{
+	struct model *m = arg;
+	struct m_svc *s = model_find(m, &st->id);
+
+	if (!s)
+		return 0;	/* appeared between the two dumps */
+	s->has_mg = true;
+	s->c.mg_table_size = st->p.table_size;
+	s->c.mg_hash = st->p.hash;
+	s->c.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+	s->mg.table_size_active = st->table_size_active;
+	s->mg.backends = st->backends;
+	s->mg.owners = st->owners;
+	s->mg.last_error = st->last_error;
+	s->mg.hash_active = st->hash_active;
+	s->mg.pending = st->pending;
+	s->mg.seed = st->seed;
+	s->mg.rebuilds = st->rebuilds;
+	s->mg.rebuild_fails = st->rebuild_fails;
+	s->mg.age_ms = st->age_ms;
+	s->mg.build_ns = st->build_ns;
+	s->mg.digest = st->digest;
+	s->mg.table_bytes = st->table_bytes;
+	s->mg.state_bytes = st->state_bytes;
+	return 0;
+}
+
+static int mg_be_cb(const struct mg_be_state *be, void *arg)
+{
+	struct m_svc *s = arg;
+	struct m_dest *d = svc_find_dest(s, &be->ap);
+
+	if (!d)
+		return 0;
+	d->has_mg = true;
+	d->mg_eff_weight = be->eff_weight;
+	d->mg_slots = be->slots;
+	d->mg_share_ppm = be->share_ppm;
+	d->mg_index = be->index;
+	d->mg_available = be->available;
+	return 0;
+}
+
+static bool is_maglev(const struct m_svc *s)
+{
+	return !strcmp(s->c.sched, "maglev");
+}
+
+static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < m->n && !is_maglev(&m->svcs[i]); i++)
+		;
+	if (i == m->n)
+		return 0;	/* no maglev service: do not load the module */
+	err = kmaglev_dump_svcs(nl, mg_svc_cb, m);
+	if (err)
+		return err;
+	if (!(what & LOAD_DESTS))
+		return 0;
+	for (i = 0; i < m->n; i++) {
+		if (!m->svcs[i].has_mg)
+			continue;
+		err = kmaglev_dump_backends(nl, &m->svcs[i].id, mg_be_cb, &m->svcs[i]);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
+{
+	struct load_ctx l = { .m = m };
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, true);
+	size_t i;
+	int err;
+
+	if (!msg)
+		return -errno;
+	err = nlc_send(nl, msg, svc_cb, &l);
+	if (err)
+		return err;
+	if (what & LOAD_DESTS)
+		for (i = 0; i < m->n; i++) {
+			err = load_dests(nl, &m->svcs[i]);
+			if (err)
+				return err;
+		}
+	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
+}
+
+int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
+		   unsigned int what)
+{
+	struct load_ctx l = { .m = m };
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
+	struct m_svc *s;
+	int err;
+
+	if (!msg)
+		return -errno;
+	if (put_svc(msg, id, NULL)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	err = nlc_send(nl, msg, svc_cb, &l);
+	if (err == -ESRCH)
+		err = -ENOENT;
+	if (err)
+		return err;
+	s = model_find(m, id);
+	if (!s)
+		return -ENOENT;
+	if (what & LOAD_DESTS) {
+		err = load_dests(nl, s);
+		if (err)
+			return err;
+	}
+	if ((what & LOAD_MAGLEV) && is_maglev(s)) {
+		struct mg_svc_state st;
+
+		err = kmaglev_get_svc(nl, id, &st);
+		if (err)
+			return err;
+		mg_svc_cb(&st, m);
+		s = model_find(m, id);
+		if (what & LOAD_DESTS) {
+			err = kmaglev_dump_backends(nl, id, mg_be_cb, s);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- config, daemons, info ------------------------------------------------ */
+
+static int timeouts_cb(struct nlattr **tb, void *arg)
+{
+	struct timeouts *t = arg;
+
+	if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP])
+		t->tcp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP]);
+	if (tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN])
+		t->tcp_fin = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]);
+	if (tb[IPVS_CMD_ATTR_TIMEOUT_UDP])
+		t->udp = nla_get_u32(tb[IPVS_CMD_ATTR_TIMEOUT_UDP]);
+	return 0;
+}
+
+int kipvs_get_timeouts(struct nl *nl, struct timeouts *t)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_CONFIG, false);
+
+	memset(t, 0, sizeof(*t));
+	if (!msg)
+		return -errno;
+	return nlc_send(nl, msg, timeouts_cb, t);
+}
+
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_SET_CONFIG, false);
+
+	if (!msg)
+		return -errno;
+	if (t->tcp)
+		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP, t->tcp);
+	if (t->tcp_fin)
+		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t->tcp_fin);
+	if (t->udp)
+		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_UDP, t->udp);
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+struct daemons_ctx {
+	struct daemon_conf *d;
+	int n;
+};
+
+static int daemon_cb(struct nlattr **tb, void *arg)
+{
+	struct nlattr *a[IPVS_DAEMON_ATTR_MAX + 1];
+	struct daemons_ctx *c = arg;
+	struct daemon_conf *d;
+
+	if (c->n >= 2 || !tb[IPVS_CMD_ATTR_DAEMON] ||
+	    nlc_nested(a, IPVS_DAEMON_ATTR_MAX, tb[IPVS_CMD_ATTR_DAEMON]))
+		return 0;
+	d = &c->d[c->n++];
+	memset(d, 0, sizeof(*d));
+	if (a[IPVS_DAEMON_ATTR_STATE])
+		d->state = nla_get_u32(a[IPVS_DAEMON_ATTR_STATE]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_IFN])
+		snprintf(d->ifname, sizeof(d->ifname), "%s", nla_get_string(a[IPVS_DAEMON_ATTR_MCAST_IFN]));
+	if (a[IPVS_DAEMON_ATTR_SYNC_ID])
+		d->syncid = nla_get_u32(a[IPVS_DAEMON_ATTR_SYNC_ID]);
+	if (a[IPVS_DAEMON_ATTR_SYNC_MAXLEN])
+		d->maxlen = nla_get_u16(a[IPVS_DAEMON_ATTR_SYNC_MAXLEN]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_PORT])
+		d->port = nla_get_u16(a[IPVS_DAEMON_ATTR_MCAST_PORT]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_TTL])
+		d->ttl = nla_get_u8(a[IPVS_DAEMON_ATTR_MCAST_TTL]);
+	if (a[IPVS_DAEMON_ATTR_MCAST_GROUP6]) {
+		d->group_af = AF_INET6;
+		nla_memcpy(d->group, a[IPVS_DAEMON_ATTR_MCAST_GROUP6], 16);
+	} else if (a[IPVS_DAEMON_ATTR_MCAST_GROUP]) {
+		d->group_af = AF_INET;
+		nla_memcpy(d->group, a[IPVS_DAEMON_ATTR_MCAST_GROUP], 4);
+	}
+	return 0;
+}
+
+int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n)
+{
+	struct daemons_ctx c = { .d = d };
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DAEMON, true);
+	int err;
+
+	if (!msg)
+		return -errno;
+	err = nlc_send(nl, msg, daemon_cb, &c);
+	*n = c.n;
+	return err;
+}
+
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_NEW_DAEMON, false);
+	struct nlattr *nest;
+
+	if (!msg)
+		return -errno;
+	nest = nla_nest_start(msg, IPVS_CMD_ATTR_DAEMON);
+	if (!nest)
+		goto nla_put_failure;
+	NLA_PUT_U32(msg, IPVS_DAEMON_ATTR_STATE, d->state);
+	NLA_PUT_STRING(msg, IPVS_DAEMON_ATTR_MCAST_IFN, d->ifname);
+	NLA_PUT_U32(msg, IPVS_DAEMON_ATTR_SYNC_ID, d->syncid);
+	if (d->maxlen)
+		NLA_PUT_U16(msg, IPVS_DAEMON_ATTR_SYNC_MAXLEN, d->maxlen);
+	if (d->group_af == AF_INET)
+		NLA_PUT(msg, IPVS_DAEMON_ATTR_MCAST_GROUP, 4, d->group);
+	else if (d->group_af == AF_INET6)
+		NLA_PUT(msg, IPVS_DAEMON_ATTR_MCAST_GROUP6, 16, d->group);
+	if (d->port)
+		NLA_PUT_U16(msg, IPVS_DAEMON_ATTR_MCAST_PORT, d->port);
+	if (d->ttl)
+		NLA_PUT_U8(msg, IPVS_DAEMON_ATTR_MCAST_TTL, d->ttl);
+	nla_nest_end(msg, nest);
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+int kipvs_stop_daemon(struct nl *nl, uint32_t state)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_DEL_DAEMON, false);
+	struct nlattr *nest;
+
+	if (!msg)
+		return -errno;
+	nest = nla_nest_start(msg, IPVS_CMD_ATTR_DAEMON);
+	if (!nest)
+		goto nla_put_failure;
+	NLA_PUT_U32(msg, IPVS_DAEMON_ATTR_STATE, state);
+	nla_nest_end(msg, nest);
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+nla_put_failure:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+struct info_ctx {
+	uint32_t *version, *size;
+};
+
+static int info_cb(struct nlattr **tb, void *arg)
+{
+	struct info_ctx *c = arg;
+
+	if (tb[IPVS_INFO_ATTR_VERSION])
+		*c->version = nla_get_u32(tb[IPVS_INFO_ATTR_VERSION]);
+	if (tb[IPVS_INFO_ATTR_CONN_TAB_SIZE])
+		*c->size = nla_get_u32(tb[IPVS_INFO_ATTR_CONN_TAB_SIZE]);
+	return 0;
+}
+
+int kipvs_info(struct nl *nl, uint32_t *version, uint32_t *conn_tab_size)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_INFO, false);
+	struct info_ctx c = { version, conn_tab_size };
+
+	if (!msg)
+		return -errno;
+	*version = *conn_tab_size = 0;
+	return nlc_send(nl, msg, info_cb, &c);
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: IPVS state in memory. The same structures hold what the kernel
+ * has (loaded through kipvs.c and kmaglev.c) and what a file or command
+ * asks for. Pure data: nothing here talks to the kernel, so the model and
+ * its diff are tested on the host (selftests/unit).
+ */
+#ifndef IPVSCTL_MODEL_H
+#define IPVSCTL_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ipvsctl.h"
+
+#define SCHED_MAX 16	/* IP_VS_SCHEDNAME_MAXLEN */
+#define PE_MAX 16	/* IP_VS_PENAME_MAXLEN */
+
+/* Forwarding methods, as IPVS numbers them (IP_VS_CONN_F_*). */
+enum fwd {
+	FWD_NAT = 0,
+	FWD_LOCAL = 1,
+	FWD_TUN = 2,
+	FWD_DR = 3,
+};
+
+struct stats {
+	uint64_t conns, inpkts, outpkts, inbytes, outbytes;
+	uint64_t cps, inpps, outpps, inbps, outbps;
+};
+
+/* Which fields of a conf were given (for edits and the diff). */
+enum {
+	SC_SCHED = 1 << 0,
+	SC_FLAGS = 1 << 1,
+	SC_PERSIST = 1 << 2,	/* timeout */
+	SC_NETMASK = 1 << 3,
+	SC_OPS = 1 << 4,
+	SC_PE = 1 << 5,
+	SC_MG_TABLE_SIZE = 1 << 6,
+	SC_MG_HASH = 1 << 7,
+};
+
+struct svc_conf {
+	unsigned int set;		/* SC_* given */
+	char sched[SCHED_MAX];
+	uint32_t flags;			/* IP_VS_SVC_F_*: PERSISTENT, ONEPACKET, SCHED1-3 */
+	uint32_t timeout;		/* persistence, seconds */
+	uint32_t netmask;		/* IPv4 mask (network order), or IPv6 prefix length */
+	char pe[PE_MAX];
+	uint32_t mg_table_size;		/* maglev: 0 = module default */
+	uint8_t mg_hash;		/* maglev: enum ipvs_maglev_hash */
+};
+
+enum {
+	DC_WEIGHT = 1 << 0,
+	DC_FWD = 1 << 1,
+	DC_UTHRESH = 1 << 2,
+	DC_LTHRESH = 1 << 3,
+	DC_TUN_TYPE = 1 << 4,
+	DC_TUN_PORT = 1 << 5,
+	DC_TUN_FLAGS = 1 << 6,
+};
+
+struct dest_conf {
+	unsigned int set;		/* DC_* given */
+	uint32_t weight;
+	uint32_t fwd;			/* enum fwd */
+	uint32_t u_thresh, l_thresh;
+	uint8_t tun_type;		/* IP_VS_CONN_F_TUNNEL_TYPE_* */
+	uint16_t tun_port;		/* host order */
+	uint16_t tun_flags;		/* IP_VS_TUNNEL_ENCAP_FLAG_* */
+};
+
+struct m_dest {
+	struct addr_port ap;
+	struct dest_conf c;
+	/* observed, not configured */
+	uint32_t active, inactive, persist;
+	struct stats st;
+	bool has_mg;
+	uint32_t mg_eff_weight, mg_slots, mg_share_ppm;
+	int64_t mg_index;
+	bool mg_available;
+};
+
+struct m_svc {
+	struct svc_id id;
+	struct svc_conf c;
+	struct m_dest *dests;
+	size_t ndests, cap;
+	/* observed */
+	struct stats st;
+	bool has_mg;			/* maglev state below is valid */
+	struct {
+		uint32_t table_size_active, backends, owners, last_error;
+		uint8_t hash_active;
+		bool pending;
+		uint64_t seed, rebuilds, rebuild_fails, age_ms, build_ns;
+		uint64_t digest, table_bytes, state_bytes;
+	} mg;
+};
+
+struct timeouts {
+	uint32_t tcp, tcp_fin, udp;	/* seconds; 0 = leave as is */
+};
+
+struct daemon_conf {
+	uint32_t state;			/* IP_VS_STATE_MASTER or _BACKUP */
+	char ifname[16];
+	uint32_t syncid;
+	uint16_t maxlen;		/* 0: kernel default */
+	int group_af;			/* 0: none */
+	uint8_t group[16];
+	uint16_t port;			/* 0: kernel default */
+	uint8_t ttl;			/* 0: kernel default */
+};
+
+struct model {
+	struct m_svc *svcs;
+	size_t n, cap;
+	/* open-addressing index of svcs by identity */
+	size_t *idx;
+	size_t idx_cap;
+};
+
+void model_init(struct model *m);
+void model_free(struct model *m);
+struct m_svc *model_find(struct model *m, const struct svc_id *id);
+/* Append a service (must not exist); returns it, NULL on ENOMEM. */
+struct m_svc *model_add(struct model *m, const struct svc_id *id);
+void model_del(struct model *m, const struct svc_id *id);
+struct m_dest *svc_find_dest(struct m_svc *s, const struct addr_port *ap);
+struct m_dest *svc_add_dest(struct m_svc *s, const struct addr_port *ap);
+void svc_del_dest(struct m_svc *s, const struct addr_port *ap);
+int model_copy(struct model *dst, const struct model *src);
+/* Sort services and backends into the order save and list print. */
+void model_sort(struct model *m);
+
+bool svc_id_eq(const struct svc_id *a, const struct svc_id *b);
+bool addr_port_eq(const struct addr_port *a, const struct addr_port *b);
+
+/* Defaults the kernel applies, for a new service/backend. */
+void svc_conf_defaults(struct svc_conf *c);
+void dest_conf_defaults(struct dest_conf *c);
+/* Fill @dst's unset fields from @base. */
+void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base);
+void dest_conf_merge(struct dest_conf *dst, const struct dest_conf *base);
+
+#endif

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: validate ops against a simulated state, resolve them into
+ * kernel steps with their inverses, run them, roll back on refusal.
+ */
+#include <errno.h>
+#include <linux/ip_vs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "kipvs.h"
+#include "kmaglev.h"
+#include "plan.h"
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->steps);
+	free(p->undo);
+	free(p->ustart);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct step *push(struct step **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		struct step *nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
+/* Begin a step of op @op; its undo steps follow with undo_push(). */
+static struct step *step_push(struct plan *p, enum op_kind kind, int op)
+{
+	struct step *s;
+
+	if (p->n + 2 > p->ustart_cap) {
+		size_t c = p->ustart_cap ? p->ustart_cap * 2 : 32;
+		size_t *nv = realloc(p->ustart, c * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		p->ustart = nv;
+		p->ustart_cap = c;
+	}
+	s = push(&p->steps, &p->n, &p->cap);
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->op = op;
+	p->ustart[p->n - 1] = p->nundo;
+	p->ustart[p->n] = p->nundo;
+	return s;
+}
+
+static struct step *undo_push(struct plan *p, enum op_kind kind)
+{
+	struct step *s = push(&p->undo, &p->nundo, &p->ucap);
+
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->op = -1;
+	p->ustart[p->n] = p->nundo;
+	return s;
+}
+
+static bool is_maglev(const struct svc_conf *c)
+{
+	return !strcmp(c->sched, "maglev");
+}
+
+static bool mg_nondefault(const struct svc_conf *c)
+{
+	return c->mg_table_size || c->mg_hash != IPVS_MAGLEV_HASH_AUTO;
+}
+
+static bool ipvs_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
+{
+	return !strcmp(a->sched, b->sched) && a->flags == b->flags &&
+	       a->timeout == b->timeout && a->netmask == b->netmask &&
+	       !strcmp(a->pe, b->pe);
+}
+
+static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
+{
+	if (a->weight != b->weight || a->fwd != b->fwd || a->u_thresh != b->u_thresh ||
+	    a->l_thresh != b->l_thresh)
+		return false;
+	if (a->fwd != FWD_TUN)
+		return true;
+	return a->tun_type == b->tun_type && a->tun_port == b->tun_port &&
+	       a->tun_flags == b->tun_flags;
+}
+
+#define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
+#define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
+
+/* Steps that (re)create service @s as it is: service, maglev params, backends. */
+static int push_recreate(struct plan *p, const struct m_svc *s)
+{
+	struct step *u;
+	size_t i;
+
+	u = undo_push(p, OP_SVC_ADD);
+	if (!u)
+		return -ENOMEM;
+	u->svc = s->id;
+	u->sc = s->c;
+	if (is_maglev(&s->c) && mg_nondefault(&s->c)) {
+		u = undo_push(p, OP_MG_SET);
+		if (!u)
+			return -ENOMEM;
+		u->svc = s->id;
+		u->sc = s->c;
+	}
+	for (i = 0; i < s->ndests; i++) {
+		u = undo_push(p, OP_DEST_ADD);
+		if (!u)
+			return -ENOMEM;
+		u->svc = s->id;
+		u->ap = s->dests[i].ap;
+		u->dc = s->dests[i].c;
+	}
+	return 0;
+}
+
+static int validate_dest(const struct m_svc *s, const struct addr_port *ap,
+			 const struct dest_conf *c, char *why, size_t whylen)
+{
+	char name[64];
+
+	fmt_addr_port(ap->af, ap->addr, ap->port, name, sizeof(name));
+	if (ap->af != s->id.af && c->fwd != FWD_TUN)
+		FAIL(-EINVAL, "backend %s: a backend of the other address family needs method tun", name);
+	if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GUE && !c->tun_port)
+		FAIL(-EINVAL, "backend %s: tun-type gue needs a tun-port", name);
+	if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_IPIP && c->tun_flags)
+		FAIL(-EINVAL, "backend %s: tun-csum applies to the gue and gre tunnel types", name);
+	if (c->l_thresh && c->u_thresh && c->l_thresh > c->u_thresh)
+		FAIL(-EINVAL, "backend %s: lower threshold above the upper one", name);
+	return 0;
+}
+
+static int build_one(struct plan *p, struct model *sim, const struct plan_env *env,
+		     const struct op *op, int idx, char *why, size_t whylen)
+{
+	struct m_svc *s = NULL;
+	struct m_dest *d;
+	struct svc_conf sc;
+	struct dest_conf dc;
+	struct addr_port ap;
+	struct step *st, *u;
+	char name[96], bname[64];
+	size_t i;
+	int err;
+
+	fmt_svc(&op->svc, name, sizeof(name));
+	if (op->kind != OP_FLUSH && op->kind != OP_TIMEOUT && op->kind != OP_SYNC_START &&
+	    op->kind != OP_SYNC_STOP && !(op->kind == OP_ZERO && op->all))
+		s = model_find(sim, &op->svc);
+
+	switch (op->kind) {
+	case OP_SVC_ADD:
+		if (s)
+			FAIL(-EEXIST, "service %s already exists", name);
+		svc_conf_defaults(&sc);
+		if (op->svc.af == AF_INET6)
+			sc.netmask = 128;
+		sc.set = 0;
+		{
+			struct svc_conf given = op->sc;
+
+			svc_conf_merge(&given, &sc);
+			sc = given;
+		}
+		if ((op->sc.set & (SC_MG_TABLE_SIZE | SC_MG_HASH)) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size and hash are maglev parameters, and the scheduler is %s",
+			     name, sc.sched);
+		st = step_push(p, OP_SVC_ADD, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->sc = sc;
+		u = undo_push(p, OP_SVC_DEL);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		if (is_maglev(&sc) && mg_nondefault(&sc)) {
+			st = step_push(p, OP_MG_SET, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			/* undone by deleting the service, the step before */
+		}
+		s = model_add(sim, &op->svc);
+		if (!s)
+			NOMEM();
+		s->c = sc;
+		return 0;
+
+	case OP_SVC_EDIT:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", name);
+		sc = op->sc;
+		svc_conf_merge(&sc, &s->c);
+		if ((op->sc.set & SC_SCHED) && strcmp(s->c.sched, sc.sched) && is_maglev(&sc) &&
+		    !(op->sc.set & SC_MG_TABLE_SIZE) && !(op->sc.set & SC_MG_HASH)) {
+			/* switching to maglev starts from its defaults */
+			sc.mg_table_size = 0;
+			sc.mg_hash = IPVS_MAGLEV_HASH_AUTO;
+		}
+		if ((op->sc.set & (SC_MG_TABLE_SIZE | SC_MG_HASH)) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size and hash are maglev parameters, and the scheduler is %s",
+			     name, sc.sched);
+		if (!ipvs_conf_eq(&sc, &s->c)) {
+			st = step_push(p, OP_SVC_EDIT, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			u = undo_push(p, OP_SVC_EDIT);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->sc = s->c;
+			if (is_maglev(&s->c) && strcmp(s->c.sched, sc.sched) && mg_nondefault(&s->c)) {
+				/* back to maglev, its parameters were reset */
+				u = undo_push(p, OP_MG_SET);
+				if (!u)
+					NOMEM();
+				u->svc = op->svc;
+				u->sc = s->c;
+			}
+		}
+		if (is_maglev(&sc) &&
+		    (sc.mg_table_size != (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched) ? s->c.mg_table_size : 0) ||
+		     sc.mg_hash != (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched) ? s->c.mg_hash : IPVS_MAGLEV_HASH_AUTO))) {
+			st = step_push(p, OP_MG_SET, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			if (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched)) {
+				u = undo_push(p, OP_MG_SET);
+				if (!u)
+					NOMEM();
+				u->svc = op->svc;
+				u->sc = s->c;
+			}
+		}
+		s->c = sc;
+		return 0;
+
+	case OP_SVC_DEL:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", name);
+		st = step_push(p, OP_SVC_DEL, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		if (push_recreate(p, s))
+			NOMEM();
+		model_del(sim, &op->svc);
+		return 0;
+
+	case OP_FLUSH:
+		st = step_push(p, OP_FLUSH, idx);
+		if (!st)
+			NOMEM();
+		for (i = 0; i < sim->n; i++)
+			if (push_recreate(p, &sim->svcs[i]))
+				NOMEM();
+		model_free(sim);
+		model_init(sim);
+		return 0;
+
+	case OP_DEST_ADD:
+	case OP_DEST_EDIT:
+	case OP_DEST_DEL:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", name);
+		ap = op->dest;
+		if (!op->dest_port_given)
+			ap.port = s->id.fwmark ? 0 : s->id.port;
+		fmt_addr_port(ap.af, ap.addr, ap.port, bname, sizeof(bname));
+		d = svc_find_dest(s, &ap);
+		if (op->kind == OP_DEST_ADD) {
+			if (d)
+				FAIL(-EEXIST, "service %s already has backend %s", name, bname);
+			dest_conf_defaults(&dc);
+			dc.set = 0;
+			{
+				struct dest_conf given = op->dc;
+
+				dest_conf_merge(&given, &dc);
+				dc = given;
+			}
+			err = validate_dest(s, &ap, &dc, why, whylen);
+			if (err)
+				return err;
+			st = step_push(p, OP_DEST_ADD, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->ap = ap;
+			st->dc = dc;
+			u = undo_push(p, OP_DEST_DEL);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->ap = ap;
+			d = svc_add_dest(s, &ap);
+			if (!d)
+				NOMEM();
+			d->c = dc;
+			return 0;
+		}
+		if (!d)
+			FAIL(-ENOENT, "service %s has no backend %s", name, bname);
+		if (op->kind == OP_DEST_DEL) {
+			st = step_push(p, OP_DEST_DEL, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->ap = ap;
+			u = undo_push(p, OP_DEST_ADD);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->ap = ap;
+			u->dc = d->c;
+			svc_del_dest(s, &ap);
+			return 0;
+		}
+		dc = op->dc;
+		dest_conf_merge(&dc, &d->c);
+		err = validate_dest(s, &ap, &dc, why, whylen);
+		if (err)
+			return err;
+		if (dest_conf_eq(&dc, &d->c)) {
+			d->c = dc;
+			return 0;
+		}
+		st = step_push(p, OP_DEST_EDIT, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->ap = ap;
+		st->dc = dc;
+		u = undo_push(p, OP_DEST_EDIT);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		u->ap = ap;
+		u->dc = d->c;
+		d->c = dc;
+		return 0;
+
+	case OP_ZERO:
+		if (!op->all && !s)
+			FAIL(-ENOENT, "no service %s", name);
+		st = step_push(p, OP_ZERO, idx);
+		if (!st)
+			NOMEM();
+		st->all = op->all;
+		st->svc = op->svc;
+		return 0;	/* counters cannot be restored */
+
+	case OP_TIMEOUT:
+		st = step_push(p, OP_TIMEOUT, idx);
+		if (!st)
+			NOMEM();
+		st->to = op->to;
+		if (env->have_timeouts) {
+			u = undo_push(p, OP_TIMEOUT);
+			if (!u)
+				NOMEM();
+			u->to.tcp = op->to.tcp ? env->timeouts.tcp : 0;
+			u->to.tcp_fin = op->to.tcp_fin ? env->timeouts.tcp_fin : 0;
+			u->to.udp = op->to.udp ? env->timeouts.udp : 0;
+		}
+		return 0;
+
+	case OP_SYNC_START:
+	case OP_SYNC_STOP: {
+		const struct daemon_conf *running = NULL;
+		int k;
+
+		for (k = 0; env->have_daemons && k < env->ndaemons; k++)
+			if (env->daemons[k].state == op->dm.state)
+				running = &env->daemons[k];
+		if (op->kind == OP_SYNC_START && running)
+			FAIL(-EEXIST, "a %s sync daemon is already running",
+			     op->dm.state == IP_VS_STATE_MASTER ? "master" : "backup");
+		if (op->kind == OP_SYNC_STOP && env->have_daemons && !running)
+			FAIL(-ENOENT, "no %s sync daemon is running",
+			     op->dm.state == IP_VS_STATE_MASTER ? "master" : "backup");
+		st = step_push(p, op->kind, idx);
+		if (!st)
+			NOMEM();
+		st->dm = op->dm;
+		if (op->kind == OP_SYNC_START) {
+			u = undo_push(p, OP_SYNC_STOP);
+			if (!u)
+				NOMEM();
+			u->dm.state = op->dm.state;
+		} else if (running) {
+			u = undo_push(p, OP_SYNC_START);
+			if (!u)
+				NOMEM();
+			u->dm = *running;
+		}
+		return 0;
+	}
+
+	case OP_MG_SET:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", name);
+		if (!is_maglev(&s->c))
+			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", name, s->c.sched);
+		sc = op->sc;
+		svc_conf_merge(&sc, &s->c);
+		if (sc.mg_table_size == s->c.mg_table_size && sc.mg_hash == s->c.mg_hash)
+			return 0;
+		st = step_push(p, OP_MG_SET, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->sc = sc;
+		u = undo_push(p, OP_MG_SET);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		u->sc = s->c;
+		s->c = sc;
+		return 0;
+	}
+	FAIL(-EINVAL, "unknown operation");
+}
+
+int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
+	       size_t nops, size_t *bad_op, char *why, size_t whylen)
+{
+	struct model sim;
+	size_t i;
+	int err;
+
+	plan_init(p);
+	err = model_copy(&sim, env->cur);
+	if (err) {
+		snprintf(why, whylen, "out of memory");
+		return err;
+	}
+	for (i = 0; i < nops; i++) {
+		err = build_one(p, &sim, env, &ops[i], (int)i, why, whylen);
+		if (err) {
+			*bad_op = i;
+			model_free(&sim);
+			plan_free(p);
+			return err;
+		}
+	}
+	model_free(&sim);
+	if (!p->ustart) {
+		p->ustart = calloc(1, sizeof(*p->ustart));
+		if (!p->ustart) {
+			snprintf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static int step_exec(struct nl *nl, const struct step *s)
+{
+	struct mg_params mp;
+
+	switch (s->kind) {
+	case OP_SVC_ADD:
+		return kipvs_svc_add(nl, &s->svc, &s->sc);
+	case OP_SVC_EDIT:
+		return kipvs_svc_edit(nl, &s->svc, &s->sc);
+	case OP_SVC_DEL:
+		return kipvs_svc_del(nl, &s->svc);
+	case OP_FLUSH:
+		return kipvs_flush(nl);
+	case OP_DEST_ADD:
+		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_EDIT:
+		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_DEL:
+		return kipvs_dest_del(nl, &s->svc, &s->ap);
+	case OP_ZERO:
+		return kipvs_zero(nl, s->all ? NULL : &s->svc);
+	case OP_TIMEOUT:
+		return kipvs_set_timeouts(nl, &s->to);
+	case OP_SYNC_START:
+		return kipvs_start_daemon(nl, &s->dm);
+	case OP_SYNC_STOP:
+		return kipvs_stop_daemon(nl, s->dm.state);
+	case OP_MG_SET:
+		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH;
+		mp.table_size = s->sc.mg_table_size;
+		mp.hash = s->sc.mg_hash;
+		return kmaglev_set_svc(nl, &s->svc, &mp);
+	}
+	return -EINVAL;
+}
+
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
+	size_t i, j;
+	int err, uerr;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < p->n; i++) {
+		err = step_exec(nl, &p->steps[i]);
+		if (!err)
+			continue;
+		/* keep the kernel's explanation of the failure, not the undo's */
+		memcpy(ext, nl->ext, sizeof(ext));
+		memcpy(why, nl->why, sizeof(why));
+		r->failed_step = i;
+		/* steps in reverse; each step's own undo list in order (a
+		 * recreated service comes before its backends)
+		 */
+		while (i-- > 0) {
+			for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
+				uerr = step_exec(nl, &p->undo[j]);
+				if (uerr && !r->undo_err)
+					r->undo_err = uerr;
+			}
+			r->undone++;
+		}
+		memcpy(nl->ext, ext, sizeof(ext));
+		memcpy(nl->why, why, sizeof(why));
+		return err;
+	}
+	r->done = p->n;
+	return 0;
+}
+
+void step_print(FILE *f, const struct step *s)
+{
+	struct op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = s->kind;
+	op.all = s->all;
+	op.svc = s->svc;
+	op.sc = s->sc;
+	op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	if (s->kind == OP_MG_SET || (s->kind == OP_SVC_ADD && !strcmp(s->sc.sched, "maglev")))
+		op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+	op.dest = s->ap;
+	op.dc = s->dc;
+	op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
+		    DC_TUN_PORT | DC_TUN_FLAGS;
+	op.to = s->to;
+	op.dm = s->dm;
+	grammar_print(f, &op);
+}
