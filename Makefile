@@ -37,7 +37,7 @@ tools: build/bin/mgtraffic
 deps:
 	@scripts/deps.sh
 
-unit:
+unit: ipvsctl
 	@$(MAKE) -s -C selftests/unit run
 
 # The module for every kernel of the matrix, warnings are errors at W=1.
@@ -74,10 +74,12 @@ MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 install: module ipvsctl
 	install -D -m 0644 build/kmod/$(KVER)/ip_vs_maglev.ko $(MODDIR)/ip_vs_maglev.ko
 	install -D -m 0755 build/bin/ipvsctl $(DESTDIR)$(PREFIX)/sbin/ipvsctl
+	install -D -m 0644 ipvsctl/ipvsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 uninstall:
-	rm -f $(MODDIR)/ip_vs_maglev.ko $(DESTDIR)$(PREFIX)/sbin/ipvsctl
+	rm -f $(MODDIR)/ip_vs_maglev.ko $(DESTDIR)$(PREFIX)/sbin/ipvsctl \
+		$(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # The module's sources where DKMS expects them, then built and installed

@@ -91,7 +91,8 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 		where(&ops[bad], loc, sizeof(loc));
 		fprintf(stderr, "%s: %s%s%s\n", c->prog, loc, why,
 			n > 1 ? "; nothing was changed" : "");
-		return exit_code(err);
+		/* found before anything was sent: bad input, not a refusal */
+		return err == -EINVAL ? EXIT_USAGE : exit_code(err);
 	}
 	if (flags & EXEC_DRY_RUN) {
 		for (i = 0; i < plan.n; i++)
@@ -110,6 +111,16 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 		fprintf(stderr, "%s: %sthe kernel refused: ", c->prog, loc);
 		step_print(stderr, &plan.steps[r.failed_step]);
 		err_report(c, err, "%sstep %zu of %zu", loc, r.failed_step + 1, plan.n);
+		{
+			const struct step *f = &plan.steps[r.failed_step];
+
+			/* IPVS says only ENOENT when a module is missing */
+			if (err == -ENOENT && !nl->ext[0] &&
+			    (f->kind == OP_SVC_ADD || f->kind == OP_SVC_EDIT))
+				fprintf(stderr, "%s: hint: is there a scheduler '%s'%s%s%s? (modinfo ip_vs_%s)\n",
+					c->prog, f->sc.sched, f->sc.pe[0] ? " and a persistence engine '" : "",
+					f->sc.pe, f->sc.pe[0] ? "'" : "", f->sc.sched);
+		}
 		if (r.undo_err)
 			fprintf(stderr, "%s: rolling back the %zu change%s before it FAILED (%s): the state is partly changed\n",
 				c->prog, r.undone, r.undone == 1 ? "" : "s", strerror(-r.undo_err));

@@ -148,6 +148,19 @@ static int parse_netmask(int af, const char *s, uint32_t *mask)
 	return 0;
 }
 
+static int parse_tun_type(const char *s, uint8_t *type)
+{
+	if (!strcmp(s, "ipip"))
+		*type = IP_VS_CONN_F_TUNNEL_TYPE_IPIP;
+	else if (!strcmp(s, "gue"))
+		*type = IP_VS_CONN_F_TUNNEL_TYPE_GUE;
+	else if (!strcmp(s, "gre"))
+		*type = IP_VS_CONN_F_TUNNEL_TYPE_GRE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 /* ---- ipvsctl's own words ------------------------------------------------ */
 
 static int svc_options(int argc, char **argv, struct op *op, char *why, size_t whylen)
@@ -244,13 +257,7 @@ static int dest_options(int argc, char **argv, struct op *op, char *why, size_t 
 				WHY("method '%s': nat, dr or tun", val);
 			c->set |= DC_FWD;
 		} else if (!strcmp(k, "tun-type")) {
-			if (!strcmp(val, "ipip"))
-				c->tun_type = IP_VS_CONN_F_TUNNEL_TYPE_IPIP;
-			else if (!strcmp(val, "gue"))
-				c->tun_type = IP_VS_CONN_F_TUNNEL_TYPE_GUE;
-			else if (!strcmp(val, "gre"))
-				c->tun_type = IP_VS_CONN_F_TUNNEL_TYPE_GRE;
-			else
+			if (parse_tun_type(val, &c->tun_type))
 				WHY("tun-type '%s': ipip, gue or gre", val);
 			c->set |= DC_TUN_TYPE;
 		} else if (!strcmp(k, "tun-port")) {
@@ -539,7 +546,7 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 			op->sc.set |= SC_FLAGS;
 			i++;
 		} else if (!strcmp(k, "-p") || !strcmp(k, "--persistent")) {
-			v = 300;	/* ipvsadm's default */
+			v = 360;	/* ipvsadm's default (1.31) */
 			if (val && val[0] != '-') {
 				if (parse_u32(val, 1, 31 * 24 * 3600, &v))
 					WHY("-p '%s': seconds", val);
@@ -592,16 +599,15 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 			op->dc.set |= DC_LTHRESH;
 			i++;
 		} else if (!strcmp(k, "--tun-type")) {
-			char *opt[] = { "tun-type", (char *)val };
-
-			if (!val || dest_options(2, opt, op, why, whylen))
+			if (!val || parse_tun_type(val, &op->dc.tun_type))
 				WHY("--tun-type '%s': ipip, gue or gre", val ? val : "");
+			op->dc.set |= DC_TUN_TYPE;
 			i++;
 		} else if (!strcmp(k, "--tun-port")) {
-			char *opt[] = { "tun-port", (char *)val };
-
-			if (!val || dest_options(2, opt, op, why, whylen))
+			if (!val || parse_u32(val, 1, 65535, &v))
 				WHY("--tun-port '%s': a port", val ? val : "");
+			op->dc.tun_port = (uint16_t)v;
+			op->dc.set |= DC_TUN_PORT;
 			i++;
 		} else if (!strcmp(k, "--tun-nocsum") || !strcmp(k, "--tun-csum") ||
 			   !strcmp(k, "--tun-remcsum")) {

@@ -86,6 +86,8 @@ void fmt_svc(const struct svc_id *id, char *buf, size_t len);
 void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
 		   size_t len);
 const char *proto_name(int proto);
+const char *mg_hash_name(uint8_t hash);		/* enum ipvs_maglev_hash */
+int mg_hash_parse(const char *s, uint8_t *hash);
 
 /* command entry points: one family per file */
 int cmd_service(struct ctx *c, int argc, char **argv);	/* cmd_service.c */

@@ -13,29 +13,6 @@
 
 #include "kmaglev.h"
 
-static const char *const mg_hash_names[] = {
-	[IPVS_MAGLEV_HASH_AUTO] = "auto",
-	[IPVS_MAGLEV_HASH_FIVE_TUPLE] = "5tuple",
-	[IPVS_MAGLEV_HASH_SRC_ADDR] = "src",
-};
-
-const char *mg_hash_name(uint8_t hash)
-{
-	return hash <= IPVS_MAGLEV_HASH_MAX ? mg_hash_names[hash] : "?";
-}
-
-int mg_hash_parse(const char *s, uint8_t *hash)
-{
-	uint8_t i;
-
-	for (i = 0; i <= IPVS_MAGLEV_HASH_MAX; i++)
-		if (!strcmp(s, mg_hash_names[i])) {
-			*hash = i;
-			return 0;
-		}
-	return -EINVAL;
-}
-
 static int put_svc_id(struct nl_msg *msg, const struct svc_id *id)
 {
 	struct nlattr *nest = nla_nest_start(msg, IPVS_MAGLEV_A_SERVICE);

@@ -68,8 +68,6 @@ struct mg_lookup {
 	bool fallback;
 };
 
-const char *mg_hash_name(uint8_t hash);
-int mg_hash_parse(const char *s, uint8_t *hash);
 
 int kmaglev_info(struct nl *nl, struct mg_info *info);
 int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st);

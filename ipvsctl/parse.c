@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/ip_vs_maglev.h>
+
 #include "ipvsctl.h"
 
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
@@ -172,4 +174,27 @@ void fmt_svc(const struct svc_id *id, char *buf, size_t len)
 	}
 	fmt_addr_port(id->af, id->addr, id->port, ap, sizeof(ap));
 	snprintf(buf, len, "%s/%s", proto_name(id->proto), ap);
+}
+
+static const char *const mg_hash_names[] = {
+	[IPVS_MAGLEV_HASH_AUTO] = "auto",
+	[IPVS_MAGLEV_HASH_FIVE_TUPLE] = "5tuple",
+	[IPVS_MAGLEV_HASH_SRC_ADDR] = "src",
+};
+
+const char *mg_hash_name(uint8_t hash)
+{
+	return hash <= IPVS_MAGLEV_HASH_MAX ? mg_hash_names[hash] : "?";
+}
+
+int mg_hash_parse(const char *s, uint8_t *hash)
+{
+	uint8_t i;
+
+	for (i = 0; i <= IPVS_MAGLEV_HASH_MAX; i++)
+		if (!strcmp(s, mg_hash_names[i])) {
+			*hash = i;
+			return 0;
+		}
+	return -EINVAL;
 }

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl's command line, table-driven, without root, IPVS or a VM (after
+ * ethtool's test-cmdline.c). Every command is run with
+ * "-N /nonexistent/netns", so a command that passes validation stops when
+ * it tries to enter that namespace, with exit code 4; one that does not
+ * pass stops earlier with 2. --help and version exit 0.
+ */
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ktap.h"
+
+#ifndef IPVSCTL_BIN
+#define IPVSCTL_BIN "../../build/bin/ipvsctl"
+#endif
+
+extern char **environ;
+
+static const struct {
+	int rc;
+	const char *args;
+} cases[] = {
+	/* help and version */
+	{ 0, "--help" },
+	{ 0, "--version" },
+	{ 0, "version" },
+	{ 0, "help service" },
+	{ 0, "service --help" },
+	{ 0, "backend --help" },
+	{ 0, "list --help" },
+	{ 0, "restore --help" },
+	{ 0, "maglev --help" },
+	{ 0, "sync --help" },
+	{ 0, "timeout --help" },
+	{ 2, "" },
+	{ 2, "nosuchcommand" },
+	{ 2, "--nosuchoption list" },
+	{ 2, "help nosuchcommand" },
+	/* services: valid (reach the namespace) */
+	{ 4, "service add tcp/10.0.0.1:80" },
+	{ 4, "service add tcp/10.0.0.1:80 scheduler rr flags flag-1,flag-3" },
+	{ 4, "service add udp/[2001:db8::1]:53 scheduler sh flags sh-port ops on" },
+	{ 4, "service add sctp/10.0.0.1:5060 pe sip" },
+	{ 4, "service add fwmark/1 persistent 300 netmask 255.255.255.0" },
+	{ 4, "service add fwmark6/4294967295 persistent 60 netmask 64" },
+	{ 4, "service add tcp/10.0.0.1:80 scheduler maglev table-size 4093 hash src" },
+	{ 4, "service edit tcp/10.0.0.1:80 ops off" },
+	{ 4, "service edit tcp/10.0.0.1:80 persistent off pe none flags none" },
+	{ 4, "service del tcp/10.0.0.1:80" },
+	{ 4, "service flush" },
+	{ 4, "flush" },
+	/* services: invalid */
+	{ 2, "service" },
+	{ 2, "service add" },
+	{ 2, "service add tcp/10.0.0.1" },
+	{ 2, "service add tcp/10.0.0.256:80" },
+	{ 2, "service add tcp/10.0.0.1:65536" },
+	{ 2, "service add tcp/10.0.0.1:-1" },
+	{ 2, "service add tcp/2001:db8::1:80" },
+	{ 2, "service add icmp/10.0.0.1:80" },
+	{ 2, "service add fwmark/0" },
+	{ 2, "service add fwmark/4294967296" },
+	{ 2, "service add fwmark/x" },
+	{ 2, "service add tcp/10.0.0.1:80 scheduler" },
+	{ 2, "service add tcp/10.0.0.1:80 scheduler aaaaaaaaaaaaaaaa" },
+	{ 2, "service add tcp/10.0.0.1:80 flags flag-4" },
+	{ 2, "service add tcp/10.0.0.1:80 persistent 0" },
+	{ 2, "service add tcp/10.0.0.1:80 persistent forever" },
+	{ 2, "service add tcp/10.0.0.1:80 netmask 255.0.255.0" },
+	{ 2, "service add tcp/[2001:db8::1]:80 netmask 129" },
+	{ 2, "service add tcp/10.0.0.1:80 table-size 250" },
+	{ 2, "service add tcp/10.0.0.1:80 table-size 1048576" },
+	{ 2, "service add tcp/10.0.0.1:80 hash sha1" },
+	{ 2, "service add tcp/10.0.0.1:80 color blue" },
+	{ 2, "service edit tcp/10.0.0.1:80" },
+	{ 2, "service del tcp/10.0.0.1:80 extra" },
+	{ 2, "service frobnicate tcp/10.0.0.1:80" },
+	/* backends */
+	{ 4, "backend add tcp/10.0.0.1:80 10.0.1.1" },
+	{ 4, "backend add tcp/10.0.0.1:80 10.0.1.1:8080 weight 0 method nat upper 100 lower 10" },
+	{ 4, "backend add tcp/10.0.0.1:80 [2001:db8::2]:80 method tun tun-type gue tun-port 6080 tun-csum remcsum" },
+	{ 4, "backend edit tcp/10.0.0.1:80 10.0.1.1 weight 2147483647" },
+	{ 4, "backend del tcp/10.0.0.1:80 10.0.1.1:80" },
+	{ 2, "backend" },
+	{ 2, "backend add tcp/10.0.0.1:80" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight -1" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight 2147483648" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight 1.5" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method bridge" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method nat tun-type gre" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method tun tun-type gue" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method tun tun-type vxlan" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method tun tun-csum csum" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight" },
+	{ 2, "backend add tcp/10.0.0.1:80 [2001:db8::2:80" },
+	{ 2, "backend edit tcp/10.0.0.1:80 10.0.1.1" },
+	{ 2, "backend del tcp/10.0.0.1:80 10.0.1.1 weight 1" },
+	/* listing and the rest */
+	{ 4, "list" },
+	{ 4, "list tcp/10.0.0.1:80 --stats --rate --maglev" },
+	{ 4, "-j list" },
+	{ 4, "list --json" },
+	{ 4, "show fwmark/3" },
+	{ 2, "list tcp/10.0.0.1" },
+	{ 2, "list tcp/10.0.0.1:80 udp/10.0.0.1:53" },
+	{ 2, "list --bogus" },
+	{ 4, "zero" },
+	{ 4, "zero udp/10.0.0.1:53" },
+	{ 2, "zero udp/10.0.0.1" },
+	{ 4, "timeout" },
+	{ 4, "timeout show" },
+	{ 4, "timeout set tcp 900 tcpfin 120 udp 300" },
+	{ 2, "timeout set" },
+	{ 2, "timeout set tcp 0" },
+	{ 2, "timeout set sctp 10" },
+	{ 2, "timeout get" },
+	{ 4, "sync show" },
+	{ 4, "sync start master ifname eth0 syncid 1 group 239.0.0.1 port 8848 ttl 1 maxlen 1472" },
+	{ 4, "sync stop backup" },
+	{ 2, "sync start" },
+	{ 2, "sync start primary" },
+	{ 2, "sync start master syncid 256" },
+	{ 2, "sync stop master ifname eth0" },
+	{ 4, "save" },
+	{ 2, "save extra" },
+	{ 4, "maglev info" },
+	{ 4, "maglev show" },
+	{ 4, "maglev set tcp/10.0.0.1:80 table-size 65521 hash 5tuple" },
+	{ 4, "maglev lookup tcp/10.0.0.1:80 192.0.2.1:1234 192.0.2.2 to 10.0.0.1:80 proto udp" },
+	{ 2, "maglev" },
+	{ 2, "maglev info extra" },
+	{ 2, "maglev set tcp/10.0.0.1:80" },
+	{ 2, "maglev set tcp/10.0.0.1:80 table-size" },
+	{ 2, "maglev lookup tcp/10.0.0.1:80" },
+	{ 2, "maglev lookup tcp/10.0.0.1:80 [2001:db8::1]:1" },
+	{ 2, "maglev frob" },
+	{ 2, "restore /nonexistent/file" },
+	{ 2, "-f /nonexistent/file" },
+	{ 2, "-f /dev/null list" },
+};
+
+/* run ipvsctl -N /nonexistent/netns ARGS with its output discarded */
+static int run(const char *args)
+{
+	char buf[512], *argv[64], *tok, *save;
+	posix_spawn_file_actions_t fa;
+	int argc = 0, status;
+	pid_t pid;
+
+	argv[argc++] = IPVSCTL_BIN;
+	argv[argc++] = "-N";
+	argv[argc++] = "/nonexistent/netns";
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (posix_spawn(&pid, IPVSCTL_BIN, &fa, NULL, argv, environ)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+int main(void)
+{
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+	int rc;
+
+	if (access(IPVSCTL_BIN, X_OK)) {
+		printf("TAP version 13\n1..0 # SKIP %s not built\n", IPVSCTL_BIN);
+		return 4;
+	}
+	ktap_plan((unsigned int)n);
+	for (i = 0; i < n; i++) {
+		rc = run(cases[i].args);
+		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
+			rc == cases[i].rc ? "" : " (got another)");
+		if (rc != cases[i].rc)
+			ktap_diag("got %d", rc);
+	}
+	return ktap_finish();
+}

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl's grammar and planner on the host, against a fake kernel: the
+ * kernel calls plan_run() makes are replaced by functions that apply them
+ * to a model, and can refuse the k-th one. Every rollback must bring the
+ * fake kernel back to where it started.
+ */
+#include <errno.h>
+#include <linux/ip_vs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "../../ipvsctl/grammar.h"
+#include "../../ipvsctl/kipvs.h"
+#include "../../ipvsctl/kmaglev.h"
+#include "../../ipvsctl/plan.h"
+#include "ktap.h"
+
+/* ---- the fake kernel ------------------------------------------------------- */
+
+static struct model fk;
+static struct nl fk_nl;		/* plan_run keeps error text in it */
+static int fk_calls, fk_fail_at;	/* refuse call number fail_at (1-based) */
+
+static int fk_gate(void)
+{
+	return ++fk_calls == fk_fail_at ? -EINVAL : 0;
+}
+
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{
+	struct m_svc *s;
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (model_find(&fk, id))
+		return -EEXIST;
+	s = model_add(&fk, id);
+	s->c = *c;
+	/* a new maglev service starts from the module's defaults */
+	s->c.mg_table_size = 0;
+	s->c.mg_hash = IPVS_MAGLEV_HASH_AUTO;
+	return 0;
+}
+
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{
+	struct m_svc *s = model_find(&fk, id);
+	bool resched;
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!s)
+		return -ESRCH;
+	resched = strcmp(s->c.sched, c->sched);
+	{
+		uint32_t ts = s->c.mg_table_size;
+		uint8_t h = s->c.mg_hash;
+
+		s->c = *c;
+		s->c.mg_table_size = resched ? 0 : ts;
+		s->c.mg_hash = resched ? IPVS_MAGLEV_HASH_AUTO : h;
+	}
+	return 0;
+}
+
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id)
+{
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!model_find(&fk, id))
+		return -ESRCH;
+	model_del(&fk, id);
+	return 0;
+}
+
+int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   const struct dest_conf *c)
+{
+	struct m_svc *s = model_find(&fk, id);
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!s)
+		return -ESRCH;
+	if (svc_find_dest(s, ap))
+		return -EEXIST;
+	svc_add_dest(s, ap)->c = *c;
+	return 0;
+}
+
+int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		    const struct dest_conf *c)
+{
+	struct m_svc *s = model_find(&fk, id);
+	struct m_dest *d = s ? svc_find_dest(s, ap) : NULL;
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!d)
+		return -ENOENT;
+	d->c = *c;
+	return 0;
+}
+
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
+{
+	struct m_svc *s = model_find(&fk, id);
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!s || !svc_find_dest(s, ap))
+		return -ENOENT;
+	svc_del_dest(s, ap);
+	return 0;
+}
+
+int kipvs_flush(struct nl *nl)
+{
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	model_free(&fk);
+	model_init(&fk);
+	return 0;
+}
+
+int kipvs_zero(struct nl *nl, const struct svc_id *id)
+{
+	(void)nl;
+	(void)id;
+	return fk_gate();
+}
+
+static struct timeouts fk_to = { 900, 120, 300 };
+
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
+{
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (t->tcp)
+		fk_to.tcp = t->tcp;
+	if (t->tcp_fin)
+		fk_to.tcp_fin = t->tcp_fin;
+	if (t->udp)
+		fk_to.udp = t->udp;
+	return 0;
+}
+
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
+{
+	(void)nl;
+	(void)d;
+	return fk_gate();
+}
+
+int kipvs_stop_daemon(struct nl *nl, uint32_t state)
+{
+	(void)nl;
+	(void)state;
+	return fk_gate();
+}
+
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
+{
+	struct m_svc *s = model_find(&fk, id);
+
+	(void)nl;
+	if (fk_gate())
+		return -EINVAL;
+	if (!s || strcmp(s->c.sched, "maglev"))
+		return -ENOENT;
+	if (p->set & MG_SET_TABLE_SIZE)
+		s->c.mg_table_size = p->table_size;
+	if (p->set & MG_SET_HASH)
+		s->c.mg_hash = p->hash;
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+/* The model as text (services and backends, sorted): equal text, equal state. */
+static char *dump(const struct model *src)
+{
+	struct model m;
+	char *buf = NULL;
+	size_t len = 0, i, j;
+	FILE *f = open_memstream(&buf, &len);
+
+	model_copy(&m, src);
+	model_sort(&m);
+	for (i = 0; i < m.n; i++) {
+		struct op op = { .kind = OP_SVC_ADD, .svc = m.svcs[i].id, .sc = m.svcs[i].c };
+
+		op.sc.set = ~0U;
+		grammar_print(f, &op);
+		for (j = 0; j < m.svcs[i].ndests; j++) {
+			struct op d = { .kind = OP_DEST_ADD, .svc = m.svcs[i].id,
+					.dest = m.svcs[i].dests[j].ap, .dc = m.svcs[i].dests[j].c };
+
+			d.dc.set = ~0U;
+			grammar_print(f, &d);
+		}
+	}
+	fclose(f);
+	model_free(&m);
+	return buf;
+}
+
+static int parse_lines(const char *text, struct op *ops, int max)
+{
+	char *copy = strdup(text), *line, *save, *w[GRAMMAR_MAX_WORDS], why[256];
+	int n = 0, nw;
+
+	for (line = strtok_r(copy, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+		nw = split_words(line, w, GRAMMAR_MAX_WORDS);
+		if (nw <= 0)
+			continue;
+		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why, sizeof(why))) {
+			ktap_diag("parse failed: %s", why);
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	return n;
+}
+
+static void fk_load(const char *text)
+{
+	struct op ops[64];
+	struct plan_env env = { 0 };
+	struct model empty;
+	struct plan p;
+	struct plan_result r;
+	size_t bad;
+	char why[256];
+	int n = parse_lines(text, ops, 64);
+
+	model_free(&fk);
+	model_init(&fk);
+	model_init(&empty);
+	env.cur = &empty;
+	plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why));
+	fk_calls = 0;
+	fk_fail_at = 0;
+	plan_run(&fk_nl, &p, &r);
+	plan_free(&p);
+}
+
+/* ---- tests ------------------------------------------------------------------- */
+
+static const char *initial =
+	"service add tcp/10.0.0.1:80 scheduler maglev table-size 4093 hash src\n"
+	"backend add tcp/10.0.0.1:80 10.0.1.1:80 method nat weight 3\n"
+	"backend add tcp/10.0.0.1:80 10.0.1.2:80 method nat weight 1 upper 10 lower 5\n"
+	"service add udp/[fd00::1]:53 scheduler sh flags flag-1,flag-2 ops on\n"
+	"backend add udp/[fd00::1]:53 [fd00::2]:53 method tun tun-type gue tun-port 6080 tun-csum csum\n"
+	"service add fwmark/7 scheduler rr persistent 300 netmask 24\n"
+	"backend add fwmark/7 10.0.1.9 weight 2\n";
+
+static const char *changes =
+	"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 0\n"
+	"service edit tcp/10.0.0.1:80 scheduler wlc\n"
+	"service edit tcp/10.0.0.1:80 scheduler maglev table-size 251\n"
+	"backend del tcp/10.0.0.1:80 10.0.1.2:80\n"
+	"service del udp/[fd00::1]:53\n"
+	"service add tcp/10.0.0.2:443 scheduler maglev hash 5tuple\n"
+	"backend add tcp/10.0.0.2:443 10.0.1.3:443 method nat\n"
+	"maglev set tcp/10.0.0.2:443 table-size 509\n"
+	"timeout set tcp 60\n"
+	"flush\n"
+	"service add tcp/10.0.0.3:80\n"
+	"backend add tcp/10.0.0.3:80 10.0.1.4\n";
+
+static void test_rollback(void)
+{
+	struct op ops[64];
+	struct plan_env env = { 0 };
+	struct plan_result r;
+	char *before, *after, why[256];
+	struct plan p;
+	size_t bad, k, nsteps;
+	int n, bad_k = 0, good;
+
+	fk_load(initial);
+	before = dump(&fk);
+	n = parse_lines(changes, ops, 64);
+	env.cur = &fk;
+	env.have_timeouts = true;
+	env.timeouts = fk_to;
+	if (plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why))) {
+		ktap_ok(0, "rollback: the plan builds (%s at op %zu)", why, bad);
+		free(before);
+		return;
+	}
+	nsteps = p.n;
+	ktap_diag("%d ops -> %zu kernel steps, %zu undo steps", n, p.n, p.nundo);
+	/* refuse each step in turn: every time, the state must come back */
+	for (k = 1; k <= nsteps; k++) {
+		struct timeouts to0 = fk_to;
+
+		fk_load(initial);
+		fk_to = to0;
+		fk_calls = 0;
+		fk_fail_at = (int)k;
+		if (!plan_run(&fk_nl, &p, &r) || r.undo_err) {
+			bad_k = (int)k;
+			break;
+		}
+		after = dump(&fk);
+		good = !strcmp(before, after) && fk_to.tcp == to0.tcp;
+		free(after);
+		if (!good) {
+			bad_k = (int)k;
+			break;
+		}
+	}
+	ktap_ok(!bad_k, "rollback: refusing any one of %zu steps restores the initial state%s",
+		nsteps, bad_k ? " (failed)" : "");
+	if (bad_k)
+		ktap_diag("first bad refusal: step %d", bad_k);
+
+	/* and without a refusal, the end state is the one the ops describe */
+	fk_load(initial);
+	fk_calls = 0;
+	fk_fail_at = 0;
+	ktap_ok(!plan_run(&fk_nl, &p, &r) && fk.n == 1 && fk.svcs[0].ndests == 1,
+		"rollback: the full plan applies and leaves one service with one backend");
+	plan_free(&p);
+	free(before);
+}
+
+static void test_validation(void)
+{
+	static const struct {
+		const char *text;
+		int err;
+		size_t op;
+		const char *why;
+	} cases[] = {
+		{ "service add tcp/10.0.0.1:80\n", -EEXIST, 0, "already exists" },
+		{ "backend add tcp/10.9.9.9:80 10.0.1.1\n", -ENOENT, 0, "no service" },
+		{ "service add tcp/10.0.0.9:80 scheduler rr\nbackend add tcp/10.0.0.9:80 10.0.1.1\nbackend add tcp/10.0.0.9:80 10.0.1.1:80\n",
+		  -EEXIST, 2, "already has backend" },
+		{ "service add tcp/10.0.0.9:80 scheduler rr table-size 4093\n", -EINVAL, 0, "maglev parameters" },
+		{ "service del tcp/10.0.0.1:80\nbackend add tcp/10.0.0.1:80 10.0.1.7\n", -ENOENT, 1, "no service" },
+		{ "backend add tcp/10.0.0.1:80 [fd00::5]:80 method nat\n", -EINVAL, 0, "other address family" },
+		{ "maglev set fwmark/7 hash src\n", -EINVAL, 0, "not maglev" },
+		{ "backend edit tcp/10.0.0.1:80 10.0.1.2:80 lower 20\n", -EINVAL, 0, "lower threshold above" },
+	};
+	struct plan_env env = { .cur = &fk };
+	struct op ops[8];
+	char why[256];
+	struct plan p;
+	size_t i, bad;
+	int n, err;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fk_load(initial);
+		n = parse_lines(cases[i].text, ops, 8);
+		bad = 99;
+		why[0] = 0;
+		err = plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why));
+		ktap_ok(err == cases[i].err && bad == cases[i].op && strstr(why, cases[i].why),
+			"validation %zu: '%s' at op %zu (%s)", i, cases[i].why, cases[i].op, why);
+		if (!err)
+			plan_free(&p);
+	}
+}
+
+static void test_idempotent(void)
+{
+	struct plan_env env = { .cur = &fk };
+	struct op ops[8];
+	char why[256];
+	struct plan p;
+	size_t bad;
+	int n;
+
+	fk_load(initial);
+	n = parse_lines("backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 3\n"
+			"service edit tcp/10.0.0.1:80 scheduler maglev\n"
+			"maglev set tcp/10.0.0.1:80 table-size 4093 hash src\n", ops, 8);
+	ktap_ok(!plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why)) && p.n == 0,
+		"edits to the current values make no kernel step");
+	plan_free(&p);
+}
+
+static void test_grammar_roundtrip(void)
+{
+	static const char *lines[] = {
+		"service add tcp/10.0.0.1:80 scheduler maglev table-size 4093 hash src",
+		"service add udp/[fd00::1]:53 scheduler sh flags flag-1,flag-2 ops on",
+		"service add fwmark6/9 scheduler rr persistent 300 netmask 64",
+		"service add sctp/10.0.0.1:5060 scheduler wrr pe sip",
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 method tun weight 5 upper 10 lower 2 tun-type gue tun-port 6080 tun-csum remcsum",
+		"backend del tcp/10.0.0.1:80 10.0.1.1:80",
+		"service del fwmark/42",
+		"flush",
+		"zero tcp/10.0.0.1:80",
+		"timeout set tcp 60 udp 30",
+		"sync start master ifname eth1 syncid 3 group 239.1.2.3 port 8848 ttl 2",
+		"sync stop backup",
+		"maglev set tcp/10.0.0.1:80 table-size default hash auto",
+	};
+	char *w[GRAMMAR_MAX_WORDS], copy[512], why[256], *out = NULL;
+	size_t i, len = 0;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct op op;
+		FILE *f = open_memstream(&out, &len);
+		int n;
+
+		snprintf(copy, sizeof(copy), "%s", lines[i]);
+		n = split_words(copy, w, GRAMMAR_MAX_WORDS);
+		if (grammar_parse(n, w, &op, why, sizeof(why))) {
+			ktap_diag("'%s': %s", lines[i], why);
+			bad++;
+			fclose(f);
+			free(out);
+			continue;
+		}
+		grammar_print(f, &op);
+		fclose(f);
+		if (strncmp(out, lines[i], strlen(lines[i])) || out[strlen(lines[i])] != '\n') {
+			ktap_diag("'%s' printed as '%s'", lines[i], out);
+			bad++;
+		}
+		free(out);
+		out = NULL;
+	}
+	ktap_ok(!bad, "grammar: %zu commands parse and print back unchanged", sizeof(lines) / sizeof(lines[0]));
+}
+
+static void test_ipvsadm_import(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "-A -t 10.0.0.1:80 -s rr", "service add tcp/10.0.0.1:80 scheduler rr" },
+		{ "-A -u 10.0.0.1:53 -s sh -o -b sh-fallback,sh-port", "service add udp/10.0.0.1:53 scheduler sh flags flag-1,flag-2 ops on" },
+		{ "-A -t [fd00::1]:443 -s wlc -p 600 -M 64", "service add tcp/[fd00::1]:443 scheduler wlc persistent 600 netmask 64" },
+		{ "-A -f 42 -s maglev -p 360", "service add fwmark/42 scheduler maglev persistent 360 netmask 255.255.255.255" },
+		{ "-A -f 43 -6 -s lc", "service add fwmark6/43 scheduler lc" },
+		{ "-A --sctp-service 10.0.0.2:5000 -s wrr --pe sip", "service add sctp/10.0.0.2:5000 scheduler wrr pe sip" },
+		{ "-a -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -w 3", "backend add tcp/10.0.0.1:80 10.0.1.1:8080 method nat weight 3" },
+		{ "-a -u 10.0.0.1:53 -r 10.0.1.1:53 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum",
+		  "backend add udp/10.0.0.1:53 10.0.1.1:53 method tun weight 1 tun-type gue tun-port 6080 tun-csum csum" },
+		{ "-a -f 42 -r 10.0.1.5:0 -g -w 1", "backend add fwmark/42 10.0.1.5:0 method dr weight 1" },
+	};
+	char *w[GRAMMAR_MAX_WORDS], copy[512], why[256], *out = NULL;
+	size_t i, len;
+	int bad = 0;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct op op;
+		FILE *f;
+		int n;
+
+		snprintf(copy, sizeof(copy), "%s", cases[i].in);
+		n = split_words(copy, w, GRAMMAR_MAX_WORDS);
+		if (grammar_parse_ipvsadm(n, w, &op, why, sizeof(why))) {
+			ktap_diag("'%s': %s", cases[i].in, why);
+			bad++;
+			continue;
+		}
+		if (op.kind == OP_SVC_ADD && !(op.sc.set & SC_NETMASK) && (op.sc.set & SC_PERSIST))
+			op.sc.netmask = 0xffffffff, op.sc.set |= SC_NETMASK;
+		f = open_memstream(&out, &len);
+		grammar_print(f, &op);
+		fclose(f);
+		if (strncmp(out, cases[i].out, strlen(cases[i].out)) || out[strlen(cases[i].out)] != '\n') {
+			ktap_diag("'%s' became '%s'", cases[i].in, out);
+			bad++;
+		}
+		free(out);
+		out = NULL;
+	}
+	ktap_ok(!bad, "ipvsadm-save lines: %zu forms import to the expected commands",
+		sizeof(cases) / sizeof(cases[0]));
+}
+
+int main(void)
+{
+	model_init(&fk);
+	ktap_plan(13);
+	test_grammar_roundtrip();
+	test_ipvsadm_import();
+	test_validation();
+	test_idempotent();
+	test_rollback();
+	model_free(&fk);
+	return ktap_finish();
+}
