@@ -5,6 +5,8 @@
  *   maglev info
  *   maglev show [SERVICE]
  *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src]
+ *		      [slow-start DURATION|off] [slow-start-aggression X]
+ *		      [slow-start-min-pct N]
  *   maglev lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]
  */
 #include <errno.h>
@@ -17,6 +19,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
+#include "exec.h"
 #include "kmaglev.h"
 #include "output.h"
 
@@ -24,7 +27,9 @@ static const char maglev_help[] =
 	"Subcommands:\n"
 	"  info                          module version, seed, default table size\n"
 	"  show [SERVICE]                table state and per-backend slots\n"
-	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src\n"
+	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src,\n"
+	"                                slow-start DURATION|off, slow-start-aggression X,\n"
+	"                                slow-start-min-pct N\n"
 	"  lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]\n"
 	"                                which backend the table gives each flow\n\n"
 	"SERVICE is tcp/ADDR:PORT, udp/ADDR:PORT, sctp/ADDR:PORT, fwmark/MARK or\n"
@@ -53,6 +58,8 @@ static json_object *be_json(const struct mg_be_state *be)
 	json_object_object_add(o, "share_ppm", json_object_new_int64(be->share_ppm));
 	json_object_object_add(o, "index", be->index >= 0 ? json_object_new_int64(be->index) : NULL);
 	json_object_object_add(o, "available", json_object_new_boolean(be->available));
+	json_object_object_add(o, "ramp_left_ms",
+			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
 	return o;
 }
 
@@ -70,8 +77,11 @@ static int be_print(const struct mg_be_state *be, void *arg)
 
 	(void)arg;
 	fmt_addr_port(be->ap.af, be->ap.addr, be->ap.port, buf, sizeof(buf));
-	printf("    %-40s %8u %9u %8u %7.3f%%%s\n", buf, be->weight, be->eff_weight,
-	       be->slots, be->share_ppm / 10000.0, be->available ? "" : "  (unavailable)");
+	printf("    %-40s %8u %9u %8u %7.3f%%", buf, be->weight, be->eff_weight,
+	       be->slots, be->share_ppm / 10000.0);
+	if (be->ramping)
+		printf("  slow start, %.1f s left", be->ramp_left_ms / 1000.0);
+	printf("%s\n", be->available ? "" : "  (unavailable)");
 	return 0;
 }
 
@@ -100,6 +110,8 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
 	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
 	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
+	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
+			    st->ramping, st->ramp_builds, st->ramp_skips);
 	return o;
 }
 
@@ -119,6 +131,14 @@ static void svc_print(const struct mg_svc_state *st)
 	       st->rebuilds, st->rebuild_fails, st->last_error ? ", last error " : "",
 	       st->last_error ? strerror((int)st->last_error) : "",
 	       st->age_ms / 1000.0, st->build_ns / 1e6, st->state_bytes / 1024.0);
+	if (st->p.ss_window_ms) {
+		char w[32], a[32];
+
+		fmt_duration_ms(st->p.ss_window_ms, w, sizeof(w));
+		fmt_milli(st->p.ss_aggression, a, sizeof(a));
+		printf("  slow start %s, aggression %s, min %u%%: %u backend%s ramping\n", w, a,
+		       st->p.ss_min_pct, st->ramping, st->ramping == 1 ? "" : "s");
+	}
 	printf("    %-40s %8s %9s %8s %8s\n", "BACKEND", "WEIGHT", "EFFECTIVE", "SLOTS", "SHARE");
 }
 
@@ -258,72 +278,22 @@ static int maglev_info(struct ctx *c, int argc)
 	return EXIT_OK;
 }
 
-/* ---- set ----------------------------------------------------------------- */
-
-/* Parse "PARAM VALUE..." into @p. 0, or EXIT_USAGE (reported). */
-static int parse_params(struct ctx *c, const char *what, int argc, const char **argv,
-			struct mg_params *p)
-{
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	if (argc == 0) {
-		usage_error(c, "%s: nothing to set (table-size N|default, hash auto|5tuple|src)", what);
-		return EXIT_USAGE;
-	}
-	for (i = 0; i < argc; i += 2) {
-		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!v) {
-			usage_error(c, "%s: '%s' needs a value", what, k);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(k, "table-size")) {
-			if (!strcmp(v, "default")) {
-				p->table_size = 0;
-			} else if (parse_u32(v, 251, 1048573, &p->table_size)) {
-				usage_error(c, "%s: table-size '%s': a prime from 251 to 1048573, or 'default'", what, v);
-				return EXIT_USAGE;
-			}
-			p->set |= MG_SET_TABLE_SIZE;
-		} else if (!strcmp(k, "hash")) {
-			if (mg_hash_parse(v, &p->hash)) {
-				usage_error(c, "%s: hash '%s': one of auto, 5tuple, src", what, v);
-				return EXIT_USAGE;
-			}
-			p->set |= MG_SET_HASH;
-		} else {
-			usage_error(c, "%s: unknown parameter '%s' (table-size, hash)", what, k);
-			return EXIT_USAGE;
-		}
-	}
-	return 0;
-}
+/* ---- set: a change like any other, through the grammar ----------------- */
 
 static int maglev_set(struct ctx *c, int argc, const char **argv)
 {
-	struct mg_params p;
-	struct nl *nl;
-	struct svc_id id;
-	char why[256];
-	int err;
+	char *words[GRAMMAR_MAX_WORDS];
+	int i;
 
-	if (argc < 1 || parse_svc(argv[0], &id, why, sizeof(why))) {
-		usage_error(c, "maglev set: %s", argc < 1 ? "SERVICE required" : why);
+	if (argc + 2 > GRAMMAR_MAX_WORDS) {
+		usage_error(c, "maglev set: too many words");
 		return EXIT_USAGE;
 	}
-	err = parse_params(c, "maglev set", argc - 1, argv + 1, &p);
-	if (err)
-		return err;
-	err = ctx_nl(c, &nl);
-	if (err)
-		return exit_code(err);
-	err = kmaglev_set_svc(nl, &id, &p);
-	if (err) {
-		err_report(c, err, "maglev set %s", argv[0]);
-		return exit_code(err);
-	}
-	return EXIT_OK;
+	words[0] = "maglev";
+	words[1] = "set";
+	for (i = 0; i < argc; i++)
+		words[i + 2] = (char *)argv[i];
+	return exec_command(c, argc + 2, words);
 }
 
 /* ---- lookup -------------------------------------------------------------- */

@@ -11,7 +11,7 @@
 #include "exec.h"
 #include "kipvs.h"
 
-static void save_model(FILE *f, const struct model *m)
+static void save_model(FILE *f, const struct model *m, const struct mg_defaults *mg)
 {
 	struct op op;
 	size_t i, j;
@@ -26,8 +26,16 @@ static void save_model(FILE *f, const struct model *m)
 		op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_OPS | SC_PE;
 		if (s->c.flags & IP_VS_SVC_F_PERSISTENT)
 			op.sc.set |= SC_NETMASK;
-		if (s->has_mg)
+		if (s->has_mg) {
+			/* what differs from the module's defaults */
 			op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+			if (s->c.ss_window_ms != mg->ss_window_ms)
+				op.sc.set |= SC_SS_WINDOW;
+			if (s->c.ss_aggr != mg->ss_aggr)
+				op.sc.set |= SC_SS_AGGR;
+			if (s->c.ss_min_pct != mg->ss_min_pct)
+				op.sc.set |= SC_SS_MIN;
+		}
 		grammar_print(f, &op);
 		for (j = 0; j < s->ndests; j++) {
 			memset(&op, 0, sizeof(op));
@@ -44,10 +52,13 @@ static void save_model(FILE *f, const struct model *m)
 
 int cmd_save(struct ctx *c, int argc, char **argv)
 {
+	struct mg_defaults mg;
 	const char **args;
 	struct model m;
 	struct nl *nl;
+	size_t i;
 	int nargs, rc, err;
+	bool any_mg = false;
 
 	rc = cmd_options(c, argc, argv, NULL, "",
 			 "Print every service and backend as ipvsctl commands; 'ipvsctl restore'\n"
@@ -70,7 +81,10 @@ int cmd_save(struct ctx *c, int argc, char **argv)
 		return exit_code(err);
 	}
 	model_sort(&m);
-	save_model(stdout, &m);
+	for (i = 0; i < m.n; i++)
+		any_mg |= m.svcs[i].has_mg;
+	exec_mg_defaults(nl, any_mg, &mg);
+	save_model(stdout, &m, &mg);
 	model_free(&m);
 	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 }

@@ -9,7 +9,23 @@
 
 #include "exec.h"
 #include "kipvs.h"
+#include "kmaglev.h"
 #include "plan.h"
+
+/* The maglev module's defaults, or the built-in ones if it is absent. */
+void exec_mg_defaults(struct nl *nl, bool ask, struct mg_defaults *d)
+{
+	struct mg_info info;
+
+	d->ss_window_ms = 0;
+	d->ss_aggr = 1000;
+	d->ss_min_pct = 10;
+	if (!ask || kmaglev_info(nl, &info))
+		return;
+	d->ss_window_ms = info.ss_window_ms;
+	d->ss_aggr = info.ss_aggression;
+	d->ss_min_pct = info.ss_min_pct;
+}
 
 static void where(const struct op *op, char *buf, size_t len)
 {
@@ -61,6 +77,16 @@ static int load_env(struct nl *nl, const struct op *ops, size_t n, struct plan_e
 		if (err)
 			return err;
 		env->have_daemons = true;
+	}
+	{
+		bool mg = false;
+
+		for (i = 0; i < n && !mg; i++)
+			mg = ops[i].kind == OP_SVC_ADD || ops[i].kind == OP_SVC_EDIT ||
+			     ops[i].kind == OP_MG_SET;
+		for (i = 0; i < cur->n && !mg; i++)
+			mg = !strcmp(cur->svcs[i].c.sched, "maglev");
+		exec_mg_defaults(nl, mg, &env->mg);
 	}
 	return 0;
 }

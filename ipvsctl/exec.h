@@ -14,6 +14,9 @@ enum {
 	EXEC_FLUSH_FIRST = 1 << 2,	/* exec_file: a flush before the file's ops */
 };
 
+/* The maglev module's defaults (asked only if @ask), else built-in ones. */
+void exec_mg_defaults(struct nl *nl, bool ask, struct mg_defaults *d);
+
 /* Returns an exit code (EXIT_*), having reported any error. */
 int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags);
 

@@ -161,6 +161,83 @@ static int parse_tun_type(const char *s, uint8_t *type)
 	return 0;
 }
 
+/* A duration in ms: "20s", "500ms", "2m", or a bare number of ms. */
+static int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
+{
+	char num[32];
+	size_t n = strspn(s, "0123456789");
+	uint32_t v, mult = 1;
+
+	if (!n || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = 0;
+	if (!strcmp(s + n, "s"))
+		mult = 1000;
+	else if (!strcmp(s + n, "m"))
+		mult = 60000;
+	else if (s[n] && strcmp(s + n, "ms"))
+		return -EINVAL;
+	if (parse_u32(num, 0, max_ms / mult, &v))
+		return -ERANGE;
+	*ms = v * mult;
+	return 0;
+}
+
+/* "1", "1.5", "0.25" -> thousandths */
+static int parse_milli(const char *s, uint32_t min, uint32_t max, uint32_t *v)
+{
+	uint32_t ip = 0, frac = 0, scale = 1000;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	while (*p >= '0' && *p <= '9') {
+		ip = ip * 10 + (uint32_t)(*p++ - '0');
+		if (ip > 1000000)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		while (*p >= '0' && *p <= '9') {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint32_t)(*p - '0') * scale;
+			}
+			p++;
+		}
+	}
+	if (*p)
+		return -EINVAL;
+	ip = ip * 1000 + frac;
+	if (ip < min || ip > max)
+		return -ERANGE;
+	*v = ip;
+	return 0;
+}
+
+void fmt_duration_ms(uint32_t ms, char *buf, size_t len)
+{
+	if (ms && ms % 1000 == 0)
+		snprintf(buf, len, "%us", ms / 1000);
+	else
+		snprintf(buf, len, "%ums", ms);
+}
+
+void fmt_milli(uint32_t v, char *buf, size_t len)
+{
+	if (v % 1000 == 0)
+		snprintf(buf, len, "%u", v / 1000);
+	else if (v % 100 == 0)
+		snprintf(buf, len, "%u.%u", v / 1000, (v % 1000) / 100);
+	else if (v % 10 == 0)
+		snprintf(buf, len, "%u.%02u", v / 1000, (v % 1000) / 10);
+	else
+		snprintf(buf, len, "%u.%03u", v / 1000, v % 1000);
+}
+
 /* ---- ipvsctl's own words ------------------------------------------------ */
 
 static int svc_options(int argc, char **argv, struct op *op, char *why, size_t whylen)
@@ -223,6 +300,21 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			if (mg_hash_parse(val, &c->mg_hash))
 				WHY("hash '%s': auto, 5tuple or src", val);
 			c->set |= SC_MG_HASH;
+		} else if (!strcmp(k, "slow-start")) {
+			if (!strcmp(val, "off"))
+				v = 0;
+			else if (parse_duration_ms(val, 3600000, &v))
+				WHY("slow-start '%s': a window up to 1 hour (20s, 500ms, 2m), or off", val);
+			c->ss_window_ms = v;
+			c->set |= SC_SS_WINDOW;
+		} else if (!strcmp(k, "slow-start-aggression")) {
+			if (parse_milli(val, 100, 10000, &c->ss_aggr))
+				WHY("slow-start-aggression '%s': from 0.1 to 10 (1: linear)", val);
+			c->set |= SC_SS_AGGR;
+		} else if (!strcmp(k, "slow-start-min-pct")) {
+			if (parse_u32(val, 0, 100, &c->ss_min_pct))
+				WHY("slow-start-min-pct '%s': a percent of the weight, 0 to 100", val);
+			c->set |= SC_SS_MIN;
 		} else {
 			WHY("unknown service option '%s'", k);
 		}
@@ -477,8 +569,8 @@ int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen
 			return -EINVAL;
 		if (svc_options(argc - 3, argv + 3, op, why, whylen))
 			return -EINVAL;
-		if (op->sc.set & ~(SC_MG_TABLE_SIZE | SC_MG_HASH))
-			WHY("maglev set: only table-size and hash");
+		if (op->sc.set & ~SC_MG_ALL)
+			WHY("maglev set: only table-size, hash, slow-start, slow-start-aggression, slow-start-min-pct");
 		return 0;
 	}
 	WHY("unknown command '%s'", obj);
@@ -647,6 +739,26 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 
 /* ---- printing --------------------------------------------------------------- */
 
+static void print_ss(FILE *f, const struct svc_conf *c)
+{
+	char buf[32];
+
+	if (c->set & SC_SS_WINDOW) {
+		if (c->ss_window_ms) {
+			fmt_duration_ms(c->ss_window_ms, buf, sizeof(buf));
+			fprintf(f, " slow-start %s", buf);
+		} else {
+			fprintf(f, " slow-start off");
+		}
+	}
+	if (c->set & SC_SS_AGGR) {
+		fmt_milli(c->ss_aggr, buf, sizeof(buf));
+		fprintf(f, " slow-start-aggression %s", buf);
+	}
+	if (c->set & SC_SS_MIN)
+		fprintf(f, " slow-start-min-pct %u", c->ss_min_pct);
+}
+
 void grammar_print(FILE *f, const struct op *op)
 {
 	char svc[96], be[64], buf[64];
@@ -677,6 +789,7 @@ void grammar_print(FILE *f, const struct op *op)
 			fprintf(f, " table-size %u", c->mg_table_size);
 		if ((c->set & SC_MG_HASH) && c->mg_hash != IPVS_MAGLEV_HASH_AUTO)
 			fprintf(f, " hash %s", mg_hash_name(c->mg_hash));
+		print_ss(f, c);
 		break;
 	case OP_SVC_DEL:
 		fprintf(f, "service del %s", svc);
@@ -750,6 +863,7 @@ void grammar_print(FILE *f, const struct op *op)
 		}
 		if (c->set & SC_MG_HASH)
 			fprintf(f, " hash %s", mg_hash_name(c->mg_hash));
+		print_ss(f, c);
 		break;
 	}
 	fputc('\n', f);

@@ -63,5 +63,7 @@ void grammar_print(FILE *f, const struct op *op);
 const char *fwd_name(uint32_t fwd);
 void fmt_netmask(int af, uint32_t netmask, char *buf, size_t len);
 void fmt_sched_flags(uint32_t flags, char *buf, size_t len);
+void fmt_duration_ms(uint32_t ms, char *buf, size_t len);
+void fmt_milli(uint32_t v, char *buf, size_t len);
 
 #endif

@@ -318,7 +318,13 @@ static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
 	s->has_mg = true;
 	s->c.mg_table_size = st->p.table_size;
 	s->c.mg_hash = st->p.hash;
-	s->c.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+	s->c.ss_window_ms = st->p.ss_window_ms;
+	s->c.ss_aggr = st->p.ss_aggression;
+	s->c.ss_min_pct = st->p.ss_min_pct;
+	s->c.set |= SC_MG_ALL;
+	s->mg.ramping = st->ramping;
+	s->mg.ramp_builds = st->ramp_builds;
+	s->mg.ramp_skips = st->ramp_skips;
 	s->mg.table_size_active = st->table_size_active;
 	s->mg.backends = st->backends;
 	s->mg.owners = st->owners;
@@ -349,6 +355,8 @@ static int mg_be_cb(const struct mg_be_state *be, void *arg)
 	d->mg_share_ppm = be->share_ppm;
 	d->mg_index = be->index;
 	d->mg_available = be->available;
+	d->mg_ramping = be->ramping;
+	d->mg_ramp_left_ms = be->ramp_left_ms;
 	return 0;
 }
 

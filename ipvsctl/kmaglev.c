@@ -72,6 +72,12 @@ static int parse_svc_state(struct nlattr **tb, struct mg_svc_state *st)
 	parse_svc_id(s, &st->id);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_TABLE_SIZE, st->p.table_size);
 	GET_U8(s, IPVS_MAGLEV_SVC_A_HASH, st->p.hash);
+	GET_U32(s, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, st->p.ss_window_ms);
+	GET_U32(s, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, st->p.ss_aggression);
+	GET_U32(s, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, st->p.ss_min_pct);
+	GET_U32(s, IPVS_MAGLEV_SVC_A_RAMPING, st->ramping);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_RAMP_BUILDS, st->ramp_builds);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_RAMP_SKIPS, st->ramp_skips);
 	GET_U8(s, IPVS_MAGLEV_SVC_A_HASH_ACTIVE, st->hash_active);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, st->table_size_active);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_BACKENDS, st->backends);
@@ -108,6 +114,8 @@ static int parse_backend(const struct nlattr *nest, struct mg_be_state *be)
 	GET_U32(b, IPVS_MAGLEV_BE_A_SHARE_PPM, be->share_ppm);
 	be->index = b[IPVS_MAGLEV_BE_A_INDEX] ? (int64_t)nla_get_u32(b[IPVS_MAGLEV_BE_A_INDEX]) : -1;
 	be->available = b[IPVS_MAGLEV_BE_A_AVAILABLE] != NULL;
+	be->ramping = b[IPVS_MAGLEV_BE_A_RAMP_LEFT_MS] != NULL;
+	GET_U32(b, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS, be->ramp_left_ms);
 	return 0;
 }
 
@@ -127,6 +135,11 @@ static int info_cb(struct nlattr **tb, void *arg)
 	GET_U64(i, IPVS_MAGLEV_INFO_A_SEED, info->seed);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_TABLE_SIZE, info->table_size);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_SERVICES, info->services);
+	info->ss_aggression = 1000;
+	info->ss_min_pct = 10;
+	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, info->ss_window_ms);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_AGGRESSION, info->ss_aggression);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_MIN_PCT, info->ss_min_pct);
 	return 0;
 }
 
@@ -236,6 +249,12 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_TABLE_SIZE, p->table_size);
 	if (p->set & MG_SET_HASH)
 		NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_HASH, p->hash);
+	if (p->set & MG_SET_SS_WINDOW)
+		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, p->ss_window_ms);
+	if (p->set & MG_SET_SS_AGGR)
+		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, p->ss_aggression);
+	if (p->set & MG_SET_SS_MIN)
+		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, p->ss_min_pct);
 	nla_nest_end(msg, nest);
 	nl->requests++;
 	return nlc_send(nl, msg, NULL, NULL);

@@ -13,18 +13,25 @@ struct mg_info {
 	uint64_t seed;
 	uint32_t table_size;
 	uint32_t services;
+	uint32_t ss_window_ms, ss_aggression, ss_min_pct;	/* defaults */
 };
 
 /* Parameters, as set: a field is sent only if its bit is in @set. */
 enum {
 	MG_SET_TABLE_SIZE = 1 << 0,
 	MG_SET_HASH = 1 << 1,
+	MG_SET_SS_WINDOW = 1 << 2,
+	MG_SET_SS_AGGR = 1 << 3,
+	MG_SET_SS_MIN = 1 << 4,
 };
 
 struct mg_params {
 	unsigned int set;
 	uint32_t table_size;	/* 0: module default */
 	uint8_t hash;		/* enum ipvs_maglev_hash */
+	uint32_t ss_window_ms;	/* slow start: 0 off */
+	uint32_t ss_aggression;	/* thousandths */
+	uint32_t ss_min_pct;
 };
 
 struct mg_svc_state {
@@ -45,6 +52,9 @@ struct mg_svc_state {
 	uint64_t digest;
 	uint64_t table_bytes;
 	uint64_t state_bytes;
+	uint32_t ramping;
+	uint64_t ramp_builds;
+	uint64_t ramp_skips;
 };
 
 struct mg_be_state {
@@ -55,6 +65,8 @@ struct mg_be_state {
 	uint32_t share_ppm;
 	int64_t index;		/* -1: owns no slot */
 	bool available;
+	bool ramping;
+	uint32_t ramp_left_ms;
 };
 
 struct mg_lookup {

@@ -284,6 +284,24 @@ void svc_conf_defaults(struct svc_conf *c)
 	snprintf(c->sched, sizeof(c->sched), "%s", "maglev");
 	c->netmask = 0xffffffff;
 	c->mg_hash = IPVS_MAGLEV_HASH_AUTO;
+	c->ss_aggr = 1000;
+	c->ss_min_pct = 10;
+}
+
+void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d)
+{
+	c->mg_table_size = 0;
+	c->mg_hash = IPVS_MAGLEV_HASH_AUTO;
+	c->ss_window_ms = d->ss_window_ms;
+	c->ss_aggr = d->ss_aggr;
+	c->ss_min_pct = d->ss_min_pct;
+}
+
+bool svc_conf_mg_nondefault(const struct svc_conf *c, const struct mg_defaults *d)
+{
+	return c->mg_table_size || c->mg_hash != IPVS_MAGLEV_HASH_AUTO ||
+	       c->ss_window_ms != d->ss_window_ms || c->ss_aggr != d->ss_aggr ||
+	       c->ss_min_pct != d->ss_min_pct;
 }
 
 void dest_conf_defaults(struct dest_conf *c)
@@ -321,6 +339,12 @@ void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base)
 		out.mg_table_size = dst->mg_table_size;
 	if (given & SC_MG_HASH)
 		out.mg_hash = dst->mg_hash;
+	if (given & SC_SS_WINDOW)
+		out.ss_window_ms = dst->ss_window_ms;
+	if (given & SC_SS_AGGR)
+		out.ss_aggr = dst->ss_aggr;
+	if (given & SC_SS_MIN)
+		out.ss_min_pct = dst->ss_min_pct;
 	out.set = base->set | given;
 	*dst = out;
 }

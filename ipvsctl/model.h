@@ -40,7 +40,12 @@ enum {
 	SC_PE = 1 << 5,
 	SC_MG_TABLE_SIZE = 1 << 6,
 	SC_MG_HASH = 1 << 7,
+	SC_SS_WINDOW = 1 << 8,
+	SC_SS_AGGR = 1 << 9,
+	SC_SS_MIN = 1 << 10,
 };
+
+#define SC_MG_ALL (SC_MG_TABLE_SIZE | SC_MG_HASH | SC_SS_WINDOW | SC_SS_AGGR | SC_SS_MIN)
 
 struct svc_conf {
 	unsigned int set;		/* SC_* given */
@@ -51,6 +56,14 @@ struct svc_conf {
 	char pe[PE_MAX];
 	uint32_t mg_table_size;		/* maglev: 0 = module default */
 	uint8_t mg_hash;		/* maglev: enum ipvs_maglev_hash */
+	uint32_t ss_window_ms;		/* maglev slow start: 0 = off */
+	uint32_t ss_aggr;		/* thousandths */
+	uint32_t ss_min_pct;
+};
+
+/* The maglev module's defaults for new services (GET_INFO). */
+struct mg_defaults {
+	uint32_t ss_window_ms, ss_aggr, ss_min_pct;
 };
 
 enum {
@@ -83,6 +96,8 @@ struct m_dest {
 	uint32_t mg_eff_weight, mg_slots, mg_share_ppm;
 	int64_t mg_index;
 	bool mg_available;
+	bool mg_ramping;
+	uint32_t mg_ramp_left_ms;
 };
 
 struct m_svc {
@@ -99,6 +114,8 @@ struct m_svc {
 		bool pending;
 		uint64_t seed, rebuilds, rebuild_fails, age_ms, build_ns;
 		uint64_t digest, table_bytes, state_bytes;
+		uint32_t ramping;
+		uint64_t ramp_builds, ramp_skips;
 	} mg;
 };
 
@@ -143,6 +160,10 @@ bool addr_port_eq(const struct addr_port *a, const struct addr_port *b);
 
 /* Defaults the kernel applies, for a new service/backend. */
 void svc_conf_defaults(struct svc_conf *c);
+/* The maglev part of a conf back to the module's defaults. */
+void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d);
+/* Does the maglev part differ from the module's defaults? */
+bool svc_conf_mg_nondefault(const struct svc_conf *c, const struct mg_defaults *d);
 void dest_conf_defaults(struct dest_conf *c);
 /* Fill @dst's unset fields from @base. */
 void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base);

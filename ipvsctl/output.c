@@ -50,6 +50,20 @@ void out_svc_json(json_object *o, const struct svc_id *id)
 	out_addr_json(o, id->af, id->addr, id->port);
 }
 
+void out_slow_start_json(json_object *o, uint32_t window_ms, uint32_t aggr_milli,
+			 uint32_t min_pct, uint32_t ramping, uint64_t builds, uint64_t skips)
+{
+	json_object *ss = json_object_new_object();
+
+	json_object_object_add(ss, "window_ms", json_object_new_int64(window_ms));
+	json_object_object_add(ss, "aggression", json_object_new_double(aggr_milli / 1000.0));
+	json_object_object_add(ss, "min_pct", json_object_new_int64(min_pct));
+	json_object_object_add(ss, "ramping", json_object_new_int64(ramping));
+	json_object_object_add(ss, "ramp_builds", json_object_new_int64((int64_t)builds));
+	json_object_object_add(ss, "ramp_skips", json_object_new_int64((int64_t)skips));
+	json_object_object_add(o, "slow_start", ss);
+}
+
 static json_object *stats_json(const struct stats *st, bool rates)
 {
 	json_object *o = json_object_new_object();
@@ -115,6 +129,8 @@ static json_object *dest_json(const struct m_dest *d)
 		json_object_object_add(t, "share_ppm", json_object_new_int64(d->mg_share_ppm));
 		json_object_object_add(t, "index", d->mg_index >= 0 ? json_object_new_int64(d->mg_index) : NULL);
 		json_object_object_add(t, "available", json_object_new_boolean(d->mg_available));
+		json_object_object_add(t, "ramp_left_ms",
+				       d->mg_ramping ? json_object_new_int64(d->mg_ramp_left_ms) : NULL);
 		json_object_object_add(o, "maglev", t);
 	} else {
 		json_object_object_add(o, "maglev", NULL);
@@ -168,6 +184,8 @@ json_object *out_svc_full_json(const struct m_svc *s)
 		json_object_object_add(mg, "table_bytes", json_object_new_int64((int64_t)s->mg.table_bytes));
 		json_object_object_add(mg, "state_bytes", json_object_new_int64((int64_t)s->mg.state_bytes));
 		json_object_object_add(mg, "pending", json_object_new_boolean(s->mg.pending));
+		out_slow_start_json(mg, s->c.ss_window_ms, s->c.ss_aggr, s->c.ss_min_pct,
+				    s->mg.ramping, s->mg.ramp_builds, s->mg.ramp_skips);
 		json_object_object_add(o, "maglev", mg);
 	} else {
 		json_object_object_add(o, "maglev", NULL);

@@ -22,6 +22,12 @@ void out_addr_json(json_object *o, int af, const uint8_t *addr, uint16_t port);
  */
 void out_svc_json(json_object *o, const struct svc_id *id);
 
+/* "slow_start": {"window_ms", "aggression", "min_pct", "ramping",
+ * "ramp_builds", "ramp_skips"}
+ */
+void out_slow_start_json(json_object *o, uint32_t window_ms, uint32_t aggr_milli,
+			 uint32_t min_pct, uint32_t ramping, uint64_t builds, uint64_t skips);
+
 struct model;
 struct m_svc;
 

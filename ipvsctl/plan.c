@@ -84,9 +84,11 @@ static bool is_maglev(const struct svc_conf *c)
 	return !strcmp(c->sched, "maglev");
 }
 
-static bool mg_nondefault(const struct svc_conf *c)
+static bool mg_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
 {
-	return c->mg_table_size || c->mg_hash != IPVS_MAGLEV_HASH_AUTO;
+	return a->mg_table_size == b->mg_table_size && a->mg_hash == b->mg_hash &&
+	       a->ss_window_ms == b->ss_window_ms && a->ss_aggr == b->ss_aggr &&
+	       a->ss_min_pct == b->ss_min_pct;
 }
 
 static bool ipvs_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
@@ -111,7 +113,7 @@ static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
 #define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
 
 /* Steps that (re)create service @s as it is: service, maglev params, backends. */
-static int push_recreate(struct plan *p, const struct m_svc *s)
+static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_defaults *mg)
 {
 	struct step *u;
 	size_t i;
@@ -121,7 +123,7 @@ static int push_recreate(struct plan *p, const struct m_svc *s)
 		return -ENOMEM;
 	u->svc = s->id;
 	u->sc = s->c;
-	if (is_maglev(&s->c) && mg_nondefault(&s->c)) {
+	if (is_maglev(&s->c) && svc_conf_mg_nondefault(&s->c, mg)) {
 		u = undo_push(p, OP_MG_SET);
 		if (!u)
 			return -ENOMEM;
@@ -179,6 +181,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		if (s)
 			FAIL(-EEXIST, "service %s already exists", name);
 		svc_conf_defaults(&sc);
+		svc_conf_mg_defaults(&sc, &env->mg);
 		if (op->svc.af == AF_INET6)
 			sc.netmask = 128;
 		sc.set = 0;
@@ -188,8 +191,8 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			svc_conf_merge(&given, &sc);
 			sc = given;
 		}
-		if ((op->sc.set & (SC_MG_TABLE_SIZE | SC_MG_HASH)) && !is_maglev(&sc))
-			FAIL(-EINVAL, "service %s: table-size and hash are maglev parameters, and the scheduler is %s",
+		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size, hash and slow-start are maglev parameters, and the scheduler is %s",
 			     name, sc.sched);
 		st = step_push(p, OP_SVC_ADD, idx);
 		if (!st)
@@ -200,7 +203,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		if (!u)
 			NOMEM();
 		u->svc = op->svc;
-		if (is_maglev(&sc) && mg_nondefault(&sc)) {
+		if (is_maglev(&sc) && svc_conf_mg_nondefault(&sc, &env->mg)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
@@ -214,20 +217,31 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		s->c = sc;
 		return 0;
 
-	case OP_SVC_EDIT:
+	case OP_SVC_EDIT: {
+		struct svc_conf mg_now;
+		bool resched;
+
 		if (!s)
 			FAIL(-ENOENT, "no service %s", name);
+		mg_now = s->c;
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
-		if ((op->sc.set & SC_SCHED) && strcmp(s->c.sched, sc.sched) && is_maglev(&sc) &&
-		    !(op->sc.set & SC_MG_TABLE_SIZE) && !(op->sc.set & SC_MG_HASH)) {
-			/* switching to maglev starts from its defaults */
-			sc.mg_table_size = 0;
-			sc.mg_hash = IPVS_MAGLEV_HASH_AUTO;
-		}
-		if ((op->sc.set & (SC_MG_TABLE_SIZE | SC_MG_HASH)) && !is_maglev(&sc))
-			FAIL(-EINVAL, "service %s: table-size and hash are maglev parameters, and the scheduler is %s",
+		resched = strcmp(s->c.sched, sc.sched);
+		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size, hash and slow-start are maglev parameters, and the scheduler is %s",
 			     name, sc.sched);
+		/* the maglev parameters in force before this edit's own */
+		if (resched)
+			svc_conf_mg_defaults(&mg_now, &env->mg);
+		if (is_maglev(&sc) && resched) {
+			/* switching to maglev starts from its defaults */
+			struct svc_conf given = op->sc;
+
+			given.set &= SC_MG_ALL;
+			svc_conf_mg_defaults(&sc, &env->mg);
+			svc_conf_merge(&given, &sc);
+			sc = given;
+		}
 		if (!ipvs_conf_eq(&sc, &s->c)) {
 			st = step_push(p, OP_SVC_EDIT, idx);
 			if (!st)
@@ -239,8 +253,8 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 				NOMEM();
 			u->svc = op->svc;
 			u->sc = s->c;
-			if (is_maglev(&s->c) && strcmp(s->c.sched, sc.sched) && mg_nondefault(&s->c)) {
-				/* back to maglev, its parameters were reset */
+			if (is_maglev(&s->c) && resched && svc_conf_mg_nondefault(&s->c, &env->mg)) {
+				/* back to maglev, whose parameters were reset */
 				u = undo_push(p, OP_MG_SET);
 				if (!u)
 					NOMEM();
@@ -248,15 +262,13 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 				u->sc = s->c;
 			}
 		}
-		if (is_maglev(&sc) &&
-		    (sc.mg_table_size != (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched) ? s->c.mg_table_size : 0) ||
-		     sc.mg_hash != (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched) ? s->c.mg_hash : IPVS_MAGLEV_HASH_AUTO))) {
+		if (is_maglev(&sc) && !mg_conf_eq(&sc, &mg_now)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
 			st->svc = op->svc;
 			st->sc = sc;
-			if (is_maglev(&s->c) && !strcmp(s->c.sched, sc.sched)) {
+			if (!resched) {
 				u = undo_push(p, OP_MG_SET);
 				if (!u)
 					NOMEM();
@@ -266,6 +278,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		}
 		s->c = sc;
 		return 0;
+	}
 
 	case OP_SVC_DEL:
 		if (!s)
@@ -274,7 +287,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		if (!st)
 			NOMEM();
 		st->svc = op->svc;
-		if (push_recreate(p, s))
+		if (push_recreate(p, s, &env->mg))
 			NOMEM();
 		model_del(sim, &op->svc);
 		return 0;
@@ -284,7 +297,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		if (!st)
 			NOMEM();
 		for (i = 0; i < sim->n; i++)
-			if (push_recreate(p, &sim->svcs[i]))
+			if (push_recreate(p, &sim->svcs[i], &env->mg))
 				NOMEM();
 		model_free(sim);
 		model_init(sim);
@@ -436,7 +449,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", name, s->c.sched);
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
-		if (sc.mg_table_size == s->c.mg_table_size && sc.mg_hash == s->c.mg_hash)
+		if (mg_conf_eq(&sc, &s->c))
 			return 0;
 		st = step_push(p, OP_MG_SET, idx);
 		if (!st)
@@ -517,9 +530,13 @@ static int step_exec(struct nl *nl, const struct step *s)
 	case OP_SYNC_STOP:
 		return kipvs_stop_daemon(nl, s->dm.state);
 	case OP_MG_SET:
-		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH;
+		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
+			 MG_SET_SS_AGGR | MG_SET_SS_MIN;
 		mp.table_size = s->sc.mg_table_size;
 		mp.hash = s->sc.mg_hash;
+		mp.ss_window_ms = s->sc.ss_window_ms;
+		mp.ss_aggression = s->sc.ss_aggr;
+		mp.ss_min_pct = s->sc.ss_min_pct;
 		return kmaglev_set_svc(nl, &s->svc, &mp);
 	}
 	return -EINVAL;
@@ -569,8 +586,8 @@ void step_print(FILE *f, const struct step *s)
 	op.svc = s->svc;
 	op.sc = s->sc;
 	op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
-	if (s->kind == OP_MG_SET || (s->kind == OP_SVC_ADD && !strcmp(s->sc.sched, "maglev")))
-		op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
+	if (s->kind == OP_MG_SET)
+		op.sc.set = SC_MG_ALL;
 	op.dest = s->ap;
 	op.dc = s->dc;
 	op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |

@@ -42,6 +42,7 @@ struct plan {
  */
 struct plan_env {
 	struct model *cur;		/* current services (with backends) */
+	struct mg_defaults mg;		/* the maglev module's defaults */
 	bool have_timeouts;
 	struct timeouts timeouts;
 	bool have_daemons;

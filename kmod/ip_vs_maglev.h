@@ -28,6 +28,7 @@
 #include <uapi/linux/ip_vs_maglev.h>
 
 #include "maglev.h"
+#include "slowstart.h"
 
 /*
  * A published table. Immutable: a change builds a new one and swaps it in
@@ -58,6 +59,9 @@ struct ip_vs_maglev_backend {
 	u32 eff_weight;			/* weight in the live table */
 	u32 slots;			/* slots in the live table */
 	int index;			/* index in the live table, or -1 */
+	u32 weight_seen;		/* configured weight at the last change */
+	bool ramping;			/* in slow start */
+	u64 ramp_start;			/* ktime_get_ns() when it began */
 };
 
 struct ip_vs_maglev_net;
@@ -75,11 +79,18 @@ struct ip_vs_maglev_svc {
 	u32 nr_backends;
 	u32 table_size;			/* 0: module default */
 	u8 hash;			/* enum ipvs_maglev_hash */
+	u32 ss_window_ms;		/* slow start: 0 is off */
+	u32 ss_aggression;		/* thousandths */
+	u32 ss_min_pct;
 	bool dirty;			/* backends changed since the last build */
-	bool resync;			/* a backend could not be recorded */
 	bool dying;			/* done_service ran: build nothing more */
-	struct delayed_work work;
+	struct delayed_work work;	/* deferred builds and ramp steps */
 	unsigned long last_build;	/* jiffies of the last publish */
+	unsigned long not_before;	/* jiffies: no build before (holdoff, retry) */
+	u32 ramps;			/* backends in slow start */
+	unsigned long ramp_next;	/* jiffies of the next ramp step */
+	u64 ramp_builds;		/* builds made by ramp steps */
+	u64 ramp_skips;			/* ramp steps that changed no weight */
 	u64 rebuilds;
 	u64 rebuild_fails;
 	u64 build_ns;
@@ -108,6 +119,7 @@ struct ip_vs_maglev_svc_key {
 
 /* main.c: module parameters and keys */
 extern struct mg_keys ip_vs_maglev_keys;
+void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct);
 u64 ip_vs_maglev_seed(void);
 u32 ip_vs_maglev_default_table_size(void);
 unsigned int ip_vs_maglev_holdoff_jiffies(void);
@@ -122,6 +134,10 @@ ip_vs_maglev_svc_find(struct ip_vs_maglev_net *mn,
 void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,
 			     struct ip_vs_maglev_svc_key *key);
 int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms);
+int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms);
+void ip_vs_maglev_ss_changed(struct ip_vs_maglev_svc *ms);
+u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
+			      const struct ip_vs_maglev_backend *b);
 u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
 			    const struct ip_vs_maglev_table *t);
 bool ip_vs_maglev_usable(const struct ip_vs_dest *dest);

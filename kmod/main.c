@@ -10,6 +10,7 @@
  * time a service asks for the "maglev" scheduler, and holds a reference
  * on it while any service uses it.
  */
+#include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -75,6 +76,113 @@ module_param_cb(rebuild_holdoff_ms, &ip_vs_maglev_holdoff_ops,
 		&rebuild_holdoff_ms, 0644);
 MODULE_PARM_DESC(rebuild_holdoff_ms,
 		 "Minimum time between two table builds of a service, 0..60000 ms (default 100). A change builds at once unless a build happened within this time; then one build covers every change made meanwhile.");
+
+/* Slow start defaults, copied into each service when it starts using the
+ * scheduler; IPVS_MAGLEV_CMD_SET_SERVICE changes a service's own.
+ */
+static unsigned int slow_start_ms;
+static unsigned int slow_start_aggression = MG_SS_AGGR_ONE;
+static unsigned int slow_start_min_pct = 10;
+
+static int ip_vs_maglev_set_ss_ms(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v > MG_SS_WINDOW_MAX_MS)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_ss_ms_ops = {
+	.set = ip_vs_maglev_set_ss_ms,
+	.get = param_get_uint,
+};
+module_param_cb(slow_start_ms, &ip_vs_maglev_ss_ms_ops, &slow_start_ms, 0644);
+MODULE_PARM_DESC(slow_start_ms,
+		 "Default slow-start window of new services, 0..3600000 ms (default 0: off). A backend added to a service that has an available backend, or whose weight goes from 0 to more, ramps up over this window.");
+
+/* "1", "1.5", "0.25": thousandths, within [0.1, 10] */
+static int ip_vs_maglev_set_aggr(const char *val, const struct kernel_param *kp)
+{
+	unsigned int ip = 0, frac = 0, scale = 1000, digits = 0;
+	const char *p = val;
+
+	if (!isdigit(*p))
+		return -EINVAL;
+	while (isdigit(*p)) {
+		ip = ip * 10 + (*p++ - '0');
+		if (ip > 10)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		p++;
+		while (isdigit(*p)) {
+			if (++digits <= 3) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+			p++;
+		}
+	}
+	if (*p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	ip = ip * 1000 + frac;
+	if (ip < MG_SS_AGGR_MIN || ip > MG_SS_AGGR_MAX)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, ip);
+	return 0;
+}
+
+static int ip_vs_maglev_get_aggr(char *buf, const struct kernel_param *kp)
+{
+	unsigned int v = READ_ONCE(*(unsigned int *)kp->arg);
+
+	return sprintf(buf, "%u.%03u\n", v / 1000, v % 1000);
+}
+
+static const struct kernel_param_ops ip_vs_maglev_aggr_ops = {
+	.set = ip_vs_maglev_set_aggr,
+	.get = ip_vs_maglev_get_aggr,
+};
+module_param_cb(slow_start_aggression, &ip_vs_maglev_aggr_ops, &slow_start_aggression, 0644);
+MODULE_PARM_DESC(slow_start_aggression,
+		 "Default slow-start curve, 0.1..10 (default 1.0: linear). The effective weight is w * max(min_pct/100, f^(1/aggression)) at elapsed fraction f of the window; above 1 ramps faster early.");
+
+static int ip_vs_maglev_set_pct(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v > 100)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_pct_ops = {
+	.set = ip_vs_maglev_set_pct,
+	.get = param_get_uint,
+};
+module_param_cb(slow_start_min_pct, &ip_vs_maglev_pct_ops, &slow_start_min_pct, 0644);
+MODULE_PARM_DESC(slow_start_min_pct,
+		 "Default slow-start floor, 0..100 percent of the configured weight (default 10).");
+
+void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct)
+{
+	*window_ms = READ_ONCE(slow_start_ms);
+	*aggression = READ_ONCE(slow_start_aggression);
+	*min_pct = READ_ONCE(slow_start_min_pct);
+}
 
 u64 ip_vs_maglev_seed(void)
 {

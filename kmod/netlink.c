@@ -44,6 +44,12 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_STATE_BYTES]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PENDING]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PAD]			= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]	= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]	= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]		= NLA_POLICY_MAX(NLA_U32, 100),
+	[IPVS_MAGLEV_SVC_A_RAMPING]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_RAMP_BUILDS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_RAMP_SKIPS]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX + 1] = {
@@ -231,6 +237,15 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 		return -EMSGSIZE;
 	if (ms->dirty && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_PENDING))
 		return -EMSGSIZE;
+	if (nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, ms->ss_window_ms) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, ms->ss_aggression) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, ms->ss_min_pct) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_RAMPING, ms->ramps) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_RAMP_BUILDS, ms->ramp_builds,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_RAMP_SKIPS, ms->ramp_skips,
+			      IPVS_MAGLEV_SVC_A_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -282,6 +297,8 @@ static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_SLOTS, b->slots) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_SHARE_PPM, ppm) ||
 	    (b->index >= 0 && nla_put_u32(skb, IPVS_MAGLEV_BE_A_INDEX, b->index)) ||
+	    (b->ramping && nla_put_u32(skb, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,
+				       ip_vs_maglev_ramp_left_ms(ms, b))) ||
 	    (ip_vs_maglev_usable(dest) && nla_put_flag(skb, IPVS_MAGLEV_BE_A_AVAILABLE))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -295,9 +312,9 @@ static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	u32 services, ss_ms, ss_aggr, ss_pct;
 	struct sk_buff *msg;
 	struct nlattr *nest;
-	u32 services;
 	void *hdr;
 
 	mutex_lock(&mn->lock);
@@ -319,6 +336,11 @@ static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_TABLE_SIZE,
 			ip_vs_maglev_default_table_size()) ||
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SERVICES, services))
+		goto err;
+	ip_vs_maglev_ss_defaults(&ss_ms, &ss_aggr, &ss_pct);
+	if (nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, ss_ms) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_AGGRESSION, ss_aggr) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_MIN_PCT, ss_pct))
 		goto err;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -456,8 +478,10 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms;
-	u32 size = 0, old_size;
+	u32 size = 0, old_size, ss_ms = 0, ss_aggr = 0, ss_pct = 0;
+	u32 old_ss_ms, old_ss_aggr, old_ss_pct;
 	u8 hash = 0, old_hash;
+	bool ss;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
@@ -465,10 +489,30 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		return err;
 
 	/* validate everything first */
-	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH]) {
+	ss = a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS] || a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION] ||
+	     a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT];
+	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH] && !ss) {
 		NL_SET_ERR_MSG_ATTR(info->extack, nest, "no parameter to set");
 		return -EINVAL;
 	}
+	if (a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]) {
+		ss_ms = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]);
+		if (ss_ms > MG_SS_WINDOW_MAX_MS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS],
+					    "slow-start window must be 0 (off) to 3600000 ms");
+			return -ERANGE;
+		}
+	}
+	if (a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]) {
+		ss_aggr = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]);
+		if (ss_aggr < MG_SS_AGGR_MIN || ss_aggr > MG_SS_AGGR_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION],
+					    "slow-start aggression must be 100 to 10000 thousandths (0.1 to 10)");
+			return -ERANGE;
+		}
+	}
+	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
+		ss_pct = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]);
 	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]) {
 		size = nla_get_u32(a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]);
 		if (size && (size < MG_SIZE_MIN || size > MG_SIZE_MAX ||
@@ -490,16 +534,39 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&ms->lock);
 	old_size = ms->table_size;
 	old_hash = ms->hash;
+	old_ss_ms = ms->ss_window_ms;
+	old_ss_aggr = ms->ss_aggression;
+	old_ss_pct = ms->ss_min_pct;
 	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE])
 		ms->table_size = size;
 	if (a[IPVS_MAGLEV_SVC_A_HASH])
 		ms->hash = hash;
-	if (ms->table_size != old_size || ms->hash != old_hash) {
+	if (a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS])
+		ms->ss_window_ms = ss_ms;
+	if (a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION])
+		ms->ss_aggression = ss_aggr;
+	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
+		ms->ss_min_pct = ss_pct;
+	if (ms->ss_window_ms != old_ss_ms || ms->ss_aggression != old_ss_aggr ||
+	    ms->ss_min_pct != old_ss_pct) {
+		/* a window of 0 ends the ramps now (not undone if the
+		 * build below fails: they then get full weight next build)
+		 */
+		if (!ms->ss_window_ms && ms->ramps) {
+			ip_vs_maglev_ss_changed(ms);
+		} else if (ms->ramps) {
+			ms->dirty = true;
+		}
+	}
+	if (ms->table_size != old_size || ms->hash != old_hash || ms->dirty) {
 		/* asked for explicitly: build now, not throttled */
-		err = ip_vs_maglev_rebuild(ms);
+		err = ip_vs_maglev_build_now(ms);
 		if (err) {
 			ms->table_size = old_size;
 			ms->hash = old_hash;
+			ms->ss_window_ms = old_ss_ms;
+			ms->ss_aggression = old_ss_aggr;
+			ms->ss_min_pct = old_ss_pct;
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "cannot build the new table (out of memory); nothing changed");
 		}

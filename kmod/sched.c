@@ -257,12 +257,120 @@ static void ip_vs_maglev_table_retire(struct ip_vs_maglev_table *t)
 	call_rcu(&t->rcu, ip_vs_maglev_table_free_rcu);
 }
 
-/* The weight a backend should have in the next table. */
-static u32 ip_vs_maglev_target_weight(const struct ip_vs_maglev_backend *b)
+/* ---- slow start --------------------------------------------------------- */
+
+/* Ramp steps: one per 1/20 of the window, at least 250 ms apart. */
+#define IP_VS_MAGLEV_RAMP_STEPS		20
+#define IP_VS_MAGLEV_RAMP_MIN_STEP_MS	250
+
+static u64 ip_vs_maglev_window_ns(const struct ip_vs_maglev_svc *ms)
+{
+	return (u64)ms->ss_window_ms * NSEC_PER_MSEC;
+}
+
+static bool ip_vs_maglev_ramp_over(const struct ip_vs_maglev_svc *ms,
+				   const struct ip_vs_maglev_backend *b, u64 now)
+{
+	return !ms->ss_window_ms || now - b->ramp_start >= ip_vs_maglev_window_ns(ms);
+}
+
+/* The weight a backend should have in a table built at @now. */
+static u32 ip_vs_maglev_target_weight(const struct ip_vs_maglev_svc *ms,
+				      const struct ip_vs_maglev_backend *b, u64 now)
 {
 	int w = atomic_read(&b->dest->weight);
 
-	return w > 0 ? w : 0;
+	if (w <= 0)
+		return 0;
+	if (!b->ramping || ip_vs_maglev_ramp_over(ms, b, now))
+		return w;
+	return mg_ss_weight(w, mg_ss_factor(now - b->ramp_start,
+					    ip_vs_maglev_window_ns(ms),
+					    ms->ss_aggression, ms->ss_min_pct));
+}
+
+u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
+			      const struct ip_vs_maglev_backend *b)
+{
+	u64 now = ktime_get_ns(), end;
+
+	if (!b->ramping || ip_vs_maglev_ramp_over(ms, b, now))
+		return 0;
+	end = b->ramp_start + ip_vs_maglev_window_ns(ms);
+	return (u32)div_u64(end - now + NSEC_PER_MSEC - 1, NSEC_PER_MSEC);
+}
+
+/*
+ * Enter slow start: only when the service already has another backend
+ * that can take new flows (a new service, or one coming back from no
+ * backend at all, takes its full weight at once).
+ */
+static void ip_vs_maglev_ramp_begin(struct ip_vs_maglev_svc *ms,
+				    struct ip_vs_maglev_backend *b)
+{
+	struct ip_vs_maglev_backend *o;
+
+	if (!ms->ss_window_ms || b->ramping)
+		return;
+	list_for_each_entry(o, &ms->backends, list) {
+		if (o != b && ip_vs_maglev_usable(o->dest)) {
+			b->ramping = true;
+			b->ramp_start = ktime_get_ns();
+			ms->ramps++;
+			return;
+		}
+	}
+}
+
+static void ip_vs_maglev_ramp_end(struct ip_vs_maglev_svc *ms,
+				  struct ip_vs_maglev_backend *b)
+{
+	if (b->ramping) {
+		b->ramping = false;
+		ms->ramps--;
+	}
+}
+
+/* After a build (or a skipped step): when is the next ramp step due? No
+ * later than the earliest end of a ramp, so that ramp gets its final build
+ * on time.
+ */
+static void ip_vs_maglev_ramp_plan(struct ip_vs_maglev_svc *ms, u64 now)
+{
+	u64 step = max_t(u64, ms->ss_window_ms / IP_VS_MAGLEV_RAMP_STEPS,
+			 IP_VS_MAGLEV_RAMP_MIN_STEP_MS) * NSEC_PER_MSEC;
+	u64 next = now + step, end;
+	struct ip_vs_maglev_backend *b;
+
+	if (!ms->ramps)
+		return;
+	list_for_each_entry(b, &ms->backends, list) {
+		if (!b->ramping)
+			continue;
+		end = b->ramp_start + ip_vs_maglev_window_ns(ms);
+		if (end < next)
+			next = end;
+	}
+	ms->ramp_next = jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(next > now ? next - now : 0));
+}
+
+/* A ramp step is due: does any weight change? Ramps already over whose
+ * weight is already in the table end here without a build.
+ */
+static bool ip_vs_maglev_ramp_moves(struct ip_vs_maglev_svc *ms, u64 now)
+{
+	struct ip_vs_maglev_backend *b;
+	bool moves = false;
+
+	list_for_each_entry(b, &ms->backends, list) {
+		if (!b->ramping)
+			continue;
+		if (ip_vs_maglev_target_weight(ms, b, now) != b->eff_weight)
+			moves = true;
+		else if (ip_vs_maglev_ramp_over(ms, b, now))
+			ip_vs_maglev_ramp_end(ms, b);
+	}
+	return moves;
 }
 
 /*
@@ -276,7 +384,7 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 	struct ip_vs_maglev_table *t, *old;
 	struct mg_backend *mb = NULL;
 	void *scratch = NULL;
-	u64 start = ktime_get_ns();
+	u64 now = ktime_get_ns();
 	u32 m, n = 0, i, w;
 	int err = -ENOMEM;
 
@@ -284,7 +392,7 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 
 	m = ms->table_size ? ms->table_size : ip_vs_maglev_default_table_size();
 	list_for_each_entry(b, &ms->backends, list)
-		if (ip_vs_maglev_target_weight(b) && n < MG_MAX_BACKENDS)
+		if (ip_vs_maglev_target_weight(ms, b, now) && n < MG_MAX_BACKENDS)
 			n++;
 
 	t = ip_vs_maglev_table_alloc(m, n);
@@ -300,7 +408,7 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 
 	i = 0;
 	list_for_each_entry(b, &ms->backends, list) {
-		w = ip_vs_maglev_target_weight(b);
+		w = ip_vs_maglev_target_weight(ms, b, now);
 		if (!w || i == n)
 			continue;
 		vec[i] = b;
@@ -326,6 +434,10 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 		b->index = -1;
 		b->slots = 0;
 		b->eff_weight = 0;
+		/* a ramp ends when its window does, or with the weight */
+		if (b->ramping && (ip_vs_maglev_ramp_over(ms, b, now) ||
+				   atomic_read(&b->dest->weight) <= 0))
+			ip_vs_maglev_ramp_end(ms, b);
 	}
 	for (i = 0; i < n; i++) {
 		b = vec[mb[i].cookie];
@@ -340,8 +452,10 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 	ms->dirty = false;
 	ms->rebuilds++;
 	ms->last_build = jiffies;
-	ms->build_ns = ktime_get_ns() - start;
+	ms->not_before = ms->last_build + ip_vs_maglev_holdoff_jiffies();
+	ms->build_ns = ktime_get_ns() - now;
 	ms->last_error = 0;
+	ip_vs_maglev_ramp_plan(ms, now);
 	kvfree(scratch);
 	kvfree(vec);
 	kvfree(mb);
@@ -355,45 +469,102 @@ err_free:
 err:
 	ms->rebuild_fails++;
 	ms->last_error = err;
+	ms->not_before = jiffies + IP_VS_MAGLEV_RETRY;
 	pr_warn_ratelimited("%s table rebuild failed (%d); the previous table stays in use\n",
 			    ms->svc->fwmark ? "fwmark service" : "service", err);
 	return err;
 }
 
 /*
- * A change that affects the table happened (ms->dirty is set). Build now if
- * the last build is older than the holdoff, else arm the work for the end
- * of the holdoff. The due time is recomputed on every change and the work
- * re-armed to it (mod_delayed_work), so a build queued under a longer
- * holdoff, or made moot by an explicit rebuild, never delays a later one.
- * Within a burst the due time is fixed, so re-arming never postpones it.
+ * Arm the work for what comes next: a deferred build (dirty, once the
+ * holdoff or a retry delay allows) or a ramp step, whichever is first.
+ * The due time is recomputed on every call and the work re-armed to it
+ * (mod_delayed_work), so a build queued under a longer holdoff, or made
+ * moot by an explicit rebuild, never delays a later one; within a burst
+ * the due time is fixed, so re-arming never postpones a build.
+ */
+static void ip_vs_maglev_arm(struct ip_vs_maglev_svc *ms)
+{
+	unsigned long now = jiffies, when = 0;
+	bool armed = false;
+
+	if (ms->dying)
+		return;
+	if (ms->dirty) {
+		when = ms->not_before;
+		armed = true;
+	}
+	if (ms->ramps && (!armed || time_before(ms->ramp_next, when))) {
+		when = ms->ramp_next;
+		armed = true;
+	}
+	if (armed)
+		mod_delayed_work(ip_vs_maglev_wq, &ms->work,
+				 time_after(when, now) ? when - now : 0);
+}
+
+/*
+ * A change that affects the table happened (ms->dirty is set): build now
+ * unless a build happened within the holdoff, else leave it to the work.
  * Called with ms->lock held.
  */
 static void ip_vs_maglev_changed(struct ip_vs_maglev_svc *ms)
 {
-	unsigned long due = ms->last_build + ip_vs_maglev_holdoff_jiffies();
-
 	lockdep_assert_held(&ms->lock);
 	if (!ms->dirty || ms->dying)
 		return;
-	if (time_after_eq(jiffies, due)) {
-		/* a work still armed finds nothing to do (dirty is clear) */
-		if (!ip_vs_maglev_rebuild(ms))
-			return;
-		due = jiffies + IP_VS_MAGLEV_RETRY;
-	}
-	mod_delayed_work(ip_vs_maglev_wq, &ms->work, due - jiffies);
+	if (time_after_eq(jiffies, ms->not_before))
+		ip_vs_maglev_rebuild(ms);	/* a failure sets a retry time */
+	ip_vs_maglev_arm(ms);
 }
 
 static void ip_vs_maglev_work(struct work_struct *work)
 {
 	struct ip_vs_maglev_svc *ms =
 		container_of(to_delayed_work(work), struct ip_vs_maglev_svc, work);
+	u64 now;
 
 	mutex_lock(&ms->lock);
-	if (!ms->dying && ms->dirty && ip_vs_maglev_rebuild(ms))
-		queue_delayed_work(ip_vs_maglev_wq, &ms->work, IP_VS_MAGLEV_RETRY);
+	if (ms->dying)
+		goto out;
+	if (ms->ramps && time_after_eq(jiffies, ms->ramp_next)) {
+		now = ktime_get_ns();
+		if (ip_vs_maglev_ramp_moves(ms, now)) {
+			ms->dirty = true;
+			ms->ramp_builds++;
+		} else {
+			ms->ramp_skips++;
+			ip_vs_maglev_ramp_plan(ms, now);
+		}
+	}
+	if (ms->dirty && time_after_eq(jiffies, ms->not_before))
+		ip_vs_maglev_rebuild(ms);
+	ip_vs_maglev_arm(ms);
+out:
 	mutex_unlock(&ms->lock);
+}
+
+/* An explicit request (netlink): build now, whatever the holdoff. */
+int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
+{
+	int err;
+
+	lockdep_assert_held(&ms->lock);
+	err = ip_vs_maglev_rebuild(ms);
+	ip_vs_maglev_arm(ms);
+	return err;
+}
+
+/* Slow-start parameters of the service changed (netlink). */
+void ip_vs_maglev_ss_changed(struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_backend *b;
+
+	lockdep_assert_held(&ms->lock);
+	if (!ms->ss_window_ms)
+		list_for_each_entry(b, &ms->backends, list)
+			ip_vs_maglev_ramp_end(ms, b);
+	ms->dirty = true;
 }
 
 /* ---- backends ------------------------------------------------------- */
@@ -420,10 +591,11 @@ static int ip_vs_maglev_backend_add(struct ip_vs_maglev_svc *ms,
 		return -ENOMEM;
 	b->dest = dest;
 	b->index = -1;
+	b->weight_seen = max(atomic_read(&dest->weight), 0);
 	ip_vs_maglev_id_of(dest, &b->id);
 	list_add_tail(&b->list, &ms->backends);
 	ms->nr_backends++;
-	if (ip_vs_maglev_target_weight(b))
+	if (b->weight_seen)
 		ms->dirty = true;
 	return 0;
 }
@@ -433,6 +605,7 @@ static void ip_vs_maglev_backend_del(struct ip_vs_maglev_svc *ms,
 {
 	if (b->index >= 0)
 		ms->dirty = true;
+	ip_vs_maglev_ramp_end(ms, b);
 	list_del(&b->list);
 	ms->nr_backends--;
 	kfree(b);
@@ -460,6 +633,9 @@ static int ip_vs_maglev_add_dest(struct ip_vs_service *svc,
 	err = ip_vs_maglev_backend_add(ms, dest);
 	if (err)
 		ip_vs_maglev_add_failed(ms, dest);
+	else if (atomic_read(&dest->weight) > 0)
+		ip_vs_maglev_ramp_begin(ms, list_last_entry(&ms->backends,
+							    struct ip_vs_maglev_backend, list));
 	ip_vs_maglev_changed(ms);
 	mutex_unlock(&ms->lock);
 	return err;
@@ -485,7 +661,7 @@ static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
 {
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
 	struct ip_vs_maglev_backend *b;
-	int err = 0;
+	int err = 0, w;
 
 	mutex_lock(&ms->lock);
 	b = ip_vs_maglev_backend_find(ms, dest);
@@ -494,9 +670,22 @@ static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
 		err = ip_vs_maglev_backend_add(ms, dest);
 		if (err)
 			ip_vs_maglev_add_failed(ms, dest);
-	} else if (ip_vs_maglev_target_weight(b) != b->eff_weight) {
-		ms->dirty = true;
+		goto out;
 	}
+	/*
+	 * Slow start: 0 -> above 0 (recovery, undrain) starts a ramp; 0 ends
+	 * it; any other change retargets it: the ramp keeps its start time
+	 * and the factor applies to the new weight.
+	 */
+	w = max(atomic_read(&dest->weight), 0);
+	if (!b->weight_seen && w)
+		ip_vs_maglev_ramp_begin(ms, b);
+	else if (!w)
+		ip_vs_maglev_ramp_end(ms, b);
+	b->weight_seen = w;
+	if (ip_vs_maglev_target_weight(ms, b, ktime_get_ns()) != b->eff_weight)
+		ms->dirty = true;
+out:
 	ip_vs_maglev_changed(ms);
 	mutex_unlock(&ms->lock);
 	return err;
@@ -544,10 +733,12 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	ms->svc = svc;
 	ms->mn = mn;
 	ms->hash = IPVS_MAGLEV_HASH_AUTO;
+	ip_vs_maglev_ss_defaults(&ms->ss_window_ms, &ms->ss_aggression, &ms->ss_min_pct);
 	mutex_init(&ms->lock);
 	INIT_LIST_HEAD(&ms->backends);
 	INIT_DELAYED_WORK(&ms->work, ip_vs_maglev_work);
 	ms->last_build = jiffies - ip_vs_maglev_holdoff_jiffies() - 1;
+	ms->not_before = jiffies;
 
 	/* A service switching to maglev ("ipvsadm -E -s maglev") already has
 	 * destinations; IPVS holds its mutex, so the list is stable.

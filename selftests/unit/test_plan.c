@@ -22,6 +22,7 @@
 /* ---- the fake kernel ------------------------------------------------------- */
 
 static struct model fk;
+static const struct mg_defaults fk_mg = { 0, 1000, 10 };	/* the module's */
 static struct nl fk_nl;		/* plan_run keeps error text in it */
 static int fk_calls, fk_fail_at;	/* refuse call number fail_at (1-based) */
 
@@ -42,8 +43,7 @@ int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf 
 	s = model_add(&fk, id);
 	s->c = *c;
 	/* a new maglev service starts from the module's defaults */
-	s->c.mg_table_size = 0;
-	s->c.mg_hash = IPVS_MAGLEV_HASH_AUTO;
+	svc_conf_mg_defaults(&s->c, &fk_mg);
 	return 0;
 }
 
@@ -59,12 +59,15 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 		return -ESRCH;
 	resched = strcmp(s->c.sched, c->sched);
 	{
-		uint32_t ts = s->c.mg_table_size;
-		uint8_t h = s->c.mg_hash;
+		struct svc_conf mg = s->c;
 
 		s->c = *c;
-		s->c.mg_table_size = resched ? 0 : ts;
-		s->c.mg_hash = resched ? IPVS_MAGLEV_HASH_AUTO : h;
+		if (resched)
+			svc_conf_mg_defaults(&s->c, &fk_mg);
+		else
+			s->c.mg_table_size = mg.mg_table_size, s->c.mg_hash = mg.mg_hash,
+			s->c.ss_window_ms = mg.ss_window_ms, s->c.ss_aggr = mg.ss_aggr,
+			s->c.ss_min_pct = mg.ss_min_pct;
 	}
 	return 0;
 }
@@ -184,6 +187,12 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		s->c.mg_table_size = p->table_size;
 	if (p->set & MG_SET_HASH)
 		s->c.mg_hash = p->hash;
+	if (p->set & MG_SET_SS_WINDOW)
+		s->c.ss_window_ms = p->ss_window_ms;
+	if (p->set & MG_SET_SS_AGGR)
+		s->c.ss_aggr = p->ss_aggression;
+	if (p->set & MG_SET_SS_MIN)
+		s->c.ss_min_pct = p->ss_min_pct;
 	return 0;
 }
 
@@ -252,6 +261,7 @@ static void fk_load(const char *text)
 	model_init(&fk);
 	model_init(&empty);
 	env.cur = &empty;
+	env.mg = fk_mg;
 	plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why));
 	fk_calls = 0;
 	fk_fail_at = 0;
@@ -262,7 +272,7 @@ static void fk_load(const char *text)
 /* ---- tests ------------------------------------------------------------------- */
 
 static const char *initial =
-	"service add tcp/10.0.0.1:80 scheduler maglev table-size 4093 hash src\n"
+	"service add tcp/10.0.0.1:80 scheduler maglev table-size 4093 hash src slow-start 20s slow-start-aggression 1.5\n"
 	"backend add tcp/10.0.0.1:80 10.0.1.1:80 method nat weight 3\n"
 	"backend add tcp/10.0.0.1:80 10.0.1.2:80 method nat weight 1 upper 10 lower 5\n"
 	"service add udp/[fd00::1]:53 scheduler sh flags flag-1,flag-2 ops on\n"
@@ -274,6 +284,7 @@ static const char *changes =
 	"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 0\n"
 	"service edit tcp/10.0.0.1:80 scheduler wlc\n"
 	"service edit tcp/10.0.0.1:80 scheduler maglev table-size 251\n"
+	"maglev set tcp/10.0.0.1:80 slow-start 500ms slow-start-min-pct 5\n"
 	"backend del tcp/10.0.0.1:80 10.0.1.2:80\n"
 	"service del udp/[fd00::1]:53\n"
 	"service add tcp/10.0.0.2:443 scheduler maglev hash 5tuple\n"
@@ -298,6 +309,7 @@ static void test_rollback(void)
 	before = dump(&fk);
 	n = parse_lines(changes, ops, 64);
 	env.cur = &fk;
+	env.mg = fk_mg;
 	env.have_timeouts = true;
 	env.timeouts = fk_to;
 	if (plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why))) {
@@ -355,12 +367,13 @@ static void test_validation(void)
 		{ "service add tcp/10.0.0.9:80 scheduler rr\nbackend add tcp/10.0.0.9:80 10.0.1.1\nbackend add tcp/10.0.0.9:80 10.0.1.1:80\n",
 		  -EEXIST, 2, "already has backend" },
 		{ "service add tcp/10.0.0.9:80 scheduler rr table-size 4093\n", -EINVAL, 0, "maglev parameters" },
+		{ "service add tcp/10.0.0.9:80 scheduler rr slow-start 20s\n", -EINVAL, 0, "maglev parameters" },
 		{ "service del tcp/10.0.0.1:80\nbackend add tcp/10.0.0.1:80 10.0.1.7\n", -ENOENT, 1, "no service" },
 		{ "backend add tcp/10.0.0.1:80 [fd00::5]:80 method nat\n", -EINVAL, 0, "other address family" },
 		{ "maglev set fwmark/7 hash src\n", -EINVAL, 0, "not maglev" },
 		{ "backend edit tcp/10.0.0.1:80 10.0.1.2:80 lower 20\n", -EINVAL, 0, "lower threshold above" },
 	};
-	struct plan_env env = { .cur = &fk };
+	struct plan_env env = { .cur = &fk, .mg = fk_mg };
 	struct op ops[8];
 	char why[256];
 	struct plan p;
@@ -382,7 +395,7 @@ static void test_validation(void)
 
 static void test_idempotent(void)
 {
-	struct plan_env env = { .cur = &fk };
+	struct plan_env env = { .cur = &fk, .mg = fk_mg };
 	struct op ops[8];
 	char why[256];
 	struct plan p;
@@ -392,7 +405,7 @@ static void test_idempotent(void)
 	fk_load(initial);
 	n = parse_lines("backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 3\n"
 			"service edit tcp/10.0.0.1:80 scheduler maglev\n"
-			"maglev set tcp/10.0.0.1:80 table-size 4093 hash src\n", ops, 8);
+			"maglev set tcp/10.0.0.1:80 table-size 4093 hash src slow-start 20s\n", ops, 8);
 	ktap_ok(!plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why)) && p.n == 0,
 		"edits to the current values make no kernel step");
 	plan_free(&p);
@@ -414,6 +427,8 @@ static void test_grammar_roundtrip(void)
 		"sync start master ifname eth1 syncid 3 group 239.1.2.3 port 8848 ttl 2",
 		"sync stop backup",
 		"maglev set tcp/10.0.0.1:80 table-size default hash auto",
+		"maglev set tcp/10.0.0.1:80 slow-start 20s slow-start-aggression 1.5 slow-start-min-pct 5",
+		"service add tcp/10.0.0.1:81 scheduler maglev slow-start 1500ms slow-start-aggression 0.25",
 	};
 	char *w[GRAMMAR_MAX_WORDS], copy[512], why[256], *out = NULL;
 	size_t i, len = 0;
@@ -496,7 +511,7 @@ static void test_ipvsadm_import(void)
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(13);
+	ktap_plan(14);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();

@@ -54,6 +54,19 @@
  *            (the first-choice slot) and IPVS_MAGLEV_BE_A_FALLBACK set if
  *            the first choice was unusable. ENOENT if no backend is usable.
  *
+ * Slow start
+ * ----------
+ * A backend added to a service that already has a backend able to take new
+ * flows, or whose weight goes from 0 to more, enters slow start: for
+ * SS_WINDOW_MS its weight in the table is
+ *	w * max(SS_MIN_PCT / 100, f ^ (1000 / SS_AGGRESSION))
+ * where w is its IPVS weight and f the elapsed fraction of the window. A
+ * weight change during the ramp retargets it (same start, new w); weight
+ * 0 ends it, as does the window's end or the backend's deletion. Tables
+ * are rebuilt at most every max(window / 20, 250 ms) during ramps, and
+ * only when some weight changes. A service starts with the module's
+ * slow_start_ms, slow_start_aggression and slow_start_min_pct.
+ *
  * Service identity (inside IPVS_MAGLEV_A_SERVICE), as in the IPVS family:
  *   either IPVS_MAGLEV_SVC_A_FWMARK (+ IPVS_MAGLEV_SVC_A_AF),
  *   or IPVS_MAGLEV_SVC_A_AF + _PROTOCOL + _ADDR + _PORT.
@@ -95,6 +108,9 @@ enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_TABLE_SIZE,	/* u32: default table size */
 	IPVS_MAGLEV_INFO_A_SERVICES,	/* u32: maglev services in this netns */
 	IPVS_MAGLEV_INFO_A_PAD,
+	IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, /* u32: slow_start_ms */
+	IPVS_MAGLEV_INFO_A_SS_AGGRESSION, /* u32: slow_start_aggression, 1/1000 */
+	IPVS_MAGLEV_INFO_A_SS_MIN_PCT,	/* u32: slow_start_min_pct */
 	__IPVS_MAGLEV_INFO_A_LAST
 };
 
@@ -150,6 +166,16 @@ enum ipvs_maglev_svc_attr {
 					 */
 	IPVS_MAGLEV_SVC_A_PENDING,	/* flag: a change awaits a rebuild */
 	IPVS_MAGLEV_SVC_A_PAD,
+	/* slow start, get and set: see "Slow start" above */
+	IPVS_MAGLEV_SVC_A_SS_WINDOW_MS,	/* u32: 0 (off) .. 3600000 */
+	IPVS_MAGLEV_SVC_A_SS_AGGRESSION, /* u32: thousandths, 100 .. 10000 */
+	IPVS_MAGLEV_SVC_A_SS_MIN_PCT,	/* u32: 0 .. 100 */
+	/* slow start state, get only */
+	IPVS_MAGLEV_SVC_A_RAMPING,	/* u32: backends in slow start */
+	IPVS_MAGLEV_SVC_A_RAMP_BUILDS,	/* u64: tables built by ramp steps */
+	IPVS_MAGLEV_SVC_A_RAMP_SKIPS,	/* u64: ramp steps that changed no
+					 * weight, so built nothing
+					 */
 	__IPVS_MAGLEV_SVC_A_LAST
 };
 
@@ -170,6 +196,9 @@ enum ipvs_maglev_be_attr {
 	IPVS_MAGLEV_BE_A_AVAILABLE,	/* flag: may be chosen right now */
 	IPVS_MAGLEV_BE_A_SLOT,		/* u32: LOOKUP only: first-choice slot */
 	IPVS_MAGLEV_BE_A_FALLBACK,	/* flag: LOOKUP only: not the first choice */
+	IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,	/* u32: ms left in its slow start;
+					 * absent when not ramping
+					 */
 	__IPVS_MAGLEV_BE_A_LAST
 };
 
