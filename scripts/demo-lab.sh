@@ -25,7 +25,7 @@ share_table() {
 	local total
 	total=$(total_of "$1")
 	printf '   %-8s %-16s %7s %7s\n' backend address conns share
-	for i in 1 2 3; do
+	for i in ${SHARE_BACKENDS:-1 2 3}; do
 		local c pct
 		c=$(count_of "b$i" "$1")
 		pct=$(awk -v c="$c" -v t="$total" 'BEGIN { printf "%.1f", t ? 100 * c / t : 0 }')
@@ -36,7 +36,7 @@ share_table() {
 }
 
 echo "ipvs-maglev demo: kernel $(uname -r), ip_vs_maglev $(modinfo -F version ip_vs_maglev)"
-setup_or_die "topology" topo_std 3
+setup_or_die "topology" topo_std 4
 setup_or_die "VIP" vip_local
 setup_or_die "servers" serve_all 8080
 setup_or_die "service" ipvs -A -t "$VIP:80" -s maglev
@@ -83,6 +83,31 @@ awk -v b3="${BE_IP[3]}:8080" '
 		printf "   500 flows: %d were on b3 and moved; of the other %d, %d moved (%.1f%%)\n",
 			from_b3, stayed_total, moved, stayed_total ? 100 * moved / stayed_total : 0
 	}' "$LIB_TMP/before" "$LIB_TMP/after"
+
+title "5. Slow start: b4 joins with a 20 s window and ramps up instead of being flooded"
+ipvs -a -t "$VIP:80" -r "${BE_IP[3]}:8080" -m -w 100
+ipvs -e -t "$VIP:80" -r "${BE_IP[1]}:8080" -m -w 100
+ipvs -e -t "$VIP:80" -r "${BE_IP[2]}:8080" -m -w 100
+"$IPVSCTL" -N "$DR" maglev set "$SVC" slow-start 20s
+wait_until 5 mg_settled "$DR" "$SVC"
+ipvs -a -t "$VIP:80" -r "${BE_IP[4]}:8080" -m -w 100
+for k in 1 2; do
+	bg_in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -D 20000 -B 4000 >"$LIB_TMP/ramp$k"
+	pids[k]=$LAST_PID
+done
+wait "${pids[1]}" "${pids[2]}"
+printf '   %-10s %12s %12s   %s\n' seconds "b4 measured" "formula" ""
+cat "$LIB_TMP/ramp1" "$LIB_TMP/ramp2" | awk '
+	$1 == "bucket" { t[$2] += $4; if ($3 == "b4") b[$2] += $4 }
+	END {
+		for (k = 0; k < 5; k++) {
+			f = (2 * k + 1) / 10; e = f > 0.1 ? f : 0.1; want = 100 * e / (3 + e)
+			got = t[k] ? 100 * b[k] / t[k] : 0
+			bar = ""; for (i = 0; i < got; i++) bar = bar "#"
+			printf "   %2d-%-2d      %11.1f%% %11.1f%%   %s\n", 4 * k, 4 * k + 4, got, want, bar
+		}
+	}'
+"$IPVSCTL" -N "$DR" maglev show "$SVC" | sed 's/^/   /'
 
 echo
 echo "demo done."

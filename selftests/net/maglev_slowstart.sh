@@ -42,6 +42,11 @@ setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
 builds0=$(svc_field "$SVC" 's["slow_start"]["ramp_builds"]')
 
 # ---- the ramp, measured on new connections --------------------------------
+# an established connection, held through the whole ramp: it must keep
+# its backend (every answer from the same one)
+bg_in_ns "$CL" "$MGTRAFFIC" hold -c "$VIP" -p 80 -D 23000 -I 250 >"$LIB_TMP/hold"
+hold_pid=$LAST_PID
+setup_or_die "held connection is up" wait_until 10 grep -q '^backend b' "$LIB_TMP/hold"
 setup_or_die "add b4" ipvs -a -t "$VIP:80" -r "${BE_IP[4]}:8080" -m -w 100
 b4=${BE_IP[4]}:8080
 for k in 1 2; do
@@ -63,6 +68,11 @@ check "five buckets, each with at least 300 connections" \
 	test "$(awk '$2 >= 300' "$LIB_TMP/shares" | wc -l)" -eq 5
 check "b4's share rises in every bucket" \
 	awk '{ if (NR > 1 && $4 <= prev) bad = 1; prev = $4 } END { exit bad }' "$LIB_TMP/shares"
+wait "$hold_pid"
+hold_rc=$?
+cat "$LIB_TMP/hold"
+check "the connection established before the ramp kept its backend throughout" \
+	test "$hold_rc" -eq 0 -a "$(awk '$1 == "replies" { print $2 }' "$LIB_TMP/hold")" -ge 40
 check "ramp ends" wait_until 10 bash -c "[ \"\$($IPVSCTL -N $DR -j maglev show $SVC | grep -o '\"ramping\":[0-9]*')\" = '\"ramping\":0' ]"
 in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n 2000 >"$LIB_TMP/after"
 end=$(awk -v c="$(count_of b4 "$LIB_TMP/after")" -v t="$(total_of "$LIB_TMP/after")" 'BEGIN { printf "%.2f", 100 * c / t }')
