@@ -20,6 +20,7 @@
 #include <linux/ip_vs_maglev.h>
 
 #include "exec.h"
+#include "grammar.h"
 #include "kmaglev.h"
 #include "output.h"
 
@@ -29,9 +30,12 @@ static const char maglev_help[] =
 	"  show [SERVICE]                table state and per-backend slots\n"
 	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src,\n"
 	"                                slow-start DURATION|off, slow-start-aggression X,\n"
-	"                                slow-start-min-pct N\n"
+	"                                slow-start-min-pct N, pin on|off|auto, pin-max N\n"
 	"  lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]\n"
-	"                                which backend the table gives each flow\n\n"
+	"                                which backend the table gives each flow\n"
+	"  flush-pins [SERVICE]          drop the flow pins of a service, or all\n"
+	"  down|up SERVICE BACKEND       mark a backend down (no slot, pins dropped)\n"
+	"                                or up again (what health checks do)\n\n"
 	"SERVICE is tcp/ADDR:PORT, udp/ADDR:PORT, sctp/ADDR:PORT, fwmark/MARK or\n"
 	"fwmark6/MARK; IPv6 addresses in brackets: tcp/[fd00::1]:80.\n";
 
@@ -60,6 +64,8 @@ static json_object *be_json(const struct mg_be_state *be)
 	json_object_object_add(o, "available", json_object_new_boolean(be->available));
 	json_object_object_add(o, "ramp_left_ms",
 			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
+	json_object_object_add(o, "down", json_object_new_boolean(be->down));
+	json_object_object_add(o, "pins", json_object_new_int64(be->pins));
 	return o;
 }
 
@@ -79,6 +85,10 @@ static int be_print(const struct mg_be_state *be, void *arg)
 	fmt_addr_port(be->ap.af, be->ap.addr, be->ap.port, buf, sizeof(buf));
 	printf("    %-40s %8u %9u %8u %7.3f%%", buf, be->weight, be->eff_weight,
 	       be->slots, be->share_ppm / 10000.0);
+	if (be->pins)
+		printf("  %u pinned", be->pins);
+	if (be->down)
+		printf("  DOWN");
 	if (be->ramping)
 		printf("  slow start, %.1f s left", be->ramp_left_ms / 1000.0);
 	printf("%s\n", be->available ? "" : "  (unavailable)");
@@ -112,6 +122,7 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
 	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
 			    st->ramping, st->ramp_builds, st->ramp_skips);
+	out_pinning_json(o, st->p.pin, st->p.pin_max, &st->pins);
 	return o;
 }
 
@@ -139,6 +150,12 @@ static void svc_print(const struct mg_svc_state *st)
 		printf("  slow start %s, aggression %s, min %u%%: %u backend%s ramping\n", w, a,
 		       st->p.ss_min_pct, st->ramping, st->ramping == 1 ? "" : "s");
 	}
+	if (st->pins.active || st->pins.entries)
+		printf("  pinning %s%s: %u flows (cap %s), %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
+		       " evicted, %" PRIu64 " expired, %" PRIu64 " failed\n",
+		       mg_pin_name(st->p.pin), st->pins.active ? " (on)" : " (off)", st->pins.entries,
+		       st->p.pin_max ? "own" : "namespace", st->pins.hits, st->pins.misses,
+		       st->pins.evictions, st->pins.expiries, st->pins.insert_fails);
 	printf("    %-40s %8s %9s %8s %8s\n", "BACKEND", "WEIGHT", "EFFECTIVE", "SLOTS", "SHARE");
 }
 
@@ -267,13 +284,34 @@ static int maglev_info(struct ctx *c, int argc)
 		json_object_object_add(o, "version", json_object_new_string(info.version));
 		snprintf(buf, sizeof(buf), "0x%016" PRIx64, info.seed);
 		json_object_object_add(o, "seed", json_object_new_string(buf));
+		json_object *pins = json_object_new_object(), *ss = json_object_new_object();
+
 		json_object_object_add(o, "table_size", json_object_new_int64(info.table_size));
 		json_object_object_add(o, "services", json_object_new_int64(info.services));
+		json_object_object_add(ss, "window_ms", json_object_new_int64(info.ss_window_ms));
+		json_object_object_add(ss, "aggression", json_object_new_double(info.ss_aggression / 1000.0));
+		json_object_object_add(ss, "min_pct", json_object_new_int64(info.ss_min_pct));
+		json_object_object_add(o, "slow_start_defaults", ss);
+		json_object_object_add(pins, "max", json_object_new_int64(info.pin_max));
+		json_object_object_add(pins, "timeout_ms", json_object_new_int64(info.pin_timeout_ms));
+		json_object_object_add(pins, "entries", json_object_new_int64(info.pin_entries));
+		json_object_object_add(pins, "bytes_per_entry_ipv4", json_object_new_int64(info.pin_bytes4));
+		json_object_object_add(pins, "bytes_per_entry_ipv6", json_object_new_int64(info.pin_bytes6));
+		json_object_object_add(o, "pins", pins);
 		out_json(o);
 	} else {
+		char w[32], a[32];
+
+		fmt_duration_ms(info.ss_window_ms, w, sizeof(w));
+		fmt_milli(info.ss_aggression, a, sizeof(a));
 		printf("ip_vs_maglev %s\n  seed 0x%016" PRIx64 ", default table size %u, %u maglev service%s in this namespace\n",
 		       info.version, info.seed, info.table_size, info.services,
 		       info.services == 1 ? "" : "s");
+		printf("  slow start defaults: window %s, aggression %s, min %u%%\n",
+		       info.ss_window_ms ? w : "off", a, info.ss_min_pct);
+		printf("  flow pins: %u of %u in this namespace, idle timeout %u s, %u bytes each (IPv4), %u (IPv6)\n",
+		       info.pin_entries, info.pin_max, info.pin_timeout_ms / 1000, info.pin_bytes4,
+		       info.pin_bytes6);
 	}
 	return EXIT_OK;
 }
@@ -396,6 +434,55 @@ static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 	return EXIT_OK;
 }
 
+/* ---- flush-pins, down, up: runtime actions, not configuration --------------- */
+
+static int maglev_flush_pins(struct ctx *c, int argc, const char **argv)
+{
+	struct svc_id id;
+	char why[256];
+	struct nl *nl;
+	int err;
+
+	if (argc > 1 || (argc == 1 && parse_svc(argv[0], &id, why, sizeof(why)))) {
+		usage_error(c, "maglev flush-pins: %s", argc > 1 ? "one SERVICE at most" : why);
+		return EXIT_USAGE;
+	}
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	err = kmaglev_flush_pins(nl, argc ? &id : NULL);
+	if (err) {
+		err_report(c, err, "maglev flush-pins");
+		return exit_code(err);
+	}
+	return EXIT_OK;
+}
+
+static int maglev_down_up(struct ctx *c, bool down, int argc, const char **argv)
+{
+	struct addr_port ap;
+	struct svc_id id;
+	char why[256];
+	struct nl *nl;
+	int err;
+
+	if (argc != 2 || parse_svc(argv[0], &id, why, sizeof(why)) ||
+	    parse_addr_port(argv[1], 0, &ap, true, why, sizeof(why))) {
+		usage_error(c, "maglev %s: %s", down ? "down" : "up",
+			    argc != 2 ? "SERVICE and BACKEND (ADDR:PORT) required" : why);
+		return EXIT_USAGE;
+	}
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	err = kmaglev_set_down(nl, &id, &ap, down);
+	if (err) {
+		err_report(c, err, "maglev %s %s %s", down ? "down" : "up", argv[0], argv[1]);
+		return exit_code(err);
+	}
+	return EXIT_OK;
+}
+
 int cmd_maglev(struct ctx *c, int argc, char **argv)
 {
 	const char **args;
@@ -418,6 +505,11 @@ int cmd_maglev(struct ctx *c, int argc, char **argv)
 		return maglev_set(c, nargs - 1, args + 1);
 	if (!strcmp(args[0], "lookup"))
 		return maglev_lookup(c, nargs - 1, args + 1);
-	usage_error(c, "maglev: unknown subcommand '%s' (info, show, set, lookup)", args[0]);
+	if (!strcmp(args[0], "flush-pins"))
+		return maglev_flush_pins(c, nargs - 1, args + 1);
+	if (!strcmp(args[0], "down") || !strcmp(args[0], "up"))
+		return maglev_down_up(c, !strcmp(args[0], "down"), nargs - 1, args + 1);
+	usage_error(c, "maglev: unknown subcommand '%s' (info, show, set, lookup, flush-pins, down, up)",
+		    args[0]);
 	return EXIT_USAGE;
 }

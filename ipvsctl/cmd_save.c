@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/ip_vs_maglev.h>
+
 #include "exec.h"
 #include "kipvs.h"
 
@@ -35,6 +37,10 @@ static void save_model(FILE *f, const struct model *m, const struct mg_defaults 
 				op.sc.set |= SC_SS_AGGR;
 			if (s->c.ss_min_pct != mg->ss_min_pct)
 				op.sc.set |= SC_SS_MIN;
+			if (s->c.pin != IPVS_MAGLEV_PIN_AUTO)
+				op.sc.set |= SC_PIN;
+			if (s->c.pin_max)
+				op.sc.set |= SC_PIN_MAX;
 		}
 		grammar_print(f, &op);
 		for (j = 0; j < s->ndests; j++) {

@@ -311,6 +311,14 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			if (parse_milli(val, 100, 10000, &c->ss_aggr))
 				WHY("slow-start-aggression '%s': from 0.1 to 10 (1: linear)", val);
 			c->set |= SC_SS_AGGR;
+		} else if (!strcmp(k, "pin")) {
+			if (mg_pin_parse(val, &c->pin))
+				WHY("pin '%s': on, off or auto (auto: on with flag-2)", val);
+			c->set |= SC_PIN;
+		} else if (!strcmp(k, "pin-max")) {
+			if (parse_u32(val, 0, 1u << 24, &c->pin_max))
+				WHY("pin-max '%s': flows this service may pin, 0 (only the namespace's cap) to 16777216", val);
+			c->set |= SC_PIN_MAX;
 		} else if (!strcmp(k, "slow-start-min-pct")) {
 			if (parse_u32(val, 0, 100, &c->ss_min_pct))
 				WHY("slow-start-min-pct '%s': a percent of the weight, 0 to 100", val);
@@ -570,7 +578,7 @@ int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen
 		if (svc_options(argc - 3, argv + 3, op, why, whylen))
 			return -EINVAL;
 		if (op->sc.set & ~SC_MG_ALL)
-			WHY("maglev set: only table-size, hash, slow-start, slow-start-aggression, slow-start-min-pct");
+			WHY("maglev set: only table-size, hash, slow-start, slow-start-aggression, slow-start-min-pct, pin, pin-max");
 		return 0;
 	}
 	WHY("unknown command '%s'", obj);
@@ -757,6 +765,10 @@ static void print_ss(FILE *f, const struct svc_conf *c)
 	}
 	if (c->set & SC_SS_MIN)
 		fprintf(f, " slow-start-min-pct %u", c->ss_min_pct);
+	if (c->set & SC_PIN)
+		fprintf(f, " pin %s", mg_pin_name(c->pin));
+	if (c->set & SC_PIN_MAX)
+		fprintf(f, " pin-max %u", c->pin_max);
 }
 
 void grammar_print(FILE *f, const struct op *op)

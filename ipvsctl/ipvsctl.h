@@ -88,6 +88,8 @@ void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
 const char *proto_name(int proto);
 const char *mg_hash_name(uint8_t hash);		/* enum ipvs_maglev_hash */
 int mg_hash_parse(const char *s, uint8_t *hash);
+const char *mg_pin_name(uint8_t pin);			/* enum ipvs_maglev_pin */
+int mg_pin_parse(const char *s, uint8_t *pin);
 
 /* command entry points: one family per file */
 int cmd_service(struct ctx *c, int argc, char **argv);	/* cmd_service.c */

@@ -322,6 +322,17 @@ static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
 	s->c.ss_aggr = st->p.ss_aggression;
 	s->c.ss_min_pct = st->p.ss_min_pct;
 	s->c.set |= SC_MG_ALL;
+	s->c.pin = st->p.pin;
+	s->c.pin_max = st->p.pin_max;
+	s->mg.pin_active = st->pins.active;
+	s->mg.pin_entries = st->pins.entries;
+	s->mg.pin_hits = st->pins.hits;
+	s->mg.pin_misses = st->pins.misses;
+	s->mg.pin_inserts = st->pins.inserts;
+	s->mg.pin_insert_fails = st->pins.insert_fails;
+	s->mg.pin_evictions = st->pins.evictions;
+	s->mg.pin_expiries = st->pins.expiries;
+	s->mg.pin_dropped = st->pins.dropped;
 	s->mg.ramping = st->ramping;
 	s->mg.ramp_builds = st->ramp_builds;
 	s->mg.ramp_skips = st->ramp_skips;
@@ -357,6 +368,8 @@ static int mg_be_cb(const struct mg_be_state *be, void *arg)
 	d->mg_available = be->available;
 	d->mg_ramping = be->ramping;
 	d->mg_ramp_left_ms = be->ramp_left_ms;
+	d->mg_down = be->down;
+	d->mg_pins = be->pins;
 	return 0;
 }
 

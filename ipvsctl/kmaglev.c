@@ -78,6 +78,17 @@ static int parse_svc_state(struct nlattr **tb, struct mg_svc_state *st)
 	GET_U32(s, IPVS_MAGLEV_SVC_A_RAMPING, st->ramping);
 	GET_U64(s, IPVS_MAGLEV_SVC_A_RAMP_BUILDS, st->ramp_builds);
 	GET_U64(s, IPVS_MAGLEV_SVC_A_RAMP_SKIPS, st->ramp_skips);
+	GET_U8(s, IPVS_MAGLEV_SVC_A_PIN, st->p.pin);
+	GET_U32(s, IPVS_MAGLEV_SVC_A_PIN_MAX, st->p.pin_max);
+	st->pins.active = s[IPVS_MAGLEV_SVC_A_PIN_ACTIVE] != NULL;
+	GET_U32(s, IPVS_MAGLEV_SVC_A_PIN_ENTRIES, st->pins.entries);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_HITS, st->pins.hits);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_MISSES, st->pins.misses);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_INSERTS, st->pins.inserts);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_INSERT_FAILS, st->pins.insert_fails);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_EVICTIONS, st->pins.evictions);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_EXPIRIES, st->pins.expiries);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_PIN_DROPPED, st->pins.dropped);
 	GET_U8(s, IPVS_MAGLEV_SVC_A_HASH_ACTIVE, st->hash_active);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, st->table_size_active);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_BACKENDS, st->backends);
@@ -116,6 +127,8 @@ static int parse_backend(const struct nlattr *nest, struct mg_be_state *be)
 	be->available = b[IPVS_MAGLEV_BE_A_AVAILABLE] != NULL;
 	be->ramping = b[IPVS_MAGLEV_BE_A_RAMP_LEFT_MS] != NULL;
 	GET_U32(b, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS, be->ramp_left_ms);
+	be->down = b[IPVS_MAGLEV_BE_A_DOWN] != NULL;
+	GET_U32(b, IPVS_MAGLEV_BE_A_PINS, be->pins);
 	return 0;
 }
 
@@ -140,6 +153,11 @@ static int info_cb(struct nlattr **tb, void *arg)
 	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, info->ss_window_ms);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_AGGRESSION, info->ss_aggression);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_SS_MIN_PCT, info->ss_min_pct);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_MAX, info->pin_max);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_TIMEOUT_MS, info->pin_timeout_ms);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_ENTRIES, info->pin_entries);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_BYTES4, info->pin_bytes4);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_BYTES6, info->pin_bytes6);
 	return 0;
 }
 
@@ -255,6 +273,10 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, p->ss_aggression);
 	if (p->set & MG_SET_SS_MIN)
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, p->ss_min_pct);
+	if (p->set & MG_SET_PIN)
+		NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_PIN, p->pin);
+	if (p->set & MG_SET_PIN_MAX)
+		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_PIN_MAX, p->pin_max);
 	nla_nest_end(msg, nest);
 	nl->requests++;
 	return nlc_send(nl, msg, NULL, NULL);
@@ -310,6 +332,48 @@ int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk)
 	nla_nest_end(msg, f);
 	return nlc_send(nl, msg, lookup_cb, lk);
 
+nla_put_failure:
+err:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+/* ---- pins, backends ---------------------------------------------------- */
+
+int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_FLUSH_PINS, false);
+
+	if (!msg)
+		return -errno;
+	if (id && put_svc_id(msg, id)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+}
+
+int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		     bool down)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_BACKEND, false);
+	struct nlattr *b;
+
+	if (!msg)
+		return -errno;
+	if (put_svc_id(msg, id))
+		goto err;
+	b = nla_nest_start(msg, IPVS_MAGLEV_A_BACKEND);
+	if (!b)
+		goto err;
+	NLA_PUT_U16(msg, IPVS_MAGLEV_BE_A_AF, ap->af);
+	NLA_PUT(msg, IPVS_MAGLEV_BE_A_ADDR, ap->af == AF_INET6 ? 16 : 4, ap->addr);
+	NLA_PUT_U16(msg, IPVS_MAGLEV_BE_A_PORT, htons(ap->port));
+	NLA_PUT_U8(msg, IPVS_MAGLEV_BE_A_DOWN, down);
+	nla_nest_end(msg, b);
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
 nla_put_failure:
 err:
 	nlmsg_free(msg);

@@ -14,6 +14,7 @@ struct mg_info {
 	uint32_t table_size;
 	uint32_t services;
 	uint32_t ss_window_ms, ss_aggression, ss_min_pct;	/* defaults */
+	uint32_t pin_max, pin_timeout_ms, pin_entries, pin_bytes4, pin_bytes6;
 };
 
 /* Parameters, as set: a field is sent only if its bit is in @set. */
@@ -23,6 +24,8 @@ enum {
 	MG_SET_SS_WINDOW = 1 << 2,
 	MG_SET_SS_AGGR = 1 << 3,
 	MG_SET_SS_MIN = 1 << 4,
+	MG_SET_PIN = 1 << 5,
+	MG_SET_PIN_MAX = 1 << 6,
 };
 
 struct mg_params {
@@ -32,6 +35,14 @@ struct mg_params {
 	uint32_t ss_window_ms;	/* slow start: 0 off */
 	uint32_t ss_aggression;	/* thousandths */
 	uint32_t ss_min_pct;
+	uint8_t pin;		/* enum ipvs_maglev_pin */
+	uint32_t pin_max;	/* 0: the namespace's cap only */
+};
+
+struct mg_pin_stats {
+	bool active;
+	uint32_t entries;
+	uint64_t hits, misses, inserts, insert_fails, evictions, expiries, dropped;
 };
 
 struct mg_svc_state {
@@ -55,6 +66,7 @@ struct mg_svc_state {
 	uint32_t ramping;
 	uint64_t ramp_builds;
 	uint64_t ramp_skips;
+	struct mg_pin_stats pins;
 };
 
 struct mg_be_state {
@@ -67,6 +79,8 @@ struct mg_be_state {
 	bool available;
 	bool ramping;
 	uint32_t ramp_left_ms;
+	bool down;
+	uint32_t pins;
 };
 
 struct mg_lookup {
@@ -89,5 +103,9 @@ int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
 			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg);
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
 int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
+int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */);
+int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		     bool down);
+
 
 #endif

@@ -295,13 +295,16 @@ void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d)
 	c->ss_window_ms = d->ss_window_ms;
 	c->ss_aggr = d->ss_aggr;
 	c->ss_min_pct = d->ss_min_pct;
+	c->pin = IPVS_MAGLEV_PIN_AUTO;
+	c->pin_max = 0;
 }
 
 bool svc_conf_mg_nondefault(const struct svc_conf *c, const struct mg_defaults *d)
 {
 	return c->mg_table_size || c->mg_hash != IPVS_MAGLEV_HASH_AUTO ||
 	       c->ss_window_ms != d->ss_window_ms || c->ss_aggr != d->ss_aggr ||
-	       c->ss_min_pct != d->ss_min_pct;
+	       c->ss_min_pct != d->ss_min_pct || c->pin != IPVS_MAGLEV_PIN_AUTO ||
+	       c->pin_max;
 }
 
 void dest_conf_defaults(struct dest_conf *c)
@@ -345,6 +348,10 @@ void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base)
 		out.ss_aggr = dst->ss_aggr;
 	if (given & SC_SS_MIN)
 		out.ss_min_pct = dst->ss_min_pct;
+	if (given & SC_PIN)
+		out.pin = dst->pin;
+	if (given & SC_PIN_MAX)
+		out.pin_max = dst->pin_max;
 	out.set = base->set | given;
 	*dst = out;
 }

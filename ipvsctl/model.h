@@ -43,9 +43,12 @@ enum {
 	SC_SS_WINDOW = 1 << 8,
 	SC_SS_AGGR = 1 << 9,
 	SC_SS_MIN = 1 << 10,
+	SC_PIN = 1 << 11,
+	SC_PIN_MAX = 1 << 12,
 };
 
-#define SC_MG_ALL (SC_MG_TABLE_SIZE | SC_MG_HASH | SC_SS_WINDOW | SC_SS_AGGR | SC_SS_MIN)
+#define SC_MG_ALL (SC_MG_TABLE_SIZE | SC_MG_HASH | SC_SS_WINDOW | SC_SS_AGGR | SC_SS_MIN | \
+		   SC_PIN | SC_PIN_MAX)
 
 struct svc_conf {
 	unsigned int set;		/* SC_* given */
@@ -59,6 +62,8 @@ struct svc_conf {
 	uint32_t ss_window_ms;		/* maglev slow start: 0 = off */
 	uint32_t ss_aggr;		/* thousandths */
 	uint32_t ss_min_pct;
+	uint8_t pin;			/* maglev flow pinning: enum ipvs_maglev_pin */
+	uint32_t pin_max;		/* 0: only the namespace's cap */
 };
 
 /* The maglev module's defaults for new services (GET_INFO). */
@@ -98,6 +103,8 @@ struct m_dest {
 	bool mg_available;
 	bool mg_ramping;
 	uint32_t mg_ramp_left_ms;
+	bool mg_down;
+	uint32_t mg_pins;
 };
 
 struct m_svc {
@@ -116,6 +123,10 @@ struct m_svc {
 		uint64_t digest, table_bytes, state_bytes;
 		uint32_t ramping;
 		uint64_t ramp_builds, ramp_skips;
+		bool pin_active;
+		uint32_t pin_entries;
+		uint64_t pin_hits, pin_misses, pin_inserts, pin_insert_fails;
+		uint64_t pin_evictions, pin_expiries, pin_dropped;
 	} mg;
 };
 

@@ -64,6 +64,25 @@ void out_slow_start_json(json_object *o, uint32_t window_ms, uint32_t aggr_milli
 	json_object_object_add(o, "slow_start", ss);
 }
 
+void out_pinning_json(json_object *o, uint8_t mode, uint32_t max,
+		      const struct mg_pin_stats *p)
+{
+	json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "mode", json_object_new_string(mg_pin_name(mode)));
+	json_object_object_add(j, "active", json_object_new_boolean(p->active));
+	json_object_object_add(j, "max", json_object_new_int64(max));
+	json_object_object_add(j, "entries", json_object_new_int64(p->entries));
+	json_object_object_add(j, "hits", json_object_new_int64((int64_t)p->hits));
+	json_object_object_add(j, "misses", json_object_new_int64((int64_t)p->misses));
+	json_object_object_add(j, "inserts", json_object_new_int64((int64_t)p->inserts));
+	json_object_object_add(j, "insert_failures", json_object_new_int64((int64_t)p->insert_fails));
+	json_object_object_add(j, "evictions", json_object_new_int64((int64_t)p->evictions));
+	json_object_object_add(j, "expiries", json_object_new_int64((int64_t)p->expiries));
+	json_object_object_add(j, "dropped", json_object_new_int64((int64_t)p->dropped));
+	json_object_object_add(o, "pinning", j);
+}
+
 static json_object *stats_json(const struct stats *st, bool rates)
 {
 	json_object *o = json_object_new_object();
@@ -131,6 +150,8 @@ static json_object *dest_json(const struct m_dest *d)
 		json_object_object_add(t, "available", json_object_new_boolean(d->mg_available));
 		json_object_object_add(t, "ramp_left_ms",
 				       d->mg_ramping ? json_object_new_int64(d->mg_ramp_left_ms) : NULL);
+		json_object_object_add(t, "down", json_object_new_boolean(d->mg_down));
+		json_object_object_add(t, "pins", json_object_new_int64(d->mg_pins));
 		json_object_object_add(o, "maglev", t);
 	} else {
 		json_object_object_add(o, "maglev", NULL);
@@ -186,6 +207,17 @@ json_object *out_svc_full_json(const struct m_svc *s)
 		json_object_object_add(mg, "pending", json_object_new_boolean(s->mg.pending));
 		out_slow_start_json(mg, s->c.ss_window_ms, s->c.ss_aggr, s->c.ss_min_pct,
 				    s->mg.ramping, s->mg.ramp_builds, s->mg.ramp_skips);
+		{
+			struct mg_pin_stats ps = {
+				.active = s->mg.pin_active, .entries = s->mg.pin_entries,
+				.hits = s->mg.pin_hits, .misses = s->mg.pin_misses,
+				.inserts = s->mg.pin_inserts, .insert_fails = s->mg.pin_insert_fails,
+				.evictions = s->mg.pin_evictions, .expiries = s->mg.pin_expiries,
+				.dropped = s->mg.pin_dropped,
+			};
+
+			out_pinning_json(mg, s->c.pin, s->c.pin_max, &ps);
+		}
 		json_object_object_add(o, "maglev", mg);
 	} else {
 		json_object_object_add(o, "maglev", NULL);

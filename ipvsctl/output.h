@@ -28,6 +28,13 @@ void out_svc_json(json_object *o, const struct svc_id *id);
 void out_slow_start_json(json_object *o, uint32_t window_ms, uint32_t aggr_milli,
 			 uint32_t min_pct, uint32_t ramping, uint64_t builds, uint64_t skips);
 
+/* "pinning": {"mode", "active", "max", "entries", "hits", "misses",
+ * "inserts", "insert_failures", "evictions", "expiries", "dropped"}
+ */
+struct mg_pin_stats;
+void out_pinning_json(json_object *o, uint8_t mode, uint32_t max,
+		      const struct mg_pin_stats *p);
+
 struct model;
 struct m_svc;
 

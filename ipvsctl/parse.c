@@ -198,3 +198,26 @@ int mg_hash_parse(const char *s, uint8_t *hash)
 		}
 	return -EINVAL;
 }
+
+static const char *const mg_pin_names[] = {
+	[IPVS_MAGLEV_PIN_AUTO] = "auto",
+	[IPVS_MAGLEV_PIN_ON] = "on",
+	[IPVS_MAGLEV_PIN_OFF] = "off",
+};
+
+const char *mg_pin_name(uint8_t pin)
+{
+	return pin <= IPVS_MAGLEV_PIN_MAX ? mg_pin_names[pin] : "?";
+}
+
+int mg_pin_parse(const char *s, uint8_t *pin)
+{
+	uint8_t i;
+
+	for (i = 0; i <= IPVS_MAGLEV_PIN_MAX; i++)
+		if (!strcmp(s, mg_pin_names[i])) {
+			*pin = i;
+			return 0;
+		}
+	return -EINVAL;
+}

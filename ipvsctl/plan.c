@@ -88,7 +88,8 @@ static bool mg_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
 {
 	return a->mg_table_size == b->mg_table_size && a->mg_hash == b->mg_hash &&
 	       a->ss_window_ms == b->ss_window_ms && a->ss_aggr == b->ss_aggr &&
-	       a->ss_min_pct == b->ss_min_pct;
+	       a->ss_min_pct == b->ss_min_pct && a->pin == b->pin &&
+	       a->pin_max == b->pin_max;
 }
 
 static bool ipvs_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
@@ -192,7 +193,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			sc = given;
 		}
 		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
-			FAIL(-EINVAL, "service %s: table-size, hash and slow-start are maglev parameters, and the scheduler is %s",
+			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
 			     name, sc.sched);
 		st = step_push(p, OP_SVC_ADD, idx);
 		if (!st)
@@ -228,7 +229,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		svc_conf_merge(&sc, &s->c);
 		resched = strcmp(s->c.sched, sc.sched);
 		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
-			FAIL(-EINVAL, "service %s: table-size, hash and slow-start are maglev parameters, and the scheduler is %s",
+			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
 			     name, sc.sched);
 		/* the maglev parameters in force before this edit's own */
 		if (resched)
@@ -531,7 +532,9 @@ static int step_exec(struct nl *nl, const struct step *s)
 		return kipvs_stop_daemon(nl, s->dm.state);
 	case OP_MG_SET:
 		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
-			 MG_SET_SS_AGGR | MG_SET_SS_MIN;
+			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;
+		mp.pin = s->sc.pin;
+		mp.pin_max = s->sc.pin_max;
 		mp.table_size = s->sc.mg_table_size;
 		mp.hash = s->sc.mg_hash;
 		mp.ss_window_ms = s->sc.ss_window_ms;

@@ -62,6 +62,21 @@ struct ip_vs_maglev_backend {
 	u32 weight_seen;		/* configured weight at the last change */
 	bool ramping;			/* in slow start */
 	u64 ramp_start;			/* ktime_get_ns() when it began */
+	bool down;			/* marked down (health checks): no slot,
+					 * no pin
+					 */
+};
+
+/* Per-CPU counters of a service's flow pins. */
+struct ip_vs_maglev_pin_stats {
+	u64 hits, misses, inserts, insert_fails, evictions, expiries, dropped;
+};
+
+/* A flow, as pins key it: client to service, both families. */
+struct ip_vs_maglev_pin_key {
+	u8 af, proto;
+	__be16 sport, dport;
+	union nf_inet_addr saddr, daddr;
 };
 
 struct ip_vs_maglev_net;
@@ -91,6 +106,13 @@ struct ip_vs_maglev_svc {
 	unsigned long ramp_next;	/* jiffies of the next ramp step */
 	u64 ramp_builds;		/* builds made by ramp steps */
 	u64 ramp_skips;			/* ramp steps that changed no weight */
+
+	/* flow pinning; the packet path reads these without the lock */
+	u8 pin_mode;			/* enum ipvs_maglev_pin */
+	bool pin_dead;			/* done_service: no new pins */
+	u32 pin_max;			/* this service's cap, 0: the netns's */
+	atomic_t pin_count;
+	struct ip_vs_maglev_pin_stats __percpu *pstats;
 	u64 rebuilds;
 	u64 rebuild_fails;
 	u64 build_ns;
@@ -99,13 +121,20 @@ struct ip_vs_maglev_svc {
 	struct rcu_head rcu;
 };
 
+struct ip_vs_maglev_pins;
+
 /* Per network namespace. */
 #define IP_VS_MAGLEV_HASH_BITS	10
 struct ip_vs_maglev_net {
-	struct mutex lock;		/* the registry: services, hash, count */
+	struct mutex lock;		/* the registry: services, hash, count;
+					 * creating the pin table
+					 */
 	struct list_head services;
 	DECLARE_HASHTABLE(hash, IP_VS_MAGLEV_HASH_BITS);
 	u32 nr_services;
+	bool dying;
+	struct ip_vs_maglev_pins __rcu *pins;	/* flow pins, made on first use */
+	struct work_struct pins_work;		/* makes them for the packet path */
 };
 
 /* Service identity, as userspace names it. */
@@ -123,6 +152,8 @@ void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct);
 u64 ip_vs_maglev_seed(void);
 u32 ip_vs_maglev_default_table_size(void);
 unsigned int ip_vs_maglev_holdoff_jiffies(void);
+u32 ip_vs_maglev_pin_max(void);
+u32 ip_vs_maglev_pin_timeout_jiffies(void);
 struct ip_vs_maglev_net *ip_vs_maglev_net(struct net *net);
 
 /* sched.c */
@@ -136,6 +167,11 @@ void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,
 int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms);
 int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms);
 void ip_vs_maglev_ss_changed(struct ip_vs_maglev_svc *ms);
+int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
+			  bool down);
+struct ip_vs_maglev_backend *
+ip_vs_maglev_backend_lookup(struct ip_vs_maglev_svc *ms, u16 af,
+			    const union nf_inet_addr *addr, __be16 port);
 u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
 			      const struct ip_vs_maglev_backend *b);
 u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
@@ -148,6 +184,26 @@ u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
 			   const union nf_inet_addr *daddr, __be16 sport,
 			   __be16 dport, u8 proto);
 size_t ip_vs_maglev_state_bytes(const struct ip_vs_maglev_svc *ms);
+
+/* pin.c */
+int ip_vs_maglev_pin_init(void);
+void ip_vs_maglev_pin_exit(void);
+int ip_vs_maglev_pins_create(struct ip_vs_maglev_net *mn);
+void ip_vs_maglev_pins_create_work(struct work_struct *work);
+void ip_vs_maglev_pins_destroy(struct ip_vs_maglev_net *mn);
+struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
+					   const struct ip_vs_maglev_pin_key *k);
+void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
+			     const struct ip_vs_maglev_pin_key *k,
+			     struct ip_vs_dest *dest);
+u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms,
+			   const struct ip_vs_dest *dest);
+u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn);
+void ip_vs_maglev_pin_count_dests(struct ip_vs_maglev_net *mn,
+				  const struct ip_vs_maglev_svc *ms,
+				  struct ip_vs_dest *const *dests, u32 *counts, u32 n);
+u32 ip_vs_maglev_pin_entry_bytes(u8 af);
+bool ip_vs_maglev_pin_wanted(const struct ip_vs_maglev_svc *ms);
 
 /* netlink.c */
 int ip_vs_maglev_genl_init(void);

@@ -184,6 +184,66 @@ void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct)
 	*min_pct = READ_ONCE(slow_start_min_pct);
 }
 
+/* Flow pins: the namespace's budget and the idle timeout. The default
+ * timeout outlives IPVS's TCP established timeout (900 s).
+ */
+static unsigned int pin_max = 262144;
+static unsigned int pin_timeout_ms = 960000;
+
+static int ip_vs_maglev_set_pin_max(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v < 1 || v > (1u << 24))
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_pin_max_ops = {
+	.set = ip_vs_maglev_set_pin_max,
+	.get = param_get_uint,
+};
+module_param_cb(pin_max, &ip_vs_maglev_pin_max_ops, &pin_max, 0644);
+MODULE_PARM_DESC(pin_max,
+		 "Flow pins a network namespace may hold, 1..16777216 (default 262144); the least recently used are evicted beyond it. The pin table is sized from it when first needed.");
+
+static int ip_vs_maglev_set_pin_timeout(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v < 1000 || v > 86400000)
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_pin_timeout_ops = {
+	.set = ip_vs_maglev_set_pin_timeout,
+	.get = param_get_uint,
+};
+module_param_cb(pin_timeout_ms, &ip_vs_maglev_pin_timeout_ops, &pin_timeout_ms, 0644);
+MODULE_PARM_DESC(pin_timeout_ms,
+		 "A flow pin unused this long is dropped, 1000..86400000 ms (default 960000, beyond IPVS's 900 s TCP timeout).");
+
+u32 ip_vs_maglev_pin_max(void)
+{
+	return READ_ONCE(pin_max);
+}
+
+u32 ip_vs_maglev_pin_timeout_jiffies(void)
+{
+	return msecs_to_jiffies(READ_ONCE(pin_timeout_ms));
+}
+
 u64 ip_vs_maglev_seed(void)
 {
 	return hash_seed;
@@ -215,16 +275,30 @@ static int __net_init ip_vs_maglev_net_init(struct net *net)
 	mutex_init(&mn->lock);
 	INIT_LIST_HEAD(&mn->services);
 	hash_init(mn->hash);
+	INIT_WORK(&mn->pins_work, ip_vs_maglev_pins_create_work);
 	return 0;
 }
 
 /*
- * No .exit: IPVS flushes a dying namespace's services from its pernet
- * device ops, which run before any subsystem's exit, and each flush calls
- * our done_service. Our memory is freed by the core after every exit.
+ * IPVS flushes a dying namespace's services from its pernet device ops,
+ * which run before any subsystem's exit, and each flush calls our
+ * done_service: by now every pin has been dropped with its service, and
+ * only the empty pin table is left.
  */
+static void __net_exit ip_vs_maglev_net_exit(struct net *net)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(net);
+
+	mutex_lock(&mn->lock);
+	mn->dying = true;
+	mutex_unlock(&mn->lock);
+	cancel_work_sync(&mn->pins_work);
+	ip_vs_maglev_pins_destroy(mn);
+}
+
 static struct pernet_operations ip_vs_maglev_net_ops = {
 	.init = ip_vs_maglev_net_init,
+	.exit = ip_vs_maglev_net_exit,
 	.id = &ip_vs_maglev_net_id,
 	.size = sizeof(struct ip_vs_maglev_net),
 };
@@ -235,9 +309,12 @@ static int __init ip_vs_maglev_init(void)
 
 	mg_keys_init(&ip_vs_maglev_keys, hash_seed);
 
-	err = register_pernet_subsys(&ip_vs_maglev_net_ops);
+	err = ip_vs_maglev_pin_init();
 	if (err)
 		return err;
+	err = register_pernet_subsys(&ip_vs_maglev_net_ops);
+	if (err)
+		goto err_pin;
 	err = ip_vs_maglev_sched_init();
 	if (err)
 		goto err_pernet;
@@ -252,6 +329,8 @@ err_sched:
 	ip_vs_maglev_sched_exit();
 err_pernet:
 	unregister_pernet_subsys(&ip_vs_maglev_net_ops);
+err_pin:
+	ip_vs_maglev_pin_exit();
 	return err;
 }
 
@@ -260,6 +339,7 @@ static void __exit ip_vs_maglev_exit(void)
 	ip_vs_maglev_genl_exit();
 	ip_vs_maglev_sched_exit();
 	unregister_pernet_subsys(&ip_vs_maglev_net_ops);
+	ip_vs_maglev_pin_exit();
 }
 
 module_init(ip_vs_maglev_init);

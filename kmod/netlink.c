@@ -50,6 +50,35 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_RAMPING]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_RAMP_BUILDS]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_RAMP_SKIPS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN]			= NLA_POLICY_MAX(NLA_U8, IPVS_MAGLEV_PIN_MAX),
+	[IPVS_MAGLEV_SVC_A_PIN_MAX]		= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_PIN_ACTIVE]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_ENTRIES]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_HITS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_MISSES]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_INSERTS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_INSERT_FAILS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_EVICTIONS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_EXPIRIES]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_PIN_DROPPED]		= { .type = NLA_REJECT },
+};
+
+static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] = {
+	[IPVS_MAGLEV_BE_A_AF]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_BE_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
+	[IPVS_MAGLEV_BE_A_PORT]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_BE_A_DOWN]		= NLA_POLICY_MAX(NLA_U8, 1),
+	/* reported, never accepted */
+	[IPVS_MAGLEV_BE_A_WEIGHT]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_EFF_WEIGHT]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_SLOTS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_SHARE_PPM]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_INDEX]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_AVAILABLE]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_SLOT]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_FALLBACK]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_RAMP_LEFT_MS]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_PINS]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX + 1] = {
@@ -63,7 +92,7 @@ static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX +
 static const struct nla_policy ip_vs_maglev_policy[IPVS_MAGLEV_A_MAX + 1] = {
 	[IPVS_MAGLEV_A_INFO]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_A_SERVICE]	= NLA_POLICY_NESTED(ip_vs_maglev_svc_policy),
-	[IPVS_MAGLEV_A_BACKEND]	= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_A_BACKEND]	= NLA_POLICY_NESTED(ip_vs_maglev_be_policy),
 	[IPVS_MAGLEV_A_FLOW]	= NLA_POLICY_NESTED(ip_vs_maglev_flow_policy),
 };
 
@@ -196,6 +225,40 @@ static int ip_vs_maglev_put_svc_id(struct sk_buff *skb,
 	return 0;
 }
 
+static int ip_vs_maglev_put_pin_state(struct sk_buff *skb,
+				      const struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_pin_stats sum = { 0 }, *pc;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		pc = per_cpu_ptr(ms->pstats, cpu);
+		sum.hits += READ_ONCE(pc->hits);
+		sum.misses += READ_ONCE(pc->misses);
+		sum.inserts += READ_ONCE(pc->inserts);
+		sum.insert_fails += READ_ONCE(pc->insert_fails);
+		sum.evictions += READ_ONCE(pc->evictions);
+		sum.expiries += READ_ONCE(pc->expiries);
+		sum.dropped += READ_ONCE(pc->dropped);
+	}
+	if (nla_put_u8(skb, IPVS_MAGLEV_SVC_A_PIN, ms->pin_mode) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_PIN_MAX, ms->pin_max) ||
+	    (ip_vs_maglev_pin_wanted(ms) && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_PIN_ACTIVE)) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_PIN_ENTRIES, atomic_read(&ms->pin_count)) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_HITS, sum.hits, IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_MISSES, sum.misses, IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_INSERTS, sum.inserts, IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_INSERT_FAILS, sum.insert_fails,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_EVICTIONS, sum.evictions,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_EXPIRIES, sum.expiries,
+			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_PIN_DROPPED, sum.dropped, IPVS_MAGLEV_SVC_A_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* Caller holds ms->lock. */
 static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 				      struct ip_vs_maglev_svc *ms)
@@ -246,7 +309,7 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_RAMP_SKIPS, ms->ramp_skips,
 			      IPVS_MAGLEV_SVC_A_PAD))
 		return -EMSGSIZE;
-	return 0;
+	return ip_vs_maglev_put_pin_state(skb, ms);
 }
 
 static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms,
@@ -275,7 +338,7 @@ static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms
 /* Caller holds ms->lock. */
 static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 				    const struct ip_vs_maglev_svc *ms,
-				    const struct ip_vs_maglev_backend *b)
+				    const struct ip_vs_maglev_backend *b, u32 pins)
 {
 	const struct ip_vs_maglev_table *t =
 		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
@@ -299,7 +362,10 @@ static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 	    (b->index >= 0 && nla_put_u32(skb, IPVS_MAGLEV_BE_A_INDEX, b->index)) ||
 	    (b->ramping && nla_put_u32(skb, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,
 				       ip_vs_maglev_ramp_left_ms(ms, b))) ||
-	    (ip_vs_maglev_usable(dest) && nla_put_flag(skb, IPVS_MAGLEV_BE_A_AVAILABLE))) {
+	    (b->down && nla_put_u8(skb, IPVS_MAGLEV_BE_A_DOWN, 1)) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_PINS, pins) ||
+	    (ip_vs_maglev_usable(dest) && !b->down &&
+	     nla_put_flag(skb, IPVS_MAGLEV_BE_A_AVAILABLE))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -340,7 +406,13 @@ static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	ip_vs_maglev_ss_defaults(&ss_ms, &ss_aggr, &ss_pct);
 	if (nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, ss_ms) ||
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_AGGRESSION, ss_aggr) ||
-	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_MIN_PCT, ss_pct))
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_SS_MIN_PCT, ss_pct) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_MAX, ip_vs_maglev_pin_max()) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_TIMEOUT_MS,
+			jiffies_to_msecs(ip_vs_maglev_pin_timeout_jiffies())) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_ENTRIES, ip_vs_maglev_pins_count(mn)) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_BYTES4, ip_vs_maglev_pin_entry_bytes(AF_INET)) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_BYTES6, ip_vs_maglev_pin_entry_bytes(AF_INET6)))
 		goto err;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -420,11 +492,17 @@ full:
 	return skb->len;
 }
 
+/* Backends are dumped in batches: pins are counted for a batch at once. */
+#define IP_VS_MAGLEV_DUMP_BATCH 64
+
 static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 					 struct netlink_callback *cb)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(sock_net(skb->sk));
 	struct nlattr *nest = ip_vs_maglev_dump_attrs(cb)[IPVS_MAGLEV_A_SERVICE];
+	struct ip_vs_maglev_backend *batch[IP_VS_MAGLEV_DUMP_BATCH];
+	struct ip_vs_dest *dests[IP_VS_MAGLEV_DUMP_BATCH];
+	u32 pins[IP_VS_MAGLEV_DUMP_BATCH], n = 0, i;
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_backend *b;
@@ -448,6 +526,13 @@ static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 	list_for_each_entry(b, &ms->backends, list) {
 		if (idx++ < start)
 			continue;
+		batch[n] = b;
+		dests[n] = b->dest;
+		if (++n == IP_VS_MAGLEV_DUMP_BATCH)
+			break;
+	}
+	ip_vs_maglev_pin_count_dests(mn, ms, dests, pins, n);
+	for (i = 0; i < n; i++) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &ip_vs_maglev_family,
 				  NLM_F_MULTI, IPVS_MAGLEV_CMD_GET_BACKEND);
@@ -459,12 +544,12 @@ static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 			break;
 		}
 		nla_nest_end(skb, snest);
-		if (ip_vs_maglev_put_backend(skb, ms, b)) {
+		if (ip_vs_maglev_put_backend(skb, ms, batch[i], pins[i])) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = idx;
+		cb->args[0] = start + i + 1;
 	}
 	mutex_unlock(&ms->lock);
 	mutex_unlock(&mn->lock);
@@ -491,7 +576,8 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	/* validate everything first */
 	ss = a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS] || a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION] ||
 	     a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT];
-	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH] && !ss) {
+	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH] && !ss &&
+	    !a[IPVS_MAGLEV_SVC_A_PIN] && !a[IPVS_MAGLEV_SVC_A_PIN_MAX]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, nest, "no parameter to set");
 		return -EINVAL;
 	}
@@ -513,6 +599,12 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
 		ss_pct = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]);
+	if (a[IPVS_MAGLEV_SVC_A_PIN_MAX] &&
+	    nla_get_u32(a[IPVS_MAGLEV_SVC_A_PIN_MAX]) > (1u << 24)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_PIN_MAX],
+				    "a service's pin cap must be 0 (none) to 16777216");
+		return -ERANGE;
+	}
 	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]) {
 		size = nla_get_u32(a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]);
 		if (size && (size < MG_SIZE_MIN || size > MG_SIZE_MAX ||
@@ -531,7 +623,27 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 		goto out;
 	}
+	/* pinning: a table for the namespace first, the one thing that can
+	 * fail; then nothing else can
+	 */
+	if (a[IPVS_MAGLEV_SVC_A_PIN] &&
+	    nla_get_u8(a[IPVS_MAGLEV_SVC_A_PIN]) != IPVS_MAGLEV_PIN_OFF) {
+		err = ip_vs_maglev_pins_create(mn);
+		if (err) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "cannot allocate the flow pin table; nothing changed");
+			goto out;
+		}
+	}
 	mutex_lock(&ms->lock);
+	if (a[IPVS_MAGLEV_SVC_A_PIN_MAX])
+		WRITE_ONCE(ms->pin_max, nla_get_u32(a[IPVS_MAGLEV_SVC_A_PIN_MAX]));
+	if (a[IPVS_MAGLEV_SVC_A_PIN]) {
+		WRITE_ONCE(ms->pin_mode, nla_get_u8(a[IPVS_MAGLEV_SVC_A_PIN]));
+		/* off: give the memory back now */
+		if (!ip_vs_maglev_pin_wanted(ms))
+			ip_vs_maglev_pin_flush(mn, ms, NULL);
+	}
 	old_size = ms->table_size;
 	old_hash = ms->hash;
 	old_ss_ms = ms->ss_window_ms;
@@ -695,6 +807,99 @@ err_unlock:
 	return err;
 }
 
+static int ip_vs_maglev_nl_flush_pins(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct nlattr *nest = info->attrs[IPVS_MAGLEV_A_SERVICE];
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_svc *ms = NULL;
+	int err;
+
+	if (nest) {
+		err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
+		if (err)
+			return err;
+	}
+	mutex_lock(&mn->lock);
+	if (nest) {
+		ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
+		if (!ms) {
+			mutex_unlock(&mn->lock);
+			return -ENOENT;
+		}
+	}
+	ip_vs_maglev_pin_flush(mn, ms, NULL);
+	mutex_unlock(&mn->lock);
+	return 0;
+}
+
+static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(genl_info_net(info));
+	struct nlattr *nest = info->attrs[IPVS_MAGLEV_A_SERVICE];
+	struct nlattr *bnest = info->attrs[IPVS_MAGLEV_A_BACKEND];
+	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct nlattr *b[IPVS_MAGLEV_BE_A_MAX + 1];
+	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_backend *be;
+	struct ip_vs_maglev_svc *ms;
+	union nf_inet_addr addr;
+	u16 af;
+	int err;
+
+	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
+	if (err)
+		return err;
+	if (!bnest) {
+		NL_SET_ERR_MSG_MOD(info->extack, "IPVS_MAGLEV_A_BACKEND (the backend) is required");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(b, IPVS_MAGLEV_BE_A_MAX, bnest, ip_vs_maglev_be_policy,
+			       info->extack);
+	if (err)
+		return err;
+	if (!b[IPVS_MAGLEV_BE_A_AF] || !b[IPVS_MAGLEV_BE_A_ADDR] || !b[IPVS_MAGLEV_BE_A_PORT]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, bnest,
+				    "a backend is named by family, address and port");
+		return -EINVAL;
+	}
+	af = nla_get_u16(b[IPVS_MAGLEV_BE_A_AF]);
+	if (af != AF_INET && af != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(info->extack, b[IPVS_MAGLEV_BE_A_AF],
+				    "backend address family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	err = ip_vs_maglev_get_addr(b[IPVS_MAGLEV_BE_A_ADDR], af, &addr, info->extack);
+	if (err)
+		return err;
+	if (!b[IPVS_MAGLEV_BE_A_DOWN]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, bnest, "nothing to set (IPVS_MAGLEV_BE_A_DOWN)");
+		return -EINVAL;
+	}
+
+	mutex_lock(&mn->lock);
+	ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
+	err = -ENOENT;
+	if (!ms)
+		goto out;
+	mutex_lock(&ms->lock);
+	be = ip_vs_maglev_backend_lookup(ms, af, &addr, nla_get_be16(b[IPVS_MAGLEV_BE_A_PORT]));
+	if (!be) {
+		NL_SET_ERR_MSG_ATTR(info->extack, bnest, "the service has no such backend");
+	} else {
+		err = ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]));
+		if (err)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "marked, but the new table could not be built yet (out of memory); it is retried");
+		err = 0;	/* the mark is in place either way */
+	}
+	mutex_unlock(&ms->lock);
+out:
+	mutex_unlock(&mn->lock);
+	return err;
+}
+
 static const struct genl_small_ops ip_vs_maglev_ops[] = {
 	{
 		.cmd = IPVS_MAGLEV_CMD_GET_INFO,
@@ -720,6 +925,16 @@ static const struct genl_small_ops ip_vs_maglev_ops[] = {
 	{
 		.cmd = IPVS_MAGLEV_CMD_LOOKUP,
 		.doit = ip_vs_maglev_nl_lookup,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_SET_BACKEND,
+		.doit = ip_vs_maglev_nl_set_backend,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = IPVS_MAGLEV_CMD_FLUSH_PINS,
+		.doit = ip_vs_maglev_nl_flush_pins,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -173,50 +173,86 @@ u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
 	       IPVS_MAGLEV_HASH_SRC_ADDR : IPVS_MAGLEV_HASH_FIVE_TUPLE;
 }
 
+bool ip_vs_maglev_pin_wanted(const struct ip_vs_maglev_svc *ms)
+{
+	switch (READ_ONCE(ms->pin_mode)) {
+	case IPVS_MAGLEV_PIN_ON:
+		return true;
+	case IPVS_MAGLEV_PIN_OFF:
+		return false;
+	default:	/* AUTO: "ipvsadm -b flag-2" */
+		return READ_ONCE(ms->svc->flags) & IP_VS_SVC_F_SCHED2;
+	}
+}
+
 static struct ip_vs_dest *
 ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 		      struct ip_vs_iphdr *iph)
 {
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
-	const union nf_inet_addr *caddr, *vaddr;
 	const struct ip_vs_maglev_table *t;
-	__be16 _ports[2], *ports, cport = 0, vport = 0;
+	struct ip_vs_maglev_pin_key key;
+	__be16 _ports[2], *ports;
 	struct ip_vs_dest *dest;
+	bool pin;
 	u8 hash;
 
-	t = rcu_dereference(ms->table);
-	if (unlikely(!t || !t->nr))
-		goto none;
-	hash = ip_vs_maglev_hash_active(ms, t);
-
-	/* ICMP errors (with the schedule_icmp sysctl) arrive with the
-	 * embedded header marked inverse: the client is its destination.
-	 * Hash them as the flow they belong to.
+	/* The flow, client to service. ICMP errors (with the schedule_icmp
+	 * sysctl) arrive with the embedded header marked inverse: the client
+	 * is its destination. They are hashed as the flow they belong to.
 	 */
+	key.af = svc->af;
+	key.proto = iph->protocol;
+	key.sport = 0;
+	key.dport = 0;
 	if (likely(!ip_vs_iph_inverse(iph))) {
-		caddr = &iph->saddr;
-		vaddr = &iph->daddr;
+		key.saddr = iph->saddr;
+		key.daddr = iph->daddr;
 	} else {
-		caddr = &iph->daddr;
-		vaddr = &iph->saddr;
+		key.saddr = iph->daddr;
+		key.daddr = iph->saddr;
 	}
-	if (hash == IPVS_MAGLEV_HASH_FIVE_TUPLE &&
-	    (iph->protocol == IPPROTO_TCP || iph->protocol == IPPROTO_UDP ||
-	     iph->protocol == IPPROTO_SCTP)) {
+	t = rcu_dereference(ms->table);
+	hash = ip_vs_maglev_hash_active(ms, t);
+	pin = ip_vs_maglev_pin_wanted(ms);
+	if ((pin || hash == IPVS_MAGLEV_HASH_FIVE_TUPLE) &&
+	    (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP ||
+	     key.proto == IPPROTO_SCTP)) {
 		/* the ports lead the header for all three */
 		ports = frag_safe_skb_hp(skb, iph->len, sizeof(_ports), _ports);
 		if (likely(ports)) {
-			cport = ports[ip_vs_iph_inverse(iph) ? 1 : 0];
-			vport = ports[ip_vs_iph_inverse(iph) ? 0 : 1];
+			key.sport = ports[ip_vs_iph_inverse(iph) ? 1 : 0];
+			key.dport = ports[ip_vs_iph_inverse(iph) ? 0 : 1];
 		}
 	}
 
-	dest = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, svc->af, caddr,
-							   vaddr, cport, vport,
-							   iph->protocol),
+	/* A pinned flow keeps its backend, even one drained to weight 0
+	 * and no longer in the table: that is graceful draining for flows
+	 * IPVS has no connection entry for.
+	 */
+	if (pin) {
+		if (unlikely(!rcu_access_pointer(ms->mn->pins))) {
+			/* the table is made in process context */
+			queue_work(system_wq, &ms->mn->pins_work);
+			pin = false;
+		} else {
+			dest = ip_vs_maglev_pin_lookup(ms, &key);
+			if (dest)
+				return dest;
+		}
+	}
+
+	if (unlikely(!t || !t->nr))
+		goto none;
+	dest = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, key.af, &key.saddr,
+							   &key.daddr, key.sport,
+							   key.dport, key.proto),
 				 NULL, NULL);
-	if (likely(dest))
+	if (likely(dest)) {
+		if (pin)
+			ip_vs_maglev_pin_insert(ms, &key, dest);
 		return dest;
+	}
 none:
 	ip_vs_scheduler_err(svc, "no destination available");
 	return NULL;
@@ -280,7 +316,7 @@ static u32 ip_vs_maglev_target_weight(const struct ip_vs_maglev_svc *ms,
 {
 	int w = atomic_read(&b->dest->weight);
 
-	if (w <= 0)
+	if (w <= 0 || b->down)
 		return 0;
 	if (!b->ramping || ip_vs_maglev_ramp_over(ms, b, now))
 		return w;
@@ -544,6 +580,42 @@ out:
 	mutex_unlock(&ms->lock);
 }
 
+/*
+ * Health checks marked @b down (or up again). A down backend takes no new
+ * flows and keeps no pins: unlike a drained one, its flows are moved.
+ */
+int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
+			  bool down)
+{
+	lockdep_assert_held(&ms->lock);
+	if (b->down == down)
+		return 0;
+	b->down = down;
+	if (down) {
+		ip_vs_maglev_ramp_end(ms, b);
+		ip_vs_maglev_pin_flush(ms->mn, ms, b->dest);
+	} else if (atomic_read(&b->dest->weight) > 0) {
+		ip_vs_maglev_ramp_begin(ms, b);
+	}
+	ms->dirty = true;
+	return ip_vs_maglev_build_now(ms);
+}
+
+/* The backend of @ms at @af/@addr/@port, or NULL. ms->lock held. */
+struct ip_vs_maglev_backend *
+ip_vs_maglev_backend_lookup(struct ip_vs_maglev_svc *ms, u16 af,
+			    const union nf_inet_addr *addr, __be16 port)
+{
+	struct ip_vs_maglev_backend *b;
+
+	lockdep_assert_held(&ms->lock);
+	list_for_each_entry(b, &ms->backends, list)
+		if (b->dest->af == af && b->dest->port == port &&
+		    ip_vs_addr_equal(af, &b->dest->addr, addr))
+			return b;
+	return NULL;
+}
+
 /* An explicit request (netlink): build now, whatever the holdoff. */
 int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
 {
@@ -702,6 +774,14 @@ size_t ip_vs_maglev_state_bytes(const struct ip_vs_maglev_svc *ms)
 	       (t ? t->bytes : 0);
 }
 
+static void ip_vs_maglev_svc_free_rcu(struct rcu_head *head)
+{
+	struct ip_vs_maglev_svc *ms = container_of(head, struct ip_vs_maglev_svc, rcu);
+
+	free_percpu(ms->pstats);
+	kfree(ms);
+}
+
 static void ip_vs_maglev_svc_free(struct ip_vs_maglev_svc *ms)
 {
 	struct ip_vs_maglev_backend *b, *tmp;
@@ -716,7 +796,7 @@ static void ip_vs_maglev_svc_free(struct ip_vs_maglev_svc *ms)
 		ip_vs_maglev_table_retire(t);
 	mutex_destroy(&ms->lock);
 	/* schedule() may still be reading ms through svc->sched_data */
-	kfree_rcu(ms, rcu);
+	call_rcu(&ms->rcu, ip_vs_maglev_svc_free_rcu);
 }
 
 static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
@@ -730,9 +810,16 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	ms = kzalloc(sizeof(*ms), GFP_KERNEL_ACCOUNT);
 	if (!ms)
 		return -ENOMEM;
+	ms->pstats = alloc_percpu_gfp(struct ip_vs_maglev_pin_stats, GFP_KERNEL_ACCOUNT);
+	if (!ms->pstats) {
+		kfree(ms);
+		return -ENOMEM;
+	}
 	ms->svc = svc;
 	ms->mn = mn;
 	ms->hash = IPVS_MAGLEV_HASH_AUTO;
+	ms->pin_mode = IPVS_MAGLEV_PIN_AUTO;
+	atomic_set(&ms->pin_count, 0);
 	ip_vs_maglev_ss_defaults(&ms->ss_window_ms, &ms->ss_aggression, &ms->ss_min_pct);
 	mutex_init(&ms->lock);
 	INIT_LIST_HEAD(&ms->backends);
@@ -756,6 +843,11 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 
 	ip_vs_maglev_svc_key_of(svc, &key);
 	mutex_lock(&mn->lock);
+	/* "-b flag-2" at creation: have the pin table ready (if this fails,
+	 * the packet path asks again)
+	 */
+	if (ip_vs_maglev_pin_wanted(ms))
+		ip_vs_maglev_pins_create(mn);
 	hash_add(mn->hash, &ms->hnode, ip_vs_maglev_key_hash(&key));
 	list_add_tail(&ms->lnode, &mn->services);
 	mn->nr_services++;
@@ -788,6 +880,13 @@ static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
 	ms->dying = true;
 	mutex_unlock(&ms->lock);
 	cancel_delayed_work_sync(&ms->work);
+
+	/* No pin of this service may outlive it: stop new ones (checked
+	 * under the bucket locks the flush takes), then drop them all, with
+	 * the dest references they hold.
+	 */
+	WRITE_ONCE(ms->pin_dead, true);
+	ip_vs_maglev_pin_flush(mn, ms, NULL);
 
 	/* Every dest reference is dropped before we return: IPVS frees the
 	 * service's dests after this without looking at their refcounts when

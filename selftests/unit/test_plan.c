@@ -67,7 +67,8 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 		else
 			s->c.mg_table_size = mg.mg_table_size, s->c.mg_hash = mg.mg_hash,
 			s->c.ss_window_ms = mg.ss_window_ms, s->c.ss_aggr = mg.ss_aggr,
-			s->c.ss_min_pct = mg.ss_min_pct;
+			s->c.ss_min_pct = mg.ss_min_pct, s->c.pin = mg.pin,
+			s->c.pin_max = mg.pin_max;
 	}
 	return 0;
 }
@@ -193,6 +194,10 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		s->c.ss_aggr = p->ss_aggression;
 	if (p->set & MG_SET_SS_MIN)
 		s->c.ss_min_pct = p->ss_min_pct;
+	if (p->set & MG_SET_PIN)
+		s->c.pin = p->pin;
+	if (p->set & MG_SET_PIN_MAX)
+		s->c.pin_max = p->pin_max;
 	return 0;
 }
 
@@ -284,7 +289,7 @@ static const char *changes =
 	"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 0\n"
 	"service edit tcp/10.0.0.1:80 scheduler wlc\n"
 	"service edit tcp/10.0.0.1:80 scheduler maglev table-size 251\n"
-	"maglev set tcp/10.0.0.1:80 slow-start 500ms slow-start-min-pct 5\n"
+	"maglev set tcp/10.0.0.1:80 slow-start 500ms slow-start-min-pct 5 pin on pin-max 1000\n"
 	"backend del tcp/10.0.0.1:80 10.0.1.2:80\n"
 	"service del udp/[fd00::1]:53\n"
 	"service add tcp/10.0.0.2:443 scheduler maglev hash 5tuple\n"
@@ -429,6 +434,7 @@ static void test_grammar_roundtrip(void)
 		"maglev set tcp/10.0.0.1:80 table-size default hash auto",
 		"maglev set tcp/10.0.0.1:80 slow-start 20s slow-start-aggression 1.5 slow-start-min-pct 5",
 		"service add tcp/10.0.0.1:81 scheduler maglev slow-start 1500ms slow-start-aggression 0.25",
+		"service add udp/10.0.0.1:53 scheduler maglev ops on pin on pin-max 5000",
 	};
 	char *w[GRAMMAR_MAX_WORDS], copy[512], why[256], *out = NULL;
 	size_t i, len = 0;

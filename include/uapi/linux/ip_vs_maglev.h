@@ -45,6 +45,16 @@
  *   Reply:   one message per backend: IPVS_MAGLEV_A_SERVICE (identity only)
  *            and IPVS_MAGLEV_A_BACKEND (nested ipvs_maglev_be_attr).
  *
+ * IPVS_MAGLEV_CMD_SET_BACKEND (do)
+ *   Request: IPVS_MAGLEV_A_SERVICE (identity) and IPVS_MAGLEV_A_BACKEND
+ *            with AF, ADDR, PORT and IPVS_MAGLEV_BE_A_DOWN (u8 1 or 0). A
+ *            backend marked down (by health checks) owns no slot and keeps
+ *            no flow pin; marked up again it ramps if slow start is on.
+ *
+ * IPVS_MAGLEV_CMD_FLUSH_PINS (do)
+ *   Request: IPVS_MAGLEV_A_SERVICE (identity) to drop that service's flow
+ *            pins, or nothing to drop every pin in the namespace.
+ *
  * IPVS_MAGLEV_CMD_LOOKUP (do)
  *   Which backend would the table give this flow? Reads the live table;
  *   changes nothing (no connection is created). Lets two directors be
@@ -53,6 +63,19 @@
  *   Reply:   IPVS_MAGLEV_A_BACKEND with identity, IPVS_MAGLEV_BE_A_SLOT
  *            (the first-choice slot) and IPVS_MAGLEV_BE_A_FALLBACK set if
  *            the first choice was unusable. ENOENT if no backend is usable.
+ *
+ * Flow pinning
+ * ------------
+ * With pinning on, the scheduler remembers which backend each flow (the
+ * full 5-tuple) was given and gives it that backend again, before the
+ * table, for as long as the flow keeps coming (idle timeout: module
+ * parameter pin_timeout_ms). This keeps flows in place across table
+ * changes where IPVS has no connection entry: OPS services, sloppy_tcp,
+ * conn_reuse_mode. A pin to a drained backend (weight 0) keeps working;
+ * pins to a deleted or down backend are dropped. Memory is bounded by the
+ * namespace's cap (module parameter pin_max) and a service's own
+ * (IPVS_MAGLEV_SVC_A_PIN_MAX); beyond them the least recently used are
+ * evicted. IPVS_MAGLEV_SVC_A_PIN: AUTO follows "ipvsadm -b flag-2".
  *
  * Slow start
  * ----------
@@ -84,6 +107,8 @@ enum ipvs_maglev_cmd {
 	IPVS_MAGLEV_CMD_SET_SERVICE,
 	IPVS_MAGLEV_CMD_GET_BACKEND,
 	IPVS_MAGLEV_CMD_LOOKUP,
+	IPVS_MAGLEV_CMD_SET_BACKEND,
+	IPVS_MAGLEV_CMD_FLUSH_PINS,
 	__IPVS_MAGLEV_CMD_MAX
 };
 
@@ -100,6 +125,16 @@ enum ipvs_maglev_attr {
 
 #define IPVS_MAGLEV_A_MAX (__IPVS_MAGLEV_A_LAST - 1)
 
+/* Flow pinning, per service. */
+enum ipvs_maglev_pin {
+	IPVS_MAGLEV_PIN_AUTO,		/* on if IP_VS_SVC_F_SCHED2 ("flag-2") */
+	IPVS_MAGLEV_PIN_ON,
+	IPVS_MAGLEV_PIN_OFF,
+	__IPVS_MAGLEV_PIN_MAX
+};
+
+#define IPVS_MAGLEV_PIN_MAX (__IPVS_MAGLEV_PIN_MAX - 1)
+
 /* Module-wide facts (read-only). */
 enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_UNSPEC,
@@ -111,6 +146,11 @@ enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_SS_WINDOW_MS, /* u32: slow_start_ms */
 	IPVS_MAGLEV_INFO_A_SS_AGGRESSION, /* u32: slow_start_aggression, 1/1000 */
 	IPVS_MAGLEV_INFO_A_SS_MIN_PCT,	/* u32: slow_start_min_pct */
+	IPVS_MAGLEV_INFO_A_PIN_MAX,	/* u32: pin_max */
+	IPVS_MAGLEV_INFO_A_PIN_TIMEOUT_MS, /* u32: pin_timeout_ms */
+	IPVS_MAGLEV_INFO_A_PIN_ENTRIES,	/* u32: pins in this netns */
+	IPVS_MAGLEV_INFO_A_PIN_BYTES4,	/* u32: bytes an IPv4 pin costs */
+	IPVS_MAGLEV_INFO_A_PIN_BYTES6,	/* u32: bytes an IPv6 pin costs */
 	__IPVS_MAGLEV_INFO_A_LAST
 };
 
@@ -176,6 +216,21 @@ enum ipvs_maglev_svc_attr {
 	IPVS_MAGLEV_SVC_A_RAMP_SKIPS,	/* u64: ramp steps that changed no
 					 * weight, so built nothing
 					 */
+	/* flow pinning, get and set */
+	IPVS_MAGLEV_SVC_A_PIN,		/* u8: enum ipvs_maglev_pin */
+	IPVS_MAGLEV_SVC_A_PIN_MAX,	/* u32: the service's cap; 0: only the
+					 * namespace's
+					 */
+	/* flow pinning state, get only */
+	IPVS_MAGLEV_SVC_A_PIN_ACTIVE,	/* flag: pinning is on */
+	IPVS_MAGLEV_SVC_A_PIN_ENTRIES,	/* u32 */
+	IPVS_MAGLEV_SVC_A_PIN_HITS,	/* u64: flows given their pinned backend */
+	IPVS_MAGLEV_SVC_A_PIN_MISSES,	/* u64: flows not pinned yet */
+	IPVS_MAGLEV_SVC_A_PIN_INSERTS,	/* u64 */
+	IPVS_MAGLEV_SVC_A_PIN_INSERT_FAILS, /* u64: full, or no memory */
+	IPVS_MAGLEV_SVC_A_PIN_EVICTIONS, /* u64: least recently used, dropped */
+	IPVS_MAGLEV_SVC_A_PIN_EXPIRIES,	/* u64: idle, dropped */
+	IPVS_MAGLEV_SVC_A_PIN_DROPPED,	/* u64: backend deleted, dropped */
 	__IPVS_MAGLEV_SVC_A_LAST
 };
 
@@ -199,6 +254,8 @@ enum ipvs_maglev_be_attr {
 	IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,	/* u32: ms left in its slow start;
 					 * absent when not ramping
 					 */
+	IPVS_MAGLEV_BE_A_DOWN,		/* u8: SET_BACKEND; flag in dumps */
+	IPVS_MAGLEV_BE_A_PINS,		/* u32: flows pinned to it (dumps) */
 	__IPVS_MAGLEV_BE_A_LAST
 };
 

@@ -185,15 +185,47 @@ static int serve(const struct opts *o)
 	}
 
 	if (o->udp) {
+		/* answer from the address the datagram was sent to (a VIP, in
+		 * direct routing), as a real UDP server bound to it would
+		 */
+		setsockopt(lfd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
 		for (;;) {
 			struct sockaddr_storage peer;
-			socklen_t plen = sizeof(peer);
-			ssize_t r = recvfrom(lfd, buf, sizeof(buf), 0,
-					     (struct sockaddr *)&peer, &plen);
+			char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+			struct iovec iov = { buf, sizeof(buf) };
+			struct msghdr mh = {
+				.msg_name = &peer, .msg_namelen = sizeof(peer),
+				.msg_iov = &iov, .msg_iovlen = 1,
+				.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+			};
+			struct in6_pktinfo pi = { 0 };
+			struct cmsghdr *cm;
+			bool have_pi = false;
+			ssize_t r = recvmsg(lfd, &mh, 0);
 
-			if (r >= 0)
-				sendto(lfd, reply, rlen, 0,
-				       (struct sockaddr *)&peer, plen);
+			if (r < 0)
+				continue;
+			for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+				if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+					memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+					have_pi = true;
+				}
+			iov.iov_base = reply;
+			iov.iov_len = rlen;
+			mh.msg_controllen = 0;
+			mh.msg_control = NULL;
+			if (have_pi) {
+				memset(cbuf, 0, sizeof(cbuf));
+				mh.msg_control = cbuf;
+				mh.msg_controllen = sizeof(cbuf);
+				cm = CMSG_FIRSTHDR(&mh);
+				cm->cmsg_level = IPPROTO_IPV6;
+				cm->cmsg_type = IPV6_PKTINFO;
+				cm->cmsg_len = CMSG_LEN(sizeof(pi));
+				pi.ipi6_ifindex = 0;
+				memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			}
+			sendmsg(lfd, &mh, 0);
 		}
 	}
 

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ip_vs_maglev: 5-tuple flow pinning.
+ *
+ * IPVS keeps a flow on its backend through its connection entry, but only
+ * while one exists: one-packet-scheduling (OPS) services have none, and an
+ * idle TCP flow seen again under sloppy_tcp, or rescheduled under
+ * conn_reuse_mode, has lost it. If the Maglev table changed meanwhile the
+ * flow would land elsewhere. A pin remembers the backend a flow was given,
+ * and schedule() consults it before the table (the idea of Katran's LRU
+ * flow table, Facebook; implemented here in the scheduler).
+ *
+ * One table per network namespace, shared by its services (the key holds
+ * the service): one memory budget (pin_max), one bucket array sized once,
+ * eviction across the namespace. Each service counts its own entries and
+ * may have its own cap.
+ *
+ * Lifetimes. A pin holds a reference on its dest from insertion until it
+ * is unlinked, and the reference is dropped by whoever unlinks it, at that
+ * moment; the pin's memory is freed after an RCU grace period. So a pin
+ * never points at a freed dest (IPVS frees a dest only when it is the last
+ * holder, through call_rcu()), and a service's done_service drops every
+ * reference its pins hold before IPVS can tear down the namespace's dests.
+ *
+ * Packet path: lookups walk a bucket's singly-linked chain under
+ * rcu_read_lock() without a lock; insertions take the bucket's spinlock,
+ * allocate with GFP_ATOMIC and may fail (the flow is then simply not
+ * pinned). Chains are capped at IP_VS_MAGLEV_PIN_CHAIN entries and the
+ * bucket hash is keyed with a per-namespace random secret, so no traffic
+ * can make a lookup long. When the namespace or the service is full, the
+ * least recently used entry of the bucket is evicted (LRU-like, O(1)).
+ *
+ * Expiry: an entry idle for pin_timeout_ms is a miss at lookup and is
+ * reclaimed by a per-namespace work that sweeps a slice of the buckets
+ * every second.
+ */
+#include <linux/hash.h>
+#include <linux/jiffies.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+
+#include <net/ip_vs.h>
+
+#include "ip_vs_maglev.h"
+
+#define IP_VS_MAGLEV_PIN_CHAIN		16	/* entries a bucket may hold */
+#define IP_VS_MAGLEV_PIN_LOCKS		256	/* bucket spinlocks */
+#define IP_VS_MAGLEV_PIN_GC_SLICE	32	/* the sweep covers 1/32 a second */
+#define IP_VS_MAGLEV_PIN_TOUCH		HZ	/* refresh last_used at most so often */
+#define IP_VS_MAGLEV_PIN_EVICT_SCAN	64	/* buckets searched for a victim */
+
+struct ip_vs_maglev_pin {
+	struct ip_vs_maglev_pin __rcu *next;
+	struct ip_vs_maglev_svc *svc;	/* owner; key */
+	struct ip_vs_dest *dest;	/* held */
+	struct rcu_head rcu;
+	u32 last_used;			/* jiffies, 32 bits */
+	u8 af;				/* key: AF_INET, AF_INET6 */
+	u8 proto;			/* key */
+	__be16 sport;			/* key: client's */
+	__be16 dport;			/* key: service's */
+	__be32 addr[];			/* key: saddr then daddr; 2 or 8 words */
+};
+
+#define IP_VS_MAGLEV_PIN_SIZE(words) \
+	(offsetof(struct ip_vs_maglev_pin, addr) + (words) * sizeof(__be32))
+
+struct ip_vs_maglev_pins {
+	struct ip_vs_maglev_pin __rcu **buckets;
+	u32 mask;
+	atomic_t count;
+	struct mg_key key;		/* random: pins need not agree across hosts */
+	spinlock_t locks[IP_VS_MAGLEV_PIN_LOCKS];
+	struct delayed_work gc;
+	u32 gc_cursor;
+	struct rcu_head rcu;
+};
+
+static struct kmem_cache *ip_vs_maglev_pin4_cache __read_mostly;
+static struct kmem_cache *ip_vs_maglev_pin6_cache __read_mostly;
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static u32 ip_vs_maglev_pin_hash(const struct ip_vs_maglev_pins *p,
+				 const struct ip_vs_maglev_svc *ms,
+				 const struct ip_vs_maglev_pin_key *k)
+{
+	u32 ports = (u32)ntohs(k->sport) << 16 | ntohs(k->dport);
+	u32 h;
+
+	if (k->af == AF_INET6)
+		h = mg_hash_v6(&p->key, (const u32 *)k->saddr.ip6,
+			       (const u32 *)k->daddr.ip6, ports, k->proto);
+	else
+		h = mg_hash_v4(&p->key, (__force u32)k->saddr.ip,
+			       (__force u32)k->daddr.ip, ports, k->proto);
+	/* the service is part of the key */
+	return h ^ (u32)hash_ptr(ms, 32);
+}
+
+static bool ip_vs_maglev_pin_match(const struct ip_vs_maglev_pin *pin,
+				   const struct ip_vs_maglev_svc *ms,
+				   const struct ip_vs_maglev_pin_key *k)
+{
+	if (pin->svc != ms || pin->af != k->af || pin->proto != k->proto ||
+	    pin->sport != k->sport || pin->dport != k->dport)
+		return false;
+	if (k->af == AF_INET6)
+		return !memcmp(pin->addr, &k->saddr.in6, 16) &&
+		       !memcmp(pin->addr + 4, &k->daddr.in6, 16);
+	return pin->addr[0] == k->saddr.ip && pin->addr[1] == k->daddr.ip;
+}
+
+static spinlock_t *ip_vs_maglev_pin_lock(struct ip_vs_maglev_pins *p, u32 bucket)
+{
+	return &p->locks[bucket % IP_VS_MAGLEV_PIN_LOCKS];
+}
+
+static bool ip_vs_maglev_pin_idle(const struct ip_vs_maglev_pin *pin, u32 now,
+				  u32 timeout)
+{
+	return now - READ_ONCE(pin->last_used) >= timeout;
+}
+
+static void ip_vs_maglev_pin_free_rcu(struct rcu_head *head)
+{
+	struct ip_vs_maglev_pin *pin = container_of(head, struct ip_vs_maglev_pin, rcu);
+
+	kmem_cache_free(pin->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
+			ip_vs_maglev_pin4_cache, pin);
+}
+
+/*
+ * Unlink @pin, whose predecessor link is @link, drop its dest reference and
+ * free it after a grace period. Bucket lock held.
+ */
+static void ip_vs_maglev_pin_unlink(struct ip_vs_maglev_pins *p,
+				    struct ip_vs_maglev_pin __rcu **link,
+				    struct ip_vs_maglev_pin *pin)
+{
+	struct ip_vs_maglev_svc *ms = pin->svc;
+
+	rcu_assign_pointer(*link, rcu_dereference_protected(pin->next, 1));
+	atomic_dec(&p->count);
+	atomic_dec(&ms->pin_count);
+	ip_vs_dest_put(pin->dest);
+	call_rcu(&pin->rcu, ip_vs_maglev_pin_free_rcu);
+}
+
+/* ---- packet path ------------------------------------------------------------ */
+
+/*
+ * The pinned backend of a flow, or NULL. A pin whose backend was deleted,
+ * or that has been idle too long, is dropped: the flow is scheduled again.
+ * Caller: rcu_read_lock(), softirq.
+ */
+struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
+					   const struct ip_vs_maglev_pin_key *k)
+{
+	struct ip_vs_maglev_pins *p = rcu_dereference(ms->mn->pins);
+	struct ip_vs_maglev_pin __rcu **link;
+	struct ip_vs_maglev_pin *pin;
+	u32 h, bucket, now = (u32)jiffies;
+	struct ip_vs_dest *dest;
+	spinlock_t *lock;
+
+	if (!p)
+		return NULL;
+	h = ip_vs_maglev_pin_hash(p, ms, k);
+	bucket = h & p->mask;
+	for (pin = rcu_dereference(p->buckets[bucket]); pin;
+	     pin = rcu_dereference(pin->next)) {
+		if (!ip_vs_maglev_pin_match(pin, ms, k))
+			continue;
+		dest = pin->dest;
+		if (ip_vs_maglev_dest_linked(dest) &&
+		    !ip_vs_maglev_pin_idle(pin, now, ip_vs_maglev_pin_timeout_jiffies())) {
+			if (now - READ_ONCE(pin->last_used) >= IP_VS_MAGLEV_PIN_TOUCH)
+				WRITE_ONCE(pin->last_used, now);
+			this_cpu_inc(ms->pstats->hits);
+			return dest;
+		}
+		/* stale: drop it under the lock, if still there */
+		lock = ip_vs_maglev_pin_lock(p, bucket);
+		spin_lock_bh(lock);
+		for (link = &p->buckets[bucket];
+		     rcu_dereference_protected(*link, lockdep_is_held(lock));
+		     link = &rcu_dereference_protected(*link, 1)->next) {
+			if (rcu_dereference_protected(*link, 1) == pin) {
+				ip_vs_maglev_pin_unlink(p, link, pin);
+				if (ip_vs_maglev_dest_linked(dest))
+					this_cpu_inc(ms->pstats->expiries);
+				else
+					this_cpu_inc(ms->pstats->dropped);
+				break;
+			}
+		}
+		spin_unlock_bh(lock);
+		break;
+	}
+	this_cpu_inc(ms->pstats->misses);
+	return NULL;
+}
+
+/*
+ * The least recently used entry of @bucket (of service @only, if not
+ * NULL), with the link that points at it; NULL if none. Bucket lock held.
+ */
+static struct ip_vs_maglev_pin *
+ip_vs_maglev_pin_oldest(struct ip_vs_maglev_pins *p, u32 bucket,
+			const struct ip_vs_maglev_svc *only, u32 now,
+			struct ip_vs_maglev_pin __rcu ***victim_link)
+{
+	struct ip_vs_maglev_pin __rcu **link;
+	struct ip_vs_maglev_pin *pin, *victim = NULL;
+	u32 age = 0;
+
+	for (link = &p->buckets[bucket]; (pin = rcu_dereference_protected(*link, 1));
+	     link = &pin->next) {
+		if (only && pin->svc != only)
+			continue;
+		if (!victim || now - READ_ONCE(pin->last_used) > age) {
+			victim = pin;
+			*victim_link = link;
+			age = now - READ_ONCE(pin->last_used);
+		}
+	}
+	return victim;
+}
+
+static void ip_vs_maglev_pin_evict_one(struct ip_vs_maglev_pins *p,
+				       struct ip_vs_maglev_pin __rcu **link,
+				       struct ip_vs_maglev_pin *victim)
+{
+	this_cpu_inc(victim->svc->pstats->evictions);
+	ip_vs_maglev_pin_unlink(p, link, victim);
+}
+
+/*
+ * Make room: unlink the least recently used entry (of service @only, if
+ * not NULL) of @bucket, whose lock is held; failing that, of the first of
+ * the next IP_VS_MAGLEV_PIN_EVICT_SCAN buckets that has one. A service
+ * with few entries in a large table rarely has one in the inserting
+ * bucket; the bounded scan keeps the work per packet small. True if one
+ * went.
+ */
+static bool ip_vs_maglev_pin_evict(struct ip_vs_maglev_pins *p, u32 bucket,
+				   const struct ip_vs_maglev_svc *only, u32 now)
+{
+	struct ip_vs_maglev_pin __rcu **link;
+	struct ip_vs_maglev_pin *victim;
+	spinlock_t *held = ip_vs_maglev_pin_lock(p, bucket), *lock;
+	u32 i, b;
+
+	victim = ip_vs_maglev_pin_oldest(p, bucket, only, now, &link);
+	if (victim) {
+		ip_vs_maglev_pin_evict_one(p, link, victim);
+		return true;
+	}
+	for (i = 1; i <= IP_VS_MAGLEV_PIN_EVICT_SCAN; i++) {
+		b = (bucket + i) & p->mask;
+		if (!rcu_access_pointer(p->buckets[b]))
+			continue;
+		lock = ip_vs_maglev_pin_lock(p, b);
+		if (lock == held) {
+			victim = ip_vs_maglev_pin_oldest(p, b, only, now, &link);
+			if (victim) {
+				ip_vs_maglev_pin_evict_one(p, link, victim);
+				return true;
+			}
+			continue;
+		}
+		/* never wait on another lock while holding one: skip busy */
+		if (spin_trylock(lock)) {
+			victim = ip_vs_maglev_pin_oldest(p, b, only, now, &link);
+			if (victim)
+				ip_vs_maglev_pin_evict_one(p, link, victim);
+			spin_unlock(lock);
+			if (victim)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Reserve a slot under @max; false if full. */
+static bool ip_vs_maglev_pin_reserve(atomic_t *count, u32 max)
+{
+	int c;
+
+	do {
+		c = atomic_read(count);
+		if (max && c >= (int)max)
+			return false;
+	} while (atomic_cmpxchg(count, c, c + 1) != c);
+	return true;
+}
+
+/*
+ * Pin a flow to @dest. May fail (full, no memory): the flow is then not
+ * pinned, which is what happens without pinning at all.
+ * Caller: rcu_read_lock(), softirq.
+ */
+void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
+			     const struct ip_vs_maglev_pin_key *k,
+			     struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_pins *p = rcu_dereference(ms->mn->pins);
+	u32 h, bucket, n, now = (u32)jiffies, svc_max = READ_ONCE(ms->pin_max);
+	struct ip_vs_maglev_pin *pin, *it;
+	spinlock_t *lock;
+
+	if (!p)
+		return;
+	h = ip_vs_maglev_pin_hash(p, ms, k);
+	bucket = h & p->mask;
+	lock = ip_vs_maglev_pin_lock(p, bucket);
+
+	pin = kmem_cache_alloc(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
+			       ip_vs_maglev_pin4_cache, GFP_ATOMIC | __GFP_NOWARN);
+	if (!pin)
+		goto fail;
+	pin->svc = ms;
+	pin->dest = dest;
+	pin->last_used = now;
+	pin->af = k->af;
+	pin->proto = k->proto;
+	pin->sport = k->sport;
+	pin->dport = k->dport;
+	if (k->af == AF_INET6) {
+		memcpy(pin->addr, &k->saddr.in6, 16);
+		memcpy(pin->addr + 4, &k->daddr.in6, 16);
+	} else {
+		pin->addr[0] = k->saddr.ip;
+		pin->addr[1] = k->daddr.ip;
+	}
+
+	spin_lock_bh(lock);
+	/*
+	 * done_service sets pin_dead, then flushes bucket by bucket under
+	 * these locks: checked under the lock, no pin of a dying service can
+	 * be linked behind the flush.
+	 */
+	if (READ_ONCE(ms->pin_dead))
+		goto dup;
+	n = 0;
+	for (it = rcu_dereference_protected(p->buckets[bucket], lockdep_is_held(lock)); it;
+	     it = rcu_dereference_protected(it->next, lockdep_is_held(lock))) {
+		if (ip_vs_maglev_pin_match(it, ms, k))
+			goto dup;	/* pinned meanwhile, on another CPU */
+		n++;
+	}
+	/* the chain cap, then the service's cap, then the namespace's */
+	if (n >= IP_VS_MAGLEV_PIN_CHAIN && !ip_vs_maglev_pin_evict(p, bucket, NULL, now))
+		goto full;
+	if (!ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max)) {
+		if (!ip_vs_maglev_pin_evict(p, bucket, ms, now) ||
+		    !ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max))
+			goto full;
+	}
+	if (!ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())) {
+		if (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
+		    !ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())) {
+			atomic_dec(&ms->pin_count);
+			goto full;
+		}
+	}
+	ip_vs_dest_hold(dest);
+	RCU_INIT_POINTER(pin->next, rcu_dereference_protected(p->buckets[bucket], 1));
+	rcu_assign_pointer(p->buckets[bucket], pin);
+	spin_unlock_bh(lock);
+	this_cpu_inc(ms->pstats->inserts);
+	return;
+
+dup:
+	spin_unlock_bh(lock);
+	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
+			ip_vs_maglev_pin4_cache, pin);
+	return;
+full:
+	spin_unlock_bh(lock);
+	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
+			ip_vs_maglev_pin4_cache, pin);
+fail:
+	this_cpu_inc(ms->pstats->insert_fails);
+}
+
+/* ---- sweeping ---------------------------------------------------------- */
+
+/*
+ * Unlink the entries of buckets [from, to) that @drop says to. Process
+ * context; the bucket locks are taken one at a time.
+ */
+static u32 ip_vs_maglev_pin_sweep(struct ip_vs_maglev_pins *p, u32 from, u32 to,
+				  bool (*drop)(const struct ip_vs_maglev_pin *pin, void *arg),
+				  void *arg, bool count_expiry)
+{
+	struct ip_vs_maglev_pin __rcu **link;
+	struct ip_vs_maglev_pin *pin;
+	u32 b, dropped = 0;
+	spinlock_t *lock;
+
+	for (b = from; b < to; b++) {
+		if (!rcu_access_pointer(p->buckets[b]))
+			continue;
+		lock = ip_vs_maglev_pin_lock(p, b);
+		spin_lock_bh(lock);
+		link = &p->buckets[b];
+		while ((pin = rcu_dereference_protected(*link, lockdep_is_held(lock)))) {
+			if (drop(pin, arg)) {
+				if (count_expiry && !ip_vs_maglev_dest_linked(pin->dest))
+					this_cpu_inc(pin->svc->pstats->dropped);
+				else if (count_expiry)
+					this_cpu_inc(pin->svc->pstats->expiries);
+				ip_vs_maglev_pin_unlink(p, link, pin);
+				dropped++;
+			} else {
+				link = &pin->next;
+			}
+		}
+		spin_unlock_bh(lock);
+		if ((b & 1023) == 1023)
+			cond_resched();
+	}
+	return dropped;
+}
+
+static bool ip_vs_maglev_pin_stale(const struct ip_vs_maglev_pin *pin, void *arg)
+{
+	u32 now = *(u32 *)arg;
+
+	return ip_vs_maglev_pin_idle(pin, now, ip_vs_maglev_pin_timeout_jiffies()) ||
+	       !ip_vs_maglev_dest_linked(pin->dest);
+}
+
+static void ip_vs_maglev_pin_gc(struct work_struct *work)
+{
+	struct ip_vs_maglev_pins *p =
+		container_of(to_delayed_work(work), struct ip_vs_maglev_pins, gc);
+	u32 n = p->mask + 1, slice = max_t(u32, 1024, n / IP_VS_MAGLEV_PIN_GC_SLICE);
+	u32 now = (u32)jiffies, to;
+
+	to = min(p->gc_cursor + slice, n);
+	ip_vs_maglev_pin_sweep(p, p->gc_cursor, to, ip_vs_maglev_pin_stale, &now, true);
+	p->gc_cursor = to == n ? 0 : to;
+	queue_delayed_work(system_power_efficient_wq, &p->gc, HZ);
+}
+
+struct ip_vs_maglev_pin_match_arg {
+	const struct ip_vs_maglev_svc *ms;
+	const struct ip_vs_dest *dest;	/* NULL: any */
+};
+
+static bool ip_vs_maglev_pin_of(const struct ip_vs_maglev_pin *pin, void *arg)
+{
+	const struct ip_vs_maglev_pin_match_arg *m = arg;
+
+	return (!m->ms || pin->svc == m->ms) && (!m->dest || pin->dest == m->dest);
+}
+
+/*
+ * Drop the pins of service @ms (to backend @dest only, if not NULL), or of
+ * every service if @ms is NULL. Process context. Returns how many.
+ */
+u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms,
+			   const struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_pin_match_arg m = { .ms = ms, .dest = dest };
+	struct ip_vs_maglev_pins *p;
+
+	might_sleep();
+	p = rcu_dereference_protected(mn->pins, 1);
+	if (!p || (ms && !atomic_read(&ms->pin_count)))
+		return 0;
+	return ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of, &m, false);
+}
+
+/* ---- the table --------------------------------------------------------------- */
+
+/* A table for @mn, if it has none. Process context. */
+int ip_vs_maglev_pins_create(struct ip_vs_maglev_net *mn)
+{
+	u32 n, max = ip_vs_maglev_pin_max(), i;
+	struct ip_vs_maglev_pins *p;
+
+	if (rcu_access_pointer(mn->pins))
+		return 0;
+	/* about two entries a bucket when full */
+	n = roundup_pow_of_two(clamp_t(u32, max / 2, 1024, 1u << 22));
+	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
+	if (!p)
+		return -ENOMEM;
+	p->buckets = kvcalloc(n, sizeof(*p->buckets), GFP_KERNEL_ACCOUNT);
+	if (!p->buckets) {
+		kfree(p);
+		return -ENOMEM;
+	}
+	p->mask = n - 1;
+	atomic_set(&p->count, 0);
+	for (i = 0; i < 4; i++)
+		p->key.k[i] = get_random_u64();
+	for (i = 0; i < IP_VS_MAGLEV_PIN_LOCKS; i++)
+		spin_lock_init(&p->locks[i]);
+	INIT_DELAYED_WORK(&p->gc, ip_vs_maglev_pin_gc);
+	rcu_assign_pointer(mn->pins, p);
+	queue_delayed_work(system_power_efficient_wq, &p->gc, HZ);
+	return 0;
+}
+
+static void ip_vs_maglev_pins_free_rcu(struct rcu_head *head)
+{
+	struct ip_vs_maglev_pins *p = container_of(head, struct ip_vs_maglev_pins, rcu);
+
+	kvfree(p->buckets);
+	kfree(p);
+}
+
+/* The namespace is going away; its services are gone. Process context. */
+void ip_vs_maglev_pins_destroy(struct ip_vs_maglev_net *mn)
+{
+	struct ip_vs_maglev_pins *p = rcu_dereference_protected(mn->pins, 1);
+
+	if (!p)
+		return;
+	cancel_delayed_work_sync(&p->gc);
+	RCU_INIT_POINTER(mn->pins, NULL);
+	ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of,
+			       &(struct ip_vs_maglev_pin_match_arg){ 0 }, false);
+	WARN_ON_ONCE(atomic_read(&p->count));
+	call_rcu(&p->rcu, ip_vs_maglev_pins_free_rcu);
+}
+
+/* Work that creates a namespace's table when the packet path wanted one. */
+void ip_vs_maglev_pins_create_work(struct work_struct *work)
+{
+	struct ip_vs_maglev_net *mn =
+		container_of(work, struct ip_vs_maglev_net, pins_work);
+
+	mutex_lock(&mn->lock);
+	if (!mn->dying && ip_vs_maglev_pins_create(mn))
+		pr_warn_ratelimited("cannot allocate the flow pin table: flows stay unpinned\n");
+	mutex_unlock(&mn->lock);
+}
+
+/*
+ * Count the pins of @ms to each of @dests[0..n) into @counts: one RCU walk
+ * of the table, for dumps (drain progress). Process context.
+ */
+void ip_vs_maglev_pin_count_dests(struct ip_vs_maglev_net *mn,
+				  const struct ip_vs_maglev_svc *ms,
+				  struct ip_vs_dest *const *dests, u32 *counts, u32 n)
+{
+	struct ip_vs_maglev_pin *pin;
+	struct ip_vs_maglev_pins *p;
+	u32 b, i;
+
+	memset(counts, 0, n * sizeof(*counts));
+	if (!atomic_read(&ms->pin_count))
+		return;
+	rcu_read_lock();
+	p = rcu_dereference(mn->pins);
+	for (b = 0; p && b <= p->mask; b++) {
+		for (pin = rcu_dereference(p->buckets[b]); pin; pin = rcu_dereference(pin->next)) {
+			if (pin->svc != ms)
+				continue;
+			for (i = 0; i < n; i++)
+				if (dests[i] == pin->dest) {
+					counts[i]++;
+					break;
+				}
+		}
+	}
+	rcu_read_unlock();
+}
+
+u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn)
+{
+	struct ip_vs_maglev_pins *p;
+	u32 c = 0;
+
+	rcu_read_lock();
+	p = rcu_dereference(mn->pins);
+	if (p)
+		c = atomic_read(&p->count);
+	rcu_read_unlock();
+	return c;
+}
+
+/* Bytes one entry costs, with its share of a full bucket array (two
+ * entries a bucket, one pointer a bucket).
+ */
+u32 ip_vs_maglev_pin_entry_bytes(u8 af)
+{
+	return kmem_cache_size(af == AF_INET6 ? ip_vs_maglev_pin6_cache :
+			       ip_vs_maglev_pin4_cache) + sizeof(void *) / 2;
+}
+
+int ip_vs_maglev_pin_init(void)
+{
+	ip_vs_maglev_pin4_cache = kmem_cache_create("ip_vs_maglev_pin4",
+						    IP_VS_MAGLEV_PIN_SIZE(2), 8, 0, NULL);
+	ip_vs_maglev_pin6_cache = kmem_cache_create("ip_vs_maglev_pin6",
+						    IP_VS_MAGLEV_PIN_SIZE(8), 8, 0, NULL);
+	if (!ip_vs_maglev_pin4_cache || !ip_vs_maglev_pin6_cache) {
+		kmem_cache_destroy(ip_vs_maglev_pin4_cache);
+		kmem_cache_destroy(ip_vs_maglev_pin6_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ip_vs_maglev_pin_exit(void)
+{
+	/* every pin was freed through call_rcu(): wait for them first */
+	rcu_barrier();
+	kmem_cache_destroy(ip_vs_maglev_pin4_cache);
+	kmem_cache_destroy(ip_vs_maglev_pin6_cache);
+}
