@@ -65,6 +65,11 @@ struct ip_vs_maglev_backend {
 	bool down;			/* marked down (health checks): no slot,
 					 * no pin
 					 */
+	/* drain metadata for tools (uapi: SET_BACKEND); cleared when the
+	 * weight is raised above 0
+	 */
+	u32 saved_weight;
+	u64 drain_deadline;		/* seconds since the epoch */
 };
 
 /* Per-CPU counters of a service's flow pins. */

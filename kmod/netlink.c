@@ -68,6 +68,9 @@ static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] 
 	[IPVS_MAGLEV_BE_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_BE_A_PORT]		= { .type = NLA_U16 },
 	[IPVS_MAGLEV_BE_A_DOWN]		= NLA_POLICY_MAX(NLA_U8, 1),
+	[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]	= { .type = NLA_U32 },
+	[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE] = { .type = NLA_U64 },
+	[IPVS_MAGLEV_BE_A_PAD]		= { .type = NLA_REJECT },
 	/* reported, never accepted */
 	[IPVS_MAGLEV_BE_A_WEIGHT]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_BE_A_EFF_WEIGHT]	= { .type = NLA_REJECT },
@@ -364,6 +367,11 @@ static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 				       ip_vs_maglev_ramp_left_ms(ms, b))) ||
 	    (b->down && nla_put_u8(skb, IPVS_MAGLEV_BE_A_DOWN, 1)) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_PINS, pins) ||
+	    (b->saved_weight &&
+	     nla_put_u32(skb, IPVS_MAGLEV_BE_A_SAVED_WEIGHT, b->saved_weight)) ||
+	    (b->drain_deadline &&
+	     nla_put_u64_64bit(skb, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, b->drain_deadline,
+			       IPVS_MAGLEV_BE_A_PAD)) ||
 	    (ip_vs_maglev_usable(dest) && !b->down &&
 	     nla_put_flag(skb, IPVS_MAGLEV_BE_A_AVAILABLE))) {
 		nla_nest_cancel(skb, nest);
@@ -873,9 +881,17 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 	err = ip_vs_maglev_get_addr(b[IPVS_MAGLEV_BE_A_ADDR], af, &addr, info->extack);
 	if (err)
 		return err;
-	if (!b[IPVS_MAGLEV_BE_A_DOWN]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, bnest, "nothing to set (IPVS_MAGLEV_BE_A_DOWN)");
+	if (!b[IPVS_MAGLEV_BE_A_DOWN] && !b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT] &&
+	    !b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, bnest,
+				    "nothing to set (DOWN, SAVED_WEIGHT or DRAIN_DEADLINE)");
 		return -EINVAL;
+	}
+	if (b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT] &&
+	    nla_get_u32(b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]) > INT_MAX) {
+		NL_SET_ERR_MSG_ATTR(info->extack, b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT],
+				    "a weight is at most INT_MAX");
+		return -ERANGE;
 	}
 
 	mutex_lock(&mn->lock);
@@ -888,11 +904,16 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 	if (!be) {
 		NL_SET_ERR_MSG_ATTR(info->extack, bnest, "the service has no such backend");
 	} else {
-		err = ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]));
-		if (err)
+		err = 0;
+		if (b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT])
+			be->saved_weight = nla_get_u32(b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]);
+		if (b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE])
+			be->drain_deadline = nla_get_u64(b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE]);
+		if (b[IPVS_MAGLEV_BE_A_DOWN] &&
+		    ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN])))
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "marked, but the new table could not be built yet (out of memory); it is retried");
-		err = 0;	/* the mark is in place either way */
+		/* the marks are in place either way */
 	}
 	mutex_unlock(&ms->lock);
 out:

@@ -754,6 +754,11 @@ static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
 		ip_vs_maglev_ramp_begin(ms, b);
 	else if (!w)
 		ip_vs_maglev_ramp_end(ms, b);
+	if (w) {
+		/* a weight above 0 ends any drain the metadata describes */
+		b->saved_weight = 0;
+		b->drain_deadline = 0;
+	}
 	b->weight_seen = w;
 	if (ip_vs_maglev_target_weight(ms, b, ktime_get_ns()) != b->eff_weight)
 		ms->dirty = true;

@@ -47,9 +47,16 @@
  *
  * IPVS_MAGLEV_CMD_SET_BACKEND (do)
  *   Request: IPVS_MAGLEV_A_SERVICE (identity) and IPVS_MAGLEV_A_BACKEND
- *            with AF, ADDR, PORT and IPVS_MAGLEV_BE_A_DOWN (u8 1 or 0). A
- *            backend marked down (by health checks) owns no slot and keeps
- *            no flow pin; marked up again it ramps if slow start is on.
+ *            with AF, ADDR, PORT and one or more of:
+ *            IPVS_MAGLEV_BE_A_DOWN (u8 1 or 0): a backend marked down (by
+ *              health checks) owns no slot and keeps no flow pin; marked
+ *              up again it ramps if slow start is on.
+ *            IPVS_MAGLEV_BE_A_SAVED_WEIGHT, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE:
+ *              drain metadata, kept for tools (ipvsctl drain, apply) so
+ *              that a drain outlives the process that started it. The
+ *              module only stores them, reports them in dumps, and clears
+ *              both when the backend's IPVS weight is raised above 0.
+ *            All are validated before any is applied.
  *
  * IPVS_MAGLEV_CMD_FLUSH_PINS (do)
  *   Request: IPVS_MAGLEV_A_SERVICE (identity) to drop that service's flow
@@ -256,6 +263,14 @@ enum ipvs_maglev_be_attr {
 					 */
 	IPVS_MAGLEV_BE_A_DOWN,		/* u8: SET_BACKEND; flag in dumps */
 	IPVS_MAGLEV_BE_A_PINS,		/* u32: flows pinned to it (dumps) */
+	IPVS_MAGLEV_BE_A_SAVED_WEIGHT,	/* u32: drain metadata: the weight to
+					 * restore; 0 (or absent): not draining
+					 */
+	IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, /* u64: drain metadata: when to give
+					  * up waiting, in seconds since the
+					  * epoch; 0 (or absent): none
+					  */
+	IPVS_MAGLEV_BE_A_PAD,
 	__IPVS_MAGLEV_BE_A_LAST
 };
 
