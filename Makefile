@@ -14,6 +14,7 @@
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
+UNITDIR ?= /etc/systemd/system
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
@@ -75,11 +76,14 @@ install: module ipvsctl
 	install -D -m 0644 build/kmod/$(KVER)/ip_vs_maglev.ko $(MODDIR)/ip_vs_maglev.ko
 	install -D -m 0755 build/bin/ipvsctl $(DESTDIR)$(PREFIX)/sbin/ipvsctl
 	install -D -m 0644 ipvsctl/ipvsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/ipvsctl|$(PREFIX)/sbin/ipvsctl|g' ipvsctl/systemd/ipvsctl.service \
+		>$(DESTDIR)$(UNITDIR)/ipvsctl.service
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 uninstall:
 	rm -f $(MODDIR)/ip_vs_maglev.ko $(DESTDIR)$(PREFIX)/sbin/ipvsctl \
-		$(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8
+		$(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8 $(DESTDIR)$(UNITDIR)/ipvsctl.service
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # The module's sources where DKMS expects them, then built and installed

@@ -66,6 +66,10 @@ static json_object *be_json(const struct mg_be_state *be)
 			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
 	json_object_object_add(o, "down", json_object_new_boolean(be->down));
 	json_object_object_add(o, "pins", json_object_new_int64(be->pins));
+	json_object_object_add(o, "drain_saved_weight",
+			       be->saved_weight ? json_object_new_int64(be->saved_weight) : NULL);
+	json_object_object_add(o, "drain_deadline",
+			       be->drain_deadline ? json_object_new_int64((int64_t)be->drain_deadline) : NULL);
 	return o;
 }
 
@@ -89,6 +93,8 @@ static int be_print(const struct mg_be_state *be, void *arg)
 		printf("  %u pinned", be->pins);
 	if (be->down)
 		printf("  DOWN");
+	if (be->saved_weight)
+		printf("  draining (weight %u saved)", be->saved_weight);
 	if (be->ramping)
 		printf("  slow start, %.1f s left", be->ramp_left_ms / 1000.0);
 	printf("%s\n", be->available ? "" : "  (unavailable)");

@@ -175,7 +175,8 @@ int exec_command(struct ctx *c, int argc, char **argv)
 	return exec_ops(c, &op, 1, 0);
 }
 
-int exec_file(struct ctx *c, const char *path, unsigned int flags)
+int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op **opsp,
+		   size_t *np)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
@@ -185,10 +186,16 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 	int lineno = 0, nw, rc = EXIT_OK;
 	ssize_t len;
 
-	if (flags & EXEC_FLUSH_FIRST) {
+	*opsp = NULL;
+	*np = 0;
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (flush_first) {
 		ops = calloc(64, sizeof(*ops));
 		if (!ops) {
-			if (f && f != stdin)
+			if (f != stdin)
 				fclose(f);
 			fprintf(stderr, "%s: out of memory\n", c->prog);
 			return EXIT_FAIL;
@@ -197,11 +204,6 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 		ops[0].kind = OP_FLUSH;
 		ops[0].file = "--flush";
 		n = 1;
-	}
-	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
-		free(ops);
-		return EXIT_USAGE;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
@@ -213,8 +215,12 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 		}
 		nw = split_words(line, words, GRAMMAR_MAX_WORDS);
 		if (nw < 0) {
-			fprintf(stderr, "%s: %s:%d: more than %d words; nothing was changed\n",
-				c->prog, name, lineno, GRAMMAR_MAX_WORDS);
+			if (nw == -E2BIG)
+				fprintf(stderr, "%s: %s:%d: more than %d words; nothing was changed\n",
+					c->prog, name, lineno, GRAMMAR_MAX_WORDS);
+			else
+				fprintf(stderr, "%s: %s:%d: a quote is not closed; nothing was changed\n",
+					c->prog, name, lineno);
 			rc = EXIT_USAGE;
 			break;
 		}
@@ -250,10 +256,35 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 	if (f != stdin)
 		fclose(f);
 	free(line);
-	if (rc == EXIT_OK && n)
+	if (rc != EXIT_OK) {
+		ops_free(ops, n);
+		return rc;
+	}
+	*opsp = ops;
+	*np = n;
+	return EXIT_OK;
+}
+
+int exec_file(struct ctx *c, const char *path, unsigned int flags)
+{
+	struct op *ops;
+	size_t n, i;
+	int rc;
+
+	rc = exec_read_file(c, path, flags & EXEC_FLUSH_FIRST, &ops, &n);
+	if (rc)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (ops[i].kind == OP_HEALTH && !(flags & EXEC_DRY_RUN) && !c->o.quiet) {
+			fprintf(stderr, "%s: %s:%d: note: health checks run in 'ipvsctl daemon'; here the line is only checked\n",
+				c->prog, ops[i].file, ops[i].line);
+			break;
+		}
+	}
+	if (n)
 		rc = exec_ops(c, ops, n, (flags & ~EXEC_FLUSH_FIRST) | EXEC_SUMMARY);
-	else if (rc == EXIT_OK && !c->o.quiet)
-		fprintf(stderr, "%s: %s: no commands\n", c->prog, name);
-	free(ops);
+	else if (!c->o.quiet)
+		fprintf(stderr, "%s: %s: no commands\n", c->prog, strcmp(path, "-") ? path : "<stdin>");
+	ops_free(ops, n);
 	return rc;
 }

@@ -28,4 +28,11 @@ int exec_command(struct ctx *c, int argc, char **argv);
  */
 int exec_file(struct ctx *c, const char *path, unsigned int flags);
 
+/* Read and parse such a file into a malloc'd array of ops (a flush first if
+ * @flush_first). Returns an exit code, having reported any error; on
+ * success the caller frees *ops.
+ */
+int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op **ops,
+		   size_t *n);
+
 #endif

@@ -17,7 +17,12 @@
  *   sync start master|backup [ifname IF] [syncid N] [maxlen N]
  *                    [group ADDR] [port N] [ttl N]
  *   sync stop master|backup
- *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src]
+ *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src] ...
+ *   health SERVICE [type tcp|http|https|tls|udp|exec] [port N] [address A]
+ *                    [path P] [host H] [status LO-HI] [expect S] [send S]
+ *                    [command C] [interval D] [timeout D] [rise N] [fall N]
+ *                    [initial up|down] [jitter PCT] [on-fail quiesce|down|remove]
+ *                    [tls-verify on|off]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,10 +38,15 @@
 
 #define WHY(...) do { snprintf(why, whylen, __VA_ARGS__); return -EINVAL; } while (0)
 
+/*
+ * Words are separated by blanks; "double quotes" make one word of what
+ * they enclose, where \" and \\ stand for " and \. '#' outside quotes
+ * starts a comment. The line is rewritten in place.
+ */
 int split_words(char *line, char **words, int max)
 {
+	char *p = line, *out;
 	int n = 0;
-	char *p = line;
 
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
@@ -45,11 +55,25 @@ int split_words(char *line, char **words, int max)
 			break;
 		if (n == max)
 			return -E2BIG;
-		words[n++] = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+		words[n++] = out = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			if (*p != '"') {
+				*out++ = *p++;
+				continue;
+			}
 			p++;
+			while (*p && *p != '"') {
+				if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+					p++;
+				*out++ = *p++;
+			}
+			if (*p != '"')
+				return -EINVAL;	/* unterminated quote */
+			p++;
+		}
 		if (*p)
-			*p++ = 0;
+			p++;
+		*out = 0;
 	}
 	return n;
 }
@@ -162,7 +186,7 @@ static int parse_tun_type(const char *s, uint8_t *type)
 }
 
 /* A duration in ms: "20s", "500ms", "2m", or a bare number of ms. */
-static int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
+int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
 {
 	char num[32];
 	size_t n = strspn(s, "0123456789");
@@ -176,6 +200,8 @@ static int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
 		mult = 1000;
 	else if (!strcmp(s + n, "m"))
 		mult = 60000;
+	else if (!strcmp(s + n, "h"))
+		mult = 3600000;
 	else if (s[n] && strcmp(s + n, "ms"))
 		return -EINVAL;
 	if (parse_u32(num, 0, max_ms / mult, &v))
@@ -462,6 +488,176 @@ static int daemon_words(int argc, char **argv, struct op *op, char *why, size_t 
 	return 0;
 }
 
+static const char *const hc_names[] = {
+	[HC_TCP] = "tcp", [HC_HTTP] = "http", [HC_HTTPS] = "https",
+	[HC_TLS] = "tls", [HC_UDP] = "udp", [HC_EXEC] = "exec",
+};
+
+const char *hc_type_name(int type)
+{
+	return type >= 0 && type <= HC_EXEC ? hc_names[type] : "?";
+}
+
+const char *hc_fail_name(int on_fail)
+{
+	return on_fail == HC_REMOVE ? "remove" : on_fail == HC_DOWN ? "down" : "quiesce";
+}
+
+static int copy_word(char *dst, size_t len, const char *src)
+{
+	if (strlen(src) >= len)
+		return -ENAMETOOLONG;
+	snprintf(dst, len, "%s", src);
+	return 0;
+}
+
+/* A name to look up: letters, digits, '-' and '.', not all digits. */
+static bool is_dns_name(const char *s)
+{
+	bool alpha = false;
+	size_t n = strlen(s);
+
+	if (!n || n > 127 || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+			alpha = true;
+		else if (!(*s >= '0' && *s <= '9') && *s != '-' && *s != '.')
+			return false;
+	}
+	return alpha;
+}
+
+void op_release(struct op *op)
+{
+	free(op->hc);
+	op->hc = NULL;
+}
+
+void ops_free(struct op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; ops && i < n; i++)
+		op_release(&ops[i]);
+	free(ops);
+}
+
+static int health_words(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	struct health_spec *h;
+	struct addr_port ap;
+	uint32_t v, lo, hi;
+	char *dash;
+	int i, t;
+
+	/* on error the caller's op is released by grammar_parse() */
+	h = op->hc = malloc(sizeof(*h));
+	if (!h)
+		WHY("out of memory");
+	health_spec_defaults(h);
+	for (i = 0; i < argc; i += 2) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val)
+			WHY("'%s' needs a value", k);
+		if (!strcmp(k, "type")) {
+			for (t = 0; t <= HC_EXEC && strcmp(val, hc_names[t]); t++)
+				;
+			if (t > HC_EXEC)
+				WHY("health type '%s': tcp, http, https, tls, udp or exec", val);
+			h->type = (enum hc_type)t;
+		} else if (!strcmp(k, "port")) {
+			if (parse_u32(val, 1, 65535, &v))
+				WHY("health port '%s': 1 to 65535", val);
+			h->port = (uint16_t)v;
+		} else if (!strcmp(k, "address")) {
+			h->addr_af = 0;
+			h->addr_name[0] = 0;
+			if (!parse_addr_port(val, 0, &ap, false, why, whylen)) {
+				if (ap.port)
+					WHY("health address '%s': give the port with 'port'", val);
+				h->addr_af = ap.af;
+				memcpy(h->addr, ap.addr, 16);
+			} else if (is_dns_name(val)) {
+				copy_word(h->addr_name, sizeof(h->addr_name), val);
+			} else {
+				WHY("health address '%s': an IPv4 or IPv6 address, or a DNS name", val);
+			}
+		} else if (!strcmp(k, "path")) {
+			if (val[0] != '/' || copy_word(h->path, sizeof(h->path), val))
+				WHY("health path '%s': an absolute path, up to 255 characters", val);
+		} else if (!strcmp(k, "host")) {
+			if (copy_word(h->host, sizeof(h->host), val))
+				WHY("health host '%s' is too long", val);
+		} else if (!strcmp(k, "status")) {
+			char buf[32];
+
+			snprintf(buf, sizeof(buf), "%s", val);
+			dash = strchr(buf, '-');
+			if (dash)
+				*dash = 0;
+			if (parse_u32(buf, 100, 599, &lo) ||
+			    parse_u32(dash ? dash + 1 : buf, 100, 599, &hi) || hi < lo)
+				WHY("health status '%s': a code or a range like 200-399", val);
+			h->status_lo = (uint16_t)lo;
+			h->status_hi = (uint16_t)hi;
+		} else if (!strcmp(k, "expect")) {
+			if (copy_word(h->expect, sizeof(h->expect), val))
+				WHY("health expect: up to 127 characters");
+		} else if (!strcmp(k, "send")) {
+			if (!*val || copy_word(h->send, sizeof(h->send), val))
+				WHY("health send: 1 to 127 characters");
+		} else if (!strcmp(k, "command")) {
+			if (!*val || copy_word(h->command, sizeof(h->command), val))
+				WHY("health command: 1 to 511 characters");
+		} else if (!strcmp(k, "interval")) {
+			if (parse_duration_ms(val, 3600000, &h->interval_ms) || h->interval_ms < 100)
+				WHY("health interval '%s': 100ms to 1 hour", val);
+		} else if (!strcmp(k, "timeout")) {
+			if (parse_duration_ms(val, 600000, &h->timeout_ms) || h->timeout_ms < 10)
+				WHY("health timeout '%s': 10ms to 10 minutes", val);
+		} else if (!strcmp(k, "rise")) {
+			if (parse_u32(val, 1, 100, &h->rise))
+				WHY("health rise '%s': 1 to 100 probes", val);
+		} else if (!strcmp(k, "fall")) {
+			if (parse_u32(val, 1, 100, &h->fall))
+				WHY("health fall '%s': 1 to 100 probes", val);
+		} else if (!strcmp(k, "initial")) {
+			if (strcmp(val, "up") && strcmp(val, "down"))
+				WHY("health initial '%s': up or down", val);
+			h->initial_up = !strcmp(val, "up");
+		} else if (!strcmp(k, "jitter")) {
+			if (parse_u32(val, 0, 50, &h->jitter_pct))
+				WHY("health jitter '%s': 0 to 50 percent of the interval", val);
+		} else if (!strcmp(k, "on-fail")) {
+			if (!strcmp(val, "quiesce"))
+				h->on_fail = HC_QUIESCE;
+			else if (!strcmp(val, "down"))
+				h->on_fail = HC_DOWN;
+			else if (!strcmp(val, "remove"))
+				h->on_fail = HC_REMOVE;
+			else
+				WHY("health on-fail '%s': quiesce, down or remove", val);
+		} else if (!strcmp(k, "tls-verify")) {
+			if (strcmp(val, "on") && strcmp(val, "off"))
+				WHY("health tls-verify '%s': on or off", val);
+			h->tls_verify = !strcmp(val, "on");
+		} else {
+			WHY("unknown health option '%s'", k);
+		}
+	}
+	if (h->timeout_ms >= h->interval_ms)
+		WHY("health timeout must be shorter than the interval");
+	if (h->type == HC_EXEC && !h->command[0])
+		WHY("health type exec needs a command");
+	if (h->type != HC_EXEC && h->command[0])
+		WHY("health command goes with type exec");
+	if (h->type == HC_UDP && h->addr_name[0])
+		WHY("health type udp needs a numeric address, not the name '%s'", h->addr_name);
+	return 0;
+}
+
 int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen)
 {
 	const char *obj, *verb;
@@ -566,6 +762,18 @@ int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen
 		else
 			WHY("sync '%s': start or stop ('sync show' lists daemons)", verb);
 		return daemon_words(argc - 2, argv + 2, op, why, whylen);
+	}
+	if (!strcmp(obj, "health")) {
+		op->kind = OP_HEALTH;
+		if (argc < 2)
+			WHY("health: SERVICE required");
+		if (parse_svc(argv[1], &op->svc, why, whylen))
+			return -EINVAL;
+		if (health_words(argc - 2, argv + 2, op, why, whylen)) {
+			op_release(op);
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (!strcmp(obj, "maglev")) {
 		if (strcmp(verb, "set"))
@@ -747,6 +955,18 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 
 /* ---- printing --------------------------------------------------------------- */
 
+/* a word split_words() reads back as @s */
+static void print_quoted(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
 static void print_ss(FILE *f, const struct svc_conf *c)
 {
 	char buf[32];
@@ -865,6 +1085,49 @@ void grammar_print(FILE *f, const struct op *op)
 				fprintf(f, " ttl %u", op->dm.ttl);
 		}
 		break;
+	case OP_HEALTH: {
+		const struct health_spec *h = op->hc;
+
+		fprintf(f, "health %s type %s", svc, hc_type_name(h->type));
+		if (h->port)
+			fprintf(f, " port %u", h->port);
+		if (h->addr_af) {
+			inet_ntop(h->addr_af, h->addr, buf, sizeof(buf));
+			fprintf(f, " address %s", buf);
+		} else if (h->addr_name[0]) {
+			fprintf(f, " address %s", h->addr_name);
+		}
+		if (h->type == HC_HTTP || h->type == HC_HTTPS) {
+			fprintf(f, " path ");
+			print_quoted(f, h->path);
+			if (h->host[0]) {
+				fprintf(f, " host ");
+				print_quoted(f, h->host);
+			}
+			fprintf(f, " status %u-%u", h->status_lo, h->status_hi);
+		}
+		if (h->expect[0]) {
+			fprintf(f, " expect ");
+			print_quoted(f, h->expect);
+		}
+		if (h->type == HC_UDP) {
+			fprintf(f, " send ");
+			print_quoted(f, h->send);
+		}
+		if (h->type == HC_EXEC) {
+			fprintf(f, " command ");
+			print_quoted(f, h->command);
+		}
+		fmt_duration_ms(h->interval_ms, buf, sizeof(buf));
+		fprintf(f, " interval %s", buf);
+		fmt_duration_ms(h->timeout_ms, buf, sizeof(buf));
+		fprintf(f, " timeout %s rise %u fall %u initial %s jitter %u on-fail %s", buf,
+			h->rise, h->fall, h->initial_up ? "up" : "down", h->jitter_pct,
+			hc_fail_name(h->on_fail));
+		if (h->tls_verify)
+			fprintf(f, " tls-verify on");
+		break;
+	}
 	case OP_MG_SET:
 		fprintf(f, "maglev set %s", svc);
 		if (c->set & SC_MG_TABLE_SIZE) {

@@ -24,6 +24,7 @@ enum op_kind {
 	OP_SYNC_START,
 	OP_SYNC_STOP,
 	OP_MG_SET,
+	OP_HEALTH,		/* a health check: for ipvsctl daemon, no kernel step */
 };
 
 struct op {
@@ -38,12 +39,18 @@ struct op {
 	struct dest_conf dc;	/* .set: which fields were given */
 	struct timeouts to;
 	struct daemon_conf dm;
+	struct health_spec *hc;	/* OP_HEALTH: owned (op_release) */
 };
 
 #define GRAMMAR_MAX_WORDS 64
 
-/* Split @line in place into words; '#' starts a comment. Returns the number
- * of words, or -E2BIG.
+/* Free what an op owns (its health check); the op itself is the caller's. */
+void op_release(struct op *op);
+/* op_release() on each, then free(@ops). */
+void ops_free(struct op *ops, size_t n);
+
+/* Split @line in place into words; "quotes" group, '#' starts a comment.
+ * Returns the number of words, -E2BIG (too many) or -EINVAL (open quote).
  */
 int split_words(char *line, char **words, int max);
 
@@ -65,5 +72,9 @@ void fmt_netmask(int af, uint32_t netmask, char *buf, size_t len);
 void fmt_sched_flags(uint32_t flags, char *buf, size_t len);
 void fmt_duration_ms(uint32_t ms, char *buf, size_t len);
 void fmt_milli(uint32_t v, char *buf, size_t len);
+/* "250ms", "10s", "5m", "1h"; a bare number is milliseconds */
+int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms);
+const char *hc_type_name(int type);
+const char *hc_fail_name(int on_fail);
 
 #endif

@@ -38,6 +38,10 @@ static const struct command {
 	{ "restore",	cmd_restore,	"apply commands from a file or stdin, all or nothing" },
 	{ "batch",	cmd_batch,	"the same as restore, with a FILE" },
 	{ "maglev",	cmd_maglev,	"maglev scheduler state: info, show, set, lookup" },
+	{ "daemon",	cmd_daemon,	"apply a file, then health-check its backends" },
+	{ "health",	cmd_health,	"health status: what the daemon's probes see" },
+	{ "drain",	cmd_drain,	"take a backend out gracefully, then remove it" },
+	{ "undrain",	cmd_undrain,	"give a drained backend its weight back" },
 	{ "version",	cmd_version,	"print the version" },
 	{ "help",	cmd_help,	"help on a command" },
 };
@@ -64,7 +68,8 @@ static void usage(FILE *f)
 		"  -V, --version        print the version\n"
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage, 3 not permitted, 4 not found,\n"
-		"5 exists, 6 kernel refused, 7 IPVS or ip_vs_maglev unavailable.\n");
+		"5 exists, 6 kernel refused, 7 IPVS or ip_vs_maglev unavailable,\n"
+		"8 a drain timed out, 130 a drain was interrupted.\n");
 }
 
 /* ---- errors: the one place errno becomes an exit code ------------------- */

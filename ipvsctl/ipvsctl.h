@@ -103,5 +103,9 @@ int cmd_save(struct ctx *c, int argc, char **argv);	/* cmd_save.c */
 int cmd_restore(struct ctx *c, int argc, char **argv);
 int cmd_batch(struct ctx *c, int argc, char **argv);
 int cmd_maglev(struct ctx *c, int argc, char **argv);	/* cmd_maglev.c */
+int cmd_daemon(struct ctx *c, int argc, char **argv);	/* cmd_daemon.c */
+int cmd_health(struct ctx *c, int argc, char **argv);	/* cmd_health.c */
+int cmd_drain(struct ctx *c, int argc, char **argv);	/* cmd_drain.c */
+int cmd_undrain(struct ctx *c, int argc, char **argv);
 
 #endif

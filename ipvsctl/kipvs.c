@@ -370,6 +370,8 @@ static int mg_be_cb(const struct mg_be_state *be, void *arg)
 	d->mg_ramp_left_ms = be->ramp_left_ms;
 	d->mg_down = be->down;
 	d->mg_pins = be->pins;
+	d->mg_saved_weight = be->saved_weight;
+	d->mg_drain_deadline = be->drain_deadline;
 	return 0;
 }
 

@@ -129,6 +129,8 @@ static int parse_backend(const struct nlattr *nest, struct mg_be_state *be)
 	GET_U32(b, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS, be->ramp_left_ms);
 	be->down = b[IPVS_MAGLEV_BE_A_DOWN] != NULL;
 	GET_U32(b, IPVS_MAGLEV_BE_A_PINS, be->pins);
+	GET_U32(b, IPVS_MAGLEV_BE_A_SAVED_WEIGHT, be->saved_weight);
+	GET_U64(b, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, be->drain_deadline);
 	return 0;
 }
 
@@ -354,8 +356,8 @@ int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id)
 	return nlc_send(nl, msg, NULL, NULL);
 }
 
-int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		     bool down)
+int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+			const struct mg_be_set *set)
 {
 	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_BACKEND, false);
 	struct nlattr *b;
@@ -370,7 +372,12 @@ int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_p
 	NLA_PUT_U16(msg, IPVS_MAGLEV_BE_A_AF, ap->af);
 	NLA_PUT(msg, IPVS_MAGLEV_BE_A_ADDR, ap->af == AF_INET6 ? 16 : 4, ap->addr);
 	NLA_PUT_U16(msg, IPVS_MAGLEV_BE_A_PORT, htons(ap->port));
-	NLA_PUT_U8(msg, IPVS_MAGLEV_BE_A_DOWN, down);
+	if (set->set & MG_BE_SET_DOWN)
+		NLA_PUT_U8(msg, IPVS_MAGLEV_BE_A_DOWN, set->down);
+	if (set->set & MG_BE_SET_SAVED_WEIGHT)
+		NLA_PUT_U32(msg, IPVS_MAGLEV_BE_A_SAVED_WEIGHT, set->saved_weight);
+	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
+		NLA_PUT_U64(msg, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, set->drain_deadline);
 	nla_nest_end(msg, b);
 	nl->requests++;
 	return nlc_send(nl, msg, NULL, NULL);
@@ -378,4 +385,12 @@ nla_put_failure:
 err:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
+}
+
+int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		     bool down)
+{
+	struct mg_be_set set = { .set = MG_BE_SET_DOWN, .down = down };
+
+	return kmaglev_set_backend(nl, id, ap, &set);
 }

@@ -81,6 +81,22 @@ struct mg_be_state {
 	uint32_t ramp_left_ms;
 	bool down;
 	uint32_t pins;
+	uint32_t saved_weight;		/* drain metadata: 0 = not draining */
+	uint64_t drain_deadline;	/* seconds since the epoch; 0 = none */
+};
+
+/* SET_BACKEND: a field is sent only if its bit is in @set. */
+enum {
+	MG_BE_SET_DOWN = 1 << 0,
+	MG_BE_SET_SAVED_WEIGHT = 1 << 1,
+	MG_BE_SET_DRAIN_DEADLINE = 1 << 2,
+};
+
+struct mg_be_set {
+	unsigned int set;
+	bool down;
+	uint32_t saved_weight;
+	uint64_t drain_deadline;
 };
 
 struct mg_lookup {
@@ -104,6 +120,8 @@ int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
 int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
 int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */);
+int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+			const struct mg_be_set *set);
 int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
 		     bool down);
 

@@ -60,8 +60,10 @@ void model_free(struct model *m)
 {
 	size_t i;
 
-	for (i = 0; i < m->n; i++)
+	for (i = 0; i < m->n; i++) {
 		free(m->svcs[i].dests);
+		free(m->svcs[i].hc);
+	}
 	free(m->svcs);
 	free(m->idx);
 	memset(m, 0, sizeof(*m));
@@ -150,6 +152,7 @@ void model_del(struct model *m, const struct svc_id *id)
 		return;
 	i = (size_t)(s - m->svcs);
 	free(s->dests);
+	free(s->hc);
 	memmove(&m->svcs[i], &m->svcs[i + 1], (m->n - i - 1) * sizeof(*s));
 	m->n--;
 	model_reindex(m);
@@ -212,10 +215,20 @@ int model_copy(struct model *dst, const struct model *src)
 		dst->svcs[i] = src->svcs[i];
 		dst->svcs[i].dests = NULL;
 		dst->svcs[i].cap = 0;
+		dst->svcs[i].hc = NULL;
+		if (src->svcs[i].hc) {
+			dst->svcs[i].hc = malloc(sizeof(*dst->svcs[i].hc));
+			if (!dst->svcs[i].hc) {
+				dst->n = i + 1;
+				model_free(dst);
+				return -ENOMEM;
+			}
+			*dst->svcs[i].hc = *src->svcs[i].hc;
+		}
 		if (src->svcs[i].ndests) {
 			dst->svcs[i].dests = malloc(src->svcs[i].ndests * sizeof(struct m_dest));
 			if (!dst->svcs[i].dests) {
-				dst->n = i;
+				dst->n = i + 1;
 				model_free(dst);
 				return -ENOMEM;
 			}
@@ -377,4 +390,37 @@ void dest_conf_merge(struct dest_conf *dst, const struct dest_conf *base)
 		out.tun_flags = dst->tun_flags;
 	out.set = base->set | given;
 	*dst = out;
+}
+
+void health_spec_defaults(struct health_spec *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->type = HC_TCP;
+	snprintf(h->path, sizeof(h->path), "/");
+	h->status_lo = 200;
+	h->status_hi = 399;
+	snprintf(h->send, sizeof(h->send), "ping");
+	h->interval_ms = 2000;
+	h->timeout_ms = 1000;
+	h->rise = 2;
+	h->fall = 3;
+	h->initial_up = true;
+	h->jitter_pct = 10;
+	h->on_fail = HC_QUIESCE;
+}
+
+bool health_spec_eq(const struct health_spec *a, const struct health_spec *b)
+{
+	if (!a || !b)
+		return a == b;
+	return a->type == b->type && a->port == b->port && a->addr_af == b->addr_af &&
+	       (!a->addr_af || !memcmp(a->addr, b->addr, 16)) &&
+	       !strcmp(a->addr_name, b->addr_name) && !strcmp(a->host, b->host) &&
+	       !strcmp(a->path, b->path) && a->status_lo == b->status_lo &&
+	       a->status_hi == b->status_hi && !strcmp(a->expect, b->expect) &&
+	       !strcmp(a->send, b->send) && !strcmp(a->command, b->command) &&
+	       a->interval_ms == b->interval_ms && a->timeout_ms == b->timeout_ms &&
+	       a->rise == b->rise && a->fall == b->fall && a->initial_up == b->initial_up &&
+	       a->jitter_pct == b->jitter_pct && a->on_fail == b->on_fail &&
+	       a->tls_verify == b->tls_verify;
 }

@@ -105,11 +105,58 @@ struct m_dest {
 	uint32_t mg_ramp_left_ms;
 	bool mg_down;
 	uint32_t mg_pins;
+	uint32_t mg_saved_weight;	/* drain metadata (maglev services) */
+	uint64_t mg_drain_deadline;
 };
+
+/* A service's health check, from a config file (ipvsctl daemon). */
+enum hc_type {
+	HC_TCP,			/* connect */
+	HC_HTTP,		/* GET, status range, optional body match */
+	HC_HTTPS,
+	HC_TLS,			/* handshake only */
+	HC_UDP,			/* send, expect a reply */
+	HC_EXEC,		/* a command; exit 0 is healthy */
+};
+
+enum hc_fail {
+	HC_QUIESCE,		/* weight 0: no new flows; connections and flow
+				 * pins continue
+				 */
+	HC_DOWN,		/* weight 0 and maglev "down": flow pins are
+				 * dropped too (their flows move); otherwise as
+				 * quiesce
+				 */
+	HC_REMOVE,		/* delete the backend */
+};
+
+struct health_spec {
+	enum hc_type type;
+	uint16_t port;			/* 0: the backend's */
+	int addr_af;			/* 0: the backend's address */
+	uint8_t addr[16];
+	char addr_name[128];		/* or a DNS name, looked up per probe */
+	char host[128];			/* HTTP Host header */
+	char path[256];			/* HTTP path, default "/" */
+	uint16_t status_lo, status_hi;	/* HTTP: healthy status range */
+	char expect[128];		/* body or reply must contain it ("" any) */
+	char send[128];			/* UDP payload */
+	char command[512];		/* exec: run by /bin/sh -c */
+	uint32_t interval_ms, timeout_ms;
+	uint32_t rise, fall;
+	bool initial_up;
+	uint32_t jitter_pct;		/* each interval varies by up to this */
+	enum hc_fail on_fail;
+	bool tls_verify;
+};
+
+void health_spec_defaults(struct health_spec *h);
+bool health_spec_eq(const struct health_spec *a, const struct health_spec *b);
 
 struct m_svc {
 	struct svc_id id;
 	struct svc_conf c;
+	struct health_spec *hc;		/* desired state only; owned */
 	struct m_dest *dests;
 	size_t ndests, cap;
 	/* observed */

@@ -145,6 +145,14 @@ int nlc_family(struct nl *nl, enum nlc_fam fam)
 	return -EPROTONOSUPPORT;
 }
 
+void nlc_forget_families(struct nl *nl)
+{
+	int fam;
+
+	for (fam = 0; fam < FAM__COUNT; fam++)
+		nl->fam[fam] = 0;
+}
+
 struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 {
 	struct nl_msg *msg;

@@ -37,6 +37,11 @@ void nlc_close(struct nl *nl);
  */
 int nlc_family(struct nl *nl, enum nlc_fam fam);
 
+/* Forget the resolved ids: a long-running user calls this when a module
+ * may have been reloaded (its family then has a new id).
+ */
+void nlc_forget_families(struct nl *nl);
+
 /* A new request for @fam. NULL and errno set on failure. */
 struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump);
 

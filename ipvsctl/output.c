@@ -152,6 +152,10 @@ static json_object *dest_json(const struct m_dest *d)
 				       d->mg_ramping ? json_object_new_int64(d->mg_ramp_left_ms) : NULL);
 		json_object_object_add(t, "down", json_object_new_boolean(d->mg_down));
 		json_object_object_add(t, "pins", json_object_new_int64(d->mg_pins));
+		json_object_object_add(t, "drain_saved_weight",
+				       d->mg_saved_weight ? json_object_new_int64(d->mg_saved_weight) : NULL);
+		json_object_object_add(t, "drain_deadline",
+				       d->mg_drain_deadline ? json_object_new_int64((int64_t)d->mg_drain_deadline) : NULL);
 		json_object_object_add(o, "maglev", t);
 	} else {
 		json_object_object_add(o, "maglev", NULL);

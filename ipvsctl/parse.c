@@ -157,7 +157,8 @@ void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
 {
 	char a[INET6_ADDRSTRLEN];
 
-	inet_ntop(af, addr, a, sizeof(a));
+	if (!inet_ntop(af, addr, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");	/* no address (an op without a service) */
 	if (af == AF_INET6)
 		snprintf(buf, len, "[%s]:%u", a, port);
 	else

@@ -443,6 +443,17 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		return 0;
 	}
 
+	case OP_HEALTH:
+		/* for the daemon: the service must exist; no kernel step */
+		if (!s)
+			FAIL(-ENOENT, "health: no service %s", name);
+		if (!s->hc)
+			s->hc = malloc(sizeof(*s->hc));
+		if (!s->hc)
+			NOMEM();
+		*s->hc = *op->hc;
+		return 0;
+
 	case OP_MG_SET:
 		if (!s)
 			FAIL(-ENOENT, "no service %s", name);
@@ -471,6 +482,13 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
 	       size_t nops, size_t *bad_op, char *why, size_t whylen)
 {
+	return plan_build_state(p, env, ops, nops, bad_op, why, whylen, NULL);
+}
+
+int plan_build_state(struct plan *p, const struct plan_env *env, const struct op *ops,
+		     size_t nops, size_t *bad_op, char *why, size_t whylen,
+		     struct model *out)
+{
 	struct model sim;
 	size_t i;
 	int err;
@@ -490,7 +508,10 @@ int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
 			return err;
 		}
 	}
-	model_free(&sim);
+	if (out)
+		*out = sim;	/* handed over */
+	else
+		model_free(&sim);
 	if (!p->ustart) {
 		p->ustart = calloc(1, sizeof(*p->ustart));
 		if (!p->ustart) {
@@ -530,6 +551,8 @@ static int step_exec(struct nl *nl, const struct step *s)
 		return kipvs_start_daemon(nl, &s->dm);
 	case OP_SYNC_STOP:
 		return kipvs_stop_daemon(nl, s->dm.state);
+	case OP_HEALTH:
+		return 0;
 	case OP_MG_SET:
 		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
 			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;

@@ -61,6 +61,13 @@ void plan_free(struct plan *p);
 int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
 	       size_t nops, size_t *bad_op, char *why, size_t whylen);
 
+/* The same, also handing back the state the ops lead to (complete confs;
+ * health checks attached): how a config file becomes a desired state.
+ */
+int plan_build_state(struct plan *p, const struct plan_env *env, const struct op *ops,
+		     size_t nops, size_t *bad_op, char *why, size_t whylen,
+		     struct model *out);
+
 struct plan_result {
 	size_t done;		/* steps applied and kept */
 	size_t failed_step;	/* on error: the step the kernel refused */

@@ -65,7 +65,7 @@ if ! make -s -C selftests/unit all; then
 	failed=$((failed + 1))
 else
 	for p in build/unit/*; do
-		[ -x "$p" ] || continue
+		[ -x "$p" ] && [ -f "$p" ] || continue
 		out=$("$p" 2>&1)
 		rc=$?
 		echo "$out" | sed "s|^|unit: $(basename "$p"): |"
@@ -77,6 +77,20 @@ else
 		[ $rc -ne 0 ] && [ "$p_fail" -eq 0 ] && p_fail=1
 		passed=$((passed + p_ok))
 		failed=$((failed + p_fail))
+	done
+	# memory errors and definite leaks, where ipvsctl's code runs on the
+	# host: the planner and the probe loop (curl, sockets, child processes)
+	for t in test_plan test_health; do
+		if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
+			"build/unit/$t" >/dev/null 2>"build/unit/$t.valgrind"; then
+			echo "unit: valgrind $t: ok (no memory error, no definite leak)"
+			passed=$((passed + 1))
+		else
+			echo "unit: valgrind $t: FAIL (build/unit/$t.valgrind)"
+			grep -v 'syscall: 434\|handler\|README_MISSING\|consider this a bug\|bug_reports' \
+				"build/unit/$t.valgrind" | head -n 40
+			failed=$((failed + 1))
+		fi
 	done
 fi
 stage_done unit

@@ -16,6 +16,7 @@
 #include "../../ipvsctl/grammar.h"
 #include "../../ipvsctl/kipvs.h"
 #include "../../ipvsctl/kmaglev.h"
+#include "../../ipvsctl/diff.h"
 #include "../../ipvsctl/plan.h"
 #include "ktap.h"
 
@@ -435,6 +436,10 @@ static void test_grammar_roundtrip(void)
 		"maglev set tcp/10.0.0.1:80 slow-start 20s slow-start-aggression 1.5 slow-start-min-pct 5",
 		"service add tcp/10.0.0.1:81 scheduler maglev slow-start 1500ms slow-start-aggression 0.25",
 		"service add udp/10.0.0.1:53 scheduler maglev ops on pin on pin-max 5000",
+		"health tcp/10.0.0.1:80 type http port 8080 address 10.0.9.9 path \"/healthz\" host \"www.example\" status 200-299 expect \"ok \\\"q\\\" \\\\\" interval 2s timeout 1s rise 2 fall 3 initial down jitter 10 on-fail down tls-verify on",
+		"health udp/10.0.0.1:53 type udp address fd00::9 expect \"pong\" send \"ping me\" interval 500ms timeout 200ms rise 1 fall 1 initial up jitter 0 on-fail quiesce",
+		"health tcp/10.0.0.1:80 type exec command \"curl -sf http://$BACKEND_ADDR/ # not a comment\" interval 5s timeout 3s rise 2 fall 3 initial up jitter 10 on-fail remove",
+		"health tcp/10.0.0.1:80 type tcp address db.example interval 2s timeout 1s rise 2 fall 3 initial up jitter 10 on-fail quiesce",
 	};
 	char *w[GRAMMAR_MAX_WORDS], copy[512], why[256], *out = NULL;
 	size_t i, len = 0;
@@ -455,6 +460,7 @@ static void test_grammar_roundtrip(void)
 			continue;
 		}
 		grammar_print(f, &op);
+		op_release(&op);
 		fclose(f);
 		if (strncmp(out, lines[i], strlen(lines[i])) || out[strlen(lines[i])] != '\n') {
 			ktap_diag("'%s' printed as '%s'", lines[i], out);
@@ -464,6 +470,13 @@ static void test_grammar_roundtrip(void)
 		out = NULL;
 	}
 	ktap_ok(!bad, "grammar: %zu commands parse and print back unchanged", sizeof(lines) / sizeof(lines[0]));
+	{
+		/* a quote left open is an error, not a word */
+		char q[] = "health tcp/10.0.0.1:80 type exec command \"sleep 1";
+
+		ktap_ok(split_words(q, w, GRAMMAR_MAX_WORDS) == -EINVAL,
+			"grammar: an unterminated quote is refused");
+	}
 }
 
 static void test_ipvsadm_import(void)
@@ -514,15 +527,155 @@ static void test_ipvsadm_import(void)
 		sizeof(cases) / sizeof(cases[0]));
 }
 
+/* A file's state, as state_from_ops() builds it (from an empty model). */
+static int want_from(const char *text, struct model *want)
+{
+	struct plan_env env = { 0 };
+	struct model empty;
+	struct op ops[64];
+	struct plan p;
+	char why[256];
+	size_t bad;
+	int n = parse_lines(text, ops, 64);
+
+	model_init(&empty);
+	env.cur = &empty;
+	env.mg = fk_mg;
+	if (n < 0 || plan_build_state(&p, &env, ops, (size_t)n, &bad, why, sizeof(why), want)) {
+		ktap_diag("want_from: %s", why);
+		while (n > 0)
+			op_release(&ops[--n]);
+		return -1;
+	}
+	while (n > 0)
+		op_release(&ops[--n]);
+	plan_free(&p);
+	return 0;
+}
+
+/* diff @cur (the fake kernel) to @want, apply the ops; return the step count */
+static int diff_apply(const struct model *want, diff_scope_fn scope, size_t *nops_out)
+{
+	struct plan_env env = { .cur = &fk, .mg = fk_mg };
+	struct plan_result r;
+	struct op *ops;
+	struct model cur;
+	char why[256];
+	struct plan p;
+	size_t n, bad;
+	int steps;
+
+	model_copy(&cur, &fk);
+	if (model_diff(&cur, want, scope, NULL, &ops, &n))
+		return -1;
+	*nops_out = n;
+	env.cur = &cur;
+	if (plan_build(&p, &env, ops, n, &bad, why, sizeof(why))) {
+		ktap_diag("diff_apply: op %zu: %s", bad, why);
+		free(ops);
+		model_free(&cur);
+		return -1;
+	}
+	fk_calls = 0;
+	fk_fail_at = 0;
+	if (getenv("TEST_PLAN_VERBOSE")) {
+		size_t i;
+
+		for (i = 0; i < p.n; i++)
+			step_print(stdout, &p.steps[i]);
+	}
+	steps = plan_run(&fk_nl, &p, &r) ? -1 : (int)p.n;
+	plan_free(&p);
+	free(ops);
+	model_free(&cur);
+	return steps;
+}
+
+static bool scope_all(const struct m_svc *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return true;
+}
+
+static bool scope_tcp(const struct m_svc *s, void *arg)
+{
+	(void)arg;
+	return s->id.proto == IPPROTO_TCP;
+}
+
+static void test_diff(void)
+{
+	static const char *target =
+		"service add tcp/10.0.0.1:80 scheduler maglev table-size 251 slow-start 5s\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 method nat weight 4\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.5:80 method nat weight 1\n"
+		"service add tcp/10.0.0.4:80 scheduler rr\n"
+		"backend add tcp/10.0.0.4:80 10.0.1.6 weight 2\n"
+		"health tcp/10.0.0.4:80 type http path /healthz\n"
+		"service add fwmark/7 scheduler rr persistent 300 netmask 24\n"
+		"backend add fwmark/7 10.0.1.9 weight 2\n";
+	struct model want, copy;
+	char *a, *b;
+	size_t nops;
+	int steps;
+
+	/* from the initial state to the target: then the same target twice */
+	fk_load(initial);
+	if (want_from(target, &want)) {
+		ktap_ok(0, "diff: the target state builds");
+		return;
+	}
+	ktap_ok(want.n == 3 && model_find(&want, &want.svcs[1].id)->hc &&
+		!strcmp(model_find(&want, &want.svcs[1].id)->hc->path, "/healthz"),
+		"diff: a file becomes a state, health checks attached");
+	steps = diff_apply(&want, scope_all, &nops);
+	a = dump(&fk);
+	b = dump(&want);
+	ktap_ok(steps > 0 && !strcmp(a, b), "diff: applying the diff reaches the target (%d steps)",
+		steps);
+	free(a);
+	free(b);
+	steps = diff_apply(&want, scope_all, &nops);
+	ktap_ok(steps == 0 && nops == 0, "diff: a second diff is empty (%zu ops, %d steps)", nops,
+		steps);
+
+	/* out of scope: the UDP service of the initial state is kept */
+	fk_load(initial);
+	steps = diff_apply(&want, scope_tcp, &nops);
+	{
+		struct svc_id udp;
+		char why[128];
+
+		parse_svc("udp/[fd00::1]:53", &udp, why, sizeof(why));
+		ktap_ok(steps > 0 && model_find(&fk, &udp) && fk.n == 4,
+			"diff: a service out of scope is left alone (%zu services)", fk.n);
+	}
+	/* no scope: nothing is deleted, everything wanted is there */
+	fk_load(initial);
+	steps = diff_apply(&want, NULL, &nops);
+	ktap_ok(steps > 0 && fk.n == 4, "diff: without a scope nothing is deleted");
+
+	/* one weight changed: exactly one step */
+	diff_apply(&want, scope_all, &nops);
+	model_copy(&copy, &want);
+	copy.svcs[0].dests[0].c.weight = 9;
+	steps = diff_apply(&copy, scope_all, &nops);
+	ktap_ok(steps == 1 && nops == 1, "diff: one weight changed is one step (%d)", steps);
+	model_free(&copy);
+	model_free(&want);
+}
+
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(14);
+	ktap_plan(21);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
 	test_idempotent();
 	test_rollback();
+	test_diff();
 	model_free(&fk);
 	return ktap_finish();
 }

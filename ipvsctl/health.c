@@ -1,0 +1,863 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: the health probe loop (see health.h).
+ *
+ * Probes wait in a min-heap keyed by their next start, or, while running,
+ * by their deadline. epoll watches the probes' sockets (tcp, udp), the
+ * pidfds of exec probes, the sockets libcurl asks for (http, https, tls,
+ * through curl_multi_socket_action) and whatever the daemon registers
+ * (its signalfd). Nothing blocks: a probe that hangs hits its deadline.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "health.h"
+
+extern char **environ;
+
+enum {
+	T_PROBE = 1,
+	T_CURL,
+	T_WATCH,
+};
+
+#define BODY_MAX	65536
+#define EXEC_POLL_MS	20
+#define BATCH_MS	10	/* probes run up to this late, in batches */
+
+struct curl_sock {
+	struct hl_tag tag;
+	int fd;				/* -1 once curl is done with it */
+	struct curl_sock *next_dead;
+};
+
+struct watch {
+	struct hl_tag tag;
+	int fd;
+	void (*fn)(int fd, void *arg);
+	void *arg;
+};
+
+struct hloop {
+	int ep;
+	CURLM *multi;
+	uint64_t curl_due;		/* 0: no curl timer */
+	struct probe **heap;
+	size_t n, cap;
+	probe_done_fn done;
+	void *arg;
+	bool stop;
+	uint64_t rng;
+	struct watch **watches;
+	size_t nwatches;
+	/* curl sockets closed while epoll events may still name them: freed
+	 * after the batch
+	 */
+	struct curl_sock *dead;
+};
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* xorshift64 (Marsaglia): jitter needs no more */
+static uint64_t rnd(struct hloop *l)
+{
+	l->rng ^= l->rng << 13;
+	l->rng ^= l->rng >> 7;
+	l->rng ^= l->rng << 17;
+	return l->rng;
+}
+
+/* ---- the heap ------------------------------------------------------------ */
+
+static void heap_swap(struct hloop *l, size_t a, size_t b)
+{
+	struct probe *t = l->heap[a];
+
+	l->heap[a] = l->heap[b];
+	l->heap[b] = t;
+	l->heap[a]->heap_idx = a;
+	l->heap[b]->heap_idx = b;
+}
+
+static void heap_fix(struct hloop *l, size_t i)
+{
+	size_t c;
+
+	while (i > 0 && l->heap[(i - 1) / 2]->due_ms > l->heap[i]->due_ms) {
+		heap_swap(l, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= l->n)
+			break;
+		if (c + 1 < l->n && l->heap[c + 1]->due_ms < l->heap[c]->due_ms)
+			c++;
+		if (l->heap[i]->due_ms <= l->heap[c]->due_ms)
+			break;
+		heap_swap(l, i, c);
+		i = c;
+	}
+}
+
+static int heap_push(struct hloop *l, struct probe *p)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct probe **v = realloc(l->heap, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->heap = v;
+		l->cap = cap;
+	}
+	p->heap_idx = l->n;
+	l->heap[l->n++] = p;
+	heap_fix(l, p->heap_idx);
+	return 0;
+}
+
+static void heap_del(struct hloop *l, struct probe *p)
+{
+	size_t i = p->heap_idx;
+
+	if (i >= l->n || l->heap[i] != p)
+		return;
+	l->n--;
+	if (i != l->n) {
+		l->heap[i] = l->heap[l->n];
+		l->heap[i]->heap_idx = i;
+		heap_fix(l, i);
+	}
+	p->heap_idx = (size_t)-1;
+}
+
+static void reschedule(struct hloop *l, struct probe *p, uint64_t due)
+{
+	p->due_ms = due;
+	heap_fix(l, p->heap_idx);
+}
+
+/* ---- curl glue ------------------------------------------------------------- */
+
+static int curl_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct hloop *l = userp;
+	struct curl_sock *cs = socketp;
+	struct epoll_event ev = { 0 };
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (cs) {
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, s, NULL);
+			cs->fd = -1;
+			cs->next_dead = l->dead;
+			l->dead = cs;
+			curl_multi_assign(l->multi, s, NULL);
+		}
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (!cs) {
+		cs = calloc(1, sizeof(*cs));
+		if (!cs)
+			return -1;
+		cs->tag.kind = T_CURL;
+		cs->fd = s;
+		ev.data.ptr = cs;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, s, &ev)) {
+			free(cs);
+			return -1;
+		}
+		curl_multi_assign(l->multi, s, cs);
+		return 0;
+	}
+	ev.data.ptr = cs;
+	epoll_ctl(l->ep, EPOLL_CTL_MOD, s, &ev);
+	return 0;
+}
+
+static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct hloop *l = userp;
+
+	(void)multi;
+	l->curl_due = timeout_ms < 0 ? 0 : now_ms() + (uint64_t)timeout_ms;
+	return 0;
+}
+
+static size_t curl_body_cb(char *data, size_t size, size_t n, void *userp)
+{
+	struct probe *p = userp;
+	size_t len = size * n, room;
+	char *nb;
+
+	if (!p->spec->expect[0])
+		return len;
+	if (!p->body) {
+		p->body = malloc(BODY_MAX + 1);
+		if (!p->body)
+			return 0;	/* curl fails the transfer */
+		p->body_len = 0;
+	}
+	room = BODY_MAX - p->body_len;
+	nb = p->body;
+	memcpy(nb + p->body_len, data, len < room ? len : room);
+	p->body_len += len < room ? len : room;
+	nb[p->body_len] = 0;
+	return len;
+}
+
+/* ---- probes ------------------------------------------------------------------ */
+
+static void probe_target(const struct probe *p, int *af, uint8_t *addr, uint16_t *port)
+{
+	if (p->spec->addr_af) {
+		*af = p->spec->addr_af;
+		memcpy(addr, p->spec->addr, 16);
+	} else {
+		*af = p->be.af;
+		memcpy(addr, p->be.addr, 16);
+	}
+	*port = p->spec->port ? p->spec->port : p->be.port;
+}
+
+static socklen_t make_sa(int af, const uint8_t *addr, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (af == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, addr, 16);
+		return sizeof(*s6);
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons(port);
+	memcpy(&((struct sockaddr_in *)ss)->sin_addr, addr, 4);
+	return sizeof(struct sockaddr_in);
+}
+
+/* Release what a probe holds while running. */
+static void probe_cleanup(struct hloop *l, struct probe *p)
+{
+	if (p->curl) {
+		curl_multi_remove_handle(l->multi, p->curl);
+		curl_easy_cleanup(p->curl);
+		p->curl = NULL;
+	}
+	if (p->slist) {
+		curl_slist_free_all(p->slist);
+		p->slist = NULL;
+	}
+	free(p->errbuf);
+	p->errbuf = NULL;
+	if (p->fd >= 0) {
+		/* closing the only descriptor also takes it out of epoll */
+		close(p->fd);
+		p->fd = -1;
+	}
+	if (p->pid > 0) {
+		int status;
+
+		/* the command and whatever it started: its own process group */
+		kill(-p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		p->pid = 0;
+	}
+	free(p->body);
+	p->body = NULL;
+	p->body_len = 0;
+}
+
+static void probe_finish(struct hloop *l, struct probe *p, bool ok, const char *why)
+{
+	uint64_t now = now_ms(), iv = p->spec->interval_ms, j, next;
+
+	probe_cleanup(l, p);
+	p->running = false;
+	p->last_ms = (uint32_t)(now - p->started_ms);
+	if (p->removed) {
+		heap_del(l, p);
+		free(p);
+		return;
+	}
+	l->done(p, ok, why, l->arg);
+	/*
+	 * The next start: an interval after this one started, give or take
+	 * the jitter. Starts keep their cadence whatever a probe takes (the
+	 * timeout is shorter than the interval), so "fall" failures take at
+	 * most fall x interval (+ jitter) after the first.
+	 */
+	j = iv * p->spec->jitter_pct / 100;
+	next = p->started_ms + iv - j + (j ? rnd(l) % (2 * j + 1) : 0);
+	reschedule(l, p, next > now ? next : now);
+}
+
+static int probe_watch(struct hloop *l, struct probe *p, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = p };
+
+	p->fd = fd;
+	return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static void probe_start_tcp_udp(struct hloop *l, struct probe *p, bool udp)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_storage ss;
+	uint8_t addr[16];
+	uint16_t port;
+	socklen_t len;
+	int af, fd;
+
+	probe_target(p, &af, addr, &port);
+	len = make_sa(af, addr, port, &ss);
+	fd = socket(af, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		probe_finish(l, p, false, strerror(errno));
+		return;
+	}
+	/* RST on close: 10,000 probes a second leave no TIME_WAIT */
+	if (!udp)
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	if (connect(fd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
+		close(fd);
+		probe_finish(l, p, false, why);
+		return;
+	}
+	if (udp && send(fd, p->spec->send, strlen(p->spec->send), 0) < 0) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "send: %s", strerror(errno));
+		close(fd);
+		probe_finish(l, p, false, why);
+		return;
+	}
+	if (probe_watch(l, p, fd, udp ? EPOLLIN : EPOLLOUT)) {
+		close(fd);
+		p->fd = -1;
+		probe_finish(l, p, false, "epoll");
+	}
+}
+
+static int curl_ready(struct hloop *l);
+
+static void probe_start_curl(struct hloop *l, struct probe *p)
+{
+	const char *scheme = p->spec->type == HC_HTTP ? "http" : "https";
+	char url[640], connect_to[320], ip[sizeof(p->spec->addr_name)];
+	struct curl_slist *ct = NULL;
+	uint8_t addr[16];
+	uint16_t port;
+	CURL *e;
+	int af;
+
+	if (curl_ready(l)) {
+		probe_finish(l, p, false, "libcurl: cannot initialise");
+		return;
+	}
+	probe_target(p, &af, addr, &port);
+	if (p->spec->addr_name[0])
+		snprintf(ip, sizeof(ip), "%s", p->spec->addr_name);
+	else if (af == AF_INET6) {
+		ip[0] = '[';
+		inet_ntop(af, addr, ip + 1, sizeof(ip) - 2);
+		strcat(ip, "]");
+	} else {
+		inet_ntop(af, addr, ip, sizeof(ip));
+	}
+	e = curl_easy_init();
+	if (!e) {
+		probe_finish(l, p, false, "curl_easy_init failed");
+		return;
+	}
+	if (p->spec->type == HC_TCP) {
+		/* a TCP probe of a DNS name: curl looks it up without blocking
+		 * the loop and stops once connected
+		 */
+		snprintf(url, sizeof(url), "http://%s:%u/", ip, port);
+		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	} else if (p->spec->host[0]) {
+		/* Host (and SNI) is the name; the connection goes to the
+		 * backend (or the probe address), so the name is never looked up
+		 */
+		snprintf(url, sizeof(url), "%s://%s:%u%s", scheme, p->spec->host, port, p->spec->path);
+		snprintf(connect_to, sizeof(connect_to), "%s:%u:%s:%u", p->spec->host, port, ip, port);
+		ct = curl_slist_append(NULL, connect_to);
+		if (!ct) {
+			curl_easy_cleanup(e);
+			probe_finish(l, p, false, "out of memory");
+			return;
+		}
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, ct);
+	} else {
+		snprintf(url, sizeof(url), "%s://%s:%u%s", scheme, ip, port, p->spec->path);
+	}
+	p->errbuf = calloc(1, CURL_ERROR_SIZE);
+	if (p->errbuf)
+		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, p);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	/* a name still being looked up when the probe ends is abandoned, not
+	 * waited for (which would stall every other probe)
+	 */
+	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->spec->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, p->spec->tls_verify ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, p->spec->tls_verify ? 2L : 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "ipvsctl-health/" IPVSCTL_VERSION);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	if (p->spec->type == HC_TLS) {
+		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	} else if (p->spec->type != HC_TCP) {
+		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_body_cb);
+		curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+	}
+	p->curl = e;
+	p->slist = ct;
+	if (curl_multi_add_handle(l->multi, e) != CURLM_OK)
+		probe_finish(l, p, false, "curl_multi_add_handle failed");
+}
+
+static void probe_event(struct hloop *l, struct probe *p, uint32_t events);
+
+static void probe_start_exec(struct hloop *l, struct probe *p)
+{
+	char ip[INET6_ADDRSTRLEN], env_addr[200], env_port[32], env_svc[128];
+	char *argv[] = { "/bin/sh", "-c", (char *)p->spec->command, NULL };
+	char *envp[] = { env_addr, env_port, env_svc, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	uint8_t addr[16];
+	uint16_t port;
+	pid_t pid;
+	int af, pfd, err;
+
+	probe_target(p, &af, addr, &port);
+	if (p->spec->addr_name[0])
+		snprintf(ip, sizeof(ip), "%.45s", p->spec->addr_name);
+	else
+		inet_ntop(af, addr, ip, sizeof(ip));
+	snprintf(env_addr, sizeof(env_addr), "BACKEND_ADDR=%s", ip);
+	snprintf(env_port, sizeof(env_port), "BACKEND_PORT=%u", port);
+	fmt_svc(&p->svc, env_svc + 8, sizeof(env_svc) - 8);
+	memcpy(env_svc, "SERVICE=", 8);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawnattr_init(&attr);
+	/* its own process group, so a timeout kills what it started too */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+				 POSIX_SPAWN_SETSIGDEF);
+	{
+		sigset_t none, all;
+
+		sigemptyset(&none);
+		sigfillset(&all);
+		/* the daemon blocks the signals it reads from a signalfd */
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &all);
+	}
+	err = posix_spawn(&pid, argv[0], &fa, &attr, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (err) {
+		probe_finish(l, p, false, strerror(err));
+		return;
+	}
+	p->pid = pid;
+	pfd = pidfd_open(pid, 0);
+	if (pfd < 0 && errno == ENOSYS) {
+		/* no pidfd (valgrind): look every EXEC_POLL_MS instead */
+		p->fd = -1;
+		reschedule(l, p, p->started_ms + EXEC_POLL_MS);
+		return;
+	}
+	if (pfd < 0 || probe_watch(l, p, pfd, EPOLLIN)) {
+		if (pfd >= 0)
+			close(pfd);
+		p->fd = -1;
+		probe_finish(l, p, false, "pidfd");
+	}
+}
+
+/* A running probe is due: its deadline, or (exec without pidfd) a look. */
+static void probe_due(struct hloop *l, struct probe *p, uint64_t now)
+{
+	if (p->spec->type == HC_EXEC && p->pid > 0 && p->fd < 0 &&
+	    now < p->started_ms + p->spec->timeout_ms) {
+		probe_event(l, p, 0);
+		if (p->running) {
+			uint64_t next = now + EXEC_POLL_MS, end = p->started_ms + p->spec->timeout_ms;
+
+			reschedule(l, p, next < end ? next : end);
+		}
+		return;
+	}
+	{
+		char why[64];
+
+		snprintf(why, sizeof(why), "timeout: no answer in %u ms", p->spec->timeout_ms);
+		probe_finish(l, p, false, why);
+	}
+}
+
+static void probe_start(struct hloop *l, struct probe *p)
+{
+	p->running = true;
+	p->started_ms = now_ms();
+	reschedule(l, p, p->started_ms + p->spec->timeout_ms);
+	switch (p->spec->type) {
+	case HC_TCP:
+		if (p->spec->addr_name[0])
+			probe_start_curl(l, p);
+		else
+			probe_start_tcp_udp(l, p, false);
+		break;
+	case HC_UDP:
+		probe_start_tcp_udp(l, p, true);
+		break;
+	case HC_HTTP:
+	case HC_HTTPS:
+	case HC_TLS:
+		probe_start_curl(l, p);
+		break;
+	case HC_EXEC:
+		probe_start_exec(l, p);
+		break;
+	}
+}
+
+/* A probe's own fd is ready. */
+static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
+{
+	char buf[2048], why[96];
+	int err = 0, status;
+	socklen_t el = sizeof(err);
+	ssize_t r;
+
+	switch (p->spec->type) {
+	case HC_TCP:
+		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err) {
+			snprintf(why, sizeof(why), "connect: %s", strerror(err));
+			probe_finish(l, p, false, why);
+		} else {
+			probe_finish(l, p, true, NULL);
+		}
+		return;
+	case HC_UDP:
+		r = recv(p->fd, buf, sizeof(buf) - 1, 0);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "recv: %s", strerror(errno));
+			probe_finish(l, p, false, why);
+			return;
+		}
+		buf[r] = 0;
+		if (p->spec->expect[0] && !memmem(buf, (size_t)r, p->spec->expect, strlen(p->spec->expect)))
+			probe_finish(l, p, false, "reply without the expected text");
+		else
+			probe_finish(l, p, true, NULL);
+		return;
+	case HC_EXEC:
+		if (waitpid(p->pid, &status, WNOHANG) != p->pid)
+			return;
+		p->pid = 0;
+		if (WIFEXITED(status) && !WEXITSTATUS(status)) {
+			probe_finish(l, p, true, NULL);
+		} else {
+			if (WIFEXITED(status))
+				snprintf(why, sizeof(why), "command exited with %d", WEXITSTATUS(status));
+			else
+				snprintf(why, sizeof(why), "command killed by signal %d", WTERMSIG(status));
+			probe_finish(l, p, false, why);
+		}
+		return;
+	default:
+		(void)events;
+		return;
+	}
+}
+
+static void curl_check_done(struct hloop *l)
+{
+	char why[160];
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(l->multi, &left))) {
+		struct probe *p = NULL;
+		long code = 0;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		if (!p)
+			continue;
+		if (m->data.result != CURLE_OK) {
+			/* curl's detail says more ("Recv failure: Connection
+			 * reset by peer"); a timeout is called one
+			 */
+			const char *detail = p->errbuf && p->errbuf[0] ? p->errbuf :
+					     curl_easy_strerror(m->data.result);
+
+			snprintf(why, sizeof(why), "%s%s",
+				 m->data.result == CURLE_OPERATION_TIMEDOUT ? "timeout: " : "", detail);
+			probe_finish(l, p, false, why);
+			continue;
+		}
+		if (p->spec->type == HC_TLS || p->spec->type == HC_TCP) {
+			probe_finish(l, p, true, NULL);
+			continue;
+		}
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		if (code < p->spec->status_lo || code > p->spec->status_hi) {
+			snprintf(why, sizeof(why), "HTTP status %ld, not %u-%u", code,
+				 p->spec->status_lo, p->spec->status_hi);
+			probe_finish(l, p, false, why);
+		} else if (p->spec->expect[0] && (!p->body || !strstr(p->body, p->spec->expect))) {
+			probe_finish(l, p, false, "body without the expected text");
+		} else {
+			probe_finish(l, p, true, NULL);
+		}
+	}
+}
+
+/* ---- the loop ------------------------------------------------------------------- */
+
+/*
+ * libcurl (and the TLS library it loads) only once an HTTP, HTTPS or TLS
+ * probe, or a DNS name, needs it: a daemon of TCP probes does without.
+ */
+static int curl_ready(struct hloop *l)
+{
+	if (l->multi)
+		return 0;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT))
+		return -ENOMEM;
+	l->multi = curl_multi_init();
+	if (!l->multi) {
+		curl_global_cleanup();
+		return -ENOMEM;
+	}
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+	return 0;
+}
+
+static void free_dead(struct hloop *l)
+{
+	struct curl_sock *cs;
+
+	while ((cs = l->dead)) {
+		l->dead = cs->next_dead;
+		free(cs);
+	}
+}
+
+struct hloop *hloop_new(probe_done_fn done, void *arg)
+{
+	struct hloop *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l->ep < 0) {
+		hloop_free(l);
+		return NULL;
+	}
+	l->done = done;
+	l->arg = arg;
+	l->rng = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)getpid() ^ 1;
+	return l;
+}
+
+void hloop_free(struct hloop *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++) {
+		probe_cleanup(l, l->heap[i]);
+		free(l->heap[i]);
+	}
+	free(l->heap);
+	for (i = 0; i < l->nwatches; i++)
+		free(l->watches[i]);
+	free(l->watches);
+	if (l->multi) {
+		curl_multi_cleanup(l->multi);
+		curl_global_cleanup();
+	}
+	free_dead(l);
+	if (l->ep >= 0)
+		close(l->ep);
+	free(l);
+}
+
+int hloop_add(struct hloop *l, struct probe *p)
+{
+	p->tag.kind = T_PROBE;
+	p->fd = -1;
+	p->pid = 0;
+	p->curl = NULL;
+	p->running = false;
+	p->removed = false;
+	/* spread the first probes over an interval */
+	p->due_ms = now_ms() + rnd(l) % (p->spec->interval_ms + 1);
+	return heap_push(l, p);
+}
+
+void hloop_remove(struct hloop *l, struct probe *p)
+{
+	if (p->running) {
+		p->removed = true;	/* freed when it finishes, at its deadline */
+		return;
+	}
+	heap_del(l, p);
+	free(p);
+}
+
+int hloop_watch(struct hloop *l, int fd, void (*fn)(int fd, void *arg), void *arg)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct watch *w = calloc(1, sizeof(*w)), **v;
+
+	if (!w)
+		return -ENOMEM;
+	v = realloc(l->watches, (l->nwatches + 1) * sizeof(*v));
+	if (!v) {
+		free(w);
+		return -ENOMEM;
+	}
+	l->watches = v;
+	w->tag.kind = T_WATCH;
+	w->fd = fd;
+	w->fn = fn;
+	w->arg = arg;
+	ev.data.ptr = w;
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev)) {
+		free(w);
+		return -errno;
+	}
+	l->watches[l->nwatches++] = w;
+	return 0;
+}
+
+void hloop_stop(struct hloop *l)
+{
+	l->stop = true;
+}
+
+int hloop_run(struct hloop *l)
+{
+	struct epoll_event evs[256];
+	int n, i, running;
+
+	l->stop = false;
+	while (!l->stop) {
+		uint64_t now = now_ms(), due = UINT64_MAX;
+		int timeout = -1;
+
+		if (l->n)
+			due = l->heap[0]->due_ms;
+		if (l->curl_due && l->curl_due < due)
+			due = l->curl_due;
+		if (due != UINT64_MAX) {
+			/* wake on a BATCH_MS grid: probes due close together start
+			 * (and time out) in one pass, not one wakeup each
+			 */
+			due = (due + BATCH_MS - 1) / BATCH_MS * BATCH_MS;
+			timeout = due > now ? (int)(due - now > 60000 ? 60000 : due - now) : 0;
+		}
+		n = epoll_wait(l->ep, evs, 256, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < n && !l->stop; i++) {
+			struct hl_tag *t = evs[i].data.ptr;
+
+			if (t->kind == T_PROBE) {
+				probe_event(l, (struct probe *)t, evs[i].events);
+			} else if (t->kind == T_CURL) {
+				int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+					    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+					    (evs[i].events & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+
+				if (((struct curl_sock *)t)->fd < 0)
+					continue;	/* closed earlier in this batch */
+				curl_multi_socket_action(l->multi, ((struct curl_sock *)t)->fd, flags,
+							 &running);
+				curl_check_done(l);
+			} else {
+				struct watch *w = (struct watch *)t;
+
+				w->fn(w->fd, w->arg);
+			}
+		}
+		free_dead(l);
+		now = now_ms();
+		if (l->multi && l->curl_due && l->curl_due <= now) {
+			l->curl_due = 0;
+			curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+			curl_check_done(l);
+		}
+		/* due probes: start the idle ones, time out the running ones */
+		while (!l->stop && l->n && l->heap[0]->due_ms <= now) {
+			struct probe *p = l->heap[0];
+
+			if (p->running)
+				probe_due(l, p, now);
+			else
+				probe_start(l, p);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: reconcile() and state_from_ops() (see reconcile.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "kipvs.h"
+#include "reconcile.h"
+
+static bool wants_maglev(const struct model *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (!strcmp(m->svcs[i].c.sched, "maglev"))
+			return true;
+	return false;
+}
+
+int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *want,
+		   struct timeouts *to, char *why, size_t whylen)
+{
+	struct plan_env env;
+	struct model empty;
+	struct plan plan;
+	size_t bad = 0, i;
+	bool mg = false;
+	int err;
+
+	memset(to, 0, sizeof(*to));
+	for (i = 0; i < n; i++) {
+		const struct op *op = &ops[i];
+
+		switch (op->kind) {
+		case OP_FLUSH:
+		case OP_ZERO:
+		case OP_SYNC_START:
+		case OP_SYNC_STOP:
+			snprintf(why, whylen, "%s:%d: %s has no place in a desired state (%s)",
+				 op->file, op->line,
+				 op->kind == OP_FLUSH ? "flush" : op->kind == OP_ZERO ? "zero" : "sync",
+				 op->kind == OP_FLUSH || op->kind == OP_ZERO ?
+				 "it lists what should exist" : "run 'ipvsctl sync start' on its own");
+			return -EINVAL;
+		case OP_TIMEOUT:
+			if (op->to.tcp)
+				to->tcp = op->to.tcp;
+			if (op->to.tcp_fin)
+				to->tcp_fin = op->to.tcp_fin;
+			if (op->to.udp)
+				to->udp = op->to.udp;
+			break;
+		case OP_SVC_ADD:
+		case OP_SVC_EDIT:
+		case OP_MG_SET:
+			mg = true;
+			break;
+		default:
+			break;
+		}
+	}
+	memset(&env, 0, sizeof(env));
+	model_init(&empty);
+	env.cur = &empty;
+	exec_mg_defaults(nl, mg && nl, &env.mg);
+	err = plan_build_state(&plan, &env, ops, n, &bad, why, whylen, want);
+	if (err) {
+		char tmp[512];
+
+		snprintf(tmp, sizeof(tmp), "%s", why);
+		snprintf(why, whylen, "%s:%d: %s", ops[bad].file ? ops[bad].file : "?",
+			 ops[bad].line, tmp);
+		return err;
+	}
+	plan_free(&plan);
+	return 0;
+}
+
+int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
+	      struct rec_result *r)
+{
+	struct model cur, adj;
+	struct plan_env env;
+	struct plan plan;
+	struct plan_result pr;
+	struct op *ops = NULL;
+	size_t nops = 0, bad = 0, i;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	memset(&env, 0, sizeof(env));
+	model_init(&cur);
+	model_init(&adj);
+	err = kipvs_load(nl, &cur, LOAD_DESTS | LOAD_MAGLEV);
+	if (err) {
+		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
+			 strerror(-err));
+		goto out;
+	}
+	err = model_copy(&adj, want);
+	if (err)
+		goto nomem;
+	if (o->adjust)
+		o->adjust(&adj, &cur, o->adjust_arg);
+	err = model_diff(&cur, &adj, o->in_scope, o->scope_arg, &ops, &nops);
+	if (err)
+		goto nomem;
+	if (o->timeouts && (o->timeouts->tcp || o->timeouts->tcp_fin || o->timeouts->udp)) {
+		struct timeouts t;
+		struct op *v;
+
+		err = kipvs_get_timeouts(nl, &t);
+		if (err) {
+			snprintf(r->why, sizeof(r->why), "reading the timeouts: %s",
+				 strerror(-err));
+			goto out;
+		}
+		env.have_timeouts = true;
+		env.timeouts = t;
+		if ((o->timeouts->tcp && o->timeouts->tcp != t.tcp) ||
+		    (o->timeouts->tcp_fin && o->timeouts->tcp_fin != t.tcp_fin) ||
+		    (o->timeouts->udp && o->timeouts->udp != t.udp)) {
+			v = realloc(ops, (nops + 1) * sizeof(*ops));
+			if (!v)
+				goto nomem;
+			ops = v;
+			memset(&ops[nops], 0, sizeof(ops[nops]));
+			ops[nops].kind = OP_TIMEOUT;
+			ops[nops].to = *o->timeouts;
+			nops++;
+		}
+	}
+	env.cur = &cur;
+	exec_mg_defaults(nl, wants_maglev(&adj) || wants_maglev(&cur), &env.mg);
+	err = plan_build(&plan, &env, ops, nops, &bad, r->why, sizeof(r->why));
+	if (err)
+		goto out;
+	if (o->dry_run) {
+		for (i = 0; i < plan.n; i++)
+			step_print(o->out ? o->out : stdout, &plan.steps[i]);
+		r->changes = plan.n;
+		plan_free(&plan);
+		goto out;
+	}
+	err = plan_run(nl, &plan, &pr);
+	if (err) {
+		char step[256];
+		FILE *f = fmemopen(step, sizeof(step), "w");
+
+		if (f) {
+			step_print(f, &plan.steps[pr.failed_step]);
+			fclose(f);
+			step[strcspn(step, "\n")] = 0;
+		} else {
+			step[0] = 0;
+		}
+		snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
+			 nl->ext[0] ? nl->ext : strerror(-err));
+		r->failed_step = pr.failed_step + 1;
+		r->undone = pr.undone;
+		r->undo_err = pr.undo_err;
+		r->changes = pr.failed_step;
+	} else {
+		r->changes = plan.n;
+	}
+	plan_free(&plan);
+	goto out;
+nomem:
+	err = -ENOMEM;
+	snprintf(r->why, sizeof(r->why), "out of memory");
+out:
+	free(ops);
+	model_free(&adj);
+	model_free(&cur);
+	return err;
+}

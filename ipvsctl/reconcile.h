@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: bring the kernel to a desired state, touching only what
+ * differs: load the current state, diff (diff.h), plan and run all or
+ * nothing (plan.h). Shared by "ipvsctl daemon" and "ipvsctl apply".
+ */
+#ifndef IPVSCTL_RECONCILE_H
+#define IPVSCTL_RECONCILE_H
+
+#include <stdio.h>
+
+#include "diff.h"
+#include "plan.h"
+
+struct rec_opts {
+	diff_scope_fn in_scope;		/* managed current services (NULL: none) */
+	void *scope_arg;
+	/* Called with a copy of the desired state and the current state
+	 * before the diff: adjust what is wanted (health, drains).
+	 */
+	void (*adjust)(struct model *want, const struct model *cur, void *arg);
+	void *adjust_arg;
+	const struct timeouts *timeouts; /* wanted (0 fields: leave); NULL: none */
+	bool dry_run;			/* print the steps on @out, send nothing */
+	FILE *out;
+};
+
+struct rec_result {
+	size_t changes;			/* kernel steps sent (or planned) */
+	size_t failed_step;		/* on failure: 1-based, 0 if none ran */
+	size_t undone;			/* on failure: steps rolled back */
+	int undo_err;
+	char why[512];			/* on failure */
+};
+
+/* Returns 0 or -errno; on failure @r says what happened and what was
+ * rolled back, and nothing is left half applied unless r->undo_err.
+ */
+int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
+	      struct rec_result *r);
+
+/* A config file's ops (no flush, zero or sync) as a desired state:
+ * complete confs, health checks attached, and the timeouts it sets.
+ * @nl may be NULL (a check without a kernel: built-in maglev defaults).
+ * Returns 0, or -errno with @why naming the file and line.
+ */
+int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *want,
+		   struct timeouts *to, char *why, size_t whylen);
+
+#endif
