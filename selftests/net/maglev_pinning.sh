@@ -38,7 +38,7 @@ moved() { # moved A B: flows whose backend differs
 # would be from a modprobe option on a real director: 5000 here.
 setup_or_die "module" modprobe ip_vs_maglev
 setup_or_die "pin_max 5000" bash -c "echo 5000 >$PARAMS/pin_max"
-restore_pin_max() { echo 262144 >$PARAMS/pin_max; }
+restore_pin_max() { echo 262144 >$PARAMS/pin_max; echo 960000 >$PARAMS/pin_timeout_ms; }
 trap 'restore_pin_max; lib_cleanup' EXIT
 setup_or_die "topology" topo_flat 4
 for i in 1 2 3 4; do
@@ -113,6 +113,41 @@ check "b3 is reported down" \
 flows 53 30000 500 "$LIB_TMP/on5"
 check "no flow reaches the down b3" not grep -q ' b3$' "$LIB_TMP/on5"
 check "mark b3 up" ipvsctl maglev up "$ON" "${BE_IP[3]}:53"
+
+# ---- ipvsctl drain: a UDP backend drains through its pins ---------------------
+# IPVS has no connection entry for OPS flows: the pins are what the drain
+# waits for. They expire 2 s after their flow's last datagram here.
+setup_or_die "pin timeout 2 s" bash -c "echo 2000 >$PARAMS/pin_timeout_ms"
+setup_or_die "settled" wait_until 10 mg_settled "$DR" "$ON"
+flows 53 30000 500 "$LIB_TMP/on6"
+b4_flows=$(grep -c ' b4$' "$LIB_TMP/on6")
+b4_weight() { jq_svc "$ON" '[b["weight"] for b in s["backends"] if b["backend"] == "'"${BE_IP[4]}"':53"] or ["none"]' |
+	tr -d "[]'"; }
+ip netns exec "$DR" "$IPVSCTL" drain "$ON" "${BE_IP[4]}:53" --timeout 60s --interval 200ms \
+	>"$LIB_TMP/udrain.out" 2>&1 &
+UDRAIN=$!
+LIB_PIDS+=("$UDRAIN")
+b4_weight_is() { [ "$(b4_weight)" = "$1" ]; }
+check "drain b4 (UDP, OPS, pinned): weight 0" wait_until 5 b4_weight_is 0
+# its flows keep coming for 3 s: they stay with b4, and the drain waits
+t_end=$(($(date +%s) + 3))
+kept=1
+while [ "$(date +%s)" -lt "$t_end" ]; do
+	flows 53 30000 500 "$LIB_TMP/on7"
+	[ "$(grep -c ' b4$' "$LIB_TMP/on7")" -eq "$b4_flows" ] || kept=0
+done
+check "while its $b4_flows pinned flows keep coming, they stay on the draining b4" \
+	test "$kept" = 1 -a "$b4_flows" -gt 0
+check "and the drain waits for them" kill -0 "$UDRAIN"
+t0=$(date +%s)
+wait "$UDRAIN"
+rc=$?
+t1=$(date +%s)
+check "once they stop, their pins expire and the drain ends (exit $rc, $((t1 - t0)) s)" \
+	test "$rc" = 0 -a $((t1 - t0)) -le 10
+check "it counted the pins down" grep -Eq "0 active, 0 inactive, [1-9][0-9]* pinned" "$LIB_TMP/udrain.out"
+check "b4 is removed" test "$(b4_weight)" = none
+setup_or_die "pin timeout back" bash -c "echo 960000 >$PARAMS/pin_timeout_ms"
 
 # ---- bounded memory ---------------------------------------------------------
 check "flush the service's pins" ipvsctl maglev flush-pins "$ON"
