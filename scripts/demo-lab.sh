@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The demo, inside the VM lab (scripts/demo.sh boots it). One client, one
-# director, three backends; a maglev VIP; traffic; a readable report.
+# director, three backends; a maglev VIP; traffic; a readable report:
+# balance, weights, consistency, slow start, health checks, draining.
 #
 #   client 10.0.1.2 --- 10.0.1.1 director (VIP 10.0.1.100:80, maglev, NAT)
 #                                br0 --+-- b1 10.0.2.11:8080
@@ -108,6 +109,75 @@ cat "$LIB_TMP/ramp1" "$LIB_TMP/ramp2" | awk '
 		}
 	}'
 "$IPVSCTL" -N "$DR" maglev show "$SVC" | sed 's/^/   /'
+
+title "6. Health checks: ipvsctl daemon probes b1-b3 (tcp, every 1 s, fall 2, rise 2)"
+SVC2=tcp/$VIP:81
+cat >"$LIB_TMP/lb.conf" <<EOF
+service add $SVC2 scheduler maglev slow-start 6s
+backend add $SVC2 ${BE_IP[1]}:8080 method nat weight 100
+backend add $SVC2 ${BE_IP[2]}:8080 method nat weight 100
+backend add $SVC2 ${BE_IP[3]}:8080 method nat weight 100
+health $SVC2 type tcp interval 1s timeout 500ms rise 2 fall 2 jitter 0
+EOF
+sed 's/^/   | /' "$LIB_TMP/lb.conf"
+ip netns exec "$DR" "$IPVSCTL" daemon -f "$LIB_TMP/lb.conf" --state-file "$LIB_TMP/health.json" \
+	2>"$LIB_TMP/daemon.log" &
+DAEMON=$!
+LIB_PIDS+=("$DAEMON")
+setup_or_die "daemon" wait_until 20 test -s "$LIB_TMP/health.json"
+weight2() { ipvs -Ln -t "$VIP:81" | awk -v be="$1" '$2 == be { print $4 }'; }
+weight2_is() { [ "$(weight2 "$1")" = "$2" ]; }
+active2_is() { [ "$(ipvs -Ln -t "$VIP:81" | awk -v be="$1" '$2 == be { print $5 }')" = "$2" ]; }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+echo "   killing b2's server..."
+pkill -f "mgtraffic serve -i b2 -p 8080"
+t0=$(ms)
+wait_until 15 weight2_is "${BE_IP[2]}:8080" 0
+echo "   b2 quiesced (weight 0) after $(($(ms) - t0)) ms (fall x interval + interval = 3000 ms)"
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 81 -n 300 >"$LIB_TMP/h1"
+share_table "$LIB_TMP/h1"
+echo "   restarting it..."
+serve "${BE[2]}" b2 8080
+t0=$(ms)
+wait_until 15 weight2_is "${BE_IP[2]}:8080" 100
+echo "   b2 back at weight 100 after $(($(ms) - t0)) ms, ramping:"
+"$IPVSCTL" -N "$DR" maglev show "$SVC2" | sed 's/^/   /'
+echo "   the daemon's log (one line per change):"
+sed 's/^/   | /' "$LIB_TMP/daemon.log"
+echo "   ipvsctl health status:"
+"$IPVSCTL" health status --state-file "$LIB_TMP/health.json" | sed 's/^/   /'
+
+title "7. Draining b1: its long-lived connection finishes, new ones go elsewhere"
+# a client port that the table gives to b1
+for p in $(seq 41000 41100); do
+	[ "$("$IPVSCTL" -N "$DR" maglev lookup "$SVC2" "10.0.1.2:$p")" = "${BE_IP[1]}:8080" ] && break
+done
+in_ns "$CL" "$MGTRAFFIC" hold -c "$VIP" -p 81 -D 5000 -I 100 -s "$p" >"$LIB_TMP/hold" 2>&1 &
+HOLD=$!
+wait_until 10 active2_is "${BE_IP[1]}:8080" 1
+ip netns exec "$DR" "$IPVSCTL" drain "$SVC2" "${BE_IP[1]}:8080" --timeout 60s >"$LIB_TMP/drain.out" 2>&1 &
+DRAIN=$!
+wait_until 5 weight2_is "${BE_IP[1]}:8080" 0
+in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 81 -n 300 >"$LIB_TMP/h2"
+echo "   300 new connections during the drain:"
+share_table "$LIB_TMP/h2"
+wait "$HOLD"
+echo "   the long-lived connection: $(tr '\n' ' ' <"$LIB_TMP/hold")"
+wait "$DRAIN"
+echo "   ipvsctl drain (exit $?):"
+sed 's/^/   | /' "$LIB_TMP/drain.out"
+echo "   and with a connection that outlives --timeout 3s:"
+"$IPVSCTL" -N "$DR" backend add "$SVC2" "${BE_IP[1]}:8080" method nat weight 100
+wait_until 5 mg_settled "$DR" "$SVC2"
+in_ns "$CL" "$MGTRAFFIC" hold -c "$VIP" -p 81 -D 20000 -I 100 -s "$p" >/dev/null 2>&1 &
+HOLD=$!
+wait_until 10 active2_is "${BE_IP[1]}:8080" 1
+ip netns exec "$DR" "$IPVSCTL" drain "$SVC2" "${BE_IP[1]}:8080" --timeout 3s >"$LIB_TMP/drain.out" 2>&1
+echo "   ipvsctl drain --timeout 3s (exit $?):"
+sed 's/^/   | /' "$LIB_TMP/drain.out"
+kill "$HOLD" 2>/dev/null
+kill "$DAEMON"
+wait "$DAEMON"
 
 echo
 echo "demo done."
