@@ -10,6 +10,9 @@
 #      instructions (callgrind), which is repeatable on a shared machine
 #   2. in the VM, one boot: maglev against stock mh (and rr) on the same
 #      traffic; table memory
+#   3. health checks: ipvsctl's probe loop natively on the host (10,000
+#      backends at 1 s), then in a second VM boot ipvsctl daemon against
+#      keepalived doing the same TCP checks
 #
 #   BENCH_KVER=...   kernel for the VM half (default: the matrix's 6.1)
 
@@ -43,10 +46,30 @@ ir() { # ir MODE: instructions per lookup, loop included
 ir_ours=$(ir lookup)
 ir_ref=$(ir reflookup)
 
+echo "bench: host: health probe loop, 10,000 backends at 1 s (native)"
+H=$(pkg-config --cflags --libs libnl-3.0 libcurl)
+# shellcheck disable=SC2086
+gcc -O2 -g -Wall -Wextra -D_GNU_SOURCE -DIPVSCTL_VERSION='"bench"' -Iinclude/uapi \
+	-o build/bench/bench_health selftests/bench/bench_health.c \
+	ipvsctl/health.c ipvsctl/grammar.c ipvsctl/parse.c ipvsctl/model.c $H || exit 1
+health_native() { # health_native N INTERVAL_MS: "probes/s cpu% failures"
+	build/bench/bench_health "$1" "$2" 20 18080
+}
+read -r hn_rate hn_cpu hn_fail < <(health_native 10000 1000)
+read -r hs_rate hs_cpu hs_fail < <(health_native 2000 1000)
+
 echo "bench: VM ($kver): maglev against mh and rr, one boot"
 rm -f build/bench/vm-*.md build/bench/balance.dat
 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_bench.sh -T 1200 build/bench ||
 	echo "bench: the VM half failed; its figures are missing"
+
+echo "bench: VM ($kver): health checks, ipvsctl daemon against keepalived, one boot"
+rm -f build/bench/vm-health.md
+# 10,000 backends every 5 s: 2,000 probes/s, what the emulated CPU carries
+# for both checkers with room to spare (at 1 s keepalived falls behind).
+selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_health_bench.sh -T 1200 \
+	build/bench 10000 5 30 ||
+	echo "bench: the VM health half failed; its figures are missing"
 
 # ---- plots ----------------------------------------------------------------
 if [ -s build/bench/balance.dat ] && command -v gnuplot >/dev/null; then
@@ -110,6 +133,23 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "pointer per backend. Figures from maglev's own netlink report."
 	echo
 	cat build/bench/vm-memory.md 2>/dev/null || echo "(missing: the VM half failed)"
+	echo
+	echo "## Health checks"
+	echo
+	echo "The probe loop of \`ipvsctl daemon\` (ipvsctl/health.c: one epoll loop, TCP"
+	echo "connect probes), natively on the host against one loopback server, 20 s"
+	echo "window after a warm-up interval. CPU is the loop's own (user + system,"
+	echo "which includes the loopback handshakes done in its context)."
+	echo
+	echo "| backends, TCP connect every 1 s | probes/s | CPU, % of one core | failed probes |"
+	echo "|---|---:|---:|---:|"
+	echo "| 10,000 | $hn_rate | $hn_cpu | $hn_fail |"
+	echo "| 2,000 | $hs_rate | $hs_cpu | $hs_fail |"
+	echo
+	echo "Against keepalived (\`-n -C\`, TCP_CHECK) doing the same checks, each in its"
+	echo "own namespace of one VM, same run:"
+	echo
+	cat build/bench/vm-health.md 2>/dev/null || echo "(missing: the VM health half failed)"
 } >"$out/results.md"
 
 cat "$out/results.md"
