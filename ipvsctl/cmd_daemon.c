@@ -69,7 +69,13 @@ struct daemon {
 	uint64_t last_write;
 	uint64_t started, reloads, transitions;
 	int exit_code;
+	/* graceful termination of backends that left the file */
+	uint32_t drain_timeout_s;
+	struct leave_result lr;		/* of the last reconcile */
+	uint64_t last_sweep;
 };
+
+#define SWEEP_MS 5000		/* how often draining leavers are looked at */
 
 /* ---- logging --------------------------------------------------------------- */
 
@@ -414,11 +420,22 @@ static void probe_done(struct probe *p, bool ok, const char *why, void *arg)
 /* ---- desired state ---------------------------------------------------------- */
 
 /* Health and drains shape what is wanted. */
-static void adjust_want(struct model *want, const struct model *cur, void *arg)
+static int adjust_want(struct model *want, const struct model *cur, void *arg)
 {
 	struct daemon *d = arg;
 	struct probe **v = d->nv ? d->nv : d->pv;
-	size_t n = d->nv ? d->nn : d->np, i, j;
+	size_t n = d->nv ? d->nn : d->np, i;
+	struct leave_opts lo = { .timeout_s = d->drain_timeout_s, .now_s = wall_ms() / 1000 };
+
+	/* backends that left the file drain first (before the health
+	 * actions below take any out of @want)
+	 */
+	int err;
+
+	free(d->lr.v);
+	err = leave_adjust(want, cur, &lo, &d->lr);
+	if (err)
+		return err;
 
 	for (i = 0; i < n; i++) {
 		struct probe *p = v[i];
@@ -440,20 +457,38 @@ static void adjust_want(struct model *want, const struct model *cur, void *arg)
 			dd->c.weight = 0;
 	}
 	/* a backend an operator drains keeps weight 0 until undrained */
-	for (i = 0; i < cur->n; i++) {
-		const struct m_svc *cs = &cur->svcs[i];
-		struct m_svc *s = model_find(want, &cs->id);
+	keep_operator_drains(want, cur);
+	return 0;
+}
 
-		for (j = 0; s && j < cs->ndests; j++) {
-			struct m_dest *dd;
+/* After a reconcile: the deadlines of drains it started, and a line for
+ * each backend that started or finished draining.
+ */
+static void leavers_done(struct daemon *d)
+{
+	size_t i;
 
-			if (!cs->dests[j].mg_saved_weight)
-				continue;
-			dd = svc_find_dest(s, &cs->dests[j].ap);
-			if (dd)
-				dd->c.weight = cs->dests[j].c.weight;
-		}
+	for (i = 0; i < d->lr.n; i++) {
+		struct leaver *lv = &d->lr.v[i];
+		char s[96], b[64];
+		int err;
+
+		if (!lv->start)
+			continue;
+		fmt_svc(&lv->svc, s, sizeof(s));
+		fmt_addr_port(lv->ap.af, lv->ap.addr, lv->ap.port, b, sizeof(b));
+		err = leaver_store(d->nl, lv);
+		if (err)
+			dlog(d, "%s backend %s: left the file; draining, but its deadline was not stored: %s",
+			     s, b, d->nl->ext[0] ? d->nl->ext : strerror(-err));
+		else
+			dlog(d, "%s backend %s: left the file; draining at weight 0 (for up to %u s)",
+			     s, b, d->drain_timeout_s);
 	}
+	if (d->lr.deleted_expired)
+		dlog(d, "%zu backend%s that left the file deleted at the drain deadline",
+		     d->lr.deleted_expired, d->lr.deleted_expired == 1 ? "" : "s");
+	d->last_sweep = now_ms();
 }
 
 static bool in_old_cfg(const struct m_svc *s, void *arg)
@@ -667,6 +702,7 @@ static int load(struct daemon *d, bool initial)
 	/* a large file's ops and plan are gone: give their memory back */
 	malloc_trim(0);
 	d->to = to;
+	leavers_done(d);
 	for (i = 0; i < d->np; i++)
 		d->pv[i]->applied = true;
 	apply_marks(d);
@@ -707,6 +743,33 @@ static void on_signal(int fd, void *arg)
 	}
 }
 
+/* Backends that left the file and still drain: deleted once idle or past
+ * their deadline. The applied configuration again, nothing read.
+ */
+static void sweep(struct daemon *d)
+{
+	struct rec_opts ro = { 0 };
+	struct rec_result rr;
+	size_t before = d->lr.n;
+	int err;
+
+	ro.adjust = adjust_want;
+	ro.adjust_arg = d;
+	ro.timeouts = &d->to;
+	err = reconcile(d->nl, &d->cfg, &ro, &rr);
+	if (err) {
+		nlc_forget_families(d->nl);
+		dlog(d, "draining backends: %s", rr.why);
+		d->last_sweep = now_ms();
+		return;
+	}
+	if (rr.changes)
+		dlog(d, "draining backends: %zu deleted (idle or past the deadline), %zu still draining",
+		     before > d->lr.n ? before - d->lr.n : 0, d->lr.n);
+	apply_marks(d);
+	leavers_done(d);
+}
+
 static void on_timer(int fd, void *arg)
 {
 	struct daemon *d = arg;
@@ -714,6 +777,8 @@ static void on_timer(int fd, void *arg)
 
 	if (read(fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	if (d->lr.n && now_ms() - d->last_sweep >= SWEEP_MS)
+		sweep(d);
 	if (d->dirty || now_ms() - d->last_write >= STATE_WRITE_MS)
 		state_write(d, true);
 }
@@ -723,19 +788,24 @@ static void on_timer(int fd, void *arg)
 static const char daemon_help[] =
 	"Apply FILE (the ipvsctl grammar, plus 'health' lines), then probe the\n"
 	"backends of every service with a health check, until SIGTERM.\n"
-	"SIGHUP re-reads FILE and applies the difference.\n\n"
-	"  -f, --file=FILE        the desired state (required)\n"
-	"      --state-file=PATH  live health state, for 'ipvsctl health status'\n"
-	"                         (default " DEFAULT_STATE_FILE ")\n"
-	"      --check            check FILE and exit (0 if it is good)\n";
+	"SIGHUP re-reads FILE and applies the difference; a FILE with an error\n"
+	"changes nothing. SIGTERM leaves IPVS as it is.\n\n"
+	"The live state is written to --state-file (default\n"
+	DEFAULT_STATE_FILE ") for 'ipvsctl health status'.\n"
+	"A backend that leaves FILE is drained (weight 0) and deleted when idle\n"
+	"or after --drain-timeout. --check checks FILE without a kernel.\n";
 
 int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *state = NULL;
+	char *file = NULL, *state = NULL, *drain_s = NULL;
 	int check = 0, rc, sfd = -1, tfd = -1;
+	uint32_t drain_ms = 300000;
 	struct poptOption opts[] = {
 		{ "file", 'f', POPT_ARG_STRING, &file, 0, "the desired state", "FILE" },
 		{ "state-file", 0, POPT_ARG_STRING, &state, 0, "live health state", "PATH" },
+		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
+		  "how long a backend that left FILE drains (default 5m; 0: deleted at once)",
+		  "DURATION" },
 		{ "check", 0, POPT_ARG_NONE, &check, 0, "check FILE and exit", NULL },
 		POPT_TABLEEND
 	};
@@ -745,7 +815,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	sigset_t set;
 	int nargs;
 
-	rc = cmd_options(c, argc, argv, opts, "daemon -f FILE [--state-file PATH] [--check]",
+	rc = cmd_options(c, argc, argv, opts, "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--check]",
 			 daemon_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
@@ -761,8 +831,15 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		usage_error(c, "daemon: FILE must be a file, to be read again on SIGHUP");
 		return EXIT_USAGE;
 	}
+	if (drain_s && (parse_duration_ms(drain_s, 7 * 86400000u, &drain_ms) ||
+			(drain_ms && !drain_s[strspn(drain_s, "0123456789")]))) {
+		usage_error(c, "daemon: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
+			    drain_s);
+		return EXIT_USAGE;
+	}
 	d.c = c;
 	d.file = file;
+	d.drain_timeout_s = (drain_ms + 999) / 1000;
 	d.state_path = state ? state : DEFAULT_STATE_FILE;
 	d.timestamps = !getenv("JOURNAL_STREAM");
 	d.started = wall_ms();
@@ -835,6 +912,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 out:
 	hloop_free(d.loop);	/* frees the probes */
 	free(d.pv);
+	free(d.lr.v);
 	model_free(&d.cfg);
 	if (sfd >= 0)
 		close(sfd);

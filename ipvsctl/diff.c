@@ -2,6 +2,7 @@
 /*
  * ipvsctl: model_diff() (see diff.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,5 +152,210 @@ int model_diff(const struct model *cur, const struct model *want,
 	return 0;
 nomem:
 	free(l.v);
+	return -ENOMEM;
+}
+
+/* ---- scope ------------------------------------------------------------------- */
+
+int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	struct scope_prefix p = { 0 };
+	unsigned long len;
+
+	if (!strcmp(spec, "all")) {
+		sc->all = true;
+		return 0;
+	}
+	if (!strncmp(spec, "fwmark:", 7)) {
+		uint32_t lo, hi;
+		void *v;
+
+		if (parse_u32(spec + 7, 1, UINT32_MAX, &lo) == 0) {
+			hi = lo;
+		} else {
+			char *dash;
+
+			snprintf(buf, sizeof(buf), "%s", spec + 7);
+			dash = strchr(buf, '-');
+			if (!dash)
+				goto bad_mark;
+			*dash = 0;
+			if (parse_u32(buf, 1, UINT32_MAX, &lo) ||
+			    parse_u32(dash + 1, 1, UINT32_MAX, &hi) || hi < lo)
+				goto bad_mark;
+		}
+		v = realloc(sc->marks, (sc->nmarks + 1) * sizeof(*sc->marks));
+		if (!v)
+			return -ENOMEM;
+		sc->marks = v;
+		sc->marks[sc->nmarks].lo = lo;
+		sc->marks[sc->nmarks].hi = hi;
+		sc->nmarks++;
+		return 0;
+bad_mark:
+		snprintf(why, whylen, "scope '%s': fwmark:N or fwmark:LO-HI (1 to 4294967295)", spec);
+		return -EINVAL;
+	}
+	if (strlen(spec) >= sizeof(buf))
+		goto bad;
+	snprintf(buf, sizeof(buf), "%s", spec);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	if (inet_pton(AF_INET, buf, p.addr) == 1)
+		p.af = AF_INET;
+	else if (inet_pton(AF_INET6, buf, p.addr) == 1)
+		p.af = AF_INET6;
+	else
+		goto bad;
+	p.len = p.af == AF_INET ? 32 : 128;
+	if (slash) {
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (!slash[1] || *end || errno || len > p.len)
+			goto bad;
+		p.len = (uint8_t)len;
+	}
+	{
+		struct scope_prefix *v = realloc(sc->pfx, (sc->npfx + 1) * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		sc->pfx = v;
+		sc->pfx[sc->npfx++] = p;
+	}
+	return 0;
+bad:
+	snprintf(why, whylen,
+		 "scope '%s': an address prefix (10.96.0.0/12, 2001:db8::/64), an address, fwmark:LO-HI or all",
+		 spec);
+	return -EINVAL;
+}
+
+void scope_free(struct scope *sc)
+{
+	free(sc->pfx);
+	free(sc->marks);
+	memset(sc, 0, sizeof(*sc));
+}
+
+bool scope_empty(const struct scope *sc)
+{
+	return !sc->all && !sc->npfx && !sc->nmarks;
+}
+
+static bool prefix_has(const struct scope_prefix *p, int af, const uint8_t *addr)
+{
+	unsigned int full = p->len / 8, rest = p->len % 8;
+
+	if (p->af != af || memcmp(p->addr, addr, full))
+		return false;
+	if (!rest)
+		return true;
+	return !((p->addr[full] ^ addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
+bool scope_has(const struct scope *sc, const struct svc_id *id)
+{
+	size_t i;
+
+	if (sc->all)
+		return true;
+	if (id->fwmark) {
+		for (i = 0; i < sc->nmarks; i++)
+			if (id->fwmark >= sc->marks[i].lo && id->fwmark <= sc->marks[i].hi)
+				return true;
+		return false;
+	}
+	for (i = 0; i < sc->npfx; i++)
+		if (prefix_has(&sc->pfx[i], id->af, id->addr))
+			return true;
+	return false;
+}
+
+bool scope_fn(const struct m_svc *s, void *arg)
+{
+	return scope_has(arg, &s->id);
+}
+
+/* ---- graceful termination ---------------------------------------------------- */
+
+void keep_operator_drains(struct model *want, const struct model *cur)
+{
+	size_t i, j;
+
+	for (i = 0; i < cur->n; i++) {
+		const struct m_svc *cs = &cur->svcs[i];
+		struct m_svc *s = model_find(want, &cs->id);
+
+		for (j = 0; s && j < cs->ndests; j++) {
+			struct m_dest *dd;
+
+			if (!cs->dests[j].mg_saved_weight)
+				continue;
+			dd = svc_find_dest(s, &cs->dests[j].ap);
+			if (dd)
+				dd->c.weight = cs->dests[j].c.weight;
+		}
+	}
+}
+
+int leave_adjust(struct model *want, const struct model *cur, const struct leave_opts *o,
+		 struct leave_result *r)
+{
+	size_t i, j;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < cur->n; i++) {
+		const struct m_svc *cs = &cur->svcs[i];
+		struct m_svc *ws = model_find(want, &cs->id);
+		bool maglev = is_maglev(&cs->c);
+
+		if (!ws)
+			continue;	/* the whole service goes (or is not managed) */
+		for (j = 0; j < cs->ndests; j++) {
+			const struct m_dest *cd = &cs->dests[j];
+			struct m_dest *wd;
+			struct leaver *lv, *v;
+			bool start;
+
+			if (svc_find_dest(ws, &cd->ap))
+				continue;	/* still wanted */
+			if (!o->timeout_s || (!cd->active && !cd->mg_pins)) {
+				r->deleted_idle++;
+				continue;
+			}
+			/* a drain without a deadline (started by an operator with
+			 * --timeout 0, or lost) gets one now
+			 */
+			start = maglev && !cd->mg_drain_deadline;
+			if (maglev && !start && cd->mg_drain_deadline <= o->now_s) {
+				r->deleted_expired++;
+				continue;
+			}
+			v = realloc(r->v, (r->n + 1) * sizeof(*v));
+			if (!v)
+				goto nomem;
+			r->v = v;
+			wd = svc_add_dest(ws, &cd->ap);
+			if (!wd)
+				goto nomem;
+			wd->c = cd->c;
+			wd->c.weight = 0;
+			lv = &r->v[r->n++];
+			memset(lv, 0, sizeof(*lv));
+			lv->svc = cs->id;
+			lv->ap = cd->ap;
+			lv->maglev = maglev;
+			lv->start = start;
+			lv->deadline = !maglev ? 0 : start ? o->now_s + o->timeout_s :
+				       cd->mg_drain_deadline;
+		}
+	}
+	return 0;
+nomem:
+	free(r->v);
+	memset(r, 0, sizeof(*r));
 	return -ENOMEM;
 }

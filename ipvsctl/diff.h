@@ -22,4 +22,69 @@ typedef bool (*diff_scope_fn)(const struct m_svc *s, void *arg);
 int model_diff(const struct model *cur, const struct model *want,
 	       diff_scope_fn in_scope, void *arg, struct op **ops, size_t *n);
 
+/*
+ * Scope: which current services a declarative apply manages (may change
+ * or delete). A service is in scope if its virtual address lies in one of
+ * the prefixes, or its firewall mark in one of the ranges, or @all.
+ */
+struct scope_prefix {
+	int af;
+	uint8_t addr[16];
+	uint8_t len;
+};
+
+struct scope {
+	bool all;
+	struct scope_prefix *pfx;
+	size_t npfx;
+	struct { uint32_t lo, hi; } *marks;
+	size_t nmarks;
+};
+
+/* "CIDR", "ADDR" (a single address), "fwmark:LO[-HI]" or "all". */
+int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen);
+void scope_free(struct scope *sc);
+bool scope_empty(const struct scope *sc);
+bool scope_has(const struct scope *sc, const struct svc_id *id);
+/* diff_scope_fn over a struct scope */
+bool scope_fn(const struct m_svc *s, void *arg);
+
+/*
+ * Graceful termination. A backend of a service that stays in the desired
+ * state but whose backend leaves it is drained, not deleted: it is put
+ * back into @want at weight 0, until it is idle (no active connection, no
+ * flow pin) or its drain deadline (maglev services: kept in the kernel)
+ * has passed; then it is left out, so the diff deletes it.
+ *
+ * A leaver drained by an operator ("ipvsctl drain": saved weight nonzero)
+ * is treated the same. A drain started here saves weight 0, which is how
+ * a later apply tells it from an operator's drain when the backend comes
+ * back (an operator's drain keeps weight 0 until undrained).
+ */
+struct leaver {
+	struct svc_id svc;
+	struct addr_port ap;
+	bool maglev;
+	bool start;		/* a new drain: its deadline is to be stored */
+	uint64_t deadline;	/* seconds since the epoch; 0: none (not maglev) */
+};
+
+struct leave_opts {
+	uint32_t timeout_s;	/* 0: delete leavers at once */
+	uint64_t now_s;		/* wall clock, seconds since the epoch */
+};
+
+struct leave_result {
+	struct leaver *v;	/* malloc'd: the backends kept draining */
+	size_t n;
+	size_t deleted_idle, deleted_expired;
+};
+
+int leave_adjust(struct model *want, const struct model *cur, const struct leave_opts *o,
+		 struct leave_result *r);
+/* An operator's drain (ipvsctl drain) of a backend still wanted: keep
+ * it at weight 0. Shared by apply and the daemon.
+ */
+void keep_operator_drains(struct model *want, const struct model *cur);
+
 #endif

@@ -179,7 +179,23 @@ int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op 
 		   size_t *np)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	const char *name = strcmp(path, "-") ? path : "<stdin>";
+	int rc;
+
+	*opsp = NULL;
+	*np = 0;
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	rc = exec_read_stream(c, f, strcmp(path, "-") ? path : "<stdin>", flush_first, opsp, np);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
+		     struct op **opsp, size_t *np)
+{
 	char *line = NULL, *words[GRAMMAR_MAX_WORDS], why[512];
 	size_t cap = 0, n = 0, ncap = 0;
 	struct op *ops = NULL;
@@ -188,15 +204,9 @@ int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op 
 
 	*opsp = NULL;
 	*np = 0;
-	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
-		return EXIT_USAGE;
-	}
 	if (flush_first) {
 		ops = calloc(64, sizeof(*ops));
 		if (!ops) {
-			if (f != stdin)
-				fclose(f);
 			fprintf(stderr, "%s: out of memory\n", c->prog);
 			return EXIT_FAIL;
 		}
@@ -253,8 +263,6 @@ int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op 
 		fprintf(stderr, "%s: %s: read error; nothing was changed\n", c->prog, name);
 		rc = EXIT_USAGE;
 	}
-	if (f != stdin)
-		fclose(f);
 	free(line);
 	if (rc != EXIT_OK) {
 		ops_free(ops, n);

@@ -6,6 +6,8 @@
 #ifndef IPVSCTL_EXEC_H
 #define IPVSCTL_EXEC_H
 
+#include <stdio.h>
+
 #include "grammar.h"
 
 enum {
@@ -34,5 +36,9 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags);
  */
 int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op **ops,
 		   size_t *n);
+
+/* The same, from an open stream named @name in messages (not closed). */
+int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
+		     struct op **ops, size_t *n);
 
 #endif

@@ -38,6 +38,8 @@ static const struct command {
 	{ "restore",	cmd_restore,	"apply commands from a file or stdin, all or nothing" },
 	{ "batch",	cmd_batch,	"the same as restore, with a FILE" },
 	{ "maglev",	cmd_maglev,	"maglev scheduler state: info, show, set, lookup" },
+	{ "apply",	cmd_apply,	"make IPVS match a desired state (grammar or JSON), changing only the difference" },
+	{ "sysctl",	cmd_sysctl,	"check or set the kernel settings a director needs" },
 	{ "daemon",	cmd_daemon,	"apply a file, then health-check its backends" },
 	{ "health",	cmd_health,	"health status: what the daemon's probes see" },
 	{ "drain",	cmd_drain,	"take a backend out gracefully, then remove it" },
@@ -179,7 +181,23 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 		return EXIT_USAGE;
 	}
 	if (helpflag) {
-		poptPrintHelp(pc, stdout, 0);
+		/* popt's usage line is "Usage: ARGV0 SYNOPSIS": make it
+		 * "Usage: ipvsctl CMD ARGS..." (the synopsis names the command)
+		 */
+		size_t l = strlen(argv[0]);
+		char full[64];
+		const char *hv[2] = { full, NULL };
+		poptContext hc;
+
+		snprintf(full, sizeof(full), "%s %s", c->prog, argv[0]);
+		if (!strncmp(synopsis, argv[0], l) && synopsis[l] == ' ')
+			synopsis += l + 1;
+		hc = poptGetContext(full, 1, hv, t, 0);
+		if (hc) {
+			poptSetOtherOptionHelp(hc, synopsis);
+			poptPrintHelp(hc, stdout, 0);
+			poptFreeContext(hc);
+		}
 		if (help)
 			printf("\n%s", help);
 		poptFreeContext(pc);

@@ -107,5 +107,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv);	/* cmd_daemon.c */
 int cmd_health(struct ctx *c, int argc, char **argv);	/* cmd_health.c */
 int cmd_drain(struct ctx *c, int argc, char **argv);	/* cmd_drain.c */
 int cmd_undrain(struct ctx *c, int argc, char **argv);
+int cmd_apply(struct ctx *c, int argc, char **argv);	/* cmd_apply.c */
+int cmd_sysctl(struct ctx *c, int argc, char **argv);	/* cmd_sysctl.c */
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "exec.h"
 #include "kipvs.h"
+#include "kmaglev.h"
 #include "reconcile.h"
 
 static bool wants_maglev(const struct model *m)
@@ -103,8 +104,13 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	err = model_copy(&adj, want);
 	if (err)
 		goto nomem;
-	if (o->adjust)
-		o->adjust(&adj, &cur, o->adjust_arg);
+	if (o->adjust) {
+		err = o->adjust(&adj, &cur, o->adjust_arg);
+		if (err) {
+			snprintf(r->why, sizeof(r->why), "%s", strerror(-err));
+			goto out;
+		}
+	}
 	err = model_diff(&cur, &adj, o->in_scope, o->scope_arg, &ops, &nops);
 	if (err)
 		goto nomem;
@@ -176,4 +182,15 @@ out:
 	model_free(&adj);
 	model_free(&cur);
 	return err;
+}
+
+int leaver_store(struct nl *nl, const struct leaver *lv)
+{
+	struct mg_be_set set = {
+		.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
+		.saved_weight = 0,
+		.drain_deadline = lv->deadline,
+	};
+
+	return kmaglev_set_backend(nl, &lv->svc, &lv->ap, &set);
 }

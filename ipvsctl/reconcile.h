@@ -16,9 +16,10 @@ struct rec_opts {
 	diff_scope_fn in_scope;		/* managed current services (NULL: none) */
 	void *scope_arg;
 	/* Called with a copy of the desired state and the current state
-	 * before the diff: adjust what is wanted (health, drains).
+	 * before the diff: adjust what is wanted (health, drains). A nonzero
+	 * return (-errno) stops the reconcile before anything is sent.
 	 */
-	void (*adjust)(struct model *want, const struct model *cur, void *arg);
+	int (*adjust)(struct model *want, const struct model *cur, void *arg);
 	void *adjust_arg;
 	const struct timeouts *timeouts; /* wanted (0 fields: leave); NULL: none */
 	bool dry_run;			/* print the steps on @out, send nothing */
@@ -46,5 +47,10 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
  */
 int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *want,
 		   struct timeouts *to, char *why, size_t whylen);
+
+/* Store the deadline of a drain leave_adjust() started (maglev services),
+ * with saved weight 0: where the next apply or sweep finds it.
+ */
+int leaver_store(struct nl *nl, const struct leaver *lv);
 
 #endif

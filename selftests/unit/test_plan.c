@@ -666,16 +666,128 @@ static void test_diff(void)
 	model_free(&want);
 }
 
+static void test_scope(void)
+{
+	struct scope sc = { 0 };
+	struct svc_id a, b, c6, m;
+	char why[256];
+	bool bad;
+
+	parse_svc("tcp/10.96.3.4:80", &a, why, sizeof(why));
+	parse_svc("tcp/10.112.0.1:80", &b, why, sizeof(why));
+	parse_svc("udp/[2001:db8::53]:53", &c6, why, sizeof(why));
+	parse_svc("fwmark/150", &m, why, sizeof(why));
+	ktap_ok(!scope_add(&sc, "10.96.0.0/12", why, sizeof(why)) &&
+		!scope_add(&sc, "2001:db8::/120", why, sizeof(why)) &&
+		!scope_add(&sc, "fwmark:100-199", why, sizeof(why)) &&
+		scope_has(&sc, &a) && !scope_has(&sc, &b) && scope_has(&sc, &c6) &&
+		scope_has(&sc, &m), "scope: prefixes (v4 /12, v6 /120) and mark ranges hold what they should");
+	bad = scope_add(&sc, "10.0.0.0/33", why, sizeof(why)) == -EINVAL &&
+	      scope_add(&sc, "fwmark:9-3", why, sizeof(why)) == -EINVAL &&
+	      scope_add(&sc, "10.0.0.0/", why, sizeof(why)) == -EINVAL &&
+	      scope_add(&sc, "example.com", why, sizeof(why)) == -EINVAL;
+	ktap_ok(bad && sc.npfx == 2 && sc.nmarks == 1,
+		"scope: bad prefixes and ranges are refused and add nothing");
+	scope_free(&sc);
+}
+
+/* one backend of @svc in @m, with observed counters */
+static struct m_dest *obs(struct model *m, const char *svc, const char *be)
+{
+	struct addr_port ap;
+	struct svc_id id;
+	char why[128];
+
+	parse_svc(svc, &id, why, sizeof(why));
+	parse_addr_port(be, id.af, &ap, true, why, sizeof(why));
+	return svc_find_dest(model_find(m, &id), &ap);
+}
+
+static void test_leave(void)
+{
+	static const char *state =
+		"service add tcp/10.0.0.1:80 scheduler maglev\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 weight 5\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.2:80 weight 5\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.3:80 weight 5\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.4:80 weight 0\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.5:80 weight 5\n"
+		"service add tcp/10.0.0.2:80 scheduler rr\n"
+		"backend add tcp/10.0.0.2:80 10.0.1.1:80 weight 1\n"
+		"backend add tcp/10.0.0.2:80 10.0.1.2:80 weight 1\n";
+	static const char *target =
+		"service add tcp/10.0.0.1:80 scheduler maglev\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 weight 5\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.5:80 weight 5\n"
+		"service add tcp/10.0.0.2:80 scheduler rr\n"
+		"backend add tcp/10.0.0.2:80 10.0.1.1:80 weight 1\n";
+	struct leave_opts lo = { .timeout_s = 300, .now_s = 1000000 };
+	struct leave_result r;
+	struct model cur, want;
+	struct m_dest *d;
+	bool ok;
+
+	/* current: .2 idle (goes at once), .3 busy (drains, new), .4 busy and
+	 * draining since before with a passed deadline (goes), .5 drained by
+	 * an operator but still wanted (stays at 0); rr's .2 busy (drains, no
+	 * deadline: not maglev)
+	 */
+	if (want_from(state, &cur) || want_from(target, &want)) {
+		ktap_ok(0, "leave: the states build");
+		return;
+	}
+	obs(&cur, "tcp/10.0.0.1:80", "10.0.1.3:80")->active = 2;
+	d = obs(&cur, "tcp/10.0.0.1:80", "10.0.1.4:80");
+	d->active = 1;
+	d->mg_drain_deadline = 999999;
+	d = obs(&cur, "tcp/10.0.0.1:80", "10.0.1.5:80");
+	d->c.weight = 0;
+	d->mg_saved_weight = 5;
+	d->mg_drain_deadline = 2000000;
+	obs(&cur, "tcp/10.0.0.2:80", "10.0.1.2:80")->mg_pins = 0;
+	obs(&cur, "tcp/10.0.0.2:80", "10.0.1.2:80")->active = 1;
+
+	keep_operator_drains(&want, &cur);
+	ok = !leave_adjust(&want, &cur, &lo, &r);
+	ktap_ok(ok && r.n == 2 && r.deleted_idle == 1 && r.deleted_expired == 1,
+		"leave: 2 draining, 1 idle and 1 past its deadline deleted (%zu, %zu, %zu)", r.n,
+		r.deleted_idle, r.deleted_expired);
+	ok = r.n == 2 && r.v[0].maglev && r.v[0].start && r.v[0].deadline == 1000300 &&
+	     !r.v[1].maglev && !r.v[1].deadline;
+	d = obs(&want, "tcp/10.0.0.1:80", "10.0.1.3:80");
+	ok = ok && d && d->c.weight == 0 && !obs(&want, "tcp/10.0.0.1:80", "10.0.1.2:80") &&
+	     !obs(&want, "tcp/10.0.0.1:80", "10.0.1.4:80");
+	d = obs(&want, "tcp/10.0.0.1:80", "10.0.1.5:80");
+	ok = ok && d && d->c.weight == 0;
+	d = obs(&want, "tcp/10.0.0.2:80", "10.0.1.2:80");
+	ok = ok && d && d->c.weight == 0;
+	ktap_ok(ok, "leave: busy leavers kept at weight 0 (maglev: deadline now + timeout), idle and expired ones left out, an operator's drain kept");
+	free(r.v);
+	model_free(&want);
+
+	/* --drain-timeout 0: every leaver goes at once */
+	want_from(target, &want);
+	lo.timeout_s = 0;
+	ok = !leave_adjust(&want, &cur, &lo, &r);
+	ktap_ok(ok && r.n == 0 && r.deleted_idle == 4, "leave: timeout 0 deletes every leaver (%zu)",
+		r.deleted_idle);
+	free(r.v);
+	model_free(&want);
+	model_free(&cur);
+}
+
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(21);
+	ktap_plan(26);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
 	test_idempotent();
 	test_rollback();
 	test_diff();
+	test_scope();
+	test_leave();
 	model_free(&fk);
 	return ktap_finish();
 }
