@@ -660,7 +660,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 			fprintf(stderr, "%s: apply: step %zu of the plan: %s; %s\n", c->prog,
 				rr.failed_step, rr.why,
 				rr.undo_err ? "rolling back FAILED: the steps before it may be applied (ipvsctl list)" :
-				"the steps before it were rolled back: nothing was changed");
+				"the other steps were rolled back: nothing was changed");
 		else if (err == -ENOMEM)
 			fprintf(stderr, "%s: out of memory; nothing was changed\n", c->prog);
 		else

@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -101,7 +102,14 @@ int nlc_open(struct nl *nl, const char *netns)
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
-	nl_socket_enable_msg_peek(nl->sk);
+	/*
+	 * One read per message: no MSG_PEEK to size the buffer first (half
+	 * the receive calls of a large apply), with a buffer larger than any
+	 * dump message the kernel builds (at most 32 KiB, net/netlink's
+	 * max_recvmsg_len cap).
+	 */
+	nl_socket_disable_msg_peek(nl->sk);
+	nl_socket_set_msg_buf_size(nl->sk, 64 << 10);
 	return 0;
 }
 
@@ -265,11 +273,168 @@ static int nlc_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+/* ---- batches ------------------------------------------------------------ */
+
+void nlc_batch_begin(struct nl *nl)
+{
+	nl->batching = true;
+	nl->blen = 0;
+	nl->bn = 0;
+}
+
+size_t nlc_batch_pending(const struct nl *nl)
+{
+	return nl->bn;
+}
+
+void nlc_batch_end(struct nl *nl)
+{
+	nl->batching = false;
+	free(nl->bbuf);
+	free(nl->bseq);
+	nl->bbuf = NULL;
+	nl->bseq = NULL;
+	nl->blen = nl->bcap = nl->bn = 0;
+}
+
+static int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
+{
+	struct nlmsghdr *nlh;
+	size_t len;
+
+	if (nl->bn == NLC_BATCH_MAX)
+		return -E2BIG;
+	/* port, sequence number and flags set here, not by libnl: its own
+	 * sequence bookkeeping (which nlc_send() relies on) never sees
+	 * batches; batch numbers have the top bit set
+	 */
+	nlh = nlmsg_hdr(msg);
+	nlh->nlmsg_pid = nl_socket_get_local_port(nl->sk);
+	nlh->nlmsg_seq = 0x80000000u | nl->bseq_next++;
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	len = NLMSG_ALIGN(nlh->nlmsg_len);
+	if (nl->blen + len > nl->bcap) {
+		size_t cap = nl->bcap ? nl->bcap * 2 : 16384;
+		char *b;
+
+		while (cap < nl->blen + len)
+			cap *= 2;
+		b = realloc(nl->bbuf, cap);
+		if (!b)
+			return -ENOMEM;
+		nl->bbuf = b;
+		nl->bcap = cap;
+	}
+	if (!nl->bseq) {
+		nl->bseq = calloc(NLC_BATCH_MAX, sizeof(*nl->bseq));
+		if (!nl->bseq)
+			return -ENOMEM;
+	}
+	memset(nl->bbuf + nl->blen, 0, len);
+	memcpy(nl->bbuf + nl->blen, nlh, nlh->nlmsg_len);
+	nl->blen += len;
+	nl->bseq[nl->bn++] = nlh->nlmsg_seq;
+	return 0;
+}
+
+/* one ack or error: its request's result into errs[] */
+static void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs,
+			  size_t n, size_t *got, bool *first)
+{
+	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next((struct nlmsghdr *)nlh, &left)) {
+		const struct nlmsgerr *e;
+		size_t i, off;
+
+		if (nlh->nlmsg_type != NLMSG_ERROR ||
+		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+			continue;
+		e = nlmsg_data(nlh);
+		for (i = 0; i < n; i++)
+			if (nl->bseq[i] == nlh->nlmsg_seq)
+				break;
+		if (i == n || errs[i] != 1)
+			continue;	/* not ours, or seen */
+		errs[i] = e->error;
+		(*got)++;
+		if (e->error && *first) {
+			*first = false;
+			off = NLMSG_HDRLEN + sizeof(*e);
+			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+			nlc_parse_ext(nl, nlh, off);
+		}
+	}
+}
+
+#define NLC_ACK_VEC 64
+#define NLC_ACK_BUF 2048	/* an ack with a capped request and extack */
+
+int nlc_batch_flush(struct nl *nl, int *errs)
+{
+	struct mmsghdr mm[NLC_ACK_VEC];
+	struct iovec iov[NLC_ACK_VEC];
+	size_t n = nl->bn, got = 0, i;
+	int fd = nl_socket_get_fd(nl->sk), len, m, j;
+	bool first = true;
+	char *buf;
+
+	nl->ext[0] = 0;
+	nl->why[0] = 0;
+	if (!n)
+		return 0;
+	buf = malloc((size_t)NLC_ACK_VEC * NLC_ACK_BUF);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		errs[i] = 1;	/* no answer yet */
+	len = nl_sendto(nl->sk, nl->bbuf, nl->blen);
+	nl->blen = 0;
+	nl->bn = 0;
+	if (len < 0) {
+		free(buf);
+		snprintf(nl->why, sizeof(nl->why), "netlink send: %s", nl_geterror(len));
+		return nlc_errno(len);
+	}
+	/* one ack (or error) per request, in order: many per system call */
+	while (got < n) {
+		for (j = 0; j < NLC_ACK_VEC; j++) {
+			iov[j].iov_base = buf + (size_t)j * NLC_ACK_BUF;
+			iov[j].iov_len = NLC_ACK_BUF;
+			memset(&mm[j], 0, sizeof(mm[j]));
+			mm[j].msg_hdr.msg_iov = &iov[j];
+			mm[j].msg_hdr.msg_iovlen = 1;
+		}
+		m = recvmmsg(fd, mm, NLC_ACK_VEC, MSG_WAITFORONE, NULL);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0) {
+			snprintf(nl->why, sizeof(nl->why), "netlink receive: %s",
+				 m < 0 ? strerror(errno) : "end of data");
+			break;
+		}
+		for (j = 0; j < m; j++)
+			nlc_batch_ack(nl, (const struct nlmsghdr *)iov[j].iov_base,
+				      (int)mm[j].msg_len, errs, n, &got, &first);
+	}
+	free(buf);
+	/* any left unanswered: unknown, so reported as failed */
+	for (i = 0; i < n; i++)
+		if (errs[i] == 1)
+			errs[i] = -EIO;
+	return (int)n;
+}
+
 int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 {
 	struct nlc_req_ctx ctx = { .nl = nl, .fn = fn, .arg = arg };
 	struct nl_cb *cb;
 	int err, fam;
+
+	if (nl->batching && !fn && !(nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP)) {
+		err = nlc_batch_add(nl, msg);
+		nlmsg_free(msg);
+		return err;
+	}
 
 	nl->ext[0] = 0;
 	nl->why[0] = 0;

@@ -24,6 +24,13 @@ struct nl {
 	char ext[512];		/* kernel's extack message for the last error */
 	char why[256];		/* ipvsctl's own explanation of the last error */
 	unsigned long requests;	/* requests sent that change state */
+	/* batching (nlc_batch_*): requests without replies, queued */
+	bool batching;
+	char *bbuf;
+	size_t blen, bcap;
+	uint32_t *bseq;
+	uint32_t bseq_next;
+	size_t bn;
 };
 
 /* Open the socket, in network namespace @netns (a name under /run/netns,
@@ -57,6 +64,22 @@ typedef int (*nlc_reply_fn)(struct nlattr **tb, void *arg);
  * extack message if it sent one. @fn may be NULL.
  */
 int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
+
+/*
+ * Batching, for a long run of changes: between nlc_batch_begin() and
+ * nlc_batch_end(), nlc_send() of a request without a reply function only
+ * queues it (returns 0). nlc_batch_flush() sends the queue in one write;
+ * the kernel handles the requests in order, each on its own (a failure
+ * does not stop the ones after it), and acks each. errs[i] gets request
+ * i's result; the return is the number flushed, or -errno if the write
+ * itself failed (then none was sent). nl->ext holds the extack of the
+ * first failure.
+ */
+#define NLC_BATCH_MAX 128
+void nlc_batch_begin(struct nl *nl);
+size_t nlc_batch_pending(const struct nl *nl);
+int nlc_batch_flush(struct nl *nl, int *errs);
+void nlc_batch_end(struct nl *nl);
 
 /* Parse a nested attribute; NULL-safe (tb cleared if @nest is NULL). */
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest);

@@ -568,38 +568,128 @@ static int step_exec(struct nl *nl, const struct step *s)
 	return -EINVAL;
 }
 
-int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+/* Undo the steps that took effect, newest first; each step's own undo
+ * list in order (a recreated service comes before its backends).
+ */
+static void plan_undo(struct nl *nl, const struct plan *p, const bool *ok, size_t upto,
+		      struct plan_result *r)
+{
+	size_t i = upto, j;
+	int uerr;
+
+	while (i-- > 0) {
+		if (!ok[i])
+			continue;
+		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
+			uerr = step_exec(nl, &p->undo[j]);
+			if (uerr && !r->undo_err)
+				r->undo_err = uerr;
+		}
+		r->undone++;
+	}
+}
+
+/*
+ * With @batch, the steps go to the kernel in batches of up to
+ * NLC_BATCH_MAX requests in one write (nl.c): one system call and one wait
+ * per batch instead of per step, which is most of the cost of a large
+ * apply. The kernel handles a batch's requests in order and goes on after
+ * a failure, so when one fails, the later ones of its batch may have taken
+ * effect: every step that did is undone, newest first, and the result
+ * names the first failure. Those undos were computed as if every earlier
+ * step had succeeded, which holds for plans where no step's effect depends
+ * on an earlier step having succeeded rather than failed outright (see
+ * plan_run_batched() in plan.h); other plans run one step at a time.
+ */
+static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
 {
 	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
-	size_t i, j;
-	int err, uerr;
+	int errs[NLC_BATCH_MAX], err = 0;
+	size_t i, k, base = 0, fail = SIZE_MAX;
+	bool *ok;
 
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < p->n; i++) {
+	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
+	if (!ok)
+		return -ENOMEM;
+	if (batch)
+		nlc_batch_begin(nl);
+	for (i = 0; i < p->n && fail == SIZE_MAX; i++) {
+		size_t queued = nlc_batch_pending(nl);
+
 		err = step_exec(nl, &p->steps[i]);
-		if (!err)
+		if (nlc_batch_pending(nl) > queued) {
+			/* queued: its result comes with the flush */
+		} else if (err) {
+			/* refused before it was sent (or not batchable): the
+			 * queue before it is sent first, to know its results
+			 */
+			memcpy(ext, nl->ext, sizeof(ext));
+			memcpy(why, nl->why, sizeof(why));
+			fail = i;
+		} else {
+			/* done synchronously */
+			if (!nlc_batch_pending(nl))
+				base = i + 1;
+			ok[i] = true;
 			continue;
-		/* keep the kernel's explanation of the failure, not the undo's */
-		memcpy(ext, nl->ext, sizeof(ext));
-		memcpy(why, nl->why, sizeof(why));
-		r->failed_step = i;
-		/* steps in reverse; each step's own undo list in order (a
-		 * recreated service comes before its backends)
-		 */
-		while (i-- > 0) {
-			for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
-				uerr = step_exec(nl, &p->undo[j]);
-				if (uerr && !r->undo_err)
-					r->undo_err = uerr;
-			}
-			r->undone++;
 		}
-		memcpy(nl->ext, ext, sizeof(ext));
-		memcpy(nl->why, why, sizeof(why));
-		return err;
+		if (fail == SIZE_MAX && nlc_batch_pending(nl) < NLC_BATCH_MAX && i + 1 < p->n)
+			continue;
+		/* flush: the queued steps are base.. (those not done synchronously) */
+		{
+			size_t nq = nlc_batch_pending(nl);
+			int nf = nlc_batch_flush(nl, errs);
+
+			for (k = 0; base < p->n && k < nq; base++) {
+				if (ok[base] || base == fail)
+					continue;
+				if (nf < 0) {
+					if (fail == SIZE_MAX || base < fail) {
+						fail = base;
+						err = nf;
+						memcpy(ext, nl->ext, sizeof(ext));
+						memcpy(why, nl->why, sizeof(why));
+					}
+					k++;
+					continue;
+				}
+				if (!errs[k]) {
+					ok[base] = true;
+				} else if (fail == SIZE_MAX || base < fail) {
+					fail = base;
+					err = errs[k];
+					memcpy(ext, nl->ext, sizeof(ext));
+					memcpy(why, nl->why, sizeof(why));
+				}
+				k++;
+			}
+			base = i + 1;
+		}
 	}
-	r->done = p->n;
-	return 0;
+	if (batch)
+		nlc_batch_end(nl);
+	if (fail == SIZE_MAX) {
+		free(ok);
+		r->done = p->n;
+		return 0;
+	}
+	r->failed_step = fail;
+	plan_undo(nl, p, ok, p->n, r);
+	memcpy(nl->ext, ext, sizeof(ext));
+	memcpy(nl->why, why, sizeof(why));
+	free(ok);
+	return err;
+}
+
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, false);
+}
+
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, true);
 }
 
 void step_print(FILE *f, const struct step *s)

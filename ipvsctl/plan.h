@@ -77,6 +77,15 @@ struct plan_result {
 
 int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r);
 
+/*
+ * The same, sending the steps in batches (much faster for thousands of
+ * steps). For plans from model_diff() only: there every service and every
+ * backend is touched by one step (a service's parameters by one more,
+ * which fails if that step failed), so a step that follows a failed one
+ * either fails too or does not depend on it, and the rollback is exact.
+ */
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r);
+
 /* One step, as a line of the grammar (for messages and dry runs). */
 void step_print(FILE *f, const struct step *s);
 

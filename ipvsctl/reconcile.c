@@ -151,7 +151,7 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 		plan_free(&plan);
 		goto out;
 	}
-	err = plan_run(nl, &plan, &pr);
+	err = plan_run_batched(nl, &plan, &pr);
 	if (err) {
 		char step[256];
 		FILE *f = fmemopen(step, sizeof(step), "w");

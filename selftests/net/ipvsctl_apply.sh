@@ -128,6 +128,23 @@ check "a service outside the scope: refused (exit 2)" \
 	test "$RC" = 2 -a -n "$(grep -F 'outside the scope' <<<"$OUT")"
 check "and nothing changed" test "$(state)" = "$before"
 
+# the kernel refuses a step in the middle of a batch (a scheduler it does
+# not have): the steps before it and the ones after it in the same batch
+# are all rolled back
+{
+	echo "service add tcp/10.0.1.200:80 scheduler rr"
+	echo "backend add tcp/10.0.1.200:80 10.0.2.11 method nat"
+	echo "service add tcp/10.0.1.201:80 scheduler nosuchsched"
+	echo "backend add tcp/10.0.1.201:80 10.0.2.11 method nat"
+	echo "service add tcp/10.0.1.202:80 scheduler rr"
+	echo "backend add tcp/10.0.1.202:80 10.0.2.12 method nat"
+} >"$LIB_TMP/refused.conf"
+apply -f "$LIB_TMP/refused.conf"
+check "a step the kernel refuses mid-batch (no such scheduler): exit 4, the step named" \
+	test "$RC" = 4 -a -n "$(grep -F "refused 'service add tcp/10.0.1.201:80 scheduler nosuchsched'" <<<"$OUT")" -a \
+	-n "$(grep -F 'rolled back: nothing was changed' <<<"$OUT")"
+check "and everything is rolled back, after it too" test "$(state)" = "$before"
+
 # ---- graceful termination: drained while a connection lives -------------------------------
 sport=
 for p in $(seq 40000 40200); do
@@ -182,11 +199,11 @@ check "drained with a 2 s deadline" test "$RC" = 0 -a "$(weight_of "$B3")" = 0
 deadline=$(($(mg_be_field "$DR" "$SVC" "$B3" drain_deadline) + 1))
 past() { [ "$(date +%s)" -ge "$1" ]; }
 setup_or_die "the deadline passes" wait_until 10 past "$deadline"
+open=$(active_of "$B3")
+kill -0 "$HOLD" 2>/dev/null || open=closed
 apply -f "$LIB_TMP/s2.json" --drain-timeout 2s
-open=no
-kill -0 "$HOLD" 2>/dev/null && open=yes
-check "the first apply past the deadline deletes b3, its connection still open" \
-	test "$RC" = 0 -a "$(weight_of "$B3")" = none -a "$open" = yes
+check "the first apply past the deadline deletes b3, its connection still open ($open active)" \
+	test "$RC" = 0 -a "$(weight_of "$B3")" = none -a "$open" = 1
 check "and says so" grep -q "1 deleted at their drain deadline" <<<"$OUT"
 kill "$HOLD" 2>/dev/null
 wait "$HOLD" 2>/dev/null

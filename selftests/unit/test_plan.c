@@ -32,20 +32,67 @@ static int fk_gate(void)
 	return ++fk_calls == fk_fail_at ? -EINVAL : 0;
 }
 
+/*
+ * The fake kernel takes batches as the real one does (nl.c): while
+ * plan_run batches, each request takes effect at once, in order, and its
+ * result is queued for nlc_batch_flush(); a failure does not stop the
+ * later requests of the batch.
+ */
+static bool fk_batching;
+static int fk_q[NLC_BATCH_MAX];
+static size_t fk_qn;
+
+static int fk_queue(int err)
+{
+	fk_q[fk_qn++] = err;
+	return 0;
+}
+
+#define FK_RET(e) (fk_batching ? fk_queue(e) : (e))
+
+void nlc_batch_begin(struct nl *nl)
+{
+	(void)nl;
+	fk_batching = true;
+	fk_qn = 0;
+}
+
+size_t nlc_batch_pending(const struct nl *nl)
+{
+	(void)nl;
+	return fk_qn;
+}
+
+int nlc_batch_flush(struct nl *nl, int *errs)
+{
+	size_t n = fk_qn;
+
+	(void)nl;
+	memcpy(errs, fk_q, n * sizeof(*errs));
+	fk_qn = 0;
+	return (int)n;
+}
+
+void nlc_batch_end(struct nl *nl)
+{
+	(void)nl;
+	fk_batching = false;
+}
+
 int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
 {
 	struct m_svc *s;
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (model_find(&fk, id))
-		return -EEXIST;
+		return FK_RET(-EEXIST);
 	s = model_add(&fk, id);
 	s->c = *c;
 	/* a new maglev service starts from the module's defaults */
 	svc_conf_mg_defaults(&s->c, &fk_mg);
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
@@ -55,9 +102,9 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!s)
-		return -ESRCH;
+		return FK_RET(-ESRCH);
 	resched = strcmp(s->c.sched, c->sched);
 	{
 		struct svc_conf mg = s->c;
@@ -71,18 +118,18 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 			s->c.ss_min_pct = mg.ss_min_pct, s->c.pin = mg.pin,
 			s->c.pin_max = mg.pin_max;
 	}
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_svc_del(struct nl *nl, const struct svc_id *id)
 {
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!model_find(&fk, id))
-		return -ESRCH;
+		return FK_RET(-ESRCH);
 	model_del(&fk, id);
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
@@ -92,13 +139,13 @@ int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_por
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!s)
-		return -ESRCH;
+		return FK_RET(-ESRCH);
 	if (svc_find_dest(s, ap))
-		return -EEXIST;
+		return FK_RET(-EEXIST);
 	svc_add_dest(s, ap)->c = *c;
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
@@ -109,11 +156,11 @@ int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_po
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!d)
-		return -ENOENT;
+		return FK_RET(-ENOENT);
 	d->c = *c;
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
@@ -122,28 +169,28 @@ int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_por
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!s || !svc_find_dest(s, ap))
-		return -ENOENT;
+		return FK_RET(-ENOENT);
 	svc_del_dest(s, ap);
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_flush(struct nl *nl)
 {
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	model_free(&fk);
 	model_init(&fk);
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_zero(struct nl *nl, const struct svc_id *id)
 {
 	(void)nl;
 	(void)id;
-	return fk_gate();
+	return FK_RET(fk_gate());
 }
 
 static struct timeouts fk_to = { 900, 120, 300 };
@@ -152,28 +199,28 @@ int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
 {
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (t->tcp)
 		fk_to.tcp = t->tcp;
 	if (t->tcp_fin)
 		fk_to.tcp_fin = t->tcp_fin;
 	if (t->udp)
 		fk_to.udp = t->udp;
-	return 0;
+	return FK_RET(0);
 }
 
 int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
 {
 	(void)nl;
 	(void)d;
-	return fk_gate();
+	return FK_RET(fk_gate());
 }
 
 int kipvs_stop_daemon(struct nl *nl, uint32_t state)
 {
 	(void)nl;
 	(void)state;
-	return fk_gate();
+	return FK_RET(fk_gate());
 }
 
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
@@ -182,9 +229,9 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 
 	(void)nl;
 	if (fk_gate())
-		return -EINVAL;
+		return FK_RET(-EINVAL);
 	if (!s || strcmp(s->c.sched, "maglev"))
-		return -ENOENT;
+		return FK_RET(-ENOENT);
 	if (p->set & MG_SET_TABLE_SIZE)
 		s->c.mg_table_size = p->table_size;
 	if (p->set & MG_SET_HASH)
@@ -199,7 +246,7 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		s->c.pin = p->pin;
 	if (p->set & MG_SET_PIN_MAX)
 		s->c.pin_max = p->pin_max;
-	return 0;
+	return FK_RET(0);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -776,10 +823,86 @@ static void test_leave(void)
 	model_free(&cur);
 }
 
+/* A diff's plan sent in batches: refusing any one step (the later steps
+ * of its batch still take effect) must still roll back to the start.
+ */
+static void test_batched_rollback(void)
+{
+	static const char *target =
+		"service add tcp/10.0.0.1:80 scheduler maglev table-size 251 slow-start 5s\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 method nat weight 4\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.5:80 method nat weight 1\n"
+		"service add tcp/10.0.0.4:80 scheduler rr\n"
+		"backend add tcp/10.0.0.4:80 10.0.1.6 weight 2\n"
+		"service add fwmark/7 scheduler rr persistent 300 netmask 24\n"
+		"backend add fwmark/7 10.0.1.9 weight 2\n";
+	struct plan_env env = { .mg = fk_mg };
+	struct plan_result r;
+	struct model want, cur;
+	struct op *ops;
+	struct plan p;
+	char *before, *after, why[256];
+	size_t n, bad, k;
+	int bad_k = 0;
+
+	fk_load(initial);
+	before = dump(&fk);
+	if (want_from(target, &want)) {
+		ktap_ok(0, "batched rollback: the target builds");
+		free(before);
+		return;
+	}
+	model_copy(&cur, &fk);
+	env.cur = &cur;
+	if (model_diff(&cur, &want, scope_all, NULL, &ops, &n) ||
+	    plan_build(&p, &env, ops, n, &bad, why, sizeof(why))) {
+		ktap_ok(0, "batched rollback: the plan builds");
+		free(before);
+		return;
+	}
+	for (k = 1; k <= p.n; k++) {
+		fk_load(initial);
+		fk_calls = 0;
+		fk_fail_at = (int)k;
+		if (!plan_run_batched(&fk_nl, &p, &r) || r.undo_err || r.failed_step != k - 1) {
+			bad_k = (int)k;
+			break;
+		}
+		after = dump(&fk);
+		if (strcmp(before, after))
+			bad_k = (int)k;
+		free(after);
+		if (bad_k)
+			break;
+	}
+	ktap_ok(!bad_k, "batched rollback: refusing any one of %zu steps of a diff, in one batch, restores the start%s",
+		p.n, bad_k ? " (failed)" : "");
+	if (bad_k)
+		ktap_diag("first bad refusal: step %d", bad_k);
+	fk_load(initial);
+	fk_calls = 0;
+	fk_fail_at = 0;
+	after = NULL;
+	if (!plan_run_batched(&fk_nl, &p, &r)) {
+		char *a = dump(&fk), *b = dump(&want);
+
+		ktap_ok(!strcmp(a, b), "batched: without a refusal the target is reached (%zu steps)", p.n);
+		free(a);
+		free(b);
+	} else {
+		ktap_ok(0, "batched: without a refusal the target is reached");
+	}
+	plan_free(&p);
+	free(ops);
+	model_free(&cur);
+	model_free(&want);
+	free(before);
+}
+
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(26);
+	ktap_plan(28);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
@@ -788,6 +911,7 @@ int main(void)
 	test_diff();
 	test_scope();
 	test_leave();
+	test_batched_rollback();
 	model_free(&fk);
 	return ktap_finish();
 }
