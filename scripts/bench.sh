@@ -13,6 +13,8 @@
 #   3. health checks: ipvsctl's probe loop natively on the host (10,000
 #      backends at 1 s), then in a second VM boot ipvsctl daemon against
 #      keepalived doing the same TCP checks
+#   4. in a third boot, "ipvsctl apply" against "ipvsadm -R": 10,000
+#      services x 5 backends, full, incremental (1%) and no-op
 #
 #   BENCH_KVER=...   kernel for the VM half (default: the matrix's 6.1)
 
@@ -71,6 +73,12 @@ rm -f build/bench/vm-health.md
 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_health_bench.sh -T 1200 \
 	build/bench 10000 5 30 ||
 	echo "bench: the VM health half failed; its figures are missing"
+
+echo "bench: VM ($kver): declarative apply against ipvsadm -R, one boot"
+rm -f build/bench/vm-apply.md
+selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_apply_bench.sh -T 1800 \
+	build/bench 10000 5 ||
+	echo "bench: the VM apply half failed; its figures are missing"
 
 # ---- plots ----------------------------------------------------------------
 if [ -s build/bench/balance.dat ] && command -v gnuplot >/dev/null; then
@@ -151,6 +159,15 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "own namespace of one VM, same run:"
 	echo
 	cat build/bench/vm-health.md 2>/dev/null || echo "(missing: the VM health half failed)"
+	echo
+	echo "## Declarative apply against ipvsadm -R"
+	echo
+	echo "The same state restored by \`ipvsadm -R\` and applied by \`ipvsctl apply\`,"
+	echo "each in its own namespace of one VM, from empty; then ipvsctl's incremental"
+	echo "and no-op applies (it reads the kernel's state and diffs: the caller gives"
+	echo "only the desired state), against ipvsadm -R fed the delta ready-made."
+	echo
+	cat build/bench/vm-apply.md 2>/dev/null || echo "(missing: the VM apply half failed)"
 } >"$out/results.md"
 
 cat "$out/results.md"

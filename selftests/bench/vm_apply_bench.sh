@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Declarative apply at kube-proxy scale, against ipvsadm -R, in one boot:
+#   vm_apply_bench.sh OUTDIR [SERVICES [BACKENDS [RUNS]]]   (OUTDIR relative to the tree)
+#
+# The same state (default 10,000 TCP services x 5 NAT backends, rr) is
+# restored by "ipvsadm -R" in one namespace and applied by "ipvsctl apply"
+# in another, from empty. Then, for ipvsctl: an incremental apply with 1%
+# of the backends replaced, and a no-op apply of the same state; for
+# ipvsadm: the same 1% change as the -d/-a lines a controller would have
+# to compute itself. Wall-clock times, best of RUNS (default 3) for the
+# full applies (each from empty). Writes OUTDIR/vm-apply.md.
+
+source "$(dirname "$0")/../net/lib.sh"
+lib_init
+
+out=$IPVSM_SRC/${1:?OUTDIR}
+mkdir -p "$out"
+NS_SVC=${2:-10000}
+NB=${3:-5}
+RUNS=${4:-3}
+
+setup_or_die "namespace for ipvsadm" mkns NSA benchadm
+setup_or_die "namespace for ipvsctl" mkns NSC benchctl
+
+log "generating $NS_SVC services x $NB backends"
+# the state, its 1% change, and the same change as ipvsadm lines
+awk -v n="$NS_SVC" -v nb="$NB" -v conf="$LIB_TMP/state.conf" -v adm="$LIB_TMP/state.ipvsadm" \
+	-v conf2="$LIB_TMP/state2.conf" -v delta="$LIB_TMP/delta.ipvsadm" 'BEGIN {
+	changed = 0
+	for (s = 0; s < n; s++) {
+		v = sprintf("10.%d.%d.%d", 100 + int(s / 62500), int(s / 250) % 250, s % 250 + 1)
+		printf "service add tcp/%s:80 scheduler rr\n", v > conf
+		printf "service add tcp/%s:80 scheduler rr\n", v > conf2
+		printf "-A -t %s:80 -s rr\n", v > adm
+		for (b = 0; b < nb; b++) {
+			a = sprintf("10.200.%d.%d", s % 250, (s * nb + b) % 250 + 1)
+			printf "backend add tcp/%s:80 %s:8080 method nat weight 1\n", v, a > conf
+			printf "-a -t %s:80 -r %s:8080 -m -w 1\n", v, a > adm
+			# 1% of the backends: every 100th is replaced by another address
+			if ((s * nb + b) % 100 == 0) {
+				a2 = sprintf("10.201.%d.%d", s % 250, (s * nb + b) % 250 + 1)
+				printf "backend add tcp/%s:80 %s:8080 method nat weight 1\n", v, a2 > conf2
+				printf "-d -t %s:80 -r %s:8080\n", v, a > delta
+				printf "-a -t %s:80 -r %s:8080 -m -w 1\n", v, a2 > delta
+				changed++
+			} else {
+				printf "backend add tcp/%s:80 %s:8080 method nat weight 1\n", v, a > conf2
+			}
+		}
+	}
+	print changed > "/dev/stderr"
+}' 2>"$LIB_TMP/changed"
+changed=$(cat "$LIB_TMP/changed")
+setup_or_die "state generated ($(wc -l <"$LIB_TMP/state.conf") lines, $changed backends changed)" \
+	test "$(wc -l <"$LIB_TMP/state.ipvsadm")" = $((NS_SVC * (NB + 1)))
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+count() { # count NS: services and backends
+	in_ns "$1" ipvsadm -Ln | awk '/^TCP/ { s++ } $1 == "->" && $2 != "RemoteAddress:Port" { b++ } END { print s + 0, b + 0 }'
+}
+best() { sort -n | head -n 1; }
+
+: >"$LIB_TMP/t-adm"
+: >"$LIB_TMP/t-ctl"
+for r in $(seq 1 "$RUNS"); do
+	in_ns "$NSA" ipvsadm -C
+	in_ns "$NSC" ipvsadm -C
+	t0=$(ms)
+	in_ns "$NSA" ipvsadm -R <"$LIB_TMP/state.ipvsadm" || fail "ipvsadm -R failed"
+	echo $(($(ms) - t0)) >>"$LIB_TMP/t-adm"
+	t0=$(ms)
+	in_ns "$NSC" "$IPVSCTL" -q apply -f "$LIB_TMP/state.conf" || fail "ipvsctl apply failed"
+	echo $(($(ms) - t0)) >>"$LIB_TMP/t-ctl"
+	log "run $r: ipvsadm -R $(tail -n 1 "$LIB_TMP/t-adm") ms, ipvsctl apply $(tail -n 1 "$LIB_TMP/t-ctl") ms"
+done
+t_adm=$(best <"$LIB_TMP/t-adm")
+t_ctl=$(best <"$LIB_TMP/t-ctl")
+want="$NS_SVC $((NS_SVC * NB))"
+check "ipvsadm -R built the state ($(count "$NSA"))" test "$(count "$NSA")" = "$want"
+check "ipvsctl apply built the same ($(count "$NSC"))" test "$(count "$NSC")" = "$want"
+
+t0=$(ms)
+o=$(in_ns "$NSC" "$IPVSCTL" apply -f "$LIB_TMP/state.conf" 2>&1)
+t_noop=$(($(ms) - t0))
+check "no-op apply: 0 changes ($o)" grep -q ' 0 changes applied' <<<"$o"
+
+t0=$(ms)
+o=$(in_ns "$NSC" "$IPVSCTL" apply --drain-timeout 0 -f "$LIB_TMP/state2.conf" 2>&1)
+t_incr=$(($(ms) - t0))
+check "incremental apply: $((2 * changed)) changes ($o)" grep -q " $((2 * changed)) changes applied" <<<"$o"
+t0=$(ms)
+in_ns "$NSA" ipvsadm -R <"$LIB_TMP/delta.ipvsadm" || fail "ipvsadm -R of the delta failed"
+t_adm_incr=$(($(ms) - t0))
+check "ipvsadm reached the same state" test "$(in_ns "$NSA" ipvsadm -Sn | sort | md5sum)" = \
+	"$(in_ns "$NSC" ipvsadm -Sn | sort | md5sum)"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0) ? 100 * a / b : 0 }'; }
+{
+	echo "| $NS_SVC services × $NB backends ($((NS_SVC * (NB + 1))) objects) | ipvsctl apply | ipvsadm -R | ipvsadm -R / ipvsctl |"
+	echo "|---|---:|---:|---:|"
+	echo "| full, from empty (best of $RUNS), ms | $t_ctl | $t_adm | **$(ratio "$t_adm" "$t_ctl")×** |"
+	echo "| incremental: 1% of backends replaced ($changed), ms | $t_incr | $t_adm_incr (only the $((2 * changed)) -d/-a lines, computed by the bench) | |"
+	echo "| no-op: the same state again, ms | $t_noop | - | |"
+	echo
+	echo "ipvsctl's incremental apply (it reads the kernel's state, diffs and applies"
+	echo "$((2 * changed)) changes) takes **$(pct "$t_incr" "$t_ctl")%** of its full apply; a no-op"
+	echo "apply $(pct "$t_noop" "$t_ctl")%."
+} >"$out/vm-apply.md"
+cat "$out/vm-apply.md"
+exit "$(lib_result)"
