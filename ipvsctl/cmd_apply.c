@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "exec.h"
 #include "health.h"
@@ -575,8 +576,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (drain_s && (parse_duration_ms(drain_s, 7 * 86400000u, &drain_ms) ||
-			(drain_ms && !drain_s[strspn(drain_s, "0123456789")]))) {
+	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
 		usage_error(c, "apply: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
 			    drain_s);
 		rc = EXIT_USAGE;
@@ -589,6 +589,11 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	}
 	if (vip_dev && (!*vip_dev || strlen(vip_dev) > 15 || strpbrk(vip_dev, "/: \t"))) {
 		usage_error(c, "apply: --vip-dev '%s': an interface name of 1 to 15 characters", vip_dev);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!file && isatty(STDIN_FILENO)) {
+		usage_error(c, "apply: -f FILE, or the state on standard input (ipvsctl apply --help)");
 		rc = EXIT_USAGE;
 		goto out;
 	}

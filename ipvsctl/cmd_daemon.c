@@ -831,8 +831,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		usage_error(c, "daemon: FILE must be a file, to be read again on SIGHUP");
 		return EXIT_USAGE;
 	}
-	if (drain_s && (parse_duration_ms(drain_s, 7 * 86400000u, &drain_ms) ||
-			(drain_ms && !drain_s[strspn(drain_s, "0123456789")]))) {
+	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
 		usage_error(c, "daemon: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
 			    drain_s);
 		return EXIT_USAGE;

@@ -148,11 +148,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 	rc = parse_target(c, "drain", nargs, args, &id, &ap);
 	if (rc)
 		return rc;
-	/* a unit is required (bare numbers are milliseconds elsewhere: a
-	 * "--timeout 300" meant as seconds must not become 0.3 s)
-	 */
-	if (timeout_s && (parse_duration_ms(timeout_s, 7 * 86400000u, &timeout_ms) ||
-			  (timeout_ms && !timeout_s[strspn(timeout_s, "0123456789")]))) {
+	if (timeout_s && parse_timeout_ms(timeout_s, &timeout_ms)) {
 		usage_error(c, "drain: --timeout '%s': a duration with its unit, like 30s, 5m, 2h, or 0 (never)",
 			    timeout_s);
 		return EXIT_USAGE;

@@ -210,6 +210,16 @@ int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
 	return 0;
 }
 
+int parse_timeout_ms(const char *s, uint32_t *ms)
+{
+	if (parse_duration_ms(s, 7 * 86400000u, ms))
+		return -EINVAL;
+	/* a bare number would be milliseconds: refused, but for 0 */
+	if (*ms && !s[strspn(s, "0123456789")])
+		return -EINVAL;
+	return 0;
+}
+
 /* "1", "1.5", "0.25" -> thousandths */
 static int parse_milli(const char *s, uint32_t min, uint32_t max, uint32_t *v)
 {
