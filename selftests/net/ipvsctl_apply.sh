@@ -146,13 +146,7 @@ check "a step the kernel refuses mid-batch (no such scheduler): exit 4, the step
 check "and everything is rolled back, after it too" test "$(state)" = "$before"
 
 # ---- graceful termination: drained while a connection lives -------------------------------
-sport=
-for p in $(seq 40000 40200); do
-	if [ "$(ipvsctl maglev lookup "$SVC" "10.0.1.2:$p")" = "$B3" ]; then
-		sport=$p
-		break
-	fi
-done
+sport=$(mg_port_to "$DR" "$SVC" "$B3" 40000)
 setup_or_die "a client port that maps to b3" test -n "$sport"
 # 15 s: longer than the checks below take, even under emulation
 in_ns "$CL" "$MGTRAFFIC" hold -c "$VIP" -p 80 -D 15000 -I 100 -s "$sport" -t 2000 \
@@ -223,13 +217,7 @@ DAEMON=$!
 LIB_PIDS+=("$DAEMON")
 setup_or_die "the daemon applies its file (b3 back)" wait_until 10 is weight_of "$B3" 100
 setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
-sport2=
-for p in $(seq 43000 43200); do
-	if [ "$(ipvsctl maglev lookup "$SVC" "10.0.1.2:$p")" = "$B3" ]; then
-		sport2=$p
-		break
-	fi
-done
+sport2=$(mg_port_to "$DR" "$SVC" "$B3" 43000)
 setup_or_die "another client port that maps to b3" test -n "$sport2"
 in_ns "$CL" "$MGTRAFFIC" hold -c "$VIP" -p 80 -D 8000 -I 100 -s "$sport2" -t 2000 \
 	>"$LIB_TMP/hold.out" 2>&1 &

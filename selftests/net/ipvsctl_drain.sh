@@ -38,13 +38,7 @@ setup_or_die "b2" ipvsctl backend add "$SVC" "${BE_IP[2]}:80" method nat weight 
 setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
 
 # a client port whose flow the table gives to b1
-sport=
-for p in $(seq 40000 40100); do
-	if [ "$(ipvsctl maglev lookup "$SVC" "10.0.1.2:$p")" = "$B1" ]; then
-		sport=$p
-		break
-	fi
-done
+sport=$(mg_port_to "$DR" "$SVC" "$B1" 40000)
 setup_or_die "a client port that maps to b1" test -n "$sport"
 
 # hold SECONDS SPORT: a long-lived connection from SPORT, a line every 100 ms

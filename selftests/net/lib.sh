@@ -309,6 +309,18 @@ mg_json() {
 	"$IPVSCTL" -N "$1" -j maglev show "$2"
 }
 
+# mg_port_to NS SERVICE BACKEND FROM: the first source port of client
+# 10.0.1.2 in FROM..FROM+200 whose flow the live table gives BACKEND
+# ("ADDR:PORT"); nothing if none does
+mg_port_to() {
+	local p ports=()
+	for p in $(seq "$4" $(($4 + 200))); do
+		ports+=("10.0.1.2:$p")
+	done
+	"$IPVSCTL" -N "$1" maglev lookup "$2" "${ports[@]}" |
+		awk -v be="$3" '$2 == be { sub(/.*:/, "", $1); print $1; exit }'
+}
+
 # mg_settled NS SERVICE: no rebuild pending
 mg_settled() {
 	mg_json "$1" "$2" | grep -q '"pending":false'
