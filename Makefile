@@ -7,14 +7,15 @@
 #   make check              everything CI runs; ends with "N passed, N failed"
 #   make demo               the main job in a VM lab
 #   make bench              benchmarks against the peers
-#   make install            module (+depmod) and ipvsctl; DESTDIR and PREFIX work
+#   make install            module (+depmod), ipvsctl, man pages, completion, unit;
+#                           DESTDIR and PREFIX work
 #
 # See README.md for the rest: matrix, vm-test, vm-shell, unit, deps.
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
-UNITDIR ?= /etc/systemd/system
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
 
@@ -69,21 +70,38 @@ demo:
 	@scripts/demo.sh $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER))
 
 # ---- install ---------------------------------------------------------------
+# make install             module for KVER (+depmod) and the tool, under PREFIX
+# make install-tool        ipvsctl, its man pages, bash completion, systemd unit
+# make install-module      the module into /lib/modules/KVER/updates, then depmod
+# DESTDIR stages everything (no depmod then). Debian's packages use
+# install-tool and dkms-src (debian/rules).
 DKMS_SRC = $(DESTDIR)/usr/src/ipvs-maglev-$(VERSION)
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+TOOL_FILES = $(PREFIX)/sbin/ipvsctl $(MANDIR)/man8/ipvsctl.8 \
+	$(MANDIR)/man5/ipvsctl.conf.5 $(MANDIR)/man4/ip_vs_maglev.4 \
+	$(COMPLETIONDIR)/ipvsctl $(UNITDIR)/ipvsctl.service
 
-install: module ipvsctl
+install: install-module install-tool
+
+install-module: module
 	install -D -m 0644 build/kmod/$(KVER)/ip_vs_maglev.ko $(MODDIR)/ip_vs_maglev.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tool: ipvsctl
 	install -D -m 0755 build/bin/ipvsctl $(DESTDIR)$(PREFIX)/sbin/ipvsctl
-	install -D -m 0644 ipvsctl/ipvsctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8
+	install -D -m 0644 ipvsctl/ipvsctl.8 $(DESTDIR)$(MANDIR)/man8/ipvsctl.8
+	install -D -m 0644 man/ipvsctl.conf.5 $(DESTDIR)$(MANDIR)/man5/ipvsctl.conf.5
+	install -D -m 0644 man/ip_vs_maglev.4 $(DESTDIR)$(MANDIR)/man4/ip_vs_maglev.4
+	install -D -m 0644 ipvsctl/bash-completion/ipvsctl $(DESTDIR)$(COMPLETIONDIR)/ipvsctl
 	install -d $(DESTDIR)$(UNITDIR)
 	sed 's|/usr/sbin/ipvsctl|$(PREFIX)/sbin/ipvsctl|g' ipvsctl/systemd/ipvsctl.service \
 		>$(DESTDIR)$(UNITDIR)/ipvsctl.service
-	$(if $(DESTDIR),,depmod -a $(KVER))
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ipvsctl.service
 
 uninstall:
-	rm -f $(MODDIR)/ip_vs_maglev.ko $(DESTDIR)$(PREFIX)/sbin/ipvsctl \
-		$(DESTDIR)$(PREFIX)/share/man/man8/ipvsctl.8 $(DESTDIR)$(UNITDIR)/ipvsctl.service
+	rm -f $(MODDIR)/ip_vs_maglev.ko $(addprefix $(DESTDIR),$(TOOL_FILES))
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 # The module's sources where DKMS expects them, then built and installed
@@ -109,4 +127,4 @@ clean:
 	@$(MAKE) -s -C selftests/unit clean
 
 .PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
-	check bench demo clean install uninstall dkms-src dkms-install dkms-uninstall
+	check bench demo clean install install-tool install-module uninstall dkms-src dkms-install dkms-uninstall

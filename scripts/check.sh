@@ -7,7 +7,11 @@
 #   3. unit                  host unit tests (KTAP), no root or VM needed
 #   4. matrix                the module for every matrix kernel at W=1, and
 #                            for sid's newest (7.2) in a cached sid chroot
-#   5. vm                    the VM suite on each kernel, one boot each
+#   5. package               the Debian packages (dpkg-buildpackage, lintian),
+#                            installed here; DKMS builds the module for every
+#                            matrix kernel (scripts/pkg.sh)
+#   6. vm                    the VM suite on each kernel, one boot each, with
+#                            the DKMS-installed module loaded by modprobe
 # Counts every test point, prints the time of each stage, and ends with
 # "N passed, N failed" alone on the last line. Exit 0 only if none failed.
 #
@@ -102,11 +106,25 @@ passed=$((passed + $(echo "$out" | grep -c '^matrix: ok ')))
 failed=$((failed + $(echo "$out" | grep -c '^matrix: FAIL ')))
 stage_done matrix
 
+stage package
+out=$(scripts/pkg.sh all 2>&1)
+echo "$out"
+pkg_ok=$(echo "$out" | grep -c '^pkg: ok ')
+pkg_fail=$(echo "$out" | grep -c '^pkg: FAIL ')
+passed=$((passed + pkg_ok))
+failed=$((failed + pkg_fail))
+# The VM suite tests what an operator installs: the DKMS-built module,
+# found by modprobe under /lib/modules/KVER/updates/dkms. If the package
+# stage failed, test the tree's own build instead (the failure is counted).
+vm_module=installed
+[ "$pkg_fail" -eq 0 ] && [ "$pkg_ok" -gt 0 ] || vm_module=build
+stage_done package
+
 kvers=${CHECK_KVERS:-$(scripts/kvers.sh | awk '{ print $2 }')}
 for k in $kvers; do
 	stage "vm $k"
 	mkdir -p build/vm
-	selftests/vm/run.sh -k "$k" 2>&1 | tee "build/vm/check-$k.log"
+	selftests/vm/run.sh -k "$k" -M "$vm_module" 2>&1 | tee "build/vm/check-$k.log"
 	out=$(tail -n 1 "build/vm/check-$k.log")
 	read -r v_ok v_fail < <(echo "$out" | sed -n "s/^$k: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p")
 	if [ -z "${v_ok:-}" ]; then

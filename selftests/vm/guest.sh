@@ -62,6 +62,7 @@ if [ "${MODULE_SRC:-build}" = build ]; then
 	cp -r "$SRC/$MODROOT/." "/lib/modules/$KVER/" || die "cannot install the module index"
 fi
 modinfo ip_vs_maglev >/dev/null 2>&1 || die "ip_vs_maglev is not installed for $KVER"
+echo "guest: modprobe finds ip_vs_maglev $(modinfo -F version ip_vs_maglev) at $(modinfo -n ip_vs_maglev) (${MODULE_SRC:-build})"
 modprobe ip_vs || die "modprobe ip_vs failed"
 
 export IPVSM_SRC=$SRC IPVSM_BIN=$SRC/build/bin IPVSM_RUN_DIR=$RUN

@@ -1,0 +1,180 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# pkg.sh STEP...: the Debian packages and DKMS, for real, on this machine.
+#
+#   build     dpkg-buildpackage -us -uc -b on a copy of the tree in
+#             build/pkg/ (so build/ of the tree is never cleaned by it)
+#   lint      lintian on the result: no error or warning may be left;
+#             info and pedantic tags are listed (README says why each stays)
+#   install   dpkg -i both packages, then "dkms install" for every kernel
+#             of the matrix; modinfo must find the DKMS-built module with
+#             this version under updates/dkms
+#   smoke     the installed ipvsctl: --version, man pages, completion,
+#             the systemd unit (systemd-analyze verify)
+#   stage     make install / uninstall with DESTDIR and PREFIX
+#   all       every step above, in order
+#
+# Prints "pkg: ok ..." or "pkg: FAIL ..." per check (scripts/check.sh
+# counts them). install uses sudo when not root. Exit 0 only if nothing failed.
+
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+out=$top/build/pkg
+fails=0
+
+ok() { echo "pkg: ok $*"; }
+bad() {
+	echo "pkg: FAIL $*"
+	fails=$((fails + 1))
+}
+
+step_build() {
+	local src=$out/ipvs-maglev-$version
+	rm -rf "$out"
+	mkdir -p "$src"
+	# the tree as it is (committed or not), without build products
+	tar -C "$top" --exclude=./build --exclude=./.git -cf - . | tar -C "$src" -xf - || {
+		bad "build: cannot copy the tree"
+		return
+	}
+	if (cd "$src" && dpkg-buildpackage -us -uc -b) >"$out/build.log" 2>&1; then
+		ok "build: dpkg-buildpackage -us -uc -b: $(cd "$out" && echo *.deb)"
+	else
+		tail -n 30 "$out/build.log" | sed 's/^/pkg:   /'
+		bad "build: dpkg-buildpackage failed (build/pkg/build.log)"
+	fi
+}
+
+step_lint() {
+	local changes tags
+	changes=$(echo "$out"/ipvs-maglev_"$version"_*.changes)
+	[ -f "$changes" ] || {
+		bad "lint: no .changes file (build first)"
+		return
+	}
+	lintian --info --display-info --pedantic --fail-on error,warning \
+		"$changes" >"$out/lintian.txt" 2>&1
+	local rc=$?
+	tags=$(grep -E '^[EWIP]: ' "$out/lintian.txt" | sort -u)
+	[ -n "$tags" ] && echo "$tags" | sed 's/^/pkg:   lintian: /'
+	if [ $rc -eq 0 ]; then
+		ok "lint: lintian: no error or warning ($(echo "$tags" | grep -c '^[IP]:') info/pedantic tags)"
+	else
+		bad "lint: lintian reports errors or warnings (build/pkg/lintian.txt)"
+	fi
+}
+
+step_install() {
+	local debs k kvers path
+	debs=$(ls "$out"/ipvs-maglev-dkms_"$version"_all.deb "$out"/ipvsctl_"$version"_*.deb 2>/dev/null)
+	[ "$(echo "$debs" | grep -c .)" -eq 2 ] || {
+		bad "install: both packages are needed (build first)"
+		return
+	}
+	# dpkg -i reinstalls the same version too: the DKMS tree is always
+	# the one just built (its prerm removes the old one from DKMS)
+	# shellcheck disable=SC2086
+	if $SUDO env DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$out/install.log" 2>&1; then
+		ok "install: dpkg -i ipvs-maglev-dkms ipvsctl"
+	else
+		tail -n 30 "$out/install.log" | sed 's/^/pkg:   /'
+		bad "install: dpkg -i failed (build/pkg/install.log)"
+		return
+	fi
+	dkms status ipvs-maglev/"$version" | grep -q . ||
+		bad "install: the package did not add ipvs-maglev/$version to DKMS"
+	kvers=$(scripts/kvers.sh | awk '{ print $2 }')
+	for k in $kvers; do
+		if $SUDO dkms install ipvs-maglev/"$version" -k "$k" >"$out/dkms-$k.log" 2>&1 ||
+		   grep -q 'already installed' "$out/dkms-$k.log"; then
+			:
+		else
+			tail -n 20 "$out/dkms-$k.log" | sed 's/^/pkg:   /'
+			bad "install: dkms install -k $k"
+			continue
+		fi
+		path=$(modinfo -k "$k" -n ip_vs_maglev 2>/dev/null)
+		case "$path" in
+		*/updates/dkms/ip_vs_maglev.ko*)
+			if [ "$(modinfo -k "$k" -F version ip_vs_maglev)" = "$version" ]; then
+				ok "install: dkms build + install for $k ($path)"
+			else
+				bad "install: $path is not version $version"
+			fi
+			;;
+		*)
+			bad "install: modprobe would not find the DKMS module for $k (found '${path:-nothing}')"
+			;;
+		esac
+	done
+}
+
+step_smoke() {
+	local v
+	v=$(/usr/sbin/ipvsctl --version 2>&1)
+	[ "$v" = "ipvsctl $version" ] && ok "smoke: /usr/sbin/ipvsctl --version: $v" ||
+		bad "smoke: ipvsctl --version said '$v', not 'ipvsctl $version'"
+	local page
+	for page in "8 ipvsctl" "5 ipvsctl.conf" "4 ip_vs_maglev"; do
+		# shellcheck disable=SC2086
+		if MANWIDTH=80 man -P cat $page 2>/dev/null | grep -q '^NAME'; then
+			ok "smoke: man $page"
+		else
+			bad "smoke: man $page does not render"
+		fi
+	done
+	if bash -c '. /usr/share/bash-completion/completions/ipvsctl && complete -p ipvsctl' >/dev/null 2>&1; then
+		ok "smoke: bash completion for ipvsctl is installed and loads"
+	else
+		bad "smoke: bash completion missing or broken"
+	fi
+	if systemd-analyze verify /lib/systemd/system/ipvsctl.service >"$out/verify.log" 2>&1; then
+		ok "smoke: systemd-analyze verify ipvsctl.service"
+	else
+		sed 's/^/pkg:   /' "$out/verify.log"
+		bad "smoke: systemd-analyze verify ipvsctl.service"
+	fi
+}
+
+step_stage() {
+	local d=$out/stage n k
+	k=$(scripts/kvers.sh | awk 'NR == 1 { print $2 }')
+	rm -rf "$d"
+	if make -s install DESTDIR="$d" PREFIX=/opt/ipvsm KVER="$k" >"$out/stage.log" 2>&1; then
+		n=$(find "$d" -type f | wc -l)
+		if [ "$n" -eq 7 ] && [ -x "$d/opt/ipvsm/sbin/ipvsctl" ] &&
+		   [ -f "$d/lib/modules/$k/updates/ip_vs_maglev.ko" ] &&
+		   grep -q '^ExecStart=/opt/ipvsm/sbin/ipvsctl ' "$d/opt/ipvsm/lib/systemd/system/ipvsctl.service"; then
+			ok "stage: make install DESTDIR PREFIX=/opt/ipvsm KVER=$k: $n files, unit points to the prefix"
+		else
+			find "$d" -type f | sed 's/^/pkg:   /'
+			bad "stage: make install installed $n files, not the 7 expected"
+		fi
+	else
+		sed 's/^/pkg:   /' "$out/stage.log"
+		bad "stage: make install DESTDIR"
+	fi
+	make -s uninstall DESTDIR="$d" PREFIX=/opt/ipvsm KVER="$k" >>"$out/stage.log" 2>&1
+	n=$(find "$d" -type f | wc -l)
+	[ "$n" -eq 0 ] && ok "stage: make uninstall DESTDIR removed everything" ||
+		bad "stage: $n files left after make uninstall"
+}
+
+[ $# -gt 0 ] || set -- all
+[ "$1" = all ] && set -- build lint install smoke stage
+for s in "$@"; do
+	case "$s" in
+	build | lint | install | smoke | stage) "step_$s" ;;
+	*)
+		echo "usage: pkg.sh build|lint|install|smoke|stage|all..." >&2
+		exit 2
+		;;
+	esac
+done
+[ $fails -eq 0 ]
