@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # chroot-7.2.sh build
+# chroot-7.2.sh dkms DEB     install the ipvs-maglev-dkms package DEB in the
+#                           chroot and "dkms install" it for sid's kernel
 #
 # Build ip_vs_maglev.ko at W=1 for the newest kernel in Debian sid (7.2 when
 # this was written). Its kbuild needs a newer glibc than bookworm's, so the
@@ -19,7 +21,12 @@ mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/debian.sources
 mirror=${mirror:-http://deb.debian.org/debian}
 
 [ "$(id -u)" -eq 0 ] || { echo "chroot-7.2: needs root (debootstrap, chroot)" >&2; exit 1; }
-[ "${1:-build}" = build ] || { echo "usage: $0 build" >&2; exit 2; }
+cmd=${1:-build}
+case "$cmd" in
+build) ;;
+dkms) deb=$(realpath "${2:?usage: $0 dkms DEB}") || exit 2 ;;
+*) echo "usage: $0 build | dkms DEB" >&2; exit 2 ;;
+esac
 
 in_root() {
 	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
@@ -49,6 +56,48 @@ fi
 
 kdir=$(ls -d "$root"/lib/modules/*/build | sort -V | tail -n 1)
 kver=$(basename "$(dirname "$kdir")")
+
+if [ "$cmd" = dkms ]; then
+	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+	if [ ! -x "$root/usr/sbin/dkms" ]; then
+		in_root apt-get -qq -o Acquire::Check-Valid-Until=false update
+		in_root apt-get install -y -qq --no-install-recommends dkms >"$cache/dkms-apt.log" 2>&1 ||
+			{ tail -n 20 "$cache/dkms-apt.log" >&2; echo "pkg: FAIL dkms in sid: cannot install dkms"; exit 1; }
+	fi
+	v=$(dpkg-deb -f "$deb" Version)
+	mkdir -p "$root/tmp/pkg"
+	cp "$deb" "$root/tmp/pkg/"
+	log=$top/build/pkg/dkms-$kver.log
+	mkdir -p "$top/build/pkg"
+	# the package's postinst adds it to DKMS (and builds for the newest
+	# kernel it finds); then the explicit build for sid's kernel
+	if in_root dpkg -i "/tmp/pkg/$(basename "$deb")" >"$log" 2>&1 &&
+	   in_root dkms install "ipvs-maglev/$v" -k "$kver" >>"$log" 2>&1 ||
+	   grep -q 'already installed' "$log"; then
+		# the chroot has the headers, not the image (no modules.dep):
+		# check the installed file itself
+		path=$(ls "$root/lib/modules/$kver"/updates/dkms/ip_vs_maglev.ko* 2>/dev/null | head -n 1)
+		path=${path#"$root"}
+		vm=$(in_root modinfo -F vermagic "$path" 2>/dev/null || true)
+		mv=$(in_root modinfo -F version "$path" 2>/dev/null || true)
+		case "$vm" in
+		"$kver "*)
+			if [ "$mv" = "$v" ]; then
+				echo "pkg: ok install: dkms build + install for $kver in a sid chroot ($path)"
+			else
+				echo "pkg: FAIL install: $path in the sid chroot is version '$mv', not $v"
+				exit 1
+			fi
+			;;
+		*) echo "pkg: FAIL install: no DKMS module for $kver in the sid chroot (${path:-nothing}, vermagic '$vm')"; exit 1 ;;
+		esac
+	else
+		tail -n 20 "$log" | sed 's/^/pkg:   /'
+		echo "pkg: FAIL install: ipvs-maglev-dkms in a sid chroot for $kver (build/pkg/dkms-$kver.log)"
+		exit 1
+	fi
+	exit 0
+fi
 dst=$root/build/ipvs-maglev
 rm -rf "$dst"
 mkdir -p "$dst/kmod" "$dst/include/uapi/linux"
