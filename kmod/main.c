@@ -25,7 +25,7 @@ struct mg_keys ip_vs_maglev_keys __read_mostly;
 static unsigned long long hash_seed = MG_SEED_DEFAULT;
 module_param(hash_seed, ullong, 0444);
 MODULE_PARM_DESC(hash_seed,
-		 "Seed of every Maglev hash, read at load time (default 0x6d61676c65763031). Directors that must build equal tables need equal seeds.");
+		 "Seed of every Maglev hash: any 64-bit value, fixed at load time (default 0x6d61676c65763031). Directors that must build equal tables need equal seeds.");
 
 static unsigned int table_size = MG_SIZE_DEFAULT;
 static unsigned int rebuild_holdoff_ms = 100;
@@ -51,7 +51,7 @@ static const struct kernel_param_ops ip_vs_maglev_table_size_ops = {
 };
 module_param_cb(table_size, &ip_vs_maglev_table_size_ops, &table_size, 0644);
 MODULE_PARM_DESC(table_size,
-		 "Table size of services that do not set their own: a prime in [251, 1048573] (default 65521). Takes effect at a service's next rebuild.");
+		 "Table size, in slots, of services that do not set their own: a prime in [251, 1048573] (default 65521). Takes effect at a service's next rebuild.");
 
 static int ip_vs_maglev_set_holdoff(const char *val,
 				    const struct kernel_param *kp)
@@ -153,7 +153,7 @@ static const struct kernel_param_ops ip_vs_maglev_aggr_ops = {
 };
 module_param_cb(slow_start_aggression, &ip_vs_maglev_aggr_ops, &slow_start_aggression, 0644);
 MODULE_PARM_DESC(slow_start_aggression,
-		 "Default slow-start curve, 0.1..10 (default 1.0: linear). The effective weight is w * max(min_pct/100, f^(1/aggression)) at elapsed fraction f of the window; above 1 ramps faster early.");
+		 "Default slow-start curve of new services, 0.1..10 with up to 3 decimals (default 1.0: linear). The effective weight is w * max(min_pct/100, f^(1/aggression)) at elapsed fraction f of the window; above 1 ramps faster early.");
 
 static int ip_vs_maglev_set_pct(const char *val, const struct kernel_param *kp)
 {
@@ -175,7 +175,7 @@ static const struct kernel_param_ops ip_vs_maglev_pct_ops = {
 };
 module_param_cb(slow_start_min_pct, &ip_vs_maglev_pct_ops, &slow_start_min_pct, 0644);
 MODULE_PARM_DESC(slow_start_min_pct,
-		 "Default slow-start floor, 0..100 percent of the configured weight (default 10).");
+		 "Default slow-start floor of new services, 0..100 percent of the configured weight (default 10).");
 
 void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct)
 {
@@ -210,7 +210,7 @@ static const struct kernel_param_ops ip_vs_maglev_pin_max_ops = {
 };
 module_param_cb(pin_max, &ip_vs_maglev_pin_max_ops, &pin_max, 0644);
 MODULE_PARM_DESC(pin_max,
-		 "Flow pins a network namespace may hold, 1..16777216 (default 262144); the least recently used are evicted beyond it. The pin table is sized from it when first needed.");
+		 "Flow pins a network namespace may hold, 1..16777216 (default 262144); the least recently used are evicted beyond it. Changes apply at once; a namespace's pin table is sized from it when first needed.");
 
 static int ip_vs_maglev_set_pin_timeout(const char *val, const struct kernel_param *kp)
 {
