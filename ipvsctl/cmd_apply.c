@@ -521,7 +521,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 {
 	char *file = NULL, *format = NULL, *drain_s = NULL, **scopes = NULL, *vip_dev = NULL;
 	char why[640];
-	int dry_run = 0, check_sysctls = 0, rc, err, nargs;
+	int dry_run = 0, check_sysctls = 0, timing = 0, rc, err, nargs;
 	struct poptOption opts[] = {
 		{ "file", 'f', POPT_ARG_STRING, &file, 0,
 		  "the desired state (default: standard input)", "FILE" },
@@ -540,6 +540,9 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		{ "check-sysctls", 0, POPT_ARG_NONE, &check_sysctls, 0,
 		  "warn about kernel settings that differ from what a director needs (ipvsctl sysctl)",
 		  NULL },
+		{ "timing", 0, POPT_ARG_NONE, &timing, 0,
+		  "print where the time went (reading, checking, the kernel's state, planning, sending)",
+		  NULL },
 		POPT_TABLEEND
 	};
 	struct apply_ctx a = { 0 };
@@ -553,6 +556,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	struct input in = { 0 };
 	const char *path, *name, **args;
 	uint32_t drain_ms = 300000;
+	uint64_t t_start = now_us(), t_parsed = 0, t_checked = 0;
 	size_t nops = 0, i, started = 0, vchanges = 0;
 	bool json = false;
 	struct nl *nl;
@@ -633,6 +637,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		if (rc)
 			goto out;
 	}
+	t_parsed = now_us();
 	model_init(&want);
 	err = ctx_nl(c, &nl);
 	if (err) {
@@ -648,6 +653,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	rc = check_scope(c, &want, &sc);
 	if (rc)
 		goto out_model;
+	t_checked = now_us();
 
 	/* 2. the difference, applied all or nothing */
 	a.lo.timeout_s = (drain_ms + 999) / 1000;
@@ -721,6 +727,13 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	}
 	if (check_sysctls)
 		warn_sysctls(c, &want);
+	if (timing)
+		fprintf(stderr,
+			"%s: timing: read+parse %.1f ms, check %.1f ms, kernel state %.1f ms "
+			"(%zu services, %zu read in full), diff+plan %.1f ms, send %.1f ms, total %.1f ms\n",
+			c->prog, (t_parsed - t_start) / 1e3, (t_checked - t_parsed) / 1e3,
+			rr.us_load / 1e3, rr.svcs_seen, rr.svcs_read, rr.us_diff / 1e3,
+			rr.us_run / 1e3, (now_us() - t_start) / 1e3);
 	if (c->o.json) {
 		struct json_object *r = json_object_new_object();
 

@@ -74,6 +74,7 @@ int hloop_run(struct hloop *l);
 void hloop_stop(struct hloop *l);
 
 uint64_t now_ms(void);		/* CLOCK_MONOTONIC */
+uint64_t now_us(void);		/* CLOCK_MONOTONIC, microseconds */
 uint64_t wall_ms(void);		/* CLOCK_REALTIME */
 
 #endif

@@ -385,7 +385,7 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 	size_t i;
 	int err;
 
-	for (i = 0; i < m->n && !is_maglev(&m->svcs[i]); i++)
+	for (i = 0; i < m->n && !(is_maglev(&m->svcs[i]) && m->svcs[i].loaded); i++)
 		;
 	if (i == m->n)
 		return 0;	/* no maglev service: do not load the module */
@@ -395,7 +395,7 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 	if (!(what & LOAD_DESTS))
 		return 0;
 	for (i = 0; i < m->n; i++) {
-		if (!m->svcs[i].has_mg)
+		if (!m->svcs[i].has_mg || !m->svcs[i].loaded)
 			continue;
 		err = kmaglev_dump_backends(nl, &m->svcs[i].id, mg_be_cb, &m->svcs[i]);
 		if (err && err != -ENOENT)
@@ -404,7 +404,8 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 	return 0;
 }
 
-int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
+int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
+		    bool (*want)(const struct m_svc *s, void *arg), void *arg)
 {
 	struct load_ctx l = { .m = m };
 	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, true);
@@ -416,13 +417,22 @@ int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
 	err = nlc_send(nl, msg, svc_cb, &l);
 	if (err)
 		return err;
-	if (what & LOAD_DESTS)
-		for (i = 0; i < m->n; i++) {
-			err = load_dests(nl, &m->svcs[i]);
-			if (err)
-				return err;
-		}
+	for (i = 0; i < m->n; i++) {
+		struct m_svc *s = &m->svcs[i];
+
+		s->loaded = !want || want(s, arg);
+		if (!s->loaded || !(what & LOAD_DESTS))
+			continue;
+		err = load_dests(nl, s);
+		if (err)
+			return err;
+	}
 	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
+}
+
+int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
+{
+	return kipvs_load_some(nl, m, what, NULL, NULL);
 }
 
 int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
@@ -447,6 +457,7 @@ int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
 	s = model_find(m, id);
 	if (!s)
 		return -ENOENT;
+	s->loaded = true;
 	if (what & LOAD_DESTS) {
 		err = load_dests(nl, s);
 		if (err)

@@ -15,6 +15,14 @@ enum {
 
 /* All services into @m (which must be empty). */
 int kipvs_load(struct nl *nl, struct model *m, unsigned int what);
+/*
+ * All services into @m, but backends and maglev state (@what) only of
+ * those @want accepts; the others are left with none and !loaded. A
+ * reconcile needs the details of the services it manages only: with
+ * thousands of services, the kernel's state is read one dump per service.
+ */
+int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
+		    bool (*want)(const struct m_svc *s, void *arg), void *arg);
 /* One service into @m; -ENOENT if the kernel has none. */
 int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
 		   unsigned int what);

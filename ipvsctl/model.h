@@ -161,6 +161,7 @@ struct m_svc {
 	size_t ndests, cap;
 	/* observed */
 	struct stats st;
+	bool loaded;			/* its backends (and maglev state) were read */
 	bool has_mg;			/* maglev state below is valid */
 	struct {
 		uint32_t table_size_active, backends, owners, last_error;

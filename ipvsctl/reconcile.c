@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exec.h"
+#include "health.h"
 #include "kipvs.h"
 #include "kmaglev.h"
 #include "reconcile.h"
@@ -80,11 +81,26 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
 	return 0;
 }
 
+struct managed_arg {
+	const struct model *want;
+	const struct rec_opts *o;
+};
+
+static bool managed(const struct m_svc *s, void *arg)
+{
+	const struct managed_arg *a = arg;
+
+	return model_find((struct model *)a->want, &s->id) ||
+	       (a->o->in_scope && a->o->in_scope(s, a->o->scope_arg));
+}
+
 int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	      struct rec_result *r)
 {
 	struct model cur, adj;
+	struct managed_arg mg;
 	struct plan_env env;
+	uint64_t t0;
 	struct plan plan;
 	struct plan_result pr;
 	struct op *ops = NULL;
@@ -95,7 +111,16 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	memset(&env, 0, sizeof(env));
 	model_init(&cur);
 	model_init(&adj);
-	err = kipvs_load(nl, &cur, LOAD_DESTS | LOAD_MAGLEV);
+	/* the backends of managed services only: named, or in the scope */
+	mg.want = want;
+	mg.o = o;
+	t0 = now_us();
+	err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, managed, &mg);
+	r->us_load = now_us() - t0;
+	t0 += r->us_load;
+	r->svcs_seen = cur.n;
+	for (i = 0; i < cur.n; i++)
+		r->svcs_read += cur.svcs[i].loaded;
 	if (err) {
 		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
 			 strerror(-err));
@@ -144,6 +169,8 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	err = plan_build(&plan, &env, ops, nops, &bad, r->why, sizeof(r->why));
 	if (err)
 		goto out;
+	r->us_diff = now_us() - t0;
+	t0 += r->us_diff;
 	if (o->dry_run) {
 		for (i = 0; i < plan.n; i++)
 			step_print(o->out ? o->out : stdout, &plan.steps[i]);
@@ -152,6 +179,7 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 		goto out;
 	}
 	err = plan_run_batched(nl, &plan, &pr);
+	r->us_run = now_us() - t0;
 	if (err) {
 		char step[256];
 		FILE *f = fmemopen(step, sizeof(step), "w");

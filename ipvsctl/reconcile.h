@@ -7,6 +7,7 @@
 #ifndef IPVSCTL_RECONCILE_H
 #define IPVSCTL_RECONCILE_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "diff.h"
@@ -32,6 +33,9 @@ struct rec_result {
 	size_t undone;			/* on failure: steps rolled back */
 	int undo_err;
 	char why[512];			/* on failure */
+	/* where the time went, microseconds (apply --timing) */
+	uint64_t us_load, us_diff, us_run;
+	size_t svcs_seen, svcs_read;	/* current services; those read in full */
 };
 
 /* Returns 0 or -errno; on failure @r says what happened and what was
