@@ -112,6 +112,11 @@ static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
 
 #define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
 #define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
+/* in build_one(): the service's and the backend's names, for FAIL() only
+ * (formatting them for every op was a quarter of a large apply's time)
+ */
+#define SVC_NAME (fmt_svc(&op->svc, name, sizeof(name)), name)
+#define BE_NAME (fmt_addr_port(ap.af, ap.addr, ap.port, bname, sizeof(bname)), bname)
 
 /* Steps that (re)create service @s as it is: service, maglev params, backends. */
 static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_defaults *mg)
@@ -145,18 +150,21 @@ static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_
 static int validate_dest(const struct m_svc *s, const struct addr_port *ap,
 			 const struct dest_conf *c, char *why, size_t whylen)
 {
+	const char *bad;
 	char name[64];
 
-	fmt_addr_port(ap->af, ap->addr, ap->port, name, sizeof(name));
 	if (ap->af != s->id.af && c->fwd != FWD_TUN)
-		FAIL(-EINVAL, "backend %s: a backend of the other address family needs method tun", name);
-	if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GUE && !c->tun_port)
-		FAIL(-EINVAL, "backend %s: tun-type gue needs a tun-port", name);
-	if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_IPIP && c->tun_flags)
-		FAIL(-EINVAL, "backend %s: tun-csum applies to the gue and gre tunnel types", name);
-	if (c->l_thresh && c->u_thresh && c->l_thresh > c->u_thresh)
-		FAIL(-EINVAL, "backend %s: lower threshold above the upper one", name);
-	return 0;
+		bad = "a backend of the other address family needs method tun";
+	else if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GUE && !c->tun_port)
+		bad = "tun-type gue needs a tun-port";
+	else if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_IPIP && c->tun_flags)
+		bad = "tun-csum applies to the gue and gre tunnel types";
+	else if (c->l_thresh && c->u_thresh && c->l_thresh > c->u_thresh)
+		bad = "lower threshold above the upper one";
+	else
+		return 0;
+	fmt_addr_port(ap->af, ap->addr, ap->port, name, sizeof(name));
+	FAIL(-EINVAL, "backend %s: %s", name, bad);
 }
 
 static int build_one(struct plan *p, struct model *sim, const struct plan_env *env,
@@ -172,7 +180,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	size_t i;
 	int err;
 
-	fmt_svc(&op->svc, name, sizeof(name));
+	/* names for messages are formatted only when one is needed */
 	if (op->kind != OP_FLUSH && op->kind != OP_TIMEOUT && op->kind != OP_SYNC_START &&
 	    op->kind != OP_SYNC_STOP && !(op->kind == OP_ZERO && op->all))
 		s = model_find(sim, &op->svc);
@@ -180,7 +188,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	switch (op->kind) {
 	case OP_SVC_ADD:
 		if (s)
-			FAIL(-EEXIST, "service %s already exists", name);
+			FAIL(-EEXIST, "service %s already exists", SVC_NAME);
 		svc_conf_defaults(&sc);
 		svc_conf_mg_defaults(&sc, &env->mg);
 		if (op->svc.af == AF_INET6)
@@ -194,7 +202,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		}
 		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
 			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
-			     name, sc.sched);
+			     SVC_NAME, sc.sched);
 		st = step_push(p, OP_SVC_ADD, idx);
 		if (!st)
 			NOMEM();
@@ -223,14 +231,14 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		bool resched;
 
 		if (!s)
-			FAIL(-ENOENT, "no service %s", name);
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
 		mg_now = s->c;
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
 		resched = strcmp(s->c.sched, sc.sched);
 		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
 			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
-			     name, sc.sched);
+			     SVC_NAME, sc.sched);
 		/* the maglev parameters in force before this edit's own */
 		if (resched)
 			svc_conf_mg_defaults(&mg_now, &env->mg);
@@ -283,7 +291,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 
 	case OP_SVC_DEL:
 		if (!s)
-			FAIL(-ENOENT, "no service %s", name);
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
 		st = step_push(p, OP_SVC_DEL, idx);
 		if (!st)
 			NOMEM();
@@ -308,15 +316,15 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	case OP_DEST_EDIT:
 	case OP_DEST_DEL:
 		if (!s)
-			FAIL(-ENOENT, "no service %s", name);
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
 		ap = op->dest;
 		if (!op->dest_port_given)
 			ap.port = s->id.fwmark ? 0 : s->id.port;
-		fmt_addr_port(ap.af, ap.addr, ap.port, bname, sizeof(bname));
+		
 		d = svc_find_dest(s, &ap);
 		if (op->kind == OP_DEST_ADD) {
 			if (d)
-				FAIL(-EEXIST, "service %s already has backend %s", name, bname);
+				FAIL(-EEXIST, "service %s already has backend %s", SVC_NAME, BE_NAME);
 			dest_conf_defaults(&dc);
 			dc.set = 0;
 			{
@@ -346,7 +354,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			return 0;
 		}
 		if (!d)
-			FAIL(-ENOENT, "service %s has no backend %s", name, bname);
+			FAIL(-ENOENT, "service %s has no backend %s", SVC_NAME, BE_NAME);
 		if (op->kind == OP_DEST_DEL) {
 			st = step_push(p, OP_DEST_DEL, idx);
 			if (!st)
@@ -388,7 +396,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 
 	case OP_ZERO:
 		if (!op->all && !s)
-			FAIL(-ENOENT, "no service %s", name);
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
 		st = step_push(p, OP_ZERO, idx);
 		if (!st)
 			NOMEM();
@@ -446,7 +454,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	case OP_HEALTH:
 		/* for the daemon: the service must exist; no kernel step */
 		if (!s)
-			FAIL(-ENOENT, "health: no service %s", name);
+			FAIL(-ENOENT, "health: no service %s", SVC_NAME);
 		if (!s->hc)
 			s->hc = malloc(sizeof(*s->hc));
 		if (!s->hc)
@@ -456,9 +464,9 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 
 	case OP_MG_SET:
 		if (!s)
-			FAIL(-ENOENT, "no service %s", name);
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
 		if (!is_maglev(&s->c))
-			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", name, s->c.sched);
+			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
 		if (mg_conf_eq(&sc, &s->c))
