@@ -45,7 +45,7 @@ parm_check() {
 		name=${line%%:*}
 		desc=${line#*:}
 		type=$(modinfo -F parmtype "$ko" | sed -n "s/^$name://p")
-		[ -n "$type" ] && desc=${desc% ($type)}
+		[ -n "$type" ] && desc=${desc% ("$type")}
 		desc=$(echo "$desc" | tr -d '[:space:]')
 		[ -n "$desc" ] || bare="$bare $name"
 	done <<<"$have"
