@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_metrics.h"
 #include "ipvsctl.h"
 
 #ifndef IPVSCTL_VERSION
@@ -42,6 +43,7 @@ static const struct command {
 	{ "sysctl",	cmd_sysctl,	"check or set the kernel settings a director needs" },
 	{ "daemon",	cmd_daemon,	"apply a file, then health-check its backends" },
 	{ "health",	cmd_health,	"health status: what the daemon's probes see" },
+	{ "metrics",	cmd_metrics,	"IPVS, maglev and health state for Prometheus (textfile collector)" },
 	{ "drain",	cmd_drain,	"take a backend out gracefully, then remove it" },
 	{ "undrain",	cmd_undrain,	"give a drained backend its weight back" },
 	{ "version",	cmd_version,	"print the version" },
