@@ -58,13 +58,13 @@ step_lint() {
 		bad "lint: no .changes file (build first)"
 		return
 	}
-	lintian --info --display-info --pedantic --fail-on error,warning \
+	lintian --info --display-info --pedantic --show-overrides --fail-on error,warning \
 		"$changes" >"$out/lintian.txt" 2>&1
 	local rc=$?
-	tags=$(grep -E '^[EWIP]: ' "$out/lintian.txt" | sort -u)
+	tags=$(grep -E '^[EWIPO]: ' "$out/lintian.txt" | sort -u)
 	[ -n "$tags" ] && echo "$tags" | sed 's/^/pkg:   lintian: /'
 	if [ $rc -eq 0 ]; then
-		ok "lint: lintian: no error or warning ($(echo "$tags" | grep -c '^[IP]:') info/pedantic tags)"
+		ok "lint: lintian --pedantic: no error or warning ($(echo "$tags" | grep -c '^[IP]:') info/pedantic tags; $(echo "$tags" | grep -c '^O:') overridden, why in debian/*.lintian-overrides)"
 	else
 		bad "lint: lintian reports errors or warnings (build/pkg/lintian.txt)"
 	fi
