@@ -7,7 +7,7 @@
  *
  * The input is a whole desired state, in ipvsctl's grammar (service add,
  * backend add, maglev set, timeout and health lines) or as JSON (see
- * ipvsctl(8), "APPLY INPUT"). It is checked in full before anything is
+ * ipvsctl.conf(5), "JSON FORM"). It is checked in full before anything is
  * sent; then the kernel's state is dumped, the difference computed, and
  * only that is applied, all or nothing (reconcile.c).
  *
@@ -53,7 +53,8 @@ static const char apply_help[] =
 	"drains. --drain-timeout 0 deletes leaving backends at once.\n\n"
 	"SPEC: 10.96.0.0/12, 2001:db8::/64, an address, fwmark:LO-HI, or all.\n"
 	"Input: ipvsctl's grammar, or JSON (a document starting with '{'); see\n"
-	"ipvsctl(8), APPLY INPUT.\n";
+	"ipvsctl.conf(5), DESIRED STATE and JSON FORM. --timing prints where\n"
+	"the time went.\n";
 
 struct input {
 	char *buf;
