@@ -36,13 +36,15 @@ SUDO=
 #              python3-prometheus-client (parses the metrics output in tests)
 #   packaging: dpkg-dev debhelper dh-dkms dkms lintian fakeroot (the .debs, DKMS),
 #              groff-base man-db (man pages checked and rendered)
+#   fuzzing:   clang libclang-rt-14-dev (libFuzzer, sanitizers: the config parser)
 BASE_PKGS="gcc make pkg-config libc6-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpopt-dev
 	libjson-c-dev libcurl4-openssl-dev
 	qemu-system-x86 busybox-static kmod xz-utils cpio
 	iproute2 procps ipvsadm keepalived python3
 	sparse valgrind gnuplot-nox jq python3-prometheus-client
-	dpkg-dev debhelper dh-dkms dkms lintian fakeroot groff-base man-db"
+	dpkg-dev debhelper dh-dkms dkms lintian fakeroot groff-base man-db
+	clang libclang-rt-14-dev"
 
 BULLSEYE_SRC=/etc/apt/sources.list.d/ipvs-maglev-bullseye.sources
 BULLSEYE_PIN=/etc/apt/preferences.d/ipvs-maglev-bullseye

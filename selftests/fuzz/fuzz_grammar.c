@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer target: ipvsctl's config parser, as "restore", "apply" and
+ * "daemon -f" run it on a file: lines split into words (quotes,
+ * comments), each parsed in ipvsctl's grammar or as an ipvsadm line, then
+ * the whole file checked and turned into a desired state by the planner
+ * against an empty kernel. Any crash, sanitizer report or leak fails.
+ *
+ * Built and run by selftests/fuzz/run.sh (clang -fsanitize=fuzzer,...).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <errno.h>
+
+#include "grammar.h"
+#include "kipvs.h"
+#include "kmaglev.h"
+#include "model.h"
+#include "nl.h"
+#include "plan.h"
+
+#define MAX_OPS 512
+
+/*
+ * The planner links against the kernel codecs to run plans; the fuzzer only
+ * builds them. These are never called: each says so if it is.
+ */
+void nlc_batch_begin(struct nl *nl) { (void)nl; abort(); }
+size_t nlc_batch_pending(const struct nl *nl) { (void)nl; abort(); }
+int nlc_batch_flush(struct nl *nl, int *errs) { (void)nl; (void)errs; abort(); }
+void nlc_batch_end(struct nl *nl) { (void)nl; abort(); }
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{ (void)nl; (void)id; (void)c; abort(); }
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+{ (void)nl; (void)id; (void)c; abort(); }
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id) { (void)nl; (void)id; abort(); }
+int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   const struct dest_conf *c)
+{ (void)nl; (void)id; (void)ap; (void)c; abort(); }
+int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		    const struct dest_conf *c)
+{ (void)nl; (void)id; (void)ap; (void)c; abort(); }
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
+{ (void)nl; (void)id; (void)ap; abort(); }
+int kipvs_flush(struct nl *nl) { (void)nl; abort(); }
+int kipvs_zero(struct nl *nl, const struct svc_id *id) { (void)nl; (void)id; abort(); }
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t) { (void)nl; (void)t; abort(); }
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d) { (void)nl; (void)d; abort(); }
+int kipvs_stop_daemon(struct nl *nl, uint32_t state) { (void)nl; (void)state; abort(); }
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
+{ (void)nl; (void)id; (void)p; abort(); }
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text, *line, *save = NULL, *w[GRAMMAR_MAX_WORDS], why[512];
+	struct op *ops;
+	struct plan_env env;
+	struct model cur, out;
+	struct plan plan;
+	size_t n = 0, bad;
+	int nw, lineno = 0;
+
+	if (size > 1 << 16)
+		return 0;
+	text = malloc(size + 1);
+	ops = calloc(MAX_OPS, sizeof(*ops));
+	if (!text || !ops) {
+		free(text);
+		free(ops);
+		return 0;
+	}
+	memcpy(text, data, size);
+	text[size] = 0;
+	for (line = strtok_r(text, "\n", &save); line && n < MAX_OPS;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		nw = split_words(line, w, GRAMMAR_MAX_WORDS);
+		if (nw <= 0)
+			continue;
+		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why,
+									 sizeof(why))) {
+			op_release(&ops[n]);
+			memset(&ops[n], 0, sizeof(ops[n]));
+			continue;
+		}
+		ops[n].file = "fuzz";
+		ops[n].line = lineno;
+		n++;
+	}
+	memset(&env, 0, sizeof(env));
+	model_init(&cur);
+	model_init(&out);
+	env.cur = &cur;
+	env.mg.ss_aggr = 1000;
+	env.mg.ss_min_pct = 10;
+	if (!plan_build_state(&plan, &env, ops, n, &bad, why, sizeof(why), &out))
+		plan_free(&plan);
+	model_free(&out);
+	model_free(&cur);
+	ops_free(ops, n);
+	free(text);
+	return 0;
+}
