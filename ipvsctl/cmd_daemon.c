@@ -48,7 +48,6 @@
 #include "kmaglev.h"
 #include "reconcile.h"
 
-#define DEFAULT_STATE_FILE "/run/ipvsctl/health.json"
 #define STATE_WRITE_MS 10000	/* counters refreshed at least this often */
 
 struct daemon {

@@ -20,7 +20,6 @@
 #include "health.h"
 #include "output.h"
 
-#define DEFAULT_STATE_FILE "/run/ipvsctl/health.json"
 
 static const char health_help[] =
 	"Subcommands:\n"

@@ -49,7 +49,6 @@
 #endif
 
 /* the health daemon's default; cmd_daemon.c and cmd_health.c use the same */
-#define DEFAULT_STATE_FILE "/run/ipvsctl/health.json"
 
 enum fam_type {
 	GAUGE,

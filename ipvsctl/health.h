@@ -73,6 +73,9 @@ int hloop_watch(struct hloop *l, int fd, void (*fn)(int fd, void *arg), void *ar
 int hloop_run(struct hloop *l);
 void hloop_stop(struct hloop *l);
 
+/* where "ipvsctl daemon" keeps its health state, and the readers look */
+#define DEFAULT_STATE_FILE "/run/ipvsctl/health.json"
+
 uint64_t now_ms(void);		/* CLOCK_MONOTONIC */
 uint64_t now_us(void);		/* CLOCK_MONOTONIC, microseconds */
 uint64_t wall_ms(void);		/* CLOCK_REALTIME */
