@@ -15,6 +15,10 @@
 #      keepalived doing the same TCP checks
 #   4. in a third boot, "ipvsctl apply" against "ipvsadm -R": 10,000
 #      services x 5 backends, full, incremental (1%) and no-op
+#   5. in a fourth boot: the datapath (new TCP connections and OPS UDP
+#      datagrams per second, maglev with and without pinning, mh and rr
+#      taking turns), memory per pinned flow; slow start measured against
+#      its formula; scheduler memory at 10,000 services, maglev against mh
 #
 #   BENCH_KVER=...   kernel for the VM half (default: the matrix's 6.1)
 
@@ -31,6 +35,9 @@ kver=${BENCH_KVER:-$(scripts/kvers.sh 6.1)}
 
 echo "bench: host: building the core benchmark"
 gcc -O2 -g -Wall -Wextra -o build/bench/bench_core selftests/bench/bench_core.c kmod/maglev.c || exit 1
+
+echo "bench: host: building the slow-start formula (the module's code)"
+gcc -O2 -g -Wall -Wextra -o build/bench/bench_slowstart selftests/bench/bench_slowstart.c kmod/slowstart.c || exit 1
 
 echo "bench: host: build times"
 build/bench/bench_core build >build/bench/build.md || exit 1
@@ -80,6 +87,15 @@ selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_apply_bench.sh -T
 	build/bench 10000 5 ||
 	echo "bench: the VM apply half failed; its figures are missing"
 
+echo "bench: VM ($kver): datapath with the schedulers taking turns, slow start, memory at scale, one boot"
+rm -f build/bench/vm-datapath.md build/bench/vm-pins.md build/bench/datapath.dat \
+	build/bench/vm-slowstart.md build/bench/slowstart*.dat build/bench/vm-memory-scale.md
+# 5 rounds of 3 s per scheduler and protocol, 3 client processes; more
+# memory than the default for 10,000 services under each scheduler
+VM_MEM=2560 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_datapath_bench.sh -T 900 \
+	build/bench 5 3 3 ||
+	echo "bench: the VM datapath half failed; its figures are missing"
+
 # ---- plots ----------------------------------------------------------------
 if [ -s build/bench/balance.dat ] && command -v gnuplot >/dev/null; then
 	gnuplot <<EOF
@@ -97,6 +113,22 @@ plot "build/bench/balance.dat" using 2:xtic(1) title "maglev", "" using 3 title 
 set title "50 client addresses, 20 connections each"
 plot "build/bench/balance.dat" using 6:xtic(1) title "maglev", "" using 7 title "mh", "" using 8 title "mh + port", "" using 9 title "rr"
 unset multiplot
+EOF
+fi
+if [ -s build/bench/slowstart.dat ] && command -v gnuplot >/dev/null; then
+	gnuplot <<EOF
+set terminal pngcairo size 900,460 font "sans,10"
+set output "$out/slowstart.png"
+set title "A fourth backend joins three (equal weights), 20 s linear slow start, minimum 10% (VM, $kver)"
+set xlabel "seconds since the backend joined"
+set ylabel "its share of new connections, %"
+set xrange [0:*]
+set yrange [0:35]
+set grid
+set key top left
+plot "build/bench/slowstart-formula.dat" using 1:2 with lines lw 2 lc rgb "#1f77b4" title "formula (kmod/slowstart.c)", \
+	"build/bench/slowstart-table.dat" using 1:2 with steps lw 1 lc rgb "#999999" title "the table the module built (sampled)", \
+	"build/bench/slowstart.dat" using 2:5 with points pt 7 ps 1.2 lc rgb "#d62728" title "measured, 1 s buckets"
 EOF
 fi
 
@@ -139,9 +171,44 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo
 	echo "Stock mh keeps one pointer per slot (\`struct ip_vs_mh_lookup\` in"
 	echo "net/netfilter/ipvs/ip_vs_mh.c); maglev a 16-bit index per slot plus one"
-	echo "pointer per backend. Figures from maglev's own netlink report."
+	echo "pointer per backend. Figures from maglev's own netlink report: the bytes it"
+	echo "asks for, which the allocator rounds up (see the next section)."
 	echo
 	cat build/bench/vm-memory.md 2>/dev/null || echo "(missing: the VM half failed)"
+	echo
+	echo "## Memory at scale: 10,000 services, maglev against stock mh"
+	echo
+	echo "Measured in the VM: the kernel memory (/proc/meminfo Slab + VmallocUsed +"
+	echo "Percpu) each scheduler's services took, less what the same services took"
+	echo "under rr, which keeps no state of its own. Computed: from the table sizes and"
+	echo "the allocator's rounding."
+	echo
+	cat build/bench/vm-memory-scale.md 2>/dev/null || echo "(missing: the VM datapath half failed)"
+	echo
+	echo "## Memory per pinned flow"
+	echo
+	cat build/bench/vm-pins.md 2>/dev/null || echo "(missing: the VM datapath half failed)"
+	echo
+	echo "## Datapath: maglev against stock mh and rr, taking turns (VM, one boot)"
+	echo
+	echo "New TCP connections per second through a NAT VIP, and UDP datagrams per"
+	echo "second through a one-packet-scheduling VIP (direct routing, each datagram from"
+	echo "a new socket, so each is scheduled), from parallel clients in the VM. mh runs"
+	echo "with its port flag (\`-b flag-2\`), so one client's flows spread as under maglev."
+	echo "Under emulation the whole path (client, IPVS, server) is slow and the"
+	echo "scheduler a small part of it: the ratios are what counts."
+	echo
+	cat build/bench/vm-datapath.md 2>/dev/null || echo "(missing: the VM datapath half failed)"
+	echo
+	echo "## Slow start against its formula"
+	echo
+	echo "A fourth backend joins a three-backend maglev service with a 20 s linear"
+	echo "ramp (minimum 10%): its share of new connections, in 1 s buckets, against"
+	echo "w_eff / (w_eff + 300) from the module's own formula (kmod/slowstart.c,"
+	echo "averaged over each bucket), and the share of the table the module reports."
+	echo
+	[ -f "$out/slowstart.png" ] && echo "![slow start: measured against the formula](slowstart.png)" && echo
+	cat build/bench/vm-slowstart.md 2>/dev/null || echo "(missing: the VM datapath half failed)"
 	echo
 	echo "## Health checks"
 	echo
