@@ -27,6 +27,9 @@
  *	-I ms (default 100) for -D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
  *	every line got an answer from the same backend.
  *
+ * conn -D and hold also stop early, printing their summary, on SIGINT or
+ * SIGTERM.
+ *
  * Every loop is bounded by a count or a deadline. Exit status: 0 ok,
  * 1 errors, 2 usage.
  */
@@ -140,6 +143,25 @@ static int wait_fd(int fd, short events, long deadline)
 		if (r < 0 && errno != EINTR)
 			return -1;
 	}
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* conn and hold: SIGINT/SIGTERM end the run early, with its summary */
+static void stop_on_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- serve ------------------------------------------------------------- */
@@ -351,7 +373,8 @@ static int conn(const struct opts *o)
 	int nb = 0, b, k;
 	char id[ID_LEN];
 
-	for (i = 0;; i++) {
+	stop_on_signals();
+	for (i = 0; !stop; i++) {
 		long t = now_ms() - start;
 
 		if (o->duration_ms ? t >= o->duration_ms : i >= o->n)
@@ -431,7 +454,8 @@ static int hold(const struct opts *o)
 	}
 	printf("backend %s\n", first);
 	fflush(stdout);
-	while (now_ms() < end) {
+	stop_on_signals();
+	while (!stop && now_ms() < end) {
 		if (send(fd, "ping\n", 5, MSG_NOSIGNAL) != 5 ||
 		    read_id(fd, now_ms() + o->timeout_ms, id, false) ||
 		    strcmp(id, first)) {
