@@ -93,12 +93,14 @@ nobody() {
 		--bounding-set=-all "$@"
 }
 nobody python3 "$FUZZ" -n 2000 -s 7 --svc tcp:10.0.0.1:80 --unprivileged >"$LIB_TMP/fuzz-nobody" 2>&1
-check "uid 65534: none of 2000 fuzz requests accepted ($(grep '^errnos' "$LIB_TMP/fuzz-nobody"))" test $? -eq 0
+rc=$?
+check "uid 65534: none of 2000 fuzz requests accepted ($(grep '^errnos' "$LIB_TMP/fuzz-nobody"))" test $rc -eq 0
 nobody python3 "$FUZZ" --svc tcp:10.0.0.1:80 --set-table-size 251 >"$LIB_TMP/set-nobody" 2>&1
 check "uid 65534: a well-formed table-size set is refused ($(cat "$LIB_TMP/set-nobody"))" \
 	grep -q '^errno 1\b' "$LIB_TMP/set-nobody"
 nobody "$IPVSCTL" maglev set "$SVC" table-size 251 >/dev/null 2>&1
-check "uid 65534: ipvsctl maglev set exits 3 (not permitted)" test $? -eq 3
+rc=$?
+check "uid 65534: ipvsctl maglev set exits 3 (not permitted; exit $rc)" test $rc -eq 3
 check "uid 65534: nothing changed" test "$before" = "$(snapshot)"
 
 # root of a user namespace, in the initial user namespace's netns
@@ -124,8 +126,9 @@ check "its user namespace root may set table-size there ($(cat "$LIB_TMP/set-own
 own_size() { nsenter -t "$upid" -n "$IPVSCTL" -j maglev show tcp/10.9.9.9:80 | grep -q '"table_size":251'; }
 check "the service in that namespace has table size 251" own_size
 nsenter -t "$upid" -U -n ipvsadm -A -t 10.9.9.8:80 -s rr >/dev/null 2>&1
-check "its user namespace root cannot create IPVS services (IPVS needs the initial namespace's CAP_NET_ADMIN)" \
-	test $? -ne 0
+rc=$?
+check "its user namespace root cannot create IPVS services (IPVS needs the initial namespace's CAP_NET_ADMIN; exit $rc)" \
+	test $rc -ne 0
 setup_or_die "its services deleted" nsenter -t "$upid" -n ipvsadm -C
 unchanged() { [ "$before" = "$(snapshot)" ]; }
 check "the director's namespace did not change, and the module's references are back" \
