@@ -28,6 +28,14 @@ cd "$top" || exit 1
 out=docs/bench
 mkdir -p "$out" build/bench
 t0=$(date +%s)
+t_lap=$t0
+laps=
+lap() { # lap NAME: the time since the last lap, for the results
+	local now
+	now=$(date +%s)
+	laps="$laps${laps:+, }$1 $((now - t_lap)) s"
+	t_lap=$now
+}
 
 scripts/deps.sh || exit 1
 make -s ipvsctl tools || exit 1
@@ -67,10 +75,13 @@ health_native() { # health_native N INTERVAL_MS: "probes/s cpu% failures"
 read -r hn_rate hn_cpu hn_fail < <(health_native 10000 1000)
 read -r hs_rate hs_cpu hs_fail < <(health_native 2000 1000)
 
+lap "host"
+
 echo "bench: VM ($kver): maglev against mh and rr, one boot"
 rm -f build/bench/vm-*.md build/bench/balance.dat
 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_bench.sh -T 1200 build/bench ||
 	echo "bench: the VM half failed; its figures are missing"
+lap "VM balance"
 
 echo "bench: VM ($kver): health checks, ipvsctl daemon against keepalived, one boot"
 rm -f build/bench/vm-health.md
@@ -80,12 +91,14 @@ rm -f build/bench/vm-health.md
 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_health_bench.sh -T 1200 \
 	build/bench 10000 5 30 ||
 	echo "bench: the VM health half failed; its figures are missing"
+lap "VM health"
 
 echo "bench: VM ($kver): declarative apply against ipvsadm -R, one boot"
 rm -f build/bench/vm-apply.md
 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_apply_bench.sh -T 1800 \
 	build/bench 10000 5 ||
 	echo "bench: the VM apply half failed; its figures are missing"
+lap "VM apply"
 
 echo "bench: VM ($kver): datapath with the schedulers taking turns, slow start, memory at scale, one boot"
 rm -f build/bench/vm-datapath.md build/bench/vm-pins.md build/bench/datapath.dat \
@@ -95,6 +108,7 @@ rm -f build/bench/vm-datapath.md build/bench/vm-pins.md build/bench/datapath.dat
 VM_MEM=2560 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_datapath_bench.sh -T 900 \
 	build/bench 5 3 3 ||
 	echo "bench: the VM datapath half failed; its figures are missing"
+lap "VM datapath, slow start, memory"
 
 # ---- plots ----------------------------------------------------------------
 if [ -s build/bench/balance.dat ] && command -v gnuplot >/dev/null; then
@@ -143,7 +157,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "- commit: $commit"
 	echo "- machine: ${cpu:-unknown CPU}, $(nproc) cores, $(free -g | awk '/^Mem:/ { print $2 }') GiB"
 	echo "- host kernel: $(uname -r); VM kernel: $kver (QEMU TCG, so VM figures are ratios, not speeds)"
-	echo "- reproduce: \`make bench\` ($(($(date +%s) - t0)) s for this run)"
+	echo "- reproduce: \`make bench\` ($(($(date +%s) - t0)) s for this run: $laps)"
 	echo
 	echo "## The Maglev core (host userspace, same source as the module)"
 	echo
