@@ -148,7 +148,8 @@ fi
 
 # ---- results ------------------------------------------------------------------
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -n "$(git status --porcelain 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
+# the bench's own outputs (docs/bench) do not count as changes
+[ -n "$(git status --porcelain -- . ':!docs/bench' 2>/dev/null)" ] && commit="$commit (with uncommitted changes)"
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 {
 	echo "# ipvs-maglev benchmark results"
