@@ -8,16 +8,20 @@
 # maglev, maglev with flow pinning on, stock mh with its port flag
 # (-b flag-2: it hashes the source port too, so one client's flows spread
 # as they do under maglev; plain mh would send them all to one backend)
-# and rr. In each of ROUNDS (default 5) rounds every scheduler gets
-# SECONDS (default 3) of
+# and rr. In each of ROUNDS (default 12) rounds every scheduler gets
+# SECONDS (default 1) of
 #   - new TCP connections through a NAT VIP (connect, read the backend's
 #     answer, reset), and
 #   - UDP datagrams through a one-packet-scheduling (OPS) VIP, direct
 #     routing, each from a new socket (so each is scheduled),
 # from CLIENTS (default 3) client processes at once. The order rotates
 # from round to round, so drift on a shared machine falls on every
-# scheduler alike. Reported: the median rate per scheduler, and the
-# median over rounds of each round's ratio to mh.
+# scheduler alike. Many short rounds rather than a few long ones: on a
+# shared host, another VM starting or stopping changes the rate in a step
+# (threefold was seen), which spoils the round it falls in, and a median
+# over many rounds leaves those out. Reported: the median rate per
+# scheduler, and the median (and quartiles) over the rounds of each
+# round's ratio to mh.
 #
 # Then the memory of flow pins: N flows pinned over IPv4 and over IPv6,
 # counted by the module and in its slab caches.
@@ -40,8 +44,8 @@ lib_init
 outrel=${1:?OUTDIR}
 out=$IPVSM_SRC/$outrel
 mkdir -p "$out"
-ROUNDS=${2:-5}
-SECS=${3:-3}
+ROUNDS=${2:-12}
+SECS=${3:-1}
 NCLI=${4:-3}
 shift $(($# < 4 ? $# : 4))
 ALSO=${*:-slowstart memory}
@@ -145,7 +149,14 @@ for r in $(seq 1 "$ROUNDS"); do
 	done
 done
 
-median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# quantile Q: of the numbers on stdin, linear between the order statistics
+quantile() {
+	sort -n | awk -v q="$1" '{ a[NR] = $1 } END {
+		if (!NR) { print 0; exit }
+		x = 1 + (NR - 1) * q; i = int(x); f = x - i
+		print (i < NR) ? a[i] + f * (a[i + 1] - a[i]) : a[NR] }'
+}
+median() { quantile 0.5; }
 rates() { # rates PROTO SCHED: one rate per round
 	awk -v p="$1" -v s="$2" '$2 == p && $3 == s { print $4 }' "$out/datapath.dat"
 }
@@ -154,11 +165,13 @@ ratios() { # ratios PROTO SCHED: each round's rate over mh's in the same round
 		END { for (r in a) if (m[r] > 0) printf "%.4f\n", a[r] / m[r] }' "$out/datapath.dat"
 }
 errs() { awk -v s="$1" '$3 == s { e += $5 } END { print e + 0 }' "$out/datapath.dat"; }
-declare -A med rat
+declare -A med rat q1 q3
 for proto in tcp udp; do
 	for s in "${SCHEDS[@]}"; do
 		med[$proto,$s]=$(rates "$proto" "$s" | median)
 		rat[$proto,$s]=$(ratios "$proto" "$s" | median)
+		q1[$proto,$s]=$(ratios "$proto" "$s" | quantile 0.25)
+		q3[$proto,$s]=$(ratios "$proto" "$s" | quantile 0.75)
 	done
 done
 verdict() { # verdict RATIO TARGET
@@ -166,21 +179,24 @@ verdict() { # verdict RATIO TARGET
 }
 
 {
-	echo "| scheduler | TCP connections/s | × mh | UDP datagrams/s (OPS) | × mh | failed flows |"
-	echo "|---|---:|---:|---:|---:|---:|"
+	echo "| scheduler | TCP connections/s | × mh | (quartiles) | UDP datagrams/s (OPS) | × mh | (quartiles) | failed flows |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for j in "${!SCHEDS[@]}"; do
 		s=${SCHEDS[j]}
-		printf '| %s | %.0f | %.3f | %.0f | %.3f | %d |\n' "${LABEL[j]}" "${med[tcp,$s]}" "${rat[tcp,$s]}" \
-			"${med[udp,$s]}" "${rat[udp,$s]}" "$(errs "$s")"
+		printf '| %s | %.0f | %.3f | %.3f–%.3f | %.0f | %.3f | %.3f–%.3f | %d |\n' "${LABEL[j]}" \
+			"${med[tcp,$s]}" "${rat[tcp,$s]}" "${q1[tcp,$s]}" "${q3[tcp,$s]}" \
+			"${med[udp,$s]}" "${rat[udp,$s]}" "${q1[udp,$s]}" "${q3[udp,$s]}" "$(errs "$s")"
 	done
 	echo
-	echo "Rates: median of $ROUNDS rounds of ${SECS} s, $NCLI client processes; × mh: median of"
-	echo "the rounds' ratios to mh in the same round (the schedulers took turns)."
+	echo "Rates: median of $ROUNDS rounds of ${SECS} s, $NCLI client processes; × mh: median (and"
+	echo "quartiles) of the rounds' ratios to mh in the same round (the schedulers took turns)."
 	echo
 	echo "| target | TCP | UDP |"
 	echo "|---|---:|---:|"
-	echo "| maglev, pinning off ≥ 0.95 × mh | ${rat[tcp,maglev]} ($(verdict "${rat[tcp,maglev]}" 0.95)) | ${rat[udp,maglev]} ($(verdict "${rat[udp,maglev]}" 0.95)) |"
-	echo "| maglev, pinning on ≥ 0.9 × mh | ${rat[tcp,maglev-pin]} ($(verdict "${rat[tcp,maglev-pin]}" 0.9)) | ${rat[udp,maglev-pin]} ($(verdict "${rat[udp,maglev-pin]}" 0.9)) |"
+	printf '| maglev, pinning off ≥ 0.95 × mh | %.3f (%s) | %.3f (%s) |\n' \
+		"${rat[tcp,maglev]}" "$(verdict "${rat[tcp,maglev]}" 0.95)" "${rat[udp,maglev]}" "$(verdict "${rat[udp,maglev]}" 0.95)"
+	printf '| maglev, pinning on ≥ 0.9 × mh | %.3f (%s) | %.3f (%s) |\n' \
+		"${rat[tcp,maglev-pin]}" "$(verdict "${rat[tcp,maglev-pin]}" 0.9)" "${rat[udp,maglev-pin]}" "$(verdict "${rat[udp,maglev-pin]}" 0.9)"
 	echo
 	echo "The pinned services ended with $(svc_py "$TDR" "tcp/$VIP:81" 's["pinning"]["entries"]') (TCP) and"
 	echo "$(svc_py "$UDR" "udp/$FVIP:54" 's["pinning"]["entries"]') (UDP) flows pinned."
