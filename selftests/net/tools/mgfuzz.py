@@ -110,6 +110,18 @@ def nest(t, *attrs):
     return nla(t | NLA_F_NESTED, b"".join(attrs))
 
 
+def extack_msg(data, off, end):
+    """NLMSGERR_ATTR_MSG among the TLVs in data[off:end], or None."""
+    while off + 4 <= end:
+        alen, atyp = struct.unpack_from("=HH", data, off)
+        if alen < 4:
+            break
+        if atyp & 0x3FFF == NLMSGERR_ATTR_MSG:
+            return data[off + 4:off + alen].split(b"\0")[0].decode(errors="replace")
+        off += (alen + 3) & ~3
+    return None
+
+
 class Genl:
     def __init__(self):
         self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
@@ -155,31 +167,17 @@ class Genl:
                     # dump's error (a dump that could not start answers so)
                     err = -struct.unpack_from("=i", data, off + 16)[0]
                     msg = None
-                    if typ == NLMSG_DONE:
-                        toff = off + 20
-                        end = off + ln
-                        while flags & NLM_F_ACK_TLVS and toff + 4 <= end:
-                            alen, atyp = struct.unpack_from("=HH", data, toff)
-                            if alen < 4:
-                                break
-                            if atyp & 0x3FFF == NLMSGERR_ATTR_MSG:
-                                msg = data[toff + 4:toff + alen].split(b"\0")[0].decode(errors="replace")
-                            toff += (alen + 3) & ~3
-                    elif flags & NLM_F_ACK_TLVS:
-                        # struct nlmsgerr (error, then the request echoed:
-                        # all of it on an error unless capped, else its
-                        # header), then the TLVs
-                        olen = struct.unpack_from("=I", data, off + 20)[0]
-                        echo = olen if err and not flags & NLM_F_CAPPED else 16
-                        toff = off + 16 + 4 + ((echo + 3) & ~3)
-                        end = off + ln
-                        while toff + 4 <= end:
-                            alen, atyp = struct.unpack_from("=HH", data, toff)
-                            if alen < 4:
-                                break
-                            if atyp & 0x3FFF == NLMSGERR_ATTR_MSG:
-                                msg = data[toff + 4:toff + alen].split(b"\0")[0].decode(errors="replace")
-                            toff += (alen + 3) & ~3
+                    if flags & NLM_F_ACK_TLVS:
+                        if typ == NLMSG_DONE:
+                            toff = off + 20     # after the error code
+                        else:
+                            # struct nlmsgerr: the error, then the request
+                            # echoed (all of it on an error unless capped,
+                            # else its header)
+                            olen = struct.unpack_from("=I", data, off + 20)[0]
+                            echo = olen if err and not flags & NLM_F_CAPPED else 16
+                            toff = off + 16 + 4 + ((echo + 3) & ~3)
+                        msg = extack_msg(data, toff, off + ln)
                     got[seq] = (err, msg)
                 off += (ln + 3) & ~3
         return got
