@@ -8,8 +8,8 @@
 # maglev, maglev with flow pinning on, stock mh with its port flag
 # (-b flag-2: it hashes the source port too, so one client's flows spread
 # as they do under maglev; plain mh would send them all to one backend)
-# and rr. In each of ROUNDS (default 12) rounds every scheduler gets
-# SECONDS (default 1) of
+# and rr. In each of ROUNDS (default 8) rounds every scheduler gets
+# SECONDS (default 2) of
 #   - new TCP connections through a NAT VIP (connect, read the backend's
 #     answer, reset), and
 #   - UDP datagrams through a one-packet-scheduling (OPS) VIP, direct
@@ -19,7 +19,8 @@
 # scheduler alike. Many short rounds rather than a few long ones: on a
 # shared host, another VM starting or stopping changes the rate in a step
 # (threefold was seen), which spoils the round it falls in, and a median
-# over many rounds leaves those out. Reported: the median rate per
+# over many rounds leaves those out. (Shorter than 2 s, the clients'
+# start-up and the count's noise take over.) Reported: the median rate per
 # scheduler, and the median (and quartiles) over the rounds of each
 # round's ratio to mh.
 #
@@ -44,8 +45,8 @@ lib_init
 outrel=${1:?OUTDIR}
 out=$IPVSM_SRC/$outrel
 mkdir -p "$out"
-ROUNDS=${2:-12}
-SECS=${3:-1}
+ROUNDS=${2:-8}
+SECS=${3:-2}
 NCLI=${4:-3}
 shift $(($# < 4 ? $# : 4))
 ALSO=${*:-slowstart memory}
@@ -116,15 +117,25 @@ for j in "${!SCHEDS[@]}"; do
 	setup_or_die "udp :$((53 + j)) answers" in_ns "$UCL" "$MGTRAFFIC" conn -u -c "$FVIP" -p $((53 + j)) -n 50 >/dev/null
 done
 
+# The clients enter the namespace with nsenter: "ip netns exec" also makes
+# a mount namespace and mounts /sys, which under emulation costs a good
+# part of a short run.
+in_net() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+setup_or_die "nsenter enters the client namespace" in_net "$TCL" ip -o addr show dev cl0 >/dev/null
+
 # run PROTO INDEX: CLIENTS clients for SECONDS; prints "flows/s errors"
 run() {
 	local k pids=()
 	rm -f "$LIB_TMP"/run-*
 	for k in $(seq 1 "$NCLI"); do
 		if [ "$1" = tcp ]; then
-			in_ns "$TCL" "$MGTRAFFIC" conn -c "$VIP" -p $((80 + $2)) -D $((SECS * 1000)) -t 1000 >"$LIB_TMP/run-$k" &
+			in_net "$TCL" "$MGTRAFFIC" conn -c "$VIP" -p $((80 + $2)) -D $((SECS * 1000)) -t 1000 >"$LIB_TMP/run-$k" &
 		else
-			in_ns "$UCL" "$MGTRAFFIC" conn -u -c "$FVIP" -p $((53 + $2)) -D $((SECS * 1000)) -t 1000 >"$LIB_TMP/run-$k" &
+			in_net "$UCL" "$MGTRAFFIC" conn -u -c "$FVIP" -p $((53 + $2)) -D $((SECS * 1000)) -t 1000 >"$LIB_TMP/run-$k" &
 		fi
 		pids+=($!)
 	done
@@ -133,9 +144,10 @@ run() {
 		END { printf "%.1f %d\n", t / d, e }'
 }
 
-log "$ROUNDS rounds, ${SECS} s per scheduler and protocol, $NCLI clients"
+log "set up in $SECONDS s; $ROUNDS rounds, ${SECS} s per scheduler and protocol, $NCLI clients"
 echo "# round proto scheduler flows_per_s errors" >"$out/datapath.dat"
 n=${#SCHEDS[@]}
+t_rounds=$(date +%s)
 for r in $(seq 1 "$ROUNDS"); do
 	for proto in tcp udp; do
 		line="round $r $proto:"
@@ -148,6 +160,8 @@ for r in $(seq 1 "$ROUNDS"); do
 		log "$line"
 	done
 done
+t_rounds=$(($(date +%s) - t_rounds))
+log "the rounds took $t_rounds s ($((ROUNDS * n * 2 * SECS)) s of traffic)"
 
 # quantile Q: of the numbers on stdin, linear between the order statistics
 quantile() {
