@@ -103,10 +103,10 @@ lap "VM apply"
 echo "bench: VM ($kver): datapath with the schedulers taking turns, slow start, memory at scale, one boot"
 rm -f build/bench/vm-datapath.md build/bench/vm-pins.md build/bench/datapath.dat \
 	build/bench/vm-slowstart.md build/bench/slowstart*.dat build/bench/vm-memory-scale.md
-# 12 rounds of 1 s per scheduler and protocol, 3 client processes; more
+# 8 rounds of 2 s per scheduler and protocol, 3 client processes; more
 # memory than the default for 10,000 services under each scheduler
 VM_MEM=2560 selftests/vm/run.sh -k "$kver" -m script -s selftests/bench/vm_datapath_bench.sh -T 900 \
-	build/bench 12 1 3 ||
+	build/bench 8 2 3 ||
 	echo "bench: the VM datapath half failed; its figures are missing"
 lap "VM datapath, slow start, memory"
 
