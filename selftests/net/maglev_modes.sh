@@ -56,7 +56,13 @@ done
 traffic "NAT TCP/IPv6" "$CL" "$VIP6" 80
 traffic "NAT UDP/IPv4" "$CL" "$VIP" 53 -u
 traffic "NAT UDP/IPv6" "$CL" "$VIP6" 53 -u
-traffic "NAT SCTP/IPv4" "$CL" "$VIP" 132 -S
+# SCTP picks ephemeral ports at random, so 150 associations reuse a port
+# about one run in three; IPVS then drops the new INIT of a reused tuple
+# whose old entry is still tracked (conn_reuse_mode) and the client only
+# retries after rto_initial (3 s, net.sctp.rto_initial). Distinct source
+# ports keep every flow new; a 4 s timeout leaves room for one INIT
+# retransmission should the emulated link lose a packet.
+traffic "NAT SCTP/IPv4" "$CL" "$VIP" 132 -S -s 30000 -t 4000
 check "IPv6 service reports a table" \
 	test "$(mg_field "$DR" "tcp/[$VIP6]:80" owners)" = 3
 lib_cleanup
