@@ -22,11 +22,13 @@
  */
 #include <linux/jhash.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include <net/ip_vs.h>
 
@@ -260,6 +262,24 @@ none:
 
 /* ---- tables ------------------------------------------------------------ */
 
+/*
+ * Above a page, kmalloc() takes whole power-of-two page orders (and
+ * kmalloc-8k just above one page): the 131144 bytes of a 65521-slot table
+ * would occupy 262144, the 8288 of a 4093-slot one 16384. vmalloc() rounds
+ * to pages and costs one page pointer per page besides, so where that
+ * wastes less, use it. The packet path reads a slot and a pointer either
+ * way; kvfree() releases both kinds, from an RCU callback too.
+ */
+static void *ip_vs_maglev_alloc_tight(size_t bytes)
+{
+	size_t paged = PAGE_ALIGN(bytes) +
+		       (PAGE_ALIGN(bytes) >> PAGE_SHIFT) * sizeof(struct page *);
+
+	if (bytes > PAGE_SIZE && paged < roundup_pow_of_two(bytes))
+		return __vmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	return kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+}
+
 static struct ip_vs_maglev_table *ip_vs_maglev_table_alloc(u32 m, u32 n)
 {
 	struct ip_vs_maglev_table *t;
@@ -268,7 +288,7 @@ static struct ip_vs_maglev_table *ip_vs_maglev_table_alloc(u32 m, u32 n)
 	/* An empty table carries no slots: schedule() stops at t->nr == 0. */
 	off = ALIGN(sizeof(*t) + (n ? sizeof(u16) * m : 0), sizeof(void *));
 	bytes = off + sizeof(struct ip_vs_dest *) * n;
-	t = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	t = ip_vs_maglev_alloc_tight(bytes);
 	if (!t)
 		return NULL;
 	t->bytes = bytes;

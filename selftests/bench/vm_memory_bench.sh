@@ -135,6 +135,7 @@ check "and $BIG services of $old_table slots ($big_n, $big_size)" \
 	awk -v n="$NS_SVC" -v nb="$NB" -v m="$TABLE" -v rr="${kb[rr]}" -v rr2="${kb[rr2]}" -v mg="${kb[maglev]}" -v mh="${kb[mh]}" \
 		-v rs="$rep_state" -v rt="$rep_table" -v big="$BIG" -v bm="$old_table" -v bk="${kb[maglev-big]}" \
 		-v bs="$big_state" -v bt="$big_table" 'function alloc(b, p) { if (b > 64 && b <= 96) return 96; if (b > 128 && b <= 192) return 192; p = 8; while (p < b) p *= 2; return p }
+	function mga(b, pg) { pg = int((b + 4095) / 4096) * 4096; pg += pg / 4096 * 8; return (b > 4096 && pg < alloc(b)) ? pg : alloc(b) }
 	BEGIN {
 		base = (rr + rr2) / 2			# IPVS itself, kB
 		g = mg - base; h = mh - base		# the schedulers, kB
@@ -144,16 +145,18 @@ check "and $BIG services of $old_table slots ($big_n, $big_size)" \
 		printf "| per service, measured, bytes | %.0f | %.0f | %.3f |\n", g * 1024 / n, h * 1024 / n, h ? g / h : 0
 		# kmalloc() rounds up to its size classes (powers of two, and 96
 		# and 192), above 8 KiB to whole pages, a power of two (alloc).
-		# mh: kcalloc(M, 8) plus its 72-byte state
+		# mh: kcalloc(M, 8) plus its 72-byte state. maglev takes a table
+		# above a page from vmalloc() when whole pages, plus a page
+		# pointer each, waste less than that (mga; kmod/sched.c).
 		lb = m * 8
 		ms = rs / n - rt / n		# maglev: its service and backend structs
-		printf "| per service, computed, bytes | %.0f | %d | %.3f |\n", alloc(rt / n) + ms, alloc(lb) + 96, (alloc(rt / n) + ms) / (alloc(lb) + 96)
+		printf "| per service, computed, bytes | %.0f | %d | %.3f |\n", mga(rt / n) + ms, alloc(lb) + 96, (mga(rt / n) + ms) / (alloc(lb) + 96)
 		printf "| per service, the module'\''s own report (state_bytes), bytes | %.0f | - | |\n", rs / n
 		print ""
 		printf "Computed: mh, %d slots × 8 B = %d B, which kcalloc() rounds up to %d B, plus\n", m, lb, alloc(lb)
-		printf "its 96 B state; maglev, its %.0f B table (2 B a slot, %d backend pointers) likewise\n", rt / n, nb
-		printf "rounded up to %d B, plus %.0f B of service and backend structures (its report):\n", alloc(rt / n), ms
-		printf "%.0f%% of the table'\''s allocation is never used.\n", 100 * (1 - rt / n / alloc(rt / n))
+		printf "its 96 B state; maglev, its %.0f B table (2 B a slot, %d backend pointers), which\n", rt / n, nb
+		printf "takes %d B (kmalloc() would round it up to %d B), plus %.0f B of service and\n", mga(rt / n), alloc(rt / n), ms
+		printf "backend structures (its report): %.0f%% of the table'\''s allocation is unused.\n", 100 * (1 - rt / n / mga(rt / n))
 		printf "IPVS itself (the rr namespaces, first and last: services, backends, stats) took %.1f and\n", rr / 1024
 		printf "%.1f MiB; their mean is the baseline taken off.\n", rr2 / 1024
 		print ""
@@ -162,8 +165,8 @@ check "and $BIG services of $old_table slots ($big_n, $big_size)" \
 		print "|---|---:|---:|---:|"
 		lb = bm * 8
 		printf "| per service, measured on %d services, bytes | %.0f | - | |\n", big, bg * 1024 / big
-		printf "| per service, computed, bytes | %.0f | %d | %.3f |\n", alloc(bt / big) + (bs - bt) / big, alloc(lb) + 96,
-			(alloc(bt / big) + (bs - bt) / big) / (alloc(lb) + 96)
+		printf "| per service, computed, bytes | %.0f | %d | %.3f |\n", mga(bt / big) + (bs - bt) / big, alloc(lb) + 96,
+			(mga(bt / big) + (bs - bt) / big) / (alloc(lb) + 96)
 		printf "| per service, the module'\''s own report, bytes | %.0f | - | |\n", bs / big
 		printf "| %d services, from the measured per service (maglev) and computed (mh), GiB | %.2f | %.2f | %.3f |\n",
 			n, bg * 1024 / big * n / 2^30, (alloc(lb) + 96) * n / 2^30, bg * 1024 / big / (alloc(lb) + 96)
@@ -175,7 +178,7 @@ check "and $BIG services of $old_table slots ($big_n, $big_size)" \
 			printf "Stock mh at %d slots needs a kernel built with CONFIG_IP_VS_MH_TAB_INDEX=%d: computed only.\n", bm, idx
 		else
 			printf "Stock mh cannot have %d slots: computed only.\n", bm
-		printf "maglev'\''s %.0f B table is rounded up to %d B.\n", bt / big, alloc(bt / big)
+		printf "maglev'\''s %.0f B table takes %d B (kmalloc() would round it up to %d B).\n", bt / big, mga(bt / big), alloc(bt / big)
 	}'
 	echo
 	echo "Time to apply (ipvsctl apply; maglev: until every table is built): rr ${secs[rr]} ms,"
