@@ -52,7 +52,7 @@ static const char apply_help[] =
 	"later apply finds it). Run apply again, or periodically, to finish\n"
 	"drains. --drain-timeout 0 deletes leaving backends at once.\n\n"
 	"SPEC: 10.96.0.0/12, 2001:db8::/64, an address, fwmark:LO-HI, or all.\n"
-	"Input: ipvsctl's grammar, or JSON (a document starting with '{'); see\n"
+	"Input: ipvsctl's grammar, or JSON (a document starting with '{' or '['); see\n"
 	"ipvsctl.conf(5), DESIRED STATE and JSON FORM. --timing prints where\n"
 	"the time went.\n";
 
@@ -68,8 +68,10 @@ static int read_all(struct ctx *c, const char *path, struct input *in)
 
 	memset(in, 0, sizeof(*in));
 	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
-		return EXIT_USAGE;
+		int e = errno;
+
+		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(e));
+		return e == ENOENT ? EXIT_NOTFOUND : EXIT_USAGE;
 	}
 	for (;;) {
 		if (cap - in->len < 65536) {
@@ -148,6 +150,11 @@ static int json_word(struct json_object *v, const char *key, char *out, size_t l
 
 	switch (json_object_get_type(v)) {
 	case json_type_string:
+		/* refused, never cut: a cut value could still be valid */
+		if ((size_t)json_object_get_string_len(v) >= len) {
+			snprintf(why, whylen, "\"%s\": a string of at most %zu bytes", key, len - 1);
+			return -EINVAL;
+		}
 		snprintf(out, len, "%s", json_object_get_string(v));
 		return 0;
 	case json_type_int:
@@ -532,7 +539,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		  "how long a leaving backend drains (default 5m; 0: delete at once)",
 		  "DURATION" },
 		{ "format", 0, POPT_ARG_STRING, &format, 0,
-		  "input format (default auto: JSON if it starts with '{')", "auto|grammar|json" },
+		  "input format (default auto: JSON if it starts with '{' or '[')", "auto|grammar|json" },
 		{ "dry-run", 'n', POPT_ARG_NONE, &dry_run, 0,
 		  "print the changes, send nothing", NULL },
 		{ "vip-dev", 0, POPT_ARG_STRING, &vip_dev, 0,
@@ -609,8 +616,14 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (format && strcmp(format, "auto"))
 		json = !strcmp(format, "json");
-	else
-		json = in.buf[strspn(in.buf, " \t\r\n")] == '{';
+	else {
+		/* no grammar line starts with a bracket: a JSON array is a
+		 * JSON mistake, and is reported as one
+		 */
+		char first = in.buf[strspn(in.buf, " \t\r\n")];
+
+		json = first == '{' || first == '[';
+	}
 
 	/* 1. the whole input, checked */
 	if (json) {

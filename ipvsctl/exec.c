@@ -30,7 +30,7 @@ void exec_mg_defaults(struct nl *nl, bool ask, struct mg_defaults *d)
 static void where(const struct op *op, char *buf, size_t len)
 {
 	if (op->file)
-		snprintf(buf, len, "%s:%d: ", op->file, op->line);
+		snprintf(buf, len, "%s%s%.0d: ", op->file, op->line ? ":" : "", op->line);
 	else
 		buf[0] = 0;
 }
@@ -184,8 +184,10 @@ int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op 
 	*opsp = NULL;
 	*np = 0;
 	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(errno));
-		return EXIT_USAGE;
+		int e = errno;
+
+		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(e));
+		return e == ENOENT ? EXIT_NOTFOUND : EXIT_USAGE;
 	}
 	rc = exec_read_stream(c, f, strcmp(path, "-") ? path : "<stdin>", flush_first, opsp, np);
 	if (f != stdin)

@@ -5,6 +5,7 @@
  * The dispatch table below is the whole command set; each command lives in
  * its own file and takes (ctx, argc, argv) with argv[0] its own name.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <popt.h>
 #include <stdarg.h>
@@ -176,9 +177,15 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 	while ((rc = poptGetNextOpt(pc)) > 0)
 		;
 	if (rc < -1) {
-		usage_error(c, "%s %s: %s (ipvsctl %s --help for usage)", argv[0],
-			    poptBadOption(pc, POPT_BADOPTION_NOALIAS),
-			    poptStrerror(rc), argv[0]);
+		const char *bad = poptBadOption(pc, POPT_BADOPTION_NOALIAS);
+
+		/* "weight -1" reaches popt as an option: say what it is */
+		if (rc == POPT_ERROR_BADOPT && bad[0] == '-' && isdigit((unsigned char)bad[1]))
+			usage_error(c, "%s: '%s' is a negative number: no value here is below 0 (ipvsctl %s --help)",
+				    argv[0], bad, argv[0]);
+		else
+			usage_error(c, "%s %s: %s (ipvsctl %s --help for usage)", argv[0],
+				    bad, poptStrerror(rc), argv[0]);
 		poptFreeContext(pc);
 		return EXIT_USAGE;
 	}

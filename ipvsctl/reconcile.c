@@ -41,8 +41,11 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
 		case OP_ZERO:
 		case OP_SYNC_START:
 		case OP_SYNC_STOP:
-			snprintf(why, whylen, "%s:%d: %s has no place in a desired state (%s)",
-				 op->file, op->line,
+			/* JSON input has no lines: its ops carry their
+			 * place ("services[2]") as the file, line 0
+			 */
+			snprintf(why, whylen, "%s%s%.0d: %s has no place in a desired state (%s)",
+				 op->file, op->line ? ":" : "", op->line,
 				 op->kind == OP_FLUSH ? "flush" : op->kind == OP_ZERO ? "zero" : "sync",
 				 op->kind == OP_FLUSH || op->kind == OP_ZERO ?
 				 "it lists what should exist" : "run 'ipvsctl sync start' on its own");
@@ -73,8 +76,8 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
 		char tmp[512];
 
 		snprintf(tmp, sizeof(tmp), "%s", why);
-		snprintf(why, whylen, "%s:%d: %s", ops[bad].file ? ops[bad].file : "?",
-			 ops[bad].line, tmp);
+		snprintf(why, whylen, "%s%s%.0d: %s", ops[bad].file ? ops[bad].file : "?",
+			 ops[bad].line ? ":" : "", ops[bad].line, tmp);
 		return err;
 	}
 	plan_free(&plan);

@@ -50,7 +50,7 @@ static const struct {
 	{ 2, "daemon" },
 	{ 2, "daemon -f -" },
 	{ 2, "daemon -f /dev/null extra" },
-	{ 2, "daemon -f /nonexistent/file --check" },
+	{ 4, "daemon -f /nonexistent/file --check" },
 	{ 0, "daemon -f /dev/null --check" },
 	{ 4, "daemon -f /dev/null" },
 	{ 2, "health" },
@@ -171,7 +171,7 @@ static const struct {
 	{ 2, "maglev lookup tcp/10.0.0.1:80" },
 	{ 2, "maglev lookup tcp/10.0.0.1:80 [2001:db8::1]:1" },
 	{ 2, "maglev frob" },
-	{ 2, "restore /nonexistent/file" },
+	{ 4, "restore /nonexistent/file" },
 	/* apply, sysctl: the input and options are checked before the kernel */
 	{ 0, "apply --help" },
 	{ 0, "sysctl --help" },
@@ -184,7 +184,7 @@ static const struct {
 	{ 2, "apply --format yaml" },
 	{ 2, "apply --vip-dev waytoolonginterfacename" },
 	{ 2, "apply --vip-dev a/b" },
-	{ 2, "apply -f /nonexistent/file" },
+	{ 4, "apply -f /nonexistent/file" },
 	{ 4, "apply -f /dev/null" },
 	{ 4, "apply" },
 	{ 4, "apply --scope 10.96.0.0/12 --scope fd00::/64 --scope fwmark:1-9 --drain-timeout 0 --dry-run" },
@@ -195,7 +195,7 @@ static const struct {
 	{ 2, "sysctl check extra" },
 	{ 4, "sysctl" },
 	{ 4, "sysctl set --dr" },
-	{ 2, "-f /nonexistent/file" },
+	{ 4, "-f /nonexistent/file" },
 	{ 2, "-f /dev/null list" },
 };
 
