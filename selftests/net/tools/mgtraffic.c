@@ -27,8 +27,15 @@
  *	-I ms (default 100) for -D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
  *	every line got an answer from the same backend.
  *
- * conn -D and hold also stop early, printing their summary, on SIGINT or
- * SIGTERM.
+ *   mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED]
+ *	Random UDP/IPv4 5-tuples for -D ms, as fast as one raw socket sends
+ *	them: each datagram from a random address of NET/PREFIX and a random
+ *	port. Needs CAP_NET_RAW. Prints "sent N", "seconds S", "rate R"
+ *	(datagrams a second) and "send_errors N"; a full queue (ENOBUFS) is
+ *	counted, not fatal.
+ *
+ * conn -D, hold and flood also stop early, printing their summary, on
+ * SIGINT or SIGTERM.
  *
  * Every loop is bounded by a count or a deadline. Exit status: 0 ok,
  * 1 errors, 2 usage.
@@ -38,10 +45,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +83,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
 		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-b SRC] [-t MS] [-E N] [-v]\n"
-		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n");
+		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n"
+		"       mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED]\n");
 	exit(2);
 }
 
@@ -470,6 +481,113 @@ static int hold(const struct opts *o)
 	return errors ? 1 : 0;
 }
 
+/* ---- flood ------------------------------------------------------------- */
+
+#define FLOOD_BATCH	64
+#define FLOOD_PAYLOAD	8
+
+struct flood_pkt {
+	struct iphdr ip;
+	struct udphdr udp;
+	char payload[FLOOD_PAYLOAD];
+} __attribute__((packed));
+
+/* xorshift64*: quality enough for spreading tuples, and no libc state */
+static uint64_t flood_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545f4914f6cdd1dULL;
+}
+
+static int flood(const struct opts *o)
+{
+	struct flood_pkt pkt[FLOOD_BATCH];
+	struct mmsghdr msgs[FLOOD_BATCH];
+	struct iovec iov[FLOOD_BATCH];
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	char net[INET_ADDRSTRLEN + 4], *slash;
+	long start, end, sent = 0, send_errors = 0;
+	uint64_t seed;
+	uint32_t base, hostmask;
+	int fd, prefix, i, n;
+	double secs;
+
+	snprintf(net, sizeof(net), "%s", o->bind_addr);
+	slash = strchr(net, '/');
+	if (!slash)
+		usage();
+	*slash = '\0';
+	prefix = atoi(slash + 1);
+	if (prefix < 8 || prefix > 30 || inet_pton(AF_INET, net, &base) != 1 ||
+	    inet_pton(AF_INET, o->addr, &dst.sin_addr) != 1)
+		usage();
+	hostmask = (1U << (32 - prefix)) - 1;
+	base = ntohl(base) & ~hostmask;
+	seed = o->ready ? strtoull(o->ready, NULL, 0) : (uint64_t)getpid() * 2654435761ULL;
+	if (!seed)
+		seed = 1;
+
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);	/* implies IP_HDRINCL */
+	if (fd < 0)
+		return perror("socket(SOCK_RAW)"), 1;
+
+	memset(pkt, 0, sizeof(pkt));
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < FLOOD_BATCH; i++) {
+		pkt[i].ip.version = 4;
+		pkt[i].ip.ihl = 5;
+		pkt[i].ip.ttl = 64;
+		pkt[i].ip.protocol = IPPROTO_UDP;
+		pkt[i].ip.tot_len = htons(sizeof(pkt[i]));
+		pkt[i].ip.daddr = dst.sin_addr.s_addr;
+		/* the kernel fills in the IP checksum and, left 0, the id */
+		pkt[i].udp.dest = htons(o->port);
+		pkt[i].udp.len = htons(sizeof(pkt[i].udp) + FLOOD_PAYLOAD);
+		/* UDP checksum 0: none, allowed over IPv4 (RFC 768) */
+		memcpy(pkt[i].payload, "flood\n\0", FLOOD_PAYLOAD);
+		iov[i].iov_base = &pkt[i];
+		iov[i].iov_len = sizeof(pkt[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &dst;
+		msgs[i].msg_hdr.msg_namelen = sizeof(dst);
+	}
+
+	stop_on_signals();
+	start = now_ms();
+	end = start + o->duration_ms;
+	while (!stop && now_ms() < end) {
+		for (i = 0; i < FLOOD_BATCH; i++) {
+			uint64_t r = flood_rand(&seed);
+			uint32_t host = (uint32_t)r & hostmask;
+
+			/* neither the network nor the broadcast address */
+			if (host == 0 || host == hostmask)
+				host = 1;
+			pkt[i].ip.saddr = htonl(base | host);
+			pkt[i].udp.source = htons(1024 + (uint16_t)(r >> 32) % 64512);
+		}
+		n = sendmmsg(fd, msgs, FLOOD_BATCH, 0);
+		if (n < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+				perror("sendmmsg");
+				close(fd);
+				return 1;
+			}
+			send_errors++;
+			continue;
+		}
+		sent += n;
+	}
+	secs = (now_ms() - start) / 1000.0;
+	close(fd);
+	printf("sent %ld\nseconds %.1f\nrate %.0f\nsend_errors %ld\n",
+	       sent, secs, secs > 0 ? sent / secs : 0.0, send_errors);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .n = 1, .timeout_ms = 2000, .interval_ms = 100 };
@@ -509,6 +627,8 @@ int main(int argc, char **argv)
 		return conn(&o);
 	if (!strcmp(cmd, "hold") && o.addr && o.duration_ms > 0)
 		return hold(&o);
+	if (!strcmp(cmd, "flood") && o.addr && o.bind_addr && o.duration_ms > 0)
+		return flood(&o);
 	usage();
 	return 2;
 }
