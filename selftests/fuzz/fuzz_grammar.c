@@ -4,7 +4,9 @@
  * "daemon -f" run it on a file: lines split into words (quotes,
  * comments), each parsed in ipvsctl's grammar or as an ipvsadm line, then
  * the whole file checked and turned into a desired state by the planner
- * against an empty kernel. Any crash, sanitizer report or leak fails.
+ * against an empty kernel. An input that starts with '{' or '[' is read as
+ * apply reads it, as JSON (apply_json.c), and its ops go to the planner
+ * the same way. Any crash, sanitizer report or leak fails.
  *
  * Built and run by selftests/fuzz/run.sh (clang -fsanitize=fuzzer,...).
  */
@@ -14,6 +16,7 @@
 
 #include <errno.h>
 
+#include "apply_json.h"
 #include "grammar.h"
 #include "kipvs.h"
 #include "kmaglev.h"
@@ -52,16 +55,34 @@ int kipvs_stop_daemon(struct nl *nl, uint32_t state) { (void)nl; (void)state; ab
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
 { (void)nl; (void)id; (void)p; abort(); }
 
+/* the ops as a desired state, planned against an empty kernel */
+static void plan_state(const struct op *ops, size_t n)
+{
+	struct plan_env env;
+	struct model cur, out;
+	struct plan plan;
+	char why[512];
+	size_t bad;
+
+	memset(&env, 0, sizeof(env));
+	model_init(&cur);
+	model_init(&out);
+	env.cur = &cur;
+	env.mg.ss_aggr = 1000;
+	env.mg.ss_min_pct = 10;
+	if (!plan_build_state(&plan, &env, ops, n, &bad, why, sizeof(why), &out))
+		plan_free(&plan);
+	model_free(&out);
+	model_free(&cur);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text, *line, *save = NULL, *w[GRAMMAR_MAX_WORDS], why[512];
 	struct op *ops;
-	struct plan_env env;
-	struct model cur, out;
-	struct plan plan;
-	size_t n = 0, bad;
+	size_t n = 0;
 	int nw, lineno = 0;
 
 	if (size > 1 << 16)
@@ -75,6 +96,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memcpy(text, data, size);
 	text[size] = 0;
+	if (text[strspn(text, " \t\r\n")] == '{' || text[strspn(text, " \t\r\n")] == '[') {
+		struct scope sc = { 0 };
+		struct jops j = { .scope = &sc };
+
+		free(ops);
+		if (!json_to_ops("fuzz", text, &j, why, sizeof(why)))
+			plan_state(j.v, j.n);
+		jops_free(&j);
+		scope_free(&sc);
+		free(text);
+		return 0;
+	}
 	for (line = strtok_r(text, "\n", &save); line && n < MAX_OPS;
 	     line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
@@ -91,16 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ops[n].line = lineno;
 		n++;
 	}
-	memset(&env, 0, sizeof(env));
-	model_init(&cur);
-	model_init(&out);
-	env.cur = &cur;
-	env.mg.ss_aggr = 1000;
-	env.mg.ss_min_pct = 10;
-	if (!plan_build_state(&plan, &env, ops, n, &bad, why, sizeof(why), &out))
-		plan_free(&plan);
-	model_free(&out);
-	model_free(&cur);
+	plan_state(ops, n);
 	ops_free(ops, n);
 	free(text);
 	return 0;

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh [SECONDS]: build the config-parser fuzz target with clang's
+# run.sh [SECONDS]: build the config-parser fuzz target (grammar and JSON) with clang's
 # libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, and run it
 # for SECONDS (default 60) from the corpus kept in selftests/fuzz/corpus
 # (read only: new inputs go to build/fuzz/new). Prints KTAP; exits 0 only
@@ -18,11 +18,13 @@ mkdir -p "$out/new"
 echo "TAP version 13"
 echo "1..2"
 pkgs=$(pkg-config --cflags libnl-3.0 libnl-genl-3.0 json-c)
+libs=$(pkg-config --libs json-c)
 # shellcheck disable=SC2086
 if clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$top/ipvsctl" -I"$top/include/uapi" $pkgs \
 	-o "$out/fuzz_grammar" "$top/selftests/fuzz/fuzz_grammar.c" \
-	"$top"/ipvsctl/{grammar,parse,model,plan,diff}.c >"$out/build.log" 2>&1; then
+	"$top"/ipvsctl/{grammar,parse,model,plan,diff,apply_json}.c \
+	$libs >"$out/build.log" 2>&1; then
 	echo "ok 1 fuzz_grammar builds (libFuzzer, ASan, UBSan)"
 else
 	sed 's/^/# /' "$out/build.log" | head -n 30
