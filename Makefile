@@ -10,7 +10,8 @@
 #   make install            module (+depmod), ipvsctl, man pages, completion, unit;
 #                           DESTDIR and PREFIX work
 #
-# See README.md for the rest: matrix, vm-test, vm-shell, unit, deps.
+# See README.md for the rest: matrix, vm-test, vm-shell, unit, deps,
+# debug-kernel, debug-kernel-check.
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -57,6 +58,15 @@ vm-test: ipvsctl tools
 
 vm-shell: ipvsctl tools
 	@selftests/vm/run.sh -m shell $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER))
+
+# The whole VM suite (or T=...) on a debug kernel (KASAN, lockdep,
+# PROVE_RCU, kmemleak) built from linux-source-6.12 and cached in
+# /var/cache/ipvs-maglev/debug-kernel. Not part of check: see README.
+debug-kernel:
+	@scripts/debug-kernel.sh build
+
+debug-kernel-check: ipvsctl tools
+	@scripts/debug-kernel.sh test $(T)
 
 check:
 	@scripts/check.sh
@@ -127,4 +137,4 @@ clean:
 	@$(MAKE) -s -C selftests/unit clean
 
 .PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
-	check bench demo clean install install-tool install-module uninstall dkms-src dkms-install dkms-uninstall
+	check bench demo debug-kernel debug-kernel-check clean install install-tool install-module uninstall dkms-src dkms-install dkms-uninstall
