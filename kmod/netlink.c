@@ -15,6 +15,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -500,46 +501,59 @@ full:
 	return skb->len;
 }
 
-/* Backends are dumped in batches: pins are counted for a batch at once. */
+/*
+ * Backends are dumped in batches: pins are counted for a batch at once
+ * (one walk of the pin table per batch). The batch lives on the heap:
+ * 1.25 KiB is too much for a kernel stack.
+ */
 #define IP_VS_MAGLEV_DUMP_BATCH 64
+
+struct ip_vs_maglev_dump_batch {
+	struct ip_vs_maglev_backend *b[IP_VS_MAGLEV_DUMP_BATCH];
+	struct ip_vs_dest *dests[IP_VS_MAGLEV_DUMP_BATCH];
+	u32 pins[IP_VS_MAGLEV_DUMP_BATCH];
+};
 
 static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 					 struct netlink_callback *cb)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(sock_net(skb->sk));
 	struct nlattr *nest = ip_vs_maglev_dump_attrs(cb)[IPVS_MAGLEV_A_SERVICE];
-	struct ip_vs_maglev_backend *batch[IP_VS_MAGLEV_DUMP_BATCH];
-	struct ip_vs_dest *dests[IP_VS_MAGLEV_DUMP_BATCH];
-	u32 pins[IP_VS_MAGLEV_DUMP_BATCH], n = 0, i;
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
+	struct ip_vs_maglev_dump_batch *bt;
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_backend *b;
 	struct ip_vs_maglev_svc *ms;
 	long idx = 0, start = cb->args[0];
 	struct nlattr *snest;
+	u32 n = 0, i;
 	void *hdr;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, cb->extack);
 	if (err)
 		return err;
+	bt = kmalloc(sizeof(*bt), GFP_KERNEL);
+	if (!bt)
+		return -ENOMEM;
 
 	mutex_lock(&mn->lock);
 	ms = ip_vs_maglev_find(mn, &key, nest, cb->extack);
 	if (!ms) {
 		mutex_unlock(&mn->lock);
+		kfree(bt);
 		return -ENOENT;
 	}
 	mutex_lock(&ms->lock);
 	list_for_each_entry(b, &ms->backends, list) {
 		if (idx++ < start)
 			continue;
-		batch[n] = b;
-		dests[n] = b->dest;
+		bt->b[n] = b;
+		bt->dests[n] = b->dest;
 		if (++n == IP_VS_MAGLEV_DUMP_BATCH)
 			break;
 	}
-	ip_vs_maglev_pin_count_dests(mn, ms, dests, pins, n);
+	ip_vs_maglev_pin_count_dests(mn, ms, bt->dests, bt->pins, n);
 	for (i = 0; i < n; i++) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &ip_vs_maglev_family,
@@ -552,7 +566,7 @@ static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 			break;
 		}
 		nla_nest_end(skb, snest);
-		if (ip_vs_maglev_put_backend(skb, ms, batch[i], pins[i])) {
+		if (ip_vs_maglev_put_backend(skb, ms, bt->b[i], bt->pins[i])) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -561,6 +575,7 @@ static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 	}
 	mutex_unlock(&ms->lock);
 	mutex_unlock(&mn->lock);
+	kfree(bt);
 	return skb->len;
 }
 
