@@ -44,6 +44,7 @@ ip link set lo up
 
 # shellcheck source=/dev/null
 . "$RUN/run.env" || die "cannot read $RUN/run.env"
+export TIMEOUT_SCALE
 KVER=$(uname -r)
 
 # Kernel messages go to the log, not into the KTAP stream on the console.
@@ -71,7 +72,7 @@ export PATH=$IPVSM_BIN:$PATH
 check_log() {
 	dmesg >"$RUN/dmesg.txt"
 	# Anything here fails the run, whatever the tests said.
-	grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kmemleak|refcount_t:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|list_(add|del) corruption|Call Trace:' \
+	grep -E 'WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kmemleak: .*(unreferenced|suspected)|refcount_t:|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|sleeping function called from invalid context|INFO: task .* blocked|list_(add|del) corruption|Call Trace:' \
 		"$RUN/dmesg.txt" >"$RUN/splats.txt"
 	[ -s "$RUN/splats.txt" ] && return 1
 	rm -f "$RUN/splats.txt"

@@ -16,6 +16,10 @@
 #   -M installed   use the module installed for KVER (DKMS) instead of
 #                  the fresh build from build/kmod/KVER
 #
+# Environment: VM_MEM (MiB, default 1536), VM_CPUS (default 2), VM_APPEND
+# (more kernel command line), VM_TIMEOUT_SCALE (multiplies each test's
+# timeout from selftests/net/settings; default 1).
+#
 # Exit status: 0 when every test passed (or skipped) and the kernel log is
 # clean; 1 otherwise. The last line is "KVER: N passed, N failed, N skipped".
 
@@ -92,12 +96,13 @@ MODULE_KO=$module_ko
 MODROOT=$run_rel/modroot/lib/modules/$kver
 SCRIPT=$script
 SCRIPT_ARGS="$tests"
+TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-1}
 EOF
 
 qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$cpus"
 	-no-reboot -nic none
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
-	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 quiet loglevel=4 IPVSM_RUN=$run_rel"
+	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 quiet loglevel=4 IPVSM_RUN=$run_rel${VM_APPEND:+ $VM_APPEND}"
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
 	-virtfs "local,path=$top,mount_tag=src,security_model=none,multidevs=remap")
 

@@ -16,6 +16,8 @@ if [ -f settings ]; then
 	t=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' settings)
 	[ -n "$t" ] && timeout_s=$t
 fi
+# a slower kernel (the debug kernel: KASAN, lockdep) scales it
+timeout_s=$((timeout_s * ${TIMEOUT_SCALE:-1}))
 
 logs=${IPVSM_RUN_DIR:-/tmp}/logs
 mkdir -p "$logs"
