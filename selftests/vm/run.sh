@@ -16,7 +16,8 @@
 #   -M installed   use the module installed for KVER (DKMS) instead of
 #                  the fresh build from build/kmod/KVER
 #
-# Environment: VM_MEM (MiB, default 1536), VM_CPUS (default 2), VM_APPEND
+# Environment: VM_MEM (MiB, default 1536), VM_CPUS (default 2), VM_CPU
+# (QEMU's -cpu, default max), VM_APPEND
 # (more kernel command line), VM_TIMEOUT_SCALE (multiplies each test's
 # timeout from selftests/net/settings; default 1).
 #
@@ -99,7 +100,7 @@ SCRIPT_ARGS="$tests"
 TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-1}
 EOF
 
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem" -smp "$cpus"
+qemu=(qemu-system-x86_64 -accel tcg -cpu "${VM_CPU:-max}" -m "$mem" -smp "$cpus"
 	-no-reboot -nic none
 	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd"
 	-append "console=ttyS0 panic=-1 oops=panic panic_on_warn=0 quiet loglevel=4 IPVSM_RUN=$run_rel${VM_APPEND:+ $VM_APPEND}"
