@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ipvsctl: codec for the kernel's IPVS generic netlink family
- * (include/uapi/linux/ip_vs.h). Services are dumped in one request; the
- * backends of each service take one dump request each, all on the same
- * socket.
+ * (include/uapi/linux/ip_vs.h). Services are dumped in one request (or,
+ * a few among many, got one by one); the backends of each service take a
+ * dump request each, pipelined over a few sockets (nl.c, nlc_send_many()).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/ip_vs.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netlink/genl/genl.h>
@@ -306,6 +307,53 @@ static int load_dests(struct nl *nl, struct m_svc *s)
 	return nlc_send(nl, msg, dest_cb, &l);
 }
 
+static int dest_many_cb(size_t idx, struct nlattr **tb, void *arg)
+{
+	struct m_svc **svcs = arg;
+	struct load_ctx l = { .svc = svcs[idx] };
+
+	return dest_cb(tb, &l);
+}
+
+/* The backends of @n services: pipelined (nlc_send_many()), or, if that
+ * exchange fails as a whole, one dump at a time on the main socket.
+ */
+static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n)
+{
+	struct nl_msg **reqs;
+	size_t i, j;
+	int *errs, err = -ENOMEM;
+
+	if (!n)
+		return 0;
+	reqs = calloc(n, sizeof(*reqs));
+	errs = calloc(n, sizeof(*errs));
+	if (!reqs || !errs)
+		goto out;
+	for (i = 0; i < n; i++) {
+		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true);
+		if (!reqs[i] || put_svc(reqs[i], &svcs[i]->id, NULL)) {
+			err = reqs[i] ? -EMSGSIZE : -errno;
+			for (j = 0; j <= i; j++)
+				nlmsg_free(reqs[j]);
+			goto out;
+		}
+		svcs[i]->ndests = 0;
+	}
+	err = nlc_send_many(nl, reqs, n, dest_many_cb, svcs, errs);
+	for (i = 0; !err && i < n; i++)
+		err = errs[i];
+	if (err && err != -ENOMEM) {
+		/* start again, the slow way */
+		for (i = 0, err = 0; !err && i < n; i++)
+			err = load_dests(nl, svcs[i]);
+	}
+out:
+	free(reqs);
+	free(errs);
+	return err;
+}
+
 /* ---- maglev state merged in ------------------------------------------------ */
 
 static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
@@ -380,10 +428,19 @@ static bool is_maglev(const struct m_svc *s)
 	return !strcmp(s->c.sched, "maglev");
 }
 
+static int mg_be_many_cb(size_t idx, const struct mg_be_state *be, void *arg)
+{
+	struct m_svc **svcs = arg;
+
+	return mg_be_cb(be, svcs[idx]);
+}
+
 static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 {
-	size_t i;
-	int err;
+	const struct svc_id **ids = NULL;
+	struct m_svc **svcs = NULL;
+	size_t i, n = 0;
+	int *errs = NULL, err;
 
 	for (i = 0; i < m->n && !(is_maglev(&m->svcs[i]) && m->svcs[i].loaded); i++)
 		;
@@ -394,14 +451,49 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 		return err;
 	if (!(what & LOAD_DESTS))
 		return 0;
+	svcs = calloc(m->n, sizeof(*svcs));
+	ids = calloc(m->n, sizeof(*ids));
+	errs = calloc(m->n, sizeof(*errs));
+	err = -ENOMEM;
+	if (!svcs || !ids || !errs)
+		goto out;
 	for (i = 0; i < m->n; i++) {
 		if (!m->svcs[i].has_mg || !m->svcs[i].loaded)
 			continue;
-		err = kmaglev_dump_backends(nl, &m->svcs[i].id, mg_be_cb, &m->svcs[i]);
-		if (err && err != -ENOENT)
+		svcs[n] = &m->svcs[i];
+		ids[n++] = &m->svcs[i].id;
+	}
+	err = kmaglev_dump_backends_many(nl, ids, n, mg_be_many_cb, svcs, errs);
+	for (i = 0; !err && i < n; i++)
+		if (errs[i] != -ENOENT)	/* the service left meanwhile */
+			err = errs[i];
+out:
+	free(svcs);
+	free(ids);
+	free(errs);
+	return err;
+}
+
+/* Backends and maglev state (@what) of the services marked loaded. */
+static int load_details(struct nl *nl, struct model *m, unsigned int what)
+{
+	struct m_svc **svcs;
+	size_t i, n = 0;
+	int err;
+
+	if (what & LOAD_DESTS) {
+		svcs = calloc(m->n ? m->n : 1, sizeof(*svcs));
+		if (!svcs)
+			return -ENOMEM;
+		for (i = 0; i < m->n; i++)
+			if (m->svcs[i].loaded)
+				svcs[n++] = &m->svcs[i];
+		err = load_dests_many(nl, svcs, n);
+		free(svcs);
+		if (err)
 			return err;
 	}
-	return 0;
+	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
 }
 
 int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
@@ -417,17 +509,55 @@ int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
 	err = nlc_send(nl, msg, svc_cb, &l);
 	if (err)
 		return err;
-	for (i = 0; i < m->n; i++) {
-		struct m_svc *s = &m->svcs[i];
+	for (i = 0; i < m->n; i++)
+		m->svcs[i].loaded = !want || want(&m->svcs[i], arg);
+	return load_details(nl, m, what);
+}
 
-		s->loaded = !want || want(s, arg);
-		if (!s->loaded || !(what & LOAD_DESTS))
-			continue;
-		err = load_dests(nl, s);
-		if (err)
-			return err;
+static int svc_many_cb(size_t idx, struct nlattr **tb, void *arg)
+{
+	struct load_ctx *l = arg;
+
+	(void)idx;
+	return svc_cb(tb, l);
+}
+
+int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
+		     const struct model *names)
+{
+	struct load_ctx l = { .m = m };
+	struct nl_msg **reqs;
+	size_t i, j;
+	int *errs, err = -ENOMEM;
+
+	if (!names->n)
+		return 0;
+	reqs = calloc(names->n, sizeof(*reqs));
+	errs = calloc(names->n, sizeof(*errs));
+	if (!reqs || !errs)
+		goto out;
+	for (i = 0; i < names->n; i++) {
+		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
+		if (!reqs[i] || put_svc(reqs[i], &names->svcs[i].id, NULL)) {
+			err = reqs[i] ? -EMSGSIZE : -errno;
+			for (j = 0; j <= i; j++)
+				nlmsg_free(reqs[j]);
+			goto out;
+		}
 	}
-	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
+	err = nlc_send_many(nl, reqs, names->n, svc_many_cb, &l, errs);
+	for (i = 0; !err && i < names->n; i++)
+		if (errs[i] && errs[i] != -ESRCH && errs[i] != -ENOENT)
+			err = errs[i];
+	if (err)
+		goto out;
+	for (i = 0; i < m->n; i++)
+		m->svcs[i].loaded = true;
+	err = load_details(nl, m, what);
+out:
+	free(reqs);
+	free(errs);
+	return err;
 }
 
 int kipvs_load(struct nl *nl, struct model *m, unsigned int what)

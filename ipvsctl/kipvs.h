@@ -23,6 +23,13 @@ int kipvs_load(struct nl *nl, struct model *m, unsigned int what);
  */
 int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
 		    bool (*want)(const struct m_svc *s, void *arg), void *arg);
+/*
+ * The services @names names (those the kernel has) into @m, with their
+ * details (@what): a request each, pipelined, rather than a dump of every
+ * service. For a few services among thousands.
+ */
+int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
+		     const struct model *names);
 /* One service into @m; -ENOENT if the kernel has none. */
 int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
 		   unsigned int what);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <netlink/genl/genl.h>
@@ -245,6 +246,46 @@ int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
 		return -EMSGSIZE;
 	}
 	return nlc_send(nl, msg, dump_be_cb, &d);
+}
+
+struct dump_be_many_ctx {
+	int (*fn)(size_t idx, const struct mg_be_state *be, void *arg);
+	void *arg;
+};
+
+static int dump_be_many_cb(size_t idx, struct nlattr **tb, void *arg)
+{
+	struct dump_be_many_ctx *d = arg;
+	struct mg_be_state be;
+	int err = parse_backend(tb[IPVS_MAGLEV_A_BACKEND], &be);
+
+	return err ? err : d->fn(idx, &be, d->arg);
+}
+
+int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, size_t n,
+			       int (*fn)(size_t idx, const struct mg_be_state *be, void *arg),
+			       void *arg, int *errs)
+{
+	struct dump_be_many_ctx d = { fn, arg };
+	struct nl_msg **reqs = calloc(n ? n : 1, sizeof(*reqs));
+	size_t i, j;
+	int err;
+
+	if (!reqs)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		reqs[i] = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_BACKEND, true);
+		if (!reqs[i] || put_svc_id(reqs[i], ids[i])) {
+			err = reqs[i] ? -EMSGSIZE : -errno;
+			for (j = 0; j <= i; j++)
+				nlmsg_free(reqs[j]);
+			free(reqs);
+			return err;
+		}
+	}
+	err = nlc_send_many(nl, reqs, n, dump_be_many_cb, &d, errs);
+	free(reqs);
+	return err;
 }
 
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)

@@ -117,6 +117,12 @@ int kmaglev_dump_svcs(struct nl *nl,
 		      int (*fn)(const struct mg_svc_state *st, void *arg), void *arg);
 int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
 			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg);
+/* The same for many services at once (nl.c, nlc_send_many()): @fn gets
+ * the index of the service in @ids; errs[i] service i's own result.
+ */
+int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, size_t n,
+			       int (*fn)(size_t idx, const struct mg_be_state *be, void *arg),
+			       void *arg, int *errs);
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
 int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
 int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */);

@@ -31,6 +31,10 @@ struct nl {
 	uint32_t *bseq;
 	uint32_t bseq_next;
 	size_t bn;
+	/* nlc_send_many(): extra sockets, opened on first use */
+	int pfd[4];
+	int npfd;
+	uint32_t pseq;
 };
 
 /* Open the socket, in network namespace @netns (a name under /run/netns,
@@ -80,6 +84,27 @@ void nlc_batch_begin(struct nl *nl);
 size_t nlc_batch_pending(const struct nl *nl);
 int nlc_batch_flush(struct nl *nl, int *errs);
 void nlc_batch_end(struct nl *nl);
+
+/*
+ * Many requests of one family (dumps, or gets), pipelined: each of a few
+ * extra sockets of this netns carries one request at a time, so the
+ * kernel builds one socket's reply while another's is read, and replies
+ * are read into a page-sized buffer, so the kernel builds dumps in
+ * page-sized buffers (the main socket's reads are 64 KiB, and net/netlink
+ * sizes a dump's buffers by the largest read seen: for thousands of small
+ * dumps that costs more than the dumps). Gets (no dump among @reqs) go
+ * instead many to a write, their answers many to a read.
+ *
+ * @fn gets each reply message with its request's index. errs[i] gets
+ * request i's own result (0, or the kernel's -errno: -ESRCH for a service
+ * that does not exist). The requests are consumed. Returns 0, or -errno
+ * if the exchange itself failed (a socket error, a message larger than
+ * a page, or @fn's error): the caller should then not trust what @fn
+ * collected, and may redo the requests one at a time.
+ */
+typedef int (*nlc_many_fn)(size_t idx, struct nlattr **tb, void *arg);
+int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
+		  int *errs);
 
 /* Parse a nested attribute; NULL-safe (tb cleared if @nest is NULL). */
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest);

@@ -84,6 +84,12 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
 	return 0;
 }
 
+/*
+ * Up to this many services named without a scope are read one request
+ * each; more, and one dump of every service is cheaper than the requests.
+ */
+#define RECONCILE_GET_MAX 2000
+
 struct managed_arg {
 	const struct model *want;
 	const struct rec_opts *o;
@@ -118,7 +124,11 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	mg.want = want;
 	mg.o = o;
 	t0 = now_us();
-	err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, managed, &mg);
+	if (!o->in_scope && want->n <= RECONCILE_GET_MAX)
+		/* a few services named, none in a scope: only they are read */
+		err = kipvs_load_named(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, want);
+	else
+		err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, managed, &mg);
 	r->us_load = now_us() - t0;
 	t0 += r->us_load;
 	r->svcs_seen = cur.n;
