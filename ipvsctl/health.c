@@ -26,9 +26,107 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <stddef.h>
+
+/* the calls go through curl_fn below, not the header's type-checking macros */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 
 #include "health.h"
+
+/*
+ * libcurl is opened with dlopen() when the first HTTP, HTTPS or TLS probe
+ * (or a DNS name) needs it, not linked: with the TLS, HTTP/2, LDAP, SSH
+ * and Kerberos libraries it brings, it was 30 of ipvsctl's 37 shared
+ * objects, and loading them at every start cost 3 ms natively and about
+ * 90 ms under emulation, for every "ipvsctl list" of a shell script.
+ * The soname is libcurl's ABI 4 (every libcurl since 7.16); the options
+ * used need 7.85 (CURLOPT_PROTOCOLS_STR), which debian/control requires.
+ */
+#define CURL_SONAME "libcurl.so.4"
+
+static struct {
+	void *dl;
+	CURLcode (*global_init)(long);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *);
+	CURLMcode (*multi_setopt)(CURLM *, CURLMoption, ...);
+	CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+	CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
+	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+	CURLMsg *(*multi_info_read)(CURLM *, int *);
+} curl_fn;
+
+/* curl.h's own pass-through macros for these three */
+#undef curl_easy_setopt
+#undef curl_easy_getinfo
+#undef curl_multi_setopt
+#define curl_global_init	curl_fn.global_init
+#define curl_global_cleanup	curl_fn.global_cleanup
+#define curl_easy_init		curl_fn.easy_init
+#define curl_easy_setopt	curl_fn.easy_setopt
+#define curl_easy_getinfo	curl_fn.easy_getinfo
+#define curl_easy_cleanup	curl_fn.easy_cleanup
+#define curl_easy_strerror	curl_fn.easy_strerror
+#define curl_slist_append	curl_fn.slist_append
+#define curl_slist_free_all	curl_fn.slist_free_all
+#define curl_multi_init		curl_fn.multi_init
+#define curl_multi_cleanup	curl_fn.multi_cleanup
+#define curl_multi_setopt	curl_fn.multi_setopt
+#define curl_multi_add_handle	curl_fn.multi_add_handle
+#define curl_multi_remove_handle curl_fn.multi_remove_handle
+#define curl_multi_assign	curl_fn.multi_assign
+#define curl_multi_socket_action curl_fn.multi_socket_action
+#define curl_multi_info_read	curl_fn.multi_info_read
+
+/* Open libcurl once. 0, or -1 with @why saying what is missing. */
+static int curl_load(char *why, size_t len)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, offsetof(typeof(curl_fn), f) }
+		SYM(global_init), SYM(global_cleanup), SYM(easy_init), SYM(easy_setopt),
+		SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror), SYM(slist_append),
+		SYM(slist_free_all), SYM(multi_init), SYM(multi_cleanup), SYM(multi_setopt),
+		SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_assign),
+		SYM(multi_socket_action), SYM(multi_info_read),
+#undef SYM
+	};
+	size_t i;
+	void *f;
+
+	if (curl_fn.dl)
+		return 0;
+	curl_fn.dl = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!curl_fn.dl) {
+		snprintf(why, len, "HTTP, HTTPS and TLS probes need libcurl: %s", dlerror());
+		return -1;
+	}
+	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		f = dlsym(curl_fn.dl, syms[i].name);
+		if (!f) {
+			snprintf(why, len, "%s has no %s: libcurl too old", CURL_SONAME,
+				 syms[i].name);
+			dlclose(curl_fn.dl);
+			memset(&curl_fn, 0, sizeof(curl_fn));
+			return -1;
+		}
+		memcpy((char *)&curl_fn + syms[i].off, &f, sizeof(f));
+	}
+	return 0;
+}
 
 extern char **environ;
 
@@ -59,6 +157,7 @@ struct hloop {
 	int ep;
 	CURLM *multi;
 	uint64_t curl_due;		/* 0: no curl timer */
+	char curl_why[160];		/* why libcurl could not be opened */
 	struct probe **heap;
 	size_t n, cap;
 	probe_done_fn done;
@@ -397,7 +496,7 @@ static void probe_start_curl(struct hloop *l, struct probe *p)
 	int af;
 
 	if (curl_ready(l)) {
-		probe_finish(l, p, false, "libcurl: cannot initialise");
+		probe_finish(l, p, false, l->curl_why[0] ? l->curl_why : "libcurl: cannot initialise");
 		return;
 	}
 	probe_target(p, &af, addr, &port);
@@ -683,6 +782,8 @@ static int curl_ready(struct hloop *l)
 {
 	if (l->multi)
 		return 0;
+	if (curl_load(l->curl_why, sizeof(l->curl_why)))
+		return -ENOENT;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT))
 		return -ENOMEM;
 	l->multi = curl_multi_init();

@@ -64,7 +64,7 @@ ir_ours=$(ir lookup)
 ir_ref=$(ir reflookup)
 
 echo "bench: host: health probe loop, 10,000 backends at 1 s (native)"
-H=$(pkg-config --cflags --libs libnl-3.0 libcurl)
+H="$(pkg-config --cflags --libs libnl-3.0) $(pkg-config --cflags libcurl)"
 # shellcheck disable=SC2086
 gcc -O2 -g -Wall -Wextra -D_GNU_SOURCE -DIPVSCTL_VERSION='"bench"' -Iinclude/uapi \
 	-o build/bench/bench_health selftests/bench/bench_health.c \
