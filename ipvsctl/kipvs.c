@@ -209,7 +209,7 @@ static int nl_parse_svc(const struct nlattr *nest, struct svc_id *id, struct svc
 	return 0;
 }
 
-static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d)
+static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d, bool stats)
 {
 	struct nlattr *s[IPVS_DEST_ATTR_MAX + 1];
 
@@ -242,8 +242,9 @@ static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d
 		d->inactive = nla_get_u32(s[IPVS_DEST_ATTR_INACT_CONNS]);
 	if (s[IPVS_DEST_ATTR_PERSIST_CONNS])
 		d->persist = nla_get_u32(s[IPVS_DEST_ATTR_PERSIST_CONNS]);
-	parse_stats(s[IPVS_DEST_ATTR_STATS64] ? s[IPVS_DEST_ATTR_STATS64] :
-		    s[IPVS_DEST_ATTR_STATS], &d->st);
+	if (stats)
+		parse_stats(s[IPVS_DEST_ATTR_STATS64] ? s[IPVS_DEST_ATTR_STATS64] :
+			    s[IPVS_DEST_ATTR_STATS], &d->st);
 	d->mg_index = -1;
 	return 0;
 }
@@ -251,6 +252,7 @@ static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d
 struct load_ctx {
 	struct model *m;
 	struct m_svc *svc;	/* for dest dumps */
+	bool no_stats;		/* backends' counters not wanted (LOAD_NO_STATS) */
 	int err;
 };
 
@@ -282,7 +284,7 @@ static int dest_cb(struct nlattr **tb, void *arg)
 	struct m_dest d, *nd;
 	int err;
 
-	err = nl_parse_dest(tb[IPVS_CMD_ATTR_DEST], l->svc->id.af, &d);
+	err = nl_parse_dest(tb[IPVS_CMD_ATTR_DEST], l->svc->id.af, &d, !l->no_stats);
 	if (err)
 		return err;
 	nd = svc_add_dest(l->svc, &d.ap);
@@ -292,9 +294,9 @@ static int dest_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int load_dests(struct nl *nl, struct m_svc *s)
+static int load_dests(struct nl *nl, struct m_svc *s, bool no_stats)
 {
-	struct load_ctx l = { .svc = s };
+	struct load_ctx l = { .svc = s, .no_stats = no_stats };
 	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true);
 
 	if (!msg)
@@ -307,10 +309,15 @@ static int load_dests(struct nl *nl, struct m_svc *s)
 	return nlc_send(nl, msg, dest_cb, &l);
 }
 
+struct dest_many {
+	struct m_svc **svcs;
+	bool no_stats;
+};
+
 static int dest_many_cb(size_t idx, struct nlattr **tb, void *arg)
 {
-	struct m_svc **svcs = arg;
-	struct load_ctx l = { .svc = svcs[idx] };
+	struct dest_many *dm = arg;
+	struct load_ctx l = { .svc = dm->svcs[idx], .no_stats = dm->no_stats };
 
 	return dest_cb(tb, &l);
 }
@@ -318,8 +325,9 @@ static int dest_many_cb(size_t idx, struct nlattr **tb, void *arg)
 /* The backends of @n services: pipelined (nlc_send_many()), or, if that
  * exchange fails as a whole, one dump at a time on the main socket.
  */
-static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n)
+static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no_stats)
 {
+	struct dest_many dm = { svcs, no_stats };
 	struct nl_msg **reqs;
 	size_t i, j;
 	int *errs, err = -ENOMEM;
@@ -340,13 +348,13 @@ static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n)
 		}
 		svcs[i]->ndests = 0;
 	}
-	err = nlc_send_many(nl, reqs, n, dest_many_cb, svcs, errs);
+	err = nlc_send_many(nl, reqs, n, dest_many_cb, &dm, errs);
 	for (i = 0; !err && i < n; i++)
 		err = errs[i];
 	if (err && err != -ENOMEM) {
 		/* start again, the slow way */
 		for (i = 0, err = 0; !err && i < n; i++)
-			err = load_dests(nl, svcs[i]);
+			err = load_dests(nl, svcs[i], no_stats);
 	}
 out:
 	free(reqs);
@@ -488,7 +496,7 @@ static int load_details(struct nl *nl, struct model *m, unsigned int what)
 		for (i = 0; i < m->n; i++)
 			if (m->svcs[i].loaded)
 				svcs[n++] = &m->svcs[i];
-		err = load_dests_many(nl, svcs, n);
+		err = load_dests_many(nl, svcs, n, what & LOAD_NO_STATS);
 		free(svcs);
 		if (err)
 			return err;
@@ -589,7 +597,7 @@ int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
 		return -ENOENT;
 	s->loaded = true;
 	if (what & LOAD_DESTS) {
-		err = load_dests(nl, s);
+		err = load_dests(nl, s, what & LOAD_NO_STATS);
 		if (err)
 			return err;
 	}

@@ -11,6 +11,7 @@
 enum {
 	LOAD_DESTS = 1 << 0,	/* backends of every service */
 	LOAD_MAGLEV = 1 << 1,	/* maglev state of maglev services */
+	LOAD_NO_STATS = 1 << 2,	/* without the backends' counters (a reconcile) */
 };
 
 /* All services into @m (which must be empty). */

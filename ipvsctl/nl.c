@@ -166,6 +166,15 @@ void nlc_forget_families(struct nl *nl)
 		nl->fam[fam] = 0;
 }
 
+/*
+ * A request's buffer. libnl's default is a page, zeroed: for the 60,000
+ * requests of a large apply that was 240 MB of memset. The largest request
+ * ipvsctl builds (a service with every attribute, or a maglev backend's
+ * settings) is under 300 bytes; one that did not fit would fail with
+ * -EMSGSIZE, not be cut.
+ */
+#define NLC_REQ_SIZE 1024
+
 struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 {
 	struct nl_msg *msg;
@@ -175,7 +184,7 @@ struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 		errno = -id;
 		return NULL;
 	}
-	msg = nlmsg_alloc();
+	msg = nlmsg_alloc_size(NLC_REQ_SIZE);
 	if (!msg) {
 		errno = ENOMEM;
 		return NULL;

@@ -126,9 +126,10 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	t0 = now_us();
 	if (!o->in_scope && want->n <= RECONCILE_GET_MAX)
 		/* a few services named, none in a scope: only they are read */
-		err = kipvs_load_named(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, want);
+		err = kipvs_load_named(nl, &cur, LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS, want);
 	else
-		err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV, managed, &mg);
+		err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS, managed,
+				      &mg);
 	r->us_load = now_us() - t0;
 	t0 += r->us_load;
 	r->svcs_seen = cur.n;
