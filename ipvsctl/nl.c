@@ -2,11 +2,13 @@
 /*
  * ipvsctl: the netlink socket. Nothing else in ipvsctl talks to the kernel.
  *
- * One socket for the whole run. NETLINK_EXT_ACK is on, so the kernel's
- * own explanation of a refusal reaches the user; NETLINK_CAP_ACK keeps
- * acks small. Replies, multipart dumps, acks and errors are read by one
- * loop (nlc_send) that always drains a request's replies completely, so a
- * failed callback never leaves stale messages for the next request.
+ * One socket for the whole run, and for reading many services at once a
+ * few more (nlc_send_many), opened on first use. NETLINK_EXT_ACK is on, so
+ * the kernel's own explanation of a refusal reaches the user;
+ * NETLINK_CAP_ACK keeps acks small. Replies, multipart dumps, acks and
+ * errors are read by one loop (nlc_send) that always drains a request's
+ * replies completely, so a failed callback never leaves stale messages
+ * for the next request.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -380,6 +382,21 @@ static void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, i
 	}
 }
 
+/* recvmmsg()'s vector: @n buffers of @bufsz, one after another in @buf */
+static void nlc_mmsg_setup(struct mmsghdr *mm, struct iovec *iov, int n, char *buf,
+			   size_t bufsz)
+{
+	int j;
+
+	for (j = 0; j < n; j++) {
+		iov[j].iov_base = buf + (size_t)j * bufsz;
+		iov[j].iov_len = bufsz;
+		memset(&mm[j], 0, sizeof(mm[j]));
+		mm[j].msg_hdr.msg_iov = &iov[j];
+		mm[j].msg_hdr.msg_iovlen = 1;
+	}
+}
+
 #define NLC_ACK_VEC 64
 #define NLC_ACK_BUF 2048	/* an ack with a capped request and extack */
 
@@ -411,13 +428,7 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 	}
 	/* one ack (or error) per request, in order: many per system call */
 	while (got < n) {
-		for (j = 0; j < NLC_ACK_VEC; j++) {
-			iov[j].iov_base = buf + (size_t)j * NLC_ACK_BUF;
-			iov[j].iov_len = NLC_ACK_BUF;
-			memset(&mm[j], 0, sizeof(mm[j]));
-			mm[j].msg_hdr.msg_iov = &iov[j];
-			mm[j].msg_hdr.msg_iovlen = 1;
-		}
+		nlc_mmsg_setup(mm, iov, NLC_ACK_VEC, buf, NLC_ACK_BUF);
 		m = recvmmsg(fd, mm, NLC_ACK_VEC, MSG_WAITFORONE, NULL);
 		if (m < 0 && errno == EINTR)
 			continue;
@@ -643,13 +654,7 @@ static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn f
 			goto out;
 		}
 		for (got = 0; got < cnt && !err;) {
-			for (j = 0; j < NLC_GETS_CHUNK; j++) {
-				iov[j].iov_base = buf + (size_t)j * bufsz;
-				iov[j].iov_len = bufsz;
-				memset(&mm[j], 0, sizeof(mm[j]));
-				mm[j].msg_hdr.msg_iov = &iov[j];
-				mm[j].msg_hdr.msg_iovlen = 1;
-			}
+			nlc_mmsg_setup(mm, iov, NLC_GETS_CHUNK, buf, bufsz);
 			m = recvmmsg(fd, mm, (unsigned int)(cnt - got), MSG_WAITFORONE, NULL);
 			if (m < 0 && errno == EINTR)
 				continue;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ipvsctl's only door to the kernel: one generic netlink socket per run,
- * opened once, with extended ACKs; family ids resolved once; one
- * send/receive loop for requests and multipart dumps.
+ * opened once, with extended ACKs (and a few more for pipelined reads);
+ * family ids resolved once; one send/receive loop for requests and
+ * multipart dumps.
  */
 #ifndef IPVSCTL_NL_H
 #define IPVSCTL_NL_H
