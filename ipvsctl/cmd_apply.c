@@ -3,7 +3,7 @@
  * ipvsctl apply: bring IPVS to a desired state, declaratively.
  *
  *   apply [-f FILE|-] [--scope SPEC]... [--drain-timeout DURATION]
- *         [--format auto|grammar|json] [--dry-run]
+ *         [--format auto|grammar|json] [--dry-run] [--stream]
  *
  * The input is a whole desired state, in ipvsctl's grammar (service add,
  * backend add, maglev set, timeout and health lines) or as JSON (see
@@ -16,6 +16,9 @@
  * does not name is deleted. A backend that leaves a service is drained:
  * weight 0, deleted once idle or past its deadline, by this or a later
  * apply (graceful termination; diff.c, leave_adjust()).
+ *
+ * --stream applies a sequence of such inputs, separated by "---" lines,
+ * one at a time as each arrives (apply_stream()).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +59,12 @@ static const char apply_help[] =
 	"SPEC: 10.96.0.0/12, 2001:db8::/64, an address, fwmark:LO-HI, or all.\n"
 	"Input: ipvsctl's grammar, or JSON (a document starting with '{' or '['); see\n"
 	"ipvsctl.conf(5), DESIRED STATE and JSON FORM. --timing prints where\n"
-	"the time went.\n";
+	"the time went.\n\n"
+	"--stream: the input is documents, each ended by a line '---' or by the\n"
+	"end of the input, each applied as soon as it ends and answered by one\n"
+	"line on standard output (with --json, a line of JSON), for a controller\n"
+	"that keeps ipvsctl running. A failed document changes nothing and the\n"
+	"stream goes on; the exit status is the first failure's.\n";
 
 struct input {
 	char *buf;
@@ -180,34 +189,37 @@ static void warn_sysctls(struct ctx *c, const struct model *want)
 	}
 }
 
-int cmd_apply(struct ctx *c, int argc, char **argv)
+static double tv_ms(const struct timeval *tv)
 {
-	char *file = NULL, *format = NULL, *drain_s = NULL, **scopes = NULL, *vip_dev = NULL;
+	return tv->tv_sec * 1e3 + tv->tv_usec / 1e3;
+}
+
+/* what each document is applied with: the command line's options */
+struct apply_opts {
+	char **scopes;		/* --scope SPECs, checked already */
+	const char *format;	/* NULL or "auto", "grammar", "json" */
+	const char *vip_dev;
+	uint32_t drain_ms;
+	bool dry_run, check_sysctls, timing;
+};
+
+/* what became of one document */
+struct apply_res {
+	size_t changes;		/* made (or, with --dry-run, that would be) */
+	size_t draining;
+	size_t expired;		/* backends deleted at their drain deadline */
+	bool applied;		/* the IPVS changes were made; a later step may have failed */
+	bool undo_failed;	/* a kernel refusal, and rolling back failed too */
+};
+
+/*
+ * Apply one desired state: @buf, @len bytes and NUL-terminated, named
+ * @name in messages. Returns the exit code; errors are reported here.
+ */
+static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name, char *buf,
+		     size_t len, uint64_t t_start, struct apply_res *res)
+{
 	char why[640];
-	int dry_run = 0, check_sysctls = 0, timing = 0, rc, err, nargs;
-	struct poptOption opts[] = {
-		{ "file", 'f', POPT_ARG_STRING, &file, 0,
-		  "the desired state (default: standard input)", "FILE" },
-		{ "scope", 's', POPT_ARG_ARGV, &scopes, 0,
-		  "also manage (and delete) current services in SPEC (repeatable)", "SPEC" },
-		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
-		  "how long a leaving backend drains (default 5m; 0: delete at once)",
-		  "DURATION" },
-		{ "format", 0, POPT_ARG_STRING, &format, 0,
-		  "input format (default auto: JSON if it starts with '{' or '[')", "auto|grammar|json" },
-		{ "dry-run", 'n', POPT_ARG_NONE, &dry_run, 0,
-		  "print the changes, send nothing", NULL },
-		{ "vip-dev", 0, POPT_ARG_STRING, &vip_dev, 0,
-		  "keep the virtual addresses on this dummy interface (created if missing; its other addresses are removed)",
-		  "IFNAME" },
-		{ "check-sysctls", 0, POPT_ARG_NONE, &check_sysctls, 0,
-		  "warn about kernel settings that differ from what a director needs (ipvsctl sysctl)",
-		  NULL },
-		{ "timing", 0, POPT_ARG_NONE, &timing, 0,
-		  "print where the time went (reading, checking, the kernel's state, planning, sending)",
-		  NULL },
-		POPT_TABLEEND
-	};
 	struct apply_ctx a = { 0 };
 	struct rec_opts ro = { 0 };
 	struct rec_result rr;
@@ -216,66 +228,32 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	struct op *ops = NULL;
 	struct model want;
 	struct timeouts to;
-	struct input in = { 0 };
-	const char *path, *name, **args;
-	uint32_t drain_ms = 300000;
-	uint64_t t_start = now_us(), t_parsed = 0, t_checked = 0;
+	uint64_t t_parsed = 0, t_checked = 0;
+	struct rusage ru0, ru1;
 	size_t nops = 0, i, started = 0, vchanges = 0;
 	bool json = false;
 	struct nl *nl;
+	int rc = EXIT_OK, err;
 
-	rc = cmd_options(c, argc, argv, opts,
-			 "apply [-f FILE] [--scope SPEC]... [--drain-timeout DURATION] [--vip-dev IFNAME] [--dry-run]",
-			 apply_help, &args, &nargs);
-	if (rc)
-		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
-	if (nargs) {
-		usage_error(c, "apply: unexpected '%s' (the input is -f FILE or standard input)",
-			    args[0]);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	for (i = 0; scopes && scopes[i]; i++) {
-		err = scope_add(&sc, scopes[i], why, sizeof(why));
+	memset(res, 0, sizeof(*res));
+	if (o->timing)
+		getrusage(RUSAGE_SELF, &ru0);
+	for (i = 0; o->scopes && o->scopes[i]; i++) {
+		err = scope_add(&sc, o->scopes[i], why, sizeof(why));
 		if (err) {
-			usage_error(c, "apply: --%s", why);
-			rc = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+			/* checked by cmd_apply(): only memory can fail here */
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			rc = EXIT_FAIL;
 			goto out;
 		}
 	}
-	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
-		usage_error(c, "apply: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
-			    drain_s);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (format && strcmp(format, "auto") && strcmp(format, "grammar") && strcmp(format, "json")) {
-		usage_error(c, "apply: --format '%s': auto, grammar or json", format);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (vip_dev && (!*vip_dev || strlen(vip_dev) > 15 || strpbrk(vip_dev, "/: \t"))) {
-		usage_error(c, "apply: --vip-dev '%s': an interface name of 1 to 15 characters", vip_dev);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!file && isatty(STDIN_FILENO)) {
-		usage_error(c, "apply: -f FILE, or the state on standard input (ipvsctl apply --help)");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	path = file ? file : "-";
-	name = strcmp(path, "-") ? path : "<stdin>";
-	rc = read_all(c, path, &in);
-	if (rc)
-		goto out;
-	if (format && strcmp(format, "auto"))
-		json = !strcmp(format, "json");
-	else {
+	if (o->format && strcmp(o->format, "auto")) {
+		json = !strcmp(o->format, "json");
+	} else {
 		/* no grammar line starts with a bracket: a JSON array is a
 		 * JSON mistake, and is reported as one
 		 */
-		char first = in.buf[strspn(in.buf, " \t\r\n")];
+		char first = buf[strspn(buf, " \t\r\n")];
 
 		json = first == '{' || first == '[';
 	}
@@ -283,7 +261,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	/* 1. the whole input, checked */
 	if (json) {
 		j.scope = &sc;
-		err = json_to_ops(name, in.buf, &j, why, sizeof(why));
+		err = json_to_ops(name, buf, &j, why, sizeof(why));
 		if (err) {
 			if (err == -ENOMEM)
 				fprintf(stderr, "%s: out of memory\n", c->prog);
@@ -294,8 +272,8 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		}
 		ops = j.v;
 		nops = j.n;
-	} else if (in.len) {
-		FILE *f = fmemopen(in.buf, in.len, "r");
+	} else if (len) {
+		FILE *f = fmemopen(buf, len, "r");
 
 		if (!f) {
 			rc = EXIT_FAIL;
@@ -325,14 +303,14 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	t_checked = now_us();
 
 	/* 2. the difference, applied all or nothing */
-	a.lo.timeout_s = (drain_ms + 999) / 1000;
+	a.lo.timeout_s = (o->drain_ms + 999) / 1000;
 	a.lo.now_s = wall_ms() / 1000;
 	ro.in_scope = scope_empty(&sc) ? NULL : scope_fn;
 	ro.scope_arg = &sc;
 	ro.adjust = apply_adjust;
 	ro.adjust_arg = &a;
 	ro.timeouts = &to;
-	ro.dry_run = dry_run;
+	ro.dry_run = o->dry_run;
 	ro.out = stdout;
 	err = reconcile(nl, &want, &ro, &rr);
 	if (err) {
@@ -345,9 +323,12 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 			fprintf(stderr, "%s: out of memory; nothing was changed\n", c->prog);
 		else
 			fprintf(stderr, "%s: apply: %s; nothing was changed\n", c->prog, rr.why);
+		res->undo_failed = rr.failed_step && rr.undo_err;
 		rc = exit_code(err);
 		goto out_model;
 	}
+	res->changes = rr.changes;
+	res->applied = true;
 
 	/* 3. new drains: their deadline where the next apply finds it */
 	for (i = 0; i < a.lr.n; i++) {
@@ -359,7 +340,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		fmt_svc(&lv->svc, s, sizeof(s));
 		fmt_addr_port(lv->ap.af, lv->ap.addr, lv->ap.port, b, sizeof(b));
 		started++;
-		if (dry_run) {
+		if (o->dry_run) {
 			printf("maglev set-backend %s %s drain-deadline %llu\n", s, b,
 			       (unsigned long long)lv->deadline);
 			continue;
@@ -373,8 +354,8 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		}
 	}
 	/* 4. the virtual addresses, once the services are there */
-	if (vip_dev) {
-		err = vip_sync(vip_dev, &want, dry_run, stdout, &vchanges, why, sizeof(why));
+	if (o->vip_dev) {
+		err = vip_sync(o->vip_dev, &want, o->dry_run, stdout, &vchanges, why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s: apply: the IPVS state is applied (%zu changes), but not the addresses: %s\n",
 				c->prog, rr.changes + started, why);
@@ -382,38 +363,22 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		}
 		started += vchanges;
 	}
-	if (!c->o.quiet || dry_run) {
-		FILE *o = dry_run ? stdout : stderr;
-
-		fprintf(o, "%s: %s%zu change%s%s", c->prog, dry_run ? "would make " : "",
-			rr.changes + started, rr.changes + started == 1 ? "" : "s",
-			dry_run ? "" : " applied");
-		if (a.lr.n)
-			fprintf(o, "; %zu backend%s draining", a.lr.n, a.lr.n == 1 ? "" : "s");
-		if (a.lr.deleted_expired)
-			fprintf(o, "; %zu deleted at their drain deadline", a.lr.deleted_expired);
-		fprintf(o, "\n");
-	}
-	if (check_sysctls)
+	res->changes = rr.changes + started;
+	res->draining = a.lr.n;
+	res->expired = a.lr.deleted_expired;
+	if (o->check_sysctls)
 		warn_sysctls(c, &want);
-	if (timing)
+	if (o->timing) {
+		getrusage(RUSAGE_SELF, &ru1);
 		fprintf(stderr,
 			"%s: timing: read+parse %.1f ms, check %.1f ms, kernel state %.1f ms "
-			"(%zu services, %zu read in full), diff+plan %.1f ms, send %.1f ms, total %.1f ms\n",
+			"(%zu services, %zu read in full), diff+plan %.1f ms, send %.1f ms, total %.1f ms "
+			"(CPU: user %.1f ms, system %.1f ms)\n",
 			c->prog, (t_parsed - t_start) / 1e3, (t_checked - t_parsed) / 1e3,
 			rr.us_load / 1e3, rr.svcs_seen, rr.svcs_read, rr.us_diff / 1e3,
-			rr.us_run / 1e3, (now_us() - t_start) / 1e3);
-	if (c->o.json) {
-		struct json_object *r = json_object_new_object();
-
-		json_object_object_add(r, "changes", json_object_new_int64((int64_t)(rr.changes + started)));
-		json_object_object_add(r, "dry_run", json_object_new_boolean(dry_run));
-		json_object_object_add(r, "draining", json_object_new_int64((int64_t)a.lr.n));
-		json_object_object_add(r, "drain_deadlines_passed",
-				       json_object_new_int64((int64_t)a.lr.deleted_expired));
-		printf("%s\n", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PRETTY |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(r);
+			rr.us_run / 1e3, (now_us() - t_start) / 1e3,
+			tv_ms(&ru1.ru_utime) - tv_ms(&ru0.ru_utime),
+			tv_ms(&ru1.ru_stime) - tv_ms(&ru0.ru_stime));
 	}
 out_model:
 	model_free(&want);
@@ -423,6 +388,311 @@ out:
 		jops_free(&j);
 	else
 		ops_free(ops, nops);
+	scope_free(&sc);
+	return rc;
+}
+
+/* the summary of a single apply: stderr, or stdout with --dry-run or --json */
+static void apply_summary(struct ctx *c, const struct apply_opts *o, const struct apply_res *r)
+{
+	if (c->o.json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "changes", json_object_new_int64((int64_t)r->changes));
+		json_object_object_add(j, "dry_run", json_object_new_boolean(o->dry_run));
+		json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
+		json_object_object_add(j, "drain_deadlines_passed",
+				       json_object_new_int64((int64_t)r->expired));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	}
+	if (!c->o.quiet || o->dry_run) {
+		FILE *f = o->dry_run ? stdout : stderr;
+
+		fprintf(f, "%s: %s%zu change%s%s", c->prog, o->dry_run ? "would make " : "",
+			r->changes, r->changes == 1 ? "" : "s", o->dry_run ? "" : " applied");
+		if (r->draining)
+			fprintf(f, "; %zu backend%s draining", r->draining,
+				r->draining == 1 ? "" : "s");
+		if (r->expired)
+			fprintf(f, "; %zu deleted at their drain deadline", r->expired);
+		fprintf(f, "\n");
+	}
+}
+
+/*
+ * --stream: one document's result, one line on standard output, flushed,
+ * so that a controller writing documents into a pipe can wait for it.
+ */
+static void stream_ack(struct ctx *c, const struct apply_opts *o, long doc, int rc,
+		       const struct apply_res *r)
+{
+	if (c->o.json) {
+		struct json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "document", json_object_new_int64(doc));
+		json_object_object_add(j, "exit_status", json_object_new_int(rc));
+		if (rc)
+			/* true: the document changed nothing */
+			json_object_object_add(j, "unchanged",
+					       json_object_new_boolean(!r->applied && !r->undo_failed));
+		json_object_object_add(j, "changes", json_object_new_int64((int64_t)r->changes));
+		json_object_object_add(j, "dry_run", json_object_new_boolean(o->dry_run));
+		json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
+		json_object_object_add(j, "drain_deadlines_passed",
+				       json_object_new_int64((int64_t)r->expired));
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+	} else if (rc && r->undo_failed) {
+		printf("document %ld: failed (exit status %d); rolling back failed too\n", doc, rc);
+	} else if (rc && !r->applied) {
+		printf("document %ld: failed (exit status %d); nothing was changed\n", doc, rc);
+	} else if (rc) {
+		printf("document %ld: failed (exit status %d) after %zu change%s\n", doc, rc,
+		       r->changes, r->changes == 1 ? "" : "s");
+	} else {
+		printf("document %ld: %s%zu change%s%s", doc, o->dry_run ? "would make " : "",
+		       r->changes, r->changes == 1 ? "" : "s", o->dry_run ? "" : " applied");
+		if (r->draining)
+			printf("; %zu backend%s draining", r->draining, r->draining == 1 ? "" : "s");
+		if (r->expired)
+			printf("; %zu deleted at their drain deadline", r->expired);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
+/* a line that ends a --stream document: "---", blanks around it allowed */
+static bool is_separator(const char *l)
+{
+	l += strspn(l, " \t");
+	if (strncmp(l, "---", 3))
+		return false;
+	l += 3;
+	return l[strspn(l, " \t\r\n")] == 0;
+}
+
+/*
+ * --stream: documents separated by "---" lines, each applied as soon as its
+ * separator (or the end of the input) is read. A document that fails
+ * changes nothing (apply_doc()) and the stream goes on; the exit code is
+ * that of the first failure. The input after the last separator is a
+ * document only if it has something other than blanks.
+ */
+static int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
+			const char *name)
+{
+	enum { CHUNK = 65536 };	/* a longer line is read in pieces */
+	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+	struct input doc = { 0 };
+	size_t cap = 0, n;
+	char *chunk, dname[300];
+	bool blank = true, big = false, bol = true, eof;
+	uint64_t t_first = 0;	/* the document's first line came */
+	long ndoc = 0;
+	int rc = EXIT_OK, drc;
+
+	if (!f) {
+		int e = errno;
+
+		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(e));
+		return e == ENOENT ? EXIT_NOTFOUND : EXIT_USAGE;
+	}
+	chunk = malloc(CHUNK);
+	if (!chunk) {
+		fprintf(stderr, "%s: out of memory\n", c->prog);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	/* a pipe is read as far as it is filled, not a few KiB at a time */
+	setvbuf(f, NULL, _IOFBF, 1u << 20);
+	for (;;) {
+		struct apply_res r = { 0 };
+
+		eof = !fgets(chunk, CHUNK, f);
+		n = eof ? 0 : strlen(chunk);
+		if (!t_first)
+			t_first = now_us();
+		if (!eof && !(bol && (chunk[n - 1] == '\n' || feof(f)) && is_separator(chunk))) {
+			/* the document's text: bounded, as a single apply's */
+			bol = n && chunk[n - 1] == '\n';
+			if (big || doc.len + n > APPLY_MAX_INPUT) {
+				big = true;	/* skipped up to the separator */
+				continue;
+			}
+			if (doc.len + n + 1 > cap) {
+				size_t ncap = cap ? cap : 262144;
+				char *b;
+
+				while (ncap < doc.len + n + 1)
+					ncap *= 2;
+				b = realloc(doc.buf, ncap);
+				if (!b) {
+					fprintf(stderr, "%s: out of memory\n", c->prog);
+					rc = EXIT_FAIL;
+					break;
+				}
+				doc.buf = b;
+				cap = ncap;
+			}
+			memcpy(doc.buf + doc.len, chunk, n);
+			doc.len += n;
+			if (chunk[strspn(chunk, " \t\r\n")])
+				blank = false;
+			continue;
+		}
+		if (eof && ferror(f)) {
+			fprintf(stderr, "%s: %s: read error\n", c->prog, name);
+			if (!rc)
+				rc = EXIT_FAIL;
+			break;
+		}
+		if (eof && blank && !big)
+			break;		/* nothing after the last separator */
+		ndoc++;
+		snprintf(dname, sizeof(dname), "%s (document %ld)", name, ndoc);
+		if (big) {
+			fprintf(stderr, "%s: %s: larger than %u MiB; nothing was changed\n",
+				c->prog, dname, APPLY_MAX_INPUT >> 20);
+			drc = EXIT_USAGE;
+		} else {
+			if (!doc.buf) {
+				doc.buf = malloc(1);
+				cap = 1;
+				if (!doc.buf) {
+					fprintf(stderr, "%s: out of memory\n", c->prog);
+					rc = EXIT_FAIL;
+					break;
+				}
+			}
+			doc.buf[doc.len] = 0;
+			drc = apply_doc(c, o, dname, doc.buf, doc.len, t_first, &r);
+		}
+		stream_ack(c, o, ndoc, drc, &r);
+		if (drc && !rc)
+			rc = drc;
+		doc.len = 0;
+		blank = true;
+		big = false;
+		bol = true;
+		t_first = 0;
+		if (eof)
+			break;
+	}
+out:
+	free(chunk);
+	free(doc.buf);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int cmd_apply(struct ctx *c, int argc, char **argv)
+{
+	char *file = NULL, *format = NULL, *drain_s = NULL, **scopes = NULL, *vip_dev = NULL;
+	char why[640];
+	int dry_run = 0, check_sysctls = 0, timing = 0, stream = 0, rc, err, nargs;
+	struct poptOption opts[] = {
+		{ "file", 'f', POPT_ARG_STRING, &file, 0,
+		  "the desired state (default: standard input)", "FILE" },
+		{ "scope", 's', POPT_ARG_ARGV, &scopes, 0,
+		  "also manage (and delete) current services in SPEC (repeatable)", "SPEC" },
+		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
+		  "how long a leaving backend drains (default 5m; 0: delete at once)",
+		  "DURATION" },
+		{ "format", 0, POPT_ARG_STRING, &format, 0,
+		  "input format (default auto: JSON if it starts with '{' or '[')", "auto|grammar|json" },
+		{ "dry-run", 'n', POPT_ARG_NONE, &dry_run, 0,
+		  "print the changes, send nothing", NULL },
+		{ "vip-dev", 0, POPT_ARG_STRING, &vip_dev, 0,
+		  "keep the virtual addresses on this dummy interface (created if missing; its other addresses are removed)",
+		  "IFNAME" },
+		{ "check-sysctls", 0, POPT_ARG_NONE, &check_sysctls, 0,
+		  "warn about kernel settings that differ from what a director needs (ipvsctl sysctl)",
+		  NULL },
+		{ "stream", 0, POPT_ARG_NONE, &stream, 0,
+		  "apply each document of the input (separated by '---' lines) as it arrives; one result line each",
+		  NULL },
+		{ "timing", 0, POPT_ARG_NONE, &timing, 0,
+		  "print where the time went (reading, checking, the kernel's state, planning, sending)",
+		  NULL },
+		POPT_TABLEEND
+	};
+	struct apply_opts o = { 0 };
+	struct apply_res res;
+	struct scope sc = { 0 };
+	struct input in = { 0 };
+	const char *path, *name, **args;
+	uint32_t drain_ms = 300000;
+	uint64_t t_start;
+	size_t i;
+
+	rc = cmd_options(c, argc, argv, opts,
+			 "apply [-f FILE] [--scope SPEC]... [--drain-timeout DURATION] [--vip-dev IFNAME] [--dry-run] [--stream]",
+			 apply_help, &args, &nargs);
+	if (rc)
+		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
+	if (nargs) {
+		usage_error(c, "apply: unexpected '%s' (the input is -f FILE or standard input)",
+			    args[0]);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* checked here, once; each document parses them again (a JSON
+	 * document's own "scope" adds to them for that document only)
+	 */
+	for (i = 0; scopes && scopes[i]; i++) {
+		err = scope_add(&sc, scopes[i], why, sizeof(why));
+		if (err) {
+			usage_error(c, "apply: --%s", why);
+			rc = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
+		usage_error(c, "apply: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
+			    drain_s);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (format && strcmp(format, "auto") && strcmp(format, "grammar") && strcmp(format, "json")) {
+		usage_error(c, "apply: --format '%s': auto, grammar or json", format);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (vip_dev && (!*vip_dev || strlen(vip_dev) > 15 || strpbrk(vip_dev, "/: \t"))) {
+		usage_error(c, "apply: --vip-dev '%s': an interface name of 1 to 15 characters", vip_dev);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (!file && !stream && isatty(STDIN_FILENO)) {
+		usage_error(c, "apply: -f FILE, or the state on standard input (ipvsctl apply --help)");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	o.scopes = scopes;
+	o.format = format;
+	o.vip_dev = vip_dev;
+	o.drain_ms = drain_ms;
+	o.dry_run = dry_run;
+	o.check_sysctls = check_sysctls;
+	o.timing = timing;
+	path = file ? file : "-";
+	name = strcmp(path, "-") ? path : "<stdin>";
+	if (stream) {
+		rc = apply_stream(c, &o, path, name);
+		goto out;
+	}
+	t_start = now_us();
+	rc = read_all(c, path, &in);
+	if (rc)
+		goto out;
+	rc = apply_doc(c, &o, name, in.buf, in.len, t_start, &res);
+	if (res.applied)
+		apply_summary(c, &o, &res);
+out:
 	free(in.buf);
 	scope_free(&sc);
 	for (i = 0; scopes && scopes[i]; i++)

@@ -18,7 +18,9 @@
 #  - an operator's drain (ipvsctl drain --then keep) survives an apply;
 #  - the daemon drains a backend that leaves its file, and deletes it
 #    once its connection closes;
-#  - the worked Kubernetes example (examples/kube-proxy) applied.
+#  - the worked Kubernetes example (examples/kube-proxy) applied;
+#  - --stream: documents applied one by one as they arrive, each
+#    answered by a line; a bad one changes nothing, the stream goes on.
 #
 # Standard topology: CL -- DR -- B1, B2, B3, NAT, VIP 10.0.1.100.
 
@@ -342,4 +344,66 @@ OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 -f "$LIB_TMP/v2.json" 2>
 log "vip apply: $OUT"
 check "the IPv6 services leave: their address goes with them (3 changes)" \
 	test "$(changes_of "$OUT")" = 3 -a "$(vips)" = "10.96.0.1/32 "
+# ---- --stream: documents applied as they arrive ---------------------------------------------
+# A controller keeps one ipvsctl running and writes a document per change;
+# each is applied at its "---" and answered by one line, before the next
+# is read. A bad document changes nothing and the stream goes on.
+setup_or_die "a namespace for the stream" mkns ST applystream
+sdoc() { # sdoc WEIGHT B...: tcp/10.9.0.1:80 with these backends
+	local w=$1 b
+	shift
+	echo "service add tcp/10.9.0.1:80 scheduler rr"
+	for b in "$@"; do
+		echo "backend add tcp/10.9.0.1:80 $b method nat weight $w"
+	done
+	echo "---"
+}
+sbackends() { in_ns "$ST" ipvsadm -Ln -t 10.9.0.1:80 2>/dev/null | awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $2 "/" $4 }' | sort | tr '\n' ' '; }
+# the stream's input and output: FIFOs held open by this shell
+setup_or_die "the stream's FIFOs" mkfifo "$LIB_TMP/s.in" "$LIB_TMP/s.out"
+# (bounded: it is gone in 300 s whatever happens; a write after it is
+# gone fails instead of killing this shell)
+trap '' PIPE
+in_ns "$ST" timeout 300 "$IPVSCTL" apply --stream --drain-timeout 0 <"$LIB_TMP/s.in" \
+	>"$LIB_TMP/s.out" 2>"$LIB_TMP/stream.err" &
+SPID=$!
+exec {SW}>"$LIB_TMP/s.in" {SR}<"$LIB_TMP/s.out"
+ack() { read -t 60 -r ACK <&"$SR" || ACK="(no answer in 60 s)"; log "stream: $ACK"; }
+sdoc 1 10.0.2.11:80 10.0.2.12:80 >&"$SW"
+ack
+check "document 1: its line, and it is applied before the next is written" \
+	test "$ACK" = "document 1: 3 changes applied" -a "$(sbackends)" = "10.0.2.11:80/1 10.0.2.12:80/1 "
+sdoc heavy 10.0.2.11:80 10.0.2.13:80 >&"$SW"
+ack
+check "document 2, a bad weight: failed, nothing changed" \
+	test "$ACK" = "document 2: failed (exit status 2); nothing was changed" -a \
+	"$(sbackends)" = "10.0.2.11:80/1 10.0.2.12:80/1 "
+check "its error names the document and the line" \
+	grep -q '<stdin> (document 2):2:' "$LIB_TMP/stream.err"
+sdoc 2 10.0.2.11:80 10.0.2.13:80 >&"$SW"
+ack
+check "document 3, after the failure: a backend replaced, the other reweighted (3 changes)" \
+	test "$ACK" = "document 3: 3 changes applied" -a "$(sbackends)" = "10.0.2.11:80/2 10.0.2.13:80/2 "
+sdoc 2 10.0.2.11:80 10.0.2.13:80 >&"$SW"
+ack
+check "document 4, the same: 0 changes" test "$ACK" = "document 4: 0 changes applied"
+# the last document needs no separator: the end of the input ends it
+sdoc 2 10.0.2.11:80 | head -n -1 >&"$SW"
+exec {SW}>&-
+ack
+wait "$SPID"
+RC=$?
+exec {SR}<&-
+trap - PIPE
+check "the last document, ended by the end of the input; exit 2, the first failure's" \
+	test "$ACK" = "document 5: 1 change applied" -a "$RC" = 2 -a "$(sbackends)" = "10.0.2.11:80/2 "
+OUT=$(printf '%s\n---\n\n' "$(sdoc 2 10.0.2.11:80 | head -n -1)" |
+	in_ns "$ST" "$IPVSCTL" -j apply --stream 2>&1)
+RC=$?
+log "stream --json: $OUT"
+check "--json: a line of JSON per document, blanks after the last separator no document" \
+	test "$RC" = 0 -a "$(python3 -c 'import json, sys
+lines = sys.stdin.read().splitlines()
+r = [json.loads(l) for l in lines]
+print(len(r), r[0]["document"], r[0]["exit_status"], r[0]["changes"])' <<<"$OUT")" = "1 1 0 0"
 exit "$(lib_result)"
