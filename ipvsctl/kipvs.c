@@ -348,7 +348,8 @@ static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no
 		}
 		svcs[i]->ndests = 0;
 	}
-	err = nlc_send_many(nl, reqs, n, dest_many_cb, &dm, errs);
+	/* dest_many_cb() touches only its own service: two threads can */
+	err = nlc_send_many_par(nl, reqs, n, dest_many_cb, &dm, errs);
 	for (i = 0; !err && i < n; i++)
 		err = errs[i];
 	if (err && err != -ENOMEM) {

@@ -16,7 +16,9 @@
 #include <linux/genetlink.h>
 #include <linux/ip_vs.h>
 #include <linux/netlink.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,11 @@ void nlc_close(struct nl *nl)
 {
 	int i;
 
+	if (nl->helper) {
+		nlc_close(nl->helper);
+		free(nl->helper);
+		nl->helper = NULL;
+	}
 	for (i = 0; i < nl->npfd; i++)
 		close(nl->pfd[i]);
 	nl->npfd = 0;
@@ -532,56 +539,66 @@ struct nlc_slot {
 	bool busy;
 };
 
-/* Read socket @fd until request @sl ends; 1 when it has, 0 or -errno. */
+/*
+ * Read socket @fd until request @sl ends; 1 when it has, 0 or -errno.
+ * @buf holds NLC_PIPE_VEC messages of @bufsz: a dump's data and its
+ * NLMSG_DONE, which the kernel queues while the first is read
+ * (netlink_recvmsg() runs the dump on), come in one call.
+ */
+#define NLC_PIPE_VEC 2
+
 static int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
 			 int maxattr, nlc_many_fn fn, void *arg, int *errs)
 {
-	struct iovec iov = { .iov_base = buf, .iov_len = bufsz };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct mmsghdr mm[NLC_PIPE_VEC];
+	struct iovec iov[NLC_PIPE_VEC];
 	struct nlmsghdr *nlh;
 	struct nlattr *tb[64];
-	ssize_t len;
-	int left, err;
+	int left, err, m, j;
 
-	len = recvmsg(fd, &mh, 0);
-	if (len < 0)
+	nlc_mmsg_setup(mm, iov, NLC_PIPE_VEC, buf, bufsz);
+	m = recvmmsg(fd, mm, NLC_PIPE_VEC, MSG_WAITFORONE, NULL);
+	if (m < 0)
 		return errno == EINTR ? 0 : -errno;
-	if (mh.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
-	left = (int)len;
-	for (nlh = (struct nlmsghdr *)buf; nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
-		if (nlh->nlmsg_seq != sl->seq)
-			continue;	/* not this request's */
-		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
-			int e = 0;
-			size_t off = NLMSG_HDRLEN + sizeof(int);
+	for (j = 0; j < m; j++) {
+		if (mm[j].msg_hdr.msg_flags & MSG_TRUNC)
+			return -EMSGSIZE;
+		left = (int)mm[j].msg_len;
+		for (nlh = iov[j].iov_base; nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq != sl->seq)
+				continue;	/* not this request's */
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
+				int e = 0;
+				size_t off = NLMSG_HDRLEN + sizeof(int);
 
-			if (nlmsg_datalen(nlh) >= (int)sizeof(int))
-				e = *(int *)nlmsg_data(nlh);
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *me = nlmsg_data(nlh);
+				if (nlmsg_datalen(nlh) >= (int)sizeof(int))
+					e = *(int *)nlmsg_data(nlh);
+				if (nlh->nlmsg_type == NLMSG_ERROR) {
+					const struct nlmsgerr *me = nlmsg_data(nlh);
 
-				off = NLMSG_HDRLEN + sizeof(*me);
-				if (nlmsg_datalen(nlh) >= (int)sizeof(*me) &&
-				    !(nlh->nlmsg_flags & NLM_F_CAPPED))
-					off += me->msg.nlmsg_len - NLMSG_HDRLEN;
+					off = NLMSG_HDRLEN + sizeof(*me);
+					if (nlmsg_datalen(nlh) >= (int)sizeof(*me) &&
+					    !(nlh->nlmsg_flags & NLM_F_CAPPED))
+						off += me->msg.nlmsg_len - NLMSG_HDRLEN;
+				}
+				if (e < 0 && !errs[sl->idx])
+					nlc_parse_ext(nl, nlh, off);
+				if (!errs[sl->idx])
+					errs[sl->idx] = e > 0 ? -e : e;
+				sl->busy = false;
+				/* nothing of this socket follows the end
+				 * of its one request in flight
+				 */
+				return 1;
 			}
-			if (e < 0 && !errs[sl->idx])
-				nlc_parse_ext(nl, nlh, off);
-			if (!errs[sl->idx])
-				errs[sl->idx] = e > 0 ? -e : e;
-			sl->busy = false;
-			return 1;
+			if (genlmsg_parse(nlh, 0, tb, maxattr, NULL)) {
+				snprintf(nl->why, sizeof(nl->why), "malformed reply from the kernel");
+				return -EPROTO;
+			}
+			err = fn(sl->idx, tb, arg);
+			if (err)
+				return err;
 		}
-		if (errs[sl->idx])
-			continue;	/* keep draining */
-		if (genlmsg_parse(nlh, 0, tb, maxattr, NULL)) {
-			snprintf(nl->why, sizeof(nl->why), "malformed reply from the kernel");
-			return -EPROTO;
-		}
-		err = fn(sl->idx, tb, arg);
-		if (err)
-			return err;
 	}
 	return 0;
 }
@@ -726,7 +743,7 @@ int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn,
 		goto out;
 	for (i = 0; i < n && !(nlmsg_hdr(reqs[i])->nlmsg_flags & NLM_F_DUMP); i++)
 		;
-	buf = malloc(i == n ? NLC_GETS_CHUNK * bufsz : bufsz);
+	buf = malloc((i == n ? NLC_GETS_CHUNK : NLC_PIPE_VEC) * bufsz);
 	if (!buf) {
 		err = -ENOMEM;
 		goto out;
@@ -770,6 +787,78 @@ out:
 		for (k = 0; k < nl->npfd; k++)
 			close(nl->pfd[k]);
 		nl->npfd = 0;
+	}
+	return err;
+}
+
+/* ---- the same on two threads ------------------------------------------------ */
+
+/* fewer requests than this, and a thread costs more than it gains */
+#define NLC_PAR_MIN 64
+
+struct nlc_par {
+	struct nl *nl;		/* the helper: family ids copied, sockets its own */
+	struct nl_msg **reqs;
+	size_t n, off;		/* reqs[0] is the caller's request @off */
+	nlc_many_fn fn;
+	void *arg;
+	int *errs;
+	int err;
+};
+
+static int nlc_par_fn(size_t idx, struct nlattr **tb, void *arg)
+{
+	struct nlc_par *w = arg;
+
+	return w->fn(w->off + idx, tb, w->arg);
+}
+
+static void *nlc_par_main(void *arg)
+{
+	struct nlc_par *w = arg;
+
+	w->err = nlc_send_many(w->nl, w->reqs, w->n, nlc_par_fn, w, w->errs);
+	return NULL;
+}
+
+int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
+		      int *errs)
+{
+	sigset_t all, old;
+	struct nlc_par w;
+	pthread_t t;
+	size_t h = n / 2;
+	int err;
+
+	if (n < NLC_PAR_MIN)
+		return nlc_send_many(nl, reqs, n, fn, arg, errs);
+	if (!nl->helper) {
+		nl->helper = calloc(1, sizeof(*nl->helper));
+		if (!nl->helper)
+			return nlc_send_many(nl, reqs, n, fn, arg, errs);
+	}
+	memcpy(nl->helper->fam, nl->fam, sizeof(nl->fam));
+	w.nl = nl->helper;
+	w.reqs = reqs + h;
+	w.n = n - h;
+	w.off = h;
+	w.fn = fn;
+	w.arg = arg;
+	w.errs = errs + h;
+	w.err = 0;
+	/* signals stay with the main thread: the helper starts with all blocked */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&t, NULL, nlc_par_main, &w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return nlc_send_many(nl, reqs, n, fn, arg, errs);
+	err = nlc_send_many(nl, reqs, h, fn, arg, errs);
+	pthread_join(t, NULL);
+	if (!err && w.err) {
+		err = w.err;
+		memcpy(nl->ext, w.nl->ext, sizeof(nl->ext));
+		memcpy(nl->why, w.nl->why, sizeof(nl->why));
 	}
 	return err;
 }

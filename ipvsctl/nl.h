@@ -36,6 +36,8 @@ struct nl {
 	int pfd[4];
 	int npfd;
 	uint32_t pseq;
+	/* nlc_send_many_par(): the second thread's own sockets */
+	struct nl *helper;
 };
 
 /* Open the socket, in network namespace @netns (a name under /run/netns,
@@ -106,6 +108,15 @@ void nlc_batch_end(struct nl *nl);
 typedef int (*nlc_many_fn)(size_t idx, struct nlattr **tb, void *arg);
 int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
 		  int *errs);
+/*
+ * The same, with the second half of @reqs (when there are enough) sent
+ * and read by a second thread on sockets of its own: one thread parses
+ * answers while the kernel, which takes the IPVS family's requests one at
+ * a time, serves the other. @fn then runs on both threads at once, each
+ * time for a different @idx: it must only touch what belongs to @idx.
+ */
+int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
+		      int *errs);
 
 /* Parse a nested attribute; NULL-safe (tb cleared if @nest is NULL). */
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest);
