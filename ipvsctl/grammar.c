@@ -43,11 +43,33 @@
  * they enclose, where \" and \\ stand for " and \. '#' outside quotes
  * starts a comment. The line is rewritten in place.
  */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 int split_words(char *line, char **words, int max)
 {
 	char *p = line, *out;
 	int n = 0;
 
+	if (!strchr(line, '"')) {
+		/* no quotes (nearly every line): words end in place */
+		for (;;) {
+			while (is_blank(*p))
+				p++;
+			if (!*p || *p == '#')
+				return n;
+			if (n == max)
+				return -E2BIG;
+			words[n++] = p;
+			while (*p && !is_blank(*p))
+				p++;
+			if (!*p)
+				return n;
+			*p++ = 0;
+		}
+	}
 	for (;;) {
 		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
 			p++;

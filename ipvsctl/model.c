@@ -173,7 +173,8 @@ struct m_dest *svc_add_dest(struct m_svc *s, const struct addr_port *ap)
 	struct m_dest *d;
 
 	if (s->ndests == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
+		/* 8: most services have fewer, and never need to grow */
+		size_t cap = s->cap ? s->cap * 2 : 8;
 		struct m_dest *v = realloc(s->dests, cap * sizeof(*v));
 
 		if (!v)

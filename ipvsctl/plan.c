@@ -487,6 +487,25 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	FAIL(-EINVAL, "unknown operation");
 }
 
+/*
+ * Most ops make one step and one undo step: room for @nops of each at
+ * once, rather than by doubling, which copies every step so far each
+ * time. Without it (no memory), the arrays grow as they go.
+ */
+static void plan_reserve(struct plan *p, size_t nops)
+{
+	if (nops <= 32)
+		return;
+	p->steps = malloc(nops * sizeof(*p->steps));
+	p->cap = p->steps ? nops : 0;
+	p->undo = malloc(nops * sizeof(*p->undo));
+	p->ucap = p->undo ? nops : 0;
+	p->ustart = malloc((nops + 2) * sizeof(*p->ustart));
+	p->ustart_cap = p->ustart ? nops + 2 : 0;
+	if (p->ustart)
+		p->ustart[0] = 0;
+}
+
 int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
 	       size_t nops, size_t *bad_op, char *why, size_t whylen)
 {
@@ -502,6 +521,7 @@ int plan_build_state(struct plan *p, const struct plan_env *env, const struct op
 	int err;
 
 	plan_init(p);
+	plan_reserve(p, nops);
 	err = model_copy(&sim, env->cur);
 	if (err) {
 		snprintf(why, whylen, "out of memory");
