@@ -677,6 +677,17 @@ static void probe_start(struct hloop *l, struct probe *p)
 	}
 }
 
+static bool self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof(a), bl = sizeof(b);
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	return !getsockname(fd, (struct sockaddr *)&a, &al) &&
+	       !getpeername(fd, (struct sockaddr *)&b, &bl) && al == bl && !memcmp(&a, &b, al);
+}
+
 /* A probe's own fd is ready. */
 static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 {
@@ -691,6 +702,12 @@ static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 		if (err) {
 			snprintf(why, sizeof(why), "connect: %s", strerror(err));
 			probe_finish(l, p, false, why);
+		} else if (self_connected(p->fd)) {
+			/* a local port nothing listens on, and the kernel chose
+			 * it as the source port too: TCP's simultaneous open
+			 * connected the probe to itself
+			 */
+			probe_finish(l, p, false, "connect: connected to itself (nothing listens)");
 		} else {
 			probe_finish(l, p, true, NULL);
 		}

@@ -47,7 +47,30 @@ static int listen_on(int type, uint16_t *port)
 	return fd;
 }
 
-/* A port nothing listens on: bound, never listened, closed. */
+/*
+ * A TCP port nothing listens on, held bound (never listening) for the
+ * whole test: a connect to it is refused, and the kernel never picks it
+ * as a connect's source port. A port bound and closed again could be
+ * picked, and a probe to it would then connect to itself (TCP
+ * simultaneous open) and pass: seen once in 9687 probes.
+ */
+static uint16_t held_tcp_port(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return 0;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
+		close(fd);
+		return 0;
+	}
+	return ntohs(sa.sin_port);	/* fd stays open until the test exits */
+}
+
+/* A UDP port nothing listens on: bound, closed. */
 static uint16_t closed_port(int type)
 {
 	uint16_t port = 0;
@@ -231,7 +254,7 @@ int main(void)
 	tcp = listen_on(SOCK_STREAM, &tcp_port);
 	http = listen_on(SOCK_STREAM, &http_port);
 	udp = listen_on(SOCK_DGRAM, &udp_port);
-	tcp_closed = closed_port(SOCK_STREAM);
+	tcp_closed = held_tcp_port();
 	udp_closed = closed_port(SOCK_DGRAM);
 	if (tcp < 0 || http < 0 || udp < 0 || !tcp_closed || !udp_closed || pipe(pipefd)) {
 		ktap_diag("cannot set up loopback servers: %s", strerror(errno));
