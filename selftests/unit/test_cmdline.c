@@ -190,6 +190,10 @@ static const struct {
 	{ 4, "apply --scope 10.96.0.0/12 --scope fd00::/64 --scope fwmark:1-9 --drain-timeout 0 --dry-run" },
 	{ 2, "apply --format json -f /dev/null" },
 	{ 4, "apply --check-sysctls -f /dev/null" },
+	{ 4, "apply --stream -f /nonexistent/file" },
+	{ 2, "apply --stream --format yaml" },
+	/* no document in it: nothing to do, the namespace is never entered */
+	{ 0, "apply --stream -f /dev/null" },
 	{ 2, "daemon -f /dev/null --drain-timeout 5" },
 	{ 2, "sysctl sett" },
 	{ 2, "sysctl check extra" },
