@@ -249,7 +249,10 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo "and no-op applies (it reads the kernel's state and diffs: the caller gives"
 	echo "only the desired state), against ipvsadm -R fed the delta ready-made."
 	echo "Each time is one command's, from exec to exit, read by a shell already in"
-	echo "the namespace (entering it costs about 130 ms under emulation)."
+	echo "the namespace (entering it costs about 130 ms under emulation). Then the"
+	echo "same documents through one \`ipvsctl apply --stream\`, as a controller that"
+	echo "keeps ipvsctl running writes them, in a third namespace, each timed from"
+	echo "its first byte written to its answer line."
 	echo
 	cat build/bench/vm-apply.md 2>/dev/null || echo "(missing: the VM apply half failed)"
 } >"$out/results.md"
