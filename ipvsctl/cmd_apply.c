@@ -392,17 +392,36 @@ out:
 	return rc;
 }
 
+/* what became of a document, into @j: changes, dry_run, draining, ... */
+static void res_json(struct json_object *j, const struct apply_opts *o,
+		     const struct apply_res *r)
+{
+	json_object_object_add(j, "changes", json_object_new_int64((int64_t)r->changes));
+	json_object_object_add(j, "dry_run", json_object_new_boolean(o->dry_run));
+	json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
+	json_object_object_add(j, "drain_deadlines_passed",
+			       json_object_new_int64((int64_t)r->expired));
+}
+
+/* the same as words: "N changes applied; M backends draining", a line */
+static void res_text(FILE *f, const struct apply_opts *o, const struct apply_res *r)
+{
+	fprintf(f, "%s%zu change%s%s", o->dry_run ? "would make " : "", r->changes,
+		r->changes == 1 ? "" : "s", o->dry_run ? "" : " applied");
+	if (r->draining)
+		fprintf(f, "; %zu backend%s draining", r->draining, r->draining == 1 ? "" : "s");
+	if (r->expired)
+		fprintf(f, "; %zu deleted at their drain deadline", r->expired);
+	fprintf(f, "\n");
+}
+
 /* the summary of a single apply: stderr, or stdout with --dry-run or --json */
 static void apply_summary(struct ctx *c, const struct apply_opts *o, const struct apply_res *r)
 {
 	if (c->o.json) {
 		struct json_object *j = json_object_new_object();
 
-		json_object_object_add(j, "changes", json_object_new_int64((int64_t)r->changes));
-		json_object_object_add(j, "dry_run", json_object_new_boolean(o->dry_run));
-		json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
-		json_object_object_add(j, "drain_deadlines_passed",
-				       json_object_new_int64((int64_t)r->expired));
+		res_json(j, o, r);
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
@@ -410,14 +429,8 @@ static void apply_summary(struct ctx *c, const struct apply_opts *o, const struc
 	if (!c->o.quiet || o->dry_run) {
 		FILE *f = o->dry_run ? stdout : stderr;
 
-		fprintf(f, "%s: %s%zu change%s%s", c->prog, o->dry_run ? "would make " : "",
-			r->changes, r->changes == 1 ? "" : "s", o->dry_run ? "" : " applied");
-		if (r->draining)
-			fprintf(f, "; %zu backend%s draining", r->draining,
-				r->draining == 1 ? "" : "s");
-		if (r->expired)
-			fprintf(f, "; %zu deleted at their drain deadline", r->expired);
-		fprintf(f, "\n");
+		fprintf(f, "%s: ", c->prog);
+		res_text(f, o, r);
 	}
 }
 
@@ -437,11 +450,7 @@ static void stream_ack(struct ctx *c, const struct apply_opts *o, long doc, int 
 			/* true: the document changed nothing */
 			json_object_object_add(j, "unchanged",
 					       json_object_new_boolean(!r->applied && !r->undo_failed));
-		json_object_object_add(j, "changes", json_object_new_int64((int64_t)r->changes));
-		json_object_object_add(j, "dry_run", json_object_new_boolean(o->dry_run));
-		json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
-		json_object_object_add(j, "drain_deadlines_passed",
-				       json_object_new_int64((int64_t)r->expired));
+		res_json(j, o, r);
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
@@ -453,13 +462,8 @@ static void stream_ack(struct ctx *c, const struct apply_opts *o, long doc, int 
 		printf("document %ld: failed (exit status %d) after %zu change%s\n", doc, rc,
 		       r->changes, r->changes == 1 ? "" : "s");
 	} else {
-		printf("document %ld: %s%zu change%s%s", doc, o->dry_run ? "would make " : "",
-		       r->changes, r->changes == 1 ? "" : "s", o->dry_run ? "" : " applied");
-		if (r->draining)
-			printf("; %zu backend%s draining", r->draining, r->draining == 1 ? "" : "s");
-		if (r->expired)
-			printf("; %zu deleted at their drain deadline", r->expired);
-		printf("\n");
+		printf("document %ld: ", doc);
+		res_text(stdout, o, r);
 	}
 	fflush(stdout);
 }
