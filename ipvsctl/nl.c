@@ -793,7 +793,11 @@ out:
 
 /* ---- the same on two threads ------------------------------------------------ */
 
-/* fewer requests than this, and a thread costs more than it gains */
+/*
+ * Fewer requests than this go on one thread: a judgement, not a
+ * measurement; starting a thread costs about what a few dumps do, and
+ * small reads are quick either way.
+ */
 #define NLC_PAR_MIN 64
 
 struct nlc_par {
