@@ -392,7 +392,17 @@ static void probe_cleanup(struct hloop *l, struct probe *p)
 	free(p->errbuf);
 	p->errbuf = NULL;
 	if (p->fd >= 0) {
-		/* closing the only descriptor also takes it out of epoll */
+		/*
+		 * Out of epoll first, then closed. close() alone removes the
+		 * registration only with the file's last reference, and an
+		 * exec probe's child holds a copy of every descriptor from
+		 * posix_spawn() until its exec has closed the O_CLOEXEC ones:
+		 * the parent runs again before that (vfork is done at
+		 * exec_mmap(), close-on-exec comes later in begin_new_exec()).
+		 * A socket closed in that window stayed registered, ready,
+		 * and named this probe: thousands of false "ok"s in a few ms.
+		 */
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, p->fd, NULL);
 		close(p->fd);
 		p->fd = -1;
 	}
@@ -441,6 +451,17 @@ static int probe_watch(struct hloop *l, struct probe *p, int fd, uint32_t events
 	return epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+static bool self_connected(int fd)
+{
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof(a), bl = sizeof(b);
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	return !getsockname(fd, (struct sockaddr *)&a, &al) &&
+	       !getpeername(fd, (struct sockaddr *)&b, &bl) && al == bl && !memcmp(&a, &b, al);
+}
+
 static void probe_start_tcp_udp(struct hloop *l, struct probe *p, bool udp)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
@@ -466,6 +487,15 @@ static void probe_start_tcp_udp(struct hloop *l, struct probe *p, bool udp)
 		snprintf(why, sizeof(why), "connect: %s", strerror(errno));
 		close(fd);
 		probe_finish(l, p, false, why);
+		return;
+	}
+	if (udp && self_connected(fd)) {
+		/* connect() chose the target's port as the source: a local
+		 * port nothing is bound to, or the kernel would not have
+		 * (the datagram would come back to the probe itself)
+		 */
+		close(fd);
+		probe_finish(l, p, false, "connect: connected to itself (nothing listens)");
 		return;
 	}
 	if (udp && send(fd, p->spec->send, strlen(p->spec->send), 0) < 0) {
@@ -593,6 +623,10 @@ static void probe_start_exec(struct hloop *l, struct probe *p)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	/* nothing else: libcurl's sockets are not close-on-exec, and a
+	 * command must not hold the daemon's descriptors (glibc 2.34)
+	 */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	/* its own process group, so a timeout kills what it started too */
 	posix_spawnattr_setpgroup(&attr, 0);
@@ -677,17 +711,6 @@ static void probe_start(struct hloop *l, struct probe *p)
 	}
 }
 
-static bool self_connected(int fd)
-{
-	struct sockaddr_storage a, b;
-	socklen_t al = sizeof(a), bl = sizeof(b);
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	return !getsockname(fd, (struct sockaddr *)&a, &al) &&
-	       !getpeername(fd, (struct sockaddr *)&b, &bl) && al == bl && !memcmp(&a, &b, al);
-}
-
 /* A probe's own fd is ready. */
 static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 {
@@ -696,6 +719,9 @@ static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 	socklen_t el = sizeof(err);
 	ssize_t r;
 
+	/* an event from before this probe's last end says nothing of now */
+	if (!p->running || (p->spec->type == HC_EXEC ? p->pid <= 0 : p->fd < 0))
+		return;
 	switch (p->spec->type) {
 	case HC_TCP:
 		getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &el);
@@ -714,6 +740,8 @@ static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 		return;
 	case HC_UDP:
 		r = recv(p->fd, buf, sizeof(buf) - 1, 0);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return;		/* nothing yet: wait on */
 		if (r < 0) {
 			snprintf(why, sizeof(why), "recv: %s", strerror(errno));
 			probe_finish(l, p, false, why);

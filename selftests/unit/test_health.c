@@ -164,7 +164,7 @@ static void serve(int tcp, int http, int udp, int ready)
 
 /* ---- the probes -------------------------------------------------------------- */
 
-#define NPROBES 24
+#define NPROBES 84	/* 24, then 60 in the spawn-race phase */
 
 struct result {
 	int n, ok, fail;
@@ -249,7 +249,7 @@ int main(void)
 	char cmd[64];
 	pid_t child;
 
-	ktap_plan(27);
+	ktap_plan(30);
 	signal(SIGPIPE, SIG_IGN);
 	tcp = listen_on(SOCK_STREAM, &tcp_port);
 	http = listen_on(SOCK_STREAM, &http_port);
@@ -358,7 +358,56 @@ int main(void)
 		 */
 		hloop_remove(loop, probes[p_hang]);
 		hloop_free(loop);
+		close(tfd);
 		ktap_ok(1, "loop freed with probes in every state");
+	}
+	{
+		/*
+		 * Probes that end while an exec probe's command starts. The
+		 * spawned child holds a copy of every descriptor until its
+		 * exec has closed the close-on-exec ones, and the parent runs
+		 * again before that. A probe socket closed in that window
+		 * stayed in epoll, ready, and its probe counted thousands of
+		 * "ok"s. 40 TCP probes to a closed port and 20 exec probes,
+		 * every 100 ms for 2 s: most 10 ms batches start both kinds.
+		 */
+		struct itimerspec two = { .it_value = { 2, 0 } };
+		int first = nprobes, i, bad = 0, exec_n = 0, exec_min = 1 << 30, exec_max = 0, tcp_max = 0;
+
+		loop = hloop_new(done, NULL);
+		if (!loop) {
+			ktap_diag("hloop_new failed");
+			return 1;
+		}
+		for (i = 0; i < 40; i++)
+			add("type tcp interval 100ms timeout 90ms", tcp_closed);
+		for (i = 0; i < 20; i++)
+			add("type exec command true interval 100ms timeout 90ms", tcp_port);
+		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+		timerfd_settime(tfd, 0, &two, NULL);
+		hloop_watch(loop, tfd, stop_cb, NULL);
+		hloop_run(loop);
+		for (i = first; i < first + 40; i++) {
+			if (res[i].ok || res[i].n < 10 || res[i].n > 25)
+				bad++;
+			if (res[i].n > tcp_max)
+				tcp_max = res[i].n;
+		}
+		for (i = first + 40; i < nprobes; i++) {
+			exec_n += res[i].n;
+			if (res[i].n < exec_min)
+				exec_min = res[i].n;
+			if (res[i].n > exec_max)
+				exec_max = res[i].n;
+		}
+		ktap_ok(exec_min >= 10 && exec_max <= 25,
+			"spawn race: every exec probe ran 10 to 25 times: %d commands, %d to %d each",
+			exec_n, exec_min, exec_max);
+		ktap_ok(!bad, "spawn race: 40 tcp probes to a closed port, each 10 to 25 times, none ok "
+			"(%d not so; the most probes %d)", bad, tcp_max);
+		hloop_free(loop);
+		close(tfd);
+		ktap_ok(1, "second loop freed");
 	}
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
