@@ -24,6 +24,10 @@ cd "$top" || exit 1
 
 passed=0
 failed=0
+# what failed, one line each, printed again just above the last line so
+# that a CI view showing only the tail still says which test it was
+failures=$(mktemp)
+trap 'rm -f "$failures"' EXIT
 t0=$(date +%s)
 stage_start=$t0
 
@@ -38,7 +42,17 @@ stage_done() {
 	echo "check: --- $1 took $(($(date +%s) - stage_start))s"
 }
 
+# note_failures PREFIX: lines of stdin that report a failure, kept
+note_failures() {
+	grep -E '^(# )?(not ok|FAIL)|^(matrix|pkg): FAIL|^check: FAIL' |
+		sed "s|^|$1|" >>"$failures"
+}
+
 finish() {
+	if [ -s "$failures" ]; then
+		echo "check: what failed ($(wc -l <"$failures") lines, the first 30):"
+		head -n 30 "$failures"
+	fi
 	echo "check: total $(($(date +%s) - t0))s"
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
@@ -48,6 +62,7 @@ finish() {
 stage deps
 if ! scripts/deps.sh; then
 	echo "check: dependency installation failed"
+	echo "check: FAIL dependency installation" >>"$failures"
 	failed=$((failed + 1))
 	finish
 fi
@@ -58,6 +73,7 @@ if make -s ipvsctl tools; then
 	passed=$((passed + 1))
 else
 	echo "check: FAIL building ipvsctl and tools"
+	echo "check: FAIL building ipvsctl and tools" >>"$failures"
 	failed=$((failed + 1))
 	finish
 fi
@@ -73,6 +89,8 @@ else
 		out=$("$p" 2>&1)
 		rc=$?
 		echo "$out" | sed "s|^|unit: $(basename "$p"): |"
+		echo "$out" | note_failures "unit: $(basename "$p"): "
+		[ $rc -ne 0 ] && echo "unit: $(basename "$p"): exit status $rc" >>"$failures"
 		read -r p_ok p_fail < <(echo "$out" | sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p')
 		if [ -z "${p_ok:-}" ]; then
 			p_ok=0
@@ -91,6 +109,7 @@ else
 			passed=$((passed + 1))
 		else
 			echo "unit: valgrind $t: FAIL (build/unit/$t.valgrind)"
+			echo "unit: valgrind $t: FAIL" >>"$failures"
 			grep -v 'syscall: 434\|handler\|README_MISSING\|consider this a bug\|bug_reports' \
 				"build/unit/$t.valgrind" | head -n 40
 			failed=$((failed + 1))
@@ -102,6 +121,7 @@ stage_done unit
 stage matrix
 out=$(scripts/matrix.sh 2>&1; scripts/chroot-7.2.sh build 2>&1)
 echo "$out"
+echo "$out" | note_failures ""
 passed=$((passed + $(echo "$out" | grep -c '^matrix: ok ')))
 failed=$((failed + $(echo "$out" | grep -c '^matrix: FAIL ')))
 stage_done matrix
@@ -109,6 +129,7 @@ stage_done matrix
 stage package
 out=$(scripts/pkg.sh all 2>&1)
 echo "$out"
+echo "$out" | note_failures ""
 pkg_ok=$(echo "$out" | grep -c '^pkg: ok ')
 pkg_fail=$(echo "$out" | grep -c '^pkg: FAIL ')
 passed=$((passed + pkg_ok))
@@ -125,10 +146,12 @@ for k in $kvers; do
 	stage "vm $k"
 	mkdir -p build/vm
 	selftests/vm/run.sh -k "$k" -M "$vm_module" 2>&1 | tee "build/vm/check-$k.log"
+	note_failures "vm $k: " <"build/vm/check-$k.log"
 	out=$(tail -n 1 "build/vm/check-$k.log")
 	read -r v_ok v_fail < <(echo "$out" | sed -n "s/^$k: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p")
 	if [ -z "${v_ok:-}" ]; then
 		echo "check: FAIL vm $k: no summary from the harness"
+		echo "check: FAIL vm $k: no summary from the harness" >>"$failures"
 		v_ok=0
 		v_fail=1
 	fi
