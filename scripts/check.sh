@@ -104,12 +104,14 @@ else
 	# host: the planner and the probe loop (curl, sockets, child processes)
 	for t in test_plan test_health; do
 		if valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite \
-			"build/unit/$t" >/dev/null 2>"build/unit/$t.valgrind"; then
+			"build/unit/$t" >"build/unit/$t.valgrind-out" 2>"build/unit/$t.valgrind"; then
 			echo "unit: valgrind $t: ok (no memory error, no definite leak)"
 			passed=$((passed + 1))
 		else
 			echo "unit: valgrind $t: FAIL (build/unit/$t.valgrind)"
 			echo "unit: valgrind $t: FAIL" >>"$failures"
+			note_failures "unit: valgrind $t: " <"build/unit/$t.valgrind-out"
+			grep '^not ok' "build/unit/$t.valgrind-out"
 			grep -v 'syscall: 434\|handler\|README_MISSING\|consider this a bug\|bug_reports' \
 				"build/unit/$t.valgrind" | head -n 40
 			failed=$((failed + 1))

@@ -193,7 +193,10 @@ static void done(struct probe *p, bool ok, const char *why, void *arg)
 		r->ok++;
 	else
 		r->fail++;
-	snprintf(r->why, sizeof(r->why), "%s", ok ? "" : why ? why : "?");
+	/* the last failure's reason: a good probe's one failure shows why */
+	if (!ok)
+		snprintf(r->why, sizeof(r->why), "%s, %llu ms in", why ? why : "?",
+			 (unsigned long long)(now_ms() - t0));
 	r->last_ms = p->last_ms;
 }
 
