@@ -70,8 +70,9 @@ build() {
 		make -C "$src" -s olddefconfig
 		# merge_config warns of values Kconfig overrode; the ones we
 		# rely on must hold
-		for want in KASAN PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP \
-			    DEBUG_KMEMLEAK MODULES NET_9P_VIRTIO 9P_FS; do
+		for want in KASAN PROVE_LOCKING PROVE_RCU DEBUG_ATOMIC_SLEEP FAILSLAB \
+			    DEBUG_KMEMLEAK MODULES NET_9P_VIRTIO 9P_FS FAULT_INJECTION_DEBUG_FS \
+			    FAULT_INJECTION_STACKTRACE_FILTER; do
 			grep -q "^CONFIG_$want=y" "$src/.config" ||
 				die "CONFIG_$want did not stay =y after olddefconfig"
 		done
