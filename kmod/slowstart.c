@@ -89,3 +89,30 @@ u32 mg_ss_weight(u32 weight, u32 factor_q16)
 		return 0;
 	return w ? (u32)w : 1;
 }
+
+void mg_ss_table_weights(const u32 *weight, const u32 *factor_q16, u32 n, u32 *out)
+{
+	u64 top = 0, v;
+	u32 i, shift = 0;
+	bool ramp = false;
+
+	for (i = 0; i < n; i++) {
+		if (factor_q16[i] < MG_SS_ONE && weight[i])
+			ramp = true;
+		v = (u64)weight[i] * (factor_q16[i] < MG_SS_ONE ? factor_q16[i] : MG_SS_ONE);
+		if (v > top)
+			top = v;
+	}
+	if (!ramp) {
+		for (i = 0; i < n; i++)
+			out[i] = weight[i];
+		return;
+	}
+	while (top >> shift > 0xffffffffULL)
+		shift++;
+	for (i = 0; i < n; i++) {
+		v = (u64)weight[i] * (factor_q16[i] < MG_SS_ONE ? factor_q16[i] : MG_SS_ONE);
+		v >>= shift;
+		out[i] = weight[i] && !v ? 1 : (u32)v;
+	}
+}

@@ -32,8 +32,23 @@
 /* The ramp's factor at @elapsed of @window (same unit), in Q16. */
 u32 mg_ss_factor(u64 elapsed, u64 window, u32 aggression_milli, u32 min_pct);
 
-/* w * factor, never below 1 for w > 0. */
+/* w * factor, never below 1 for w > 0: the weight people are shown. */
 u32 mg_ss_weight(u32 weight, u32 factor_q16);
+
+/*
+ * The weights a table is built from, for @n backends with configured
+ * weights @weight and ramp factors @factor_q16 (MG_SS_ONE: not ramping).
+ *
+ * With no factor below MG_SS_ONE they are the configured weights
+ * themselves, so a service whose ramps have ended has exactly the table
+ * of one that never ramped. Otherwise each is weight * factor, all shifted
+ * right by the one amount that makes the largest fit in 32 bits: the table
+ * depends only on the weights' ratios, so the ramp keeps the factor's full
+ * Q16 resolution at any weight scale. (Rounding w * factor to an integer
+ * weight, as mg_ss_weight() does, makes every step of a weight-1 ramp
+ * weight 1: no ramp at all.) A backend with weight > 0 keeps at least 1.
+ */
+void mg_ss_table_weights(const u32 *weight, const u32 *factor_q16, u32 n, u32 *out);
 
 /* Internals, exposed for the tests. */
 u32 mg_log2_q16(u64 x);			/* log2(x) in Q16, x >= 1 */

@@ -1,13 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The slow-start formula (kmod/slowstart.c, the module's source) against
- * libm: w * max(min%, f^(1/a)).
+ * libm: w * max(min%, f^(1/a)); and the weights a table is built from
+ * during a ramp (mg_ss_table_weights), checked on tables built by the
+ * module's own Maglev code (kmod/maglev.c).
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "../../kmod/maglev.h"
 #include "../../kmod/slowstart.h"
 #include "ktap.h"
+
+#define M 65521u
+
+/*
+ * Build a table for @n backends of configured weights @w, ramp factors @f,
+ * and return the slots of the last one.
+ */
+static unsigned int last_slots(const u32 *w, const u32 *f, unsigned int n)
+{
+	static u16 slots[M];
+	struct mg_backend be[8];
+	struct mg_keys keys;
+	u32 tw[8];
+	void *scratch = malloc(mg_scratch_size(M, n));
+	unsigned int i, got = 0;
+	u8 addr[4] = { 10, 0, 1, 0 }, port[2] = { 0, 80 };
+
+	mg_keys_init(&keys, MG_SEED_DEFAULT);
+	mg_ss_table_weights(w, f, n, tw);
+	for (i = 0; i < n; i++) {
+		addr[3] = (u8)(i + 1);
+		mg_id_set(&be[i].id, 4, addr, port);
+		be[i].weight = tw[i];
+		be[i].cookie = i;
+	}
+	mg_build(slots, M, be, n, &keys, scratch);
+	for (i = 0; i < n; i++)
+		if (be[i].cookie == n - 1)
+			got = be[i].slots;
+	free(scratch);
+	return got;
+}
+
+/* weight-1 and weight-100 services, a fourth backend at factor f: its slots
+ * against M * f / (3 + f) (w * f for it, w for the others)
+ */
+static double ramp_error(u32 weight, u32 f)
+{
+	u32 w[4] = { weight, weight, weight, weight };
+	u32 fs[4] = { MG_SS_ONE, MG_SS_ONE, MG_SS_ONE, f };
+	double x = f / 65536.0;
+
+	return fabs(last_slots(w, fs, 4) - M * x / (3 + x));
+}
+
+static void table_weights(void)
+{
+	u32 w[4] = { 1, 1, 1, 1 }, f[4] = { MG_SS_ONE, MG_SS_ONE, MG_SS_ONE, MG_SS_ONE };
+	u32 big[3] = { 0x7fffffff, 0x7fffffff, 3 }, bigf[3] = { MG_SS_ONE, 6553, MG_SS_ONE };
+	u32 mixed[3] = { 7, 0, 300 }, out[4];
+	double worst1 = 0, worst100 = 0, e;
+	unsigned int k;
+
+	mg_ss_table_weights(mixed, f, 3, out);
+	ktap_ok(out[0] == 7 && out[1] == 0 && out[2] == 300,
+		"table weights: no ramp, the configured weights themselves (the table is plain maglev's)");
+	f[3] = 6553;
+	mg_ss_table_weights(w, f, 4, out);
+	ktap_ok(out[0] == MG_SS_ONE && out[3] == 6553,
+		"table weights: weight 1 at factor 0.1 is 6553 against 65536, not 1 against 1");
+	mg_ss_table_weights(big, bigf, 3, out);
+	ktap_ok(out[0] > 0x7fff0000u && fabs((double)out[1] / out[0] - 6553 / 65536.0) < 1e-6 &&
+		out[2] >= 1,
+		"table weights: INT_MAX weights fit in 32 bits, ratio kept (%u/%u), weight 3 stays in (%u)",
+		out[1], out[0], out[2]);
+	for (k = 1; k < 64; k++) {
+		u32 fk = k * 1024;
+
+		e = ramp_error(1, fk);
+		if (e > worst1)
+			worst1 = e;
+		e = ramp_error(100, fk);
+		if (e > worst100)
+			worst100 = e;
+	}
+	ktap_ok(worst1 <= 1.0 && worst100 <= 1.0,
+		"a ramping 4th backend owns M*f/(3+f) slots within 1 at every step, weight 1 (%.2f) as weight 100 (%.2f)",
+		worst1, worst100);
+	/* the rounding that made slow start a no-op at weight 1 */
+	w[3] = mg_ss_weight(1, 6553);
+	ktap_ok(w[3] == 1,
+		"the weight people are shown is rounded: weight 1 at factor 0.1 shows as 1 (the table uses the factor)");
+}
 
 int main(void)
 {
@@ -16,7 +104,7 @@ int main(void)
 	unsigned int i, a;
 	int mono = 1;
 
-	ktap_plan(8);
+	ktap_plan(13);
 	for (i = 1; i < 100000; i += 7) {
 		double e = fabs(mg_log2_q16(i) / 65536.0 - log2(i));
 
@@ -60,5 +148,6 @@ int main(void)
 		mg_ss_factor(1ULL << 40, 1ULL << 41, 1000, 0) < 32840,
 		"nanosecond-scale windows keep precision (half of 2^41: %u, ideal 32768)",
 		mg_ss_factor(1ULL << 40, 1ULL << 41, 1000, 0));
+	table_weights();
 	return ktap_finish();
 }
