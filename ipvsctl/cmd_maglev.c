@@ -64,6 +64,8 @@ static json_object *be_json(const struct mg_be_state *be)
 	json_object_object_add(o, "available", json_object_new_boolean(be->available));
 	json_object_object_add(o, "ramp_left_ms",
 			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
+	json_object_object_add(o, "ramp_ppm",
+			       be->in_table ? json_object_new_int64(be->ramp_ppm) : NULL);
 	json_object_object_add(o, "down", json_object_new_boolean(be->down));
 	json_object_object_add(o, "pins", json_object_new_int64(be->pins));
 	json_object_object_add(o, "drain_saved_weight",
@@ -126,6 +128,8 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
 	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
 	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
+	json_object_object_add(o, "serving_ms",
+			       st->serving ? json_object_new_int64((int64_t)st->serving_ms) : NULL);
 	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
 			    st->ramping, st->ramp_builds, st->ramp_skips);
 	out_pinning_json(o, st->p.pin, st->p.pin_max, &st->pins);

@@ -105,6 +105,8 @@ static int parse_svc_state(struct nlattr **tb, struct mg_svc_state *st)
 	GET_U64(s, IPVS_MAGLEV_SVC_A_STATE_BYTES, st->state_bytes);
 	st->has_table = s[IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE] != NULL;
 	st->pending = s[IPVS_MAGLEV_SVC_A_PENDING] != NULL;
+	st->serving = s[IPVS_MAGLEV_SVC_A_SERVING_MS] != NULL;
+	GET_U64(s, IPVS_MAGLEV_SVC_A_SERVING_MS, st->serving_ms);
 	return 0;
 }
 
@@ -128,7 +130,9 @@ static int parse_backend(const struct nlattr *nest, struct mg_be_state *be)
 	be->available = b[IPVS_MAGLEV_BE_A_AVAILABLE] != NULL;
 	be->ramping = b[IPVS_MAGLEV_BE_A_RAMP_LEFT_MS] != NULL;
 	GET_U32(b, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS, be->ramp_left_ms);
-	be->down = b[IPVS_MAGLEV_BE_A_DOWN] != NULL;
+	be->in_table = b[IPVS_MAGLEV_BE_A_RAMP_PPM] != NULL;
+	GET_U32(b, IPVS_MAGLEV_BE_A_RAMP_PPM, be->ramp_ppm);
+	be->down = b[IPVS_MAGLEV_BE_A_DOWN] && nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]);
 	GET_U32(b, IPVS_MAGLEV_BE_A_PINS, be->pins);
 	GET_U32(b, IPVS_MAGLEV_BE_A_SAVED_WEIGHT, be->saved_weight);
 	GET_U64(b, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, be->drain_deadline);

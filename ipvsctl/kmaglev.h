@@ -66,6 +66,8 @@ struct mg_svc_state {
 	uint32_t ramping;
 	uint64_t ramp_builds;
 	uint64_t ramp_skips;
+	bool serving;
+	uint64_t serving_ms;	/* since the table first scheduled a flow */
 	struct mg_pin_stats pins;
 };
 
@@ -79,6 +81,8 @@ struct mg_be_state {
 	bool available;
 	bool ramping;
 	uint32_t ramp_left_ms;
+	bool in_table;
+	uint32_t ramp_ppm;	/* slow-start factor in the live table */
 	bool down;
 	uint32_t pins;
 	uint32_t saved_weight;		/* drain metadata: 0 = not draining */

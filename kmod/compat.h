@@ -33,6 +33,31 @@ static inline bool ip_vs_maglev_dest_linked(const struct ip_vs_dest *dest)
 #endif
 
 /*
+ * Newer IPVS clears svc->scheduler itself in ip_vs_unbind_scheduler(),
+ * before it calls done_service, and ip_vs_schedule() pairs that with an
+ * smp_rmb(): no packet enters a scheduler's schedule() after its
+ * done_service began (the change the lvs review cites as 193989cc6d80,
+ * "ipvs: clear the svc scheduler ptr early on edit"; it also dropped the
+ * function's second argument, which is what the Kbuild probe looks for).
+ * Before it (Debian's 5.10), a scheduler switch calls done_service with
+ * the pointer still set, and packets keep calling schedule() and reading
+ * svc->sched_data until the caller clears it after done_service returns.
+ * Do here what the change does: clear it first. IPVS's own callers clear
+ * it again or never read it after done_service.
+ */
+#ifdef IP_VS_MAGLEV_HAVE_EARLY_UNBIND
+static inline void ip_vs_maglev_unbind_early(struct ip_vs_service *svc)
+{
+}
+#else
+static inline void ip_vs_maglev_unbind_early(struct ip_vs_service *svc)
+{
+	rcu_assign_pointer(svc->scheduler, NULL);
+	smp_wmb();	/* paired with smp_rmb() in ip_vs_schedule() */
+}
+#endif
+
+/*
  * "genetlink: use struct genl_info for dump's info" (6.2) replaced
  * genl_dumpit_info's attrs with a struct genl_info. Kbuild probe.
  */

@@ -14,6 +14,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/wait_bit.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -144,7 +145,7 @@ static int ip_vs_maglev_get_aggr(char *buf, const struct kernel_param *kp)
 {
 	unsigned int v = READ_ONCE(*(unsigned int *)kp->arg);
 
-	return sprintf(buf, "%u.%03u\n", v / 1000, v % 1000);
+	return scnprintf(buf, PAGE_SIZE, "%u.%03u\n", v / 1000, v % 1000);
 }
 
 static const struct kernel_param_ops ip_vs_maglev_aggr_ops = {
@@ -261,6 +262,21 @@ unsigned int ip_vs_maglev_holdoff_jiffies(void)
 
 /* ---- per network namespace ----------------------------------------------- */
 
+/*
+ * Generations of the service and backend lists, for dumps (netlink.c): one
+ * counter for the module, so a service deleted and made again between two
+ * parts of a dump never shows its old generation. Never 0, which netlink
+ * takes as "not tracked".
+ */
+static atomic_t ip_vs_maglev_gen = ATOMIC_INIT(0);
+
+u32 ip_vs_maglev_next_gen(void)
+{
+	u32 g = (u32)atomic_inc_return(&ip_vs_maglev_gen);
+
+	return g ? g : (u32)atomic_inc_return(&ip_vs_maglev_gen);
+}
+
 static unsigned int ip_vs_maglev_net_id __read_mostly;
 
 struct ip_vs_maglev_net *ip_vs_maglev_net(struct net *net)
@@ -273,6 +289,8 @@ static int __net_init ip_vs_maglev_net_init(struct net *net)
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(net);
 
 	mutex_init(&mn->lock);
+	atomic_set(&mn->reaping, 0);
+	mn->gen = ip_vs_maglev_next_gen();
 	INIT_LIST_HEAD(&mn->services);
 	hash_init(mn->hash);
 	INIT_WORK(&mn->pins_work, ip_vs_maglev_pins_create_work);
@@ -280,10 +298,21 @@ static int __net_init ip_vs_maglev_net_init(struct net *net)
 }
 
 /*
- * IPVS flushes a dying namespace's services from its pernet device ops,
- * which run before any subsystem's exit, and each flush calls our
- * done_service: by now every pin has been dropped with its service, and
- * only the empty pin table is left.
+ * The order a dying namespace is torn down in (net/core/net_namespace.c,
+ * net/netfilter/ipvs/ip_vs_core.c):
+ *  1. IPVS's pernet device exit unregisters its hooks: no packet reaches
+ *     schedule() in this namespace any more;
+ *  2. this exit (subsystems exit in the reverse order of registration,
+ *     and this module registers after ip_vs);
+ *  3. IPVS's subsystem exit flushes the services, calling our
+ *     done_service for each maglev one, and then frees its dests without
+ *     looking at their refcounts (ip_vs_trash_cleanup());
+ *  4. the namespace's generic storage (our mn) is freed.
+ * So the maglev services still exist here. This exit waits for the reap
+ * of services deleted earlier (they hold dest references through pins),
+ * then drops every pin and the pin table; done_service, from 3, sees
+ * mn->dying and frees its service without a reap. Every reference this
+ * module holds on a dest is dropped before IPVS frees them.
  */
 static void __net_exit ip_vs_maglev_net_exit(struct net *net)
 {
@@ -292,6 +321,7 @@ static void __net_exit ip_vs_maglev_net_exit(struct net *net)
 	mutex_lock(&mn->lock);
 	mn->dying = true;
 	mutex_unlock(&mn->lock);
+	wait_var_event(&mn->reaping, !atomic_read(&mn->reaping));
 	cancel_work_sync(&mn->pins_work);
 	ip_vs_maglev_pins_destroy(mn);
 }
@@ -312,6 +342,16 @@ static int __init ip_vs_maglev_init(void)
 	err = ip_vs_maglev_pin_init();
 	if (err)
 		return err;
+	/*
+	 * An inherited hazard, not ours to fix: IPVS loads this module with
+	 * request_module() while it holds its config mutex (global before
+	 * 7.x), and register_pernet_subsys() below takes pernet_ops_rwsem for
+	 * writing. A namespace being cleaned up at that moment holds that
+	 * rwsem for reading and waits for IPVS's mutex in IPVS's own exit: the
+	 * load hangs until the ipvsadm that asked for it is killed. ip_vs_lblc
+	 * and ip_vs_lblcr register pernet ops the same way. Loading the module
+	 * beforehand (modprobe, or modules-load.d) avoids it.
+	 */
 	err = register_pernet_subsys(&ip_vs_maglev_net_ops);
 	if (err)
 		goto err_pin;

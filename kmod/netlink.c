@@ -4,10 +4,13 @@
  * userspace, command by command, is documented in
  * include/uapi/linux/ip_vs_maglev.h.
  *
- * Every handler runs in process context under genl_mutex (the family is not
- * parallel_ops). Services are found and used under their namespace's
- * ip_vs_maglev_net.lock, which done_service also takes to unhash a service,
- * so a service cannot go away under a handler.
+ * Every handler runs in process context. The family is parallel_ops:
+ * genl_mutex is not taken, so a long dump or a build here never stalls
+ * other generic netlink families. The handlers serialize among themselves
+ * and with the scheduler by their own locks: services are found and used
+ * under their namespace's ip_vs_maglev_net.lock, which done_service also
+ * takes to unhash a service, so a service cannot go away under a handler;
+ * its state is read and changed under its ms->lock.
  *
  * Input is validated completely before anything changes; every rejection
  * carries an extack message saying what was wrong.
@@ -21,13 +24,32 @@
 
 #include "ip_vs_maglev.h"
 
+/*
+ * Ranges live in the policies, so that policy dumps show them; what a
+ * policy cannot say (a prime, one of two families) the handlers check.
+ * Bounds beyond s16 need a range object (NLA_POLICY_FULL_RANGE).
+ */
+static struct netlink_range_validation ip_vs_maglev_table_size_range = {
+	.max = MG_SIZE_MAX,
+};
+static struct netlink_range_validation ip_vs_maglev_ss_window_range = {
+	.max = MG_SS_WINDOW_MAX_MS,
+};
+static struct netlink_range_validation ip_vs_maglev_pin_max_range = {
+	.max = 1 << 24,
+};
+static struct netlink_range_validation ip_vs_maglev_weight_range = {
+	.max = INT_MAX,
+};
+
 static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1] = {
-	[IPVS_MAGLEV_SVC_A_AF]			= { .type = NLA_U16 },
-	[IPVS_MAGLEV_SVC_A_PROTOCOL]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_SVC_A_AF]			= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
+	[IPVS_MAGLEV_SVC_A_PROTOCOL]		= NLA_POLICY_MAX(NLA_U16, 255),
 	[IPVS_MAGLEV_SVC_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_SVC_A_PORT]		= { .type = NLA_U16 },
-	[IPVS_MAGLEV_SVC_A_FWMARK]		= { .type = NLA_U32 },
-	[IPVS_MAGLEV_SVC_A_TABLE_SIZE]		= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_FWMARK]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[IPVS_MAGLEV_SVC_A_TABLE_SIZE]		= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&ip_vs_maglev_table_size_range),
 	[IPVS_MAGLEV_SVC_A_HASH]		= NLA_POLICY_MAX(NLA_U8, IPVS_MAGLEV_HASH_MAX),
 	/* state is reported, never accepted */
 	[IPVS_MAGLEV_SVC_A_HASH_ACTIVE]		= { .type = NLA_REJECT },
@@ -45,14 +67,17 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_STATE_BYTES]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PENDING]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PAD]			= { .type = NLA_REJECT },
-	[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]	= { .type = NLA_U32 },
-	[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]	= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&ip_vs_maglev_ss_window_range),
+	[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]	= NLA_POLICY_RANGE(NLA_U32, MG_SS_AGGR_MIN,
+								   MG_SS_AGGR_MAX),
 	[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]		= NLA_POLICY_MAX(NLA_U32, 100),
 	[IPVS_MAGLEV_SVC_A_RAMPING]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_RAMP_BUILDS]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_RAMP_SKIPS]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN]			= NLA_POLICY_MAX(NLA_U8, IPVS_MAGLEV_PIN_MAX),
-	[IPVS_MAGLEV_SVC_A_PIN_MAX]		= { .type = NLA_U32 },
+	[IPVS_MAGLEV_SVC_A_PIN_MAX]		= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&ip_vs_maglev_pin_max_range),
 	[IPVS_MAGLEV_SVC_A_PIN_ACTIVE]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN_ENTRIES]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN_HITS]		= { .type = NLA_REJECT },
@@ -62,14 +87,16 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_PIN_EVICTIONS]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN_EXPIRIES]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN_DROPPED]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_SERVING_MS]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] = {
-	[IPVS_MAGLEV_BE_A_AF]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_BE_A_AF]		= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
 	[IPVS_MAGLEV_BE_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_BE_A_PORT]		= { .type = NLA_U16 },
 	[IPVS_MAGLEV_BE_A_DOWN]		= NLA_POLICY_MAX(NLA_U8, 1),
-	[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]	= { .type = NLA_U32 },
+	[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+						   &ip_vs_maglev_weight_range),
 	[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE] = { .type = NLA_U64 },
 	[IPVS_MAGLEV_BE_A_PAD]		= { .type = NLA_REJECT },
 	/* reported, never accepted */
@@ -83,10 +110,11 @@ static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] 
 	[IPVS_MAGLEV_BE_A_FALLBACK]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_BE_A_RAMP_LEFT_MS]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_BE_A_PINS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_BE_A_RAMP_PPM]	= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX + 1] = {
-	[IPVS_MAGLEV_FLOW_A_PROTOCOL]	= { .type = NLA_U16 },
+	[IPVS_MAGLEV_FLOW_A_PROTOCOL]	= NLA_POLICY_MAX(NLA_U16, 255),
 	[IPVS_MAGLEV_FLOW_A_SADDR]	= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_FLOW_A_DADDR]	= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_FLOW_A_SPORT]	= { .type = NLA_U16 },
@@ -158,12 +186,8 @@ static int ip_vs_maglev_parse_svc(const struct nlattr *nest, struct nlattr **a,
 	}
 
 	if (a[IPVS_MAGLEV_SVC_A_FWMARK]) {
+		/* not 0: the policy */
 		key->fwmark = nla_get_u32(a[IPVS_MAGLEV_SVC_A_FWMARK]);
-		if (!key->fwmark) {
-			NL_SET_ERR_MSG_ATTR(extack, a[IPVS_MAGLEV_SVC_A_FWMARK],
-					    "fwmark 0 names no service");
-			return -EINVAL;
-		}
 		if (a[IPVS_MAGLEV_SVC_A_ADDR] || a[IPVS_MAGLEV_SVC_A_PORT] ||
 		    a[IPVS_MAGLEV_SVC_A_PROTOCOL]) {
 			NL_SET_ERR_MSG_ATTR(extack, nest,
@@ -270,6 +294,7 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 	const struct ip_vs_maglev_table *t =
 		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
 	struct ip_vs_maglev_backend *b;
+	unsigned long serving;
 	u32 owners = 0;
 
 	list_for_each_entry(b, &ms->backends, list)
@@ -289,7 +314,7 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 			      ms->rebuild_fails, IPVS_MAGLEV_SVC_A_PAD) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_LAST_ERROR, -ms->last_error) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_LAST_REBUILD_AGE_MS,
-			      jiffies_to_msecs(jiffies - ms->last_build),
+			      jiffies64_to_msecs(jiffies - ms->last_build),
 			      IPVS_MAGLEV_SVC_A_PAD) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_BUILD_NS, ms->build_ns,
 			      IPVS_MAGLEV_SVC_A_PAD) ||
@@ -302,12 +327,17 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 		  nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_TABLE_BYTES, t->bytes,
 				    IPVS_MAGLEV_SVC_A_PAD)))
 		return -EMSGSIZE;
-	if (ms->dirty && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_PENDING))
+	if (ms->pace.dirty && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_PENDING))
+		return -EMSGSIZE;
+	serving = READ_ONCE(ms->serving_since);
+	if (serving && nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SERVING_MS,
+					 jiffies64_to_msecs(jiffies - serving),
+					 IPVS_MAGLEV_SVC_A_PAD))
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, ms->ss_window_ms) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, ms->ss_aggression) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, ms->ss_min_pct) ||
-	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_RAMPING, ms->ramps) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_RAMPING, ms->pace.ramps) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_RAMP_BUILDS, ms->ramp_builds,
 			      IPVS_MAGLEV_SVC_A_PAD) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_RAMP_SKIPS, ms->ramp_skips,
@@ -342,7 +372,7 @@ static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms
 /* Caller holds ms->lock. */
 static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 				    const struct ip_vs_maglev_svc *ms,
-				    const struct ip_vs_maglev_backend *b, u32 pins)
+				    const struct ip_vs_maglev_backend *b)
 {
 	const struct ip_vs_maglev_table *t =
 		rcu_dereference_protected(ms->table, lockdep_is_held(&ms->lock));
@@ -367,7 +397,10 @@ static int ip_vs_maglev_put_backend(struct sk_buff *skb,
 	    (b->ramping && nla_put_u32(skb, IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,
 				       ip_vs_maglev_ramp_left_ms(ms, b))) ||
 	    (b->down && nla_put_u8(skb, IPVS_MAGLEV_BE_A_DOWN, 1)) ||
-	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_PINS, pins) ||
+	    nla_put_u32(skb, IPVS_MAGLEV_BE_A_PINS, atomic_read(&b->pins)) ||
+	    (b->table_weight &&
+	     nla_put_u32(skb, IPVS_MAGLEV_BE_A_RAMP_PPM,
+			 (u32)div_u64((u64)b->factor * 1000000, MG_SS_ONE))) ||
 	    (b->saved_weight &&
 	     nla_put_u32(skb, IPVS_MAGLEV_BE_A_SAVED_WEIGHT, b->saved_weight)) ||
 	    (b->drain_deadline &&
@@ -481,6 +514,8 @@ static int ip_vs_maglev_nl_dump_svc(struct sk_buff *skb,
 	void *hdr;
 
 	mutex_lock(&mn->lock);
+	/* the dump resumes by index: flag it if the list changed meanwhile */
+	cb->seq = mn->gen;
 	list_for_each_entry(ms, &mn->services, lnode) {
 		if (idx++ < start)
 			continue;
@@ -489,6 +524,7 @@ static int ip_vs_maglev_nl_dump_svc(struct sk_buff *skb,
 				  NLM_F_MULTI, IPVS_MAGLEV_CMD_GET_SERVICE);
 		if (!hdr)
 			goto full;
+		genl_dump_check_consistent(cb, hdr);
 		if (ip_vs_maglev_put_svc(skb, ms, true)) {
 			genlmsg_cancel(skb, hdr);
 			goto full;
@@ -501,82 +537,111 @@ full:
 	return skb->len;
 }
 
-/*
- * Backends are dumped in batches: pins are counted for a batch at once
- * (one walk of the pin table per batch). The batch lives on the heap:
- * 1.25 KiB is too much for a kernel stack.
- */
-#define IP_VS_MAGLEV_DUMP_BATCH 64
-
-struct ip_vs_maglev_dump_batch {
-	struct ip_vs_maglev_backend *b[IP_VS_MAGLEV_DUMP_BATCH];
-	struct ip_vs_dest *dests[IP_VS_MAGLEV_DUMP_BATCH];
-	u32 pins[IP_VS_MAGLEV_DUMP_BATCH];
-};
-
 static int ip_vs_maglev_nl_dump_backends(struct sk_buff *skb,
 					 struct netlink_callback *cb)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(sock_net(skb->sk));
 	struct nlattr *nest = ip_vs_maglev_dump_attrs(cb)[IPVS_MAGLEV_A_SERVICE];
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
-	struct ip_vs_maglev_dump_batch *bt;
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_backend *b;
 	struct ip_vs_maglev_svc *ms;
 	long idx = 0, start = cb->args[0];
 	struct nlattr *snest;
-	u32 n = 0, i;
 	void *hdr;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, cb->extack);
 	if (err)
 		return err;
-	bt = kmalloc(sizeof(*bt), GFP_KERNEL);
-	if (!bt)
-		return -ENOMEM;
 
 	mutex_lock(&mn->lock);
 	ms = ip_vs_maglev_find(mn, &key, nest, cb->extack);
 	if (!ms) {
 		mutex_unlock(&mn->lock);
-		kfree(bt);
 		return -ENOENT;
 	}
 	mutex_lock(&ms->lock);
+	/* the dump resumes by index: flag it if the list changed meanwhile
+	 * (a service deleted and made again has a new generation too)
+	 */
+	cb->seq = ms->gen;
 	list_for_each_entry(b, &ms->backends, list) {
 		if (idx++ < start)
 			continue;
-		bt->b[n] = b;
-		bt->dests[n] = b->dest;
-		if (++n == IP_VS_MAGLEV_DUMP_BATCH)
-			break;
-	}
-	ip_vs_maglev_pin_count_dests(mn, ms, bt->dests, bt->pins, n);
-	for (i = 0; i < n; i++) {
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
 				  cb->nlh->nlmsg_seq, &ip_vs_maglev_family,
 				  NLM_F_MULTI, IPVS_MAGLEV_CMD_GET_BACKEND);
 		if (!hdr)
 			break;
+		genl_dump_check_consistent(cb, hdr);
 		snest = nla_nest_start(skb, IPVS_MAGLEV_A_SERVICE);
 		if (!snest || ip_vs_maglev_put_svc_id(skb, ms)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		nla_nest_end(skb, snest);
-		if (ip_vs_maglev_put_backend(skb, ms, bt->b[i], bt->pins[i])) {
+		if (ip_vs_maglev_put_backend(skb, ms, b)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = start + i + 1;
+		cb->args[0] = idx;
 	}
 	mutex_unlock(&ms->lock);
 	mutex_unlock(&mn->lock);
-	kfree(bt);
 	return skb->len;
+}
+
+/* SET_SERVICE's request, checked: what the policy cannot check. */
+static int ip_vs_maglev_parse_params(struct nlattr **a, const struct nlattr *nest,
+				     struct ip_vs_maglev_params *p,
+				     struct netlink_ext_ack *extack)
+{
+	static const struct {
+		int attr;
+		u32 flag;
+	} map[] = {
+		{ IPVS_MAGLEV_SVC_A_TABLE_SIZE, IP_VS_MAGLEV_SET_TABLE_SIZE },
+		{ IPVS_MAGLEV_SVC_A_HASH, IP_VS_MAGLEV_SET_HASH },
+		{ IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, IP_VS_MAGLEV_SET_SS_WINDOW },
+		{ IPVS_MAGLEV_SVC_A_SS_AGGRESSION, IP_VS_MAGLEV_SET_SS_AGGRESSION },
+		{ IPVS_MAGLEV_SVC_A_SS_MIN_PCT, IP_VS_MAGLEV_SET_SS_MIN_PCT },
+		{ IPVS_MAGLEV_SVC_A_PIN, IP_VS_MAGLEV_SET_PIN },
+		{ IPVS_MAGLEV_SVC_A_PIN_MAX, IP_VS_MAGLEV_SET_PIN_MAX },
+	};
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (a[map[i].attr])
+			p->set |= map[i].flag;
+	if (!p->set) {
+		NL_SET_ERR_MSG_ATTR(extack, nest, "no parameter to set");
+		return -EINVAL;
+	}
+	/* ranges: the policy */
+	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]) {
+		p->table_size = nla_get_u32(a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]);
+		if (p->table_size && (p->table_size < MG_SIZE_MIN || !mg_is_prime(p->table_size))) {
+			NL_SET_ERR_MSG_ATTR(extack, a[IPVS_MAGLEV_SVC_A_TABLE_SIZE],
+					    "table size must be a prime between 251 and 1048573, or 0 for the module default");
+			return -EINVAL;
+		}
+	}
+	if (a[IPVS_MAGLEV_SVC_A_HASH])
+		p->hash = nla_get_u8(a[IPVS_MAGLEV_SVC_A_HASH]);
+	if (a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS])
+		p->ss_window_ms = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]);
+	if (a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION])
+		p->ss_aggression = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]);
+	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
+		p->ss_min_pct = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]);
+	if (a[IPVS_MAGLEV_SVC_A_PIN])
+		p->pin_mode = nla_get_u8(a[IPVS_MAGLEV_SVC_A_PIN]);
+	if (a[IPVS_MAGLEV_SVC_A_PIN_MAX])
+		p->pin_max = nla_get_u32(a[IPVS_MAGLEV_SVC_A_PIN_MAX]);
+	return 0;
 }
 
 static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
@@ -585,60 +650,16 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *nest = info->attrs[IPVS_MAGLEV_A_SERVICE];
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct ip_vs_maglev_svc_key key;
+	struct ip_vs_maglev_params p;
 	struct ip_vs_maglev_svc *ms;
-	u32 size = 0, old_size, ss_ms = 0, ss_aggr = 0, ss_pct = 0;
-	u32 old_ss_ms, old_ss_aggr, old_ss_pct;
-	u8 hash = 0, old_hash;
-	bool ss;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
 	if (err)
 		return err;
-
-	/* validate everything first */
-	ss = a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS] || a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION] ||
-	     a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT];
-	if (!a[IPVS_MAGLEV_SVC_A_TABLE_SIZE] && !a[IPVS_MAGLEV_SVC_A_HASH] && !ss &&
-	    !a[IPVS_MAGLEV_SVC_A_PIN] && !a[IPVS_MAGLEV_SVC_A_PIN_MAX]) {
-		NL_SET_ERR_MSG_ATTR(info->extack, nest, "no parameter to set");
-		return -EINVAL;
-	}
-	if (a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]) {
-		ss_ms = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS]);
-		if (ss_ms > MG_SS_WINDOW_MAX_MS) {
-			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS],
-					    "slow-start window must be 0 (off) to 3600000 ms");
-			return -ERANGE;
-		}
-	}
-	if (a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]) {
-		ss_aggr = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION]);
-		if (ss_aggr < MG_SS_AGGR_MIN || ss_aggr > MG_SS_AGGR_MAX) {
-			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION],
-					    "slow-start aggression must be 100 to 10000 thousandths (0.1 to 10)");
-			return -ERANGE;
-		}
-	}
-	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
-		ss_pct = nla_get_u32(a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT]);
-	if (a[IPVS_MAGLEV_SVC_A_PIN_MAX] &&
-	    nla_get_u32(a[IPVS_MAGLEV_SVC_A_PIN_MAX]) > (1u << 24)) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_PIN_MAX],
-				    "a service's pin cap must be 0 (none) to 16777216");
-		return -ERANGE;
-	}
-	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]) {
-		size = nla_get_u32(a[IPVS_MAGLEV_SVC_A_TABLE_SIZE]);
-		if (size && (size < MG_SIZE_MIN || size > MG_SIZE_MAX ||
-			     !mg_is_prime(size))) {
-			NL_SET_ERR_MSG_ATTR(info->extack, a[IPVS_MAGLEV_SVC_A_TABLE_SIZE],
-					    "table size must be a prime between 251 and 1048573, or 0 for the module default");
-			return -EINVAL;
-		}
-	}
-	if (a[IPVS_MAGLEV_SVC_A_HASH])
-		hash = nla_get_u8(a[IPVS_MAGLEV_SVC_A_HASH]);
+	err = ip_vs_maglev_parse_params(a, nest, &p, info->extack);
+	if (err)
+		return err;
 
 	mutex_lock(&mn->lock);
 	ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
@@ -646,11 +667,10 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOENT;
 		goto out;
 	}
-	/* pinning: a table for the namespace first, the one thing that can
-	 * fail; then nothing else can
+	/* pinning on: the namespace's pin table first (it may fail, and
+	 * nothing has changed yet)
 	 */
-	if (a[IPVS_MAGLEV_SVC_A_PIN] &&
-	    nla_get_u8(a[IPVS_MAGLEV_SVC_A_PIN]) != IPVS_MAGLEV_PIN_OFF) {
+	if ((p.set & IP_VS_MAGLEV_SET_PIN) && p.pin_mode != IPVS_MAGLEV_PIN_OFF) {
 		err = ip_vs_maglev_pins_create(mn);
 		if (err) {
 			NL_SET_ERR_MSG_MOD(info->extack,
@@ -659,54 +679,11 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	mutex_lock(&ms->lock);
-	if (a[IPVS_MAGLEV_SVC_A_PIN_MAX])
-		WRITE_ONCE(ms->pin_max, nla_get_u32(a[IPVS_MAGLEV_SVC_A_PIN_MAX]));
-	if (a[IPVS_MAGLEV_SVC_A_PIN]) {
-		WRITE_ONCE(ms->pin_mode, nla_get_u8(a[IPVS_MAGLEV_SVC_A_PIN]));
-		/* off: give the memory back now */
-		if (!ip_vs_maglev_pin_wanted(ms))
-			ip_vs_maglev_pin_flush(mn, ms, NULL);
-	}
-	old_size = ms->table_size;
-	old_hash = ms->hash;
-	old_ss_ms = ms->ss_window_ms;
-	old_ss_aggr = ms->ss_aggression;
-	old_ss_pct = ms->ss_min_pct;
-	if (a[IPVS_MAGLEV_SVC_A_TABLE_SIZE])
-		ms->table_size = size;
-	if (a[IPVS_MAGLEV_SVC_A_HASH])
-		ms->hash = hash;
-	if (a[IPVS_MAGLEV_SVC_A_SS_WINDOW_MS])
-		ms->ss_window_ms = ss_ms;
-	if (a[IPVS_MAGLEV_SVC_A_SS_AGGRESSION])
-		ms->ss_aggression = ss_aggr;
-	if (a[IPVS_MAGLEV_SVC_A_SS_MIN_PCT])
-		ms->ss_min_pct = ss_pct;
-	if (ms->ss_window_ms != old_ss_ms || ms->ss_aggression != old_ss_aggr ||
-	    ms->ss_min_pct != old_ss_pct) {
-		/* a window of 0 ends the ramps now (not undone if the
-		 * build below fails: they then get full weight next build)
-		 */
-		if (!ms->ss_window_ms && ms->ramps) {
-			ip_vs_maglev_ss_changed(ms);
-		} else if (ms->ramps) {
-			ms->dirty = true;
-		}
-	}
-	if (ms->table_size != old_size || ms->hash != old_hash || ms->dirty) {
-		/* asked for explicitly: build now, not throttled */
-		err = ip_vs_maglev_build_now(ms);
-		if (err) {
-			ms->table_size = old_size;
-			ms->hash = old_hash;
-			ms->ss_window_ms = old_ss_ms;
-			ms->ss_aggression = old_ss_aggr;
-			ms->ss_min_pct = old_ss_pct;
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "cannot build the new table (out of memory); nothing changed");
-		}
-	}
+	err = ip_vs_maglev_set_params(ms, &p);
 	mutex_unlock(&ms->lock);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "cannot build the new table (out of memory); nothing changed");
 out:
 	mutex_unlock(&mn->lock);
 	return err;
@@ -724,12 +701,13 @@ static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms;
 	__be16 sport = 0, dport, bport;
-	struct ip_vs_dest *dest;
-	u32 slot, index = 0, h;
+	const struct ip_vs_dest *dest;
+	u32 slot, h;
 	struct nlattr *bnest;
 	struct sk_buff *msg;
 	bool fallback;
 	u16 proto, baf;
+	int index = -1;
 	void *hdr;
 	int err;
 
@@ -767,12 +745,7 @@ static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 		dport = nla_get_be16(f[IPVS_MAGLEV_FLOW_A_DPORT]);
 	proto = key.fwmark ? IPPROTO_TCP : key.protocol;
 	if (f[IPVS_MAGLEV_FLOW_A_PROTOCOL])
-		proto = nla_get_u16(f[IPVS_MAGLEV_FLOW_A_PROTOCOL]);
-	if (proto > 255) {
-		NL_SET_ERR_MSG_ATTR(info->extack, f[IPVS_MAGLEV_FLOW_A_PROTOCOL],
-				    "protocol must be an IP protocol number (0..255)");
-		return -EINVAL;
-	}
+		proto = nla_get_u16(f[IPVS_MAGLEV_FLOW_A_PROTOCOL]);	/* <= 255: policy */
 
 	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
@@ -785,22 +758,20 @@ static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 		goto err_unlock;
 	rcu_read_lock();
 	t = rcu_dereference(ms->table);
-	dest = NULL;
 	if (t && t->nr) {
 		h = ip_vs_maglev_hash_flow(ip_vs_maglev_hash_active(ms, t),
 					   key.af, &saddr, &daddr, sport, dport,
 					   proto);
-		dest = ip_vs_maglev_pick(t, h, &slot, &fallback);
+		index = ip_vs_maglev_pick(t, h, &slot, &fallback);
 	}
-	if (dest) {
+	if (index >= 0) {
+		dest = t->dests[index];
 		baf = dest->af;
 		baddr = dest->addr;
 		bport = dest->port;
-		for (index = 0; index < t->nr && t->dests[index] != dest; index++)
-			;
 	}
 	rcu_read_unlock();
-	if (!dest) {
+	if (index < 0) {
 		NL_SET_ERR_MSG_MOD(info->extack, "no backend of this service can take new flows");
 		goto err_unlock;
 	}
@@ -902,12 +873,6 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 				    "nothing to set (DOWN, SAVED_WEIGHT or DRAIN_DEADLINE)");
 		return -EINVAL;
 	}
-	if (b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT] &&
-	    nla_get_u32(b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]) > INT_MAX) {
-		NL_SET_ERR_MSG_ATTR(info->extack, b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT],
-				    "a weight is at most INT_MAX");
-		return -ERANGE;
-	}
 
 	mutex_lock(&mn->lock);
 	ms = ip_vs_maglev_find(mn, &key, nest, info->extack);
@@ -919,16 +884,19 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 	if (!be) {
 		NL_SET_ERR_MSG_ATTR(info->extack, bnest, "the service has no such backend");
 	} else {
+		/* the mark first: it is the one step that can fail */
 		err = 0;
-		if (b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT])
-			be->saved_weight = nla_get_u32(b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]);
-		if (b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE])
-			be->drain_deadline = nla_get_u64(b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE]);
-		if (b[IPVS_MAGLEV_BE_A_DOWN] &&
-		    ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN])))
+		if (b[IPVS_MAGLEV_BE_A_DOWN])
+			err = ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]));
+		if (err) {
 			NL_SET_ERR_MSG_MOD(info->extack,
-					   "marked, but the new table could not be built yet (out of memory); it is retried");
-		/* the marks are in place either way */
+					   "cannot build the table the mark needs (out of memory); nothing changed");
+		} else {
+			if (b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT])
+				be->saved_weight = nla_get_u32(b[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]);
+			if (b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE])
+				be->drain_deadline = nla_get_u64(b[IPVS_MAGLEV_BE_A_DRAIN_DEADLINE]);
+		}
 	}
 	mutex_unlock(&ms->lock);
 out:
@@ -981,6 +949,7 @@ static struct genl_family ip_vs_maglev_family = {
 	.maxattr	= IPVS_MAGLEV_A_MAX,
 	.policy		= ip_vs_maglev_policy,
 	.netnsok	= true,
+	.parallel_ops	= true,
 	.module		= THIS_MODULE,
 	.small_ops	= ip_vs_maglev_ops,
 	.n_small_ops	= ARRAY_SIZE(ip_vs_maglev_ops),

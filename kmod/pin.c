@@ -15,12 +15,22 @@
  * eviction across the namespace. Each service counts its own entries and
  * may have its own cap.
  *
- * Lifetimes. A pin holds a reference on its dest from insertion until it
- * is unlinked, and the reference is dropped by whoever unlinks it, at that
- * moment; the pin's memory is freed after an RCU grace period. So a pin
- * never points at a freed dest (IPVS frees a dest only when it is the last
- * holder, through call_rcu()), and a service's done_service drops every
- * reference its pins hold before IPVS can tear down the namespace's dests.
+ * Lifetimes. A pin holds a reference on its backend record (which holds
+ * the dest) from insertion until it is unlinked, and whoever unlinks it
+ * drops the reference at that moment; the pin's memory, and a backend's,
+ * is freed after an RCU grace period. So a pin never points at freed
+ * memory. A pin is used only while its backend is listed (not deleted),
+ * not marked down, linked to its service in IPVS and the pin not idle;
+ * otherwise it is dropped where it is found (lookup, sweep). Each backend
+ * counts its pins, so dumps need no walk of the table.
+ *
+ * A service's pins after done_service: done_service sets pin_dead, which
+ * insertion checks under the bucket lock, and queues a reap after an RCU
+ * grace period (sched.c). Insertion runs inside the packet path's RCU
+ * read-side section, so once the grace period has passed, every insertion
+ * that read pin_dead false has finished, and the reap (ip_vs_maglev_pin_reap)
+ * finds every pin the service will ever have: the handshake does not
+ * depend on which buckets are empty or on any count.
  *
  * Packet path: lookups walk a bucket's singly-linked chain under
  * rcu_read_lock() without a lock; insertions take the bucket's spinlock,
@@ -55,7 +65,7 @@
 struct ip_vs_maglev_pin {
 	struct ip_vs_maglev_pin __rcu *next;
 	struct ip_vs_maglev_svc *svc;	/* owner; key */
-	struct ip_vs_dest *dest;	/* held */
+	struct ip_vs_maglev_backend *be; /* held */
 	struct rcu_head rcu;
 	u32 last_used;			/* jiffies, 32 bits */
 	u8 af;				/* key: AF_INET, AF_INET6 */
@@ -146,16 +156,26 @@ static void ip_vs_maglev_pin_unlink(struct ip_vs_maglev_pins *p,
 	rcu_assign_pointer(*link, rcu_dereference_protected(pin->next, 1));
 	atomic_dec(&p->count);
 	atomic_dec(&ms->pin_count);
-	ip_vs_dest_put(pin->dest);
+	atomic_dec(&pin->be->pins);
+	ip_vs_maglev_backend_put(pin->be);
 	call_rcu(&pin->rcu, ip_vs_maglev_pin_free_rcu);
+}
+
+/* May the flow of @pin still go to its backend? Any context. */
+static bool ip_vs_maglev_pin_usable(const struct ip_vs_maglev_pin *pin)
+{
+	const struct ip_vs_maglev_backend *be = pin->be;
+
+	return !READ_ONCE(be->gone) && !READ_ONCE(be->down) &&
+	       ip_vs_maglev_dest_linked(be->dest);
 }
 
 /* ---- packet path ------------------------------------------------------------ */
 
 /*
- * The pinned backend of a flow, or NULL. A pin whose backend was deleted,
- * or that has been idle too long, is dropped: the flow is scheduled again.
- * Caller: rcu_read_lock(), softirq.
+ * The pinned backend of a flow, or NULL. A pin whose backend was deleted
+ * or marked down, or that has been idle too long, is dropped: the flow is
+ * scheduled again. Caller: rcu_read_lock(), softirq.
  */
 struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
 					   const struct ip_vs_maglev_pin_key *k)
@@ -164,8 +184,8 @@ struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
 	struct ip_vs_maglev_pin __rcu **link;
 	struct ip_vs_maglev_pin *pin;
 	u32 h, bucket, now = (u32)jiffies;
-	struct ip_vs_dest *dest;
 	spinlock_t *lock;
+	bool usable;
 
 	if (!p)
 		return NULL;
@@ -175,13 +195,12 @@ struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
 	     pin = rcu_dereference(pin->next)) {
 		if (!ip_vs_maglev_pin_match(pin, ms, k))
 			continue;
-		dest = pin->dest;
-		if (ip_vs_maglev_dest_linked(dest) &&
-		    !ip_vs_maglev_pin_idle(pin, now, ip_vs_maglev_pin_timeout_jiffies())) {
+		usable = ip_vs_maglev_pin_usable(pin);
+		if (usable && !ip_vs_maglev_pin_idle(pin, now, ip_vs_maglev_pin_timeout_jiffies())) {
 			if (now - READ_ONCE(pin->last_used) >= IP_VS_MAGLEV_PIN_TOUCH)
 				WRITE_ONCE(pin->last_used, now);
 			this_cpu_inc(ms->pstats->hits);
-			return dest;
+			return pin->be->dest;
 		}
 		/* stale: drop it under the lock, if still there */
 		lock = ip_vs_maglev_pin_lock(p, bucket);
@@ -191,7 +210,7 @@ struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
 		     link = &rcu_dereference_protected(*link, 1)->next) {
 			if (rcu_dereference_protected(*link, 1) == pin) {
 				ip_vs_maglev_pin_unlink(p, link, pin);
-				if (ip_vs_maglev_dest_linked(dest))
+				if (usable)
 					this_cpu_inc(ms->pstats->expiries);
 				else
 					this_cpu_inc(ms->pstats->dropped);
@@ -252,7 +271,7 @@ static bool ip_vs_maglev_pin_evict(struct ip_vs_maglev_pins *p, u32 bucket,
 {
 	struct ip_vs_maglev_pin __rcu **link;
 	struct ip_vs_maglev_pin *victim;
-	spinlock_t *held = ip_vs_maglev_pin_lock(p, bucket), *lock;
+	spinlock_t *lock;
 	u32 i, b;
 
 	victim = ip_vs_maglev_pin_oldest(p, bucket, only, now, &link);
@@ -260,19 +279,16 @@ static bool ip_vs_maglev_pin_evict(struct ip_vs_maglev_pins *p, u32 bucket,
 		ip_vs_maglev_pin_evict_one(p, link, victim);
 		return true;
 	}
+	/* The next buckets' locks all differ from the one held: there are at
+	 * least 1024 buckets, so (bucket + i) & mask, i <= 64, never comes
+	 * back to bucket's lock (bucket % IP_VS_MAGLEV_PIN_LOCKS).
+	 */
+	BUILD_BUG_ON(IP_VS_MAGLEV_PIN_EVICT_SCAN >= IP_VS_MAGLEV_PIN_LOCKS);
 	for (i = 1; i <= IP_VS_MAGLEV_PIN_EVICT_SCAN; i++) {
 		b = (bucket + i) & p->mask;
 		if (!rcu_access_pointer(p->buckets[b]))
 			continue;
 		lock = ip_vs_maglev_pin_lock(p, b);
-		if (lock == held) {
-			victim = ip_vs_maglev_pin_oldest(p, b, only, now, &link);
-			if (victim) {
-				ip_vs_maglev_pin_evict_one(p, link, victim);
-				return true;
-			}
-			continue;
-		}
 		/* never wait on another lock while holding one: skip busy */
 		if (spin_trylock(lock)) {
 			victim = ip_vs_maglev_pin_oldest(p, b, only, now, &link);
@@ -299,19 +315,38 @@ static bool ip_vs_maglev_pin_reserve(atomic_t *count, u32 max)
 	return true;
 }
 
+static u32 ip_vs_maglev_pin_chain(struct ip_vs_maglev_pins *p, u32 bucket,
+				  const struct ip_vs_maglev_svc *ms,
+				  const struct ip_vs_maglev_pin_key *k, bool *dup)
+{
+	struct ip_vs_maglev_pin *it;
+	u32 n = 0;
+
+	*dup = false;
+	for (it = rcu_dereference_protected(p->buckets[bucket], 1); it;
+	     it = rcu_dereference_protected(it->next, 1)) {
+		if (ip_vs_maglev_pin_match(it, ms, k))
+			*dup = true;
+		n++;
+	}
+	return n;
+}
+
 /*
- * Pin a flow to @dest. May fail (full, no memory): the flow is then not
- * pinned, which is what happens without pinning at all.
- * Caller: rcu_read_lock(), softirq.
+ * Pin a flow to backend @b. May fail (full, no memory, @b just freed): the
+ * flow is then not pinned, which is what happens without pinning at all.
+ * Caller: rcu_read_lock(), softirq; @b comes from the live table.
  */
 void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 			     const struct ip_vs_maglev_pin_key *k,
-			     struct ip_vs_dest *dest)
+			     struct ip_vs_maglev_backend *b)
 {
 	struct ip_vs_maglev_pins *p = rcu_dereference(ms->mn->pins);
-	u32 h, bucket, n, now = (u32)jiffies, svc_max = READ_ONCE(ms->pin_max);
-	struct ip_vs_maglev_pin *pin, *it;
+	u32 h, bucket, now = (u32)jiffies, svc_max = READ_ONCE(ms->pin_max);
+	struct ip_vs_maglev_pin __rcu **link;
+	struct ip_vs_maglev_pin *pin, *victim;
 	spinlock_t *lock;
+	bool dup;
 
 	if (!p)
 		return;
@@ -324,7 +359,7 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	if (!pin)
 		goto fail;
 	pin->svc = ms;
-	pin->dest = dest;
+	pin->be = b;
 	pin->last_used = now;
 	pin->af = k->af;
 	pin->proto = k->proto;
@@ -339,47 +374,51 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	}
 
 	spin_lock_bh(lock);
-	/*
-	 * done_service sets pin_dead, then flushes bucket by bucket under
-	 * these locks: checked under the lock, no pin of a dying service can
-	 * be linked behind the flush.
-	 */
+	/* done_service: no pin of a dead service (see the top of the file) */
 	if (READ_ONCE(ms->pin_dead))
-		goto dup;
-	n = 0;
-	for (it = rcu_dereference_protected(p->buckets[bucket], lockdep_is_held(lock)); it;
-	     it = rcu_dereference_protected(it->next, lockdep_is_held(lock))) {
-		if (ip_vs_maglev_pin_match(it, ms, k))
-			goto dup;	/* pinned meanwhile, on another CPU */
-		n++;
-	}
-	/* the chain cap, then the service's cap, then the namespace's */
-	if (n >= IP_VS_MAGLEV_PIN_CHAIN && !ip_vs_maglev_pin_evict(p, bucket, NULL, now))
+		goto drop;
+	ip_vs_maglev_pin_chain(p, bucket, ms, k, &dup);
+	if (dup)
+		goto drop;	/* pinned meanwhile, on another CPU */
+	/*
+	 * The service's cap first: a capped service makes room among its
+	 * own pins only, or inserts nothing; then the namespace's; the chain
+	 * cap last, when the insert is certain. So nothing is evicted for an
+	 * insert that then fails.
+	 */
+	if (!ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max) &&
+	    (!ip_vs_maglev_pin_evict(p, bucket, ms, now) ||
+	     !ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max)))
 		goto full;
-	if (!ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max)) {
-		if (!ip_vs_maglev_pin_evict(p, bucket, ms, now) ||
-		    !ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max))
-			goto full;
+	if (!ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max()) &&
+	    (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
+	     !ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())))
+		goto full_svc;
+	/* the backend may have lost its last reference since the table was
+	 * read (the table replaced, the backend deleted): then no pin
+	 */
+	if (!refcount_inc_not_zero(&b->ref))
+		goto full_ns;
+	if (ip_vs_maglev_pin_chain(p, bucket, ms, k, &dup) >= IP_VS_MAGLEV_PIN_CHAIN) {
+		victim = ip_vs_maglev_pin_oldest(p, bucket, NULL, now, &link);
+		ip_vs_maglev_pin_evict_one(p, link, victim);
 	}
-	if (!ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())) {
-		if (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
-		    !ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())) {
-			atomic_dec(&ms->pin_count);
-			goto full;
-		}
-	}
-	ip_vs_dest_hold(dest);
+	atomic_inc(&b->pins);
 	RCU_INIT_POINTER(pin->next, rcu_dereference_protected(p->buckets[bucket], 1));
 	rcu_assign_pointer(p->buckets[bucket], pin);
 	spin_unlock_bh(lock);
 	this_cpu_inc(ms->pstats->inserts);
 	return;
 
-dup:
+drop:
 	spin_unlock_bh(lock);
 	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
 			ip_vs_maglev_pin4_cache, pin);
 	return;
+full_ns:
+	atomic_dec(&p->count);
+full_svc:
+	atomic_dec(&ms->pin_count);
 full:
 	spin_unlock_bh(lock);
 	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
@@ -411,7 +450,7 @@ static u32 ip_vs_maglev_pin_sweep(struct ip_vs_maglev_pins *p, u32 from, u32 to,
 		link = &p->buckets[b];
 		while ((pin = rcu_dereference_protected(*link, lockdep_is_held(lock)))) {
 			if (drop(pin, arg)) {
-				if (count_expiry && !ip_vs_maglev_dest_linked(pin->dest))
+				if (count_expiry && !ip_vs_maglev_pin_usable(pin))
 					this_cpu_inc(pin->svc->pstats->dropped);
 				else if (count_expiry)
 					this_cpu_inc(pin->svc->pstats->expiries);
@@ -433,7 +472,7 @@ static bool ip_vs_maglev_pin_stale(const struct ip_vs_maglev_pin *pin, void *arg
 	u32 now = *(u32 *)arg;
 
 	return ip_vs_maglev_pin_idle(pin, now, ip_vs_maglev_pin_timeout_jiffies()) ||
-	       !ip_vs_maglev_dest_linked(pin->dest);
+	       !ip_vs_maglev_pin_usable(pin);
 }
 
 static void ip_vs_maglev_pin_gc(struct work_struct *work)
@@ -451,31 +490,51 @@ static void ip_vs_maglev_pin_gc(struct work_struct *work)
 
 struct ip_vs_maglev_pin_match_arg {
 	const struct ip_vs_maglev_svc *ms;
-	const struct ip_vs_dest *dest;	/* NULL: any */
+	const struct ip_vs_maglev_backend *be;	/* NULL: any */
 };
 
 static bool ip_vs_maglev_pin_of(const struct ip_vs_maglev_pin *pin, void *arg)
 {
 	const struct ip_vs_maglev_pin_match_arg *m = arg;
 
-	return (!m->ms || pin->svc == m->ms) && (!m->dest || pin->dest == m->dest);
+	return (!m->ms || pin->svc == m->ms) && (!m->be || pin->be == m->be);
 }
 
 /*
- * Drop the pins of service @ms (to backend @dest only, if not NULL), or of
- * every service if @ms is NULL. Process context. Returns how many.
+ * Drop the pins of service @ms (to backend @b only, if not NULL), or of
+ * every service if @ms is NULL: a command, so its result is what the
+ * sweep saw; a packet already in schedule() may pin a flow just after.
+ * Process context, mn->lock held (the table stays). Returns how many.
  */
 u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms,
-			   const struct ip_vs_dest *dest)
+			   const struct ip_vs_maglev_backend *b)
 {
-	struct ip_vs_maglev_pin_match_arg m = { .ms = ms, .dest = dest };
+	struct ip_vs_maglev_pin_match_arg m = { .ms = ms, .be = b };
 	struct ip_vs_maglev_pins *p;
 
 	might_sleep();
-	p = rcu_dereference_protected(mn->pins, 1);
-	if (!p || (ms && !atomic_read(&ms->pin_count)))
+	p = rcu_dereference_protected(mn->pins, lockdep_is_held(&mn->lock));
+	if (!p || (ms && !atomic_read(&ms->pin_count)) || (b && !atomic_read(&b->pins)))
 		return 0;
 	return ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of, &m, false);
+}
+
+/*
+ * The reap of a dead service (sched.c), a grace period after done_service
+ * set pin_dead: every pin @ms will ever have is linked by now, so the
+ * sweep, with no shortcut, drops them all. Process context.
+ */
+void ip_vs_maglev_pin_reap(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_pin_match_arg m = { .ms = ms };
+	struct ip_vs_maglev_pins *p;
+
+	mutex_lock(&mn->lock);
+	p = rcu_dereference_protected(mn->pins, lockdep_is_held(&mn->lock));
+	if (p)
+		ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of, &m, false);
+	mutex_unlock(&mn->lock);
+	WARN_ON_ONCE(atomic_read(&ms->pin_count));
 }
 
 /* ---- the table --------------------------------------------------------------- */
@@ -518,15 +577,24 @@ static void ip_vs_maglev_pins_free_rcu(struct rcu_head *head)
 	kfree(p);
 }
 
-/* The namespace is going away; its services are gone. Process context. */
+/*
+ * The namespace is going away (our pernet exit). Its packet hooks are gone
+ * (IPVS's device exit ran), but its maglev services still exist: IPVS
+ * flushes them after this. Their pins are dropped here, every one of
+ * them, and the table freed; done_service then finds none. Process
+ * context, mn->dying set, no reap pending.
+ */
 void ip_vs_maglev_pins_destroy(struct ip_vs_maglev_net *mn)
 {
-	struct ip_vs_maglev_pins *p = rcu_dereference_protected(mn->pins, 1);
+	struct ip_vs_maglev_pins *p;
 
+	mutex_lock(&mn->lock);
+	p = rcu_dereference_protected(mn->pins, lockdep_is_held(&mn->lock));
+	RCU_INIT_POINTER(mn->pins, NULL);
+	mutex_unlock(&mn->lock);
 	if (!p)
 		return;
 	cancel_delayed_work_sync(&p->gc);
-	RCU_INIT_POINTER(mn->pins, NULL);
 	ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of,
 			       &(struct ip_vs_maglev_pin_match_arg){ 0 }, false);
 	WARN_ON_ONCE(atomic_read(&p->count));
@@ -543,37 +611,6 @@ void ip_vs_maglev_pins_create_work(struct work_struct *work)
 	if (!mn->dying && ip_vs_maglev_pins_create(mn))
 		pr_warn_ratelimited("cannot allocate the flow pin table: flows stay unpinned\n");
 	mutex_unlock(&mn->lock);
-}
-
-/*
- * Count the pins of @ms to each of @dests[0..n) into @counts: one RCU walk
- * of the table, for dumps (drain progress). Process context.
- */
-void ip_vs_maglev_pin_count_dests(struct ip_vs_maglev_net *mn,
-				  const struct ip_vs_maglev_svc *ms,
-				  struct ip_vs_dest *const *dests, u32 *counts, u32 n)
-{
-	struct ip_vs_maglev_pin *pin;
-	struct ip_vs_maglev_pins *p;
-	u32 b, i;
-
-	memset(counts, 0, n * sizeof(*counts));
-	if (!atomic_read(&ms->pin_count))
-		return;
-	rcu_read_lock();
-	p = rcu_dereference(mn->pins);
-	for (b = 0; p && b <= p->mask; b++) {
-		for (pin = rcu_dereference(p->buckets[b]); pin; pin = rcu_dereference(pin->next)) {
-			if (pin->svc != ms)
-				continue;
-			for (i = 0; i < n; i++)
-				if (dests[i] == pin->dest) {
-					counts[i]++;
-					break;
-				}
-		}
-	}
-	rcu_read_unlock();
 }
 
 u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn)

@@ -16,9 +16,27 @@
  * removed or drained backend; the packet path checks each choice and falls
  * back deterministically, so no flow is sent to an unusable backend.
  *
- * The packet path (ip_vs_maglev_schedule) runs in softirq under
- * rcu_read_lock(): one hash, one slot, one pointer, one availability check.
- * It takes no lock, allocates nothing and never sleeps.
+ * The packet path (ip_vs_maglev_schedule) runs in softirq (or in process
+ * context, for LOCAL_OUT) under rcu_read_lock(): one hash, one slot, one
+ * pointer, one availability check. It never sleeps. Without flow pinning
+ * it takes no lock and allocates nothing; with pinning on, pin.c's insert
+ * allocates with GFP_ATOMIC and takes a bucket spinlock.
+ *
+ * What may run at the same time as what:
+ *  - schedule(): on any CPU, at any time between init_service and the
+ *    grace period that follows done_service, concurrently with everything
+ *    below. It reads the live table, the fields marked for it in
+ *    ip_vs_maglev.h, and IPVS's own dest fields.
+ *  - init_service, done_service, add_dest, del_dest, upd_dest: process
+ *    context, under IPVS's config mutex (one per netns from 7.x, global
+ *    before), so never two of them at once for a service.
+ *  - the service's delayed work (builds, ramp steps) and the netlink
+ *    handlers: process context, without IPVS's mutex.
+ * All three groups take ms->lock around everything they read or write of
+ * the backend mirror, so the mirror is consistent under it. IPVS writes
+ * dest->weight (before it calls upd_dest) and a dest's availability without
+ * our lock: a build therefore reads each weight exactly once and decides
+ * everything from that copy (ip_vs_maglev_rebuild()).
  */
 #include <linux/jhash.h>
 #include <linux/ktime.h>
@@ -29,6 +47,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include <net/ip_vs.h>
 
@@ -96,18 +115,17 @@ bool ip_vs_maglev_usable(const struct ip_vs_dest *dest)
 }
 
 /*
- * The backend for a flow hash: the table's choice if usable, else the first
- * usable of IP_VS_MAGLEV_ALT_TRIES keyed alternative slots, else the first
- * usable backend scanning from a hashed start. Deterministic for a given
- * table, so directors with equal tables fall back identically; bounded by
- * the number of backends, like the lc and wlc schedulers' scan.
+ * The backend for a flow hash, as an index into the table's dests: the
+ * table's choice if usable, else the first usable of IP_VS_MAGLEV_ALT_TRIES
+ * keyed alternative slots, else the first usable backend scanning from a
+ * hashed start; -1 if none is usable. Deterministic for a given table, so
+ * directors with equal tables fall back identically; bounded by the number
+ * of backends, like the lc and wlc schedulers' scan.
  * Caller: rcu_read_lock(), t->nr > 0.
  */
-struct ip_vs_dest *
-ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
-		  bool *fallback)
+int ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
+		      bool *fallback)
 {
-	struct ip_vs_dest *dest;
 	u32 i, s, at;
 
 	s = mg_reduce(hash, t->size);
@@ -115,27 +133,24 @@ ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
 		*slot = s;
 	if (fallback)
 		*fallback = false;
-	dest = t->dests[t->slots[s]];
-	if (likely(ip_vs_maglev_usable(dest)))
-		return dest;
+	if (likely(ip_vs_maglev_usable(t->dests[t->slots[s]])))
+		return t->slots[s];
 
 	if (fallback)
 		*fallback = true;
 	for (i = 1; i <= IP_VS_MAGLEV_ALT_TRIES; i++) {
 		at = mg_alt_slot(&ip_vs_maglev_keys.alt, hash, i, t->size);
-		dest = t->dests[t->slots[at]];
-		if (ip_vs_maglev_usable(dest))
-			return dest;
+		if (ip_vs_maglev_usable(t->dests[t->slots[at]]))
+			return t->slots[at];
 	}
 	at = mg_reduce(hash, t->nr);
 	for (i = 0; i < t->nr; i++) {
-		dest = t->dests[at];
-		if (ip_vs_maglev_usable(dest))
-			return dest;
+		if (ip_vs_maglev_usable(t->dests[at]))
+			return at;
 		if (++at == t->nr)
 			at = 0;
 	}
-	return NULL;
+	return -1;
 }
 
 u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
@@ -198,6 +213,7 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 	struct ip_vs_dest *dest;
 	bool pin;
 	u8 hash;
+	int i;
 
 	/* The flow, client to service. ICMP errors (with the schedule_icmp
 	 * sysctl) arrive with the embedded header marked inverse: the client
@@ -230,7 +246,8 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 
 	/* A pinned flow keeps its backend, even one drained to weight 0
 	 * and no longer in the table: that is graceful draining for flows
-	 * IPVS has no connection entry for.
+	 * IPVS has no connection entry for. (Not one deleted or marked down:
+	 * pin.c checks.)
 	 */
 	if (pin) {
 		if (unlikely(!rcu_access_pointer(ms->mn->pins))) {
@@ -246,18 +263,41 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 
 	if (unlikely(!t || !t->nr))
 		goto none;
-	dest = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, key.af, &key.saddr,
-							   &key.daddr, key.sport,
-							   key.dport, key.proto),
-				 NULL, NULL);
-	if (likely(dest)) {
+	i = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, key.af, &key.saddr,
+							&key.daddr, key.sport,
+							key.dport, key.proto),
+			      NULL, NULL);
+	if (likely(i >= 0)) {
+		/* the service now carries traffic: see ramp_begin() */
+		if (unlikely(!READ_ONCE(ms->serving_since)))
+			WRITE_ONCE(ms->serving_since, jiffies | 1);
 		if (pin)
-			ip_vs_maglev_pin_insert(ms, &key, dest);
-		return dest;
+			ip_vs_maglev_pin_insert(ms, &key, t->bes[i]);
+		return t->dests[i];
 	}
 none:
 	ip_vs_scheduler_err(svc, "no destination available");
 	return NULL;
+}
+
+/* ---- backends: references ------------------------------------------------ */
+
+static void ip_vs_maglev_backend_hold(struct ip_vs_maglev_backend *b)
+{
+	refcount_inc(&b->ref);
+}
+
+/*
+ * Drop a reference; the last one drops the backend's dest and frees it
+ * after a grace period (a pin's backend is read under RCU without a
+ * reference). Any context: pins are unlinked in softirq too.
+ */
+void ip_vs_maglev_backend_put(struct ip_vs_maglev_backend *b)
+{
+	if (refcount_dec_and_test(&b->ref)) {
+		ip_vs_dest_put(b->dest);
+		kfree_rcu(b, rcu);
+	}
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -287,7 +327,7 @@ static struct ip_vs_maglev_table *ip_vs_maglev_table_alloc(u32 m, u32 n)
 
 	/* An empty table carries no slots: schedule() stops at t->nr == 0. */
 	off = ALIGN(sizeof(*t) + (n ? sizeof(u16) * m : 0), sizeof(void *));
-	bytes = off + sizeof(struct ip_vs_dest *) * n;
+	bytes = off + 2 * sizeof(void *) * n;
 	t = ip_vs_maglev_alloc_tight(bytes);
 	if (!t)
 		return NULL;
@@ -295,6 +335,7 @@ static struct ip_vs_maglev_table *ip_vs_maglev_table_alloc(u32 m, u32 n)
 	t->size = m;
 	t->nr = n;
 	t->dests = (struct ip_vs_dest **)((u8 *)t + off);
+	t->bes = (struct ip_vs_maglev_backend **)(t->dests + n);
 	return t;
 }
 
@@ -309,7 +350,7 @@ static void ip_vs_maglev_table_retire(struct ip_vs_maglev_table *t)
 	u32 i;
 
 	for (i = 0; i < t->nr; i++)
-		ip_vs_dest_put(t->dests[i]);
+		ip_vs_maglev_backend_put(t->bes[i]);
 	call_rcu(&t->rcu, ip_vs_maglev_table_free_rcu);
 }
 
@@ -324,25 +365,26 @@ static u64 ip_vs_maglev_window_ns(const struct ip_vs_maglev_svc *ms)
 	return (u64)ms->ss_window_ms * NSEC_PER_MSEC;
 }
 
+static u64 ip_vs_maglev_step_ns(const struct ip_vs_maglev_svc *ms)
+{
+	return max_t(u64, ms->ss_window_ms / IP_VS_MAGLEV_RAMP_STEPS,
+		     IP_VS_MAGLEV_RAMP_MIN_STEP_MS) * NSEC_PER_MSEC;
+}
+
 static bool ip_vs_maglev_ramp_over(const struct ip_vs_maglev_svc *ms,
 				   const struct ip_vs_maglev_backend *b, u64 now)
 {
 	return !ms->ss_window_ms || now - b->ramp_start >= ip_vs_maglev_window_ns(ms);
 }
 
-/* The weight a backend should have in a table built at @now. */
-static u32 ip_vs_maglev_target_weight(const struct ip_vs_maglev_svc *ms,
-				      const struct ip_vs_maglev_backend *b, u64 now)
+/* The slow-start factor (Q16) of @b in a table built at @now. */
+static u32 ip_vs_maglev_factor(const struct ip_vs_maglev_svc *ms,
+			       const struct ip_vs_maglev_backend *b, u64 now)
 {
-	int w = atomic_read(&b->dest->weight);
-
-	if (w <= 0 || b->down)
-		return 0;
 	if (!b->ramping || ip_vs_maglev_ramp_over(ms, b, now))
-		return w;
-	return mg_ss_weight(w, mg_ss_factor(now - b->ramp_start,
-					    ip_vs_maglev_window_ns(ms),
-					    ms->ss_aggression, ms->ss_min_pct));
+		return MG_SS_ONE;
+	return mg_ss_factor(now - b->ramp_start, ip_vs_maglev_window_ns(ms),
+			    ms->ss_aggression, ms->ss_min_pct);
 }
 
 u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
@@ -357,22 +399,37 @@ u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
 }
 
 /*
- * Enter slow start: only when the service already has another backend
- * that can take new flows (a new service, or one coming back from no
- * backend at all, takes its full weight at once).
+ * Enter slow start, where it protects somebody. A ramp moves load from the
+ * backends already serving onto a cold one gradually; it only makes sense
+ * when there is load to move. So a backend ramps only if
+ *  - the service has been scheduling new flows through its live table for
+ *    at least the rebuild holdoff (serving_since, set by the packet path),
+ *  - and another backend owns slots in that table and can take flows.
+ * A new service's backends, added one by one before it carries traffic or
+ * within a holdoff of its first flow (ipvsadm -A then -a, keepalived,
+ * ipvsctl apply), therefore come up at full weight together, instead of
+ * the first one taking most of the load for the whole window; a service
+ * coming back from no usable backend likewise. A backend joining, or
+ * coming back to, a service that is serving ramps.
  */
 static void ip_vs_maglev_ramp_begin(struct ip_vs_maglev_svc *ms,
 				    struct ip_vs_maglev_backend *b)
 {
+	unsigned long since = READ_ONCE(ms->serving_since);
 	struct ip_vs_maglev_backend *o;
 
-	if (!ms->ss_window_ms || b->ramping)
+	if (!ms->ss_window_ms || b->ramping || b->down || !since ||
+	    time_before(jiffies, since + ip_vs_maglev_holdoff_jiffies()))
 		return;
 	list_for_each_entry(o, &ms->backends, list) {
-		if (o != b && ip_vs_maglev_usable(o->dest)) {
+		if (o != b && o->slots && !o->down && ip_vs_maglev_usable(o->dest)) {
 			b->ramping = true;
 			b->ramp_start = ktime_get_ns();
-			ms->ramps++;
+			/* the first ramp: its first step is one step away */
+			if (!ms->pace.ramps++)
+				ms->pace.ramp_next = jiffies +
+					max_t(unsigned long, 1,
+					      nsecs_to_jiffies(ip_vs_maglev_step_ns(ms)));
 			return;
 		}
 	}
@@ -383,7 +440,7 @@ static void ip_vs_maglev_ramp_end(struct ip_vs_maglev_svc *ms,
 {
 	if (b->ramping) {
 		b->ramping = false;
-		ms->ramps--;
+		ms->pace.ramps--;
 	}
 }
 
@@ -393,12 +450,10 @@ static void ip_vs_maglev_ramp_end(struct ip_vs_maglev_svc *ms,
  */
 static void ip_vs_maglev_ramp_plan(struct ip_vs_maglev_svc *ms, u64 now)
 {
-	u64 step = max_t(u64, ms->ss_window_ms / IP_VS_MAGLEV_RAMP_STEPS,
-			 IP_VS_MAGLEV_RAMP_MIN_STEP_MS) * NSEC_PER_MSEC;
-	u64 next = now + step, end;
+	u64 next = now + ip_vs_maglev_step_ns(ms), end;
 	struct ip_vs_maglev_backend *b;
 
-	if (!ms->ramps)
+	if (!ms->pace.ramps)
 		return;
 	list_for_each_entry(b, &ms->backends, list) {
 		if (!b->ramping)
@@ -407,11 +462,14 @@ static void ip_vs_maglev_ramp_plan(struct ip_vs_maglev_svc *ms, u64 now)
 		if (end < next)
 			next = end;
 	}
-	ms->ramp_next = jiffies + max_t(unsigned long, 1, nsecs_to_jiffies(next > now ? next - now : 0));
+	ms->pace.ramp_next = jiffies + max_t(unsigned long, 1,
+					     nsecs_to_jiffies(next > now ? next - now : 0));
 }
 
-/* A ramp step is due: does any weight change? Ramps already over whose
- * weight is already in the table end here without a build.
+/* A ramp step is due: does any factor in the table change? Ramps already
+ * over whose full weight is already in the table end here without a build.
+ * At Q16 resolution the factor moves at every step of a ramp, whatever the
+ * backend's weight.
  */
 static bool ip_vs_maglev_ramp_moves(struct ip_vs_maglev_svc *ms, u64 now)
 {
@@ -421,7 +479,7 @@ static bool ip_vs_maglev_ramp_moves(struct ip_vs_maglev_svc *ms, u64 now)
 	list_for_each_entry(b, &ms->backends, list) {
 		if (!b->ramping)
 			continue;
-		if (ip_vs_maglev_target_weight(ms, b, now) != b->eff_weight)
+		if (b->table_weight && ip_vs_maglev_factor(ms, b, now) != b->factor)
 			moves = true;
 		else if (ip_vs_maglev_ramp_over(ms, b, now))
 			ip_vs_maglev_ramp_end(ms, b);
@@ -429,148 +487,204 @@ static bool ip_vs_maglev_ramp_moves(struct ip_vs_maglev_svc *ms, u64 now)
 	return moves;
 }
 
+/* ---- building a table ------------------------------------------------------ */
+
+/* One backend as a build sees it: read once, used for every decision. */
+struct ip_vs_maglev_input {
+	struct ip_vs_maglev_backend *b;
+	u32 weight;		/* configured IPVS weight, read once; >= 0 */
+	u32 factor;		/* slow-start factor, Q16 */
+};
+
+/* A build's scratch memory, sized for @nr backends of which @n have slots. */
+struct ip_vs_maglev_work_mem {
+	struct ip_vs_maglev_input *in;	/* nr, list order */
+	struct mg_backend *mb;		/* n */
+	u32 *w, *f, *tw;		/* n: weights, factors, table weights */
+	void *scratch;			/* mg_build()'s */
+};
+
+static void ip_vs_maglev_work_mem_free(struct ip_vs_maglev_work_mem *wm)
+{
+	kvfree(wm->scratch);
+	kvfree(wm->in);
+}
+
+static int ip_vs_maglev_work_mem_alloc(struct ip_vs_maglev_work_mem *wm, u32 nr, u32 m)
+{
+	memset(wm, 0, sizeof(*wm));
+	if (!nr)
+		return 0;
+	/* one allocation: the inputs, then mb[], then the three u32 arrays */
+	wm->in = kvmalloc(array_size(nr, sizeof(*wm->in) + sizeof(*wm->mb) + 3 * sizeof(u32)),
+			  GFP_KERNEL);
+	wm->scratch = kvmalloc(mg_scratch_size(m, min_t(u32, nr, MG_MAX_BACKENDS)),
+			       GFP_KERNEL);
+	if (!wm->in || !wm->scratch) {
+		ip_vs_maglev_work_mem_free(wm);
+		return -ENOMEM;
+	}
+	wm->mb = (struct mg_backend *)(wm->in + nr);
+	wm->w = (u32 *)(wm->mb + nr);
+	wm->f = wm->w + nr;
+	wm->tw = wm->f + nr;
+	return 0;
+}
+
+/* Identify a service in a log line. */
+static void ip_vs_maglev_warn_svc(const struct ip_vs_maglev_svc *ms, const char *what, int err)
+{
+	const struct ip_vs_service *svc = ms->svc;
+
+	if (svc->fwmark)
+		pr_warn_ratelimited("fwmark %u (%s): %s (%d)\n", svc->fwmark,
+				    svc->af == AF_INET6 ? "IPv6" : "IPv4", what, err);
+	else if (svc->af == AF_INET6)
+		pr_warn_ratelimited("%s [%pI6c]:%u: %s (%d)\n", ip_vs_proto_name(svc->protocol),
+				    &svc->addr.in6, ntohs(svc->port), what, err);
+	else
+		pr_warn_ratelimited("%s %pI4:%u: %s (%d)\n", ip_vs_proto_name(svc->protocol),
+				    &svc->addr.ip, ntohs(svc->port), what, err);
+}
+
 /*
  * Build a table from the backends and publish it. On failure nothing
- * changes: the previous table stays live and the backends keep describing
- * it. Called with ms->lock held, in process context.
+ * changes: the previous table stays live, the backends keep describing it,
+ * and a retry is paced (not_before). Called with ms->lock held, in process
+ * context.
+ *
+ * IPVS writes dest->weight without our lock, before it calls upd_dest, so
+ * a weight may change while this runs. Each is read exactly once, into
+ * wm.in[], and the count of backends with slots, the table's size, its
+ * contents and the commit all come from that one pass.
  */
 int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 {
-	struct ip_vs_maglev_backend *b, **vec = NULL;
 	struct ip_vs_maglev_table *t, *old;
-	struct mg_backend *mb = NULL;
-	void *scratch = NULL;
+	struct ip_vs_maglev_work_mem wm;
+	struct ip_vs_maglev_backend *b;
+	struct ip_vs_maglev_input *in;
 	u64 now = ktime_get_ns();
-	u32 m, n = 0, i, w;
-	int err = -ENOMEM;
+	u32 m, nr = ms->nr_backends, n = 0, i, j;
+	int err;
 
 	lockdep_assert_held(&ms->lock);
 
 	m = ms->table_size ? ms->table_size : ip_vs_maglev_default_table_size();
-	list_for_each_entry(b, &ms->backends, list)
-		if (ip_vs_maglev_target_weight(ms, b, now) && n < MG_MAX_BACKENDS)
-			n++;
-
-	t = ip_vs_maglev_table_alloc(m, n);
-	if (!t)
+	err = ip_vs_maglev_work_mem_alloc(&wm, nr, m);
+	if (err)
 		goto err;
-	if (n) {
-		mb = kvmalloc_array(n, sizeof(*mb), GFP_KERNEL);
-		vec = kvmalloc_array(n, sizeof(*vec), GFP_KERNEL);
-		scratch = kvmalloc(mg_scratch_size(m, n), GFP_KERNEL);
-		if (!mb || !vec || !scratch)
-			goto err_free;
-	}
 
+	/* the one pass over the weights */
 	i = 0;
 	list_for_each_entry(b, &ms->backends, list) {
-		w = ip_vs_maglev_target_weight(ms, b, now);
-		if (!w || i == n)
+		in = &wm.in[i++];
+		in->b = b;
+		in->weight = max(atomic_read(&b->dest->weight), 0);
+		in->factor = ip_vs_maglev_factor(ms, b, now);
+		if (!in->weight || b->down || n == MG_MAX_BACKENDS)
 			continue;
-		vec[i] = b;
-		mb[i].id = b->id;
-		mb[i].weight = w;
-		mb[i].cookie = i;
-		i++;
+		wm.w[n] = in->weight;
+		wm.f[n] = in->factor;
+		wm.mb[n].cookie = i - 1;
+		n++;
 	}
-	if (n && mg_build(t->slots, m, mb, n, &ip_vs_maglev_keys, scratch) < 0) {
+	mg_ss_table_weights(wm.w, wm.f, n, wm.tw);
+	for (j = 0; j < n; j++) {
+		wm.mb[j].id = wm.in[wm.mb[j].cookie].b->id;
+		wm.mb[j].weight = wm.tw[j];
+	}
+
+	err = -ENOMEM;
+	t = ip_vs_maglev_table_alloc(m, n);
+	if (!t)
+		goto err_free;
+	if (n && mg_build(t->slots, m, wm.mb, n, &ip_vs_maglev_keys, wm.scratch) < 0) {
 		/* duplicate identities: IPVS never allows them */
 		err = -EINVAL;
+		kvfree(t);
 		goto err_free;
 	}
 	t->hash = ms->hash;
-	t->digest = mg_digest(t->slots, n ? m : 0, mb, n);
-	for (i = 0; i < n; i++) {
-		t->dests[i] = vec[mb[i].cookie]->dest;
-		ip_vs_dest_hold(t->dests[i]);
+	t->digest = mg_digest(t->slots, n ? m : 0, wm.mb, n);
+	for (j = 0; j < n; j++) {
+		b = wm.in[wm.mb[j].cookie].b;
+		t->dests[j] = b->dest;
+		t->bes[j] = b;
+		ip_vs_maglev_backend_hold(b);
 	}
 
 	/* Nothing can fail from here: commit. */
-	list_for_each_entry(b, &ms->backends, list) {
+	for (i = 0; i < nr; i++) {
+		in = &wm.in[i];
+		b = in->b;
 		b->index = -1;
 		b->slots = 0;
 		b->eff_weight = 0;
+		b->table_weight = 0;
+		b->factor = MG_SS_ONE;
 		/* a ramp ends when its window does, or with the weight */
-		if (b->ramping && (ip_vs_maglev_ramp_over(ms, b, now) ||
-				   atomic_read(&b->dest->weight) <= 0))
+		if (b->ramping && (ip_vs_maglev_ramp_over(ms, b, now) || !in->weight))
 			ip_vs_maglev_ramp_end(ms, b);
 	}
-	for (i = 0; i < n; i++) {
-		b = vec[mb[i].cookie];
-		b->index = i;
-		b->slots = mb[i].slots;
-		b->eff_weight = mb[i].weight;
+	for (j = 0; j < n; j++) {
+		in = &wm.in[wm.mb[j].cookie];
+		b = in->b;
+		b->index = j;
+		b->slots = wm.mb[j].slots;
+		b->table_weight = in->weight;
+		b->factor = in->factor;
+		b->eff_weight = mg_ss_weight(in->weight, in->factor);
 	}
 	old = rcu_replace_pointer(ms->table, t, lockdep_is_held(&ms->lock));
+	/* serving starts afresh whenever the table empties or fills again */
+	if (!old || !old->nr || !n)
+		WRITE_ONCE(ms->serving_since, 0);
 	if (old)
 		ip_vs_maglev_table_retire(old);
 
-	ms->dirty = false;
+	ms->pace.dirty = false;
 	ms->rebuilds++;
 	ms->last_build = jiffies;
-	ms->not_before = ms->last_build + ip_vs_maglev_holdoff_jiffies();
+	ms->pace.not_before = ms->last_build + ip_vs_maglev_holdoff_jiffies();
 	ms->build_ns = ktime_get_ns() - now;
 	ms->last_error = 0;
 	ip_vs_maglev_ramp_plan(ms, now);
-	kvfree(scratch);
-	kvfree(vec);
-	kvfree(mb);
+	ip_vs_maglev_work_mem_free(&wm);
 	return 0;
 
 err_free:
-	kvfree(scratch);
-	kvfree(vec);
-	kvfree(mb);
-	kvfree(t);
+	ip_vs_maglev_work_mem_free(&wm);
 err:
 	ms->rebuild_fails++;
 	ms->last_error = err;
-	ms->not_before = jiffies + IP_VS_MAGLEV_RETRY;
-	pr_warn_ratelimited("%s table rebuild failed (%d); the previous table stays in use\n",
-			    ms->svc->fwmark ? "fwmark service" : "service", err);
+	ms->pace.not_before = jiffies + IP_VS_MAGLEV_RETRY;
+	ip_vs_maglev_warn_svc(ms, "table rebuild failed; the previous table stays in use, retried in 1 s",
+			      err);
 	return err;
 }
 
-/*
- * Arm the work for what comes next: a deferred build (dirty, once the
- * holdoff or a retry delay allows) or a ramp step, whichever is first.
- * The due time is recomputed on every call and the work re-armed to it
- * (mod_delayed_work), so a build queued under a longer holdoff, or made
- * moot by an explicit rebuild, never delays a later one; within a burst
- * the due time is fixed, so re-arming never postpones a build.
- */
+/* Queue the work for what pace.h says comes next, if anything. */
 static void ip_vs_maglev_arm(struct ip_vs_maglev_svc *ms)
 {
-	unsigned long now = jiffies, when = 0;
-	bool armed = false;
+	unsigned long delay;
 
-	if (ms->dying)
-		return;
-	if (ms->dirty) {
-		when = ms->not_before;
-		armed = true;
-	}
-	if (ms->ramps && (!armed || time_before(ms->ramp_next, when))) {
-		when = ms->ramp_next;
-		armed = true;
-	}
-	if (armed)
-		mod_delayed_work(ip_vs_maglev_wq, &ms->work,
-				 time_after(when, now) ? when - now : 0);
+	if (!ms->dying && mg_pace_next(&ms->pace, jiffies, &delay))
+		mod_delayed_work(ip_vs_maglev_wq, &ms->work, delay);
 }
 
 /*
- * A change that affects the table happened (ms->dirty is set): build now
- * unless a build happened within the holdoff, else leave it to the work.
- * Called with ms->lock held.
+ * A change that affects the table happened (ms->pace.dirty is set): build
+ * now unless the holdoff or a retry delay says wait, else leave it to the
+ * work. Called with ms->lock held.
  */
 static void ip_vs_maglev_changed(struct ip_vs_maglev_svc *ms)
 {
 	lockdep_assert_held(&ms->lock);
-	if (!ms->dirty || ms->dying)
+	if (ms->dying)
 		return;
-	if (time_after_eq(jiffies, ms->not_before))
-		ip_vs_maglev_rebuild(ms);	/* a failure sets a retry time */
+	if (mg_pace_due(&ms->pace, jiffies) == MG_PACE_BUILD)
+		ip_vs_maglev_rebuild(ms);	/* a failure paces a retry */
 	ip_vs_maglev_arm(ms);
 }
 
@@ -583,42 +697,86 @@ static void ip_vs_maglev_work(struct work_struct *work)
 	mutex_lock(&ms->lock);
 	if (ms->dying)
 		goto out;
-	if (ms->ramps && time_after_eq(jiffies, ms->ramp_next)) {
+	switch (mg_pace_due(&ms->pace, jiffies)) {
+	case MG_PACE_BUILD:
+		ip_vs_maglev_rebuild(ms);
+		break;
+	case MG_PACE_STEP:
 		now = ktime_get_ns();
-		if (ip_vs_maglev_ramp_moves(ms, now)) {
-			ms->dirty = true;
-			ms->ramp_builds++;
-		} else {
+		if (!ip_vs_maglev_ramp_moves(ms, now)) {
 			ms->ramp_skips++;
 			ip_vs_maglev_ramp_plan(ms, now);
+			break;
 		}
+		ms->pace.dirty = true;
+		if (!ip_vs_maglev_rebuild(ms))
+			ms->ramp_builds++;
+		break;
+	case MG_PACE_IDLE:
+		break;
 	}
-	if (ms->dirty && time_after_eq(jiffies, ms->not_before))
-		ip_vs_maglev_rebuild(ms);
 	ip_vs_maglev_arm(ms);
 out:
 	mutex_unlock(&ms->lock);
 }
 
+/* An explicit request (netlink): build now, whatever the holdoff. */
+int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
+{
+	int err;
+
+	lockdep_assert_held(&ms->lock);
+	err = ip_vs_maglev_rebuild(ms);
+	ip_vs_maglev_arm(ms);
+	return err;
+}
+
 /*
- * Health checks marked @b down (or up again). A down backend takes no new
- * flows and keeps no pins: unlike a drained one, its flows are moved.
+ * Health checks marked @b down (or up again). A down backend owns no slot
+ * and its pins are not used: unlike a drained one's, its flows move.
+ * Either the new table is published and the mark holds, or (the build
+ * failed) nothing changed and the error says so. Caller: ms->lock, and
+ * mn->lock (the pin table).
  */
 int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
 			  bool down)
 {
+	bool was_ramping = b->ramping, was_dirty = ms->pace.dirty;
+	u64 was_start = b->ramp_start;
+	int err;
+
 	lockdep_assert_held(&ms->lock);
 	if (b->down == down)
 		return 0;
-	b->down = down;
-	if (down) {
+	/* pin lookups stop using its pins at once (pin.c) */
+	WRITE_ONCE(b->down, down);
+	if (down)
 		ip_vs_maglev_ramp_end(ms, b);
-		ip_vs_maglev_pin_flush(ms->mn, ms, b->dest);
-	} else if (atomic_read(&b->dest->weight) > 0) {
+	else if (atomic_read(&b->dest->weight) > 0)
 		ip_vs_maglev_ramp_begin(ms, b);
+	ms->pace.dirty = true;
+	err = ip_vs_maglev_rebuild(ms);
+	if (err) {
+		WRITE_ONCE(b->down, !down);
+		if (b->ramping && !was_ramping) {
+			ip_vs_maglev_ramp_end(ms, b);
+		} else if (!b->ramping && was_ramping) {
+			b->ramping = true;
+			b->ramp_start = was_start;
+			ms->pace.ramps++;
+		}
+		ms->pace.dirty = was_dirty;
+		ip_vs_maglev_arm(ms);
+		return err;
 	}
-	ms->dirty = true;
-	return ip_vs_maglev_build_now(ms);
+	/*
+	 * Down: its flows are rescheduled. Up: drop the pins made in the
+	 * moment it was going down (a packet already holding the old table),
+	 * so no flow returns to it because of one.
+	 */
+	ip_vs_maglev_pin_flush(ms->mn, ms, b);
+	ip_vs_maglev_arm(ms);
+	return 0;
 }
 
 /* The backend of @ms at @af/@addr/@port, or NULL. ms->lock held. */
@@ -636,27 +794,64 @@ ip_vs_maglev_backend_lookup(struct ip_vs_maglev_svc *ms, u16 af,
 	return NULL;
 }
 
-/* An explicit request (netlink): build now, whatever the holdoff. */
-int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
+/* ---- service parameters (netlink) ----------------------------------------- */
+
+/*
+ * Apply @p (the fields it marks) to @ms, all or nothing: if a table must
+ * be built for them and the build fails, every field is as it was and the
+ * error is returned. Pinning changes only after a successful build.
+ * Caller: mn->lock (a pin table, if pinning goes on, exists already) and
+ * ms->lock.
+ */
+int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_maglev_params *p)
 {
+	u32 old_size = ms->table_size, old_ss_ms = ms->ss_window_ms;
+	u32 old_ss_aggr = ms->ss_aggression, old_ss_pct = ms->ss_min_pct;
+	u8 old_hash = ms->hash;
+	bool was_dirty = ms->pace.dirty, build;
 	int err;
 
 	lockdep_assert_held(&ms->lock);
-	err = ip_vs_maglev_rebuild(ms);
-	ip_vs_maglev_arm(ms);
-	return err;
-}
-
-/* Slow-start parameters of the service changed (netlink). */
-void ip_vs_maglev_ss_changed(struct ip_vs_maglev_svc *ms)
-{
-	struct ip_vs_maglev_backend *b;
-
-	lockdep_assert_held(&ms->lock);
-	if (!ms->ss_window_ms)
-		list_for_each_entry(b, &ms->backends, list)
-			ip_vs_maglev_ramp_end(ms, b);
-	ms->dirty = true;
+	if (p->set & IP_VS_MAGLEV_SET_TABLE_SIZE)
+		ms->table_size = p->table_size;
+	if (p->set & IP_VS_MAGLEV_SET_HASH)
+		ms->hash = p->hash;
+	if (p->set & IP_VS_MAGLEV_SET_SS_WINDOW)
+		ms->ss_window_ms = p->ss_window_ms;
+	if (p->set & IP_VS_MAGLEV_SET_SS_AGGRESSION)
+		ms->ss_aggression = p->ss_aggression;
+	if (p->set & IP_VS_MAGLEV_SET_SS_MIN_PCT)
+		ms->ss_min_pct = p->ss_min_pct;
+	/* a new curve (a window of 0 included: it ends every ramp) moves
+	 * the ramps in the table
+	 */
+	build = ms->table_size != old_size || ms->hash != old_hash || was_dirty ||
+		(ms->pace.ramps && (ms->ss_window_ms != old_ss_ms ||
+				    ms->ss_aggression != old_ss_aggr ||
+				    ms->ss_min_pct != old_ss_pct));
+	if (build) {
+		ms->pace.dirty = true;
+		err = ip_vs_maglev_build_now(ms);
+		if (err) {
+			ms->table_size = old_size;
+			ms->hash = old_hash;
+			ms->ss_window_ms = old_ss_ms;
+			ms->ss_aggression = old_ss_aggr;
+			ms->ss_min_pct = old_ss_pct;
+			ms->pace.dirty = was_dirty;
+			ip_vs_maglev_arm(ms);
+			return err;
+		}
+	}
+	if (p->set & IP_VS_MAGLEV_SET_PIN_MAX)
+		WRITE_ONCE(ms->pin_max, p->pin_max);
+	if (p->set & IP_VS_MAGLEV_SET_PIN) {
+		WRITE_ONCE(ms->pin_mode, p->pin_mode);
+		/* off: give the memory back now */
+		if (!ip_vs_maglev_pin_wanted(ms))
+			ip_vs_maglev_pin_flush(ms->mn, ms, NULL);
+	}
+	return 0;
 }
 
 /* ---- backends ------------------------------------------------------- */
@@ -673,34 +868,32 @@ ip_vs_maglev_backend_find(struct ip_vs_maglev_svc *ms,
 	return NULL;
 }
 
-static int ip_vs_maglev_backend_add(struct ip_vs_maglev_svc *ms,
-				    struct ip_vs_dest *dest)
+static struct ip_vs_maglev_backend *ip_vs_maglev_backend_new(struct ip_vs_dest *dest)
 {
 	struct ip_vs_maglev_backend *b;
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b)
-		return -ENOMEM;
+		return NULL;
 	b->dest = dest;
+	ip_vs_dest_hold(dest);
+	refcount_set(&b->ref, 1);		/* the service's list */
+	atomic_set(&b->pins, 0);
 	b->index = -1;
-	b->weight_seen = max(atomic_read(&dest->weight), 0);
+	b->factor = MG_SS_ONE;
 	ip_vs_maglev_id_of(dest, &b->id);
-	list_add_tail(&b->list, &ms->backends);
-	ms->nr_backends++;
-	if (b->weight_seen)
-		ms->dirty = true;
-	return 0;
+	return b;
 }
 
-static void ip_vs_maglev_backend_del(struct ip_vs_maglev_svc *ms,
-				     struct ip_vs_maglev_backend *b)
+static void ip_vs_maglev_backend_link(struct ip_vs_maglev_svc *ms,
+				      struct ip_vs_maglev_backend *b)
 {
-	if (b->index >= 0)
-		ms->dirty = true;
-	ip_vs_maglev_ramp_end(ms, b);
-	list_del(&b->list);
-	ms->nr_backends--;
-	kfree(b);
+	b->weight_seen = max(atomic_read(&b->dest->weight), 0);
+	list_add_tail(&b->list, &ms->backends);
+	ms->nr_backends++;
+	ms->gen = ip_vs_maglev_next_gen();
+	if (b->weight_seen)
+		ms->pace.dirty = true;
 }
 
 static void ip_vs_maglev_add_failed(struct ip_vs_maglev_svc *ms,
@@ -715,22 +908,47 @@ static void ip_vs_maglev_add_failed(struct ip_vs_maglev_svc *ms,
 				    &dest->addr.ip, ntohs(dest->port));
 }
 
+static struct ip_vs_maglev_backend *
+ip_vs_maglev_backend_add(struct ip_vs_maglev_svc *ms, struct ip_vs_dest *dest)
+{
+	struct ip_vs_maglev_backend *b = ip_vs_maglev_backend_new(dest);
+
+	if (b)
+		ip_vs_maglev_backend_link(ms, b);
+	else
+		ip_vs_maglev_add_failed(ms, dest);
+	return b;
+}
+
+/* Unlist @b. Its pins are no longer used from now on (pin.c); the last of
+ * them, or of the tables naming it, frees it.
+ */
+static void ip_vs_maglev_backend_del(struct ip_vs_maglev_svc *ms,
+				     struct ip_vs_maglev_backend *b)
+{
+	if (b->index >= 0)
+		ms->pace.dirty = true;
+	ip_vs_maglev_ramp_end(ms, b);
+	WRITE_ONCE(b->gone, true);
+	list_del(&b->list);
+	ms->nr_backends--;
+	ms->gen = ip_vs_maglev_next_gen();
+	ip_vs_maglev_backend_put(b);
+}
+
 static int ip_vs_maglev_add_dest(struct ip_vs_service *svc,
 				 struct ip_vs_dest *dest)
 {
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
-	int err;
+	struct ip_vs_maglev_backend *b;
 
 	mutex_lock(&ms->lock);
-	err = ip_vs_maglev_backend_add(ms, dest);
-	if (err)
-		ip_vs_maglev_add_failed(ms, dest);
-	else if (atomic_read(&dest->weight) > 0)
-		ip_vs_maglev_ramp_begin(ms, list_last_entry(&ms->backends,
-							    struct ip_vs_maglev_backend, list));
+	b = ip_vs_maglev_backend_add(ms, dest);
+	if (b && b->weight_seen)
+		ip_vs_maglev_ramp_begin(ms, b);
 	ip_vs_maglev_changed(ms);
 	mutex_unlock(&ms->lock);
-	return err;
+	return b ? 0 : -ENOMEM;
 }
 
 static int ip_vs_maglev_del_dest(struct ip_vs_service *svc,
@@ -753,21 +971,21 @@ static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
 {
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
 	struct ip_vs_maglev_backend *b;
-	int err = 0, w;
+	int err = 0;
+	u32 w;
 
 	mutex_lock(&ms->lock);
 	b = ip_vs_maglev_backend_find(ms, dest);
 	if (!b) {
 		/* a backend we failed to record earlier: record it now */
-		err = ip_vs_maglev_backend_add(ms, dest);
-		if (err)
-			ip_vs_maglev_add_failed(ms, dest);
+		if (!ip_vs_maglev_backend_add(ms, dest))
+			err = -ENOMEM;
 		goto out;
 	}
 	/*
 	 * Slow start: 0 -> above 0 (recovery, undrain) starts a ramp; 0 ends
 	 * it; any other change retargets it: the ramp keeps its start time
-	 * and the factor applies to the new weight.
+	 * and the factor applies to the new weight. The weight is read once.
 	 */
 	w = max(atomic_read(&dest->weight), 0);
 	if (!b->weight_seen && w)
@@ -780,8 +998,11 @@ static int ip_vs_maglev_upd_dest(struct ip_vs_service *svc,
 		b->drain_deadline = 0;
 	}
 	b->weight_seen = w;
-	if (ip_vs_maglev_target_weight(ms, b, ktime_get_ns()) != b->eff_weight)
-		ms->dirty = true;
+	if (b->down)
+		w = 0;
+	if (w != b->table_weight ||
+	    (w && ip_vs_maglev_factor(ms, b, ktime_get_ns()) != b->factor))
+		ms->pace.dirty = true;
 out:
 	ip_vs_maglev_changed(ms);
 	mutex_unlock(&ms->lock);
@@ -807,39 +1028,72 @@ static void ip_vs_maglev_svc_free_rcu(struct rcu_head *head)
 	kfree(ms);
 }
 
-static void ip_vs_maglev_svc_free(struct ip_vs_maglev_svc *ms)
+/* Drop what the service holds: the backends' list references and the
+ * table's. Pins hold their own. Config context.
+ */
+static void ip_vs_maglev_svc_release(struct ip_vs_maglev_svc *ms)
 {
 	struct ip_vs_maglev_backend *b, *tmp;
 	struct ip_vs_maglev_table *t;
 
 	list_for_each_entry_safe(b, tmp, &ms->backends, list) {
+		WRITE_ONCE(b->gone, true);
 		list_del(&b->list);
-		kfree(b);
+		ip_vs_maglev_backend_put(b);
 	}
+	ms->nr_backends = 0;
 	t = rcu_replace_pointer(ms->table, NULL, true);
 	if (t)
 		ip_vs_maglev_table_retire(t);
 	mutex_destroy(&ms->lock);
-	/* schedule() may still be reading ms through svc->sched_data */
+}
+
+/*
+ * After done_service and a grace period: no packet can be in schedule()
+ * for @ms any more, and none that started after done_service set pin_dead
+ * can have linked a pin (pin.c checks it under the bucket lock). So the
+ * sweep sees every pin of @ms there will ever be. Then @ms is freed after
+ * one more grace period; the namespace's exit waits for this work.
+ */
+static void ip_vs_maglev_svc_reap(struct work_struct *work)
+{
+	struct ip_vs_maglev_svc *ms =
+		container_of(to_rcu_work(work), struct ip_vs_maglev_svc, reap);
+	struct ip_vs_maglev_net *mn = ms->mn;
+
+	ip_vs_maglev_pin_reap(mn, ms);
 	call_rcu(&ms->rcu, ip_vs_maglev_svc_free_rcu);
+	/* the last access to mn: its exit may free it as soon as it sees 0 */
+	if (atomic_dec_and_test(&mn->reaping))
+		wake_up_var(&mn->reaping);
 }
 
 static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(svc->ipvs->net);
+	struct ip_vs_maglev_backend *b, *tmp;
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms;
 	struct ip_vs_dest *dest;
-	int err;
+	LIST_HEAD(fresh);
 
 	ms = kzalloc(sizeof(*ms), GFP_KERNEL_ACCOUNT);
 	if (!ms)
 		return -ENOMEM;
 	ms->pstats = alloc_percpu_gfp(struct ip_vs_maglev_pin_stats, GFP_KERNEL_ACCOUNT);
-	if (!ms->pstats) {
-		kfree(ms);
-		return -ENOMEM;
+	if (!ms->pstats)
+		goto err_ms;
+	/* A service switching to maglev ("ipvsadm -E -s maglev") already has
+	 * destinations; IPVS holds its mutex, so the list is stable. Their
+	 * records are the last thing that may fail.
+	 */
+	list_for_each_entry(dest, &svc->destinations, n_list) {
+		b = ip_vs_maglev_backend_new(dest);
+		if (!b)
+			goto err_backends;
+		list_add_tail(&b->list, &fresh);
 	}
+
 	ms->svc = svc;
 	ms->mn = mn;
 	ms->hash = IPVS_MAGLEV_HASH_AUTO;
@@ -849,21 +1103,23 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	mutex_init(&ms->lock);
 	INIT_LIST_HEAD(&ms->backends);
 	INIT_DELAYED_WORK(&ms->work, ip_vs_maglev_work);
+	INIT_RCU_WORK(&ms->reap, ip_vs_maglev_svc_reap);
 	ms->last_build = jiffies - ip_vs_maglev_holdoff_jiffies() - 1;
-	ms->not_before = jiffies;
+	ms->pace.not_before = jiffies;
 
-	/* A service switching to maglev ("ipvsadm -E -s maglev") already has
-	 * destinations; IPVS holds its mutex, so the list is stable.
+	/* From here nothing fails: a service left without a scheduler (5.10
+	 * does not restore the old one) would drop every new connection. A
+	 * table that cannot be built now is retried by the work; until then
+	 * schedule() finds none and reports it.
 	 */
 	mutex_lock(&ms->lock);
-	list_for_each_entry(dest, &svc->destinations, n_list) {
-		err = ip_vs_maglev_backend_add(ms, dest);
-		if (err)
-			goto err_unlock;
+	list_for_each_entry_safe(b, tmp, &fresh, list) {
+		list_del(&b->list);
+		ip_vs_maglev_backend_link(ms, b);
 	}
-	err = ip_vs_maglev_rebuild(ms);
-	if (err)
-		goto err_unlock;
+	ms->pace.dirty = true;
+	ip_vs_maglev_rebuild(ms);
+	ip_vs_maglev_arm(ms);
 	mutex_unlock(&ms->lock);
 
 	ip_vs_maglev_svc_key_of(svc, &key);
@@ -876,29 +1132,50 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	hash_add(mn->hash, &ms->hnode, ip_vs_maglev_key_hash(&key));
 	list_add_tail(&ms->lnode, &mn->services);
 	mn->nr_services++;
+	mn->gen = ip_vs_maglev_next_gen();
 	mutex_unlock(&mn->lock);
 
 	svc->sched_data = ms;
 	return 0;
 
-err_unlock:
-	mutex_unlock(&ms->lock);
-	ip_vs_maglev_svc_free(ms);
-	return err;
+err_backends:
+	list_for_each_entry_safe(b, tmp, &fresh, list)
+		ip_vs_maglev_backend_put(b);
+	free_percpu(ms->pstats);
+err_ms:
+	kfree(ms);
+	return -ENOMEM;
 }
 
 static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
 {
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
 	struct ip_vs_maglev_net *mn = ms->mn;
+	bool reap;
 
-	/* Netlink handlers find services under mn->lock and keep it while
+	/* no packet enters schedule() for this service after this (compat.h) */
+	ip_vs_maglev_unbind_early(svc);
+
+	/*
+	 * Netlink handlers find services under mn->lock and keep it while
 	 * they use one, so once unhashed here nobody else can reach ms.
+	 *
+	 * Pins: a packet already in schedule() may still link one. Stop new
+	 * ones (pin.c reads pin_dead under the bucket lock), and reap what is
+	 * left after a grace period, when no such packet remains. If this
+	 * namespace is going away, our pernet exit has run already (IPVS
+	 * flushes services from its own exit, which runs after ours): the
+	 * pin table is gone with every pin, and no packet can arrive.
 	 */
 	mutex_lock(&mn->lock);
 	hash_del(&ms->hnode);
 	list_del(&ms->lnode);
 	mn->nr_services--;
+	mn->gen = ip_vs_maglev_next_gen();
+	WRITE_ONCE(ms->pin_dead, true);
+	reap = !mn->dying;
+	if (reap)
+		atomic_inc(&mn->reaping);
 	mutex_unlock(&mn->lock);
 
 	mutex_lock(&ms->lock);
@@ -906,18 +1183,16 @@ static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
 	mutex_unlock(&ms->lock);
 	cancel_delayed_work_sync(&ms->work);
 
-	/* No pin of this service may outlive it: stop new ones (checked
-	 * under the bucket locks the flush takes), then drop them all, with
-	 * the dest references they hold.
+	/* The dest references of the table and the backend records are
+	 * dropped before we return: IPVS frees a dying namespace's dests
+	 * after this without looking at their refcounts. (Pins' references
+	 * are gone already in that case, see above.)
 	 */
-	WRITE_ONCE(ms->pin_dead, true);
-	ip_vs_maglev_pin_flush(mn, ms, NULL);
-
-	/* Every dest reference is dropped before we return: IPVS frees the
-	 * service's dests after this without looking at their refcounts when
-	 * the namespace goes away.
-	 */
-	ip_vs_maglev_svc_free(ms);
+	ip_vs_maglev_svc_release(ms);
+	if (reap)
+		queue_rcu_work(ip_vs_maglev_wq, &ms->reap);
+	else
+		call_rcu(&ms->rcu, ip_vs_maglev_svc_free_rcu);
 }
 
 static struct ip_vs_scheduler ip_vs_maglev_scheduler = {
@@ -953,8 +1228,10 @@ err_wq:
 void ip_vs_maglev_sched_exit(void)
 {
 	unregister_ip_vs_scheduler(&ip_vs_maglev_scheduler);
-	/* every service is gone (IPVS held our module until then); wait for
-	 * the tables they retired
+	/* Every service is gone (IPVS held our module until then). Wait for
+	 * the grace periods their reap works were queued behind; then
+	 * destroying the queue runs those works. (pin.c's exit waits for the
+	 * last call_rcu()s they make.)
 	 */
 	rcu_barrier();
 	destroy_workqueue(ip_vs_maglev_wq);

@@ -31,7 +31,10 @@
  * IPVS_MAGLEV_CMD_GET_SERVICE (do, dump)
  *   do request:   IPVS_MAGLEV_A_SERVICE with the service identity (below)
  *   dump request: no attributes; one message per maglev service in the
- *                 namespace, resumable across recv() calls.
+ *                 namespace, resumable across recv() calls. If a service
+ *                 was added or deleted between two parts of a dump, the
+ *                 later messages carry NLM_F_DUMP_INTR: the dump may
+ *                 have skipped or repeated one, and should be redone.
  *   Reply:        IPVS_MAGLEV_A_SERVICE (nested ipvs_maglev_svc_attr) with
  *                 the identity, the parameters and the state attributes.
  *
@@ -44,19 +47,29 @@
  *   Request: IPVS_MAGLEV_A_SERVICE with the identity (required).
  *   Reply:   one message per backend: IPVS_MAGLEV_A_SERVICE (identity only)
  *            and IPVS_MAGLEV_A_BACKEND (nested ipvs_maglev_be_attr).
+ *            NLM_F_DUMP_INTR as for services, when the service's backend
+ *            list changed between two parts of the dump.
  *
  * IPVS_MAGLEV_CMD_SET_BACKEND (do)
  *   Request: IPVS_MAGLEV_A_SERVICE (identity) and IPVS_MAGLEV_A_BACKEND
  *            with AF, ADDR, PORT and one or more of:
  *            IPVS_MAGLEV_BE_A_DOWN (u8 1 or 0): a backend marked down (by
- *              health checks) owns no slot and keeps no flow pin; marked
- *              up again it ramps if slow start is on.
+ *              health checks) owns no slot and its flow pins are dropped
+ *              (no flow is sent to it by a pin from the moment it is
+ *              marked); marked up again it ramps if slow start is on. The
+ *              new table is built before the reply; if it cannot be
+ *              (out of memory), the mark is not changed and the error
+ *              says so.
  *            IPVS_MAGLEV_BE_A_SAVED_WEIGHT, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE:
  *              drain metadata, kept for tools (ipvsctl drain, apply) so
  *              that a drain outlives the process that started it. The
  *              module only stores them, reports them in dumps, and clears
  *              both when the backend's IPVS weight is raised above 0.
  *            All are validated before any is applied.
+ *
+ * IPVS_MAGLEV_CMD_SET_SERVICE applies all of its parameters or none: if the
+ * table they need cannot be built, nothing is changed (pinning included)
+ * and the error says so.
  *
  * IPVS_MAGLEV_CMD_FLUSH_PINS (do)
  *   Request: IPVS_MAGLEV_A_SERVICE (identity) to drop that service's flow
@@ -86,16 +99,25 @@
  *
  * Slow start
  * ----------
- * A backend added to a service that already has a backend able to take new
- * flows, or whose weight goes from 0 to more, enters slow start: for
- * SS_WINDOW_MS its weight in the table is
+ * A backend added to a service that is serving, or whose weight goes from
+ * 0 to more (or that is marked up) while it is, enters slow start. A
+ * service is serving once its table has scheduled new flows for at least
+ * the module's rebuild_holdoff_ms (IPVS_MAGLEV_SVC_A_SERVING_MS), with
+ * another backend owning slots and able to take flows. So the backends of
+ * a new service, added before it carries traffic, all start at full
+ * weight. For SS_WINDOW_MS the backend's share of the table is that of
+ * the weight
  *	w * max(SS_MIN_PCT / 100, f ^ (1000 / SS_AGGRESSION))
- * where w is its IPVS weight and f the elapsed fraction of the window. A
- * weight change during the ramp retargets it (same start, new w); weight
- * 0 ends it, as does the window's end or the backend's deletion. Tables
- * are rebuilt at most every max(window / 20, 250 ms) during ramps, and
- * only when some weight changes. A service starts with the module's
- * slow_start_ms, slow_start_aggression and slow_start_min_pct.
+ * where w is its IPVS weight and f the elapsed fraction of the window,
+ * at 1/65536 resolution whatever w is (weight 1 included): the factor is
+ * reported as IPVS_MAGLEV_BE_A_RAMP_PPM, and EFF_WEIGHT is the weight
+ * above rounded to an integer, at least 1. A weight change during the
+ * ramp retargets it (same start, new w); weight 0 ends it, as does the
+ * window's end, the backend's deletion or its being marked down. During
+ * ramps, tables are rebuilt at most every max(window / 20, 250 ms) (and
+ * no sooner than rebuild_holdoff_ms after the last build). A service
+ * starts with the module's slow_start_ms, slow_start_aggression and
+ * slow_start_min_pct.
  *
  * Service identity (inside IPVS_MAGLEV_A_SERVICE), as in the IPVS family:
  *   either IPVS_MAGLEV_SVC_A_FWMARK (+ IPVS_MAGLEV_SVC_A_AF),
@@ -237,7 +259,11 @@ enum ipvs_maglev_svc_attr {
 	IPVS_MAGLEV_SVC_A_PIN_INSERT_FAILS, /* u64: full, or no memory */
 	IPVS_MAGLEV_SVC_A_PIN_EVICTIONS, /* u64: least recently used, dropped */
 	IPVS_MAGLEV_SVC_A_PIN_EXPIRIES,	/* u64: idle, dropped */
-	IPVS_MAGLEV_SVC_A_PIN_DROPPED,	/* u64: backend deleted, dropped */
+	IPVS_MAGLEV_SVC_A_PIN_DROPPED,	/* u64: backend deleted or down, dropped */
+	IPVS_MAGLEV_SVC_A_SERVING_MS,	/* u64: ms since the live table first
+					 * scheduled a flow; absent if it has
+					 * not (see "Slow start")
+					 */
 	__IPVS_MAGLEV_SVC_A_LAST
 };
 
@@ -261,7 +287,9 @@ enum ipvs_maglev_be_attr {
 	IPVS_MAGLEV_BE_A_RAMP_LEFT_MS,	/* u32: ms left in its slow start;
 					 * absent when not ramping
 					 */
-	IPVS_MAGLEV_BE_A_DOWN,		/* u8: SET_BACKEND; flag in dumps */
+	IPVS_MAGLEV_BE_A_DOWN,		/* u8 1 or 0: SET_BACKEND; in dumps,
+					 * u8 1 when down, absent otherwise
+					 */
 	IPVS_MAGLEV_BE_A_PINS,		/* u32: flows pinned to it (dumps) */
 	IPVS_MAGLEV_BE_A_SAVED_WEIGHT,	/* u32: drain metadata: the weight to
 					 * restore; 0 (or absent): not draining
@@ -271,6 +299,10 @@ enum ipvs_maglev_be_attr {
 					  * epoch; 0 (or absent): none
 					  */
 	IPVS_MAGLEV_BE_A_PAD,
+	IPVS_MAGLEV_BE_A_RAMP_PPM,	/* u32: slow-start factor in the live
+					 * table, per million (1000000: full
+					 * weight); absent if not in the table
+					 */
 	__IPVS_MAGLEV_BE_A_LAST
 };
 
