@@ -50,6 +50,7 @@ done
 setup_or_die "slow start ${WIN}s" "$IPVSCTL" -N "$DR" maglev set "$SVC" slow-start "${WIN}s"
 setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
 setup_or_die "the service answers" in_ns "$CL" "$MGTRAFFIC" conn -c "$VIP" -p 80 -n 20
+setup_or_die "the service serves (a joining backend ramps)" wait_until 30 mg_serving "$DR" "$SVC"
 
 # table_share BACKEND: "slots table_size" of BACKEND in the live table
 table_share() {

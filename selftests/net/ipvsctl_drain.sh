@@ -32,7 +32,7 @@ setup_or_die "topology" topo_std 2
 setup_or_die "VIP" vip_local
 setup_or_die "servers" serve_all 80
 B1=${BE_IP[1]}:80
-setup_or_die "service" ipvsctl service add "$SVC" scheduler maglev slow-start 3s
+setup_or_die "service" ipvsctl service add "$SVC" scheduler maglev slow-start 60s
 setup_or_die "b1" ipvsctl backend add "$SVC" "$B1" method nat weight 1
 setup_or_die "b2" ipvsctl backend add "$SVC" "${BE_IP[2]}:80" method nat weight 1
 setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
@@ -116,6 +116,7 @@ check "--json: outcome drained, kept" \
 check "b1 kept at weight 0" test "$(weight_of "$B1")" = 0
 check "its weight stays saved (1), without a deadline" \
 	test "$(mg_be_field "$DR" "$SVC" "$B1" drain_saved_weight)/$(mg_be_field "$DR" "$SVC" "$B1" drain_deadline)" = 1/None
+setup_or_die "the service serves (an undrained backend ramps)" wait_until 30 mg_serving "$DR" "$SVC"
 check "undrain" ipvsctl undrain "$SVC" "$B1"
 check "b1 has weight 1 again" test "$(weight_of "$B1")" = 1
 ramp=$(mg_be_field "$DR" "$SVC" "$B1" ramp_left_ms)

@@ -64,7 +64,7 @@ LOG=$LIB_TMP/daemon.log
 write_conf() { # write_conf WEIGHT_B3 [without-b1]
 	{
 		echo "# the service under test"
-		echo "service add $SVC scheduler maglev slow-start 4s"
+		echo "service add $SVC scheduler maglev slow-start 60s"
 		[ "${2:-}" = without-b1 ] || echo "backend add $SVC ${BE_IP[1]}:80 method nat weight 10"
 		echo "backend add $SVC ${BE_IP[2]}:80 method nat weight 10"
 		echo "backend add $SVC ${BE_IP[3]}:80 method nat weight $1"

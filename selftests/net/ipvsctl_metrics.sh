@@ -252,6 +252,7 @@ check "  rebuilds counted, last one timestamped (not in the future)" \
 
 # ---- slow start ---------------------------------------------------------------------
 setup_or_die "60 s slow start" ipvsctl maglev set "$SVC" slow-start 60s
+setup_or_die "the service serves (a joining backend ramps)" wait_until 30 mg_serving "$DR" "$SVC"
 setup_or_die "b3 joins" ipvs -a -t "$VIP:80" -r "${BE_IP[3]}:80" -m -w 100
 check "b3 ramping: parses" snap --state-file "$NOSTATE"
 eff=$(mval ipvsctl_maglev_backend_effective_weight "$(be 3 "$SVC")")

@@ -326,6 +326,15 @@ mg_settled() {
 	mg_json "$1" "$2" | grep -q '"pending":false'
 }
 
+# mg_serving NS SERVICE: the service's table has scheduled flows for at
+# least the rebuild holdoff, so a backend joining or coming back ramps
+# (slow start protects only a service that carries load)
+mg_serving() {
+	local v
+	v=$(mg_field "$1" "$2" serving_ms)
+	[ "$v" != None ] && [ "$v" -ge "$(cat /sys/module/ip_vs_maglev/parameters/rebuild_holdoff_ms)" ]
+}
+
 # mg_field NS SERVICE FIELD: a service field (top level of the service)
 mg_field() {
 	mg_json "$1" "$2" | python3 -c '

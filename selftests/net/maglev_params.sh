@@ -65,7 +65,7 @@ genl_expect() {
 		bash -c "echo '$out' | grep -qE '^error [0-9]+ .*$pattern'"
 }
 genl_expect "size 1000" "prime" $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [$svc_id, [$S_TABLE_SIZE, \"u32\", 1000]]]]"
-genl_expect "size too large" "prime" $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [$svc_id, [$S_TABLE_SIZE, \"u32\", 4294967291]]]]"
+genl_expect "size too large (the policy's range)" "out of range" $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [$svc_id, [$S_TABLE_SIZE, \"u32\", 4294967291]]]]"
 genl_expect "hash out of range" "." $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [$svc_id, [$S_HASH, \"u8\", 9]]]]"
 genl_expect "AF of the wrong length" "." $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [[$S_AF, \"u8\", 2], [$S_TABLE_SIZE, \"u32\", 8191]]]]"
 genl_expect "a read-only attribute" "." $CMD_SET_SERVICE "[[$A_SERVICE, \"nest\", [$svc_id, [$S_REBUILDS, \"u64\", 0]]]]"

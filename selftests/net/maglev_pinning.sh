@@ -116,26 +116,32 @@ check "mark b3 up" ipvsctl maglev up "$ON" "${BE_IP[3]}:53"
 
 # ---- ipvsctl drain: a UDP backend drains through its pins ---------------------
 # IPVS has no connection entry for OPS flows: the pins are what the drain
-# waits for. They expire 5 s after their flow's last datagram here (long
-# enough that the drain, started right after a round of flows, finds them
-# even on a slow emulated machine).
-setup_or_die "pin timeout 5 s" bash -c "echo 5000 >$PARAMS/pin_timeout_ms"
+# waits for. They must outlive the gap between two rounds of the same
+# flows, and expire soon once the flows stop: the pin timeout is four
+# times what a round takes on this machine, measured here, and at least
+# 5 s.
 setup_or_die "settled" wait_until 10 mg_settled "$DR" "$ON"
+t_a=$(date +%s%N)
+flows 53 30000 500 "$LIB_TMP/on6"
+round_ms=$((($(date +%s%N) - t_a) / 1000000))
+pin_to=$((round_ms * 4 > 5000 ? round_ms * 4 : 5000))
+log "a round of 500 flows took $round_ms ms: pin timeout $pin_to ms"
+setup_or_die "pin timeout $pin_to ms" bash -c "echo $pin_to >$PARAMS/pin_timeout_ms"
 flows 53 30000 500 "$LIB_TMP/on6"
 b4_flows=$(grep -c ' b4$' "$LIB_TMP/on6")
 b4_weight() { jq_svc "$ON" '[b["weight"] for b in s["backends"] if b["backend"] == "'"${BE_IP[4]}"':53"] or ["none"]' |
 	tr -d "[]'"; }
-ip netns exec "$DR" "$IPVSCTL" drain "$ON" "${BE_IP[4]}:53" --timeout 60s --interval 200ms \
-	>"$LIB_TMP/udrain.out" 2>&1 &
+ip netns exec "$DR" "$IPVSCTL" drain "$ON" "${BE_IP[4]}:53" --timeout $((pin_to / 1000 + 120))s \
+	--interval 200ms >"$LIB_TMP/udrain.out" 2>&1 &
 UDRAIN=$!
 LIB_PIDS+=("$UDRAIN")
 b4_weight_is() { [ "$(b4_weight)" = "$1" ]; }
-check "drain b4 (UDP, OPS, pinned): weight 0" wait_until 5 b4_weight_is 0
-# its flows keep coming for 3 s: they stay with b4, and the drain waits
-t_end=$(($(date +%s) + 3))
+check "drain b4 (UDP, OPS, pinned): weight 0" wait_until 30 b4_weight_is 0
+# its flows keep coming for three rounds: they stay with b4, and the drain
+# waits
 kept=1
 seen=
-while [ "$(date +%s)" -lt "$t_end" ]; do
+for r in 1 2 3; do
 	flows 53 30000 500 "$LIB_TMP/on7"
 	n=$(grep -c ' b4$' "$LIB_TMP/on7")
 	seen="$seen $n"
@@ -144,12 +150,9 @@ done
 check "while its $b4_flows pinned flows keep coming, they stay on the draining b4 (rounds:$seen)" \
 	test "$kept" = 1 -a "$b4_flows" -gt 0
 check "and the drain waits for them" kill -0 "$UDRAIN"
-t0=$(date +%s)
 wait "$UDRAIN"
 rc=$?
-t1=$(date +%s)
-check "once they stop, their pins expire and the drain ends (exit $rc, $((t1 - t0)) s)" \
-	test "$rc" = 0 -a $((t1 - t0)) -le 15
+check "once they stop, their pins expire and the drain ends (exit $rc)" test "$rc" = 0
 check "it counted the pins down" grep -Eq "0 active, 0 inactive, [1-9][0-9]* pinned" "$LIB_TMP/udrain.out"
 check "b4 is removed" test "$(b4_weight)" = none
 setup_or_die "pin timeout back" bash -c "echo 960000 >$PARAMS/pin_timeout_ms"
