@@ -109,6 +109,9 @@ for round in $(seq 1 10); do
 	answered=$((answered + n))
 	wait_until 20 b3_unpinned || leaked=$((leaked + 1))
 	setup_or_die "round $round: mark b3 up" ipvsctl maglev up "$A" "$b3"
+	# the flows keep the backends they were moved to: unpin them, so
+	# that a third of them come back to b3 for the next round
+	setup_or_die "round $round: flush the pins" ipvsctl maglev flush-pins "$A"
 	setup_or_die "round $round: b3 pinned again" wait_until 60 b3_pinned
 done
 touch "$LIB_TMP/stop"
