@@ -65,8 +65,8 @@ struct ip_vs_maglev_table {
  * creation until it is freed (through RCU: the packet path reads a pin's
  * backend without a reference).
  *
- * Fields marked (ms) change under the service's lock; @down and @gone are
- * also read by the packet path (pins), with READ_ONCE.
+ * Fields marked (ms) change under the service's lock; @unpinned and @gone
+ * are also read by the packet path (pins), with READ_ONCE.
  */
 struct ip_vs_maglev_backend {
 	struct list_head list;		/* ip_vs_maglev_svc.backends (ms) */
@@ -85,8 +85,9 @@ struct ip_vs_maglev_backend {
 	u32 weight_seen;		/* configured weight at the last change */
 	bool ramping;
 	u64 ramp_start;			/* ktime_get_ns() when it began */
-	bool down;			/* marked down (health checks): no slot,
-					 * its pins unused
+	bool down;			/* marked down (health checks): no slot (ms) */
+	bool unpinned;			/* down, and its table published: its
+					 * pins are unused
 					 */
 	bool gone;			/* unlisted: its pins are unused */
 	/* drain metadata for tools (uapi: SET_BACKEND); cleared when the

@@ -166,7 +166,7 @@ static bool ip_vs_maglev_pin_usable(const struct ip_vs_maglev_pin *pin)
 {
 	const struct ip_vs_maglev_backend *be = pin->be;
 
-	return !READ_ONCE(be->gone) && !READ_ONCE(be->down) &&
+	return !READ_ONCE(be->gone) && !READ_ONCE(be->unpinned) &&
 	       ip_vs_maglev_dest_linked(be->dest);
 }
 

@@ -735,8 +735,15 @@ int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
  * Health checks marked @b down (or up again). A down backend owns no slot
  * and its pins are not used: unlike a drained one's, its flows move.
  * Either the new table is published and the mark holds, or (the build
- * failed) nothing changed and the error says so. Caller: ms->lock, and
- * mn->lock (the pin table).
+ * failed) nothing changed, its pins included, and the error says so.
+ * Caller: ms->lock, and mn->lock (the pin table).
+ *
+ * The packet path learns of the mark through @unpinned, set only once the
+ * table without the backend is published: from then on a pin lookup
+ * drops the backend's pins instead of using them, so no flow reaches it
+ * through a pin, not even one pinned by a packet that still held the old
+ * table. Marked up, the table with it is published, the pins made while
+ * it was down are flushed, and then its pins count again.
  */
 int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
 			  bool down)
@@ -748,8 +755,7 @@ int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backe
 	lockdep_assert_held(&ms->lock);
 	if (b->down == down)
 		return 0;
-	/* pin lookups stop using its pins at once (pin.c) */
-	WRITE_ONCE(b->down, down);
+	b->down = down;
 	if (down)
 		ip_vs_maglev_ramp_end(ms, b);
 	else if (atomic_read(&b->dest->weight) > 0)
@@ -757,7 +763,7 @@ int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backe
 	ms->pace.dirty = true;
 	err = ip_vs_maglev_rebuild(ms);
 	if (err) {
-		WRITE_ONCE(b->down, !down);
+		b->down = !down;
 		if (b->ramping && !was_ramping) {
 			ip_vs_maglev_ramp_end(ms, b);
 		} else if (!b->ramping && was_ramping) {
@@ -769,12 +775,13 @@ int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backe
 		ip_vs_maglev_arm(ms);
 		return err;
 	}
-	/*
-	 * Down: its flows are rescheduled. Up: drop the pins made in the
-	 * moment it was going down (a packet already holding the old table),
-	 * so no flow returns to it because of one.
-	 */
-	ip_vs_maglev_pin_flush(ms->mn, ms, b);
+	if (down) {
+		WRITE_ONCE(b->unpinned, true);
+		ip_vs_maglev_pin_flush(ms->mn, ms, b);
+	} else {
+		ip_vs_maglev_pin_flush(ms->mn, ms, b);
+		WRITE_ONCE(b->unpinned, false);
+	}
 	ip_vs_maglev_arm(ms);
 	return 0;
 }
