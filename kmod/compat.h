@@ -34,16 +34,18 @@ static inline bool ip_vs_maglev_dest_linked(const struct ip_vs_dest *dest)
 
 /*
  * Newer IPVS clears svc->scheduler itself in ip_vs_unbind_scheduler(),
- * before it calls done_service, and ip_vs_schedule() pairs that with an
- * smp_rmb(): no packet enters a scheduler's schedule() after its
- * done_service began (the change the lvs review cites as 193989cc6d80,
- * "ipvs: clear the svc scheduler ptr early on edit"; it also dropped the
- * function's second argument, which is what the Kbuild probe looks for).
- * Before it (Debian's 5.10), a scheduler switch calls done_service with
- * the pointer still set, and packets keep calling schedule() and reading
- * svc->sched_data until the caller clears it after done_service returns.
- * Do here what the change does: clear it first. IPVS's own callers clear
- * it again or never read it after done_service.
+ * before it calls done_service: a packet that reads the pointer after that
+ * does not call the scheduler, so only packets already past that read are
+ * in schedule() when done_service runs, and a grace period covers them
+ * (the change the lvs review cites as 193989cc6d80, "ipvs: clear the svc
+ * scheduler ptr early on edit"; it also dropped the function's second
+ * argument, which is what the Kbuild probe looks for). Before it
+ * (Debian's 5.10), a scheduler switch calls done_service with the pointer
+ * still set, and new packets keep entering schedule() and reading
+ * svc->sched_data until the caller clears it after done_service returns,
+ * so a grace period started in done_service would not cover them. Do here
+ * what the change does: clear it first. IPVS's own callers clear it again
+ * or never read it after done_service.
  */
 #ifdef IP_VS_MAGLEV_HAVE_EARLY_UNBIND
 static inline void ip_vs_maglev_unbind_early(struct ip_vs_service *svc)

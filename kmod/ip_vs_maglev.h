@@ -69,10 +69,14 @@ struct ip_vs_maglev_table {
  * are also read by the packet path (pins), with READ_ONCE.
  */
 struct ip_vs_maglev_backend {
-	struct list_head list;		/* ip_vs_maglev_svc.backends (ms) */
+	/* read by every pin hit: kept apart from the counters below */
 	struct ip_vs_dest *dest;	/* held */
-	refcount_t ref;
-	atomic_t pins;			/* flow pins to this backend */
+	bool unpinned;			/* down, and its table published: its
+					 * pins are unused
+					 */
+	bool gone;			/* unlisted: its pins are unused */
+
+	struct list_head list;		/* ip_vs_maglev_svc.backends (ms) */
 	struct rcu_head rcu;
 	struct mg_id id;
 	/* the live table (ms) */
@@ -86,15 +90,15 @@ struct ip_vs_maglev_backend {
 	bool ramping;
 	u64 ramp_start;			/* ktime_get_ns() when it began */
 	bool down;			/* marked down (health checks): no slot (ms) */
-	bool unpinned;			/* down, and its table published: its
-					 * pins are unused
-					 */
-	bool gone;			/* unlisted: its pins are unused */
 	/* drain metadata for tools (uapi: SET_BACKEND); cleared when the
 	 * weight is raised above 0 (ms)
 	 */
 	u32 saved_weight;
 	u64 drain_deadline;		/* seconds since the epoch */
+
+	/* written by every pin insert and unlink, on any CPU */
+	refcount_t ref ____cacheline_aligned_in_smp;
+	atomic_t pins;			/* flow pins to this backend */
 };
 
 /* Per-CPU counters of a service's flow pins. */
@@ -228,10 +232,11 @@ void ip_vs_maglev_svc_key_of(const struct ip_vs_service *svc,
 			     struct ip_vs_maglev_svc_key *key);
 int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms);
 int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms);
-int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_maglev_params *p);
+int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_maglev_params *p,
+			    bool *flush);
 void ip_vs_maglev_backend_put(struct ip_vs_maglev_backend *b);
 int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
-			  bool down);
+			  bool down, struct ip_vs_maglev_backend **flush);
 struct ip_vs_maglev_backend *
 ip_vs_maglev_backend_lookup(struct ip_vs_maglev_svc *ms, u16 af,
 			    const union nf_inet_addr *addr, __be16 port);
@@ -258,7 +263,7 @@ struct ip_vs_dest *ip_vs_maglev_pin_lookup(struct ip_vs_maglev_svc *ms,
 void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 			     const struct ip_vs_maglev_pin_key *k,
 			     struct ip_vs_maglev_backend *b);
-u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms,
+u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, const struct ip_vs_maglev_svc *ms,
 			   const struct ip_vs_maglev_backend *b);
 void ip_vs_maglev_pin_reap(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms);
 u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn);

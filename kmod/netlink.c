@@ -652,6 +652,7 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_params p;
 	struct ip_vs_maglev_svc *ms;
+	bool flush = false;
 	int err;
 
 	err = ip_vs_maglev_parse_svc(nest, a, &key, info->extack);
@@ -679,13 +680,16 @@ static int ip_vs_maglev_nl_set_svc(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 	mutex_lock(&ms->lock);
-	err = ip_vs_maglev_set_params(ms, &p);
+	err = ip_vs_maglev_set_params(ms, &p, &flush);
 	mutex_unlock(&ms->lock);
 	if (err)
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "cannot build the new table (out of memory); nothing changed");
 out:
 	mutex_unlock(&mn->lock);
+	/* pinning went off: its memory back, holding no lock (pin.c) */
+	if (flush)
+		ip_vs_maglev_pin_flush(mn, ms, NULL);
 	return err;
 }
 
@@ -808,6 +812,7 @@ static int ip_vs_maglev_nl_flush_pins(struct sk_buff *skb, struct genl_info *inf
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms = NULL;
+	bool any = true;
 	int err;
 
 	if (nest) {
@@ -822,9 +827,12 @@ static int ip_vs_maglev_nl_flush_pins(struct sk_buff *skb, struct genl_info *inf
 			mutex_unlock(&mn->lock);
 			return -ENOENT;
 		}
+		any = atomic_read(&ms->pin_count);
 	}
-	ip_vs_maglev_pin_flush(mn, ms, NULL);
 	mutex_unlock(&mn->lock);
+	/* the sweep holds no lock (pin.c); ms is only compared with */
+	if (any)
+		ip_vs_maglev_pin_flush(mn, ms, NULL);
 	return 0;
 }
 
@@ -835,8 +843,8 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 	struct nlattr *bnest = info->attrs[IPVS_MAGLEV_A_BACKEND];
 	struct nlattr *a[IPVS_MAGLEV_SVC_A_MAX + 1];
 	struct nlattr *b[IPVS_MAGLEV_BE_A_MAX + 1];
+	struct ip_vs_maglev_backend *be, *flush = NULL;
 	struct ip_vs_maglev_svc_key key;
-	struct ip_vs_maglev_backend *be;
 	struct ip_vs_maglev_svc *ms;
 	union nf_inet_addr addr;
 	u16 af;
@@ -887,7 +895,8 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 		/* the mark first: it is the one step that can fail */
 		err = 0;
 		if (b[IPVS_MAGLEV_BE_A_DOWN])
-			err = ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]));
+			err = ip_vs_maglev_set_down(ms, be, nla_get_u8(b[IPVS_MAGLEV_BE_A_DOWN]),
+						    &flush);
 		if (err) {
 			NL_SET_ERR_MSG_MOD(info->extack,
 					   "cannot build the table the mark needs (out of memory); nothing changed");
@@ -901,6 +910,11 @@ static int ip_vs_maglev_nl_set_backend(struct sk_buff *skb, struct genl_info *in
 	mutex_unlock(&ms->lock);
 out:
 	mutex_unlock(&mn->lock);
+	/* marked down: the pins it had, unused already, go (pin.c) */
+	if (flush) {
+		ip_vs_maglev_pin_flush(mn, ms, flush);
+		ip_vs_maglev_backend_put(flush);
+	}
 	return err;
 }
 

@@ -377,9 +377,14 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	/* done_service: no pin of a dead service (see the top of the file) */
 	if (READ_ONCE(ms->pin_dead))
 		goto drop;
+	/* a pin no lookup would use: a backend deleted or marked down since
+	 * the packet read the table; nor one that has lost its last reference
+	 */
+	if (READ_ONCE(b->gone) || READ_ONCE(b->unpinned) || !refcount_inc_not_zero(&b->ref))
+		goto drop;
 	ip_vs_maglev_pin_chain(p, bucket, ms, k, &dup);
 	if (dup)
-		goto drop;	/* pinned meanwhile, on another CPU */
+		goto drop_ref;	/* pinned meanwhile, on another CPU */
 	/*
 	 * The service's cap first: a capped service makes room among its
 	 * own pins only, or inserts nothing; then the namespace's; the chain
@@ -394,11 +399,6 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	    (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
 	     !ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())))
 		goto full_svc;
-	/* the backend may have lost its last reference since the table was
-	 * read (the table replaced, the backend deleted): then no pin
-	 */
-	if (!refcount_inc_not_zero(&b->ref))
-		goto full_ns;
 	if (ip_vs_maglev_pin_chain(p, bucket, ms, k, &dup) >= IP_VS_MAGLEV_PIN_CHAIN) {
 		victim = ip_vs_maglev_pin_oldest(p, bucket, NULL, now, &link);
 		ip_vs_maglev_pin_evict_one(p, link, victim);
@@ -410,16 +410,17 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	this_cpu_inc(ms->pstats->inserts);
 	return;
 
+drop_ref:
+	ip_vs_maglev_backend_put(b);
 drop:
 	spin_unlock_bh(lock);
 	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
 			ip_vs_maglev_pin4_cache, pin);
 	return;
-full_ns:
-	atomic_dec(&p->count);
 full_svc:
 	atomic_dec(&ms->pin_count);
 full:
+	ip_vs_maglev_backend_put(b);
 	spin_unlock_bh(lock);
 	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
 			ip_vs_maglev_pin4_cache, pin);
@@ -489,7 +490,7 @@ static void ip_vs_maglev_pin_gc(struct work_struct *work)
 }
 
 struct ip_vs_maglev_pin_match_arg {
-	const struct ip_vs_maglev_svc *ms;
+	const struct ip_vs_maglev_svc *ms;	/* NULL: any */
 	const struct ip_vs_maglev_backend *be;	/* NULL: any */
 };
 
@@ -504,47 +505,53 @@ static bool ip_vs_maglev_pin_of(const struct ip_vs_maglev_pin *pin, void *arg)
  * Drop the pins of service @ms (to backend @b only, if not NULL), or of
  * every service if @ms is NULL: a command, so its result is what the
  * sweep saw; a packet already in schedule() may pin a flow just after.
- * Process context, mn->lock held (the table stays). Returns how many.
+ * Returns how many.
+ *
+ * Process context, with no lock of this module held: a sweep of the whole
+ * table must not hold up IPVS's configuration, whose scheduler ops take
+ * mn->lock and ms->lock under IPVS's mutex. @ms and @b are only compared
+ * with, never dereferenced: @ms may be deleted meanwhile (its reap sweeps
+ * too). The caller keeps the pin table alive: a netlink handler's socket
+ * holds the namespace, and only the namespace's exit destroys the table.
  */
-u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms,
+u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, const struct ip_vs_maglev_svc *ms,
 			   const struct ip_vs_maglev_backend *b)
 {
 	struct ip_vs_maglev_pin_match_arg m = { .ms = ms, .be = b };
 	struct ip_vs_maglev_pins *p;
 
 	might_sleep();
-	p = rcu_dereference_protected(mn->pins, lockdep_is_held(&mn->lock));
-	if (!p || (ms && !atomic_read(&ms->pin_count)) || (b && !atomic_read(&b->pins)))
+	p = rcu_dereference_protected(mn->pins, 1);	/* see above */
+	if (!p)
 		return 0;
 	return ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of, &m, false);
 }
 
 /*
  * The reap of a dead service (sched.c), a grace period after done_service
- * set pin_dead: every pin @ms will ever have is linked by now, so the
- * sweep, with no shortcut, drops them all. Process context.
+ * set pin_dead: every pin @ms will ever have is linked by now, and
+ * pin_count counts exactly them (an insert's reservation is undone before
+ * it leaves its read-side section), so the sweep, with no other shortcut,
+ * drops them all. No lock is held over it (see ip_vs_maglev_pin_flush());
+ * the namespace's exit waits for reaps before it destroys the table.
+ * Process context.
  */
 void ip_vs_maglev_pin_reap(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms)
 {
-	struct ip_vs_maglev_pin_match_arg m = { .ms = ms };
-	struct ip_vs_maglev_pins *p;
-
-	mutex_lock(&mn->lock);
-	p = rcu_dereference_protected(mn->pins, lockdep_is_held(&mn->lock));
-	if (p)
-		ip_vs_maglev_pin_sweep(p, 0, p->mask + 1, ip_vs_maglev_pin_of, &m, false);
-	mutex_unlock(&mn->lock);
+	if (atomic_read(&ms->pin_count))
+		ip_vs_maglev_pin_flush(mn, ms, NULL);
 	WARN_ON_ONCE(atomic_read(&ms->pin_count));
 }
 
 /* ---- the table --------------------------------------------------------------- */
 
-/* A table for @mn, if it has none. Process context. */
+/* A table for @mn, if it has none. Process context, mn->lock held. */
 int ip_vs_maglev_pins_create(struct ip_vs_maglev_net *mn)
 {
 	u32 n, max = ip_vs_maglev_pin_max(), i;
 	struct ip_vs_maglev_pins *p;
 
+	lockdep_assert_held(&mn->lock);
 	if (rcu_access_pointer(mn->pins))
 		return 0;
 	/* about two entries a bucket when full */

@@ -736,23 +736,25 @@ int ip_vs_maglev_build_now(struct ip_vs_maglev_svc *ms)
  * and its pins are not used: unlike a drained one's, its flows move.
  * Either the new table is published and the mark holds, or (the build
  * failed) nothing changed, its pins included, and the error says so.
- * Caller: ms->lock, and mn->lock (the pin table).
+ * Caller: ms->lock.
  *
  * The packet path learns of the mark through @unpinned, set only once the
  * table without the backend is published: from then on a pin lookup
  * drops the backend's pins instead of using them, so no flow reaches it
  * through a pin, not even one pinned by a packet that still held the old
- * table. Marked up, the table with it is published, the pins made while
- * it was down are flushed, and then its pins count again.
+ * table. Dropping the rest is memory reclaim: *@flush is set to the
+ * backend, with a reference, for the caller to flush its pins once it
+ * holds none of this module's locks (ip_vs_maglev_pin_flush()), then put.
  */
 int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backend *b,
-			  bool down)
+			  bool down, struct ip_vs_maglev_backend **flush)
 {
 	bool was_ramping = b->ramping, was_dirty = ms->pace.dirty;
 	u64 was_start = b->ramp_start;
 	int err;
 
 	lockdep_assert_held(&ms->lock);
+	*flush = NULL;
 	if (b->down == down)
 		return 0;
 	b->down = down;
@@ -775,12 +777,10 @@ int ip_vs_maglev_set_down(struct ip_vs_maglev_svc *ms, struct ip_vs_maglev_backe
 		ip_vs_maglev_arm(ms);
 		return err;
 	}
-	if (down) {
-		WRITE_ONCE(b->unpinned, true);
-		ip_vs_maglev_pin_flush(ms->mn, ms, b);
-	} else {
-		ip_vs_maglev_pin_flush(ms->mn, ms, b);
-		WRITE_ONCE(b->unpinned, false);
+	WRITE_ONCE(b->unpinned, down);
+	if (down && atomic_read(&b->pins)) {
+		ip_vs_maglev_backend_hold(b);
+		*flush = b;
 	}
 	ip_vs_maglev_arm(ms);
 	return 0;
@@ -806,11 +806,14 @@ ip_vs_maglev_backend_lookup(struct ip_vs_maglev_svc *ms, u16 af,
 /*
  * Apply @p (the fields it marks) to @ms, all or nothing: if a table must
  * be built for them and the build fails, every field is as it was and the
- * error is returned. Pinning changes only after a successful build.
+ * error is returned. Pinning changes only after a successful build; if it
+ * goes off, *@flush says the caller should flush the service's pins once
+ * it holds none of this module's locks (ip_vs_maglev_pin_flush()).
  * Caller: mn->lock (a pin table, if pinning goes on, exists already) and
  * ms->lock.
  */
-int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_maglev_params *p)
+int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_maglev_params *p,
+			    bool *flush)
 {
 	u32 old_size = ms->table_size, old_ss_ms = ms->ss_window_ms;
 	u32 old_ss_aggr = ms->ss_aggression, old_ss_pct = ms->ss_min_pct;
@@ -819,6 +822,7 @@ int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_magl
 	int err;
 
 	lockdep_assert_held(&ms->lock);
+	*flush = false;
 	if (p->set & IP_VS_MAGLEV_SET_TABLE_SIZE)
 		ms->table_size = p->table_size;
 	if (p->set & IP_VS_MAGLEV_SET_HASH)
@@ -855,8 +859,7 @@ int ip_vs_maglev_set_params(struct ip_vs_maglev_svc *ms, const struct ip_vs_magl
 	if (p->set & IP_VS_MAGLEV_SET_PIN) {
 		WRITE_ONCE(ms->pin_mode, p->pin_mode);
 		/* off: give the memory back now */
-		if (!ip_vs_maglev_pin_wanted(ms))
-			ip_vs_maglev_pin_flush(ms->mn, ms, NULL);
+		*flush = !ip_vs_maglev_pin_wanted(ms) && atomic_read(&ms->pin_count);
 	}
 	return 0;
 }
@@ -1078,27 +1081,21 @@ static void ip_vs_maglev_svc_reap(struct work_struct *work)
 static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(svc->ipvs->net);
-	struct ip_vs_maglev_backend *b, *tmp;
 	struct ip_vs_maglev_svc_key key;
 	struct ip_vs_maglev_svc *ms;
 	struct ip_vs_dest *dest;
-	LIST_HEAD(fresh);
 
+	/* The service's own state is the one thing that may fail: after it,
+	 * nothing does. A service left without a scheduler (5.10 does not
+	 * restore the old one on a switch) would drop every new connection.
+	 */
 	ms = kzalloc(sizeof(*ms), GFP_KERNEL_ACCOUNT);
 	if (!ms)
 		return -ENOMEM;
 	ms->pstats = alloc_percpu_gfp(struct ip_vs_maglev_pin_stats, GFP_KERNEL_ACCOUNT);
-	if (!ms->pstats)
-		goto err_ms;
-	/* A service switching to maglev ("ipvsadm -E -s maglev") already has
-	 * destinations; IPVS holds its mutex, so the list is stable. Their
-	 * records are the last thing that may fail.
-	 */
-	list_for_each_entry(dest, &svc->destinations, n_list) {
-		b = ip_vs_maglev_backend_new(dest);
-		if (!b)
-			goto err_backends;
-		list_add_tail(&b->list, &fresh);
+	if (!ms->pstats) {
+		kfree(ms);
+		return -ENOMEM;
 	}
 
 	ms->svc = svc;
@@ -1113,17 +1110,18 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	INIT_RCU_WORK(&ms->reap, ip_vs_maglev_svc_reap);
 	ms->last_build = jiffies - ip_vs_maglev_holdoff_jiffies() - 1;
 	ms->pace.not_before = jiffies;
+	ms->gen = ip_vs_maglev_next_gen();
 
-	/* From here nothing fails: a service left without a scheduler (5.10
-	 * does not restore the old one) would drop every new connection. A
-	 * table that cannot be built now is retried by the work; until then
-	 * schedule() finds none and reports it.
+	/*
+	 * A service switching to maglev ("ipvsadm -E -s maglev") already has
+	 * destinations; IPVS holds its mutex, so the list is stable. A record
+	 * that cannot be allocated is made by the backend's next upd_dest, as
+	 * after a failed add_dest. A table that cannot be built now is retried
+	 * by the work; until then schedule() finds none and reports it.
 	 */
 	mutex_lock(&ms->lock);
-	list_for_each_entry_safe(b, tmp, &fresh, list) {
-		list_del(&b->list);
-		ip_vs_maglev_backend_link(ms, b);
-	}
+	list_for_each_entry(dest, &svc->destinations, n_list)
+		ip_vs_maglev_backend_add(ms, dest);
 	ms->pace.dirty = true;
 	ip_vs_maglev_rebuild(ms);
 	ip_vs_maglev_arm(ms);
@@ -1144,14 +1142,6 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 
 	svc->sched_data = ms;
 	return 0;
-
-err_backends:
-	list_for_each_entry_safe(b, tmp, &fresh, list)
-		ip_vs_maglev_backend_put(b);
-	free_percpu(ms->pstats);
-err_ms:
-	kfree(ms);
-	return -ENOMEM;
 }
 
 static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
@@ -1160,7 +1150,9 @@ static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
 	struct ip_vs_maglev_net *mn = ms->mn;
 	bool reap;
 
-	/* no packet enters schedule() for this service after this (compat.h) */
+	/* IPVS stops calling schedule() for this service (compat.h); packets
+	 * already past its check may still be in it until a grace period ends
+	 */
 	ip_vs_maglev_unbind_early(svc);
 
 	/*
