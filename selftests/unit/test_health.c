@@ -5,7 +5,8 @@
  * whose paths answer 200, 302, 500, hang, or reset, a UDP echo server, and
  * closed ports. Every probe kind is checked for its verdict, its reason
  * and its timing, and the loop for not blocking on a probe that hangs or
- * on a name that does not resolve.
+ * on a name that does not resolve; then the spawn race (a probe socket
+ * closed while a child holds a copy).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -15,11 +16,16 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../ipvsctl/grammar.h"
@@ -164,13 +170,34 @@ static void serve(int tcp, int http, int udp, int ready)
 
 /* ---- the probes -------------------------------------------------------------- */
 
-#define NPROBES 84	/* 24, then 60 in the spawn-race phase */
+/*
+ * Nothing here depends on how fast the machine is. The phases end on
+ * counts of results, not on a timer; intervals and timeouts are scaled
+ * from a calibration made at the start of the same run; durations are
+ * the loop's own (started_ms, last_ms) and are judged against the
+ * loop's lateness measured in the same phase by a ticker; the spawn
+ * race is provoked by a child the test controls, step by step.
+ */
+#define NPROBES		256
+#define MAXRUNS		48	/* runs kept per probe (counts go on) */
+#define LOOP_GRID_MS	10	/* health.c's BATCH_MS: the loop wakes on this grid */
+#define RUNS		5	/* results per probe in the first phase */
+#define CAL_RUNS	3	/* ... in a calibration round */
+#define UNITS		10	/* good probes' timeout: this many calibrated units */
+#define WATCHDOG	50	/* no result in this many intervals: the loop is stuck */
+
+struct run {
+	uint64_t start;		/* the loop's started_ms */
+	uint32_t ms;		/* the loop's last_ms */
+	bool ok;
+};
 
 struct result {
-	int n, ok, fail;
+	int n, ok, fail, timeouts;
+	int repeats;		/* results without a start of their own */
 	char why[128];
-	uint64_t first_ms;	/* since the run began */
-	uint32_t last_ms;	/* the probe's own duration */
+	uint64_t prev_start;
+	struct run runs[MAXRUNS];
 };
 
 static struct result res[NPROBES];
@@ -180,39 +207,99 @@ static uint64_t t0;
 static struct hloop *loop;
 static int nprobes;
 
+/* the phase running: its probes are [ph_first, nprobes) */
+static int ph_first, ph_runs;
+static bool (*ph_more)(void);		/* and whatever else it waits for */
+static void (*ph_result)(int i);	/* called on each result */
+
+/* no result for wd_ms: the loop is stuck (the phase then fails on its counts) */
+static int wd_fd = -1;
+static uint64_t wd_ms;
+static bool wd_fired;
+
+static void watchdog_arm(void)
+{
+	struct itimerspec its = { .it_value = { (time_t)(wd_ms / 1000), (long)(wd_ms % 1000) * 1000000 } };
+
+	timerfd_settime(wd_fd, 0, &its, NULL);
+}
+
+static void watchdog_cb(int fd, void *arg)
+{
+	uint64_t v;
+
+	(void)arg;
+	if (read(fd, &v, sizeof(v)) == sizeof(v)) {
+		wd_fired = true;
+		hloop_stop(loop);
+	}
+}
+
+static bool phase_complete(void)
+{
+	int i;
+
+	for (i = ph_first; i < nprobes; i++)
+		if (res[i].n < ph_runs)
+			return false;
+	return !ph_more || ph_more();
+}
+
 static void done(struct probe *p, bool ok, const char *why, void *arg)
 {
 	int i = (int)(intptr_t)p->svc.fwmark;	/* the index, smuggled */
 	struct result *r = &res[i];
 
 	(void)arg;
-	if (!r->n)
-		r->first_ms = now_ms() - t0;
+	if (r->n && p->started_ms == r->prev_start)
+		r->repeats++;
+	r->prev_start = p->started_ms;
+	if (r->n < MAXRUNS) {
+		r->runs[r->n].start = p->started_ms;
+		r->runs[r->n].ms = p->last_ms;
+		r->runs[r->n].ok = ok;
+	}
 	r->n++;
-	if (ok)
+	if (ok) {
 		r->ok++;
-	else
+	} else {
 		r->fail++;
-	/* the last failure's reason: a good probe's one failure shows why */
-	if (!ok)
+		if (why && !strncmp(why, "timeout", 7))
+			r->timeouts++;
+		/* the last failure's reason: a good probe's one failure shows why */
 		snprintf(r->why, sizeof(r->why), "%s, %llu ms in", why ? why : "?",
 			 (unsigned long long)(now_ms() - t0));
-	r->last_ms = p->last_ms;
+	}
+	if (ph_result)
+		ph_result(i);
+	watchdog_arm();
+	if (phase_complete())
+		hloop_stop(loop);
 }
 
-static int add(const char *words, uint16_t port)
+static int addf(uint16_t port, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int addf(uint16_t port, const char *fmt, ...)
 {
-	char line[512], *w[GRAMMAR_MAX_WORDS], why[256];
+	char words[400], line[512], *w[GRAMMAR_MAX_WORDS], why[256];
 	struct op op;
 	struct probe *p;
 	int nw, i = nprobes++;
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(words, sizeof(words), fmt, ap);
+	va_end(ap);
+	if (i >= NPROBES) {
+		ktap_diag("too many probes");
+		exit(1);
+	}
 	snprintf(line, sizeof(line), "health tcp/127.0.0.1:1 %s", words);
 	nw = split_words(line, w, GRAMMAR_MAX_WORDS);
 	if (nw < 0 || grammar_parse(nw, w, &op, why, sizeof(why))) {
 		ktap_diag("bad probe '%s': %s", words, why);
 		exit(1);
 	}
+	memset(&res[i], 0, sizeof(res[i]));
 	specs[i] = *op.hc;
 	op_release(&op);
 	p = calloc(1, sizeof(*p));
@@ -229,37 +316,411 @@ static int add(const char *words, uint16_t port)
 	return i;
 }
 
-static void stop_cb(int fd, void *arg)
+/* Run the loop until each probe from @first has @runs results and @more(). */
+static void run_phase(int first, int runs, bool (*more)(void), void (*result)(int), uint64_t watchdog_ms)
 {
-	uint64_t v;
+	ph_first = first;
+	ph_runs = runs;
+	ph_more = more;
+	ph_result = result;
+	wd_ms = watchdog_ms;
+	wd_fired = false;
+	wd_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	hloop_watch(loop, wd_fd, watchdog_cb, NULL);
+	watchdog_arm();
+	hloop_run(loop);
+	ph_result = NULL;
+}
+
+static void phase_end(void)
+{
+	close(wd_fd);
+	wd_fd = -1;
+}
+
+/* ---- the ticker: how late the loop serves a timer, and when ------------------- */
+
+#define MAXTICKS 16384
+
+static struct {
+	int fd;
+	uint64_t start_us, period_us, expired, max_late_us;
+	uint64_t at[MAXTICKS];	/* when the loop served it (now_ms) */
+	size_t n;
+} tick;
+
+static void tick_cb(int fd, void *arg)
+{
+	uint64_t v, now = now_us(), due;
 
 	(void)arg;
-	if (read(fd, &v, sizeof(v)) >= 0)
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	/* the oldest expiry not served yet: @v of them are served now */
+	due = tick.start_us + (tick.expired + 1) * tick.period_us;
+	tick.expired += v;
+	if (now > due && now - due > tick.max_late_us)
+		tick.max_late_us = now - due;
+	if (tick.n < MAXTICKS)
+		tick.at[tick.n++] = now / 1000;
+}
+
+static void tick_start(unsigned period_ms)
+{
+	struct itimerspec its;
+	uint64_t first;
+
+	memset(&tick, 0, sizeof(tick));
+	tick.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	tick.period_us = period_ms * 1000ULL;
+	tick.start_us = now_us();
+	first = tick.start_us + tick.period_us;
+	its.it_value.tv_sec = (time_t)(first / 1000000);
+	its.it_value.tv_nsec = (long)(first % 1000000) * 1000;
+	its.it_interval.tv_sec = (time_t)(tick.period_us / 1000000);
+	its.it_interval.tv_nsec = (long)(tick.period_us % 1000000) * 1000;
+	timerfd_settime(tick.fd, TFD_TIMER_ABSTIME, &its, NULL);
+	hloop_watch(loop, tick.fd, tick_cb, NULL);
+}
+
+/* the loop's worst lateness in serving the ticker, in whole ms */
+static unsigned tick_late_ms(void)
+{
+	return (unsigned)((tick.max_late_us + 999) / 1000);
+}
+
+/* times the loop served the ticker strictly between @a and @b (ms) */
+static int ticks_between(uint64_t a, uint64_t b)
+{
+	size_t k;
+	int c = 0;
+
+	for (k = 0; k < tick.n; k++)
+		if (tick.at[k] > a && tick.at[k] < b)
+			c++;
+	return c;
+}
+
+/* ---- the first phase: every kind of probe, its verdict, reason and timing ---- */
+
+static uint16_t tcp_port, http_port, udp_port, tcp_closed, udp_closed;
+
+struct set1 {
+	int first;
+	int tcp, tcp_closed, http, http_302, range, http_500, http_body, http_nobody, hang, reset;
+	int http_closed, host, udp, udp_wrong, udp_closed, exec_ok, exec_fail, exec_hang, dns, dns_tcp;
+	int probe_port;
+};
+
+/*
+ * Every probe every @iv ms. The hanging ones time out at @th (3/5 of
+ * the interval, as 300 ms of 500 did); the others have 9/10 of it: they
+ * answer or fail on their own, and a timeout would hide their reason.
+ */
+static void add_set1(struct set1 *s, unsigned iv, unsigned th)
+{
+	char g[64], h[64];
+
+	snprintf(g, sizeof(g), "interval %ums timeout %ums", iv, iv - iv / 10);
+	snprintf(h, sizeof(h), "interval %ums timeout %ums", iv, th);
+	s->first = nprobes;
+	s->tcp = addf(tcp_port, "type tcp %s jitter 0", g);
+	s->tcp_closed = addf(tcp_closed, "type tcp %s", g);
+	s->http = addf(http_port, "type http path /ok %s", g);
+	s->http_302 = addf(http_port, "type http path /302 %s", g);
+	s->range = addf(http_port, "type http path /302 status 200 %s", g);
+	s->http_500 = addf(http_port, "type http path /500 %s", g);
+	s->http_body = addf(http_port, "type http path /ok expect healthy %s", g);
+	s->http_nobody = addf(http_port, "type http path /other expect healthy %s", g);
+	s->hang = addf(http_port, "type http path /hang %s", h);
+	s->reset = addf(http_port, "type http path /reset %s", g);
+	s->http_closed = addf(tcp_closed, "type http %s", g);
+	s->host = addf(http_port, "type http path /ok host health.example expect \"named host\" %s", g);
+	s->udp = addf(udp_port, "type udp send ping expect pong %s", g);
+	s->udp_wrong = addf(udp_port, "type udp send hello expect pong %s", g);
+	s->udp_closed = addf(udp_closed, "type udp %s", g);
+	s->exec_ok = addf(tcp_port, "type exec command \"test $BACKEND_ADDR = 127.0.0.1\" %s", g);
+	s->exec_fail = addf(tcp_port, "type exec command \"exit 3\" %s", g);
+	s->exec_hang = addf(tcp_port, "type exec command \"sleep 30\" %s", h);
+	s->dns = addf(http_port, "type http address no-such-host.invalid %s", g);
+	s->dns_tcp = addf(tcp_port, "type tcp address no-such-host.invalid %s", g);
+	/* the probe port, not the backend's */
+	s->probe_port = addf(tcp_closed, "type tcp port %u %s", tcp_port, g);
+}
+
+static int set1_good(const struct set1 *s, int *v)
+{
+	int n = 0;
+
+	v[n++] = s->tcp;
+	v[n++] = s->http;
+	v[n++] = s->http_302;
+	v[n++] = s->http_body;
+	v[n++] = s->host;
+	v[n++] = s->udp;
+	v[n++] = s->exec_ok;
+	v[n++] = s->probe_port;
+	return n;
+}
+
+/*
+ * The calibration: the first phase's probes at 100 ms, then at twice
+ * that and so on, until a round passes in which no good probe timed
+ * out. The unit is the longest a good probe took in that round, or the
+ * longest the loop was late to serve its ticker, whichever is more:
+ * what a probe costs and how long the loop stalls (a posix_spawn() is
+ * a fork under valgrind), on this machine, now. The first rounds also
+ * load libcurl and (under valgrind) translate every path once.
+ */
+static unsigned cal_iv, cal_unit;
+
+static bool calibrate(void)
+{
+	unsigned iv;
+
+	for (iv = 100; iv <= 12800; iv *= 2) {
+		int good[16], ng, k, r, base = nprobes;
+		unsigned longest = 0, late;
+		bool clean = true;
+		struct set1 s;
+
+		loop = hloop_new(done, NULL);
+		if (!loop)
+			return false;
+		add_set1(&s, iv, iv * 3 / 5);
+		tick_start(LOOP_GRID_MS);
+		run_phase(s.first, CAL_RUNS, NULL, NULL, (uint64_t)WATCHDOG * iv);
+		late = tick_late_ms();
+		ng = set1_good(&s, good);
+		for (k = 0; k < ng; k++) {
+			struct result *g = &res[good[k]];
+
+			if (g->timeouts || g->n < CAL_RUNS)
+				clean = false;
+			for (r = 0; r < g->n && r < MAXRUNS; r++)
+				if (g->runs[r].ok && g->runs[r].ms > longest)
+					longest = g->runs[r].ms;
+		}
+		hloop_free(loop);
+		loop = NULL;
+		close(tick.fd);
+		phase_end();
+		ktap_diag("calibration at a %u ms interval: %s; longest good probe %u ms, "
+			  "loop late by up to %u ms", iv, clean ? "no good probe timed out" :
+			  "a good probe timed out", longest, late);
+		nprobes = base;	/* the slots are reused */
+		if (clean && !wd_fired) {
+			cal_iv = iv;
+			cal_unit = longest > late ? longest : late;
+			if (!cal_unit)
+				cal_unit = 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the spawn race: a child that holds copies of the probes' descriptors ---- */
+
+/*
+ * An exec probe's child held a copy of every descriptor until its exec,
+ * and a probe socket the loop closed meanwhile stayed in epoll, naming
+ * its probe. posix_spawn() now closes them in the child before the
+ * parent runs again, so that window is shut; but any child holding
+ * copies reopens it, and only EPOLL_CTL_DEL before close() makes it
+ * harmless. So the test makes one: a child forked while probes to a
+ * black hole (a listener whose queue is full: a connect neither
+ * completes nor fails) are running. Once the loop has closed such a
+ * probe's socket, the child shuts its copy down: ready, and were it
+ * still in epoll, the probe's next run (a connect still pending) would
+ * be called with it and pass. Every step is taken on an event, none
+ * on a timer.
+ */
+#define NB	8	/* tcp probes to the black hole */
+#define NR	30	/* tcp probes to a closed port */
+#define NE	10	/* exec probes */
+#define RUNS2	8	/* results per probe in this phase */
+#define IV2	100	/* ms: the shortest interval */
+#define TO2	60
+
+static struct {
+	int first_bh;		/* the black-hole probes: [first_bh, first_bh + NB) */
+	pid_t pid;
+	bool forked, released;
+	int cmd[2], ack[2];
+	int open_fds;		/* probe descriptors open in the loop at the fork */
+	int ncap;		/* black-hole probes whose socket the child holds */
+	int idx[NB], fd[NB];
+	uint64_t start[NB];	/* the run the held socket belongs to */
+	bool sent[NB], acked[NB];
+	int after[NB];		/* results of the probe when its copy was ready */
+	int until[NB];		/* ... when the child was killed */
+} hold;
+
+static void holder(void)
+{
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* ended by SIGKILL only: no exit handlers, no valgrind report */
+	while (read(hold.cmd[0], &fd, sizeof(fd)) == sizeof(fd)) {
+		shutdown(fd, SHUT_RDWR);
+		if (write(hold.ack[1], &fd, sizeof(fd)) != sizeof(fd))
+			break;
+	}
+	raise(SIGKILL);
+}
+
+static void holder_fork(void)
+{
+	int i, k;
+
+	for (i = ph_first; i < nprobes; i++)
+		if (probes[i]->running && probes[i]->fd >= 0)
+			hold.open_fds++;
+	for (k = 0; k < NB; k++) {
+		struct probe *p = probes[hold.first_bh + k];
+
+		if (p->running && p->fd >= 0) {
+			hold.idx[hold.ncap] = hold.first_bh + k;
+			hold.fd[hold.ncap] = p->fd;
+			hold.start[hold.ncap] = p->started_ms;
+			hold.ncap++;
+		}
+	}
+	hold.forked = true;
+	hold.pid = fork();
+	if (hold.pid == 0)
+		holder();
+	if (hold.pid < 0)
+		ktap_diag("fork: %s", strerror(errno));
+}
+
+static void holder_release(void)
+{
+	int st;
+
+	if (hold.pid > 0) {
+		kill(hold.pid, SIGKILL);
+		waitpid(hold.pid, &st, 0);
+		hold.pid = 0;
+	}
+}
+
+/* released once every held probe has had two results after its copy was ready */
+static void holder_check(void)
+{
+	int k;
+
+	if (!hold.forked || hold.released || hold.pid <= 0)
+		return;
+	for (k = 0; k < hold.ncap; k++)
+		if (!hold.acked[k] || res[hold.idx[k]].n < hold.after[k] + 2)
+			return;
+	holder_release();
+	hold.released = true;
+	for (k = 0; k < hold.ncap; k++)
+		hold.until[k] = res[hold.idx[k]].n;
+}
+
+static void holder_ack(int fd, void *arg)
+{
+	int v, k;
+
+	(void)arg;
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return;
+	for (k = 0; k < hold.ncap; k++)
+		if (hold.sent[k] && !hold.acked[k] && hold.fd[k] == v) {
+			hold.acked[k] = true;
+			hold.after[k] = res[hold.idx[k]].n;
+		}
+	holder_check();
+	if (phase_complete())
 		hloop_stop(loop);
 }
 
-#include <sys/timerfd.h>
+static void phase2_result(int i)
+{
+	int k, running = 0;
+
+	if (!hold.forked) {
+		for (k = 0; k < NB; k++)
+			if (probes[hold.first_bh + k]->running && probes[hold.first_bh + k]->fd >= 0)
+				running++;
+		if (running >= NB / 2)
+			holder_fork();
+		return;
+	}
+	for (k = 0; k < hold.ncap; k++) {
+		/* the held run has ended: the loop has closed its socket */
+		if (hold.idx[k] == i && !hold.sent[k] && res[i].prev_start == hold.start[k] &&
+		    hold.pid > 0) {
+			hold.sent[k] = true;
+			if (write(hold.cmd[1], &hold.fd[k], sizeof(hold.fd[k])) != sizeof(hold.fd[k]))
+				ktap_diag("cannot talk to the child: %s", strerror(errno));
+		}
+	}
+	holder_check();
+}
+
+static bool phase2_more(void)
+{
+	return hold.released;
+}
+
+/* A listener whose queue is full: a connect to it neither completes nor fails. */
+static uint16_t black_hole(int *lfd, int *filler)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+
+	*lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (*lfd < 0 || *filler < 0 || bind(*lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(*lfd, 0) || getsockname(*lfd, (struct sockaddr *)&sa, &len))
+		return 0;
+	/* backlog 0 takes one connection, never accepted: the next SYNs are dropped */
+	if (connect(*filler, (struct sockaddr *)&sa, len) && errno != EINPROGRESS)
+		return 0;
+	return ntohs(sa.sin_port);
+}
+
+/* the greatest and least gaps between a probe's starts, over its kept runs */
+static void start_gaps(const struct result *r, uint64_t *min, uint64_t *max)
+{
+	int k;
+
+	for (k = 1; k < r->n && k < MAXRUNS; k++) {
+		uint64_t g = r->runs[k].start - r->runs[k - 1].start;
+
+		if (g < *min)
+			*min = g;
+		if (g > *max)
+			*max = g;
+	}
+}
 
 int main(void)
 {
-	uint16_t tcp_port, http_port, udp_port, tcp_closed, udp_closed;
-	int tcp, http, udp, pipefd[2], tfd, st;
-	struct itimerspec its = { .it_value = { 3, 500000000 } };
-	int p_tcp, p_tcp_closed, p_http, p_http_302, p_http_500, p_http_body, p_http_nobody;
-	int p_hang, p_reset, p_udp, p_udp_wrong, p_udp_closed, p_exec_ok, p_exec_fail;
-	int p_exec_hang, p_dns, p_dns_tcp, p_host, p_http_closed, p_probe_port, p_range;
+	int tcp, http, udp, pipefd[2], st, bh_fd, bh_filler, k, i;
+	unsigned iv, th, tick_ms, late, slack;
+	uint16_t bh_port;
+	struct set1 s;
 	uint64_t elapsed;
-	char cmd[64];
+	char c;
 	pid_t child;
 
-	ktap_plan(30);
+	ktap_plan(33);
 	signal(SIGPIPE, SIG_IGN);
 	tcp = listen_on(SOCK_STREAM, &tcp_port);
 	http = listen_on(SOCK_STREAM, &http_port);
 	udp = listen_on(SOCK_DGRAM, &udp_port);
 	tcp_closed = held_tcp_port();
 	udp_closed = closed_port(SOCK_DGRAM);
-	if (tcp < 0 || http < 0 || udp < 0 || !tcp_closed || !udp_closed || pipe(pipefd)) {
+	bh_port = black_hole(&bh_fd, &bh_filler);
+	if (tcp < 0 || http < 0 || udp < 0 || !tcp_closed || !udp_closed || !bh_port || pipe(pipefd) ||
+	    pipe(hold.cmd) || pipe(hold.ack)) {
 		ktap_diag("cannot set up loopback servers: %s", strerror(errno));
 		return 1;
 	}
@@ -270,148 +731,261 @@ int main(void)
 		_exit(0);
 	}
 	close(pipefd[1]);
-	if (read(pipefd[0], cmd, 1) != 1) {
+	if (read(pipefd[0], &c, 1) != 1) {
 		ktap_diag("the server did not start");
 		return 1;
 	}
 	close(tcp);
 	close(http);
 	close(udp);
+	t0 = now_ms();
+
+	i = calibrate();
+	if (!ktap_ok(i, "calibration: the probes ran with no good one timing out, at a %u ms "
+		     "interval; unit %u ms", cal_iv, cal_unit)) {
+		kill(child, SIGKILL);
+		waitpid(child, &st, 0);
+		return ktap_finish();
+	}
+	/*
+	 * The interval: long enough that the good probes' timeout (9/10 of
+	 * it) is UNITS calibrated units, so the hanging probes' (3/5) is 6
+	 * or more; at least twice the interval that ran clean, and 500 ms
+	 * (300 ms for the hanging probes, as it always was). The ticker
+	 * looks 30 times per hanging probe's timeout, every 10 ms at most.
+	 */
+	iv = cal_unit * UNITS * 10 / 9;
+	if (iv < 2 * cal_iv)
+		iv = 2 * cal_iv;
+	if (iv < 500)
+		iv = 500;
+	iv = (iv + 9) / 10 * 10;
+	th = iv * 3 / 5;
+	tick_ms = th / 30 > LOOP_GRID_MS ? th / 30 : LOOP_GRID_MS;
 
 	loop = hloop_new(done, NULL);
 	if (!loop) {
 		ktap_diag("hloop_new failed");
 		return 1;
 	}
-	/* every probe every 500 ms, its first within the first interval */
-	p_tcp = add("type tcp interval 500ms timeout 300ms jitter 0", tcp_port);
-	p_tcp_closed = add("type tcp interval 500ms timeout 300ms", tcp_closed);
-	p_http = add("type http path /ok interval 500ms timeout 300ms", http_port);
-	p_http_302 = add("type http path /302 interval 500ms timeout 300ms", http_port);
-	p_range = add("type http path /302 status 200 interval 500ms timeout 300ms", http_port);
-	p_http_500 = add("type http path /500 interval 500ms timeout 300ms", http_port);
-	p_http_body = add("type http path /ok expect healthy interval 500ms timeout 300ms", http_port);
-	p_http_nobody = add("type http path /other expect healthy interval 500ms timeout 300ms", http_port);
-	p_hang = add("type http path /hang interval 500ms timeout 300ms", http_port);
-	p_reset = add("type http path /reset interval 500ms timeout 300ms", http_port);
-	p_http_closed = add("type http interval 500ms timeout 300ms", tcp_closed);
-	p_host = add("type http path /ok host health.example expect \"named host\" interval 500ms timeout 300ms",
-		     http_port);
-	p_udp = add("type udp send ping expect pong interval 500ms timeout 300ms", udp_port);
-	p_udp_wrong = add("type udp send hello expect pong interval 500ms timeout 300ms", udp_port);
-	p_udp_closed = add("type udp interval 500ms timeout 300ms", udp_closed);
-	p_exec_ok = add("type exec command \"test $BACKEND_ADDR = 127.0.0.1\" interval 500ms timeout 300ms",
-			tcp_port);
-	p_exec_fail = add("type exec command \"exit 3\" interval 500ms timeout 300ms", tcp_port);
-	p_exec_hang = add("type exec command \"sleep 30\" interval 500ms timeout 300ms", tcp_port);
-	p_dns = add("type http address no-such-host.invalid interval 500ms timeout 300ms", http_port);
-	p_dns_tcp = add("type tcp address no-such-host.invalid interval 500ms timeout 300ms", tcp_port);
-	snprintf(cmd, sizeof(cmd), "type tcp port %u interval 500ms timeout 300ms", tcp_port);
-	p_probe_port = add(cmd, tcp_closed);	/* the probe port, not the backend's */
-
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	timerfd_settime(tfd, 0, &its, NULL);
-	hloop_watch(loop, tfd, stop_cb, NULL);
+	add_set1(&s, iv, th);
+	tick_start(tick_ms);
 	t0 = now_ms();
-	hloop_run(loop);
+	run_phase(s.first, RUNS, NULL, NULL, (uint64_t)WATCHDOG * iv);
 	elapsed = now_ms() - t0;
+	late = tick_late_ms();
+	/*
+	 * How late the loop may act on a deadline: its wake-up grid (twice,
+	 * as curl's timer goes through it too), and what the ticker saw, to
+	 * within one period, before the batch and within it.
+	 */
+	slack = 2 * LOOP_GRID_MS + 2 * (late + tick_ms) + 2;
+	{
+		int good[16], ng = set1_good(&s, good), r;
+		uint32_t longest = 0;
+
+		for (k = 0; k < ng; k++)
+			for (r = 0; r < res[good[k]].n && r < MAXRUNS; r++)
+				if (res[good[k]].runs[r].ms > longest)
+					longest = res[good[k]].runs[r].ms;
+		ktap_diag("interval %u ms, hanging probes' timeout %u ms, others' %u ms; %llu ms for %d results "
+			  "each%s; the longest good probe %u ms; the loop was late by up to %u ms (ticker every "
+			  "%u ms, %zu served)", iv, th, iv - iv / 10, (unsigned long long)elapsed, RUNS,
+			  wd_fired ? " (WATCHDOG: no result for a long time)" : "", longest, late, tick_ms,
+			  tick.n);
+	}
 
 #define VERDICT(i, good, what) \
-	ktap_ok(res[i].n >= 5 && (good ? res[i].ok == res[i].n : res[i].fail == res[i].n), \
+	ktap_ok(res[i].n >= RUNS && (good ? res[i].ok == res[i].n : res[i].fail == res[i].n), \
 		"%s: %d probes, %d ok (%s)", what, res[i].n, res[i].ok, res[i].why)
 
-	VERDICT(p_tcp, true, "tcp connect to a listener");
-	VERDICT(p_tcp_closed, false, "tcp connect to a closed port");
-	ktap_ok(strstr(res[p_tcp_closed].why, "refused") != NULL, "  reason names the refusal: %s",
-		res[p_tcp_closed].why);
-	VERDICT(p_http, true, "http 200");
-	VERDICT(p_http_302, true, "http 302 inside the default range 200-399");
-	VERDICT(p_range, false, "http 302 outside 'status 200'");
-	VERDICT(p_http_500, false, "http 500");
-	VERDICT(p_http_body, true, "http body contains the expected text");
-	VERDICT(p_http_nobody, false, "http body without the expected text");
-	VERDICT(p_hang, false, "http server that accepts and hangs");
-	ktap_ok(!strncmp(res[p_hang].why, "timeout", 7),
-		"  reason is a timeout: %s", res[p_hang].why);
-	ktap_ok(res[p_hang].last_ms >= 280 && res[p_hang].last_ms < 450,
-		"  it took the timeout (300 ms): %u ms", res[p_hang].last_ms);
-	VERDICT(p_reset, false, "http server that resets");
-	VERDICT(p_http_closed, false, "http to a closed port");
-	VERDICT(p_host, true, "http with a Host header (and no lookup of the name)");
-	VERDICT(p_udp, true, "udp ping/pong");
-	VERDICT(p_udp_wrong, false, "udp reply without the expected text");
-	VERDICT(p_udp_closed, false, "udp to a closed port");
-	VERDICT(p_exec_ok, true, "exec exit 0, with BACKEND_ADDR set");
-	VERDICT(p_exec_fail, false, "exec exit 3");
-	ktap_ok(strstr(res[p_exec_fail].why, "exited with 3") != NULL, "  reason: %s",
-		res[p_exec_fail].why);
-	VERDICT(p_exec_hang, false, "exec that hangs is killed at the timeout");
-	VERDICT(p_dns, false, "http to a name that does not resolve");
-	VERDICT(p_dns_tcp, false, "tcp to a name that does not resolve");
-	VERDICT(p_probe_port, true, "probe port overrides the backend's");
-	/* 3.5 s at a 500 ms interval, the first within 500 ms: 6 or 7 probes
-	 * each; fewer would mean something blocked the loop
-	 */
-	ktap_ok(res[p_tcp].n >= 6 && res[p_tcp].n <= 8,
-		"no probe blocked the loop: %d tcp probes in %llu ms (6 to 8 expected)",
-		res[p_tcp].n, (unsigned long long)elapsed);
+	VERDICT(s.tcp, true, "tcp connect to a listener");
+	VERDICT(s.tcp_closed, false, "tcp connect to a closed port");
+	ktap_ok(strstr(res[s.tcp_closed].why, "refused") != NULL, "  reason names the refusal: %s",
+		res[s.tcp_closed].why);
+	VERDICT(s.http, true, "http 200");
+	VERDICT(s.http_302, true, "http 302 inside the default range 200-399");
+	VERDICT(s.range, false, "http 302 outside 'status 200'");
+	VERDICT(s.http_500, false, "http 500");
+	VERDICT(s.http_body, true, "http body contains the expected text");
+	VERDICT(s.http_nobody, false, "http body without the expected text");
+	VERDICT(s.hang, false, "http server that accepts and hangs");
+	ktap_ok(res[s.hang].n && res[s.hang].timeouts == res[s.hang].n,
+		"  reason is a timeout, every time (%d of %d): %s", res[s.hang].timeouts, res[s.hang].n,
+		res[s.hang].why);
+	{
+		/*
+		 * Each run took the timeout: not less (2 ms for rounding), and
+		 * no more than the loop's own measured lateness allows.
+		 */
+		uint32_t lo = UINT32_MAX, hi = 0;
+		int h[2] = { s.hang, s.exec_hang }, j;
+		bool good = true;
+
+		for (j = 0; j < 2; j++) {
+			for (k = 0; k < res[h[j]].n && k < MAXRUNS; k++) {
+				uint32_t ms = res[h[j]].runs[k].ms;
+
+				if (ms + 2 < th || ms > th + slack)
+					good = false;
+				if (ms < lo)
+					lo = ms;
+				if (ms > hi)
+					hi = ms;
+			}
+		}
+		if (!res[s.hang].n || !res[s.exec_hang].n)
+			good = false;
+		ktap_ok(good, "  it took the timeout (%u ms): %u to %u ms, http and exec (allowed %u to %u: "
+			"the loop's lateness)", th, lo == UINT32_MAX ? 0 : lo, hi, th - 2, th + slack);
+	}
+	VERDICT(s.reset, false, "http server that resets");
+	VERDICT(s.http_closed, false, "http to a closed port");
+	VERDICT(s.host, true, "http with a Host header (and no lookup of the name)");
+	VERDICT(s.udp, true, "udp ping/pong");
+	VERDICT(s.udp_wrong, false, "udp reply without the expected text");
+	VERDICT(s.udp_closed, false, "udp to a closed port");
+	VERDICT(s.exec_ok, true, "exec exit 0, with BACKEND_ADDR set");
+	VERDICT(s.exec_fail, false, "exec exit 3");
+	ktap_ok(strstr(res[s.exec_fail].why, "exited with 3") != NULL, "  reason: %s",
+		res[s.exec_fail].why);
+	ktap_ok(res[s.exec_hang].n >= RUNS && res[s.exec_hang].timeouts == res[s.exec_hang].n,
+		"exec that hangs is killed at the timeout: %d probes, %d timed out (%s)",
+		res[s.exec_hang].n, res[s.exec_hang].timeouts, res[s.exec_hang].why);
+	VERDICT(s.dns, false, "http to a name that does not resolve");
+	VERDICT(s.dns_tcp, false, "tcp to a name that does not resolve");
+	VERDICT(s.probe_port, true, "probe port overrides the backend's");
+	{
+		/*
+		 * A probe that blocked the loop for its run would leave no
+		 * moment inside the run at which the loop served its ticker.
+		 * Every run of the hanging probes (a whole timeout each) had
+		 * some. The names that do not resolve are looked up in
+		 * curl's thread: reported, with how their runs went.
+		 */
+		int h[2] = { s.hang, s.exec_hang }, j, runs = 0, least = INT32_MAX, dns_runs = 0, dns_in = 0;
+		uint32_t dns_long = 0;
+
+		for (j = 0; j < 2; j++) {
+			for (k = 0; k < res[h[j]].n && k < MAXRUNS; k++) {
+				const struct run *r = &res[h[j]].runs[k];
+				int in = ticks_between(r->start, r->start + r->ms);
+
+				runs++;
+				if (in < least)
+					least = in;
+			}
+		}
+		h[0] = s.dns;
+		h[1] = s.dns_tcp;
+		for (j = 0; j < 2; j++) {
+			for (k = 0; k < res[h[j]].n && k < MAXRUNS; k++) {
+				const struct run *r = &res[h[j]].runs[k];
+
+				dns_runs++;
+				dns_in += ticks_between(r->start, r->start + r->ms);
+				if (r->ms > dns_long)
+					dns_long = r->ms;
+			}
+		}
+		ktap_ok(runs >= 2 * RUNS && least >= 1,
+			"no probe blocked the loop: in each of %d hanging runs the loop served its ticker "
+			"(every %u ms) at least %d times", runs, tick_ms, least == INT32_MAX ? 0 : least);
+		ktap_diag("names that do not resolve: %d runs, the longest %u ms, %d ticks served during them",
+			  dns_runs, dns_long, dns_in);
+	}
+	{
+		/* starts keep their cadence: an interval apart (jitter 0), late by no more than the loop was */
+		uint64_t lo = UINT64_MAX, hi = 0;
+
+		start_gaps(&res[s.tcp], &lo, &hi);
+		ktap_ok(res[s.tcp].n >= RUNS && lo >= iv && hi <= iv + slack,
+			"probes start on time: the tcp probe's %d starts %llu to %llu ms apart (interval %u, "
+			"jitter 0; allowed up to %u: the loop's lateness)", res[s.tcp].n,
+			(unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, iv, iv + slack);
+	}
 	{
 		/* a probe removed while running is freed when it ends; the
 		 * rest are freed by hloop_free (valgrind: make check-valgrind)
 		 */
-		hloop_remove(loop, probes[p_hang]);
+		hloop_remove(loop, probes[s.hang]);
 		hloop_free(loop);
-		close(tfd);
+		close(tick.fd);
+		phase_end();
 		ktap_ok(1, "loop freed with probes in every state");
 	}
 	{
-		/*
-		 * Probes that end while an exec probe's command starts. The
-		 * spawned child holds a copy of every descriptor until its
-		 * exec has closed the close-on-exec ones, and the parent runs
-		 * again before that. A probe socket closed in that window
-		 * stayed in epoll, ready, and its probe counted thousands of
-		 * "ok"s. 40 TCP probes to a closed port and 20 exec probes,
-		 * every 100 ms for 2 s: most 10 ms batches start both kinds.
-		 */
-		struct itimerspec two = { .it_value = { 2, 0 } };
-		int first = nprobes, i, bad = 0, exec_n = 0, exec_min = 1 << 30, exec_max = 0, tcp_max = 0;
+		int first = nprobes, bad = 0, exec_n = 0, exec_min = INT32_MAX, exec_max = 0, tcp_max = 0;
+		int ok_held = 0, after = 0, bh_ok = 0, bh_n = 0, bh_to = 0, repeats = 0;
+		uint64_t lo = UINT64_MAX, hi = 0;
 
 		loop = hloop_new(done, NULL);
 		if (!loop) {
 			ktap_diag("hloop_new failed");
 			return 1;
 		}
-		for (i = 0; i < 40; i++)
-			add("type tcp interval 100ms timeout 90ms", tcp_closed);
-		for (i = 0; i < 20; i++)
-			add("type exec command true interval 100ms timeout 90ms", tcp_port);
-		tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-		timerfd_settime(tfd, 0, &two, NULL);
-		hloop_watch(loop, tfd, stop_cb, NULL);
-		hloop_run(loop);
-		for (i = first; i < first + 40; i++) {
-			if (res[i].ok || res[i].n < 10 || res[i].n > 25)
+		for (i = 0; i < NR; i++)
+			addf(tcp_closed, "type tcp interval %ums timeout %ums jitter 0", IV2, TO2);
+		hold.first_bh = nprobes;
+		for (i = 0; i < NB; i++)
+			addf(bh_port, "type tcp interval %ums timeout %ums jitter 0", IV2, TO2);
+		for (i = 0; i < NE; i++)
+			addf(tcp_port, "type exec command true interval %ums timeout %ums jitter 0", IV2, TO2);
+		hloop_watch(loop, hold.ack[0], holder_ack, NULL);
+		t0 = now_ms();
+		run_phase(first, RUNS2, phase2_more, phase2_result, (uint64_t)WATCHDOG * iv);
+		elapsed = now_ms() - t0;
+		holder_release();	/* if the watchdog ended it first */
+		for (i = first; i < nprobes; i++)
+			repeats += res[i].repeats;
+		for (i = first; i < first + NR; i++) {
+			if (res[i].ok || res[i].fail != res[i].n || res[i].n < RUNS2)
 				bad++;
 			if (res[i].n > tcp_max)
 				tcp_max = res[i].n;
+			start_gaps(&res[i], &lo, &hi);
 		}
-		for (i = first + 40; i < nprobes; i++) {
+		for (i = hold.first_bh; i < hold.first_bh + NB; i++) {
+			bh_n += res[i].n;
+			bh_ok += res[i].ok;
+			bh_to += res[i].timeouts;
+		}
+		for (k = 0; k < hold.ncap; k++) {
+			const struct result *r = &res[hold.idx[k]];
+
+			for (i = hold.after[k]; hold.acked[k] && i < hold.until[k] && i < MAXRUNS; i++) {
+				after++;
+				ok_held += r->runs[i].ok;
+			}
+		}
+		for (i = hold.first_bh + NB; i < nprobes; i++) {
 			exec_n += res[i].n;
 			if (res[i].n < exec_min)
 				exec_min = res[i].n;
 			if (res[i].n > exec_max)
 				exec_max = res[i].n;
 		}
-		ktap_ok(exec_min >= 10 && exec_max <= 25,
-			"spawn race: every exec probe ran 10 to 25 times: %d commands, %d to %d each",
-			exec_n, exec_min, exec_max);
-		ktap_ok(!bad, "spawn race: 40 tcp probes to a closed port, each 10 to 25 times, none ok "
-			"(%d not so; the most probes %d)", bad, tcp_max);
+		ktap_diag("%llu ms for %d results each%s", (unsigned long long)elapsed, RUNS2,
+			  wd_fired ? " (WATCHDOG: no result for a long time)" : "");
+		ktap_ok(exec_min >= RUNS2 && !repeats,
+			"spawn race: every exec probe ran at least %d times: %d commands, %d to %d each; "
+			"results without a start of their own: %d", RUNS2, exec_n, exec_min, exec_max, repeats);
+		ktap_ok(!bad && lo >= IV2, "spawn race: %d tcp probes to a closed port, each at least %d times, "
+			"none ok, starts at least %d ms apart (%d not so; the most probes %d; starts %llu ms "
+			"apart at least)", NR, RUNS2, IV2, bad, tcp_max,
+			(unsigned long long)(lo == UINT64_MAX ? 0 : lo));
+		ktap_ok(hold.forked && hold.ncap && hold.released && after >= 2 * hold.ncap && !ok_held &&
+			!bh_ok && bh_to == bh_n,
+			"spawn race: a child forked with %d probe descriptors open held %d black-hole probes' "
+			"sockets; the loop closed them, the child made its copies ready; those probes' %d "
+			"results while they were: %d ok; all %d black-hole results: %d ok, %d timed out",
+			hold.open_fds, hold.ncap, after, ok_held, bh_n, bh_ok, bh_to);
 		hloop_free(loop);
-		close(tfd);
+		phase_end();
 		ktap_ok(1, "second loop freed");
 	}
+	close(bh_filler);
+	close(bh_fd);
 	kill(child, SIGKILL);
 	waitpid(child, &st, 0);
 	return ktap_finish();
