@@ -15,6 +15,13 @@
 #
 # The 5.10 kernel comes from Debian bullseye, added as an extra suite with
 # pin priority 50 so that nothing else on the machine is upgraded from it.
+#
+# The kernel's YNL client and netlink schemas (tools/net/ynl and
+# Documentation/netlink/*.yaml, not the kernel's own specs) are extracted
+# from Debian's linux-source tarball into $YNL_DIR, a fixed place that the
+# VM guests see too (they run the host's root read-only): the tests drive
+# the module through docs/netlink/ipvs_maglev.yaml with them. Extracted
+# again only when the linux-source package changes version.
 
 set -eu
 
@@ -37,6 +44,12 @@ SUDO=
 #   packaging: dpkg-dev debhelper dh-dkms dkms lintian fakeroot (the .debs, DKMS),
 #              groff-base man-db (man pages checked and rendered)
 #   fuzzing:   clang libclang-rt-14-dev (libFuzzer, sanitizers: the config parser)
+#   ynl:       linux-source-6.12 (the kernel's YNL client and netlink schemas),
+#              python3-yaml python3-jsonschema (what they need)
+YNL_SRC_PKG=linux-source-6.12
+YNL_TARBALL=/usr/src/$YNL_SRC_PKG.tar.xz
+YNL_DIR=/usr/local/share/ipvs-maglev/ynl
+
 BASE_PKGS="gcc make pkg-config libc6-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpopt-dev
 	libjson-c-dev libcurl4-openssl-dev
@@ -44,7 +57,8 @@ BASE_PKGS="gcc make pkg-config libc6-dev
 	iproute2 procps ipvsadm keepalived python3
 	sparse valgrind gnuplot-nox jq python3-prometheus-client
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot groff-base man-db
-	clang libclang-rt-14-dev"
+	clang libclang-rt-14-dev
+	$YNL_SRC_PKG python3-yaml python3-jsonschema"
 
 BULLSEYE_SRC=/etc/apt/sources.list.d/ipvs-maglev-bullseye.sources
 BULLSEYE_PIN=/etc/apt/preferences.d/ipvs-maglev-bullseye
@@ -94,6 +108,42 @@ missing_pkgs() {
 	done
 }
 
+# the version of linux-source the YNL files were extracted from, or nothing
+ynl_wanted() {
+	dpkg-query -W -f='${Version}' "$YNL_SRC_PKG" 2>/dev/null || true
+}
+
+ynl_current() {
+	[ -f "$YNL_DIR/tools/net/ynl/cli.py" ] && [ -f "$YNL_DIR/Documentation/netlink/genetlink-legacy.yaml" ] &&
+		cat "$YNL_DIR/.source" 2>/dev/null
+}
+
+# Extract tools/net/ynl and Documentation/netlink/*.yaml (not specs/) from
+# the tarball into a new directory, then swap it in: a reader never sees
+# half a tree. Reading the whole tarball takes about half a minute.
+ynl_install() {
+	yver=$(ynl_wanted)
+	[ -n "$yver" ] && [ -f "$YNL_TARBALL" ] || { echo "deps: $YNL_TARBALL missing" >&2; return 1; }
+	[ "$(ynl_current)" = "$YNL_SRC_PKG $yver" ] && return 0
+	echo "deps: extracting the kernel's YNL tools from $YNL_TARBALL into $YNL_DIR"
+	ytop=$(basename "$YNL_TARBALL" .tar.xz)
+	$SUDO mkdir -p "$(dirname "$YNL_DIR")" || return 1
+	ynew=$($SUDO mktemp -d "$YNL_DIR.new.XXXXXX") || return 1
+	# (tar's matching options apply to the names after them: the whole
+	# ynl directory, then the schemas but not specs/*.yaml)
+	if ! $SUDO tar -xJf "$YNL_TARBALL" -C "$ynew" --strip-components=1 --no-same-owner \
+		"$ytop/tools/net/ynl" \
+		--wildcards --no-wildcards-match-slash "$ytop/Documentation/netlink/*.yaml"; then
+		$SUDO rm -rf "$ynew"
+		return 1
+	fi
+	echo "$YNL_SRC_PKG $yver" | $SUDO tee "$ynew/.source" >/dev/null
+	$SUDO chmod -R a+rX "$ynew"
+	$SUDO rm -rf "$YNL_DIR.old"
+	[ ! -e "$YNL_DIR" ] || $SUDO mv "$YNL_DIR" "$YNL_DIR.old"
+	$SUDO mv "$ynew" "$YNL_DIR" && $SUDO rm -rf "$YNL_DIR.old"
+}
+
 updated=0
 apt_update() {
 	[ $updated -eq 1 ] && return 0
@@ -133,7 +183,11 @@ miss=$(missing_pkgs $BASE_PKGS $KPKGS_BOOKWORM)
 miss_b=$(missing_pkgs $KPKGS_BULLSEYE)
 
 if [ -z "$miss$miss_b" ]; then
-	echo "deps: all $(echo $BASE_PKGS $KPKGS_BOOKWORM $KPKGS_BULLSEYE | wc -w) packages present"
+	if [ "$(ynl_current)" != "$YNL_SRC_PKG $(ynl_wanted)" ]; then
+		[ $check_only -eq 1 ] && { echo "deps: $YNL_DIR missing or stale"; exit 1; }
+		ynl_install || { echo "deps: cannot extract the YNL tools" >&2; exit 1; }
+	fi
+	echo "deps: all $(echo $BASE_PKGS $KPKGS_BOOKWORM $KPKGS_BULLSEYE | wc -w) packages present, YNL tools in $YNL_DIR"
 	exit 0
 fi
 
@@ -165,4 +219,5 @@ if [ -n "$left" ]; then
 	echo "deps: still missing after install:" $left >&2
 	exit 1
 fi
+ynl_install || { echo "deps: cannot extract the YNL tools" >&2; exit 1; }
 echo "deps: done"
