@@ -76,5 +76,17 @@ static inline struct nlattr **ip_vs_maglev_dump_attrs(struct netlink_callback *c
 }
 #endif
 
+/*
+ * "netlink: add NLA_BE16/NLA_BE32 types" (5.x, after 5.10) lets a policy
+ * say an attribute is in network byte order, which policy dumps then
+ * report. Ports are; before it they can only be NLA_U16, which validates
+ * the same two bytes. Kbuild probe.
+ */
+#ifdef IP_VS_MAGLEV_HAVE_NLA_BE16
+#define IP_VS_MAGLEV_NLA_BE16	NLA_BE16
+#else
+#define IP_VS_MAGLEV_NLA_BE16	NLA_U16
+#endif
+
 #endif /* __KERNEL__ && !IP_VS_MAGLEV_PLAIN_C */
 #endif /* _IP_VS_MAGLEV_COMPAT_H */

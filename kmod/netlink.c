@@ -46,7 +46,7 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_AF]			= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
 	[IPVS_MAGLEV_SVC_A_PROTOCOL]		= NLA_POLICY_MAX(NLA_U16, 255),
 	[IPVS_MAGLEV_SVC_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
-	[IPVS_MAGLEV_SVC_A_PORT]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_SVC_A_PORT]		= { .type = IP_VS_MAGLEV_NLA_BE16 },
 	[IPVS_MAGLEV_SVC_A_FWMARK]		= NLA_POLICY_MIN(NLA_U32, 1),
 	[IPVS_MAGLEV_SVC_A_TABLE_SIZE]		= NLA_POLICY_FULL_RANGE(NLA_U32,
 							&ip_vs_maglev_table_size_range),
@@ -93,7 +93,7 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] = {
 	[IPVS_MAGLEV_BE_A_AF]		= NLA_POLICY_RANGE(NLA_U16, AF_INET, AF_INET6),
 	[IPVS_MAGLEV_BE_A_ADDR]		= { .type = NLA_BINARY, .len = 16 },
-	[IPVS_MAGLEV_BE_A_PORT]		= { .type = NLA_U16 },
+	[IPVS_MAGLEV_BE_A_PORT]		= { .type = IP_VS_MAGLEV_NLA_BE16 },
 	[IPVS_MAGLEV_BE_A_DOWN]		= NLA_POLICY_MAX(NLA_U8, 1),
 	[IPVS_MAGLEV_BE_A_SAVED_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U32,
 						   &ip_vs_maglev_weight_range),
@@ -117,8 +117,8 @@ static const struct nla_policy ip_vs_maglev_flow_policy[IPVS_MAGLEV_FLOW_A_MAX +
 	[IPVS_MAGLEV_FLOW_A_PROTOCOL]	= NLA_POLICY_MAX(NLA_U16, 255),
 	[IPVS_MAGLEV_FLOW_A_SADDR]	= { .type = NLA_BINARY, .len = 16 },
 	[IPVS_MAGLEV_FLOW_A_DADDR]	= { .type = NLA_BINARY, .len = 16 },
-	[IPVS_MAGLEV_FLOW_A_SPORT]	= { .type = NLA_U16 },
-	[IPVS_MAGLEV_FLOW_A_DPORT]	= { .type = NLA_U16 },
+	[IPVS_MAGLEV_FLOW_A_SPORT]	= { .type = IP_VS_MAGLEV_NLA_BE16 },
+	[IPVS_MAGLEV_FLOW_A_DPORT]	= { .type = IP_VS_MAGLEV_NLA_BE16 },
 };
 
 static const struct nla_policy ip_vs_maglev_policy[IPVS_MAGLEV_A_MAX + 1] = {

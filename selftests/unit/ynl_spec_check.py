@@ -315,6 +315,8 @@ def policy_entry(src, ranges, resolver):
 NLA_TYPES = {
     'NLA_U8': {'u8'}, 'NLA_U16': {'u16'}, 'NLA_U32': {'u32'}, 'NLA_U64': {'u64'},
     'NLA_BE16': {'u16'}, 'NLA_BE32': {'u32'}, 'NLA_S32': {'s32'}, 'NLA_S64': {'s64'},
+    # compat.h: NLA_BE16 where the kernel has it, NLA_U16 before
+    'IP_VS_MAGLEV_NLA_BE16': {'u16'},
     'NLA_FLAG': {'flag'}, 'NLA_BINARY': {'binary'}, 'NLA_NESTED': {'nest'},
     'NLA_STRING': {'string'}, 'NLA_NUL_STRING': {'string'},
 }

@@ -20,7 +20,8 @@
  *
  * Byte order: ports are in network byte order (as in the IPVS family);
  * every other integer is in host order. Addresses are 4 (AF_INET) or 16
- * (AF_INET6) bytes, network order.
+ * (AF_INET6) bytes, network order; for AF_INET, 16 bytes are accepted too
+ * (the first 4 count), as the IPVS family sends union nf_inet_addr.
  *
  * Commands
  * --------
@@ -80,9 +81,10 @@
  *   changes nothing (no connection is created). Lets two directors be
  *   compared flow by flow, and an operator answer "where does X go".
  *   Request: IPVS_MAGLEV_A_SERVICE (identity) and IPVS_MAGLEV_A_FLOW.
- *   Reply:   IPVS_MAGLEV_A_BACKEND with identity, IPVS_MAGLEV_BE_A_SLOT
- *            (the first-choice slot) and IPVS_MAGLEV_BE_A_FALLBACK set if
- *            the first choice was unusable. ENOENT if no backend is usable.
+ *   Reply:   IPVS_MAGLEV_A_BACKEND with identity, IPVS_MAGLEV_BE_A_INDEX
+ *            (its index in the live table), IPVS_MAGLEV_BE_A_SLOT (the
+ *            first-choice slot) and IPVS_MAGLEV_BE_A_FALLBACK set if the
+ *            first choice was unusable. ENOENT if no backend is usable.
  *
  * Flow pinning
  * ------------
@@ -215,7 +217,10 @@ enum ipvs_maglev_svc_attr {
 	IPVS_MAGLEV_SVC_A_HASH,		/* u8: enum ipvs_maglev_hash */
 	/* state: get only */
 	IPVS_MAGLEV_SVC_A_HASH_ACTIVE,	/* u8: hash in use (never AUTO) */
-	IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, /* u32: size of the live table */
+	IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE, /* u32: size of the live table;
+					      * this and DIGEST, TABLE_BYTES:
+					      * absent while there is none
+					      */
 	IPVS_MAGLEV_SVC_A_SEED,		/* u64: the seed the table was built with */
 	IPVS_MAGLEV_SVC_A_BACKENDS,	/* u32: backends known to the scheduler */
 	IPVS_MAGLEV_SVC_A_OWNERS,	/* u32: backends owning slots */
