@@ -58,7 +58,6 @@ drain_bg() {
 # ---- a connection through the drain ---------------------------------------
 hold 6 "$sport"
 setup_or_die "the long-lived connection is on b1" wait_until 10 is active_of "$B1" 1
-t_start=$(now_ms)
 drain_bg --timeout 60s --interval 200ms
 check "drain sets b1's weight to 0" wait_until 5 is weight_of "$B1" 0
 check "the module keeps the weight to restore (1)" \
@@ -133,7 +132,12 @@ check "drain of a backend that does not exist: exit 4" \
 	test "$(ipvsctl drain "$SVC" 10.0.2.99:80 >/dev/null 2>&1; echo $?)" = 4
 
 # ---- interrupted -------------------------------------------------------------------
+# b1 is ramping since the undrain, so $sport may map elsewhere until its
+# ramp ends: end it (slow start off ends every ramp) rather than wait 60 s
+setup_or_die "slow start off: b1's ramp ends" ipvsctl maglev set "$SVC" slow-start off
 setup_or_die "table settles" wait_until 10 mg_settled "$DR" "$SVC"
+setup_or_die "the client port maps to b1 again" \
+	test "$(mg_port_to "$DR" "$SVC" "$B1" "$sport")" = "$sport"
 hold 20 "$sport"
 setup_or_die "a connection on b1" wait_until 10 is active_of "$B1" 1
 drain_bg --timeout 60s --interval 200ms

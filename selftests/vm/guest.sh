@@ -17,10 +17,16 @@ export HOME=/tmp LANG=C LC_ALL=C TERM=${TERM:-dumb}
 SRC=/run/src
 RUN=$SRC/${IPVSM_RUN:?}
 
+# Power off, then wait for it without running a program: once the power-off
+# has begun, the 9p root can fail reads (EIO), so exec'ing "sleep" could
+# fail, PID 1 would exit and the kernel would panic ("Attempted to kill
+# init"), a false failure. bash's own "read -t" on a FIFO on tmpfs that
+# nobody writes waits without exec (fd 9, opened at start).
 poweroff_now() {
 	sync
 	echo o >/proc/sysrq-trigger
-	sleep 30
+	read -r -t 30 _ <&9
+	read -r -t 30 _ <&9
 }
 
 die() {
@@ -33,6 +39,7 @@ die() {
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mkfifo /dev/shm/.ipvsm-poweroff && exec 9<>/dev/shm/.ipvsm-poweroff
 [ -e /dev/ptmx ] || ln -s pts/ptmx /dev/ptmx
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
