@@ -142,6 +142,7 @@ struct ip_vs_maglev_svc {
 					 * when the work runs (pace.h)
 					 */
 	bool dying;			/* done_service ran: build nothing more */
+	bool resync;			/* a dest has no record: builds retry it */
 	struct delayed_work work;	/* deferred builds and ramp steps */
 	unsigned long last_build;	/* jiffies of the last publish */
 	u64 ramp_builds;		/* builds made by ramp steps */

@@ -558,17 +558,25 @@ static void ip_vs_maglev_warn_svc(const struct ip_vs_maglev_svc *ms, const char 
  * wm.in[], and the count of backends with slots, the table's size, its
  * contents and the commit all come from that one pass.
  */
+static void ip_vs_maglev_resync(struct ip_vs_maglev_svc *ms);
+
 int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 {
 	struct ip_vs_maglev_table *t, *old;
 	struct ip_vs_maglev_work_mem wm;
 	struct ip_vs_maglev_backend *b;
 	struct ip_vs_maglev_input *in;
-	u64 now = ktime_get_ns();
-	u32 m, nr = ms->nr_backends, n = 0, i, j;
+	u64 now;
+	u32 m, nr, n = 0, i, j;
 	int err;
 
 	lockdep_assert_held(&ms->lock);
+
+	/* backends whose record could not be made: try again first */
+	if (ms->resync)
+		ip_vs_maglev_resync(ms);
+	now = ktime_get_ns();
+	nr = ms->nr_backends;
 
 	m = ms->table_size ? ms->table_size : ip_vs_maglev_default_table_size();
 	err = ip_vs_maglev_work_mem_alloc(&wm, nr, m);
@@ -649,6 +657,12 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 	ms->pace.not_before = ms->last_build + ip_vs_maglev_holdoff_jiffies();
 	ms->build_ns = ktime_get_ns() - now;
 	ms->last_error = 0;
+	if (ms->resync) {
+		/* a record is still missing: the next try after the retry delay */
+		ms->last_error = -ENOMEM;
+		ms->pace.dirty = true;
+		ms->pace.not_before = jiffies + IP_VS_MAGLEV_RETRY;
+	}
 	ip_vs_maglev_ramp_plan(ms, now);
 	ip_vs_maglev_work_mem_free(&wm);
 	return 0;
@@ -878,11 +892,12 @@ ip_vs_maglev_backend_find(struct ip_vs_maglev_svc *ms,
 	return NULL;
 }
 
-static struct ip_vs_maglev_backend *ip_vs_maglev_backend_new(struct ip_vs_dest *dest)
+static struct ip_vs_maglev_backend *ip_vs_maglev_backend_new(struct ip_vs_dest *dest,
+							     gfp_t gfp)
 {
 	struct ip_vs_maglev_backend *b;
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+	b = kzalloc(sizeof(*b), gfp);
 	if (!b)
 		return NULL;
 	b->dest = dest;
@@ -910,24 +925,70 @@ static void ip_vs_maglev_add_failed(struct ip_vs_maglev_svc *ms,
 				    struct ip_vs_dest *dest)
 {
 	ms->last_error = -ENOMEM;
+	/* the next build tries again (ip_vs_maglev_resync()) */
+	ms->resync = true;
+	ms->pace.dirty = true;
 	if (dest->af == AF_INET6)
-		pr_warn_ratelimited("out of memory: backend [%pI6c]:%u gets no new flows until it is edited or re-added\n",
+		pr_warn_ratelimited("out of memory: backend [%pI6c]:%u gets no new flows until its record is made (retried every second)\n",
 				    &dest->addr.in6, ntohs(dest->port));
 	else
-		pr_warn_ratelimited("out of memory: backend %pI4:%u gets no new flows until it is edited or re-added\n",
+		pr_warn_ratelimited("out of memory: backend %pI4:%u gets no new flows until its record is made (retried every second)\n",
 				    &dest->addr.ip, ntohs(dest->port));
 }
 
 static struct ip_vs_maglev_backend *
 ip_vs_maglev_backend_add(struct ip_vs_maglev_svc *ms, struct ip_vs_dest *dest)
 {
-	struct ip_vs_maglev_backend *b = ip_vs_maglev_backend_new(dest);
+	struct ip_vs_maglev_backend *b = ip_vs_maglev_backend_new(dest, GFP_KERNEL_ACCOUNT);
 
 	if (b)
 		ip_vs_maglev_backend_link(ms, b);
 	else
 		ip_vs_maglev_add_failed(ms, dest);
 	return b;
+}
+
+/*
+ * Make the records that add_dest or init_service could not allocate, so a
+ * backend is never left out of the table for good after a transient
+ * ENOMEM. Called by every build, with ms->lock held, in process context.
+ *
+ * The module never takes IPVS's mutex, so svc->destinations is walked
+ * under RCU, as IPVS's own schedulers do: IPVS links a dest with
+ * list_add_rcu() before it calls add_dest, and unlinks it with
+ * list_del_rcu() before it calls del_dest, and both callbacks wait for
+ * ms->lock. So a dest seen here is either still listed, holding IPVS's
+ * reference (taking ours is safe), or unlinked with its del_dest still to
+ * run, which will find and drop the record made here. A dest whose
+ * del_dest already ran was unlinked before we took ms->lock: this walk
+ * cannot see it. add_dest looks for an existing record first (a dest
+ * linked, and seen here, before its add_dest ran).
+ *
+ * Allocation is atomic (an RCU read section) and may fail again: then
+ * ms->resync stays set and the build after the retry delay tries again.
+ */
+static void ip_vs_maglev_resync(struct ip_vs_maglev_svc *ms)
+{
+	struct ip_vs_maglev_backend *b;
+	struct ip_vs_dest *dest;
+	bool missing = false;
+
+	lockdep_assert_held(&ms->lock);
+	rcu_read_lock();
+	list_for_each_entry_rcu(dest, &ms->svc->destinations, n_list) {
+		if (ip_vs_maglev_backend_find(ms, dest))
+			continue;
+		b = ip_vs_maglev_backend_new(dest, GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+		if (!b) {
+			missing = true;
+			break;
+		}
+		ip_vs_maglev_backend_link(ms, b);
+		if (b->weight_seen)
+			ip_vs_maglev_ramp_begin(ms, b);
+	}
+	rcu_read_unlock();
+	ms->resync = missing;
 }
 
 /* Unlist @b. Its pins are no longer used from now on (pin.c); the last of
@@ -953,9 +1014,13 @@ static int ip_vs_maglev_add_dest(struct ip_vs_service *svc,
 	struct ip_vs_maglev_backend *b;
 
 	mutex_lock(&ms->lock);
-	b = ip_vs_maglev_backend_add(ms, dest);
-	if (b && b->weight_seen)
-		ip_vs_maglev_ramp_begin(ms, b);
+	/* a build's resync may have recorded it already: see there */
+	b = ip_vs_maglev_backend_find(ms, dest);
+	if (!b) {
+		b = ip_vs_maglev_backend_add(ms, dest);
+		if (b && b->weight_seen)
+			ip_vs_maglev_ramp_begin(ms, b);
+	}
 	ip_vs_maglev_changed(ms);
 	mutex_unlock(&ms->lock);
 	return b ? 0 : -ENOMEM;
@@ -1115,9 +1180,10 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	/*
 	 * A service switching to maglev ("ipvsadm -E -s maglev") already has
 	 * destinations; IPVS holds its mutex, so the list is stable. A record
-	 * that cannot be allocated is made by the backend's next upd_dest, as
-	 * after a failed add_dest. A table that cannot be built now is retried
-	 * by the work; until then schedule() finds none and reports it.
+	 * that cannot be allocated is made by a later build (the work's retry,
+	 * ip_vs_maglev_resync()), as after a failed add_dest. A table that
+	 * cannot be built now is retried by the work; until then schedule()
+	 * finds none and reports it.
 	 */
 	mutex_lock(&ms->lock);
 	list_for_each_entry(dest, &svc->destinations, n_list)
