@@ -169,22 +169,89 @@ static void svc_print(const struct mg_svc_state *st)
 	printf("    %-40s %8s %9s %8s %8s\n", "BACKEND", "WEIGHT", "EFFECTIVE", "SLOTS", "SHARE");
 }
 
-static int show_one(struct show_ctx *s, const struct mg_svc_state *st)
-{
-	json_object *o, *bes;
-	int err;
+struct be_vec {
+	struct mg_be_state *v;
+	size_t n, cap;
+};
 
+static int be_vec_add(const struct mg_be_state *be, void *arg)
+{
+	struct be_vec *bv = arg;
+
+	if (bv->n == bv->cap) {
+		size_t cap = bv->cap ? bv->cap * 2 : 16;
+		struct mg_be_state *v = realloc(bv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		bv->v = v;
+		bv->cap = cap;
+	}
+	bv->v[bv->n++] = *be;
+	return 0;
+}
+
+/* The same table and the same backend list: nothing was built between. */
+static bool same_table(const struct mg_svc_state *a, const struct mg_svc_state *b)
+{
+	return a->rebuilds == b->rebuilds && a->rebuild_fails == b->rebuild_fails &&
+	       a->has_table == b->has_table && a->digest == b->digest &&
+	       a->owners == b->owners && a->backends == b->backends &&
+	       a->pending == b->pending;
+}
+
+/*
+ * One service and its backends as one snapshot. They come from two
+ * requests (the service's state, then a dump of its backends), and a
+ * build or a backend change can land between them: the backends' slots
+ * would then not add up to the owners and the table shown. So the state is
+ * read again after the backends, and the whole read repeated until
+ * nothing changed in between (a few tries: on a service rebuilt without
+ * pause, the last read is shown and said to be a moving target).
+ * Returns -ENOENT if the service went away meanwhile.
+ */
+#define SHOW_TRIES	8
+
+static int show_one(struct show_ctx *s, const struct mg_svc_state *first)
+{
+	struct mg_svc_state st = *first, again;
+	struct be_vec bv = { 0 };
+	json_object *o, *bes;
+	int err = 0, i;
+	size_t k;
+
+	for (i = 0; i < SHOW_TRIES; i++) {
+		bv.n = 0;
+		err = kmaglev_dump_backends(s->nl, &st.id, be_vec_add, &bv);
+		if (!err)
+			err = kmaglev_get_svc(s->nl, &st.id, &again);
+		if (err)
+			break;
+		if (same_table(&st, &again))
+			break;
+		st = again;
+	}
+	if (err) {
+		free(bv.v);
+		return err;
+	}
+	if (i == SHOW_TRIES)
+		fprintf(stderr, "ipvsctl: maglev show: the table of a service changed on each of %d reads; "
+			"showing the last, which may not add up\n", SHOW_TRIES);
 	if (!s->c->o.json) {
-		svc_print(st);
-		err = kmaglev_dump_backends(s->nl, &st->id, be_print, NULL);
+		svc_print(&st);
+		for (k = 0; k < bv.n; k++)
+			be_print(&bv.v[k], NULL);
 	} else {
-		o = svc_json(st);
+		o = svc_json(&st);
 		bes = json_object_new_array();
-		err = kmaglev_dump_backends(s->nl, &st->id, be_collect, bes);
+		for (k = 0; k < bv.n; k++)
+			be_collect(&bv.v[k], bes);
 		json_object_object_add(o, "backends", bes);
 		json_object_array_add(s->jsvcs, o);
 	}
-	return err;
+	free(bv.v);
+	return 0;
 }
 
 struct svc_list {
@@ -250,8 +317,12 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 
 	if (c->o.json)
 		s.jsvcs = json_object_new_array();
-	for (i = 0; i < l.n && !err; i++)
+	for (i = 0; i < l.n && !err; i++) {
 		err = show_one(&s, &l.v[i]);
+		/* listing all: one deleted since the list was read is not shown */
+		if (err == -ENOENT && argc == 0)
+			err = 0;
+	}
 	free(l.v);
 	if (err) {
 		json_object_put(s.jsvcs);
