@@ -123,7 +123,11 @@ test)
 	# address in the first interrupt (do_raw_spin_lock from
 	# handle_edge_irq, during identify_cpu, before any module loaded).
 	# This kernel does not know no5lvl, so the CPU goes without it.
-	VM_MEM=${VM_MEM:-2048} VM_CPU=${VM_CPU:-max,la57=off} \
+	# ignore_loglevel: every kernel message reaches the console, so a
+	# report that precedes a crash (KASAN's, lockdep's) is not lost with
+	# the guest's dmesg (guest.sh lowers the console level for the suite)
+	VM_APPEND="ignore_loglevel${VM_APPEND:+ $VM_APPEND}" \
+		VM_MEM=${VM_MEM:-2048} VM_CPU=${VM_CPU:-max,la57=off} \
 		VM_TIMEOUT_SCALE=${VM_TIMEOUT_SCALE:-4} \
 		exec "$top/selftests/vm/run.sh" -k "$k" -T "${DEBUG_KERNEL_TIMEOUT:-7200}" "$@"
 	;;

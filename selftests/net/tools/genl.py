@@ -4,7 +4,7 @@
 it, and report the kernel's answer including its extended ACK message.
 
 As a program:
-    genl.py FAMILY CMD [--dump] [ATTRS]
+    genl.py [--fail-nth N] FAMILY CMD [--dump] [ATTRS]
         ATTRS is JSON: a list of [type, kind, value]; kind is one of
         u8 u16 u32 u64 be16 str bin(hex string) nest(list of ATTRS) raw
         (hex, any length, type as given). Prints one line:
@@ -12,8 +12,29 @@ As a program:
             error ERRNO MESSAGE    the kernel refused it (MESSAGE: extack)
         Exit status 0 for ok, 1 for error, 2 for usage.
 
+        --fail-nth N (kernels with CONFIG_FAULT_INJECTION): make the N-th
+        fault-injectable call (allocation) of the request's sendmsg fail.
+        N is written to /proc/thread-self/fail-nth just before sendmsg,
+        which runs the generic netlink handler in this task, read back
+        when it returns and reset to 0 before the reply is read. A second
+        line says which:
+            fault injected         the N-th call happened and failed
+            fault not-reached LEFT sendmsg made N - LEFT such calls only
+        The netlink core counts too: its failures show as "error 105"
+        (ENOBUFS: the request or its reply was dropped) or "error 12".
+        The debugfs knobs of failslab and fail_page_alloc (ignore-gfp-wait,
+        the stack filter) decide which calls count.
+
+    genl.py --batch
+        The same requests, one a line on stdin (words as above; ATTRS may
+        hold spaces), each answered by the lines above and a line ".";
+        "netns NAME" moves to namespace NAME (ip netns). For a shell
+        coprocess that sends many requests.
+
 As a module: Genl(family).request(cmd, attrs, dump=False) returns
-(errno, extack_message, [reply attribute dicts]).
+(errno, extack_message, [reply attribute dicts]); with fail_nth=N set on
+the object, the next request's sendmsg fails its N-th call and
+fault_left is what the kernel left of N (0: injected).
 """
 
 import errno
@@ -97,6 +118,8 @@ class Genl:
         self.sock.bind((0, 0))
         self.sock.settimeout(5)
         self.seq = 1
+        self.fail_nth = None     # N for the next request's sendmsg
+        self.fault_left = None   # what the kernel left of it (0: injected)
         if family_id is None:
             err, msg, replies = self.request_raw(
                 GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
@@ -118,8 +141,31 @@ class Genl:
         genl_hdr = raw_header if raw_header is not None else struct.pack("=BBH", cmd, version, 0)
         body = genl_hdr + payload
         hdr = struct.pack("=IHHII", 16 + len(body), msg_type, flags, seq, 0)
-        self.sock.send(hdr + body)
+        msg = hdr + body
+        if self.fail_nth is None:
+            self.sock.send(msg)
+        else:
+            self.send_failing(msg)
         return self.receive(seq)
+
+    def send_failing(self, msg):
+        """sendmsg with its fail_nth-th injectable call failing. The
+        handler runs inside sendmsg, in this task, so nothing but the
+        request is counted: the counter is armed just before the call and
+        reset before anything else is done (a request refused by sendmsg
+        itself raises OSError, as without injection)."""
+        n, self.fail_nth = self.fail_nth, None
+        fd = os.open("/proc/thread-self/fail-nth", os.O_RDWR)
+        arm, disarm = str(n).encode(), b"0"
+        try:
+            os.write(fd, arm)
+            try:
+                self.sock.send(msg)
+            finally:
+                self.fault_left = int(os.pread(fd, 32, 0))
+                os.write(fd, disarm)
+        finally:
+            os.close(fd)
 
     def receive(self, seq):
         replies = []
@@ -164,25 +210,101 @@ class Genl:
         return self.request_raw(self.family_id, cmd, encode(attrs), dump=dump)
 
 
-def main(argv):
-    if len(argv) < 3:
-        print(__doc__, file=sys.stderr)
+def run(genls, args, out):
+    """One request from command-line words; prints its result lines to
+    out. genls caches a Genl per family. Returns 0 ok, 1 error, 2 usage."""
+    fail_nth = None
+    if args[:1] == ["--fail-nth"]:
+        if len(args) < 2 or not args[1].isdigit() or int(args[1]) < 1:
+            print("usage: --fail-nth takes a count from 1", file=out)
+            return 2
+        fail_nth = int(args[1])
+        args = args[2:]
+    if len(args) < 2 or not args[1].isdigit():
+        print("usage: FAMILY CMD [--dump] [ATTRS]", file=out)
         return 2
-    family, cmd = argv[1], int(argv[2])
-    dump = "--dump" in argv[3:]
-    rest = [a for a in argv[3:] if a != "--dump"]
-    attrs = json.loads(rest[0]) if rest else []
+    family, cmd = args[0], int(args[1])
+    dump = "--dump" in args[2:]
+    rest = [a for a in args[2:] if a != "--dump"]
     try:
-        g = Genl(family)
+        attrs = json.loads(" ".join(rest)) if rest else []
+    except ValueError as e:
+        print("usage: ATTRS: %s" % e, file=out)
+        return 2
+    g = None
+    rc = 0
+    try:
+        g = genls.get(family)
+        if g is None:
+            g = genls[family] = Genl(family)
+        g.fail_nth = fail_nth
+        g.fault_left = None
         err, ext, replies = g.request(cmd, attrs, dump=dump)
     except OSError as e:
-        print("error %d %s" % (e.errno or 0, e.strerror))
-        return 1
-    if err:
-        print("error %d %s" % (err, ext))
-        return 1
-    print("ok %d" % len(replies))
+        print("error %d %s" % (e.errno or 0, e.strerror), file=out)
+        rc = 1
+    else:
+        if err:
+            print("error %d %s" % (err, ext), file=out)
+            rc = 1
+        else:
+            print("ok %d" % len(replies), file=out)
+    if fail_nth is not None:
+        left = g.fault_left if g else None
+        if left is None:
+            print("fault unknown (the request was not sent)", file=out)
+        elif left == 0:
+            print("fault injected", file=out)
+        else:
+            print("fault not-reached %d" % left, file=out)
+    return rc
+
+
+def setns(name):
+    """Move this process into network namespace NAME (ip netns)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open("/run/netns/" + name, os.O_RDONLY)
+    try:
+        if libc.setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e))
+    finally:
+        os.close(fd)
+
+
+def batch(inp, out):
+    """--batch: one request a line, in run()'s words; "netns NAME" moves
+    to another namespace. Each answer ends with a line ".". For a shell
+    coprocess: no interpreter start per request."""
+    genls = {}
+    for line in inp:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "netns" and len(words) == 2:
+            for g in genls.values():
+                g.sock.close()
+            genls = {}
+            try:
+                setns(words[1])
+                print("ok 0", file=out)
+            except OSError as e:
+                print("error %d %s" % (e.errno or 0, e.strerror), file=out)
+        else:
+            run(genls, words, out)
+        print(".", file=out)
+        out.flush()
     return 0
+
+
+def main(argv):
+    if argv[1:] == ["--batch"]:
+        return batch(sys.stdin, sys.stdout)
+    rc = run({}, argv[1:], sys.stdout)
+    if rc == 2:
+        print(__doc__, file=sys.stderr)
+    return rc
 
 
 if __name__ == "__main__":
