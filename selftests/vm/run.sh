@@ -12,7 +12,8 @@
 #   -m MODE        suite (default), shell (interactive, for debugging), or
 #                  script (run -s SCRIPT in the guest and show its output)
 #   -s SCRIPT      for -m script: path relative to the tree, then its args
-#   -T SECONDS     overall timeout of the VM (default 1500)
+#   -T SECONDS     overall timeout of the VM (default 3000: a guard against
+#                  a hung guest; each test has its own timeout, settings)
 #   -M installed   use the module installed for KVER (DKMS) instead of
 #                  the fresh build from build/kmod/KVER
 #
@@ -29,7 +30,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kver=
 mode=suite
-vm_timeout=1500
+vm_timeout=3000
 module_src=build
 mem=${VM_MEM:-1536}
 cpus=${VM_CPUS:-2}
