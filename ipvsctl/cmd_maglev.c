@@ -174,19 +174,30 @@ struct be_vec {
 	size_t n, cap;
 };
 
+/*
+ * Room for one more element of @size in @v (@n used of *@cap): @v itself,
+ * or the grown array, or NULL (out of memory; @v is left as it was).
+ */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+
+	if (n < *cap)
+		return v;
+	v = realloc(v, c * size);
+	if (v)
+		*cap = c;
+	return v;
+}
+
 static int be_vec_add(const struct mg_be_state *be, void *arg)
 {
 	struct be_vec *bv = arg;
+	struct mg_be_state *v = grow(bv->v, bv->n, &bv->cap, sizeof(*v));
 
-	if (bv->n == bv->cap) {
-		size_t cap = bv->cap ? bv->cap * 2 : 16;
-		struct mg_be_state *v = realloc(bv->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		bv->v = v;
-		bv->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	bv->v = v;
 	bv->v[bv->n++] = *be;
 	return 0;
 }
@@ -262,16 +273,11 @@ struct svc_list {
 static int svc_list_add(const struct mg_svc_state *st, void *arg)
 {
 	struct svc_list *l = arg;
+	struct mg_svc_state *v = grow(l->v, l->n, &l->cap, sizeof(*v));
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct mg_svc_state *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
 	l->v[l->n++] = *st;
 	return 0;
 }
