@@ -134,9 +134,11 @@ carrier() { # carrier SPORT: the director holding an entry for the client's port
 		in_ns "$d" ipvsadm -Lnc | grep -q " 10.0.1.2:$1 " && echo "$d"
 	done
 }
-# long-lived connections from 8 ports: some through each director
+# long-lived connections from 8 ports: some through each director. They
+# last until the checks are done (SIGTERM ends them cleanly), not a fixed
+# time that a slow machine could outlast before the route changes.
 for p in $(seq 42000 42007); do
-	in_ns "$CL" "$MGTRAFFIC" hold -c "$V" -p 80 -D 12000 -I 100 -s "$p" -t 3000 \
+	in_ns "$CL" "$MGTRAFFIC" hold -c "$V" -p 80 -D 240000 -I 100 -s "$p" -t 3000 \
 		>"$LIB_TMP/hold-$p" 2>&1 &
 	LIB_PIDS+=($!)
 	HOLDS[p]=$!
@@ -161,6 +163,9 @@ else
 	check "DR2 took over DR1's ${#on1[@]} established flows (sloppy_tcp)" test $moved = ${#on1[@]}
 fi
 ok=0
+for p in $(seq 42000 42007); do
+	kill -TERM "${HOLDS[p]}" 2>/dev/null
+done
 for p in $(seq 42000 42007); do
 	wait "${HOLDS[p]}" && ok=$((ok + 1))
 	log "hold from $p: $(tr '\n' ' ' <"$LIB_TMP/hold-$p")"

@@ -25,7 +25,7 @@
 source "$(dirname "$0")/lib.sh"
 lib_init
 
-FUZZ_N=${1:-100000}
+FUZZ_N=${1:-${FUZZ_N:-100000}}
 FUZZ=$LIB_DIR/tools/mgfuzz.py
 SVC=tcp/10.0.0.1:80
 

@@ -124,7 +124,9 @@ check "b4's share of new connections follows the table ($got of 1500)" \
 		# binomial spread, 4 sigma at the upper share
 		sd = sqrt(1500 * (b / m) * (1 - b / m))
 		exit !(g >= lo - 4 * sd - 5 && g <= hi + 4 * sd + 5) }'
-check "the ramp moves: b4's factor rises above $ppm1 ppm" wait_until 60 ppm_above "$SVC" "$b4" "$ppm1"
+# (above its first reading: on a slow machine the 1500 connections can
+# outlast the 20 s window, and the factor is then already at its end)
+check "the ramp moves: b4's factor rises above $ppm0 ppm" wait_until 60 ppm_above "$SVC" "$b4" "$ppm0"
 read -r slots2 ppm2 left2 _ < <(be "$SVC" "$b4")
 if [ "$left2" != None ]; then
 	check "its factor still follows the clock ($ppm2 ppm, $left2 ms left)" on_curve "$ppm2" "$left2" 20000
