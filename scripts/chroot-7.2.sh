@@ -4,6 +4,13 @@
 # chroot-7.2.sh build
 # chroot-7.2.sh dkms DEB     install the ipvs-maglev-dkms package DEB in the
 #                           chroot and "dkms install" it for sid's kernel
+# chroot-7.2.sh kernel      make sid's kernel bootable by the VM harness:
+#                           its image and modules unpacked in the chroot
+#                           (not installed: no initramfs is needed),
+#                           indexed, and linked from the host's
+#                           /boot/vmlinuz-KVER and /lib/modules/KVER, which
+#                           the guest (the host's root over 9p) then sees;
+#                           prints KVER
 #
 # Build ip_vs_maglev.ko at W=1 for the newest kernel in Debian sid (7.2 when
 # this was written). Its kbuild needs a newer glibc than bookworm's, so the
@@ -23,9 +30,9 @@ mirror=${mirror:-http://deb.debian.org/debian}
 [ "$(id -u)" -eq 0 ] || { echo "chroot-7.2: needs root (debootstrap, chroot)" >&2; exit 1; }
 cmd=${1:-build}
 case "$cmd" in
-build) ;;
+build|kernel) ;;
 dkms) deb=$(realpath "${2:?usage: $0 dkms DEB}") || exit 2 ;;
-*) echo "usage: $0 build | dkms DEB" >&2; exit 2 ;;
+*) echo "usage: $0 build | dkms DEB | kernel" >&2; exit 2 ;;
 esac
 
 in_root() {
@@ -56,6 +63,30 @@ fi
 
 kdir=$(ls -d "$root"/lib/modules/*/build | sort -V | tail -n 1)
 kver=$(basename "$(dirname "$kdir")")
+
+if [ "$cmd" = kernel ]; then
+	mdir=$root/lib/modules/$kver
+	if [ ! -f "$mdir/vmlinuz" ] || [ ! -d "$mdir/kernel" ]; then
+		mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
+		rm -rf "$root/tmp/kdeb"
+		mkdir -p "$root/tmp/kdeb"
+		in_root sh -c "cd /tmp/kdeb && apt-get -qq -o Acquire::Check-Valid-Until=false update &&
+			apt-get -qq download linux-binary-$kver linux-modules-$kver" >&2 ||
+			{ echo "chroot-7.2: cannot download sid's kernel $kver" >&2; exit 1; }
+		for d in "$root"/tmp/kdeb/*.deb; do
+			dpkg-deb -x "$d" "$root" || exit 1
+		done
+		rm -rf "$root/tmp/kdeb"
+	fi
+	# sid's depmod, for sid's modules (and the DKMS module, if installed)
+	in_root depmod "$kver" || exit 1
+	cp "$mdir/vmlinuz" "/boot/vmlinuz-$kver"
+	if [ ! -e "/lib/modules/$kver" ] || [ -L "/lib/modules/$kver" ]; then
+		ln -sfn "$mdir" "/lib/modules/$kver"
+	fi
+	echo "$kver"
+	exit 0
+fi
 
 if [ "$cmd" = dkms ]; then
 	mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"

@@ -71,10 +71,23 @@ fi
 
 module_ko=
 if [ "$module_src" = build ]; then
-	ko=$("$top/scripts/build-kmod.sh" "$kver" 2>"$run/kbuild.log") || {
-		cat "$run/kbuild.log" >&2
-		exit 1
-	}
+	case $(readlink -f "/lib/modules/$kver") in
+	"${IPVSM_CACHE:-/var/cache/ipvs-maglev}"/sid/*)
+		# sid's kernel (scripts/chroot-7.2.sh kernel): its kbuild needs
+		# sid's glibc, so the module is built in the chroot
+		"$top/scripts/chroot-7.2.sh" build >"$run/kbuild.log" 2>&1 || {
+			cat "$run/kbuild.log" >&2
+			exit 1
+		}
+		ko=$top/build/kmod/$kver/ip_vs_maglev.ko
+		;;
+	*)
+		ko=$("$top/scripts/build-kmod.sh" "$kver" 2>"$run/kbuild.log") || {
+			cat "$run/kbuild.log" >&2
+			exit 1
+		}
+		;;
+	esac
 	module_ko=${ko#"$top"/}
 	# Index the module together with the kernel's own, here at native
 	# speed (depmod over 9p in the guest takes half a minute). The guest
