@@ -115,7 +115,9 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	json_object_object_add(o, "hash", json_object_new_string(mg_hash_name(st->p.hash)));
 	json_object_object_add(o, "hash_active", json_object_new_string(mg_hash_name(st->hash_active)));
 	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->seed);
-	json_object_object_add(o, "seed", json_object_new_string(buf));
+	json_object_object_add(o, "seed", st->has_seed ? json_object_new_string(buf) : NULL);
+	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->seed_fp);
+	json_object_object_add(o, "seed_fingerprint", json_object_new_string(buf));
 	json_object_object_add(o, "backends_known", json_object_new_int64(st->backends));
 	json_object_object_add(o, "owners", json_object_new_int64(st->owners));
 	json_object_object_add(o, "rebuilds", json_object_new_int64((int64_t)st->rebuilds));
@@ -136,16 +138,28 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	return o;
 }
 
+/* The seed where the kernel told it (privileged callers), its fingerprint
+ * always: directors with equal fingerprints have equal seeds.
+ */
+static void fmt_seed(bool has_seed, uint64_t seed, uint64_t fp, char *buf, size_t len)
+{
+	if (has_seed)
+		snprintf(buf, len, "seed 0x%016" PRIx64 " (fingerprint %016" PRIx64 ")", seed, fp);
+	else
+		snprintf(buf, len, "seed fingerprint %016" PRIx64, fp);
+}
+
 static void svc_print(const struct mg_svc_state *st)
 {
-	char name[96];
+	char name[96], seed[64];
 
 	fmt_svc(&st->id, name, sizeof(name));
 	printf("%s\n", name);
-	printf("  table %u slots%s, hash %s%s, seed 0x%016" PRIx64 "\n",
+	fmt_seed(st->has_seed, st->seed, st->seed_fp, seed, sizeof(seed));
+	printf("  table %u slots%s, hash %s%s, %s\n",
 	       st->table_size_active, st->p.table_size ? "" : " (default)",
 	       mg_hash_name(st->hash_active),
-	       st->p.hash == IPVS_MAGLEV_HASH_AUTO ? " (auto)" : "", st->seed);
+	       st->p.hash == IPVS_MAGLEV_HASH_AUTO ? " (auto)" : "", seed);
 	printf("  backends %u, owning slots %u, digest 0x%016" PRIx64 "%s\n",
 	       st->backends, st->owners, st->digest, st->pending ? ", rebuild pending" : "");
 	printf("  rebuilds %" PRIu64 " (%" PRIu64 " failed%s%s), last %.1f s ago taking %.3f ms, memory %.1f KiB\n",
@@ -370,7 +384,9 @@ static int maglev_info(struct ctx *c, int argc)
 
 		json_object_object_add(o, "version", json_object_new_string(info.version));
 		snprintf(buf, sizeof(buf), "0x%016" PRIx64, info.seed);
-		json_object_object_add(o, "seed", json_object_new_string(buf));
+		json_object_object_add(o, "seed", info.has_seed ? json_object_new_string(buf) : NULL);
+		snprintf(buf, sizeof(buf), "0x%016" PRIx64, info.seed_fp);
+		json_object_object_add(o, "seed_fingerprint", json_object_new_string(buf));
 		json_object *pins = json_object_new_object(), *ss = json_object_new_object();
 
 		json_object_object_add(o, "table_size", json_object_new_int64(info.table_size));
@@ -384,21 +400,35 @@ static int maglev_info(struct ctx *c, int argc)
 		json_object_object_add(pins, "entries", json_object_new_int64(info.pin_entries));
 		json_object_object_add(pins, "bytes_per_entry_ipv4", json_object_new_int64(info.pin_bytes4));
 		json_object_object_add(pins, "bytes_per_entry_ipv6", json_object_new_int64(info.pin_bytes6));
+		json_object_object_add(pins, "max_host", json_object_new_int64(info.pin_max_host));
+		json_object_object_add(pins, "max_userns", json_object_new_int64(info.pin_max_userns));
+		json_object_object_add(pins, "entries_host",
+				       info.has_host ? json_object_new_int64(info.pin_entries_host) : NULL);
+		json_object_object_add(pins, "entries_userns",
+				       info.has_host ? json_object_new_int64(info.pin_entries_userns) : NULL);
 		json_object_object_add(o, "pins", pins);
 		out_json(o);
 	} else {
-		char w[32], a[32];
+		char w[32], a[32], seed[64];
 
 		fmt_duration_ms(info.ss_window_ms, w, sizeof(w));
 		fmt_milli(info.ss_aggression, a, sizeof(a));
-		printf("ip_vs_maglev %s\n  seed 0x%016" PRIx64 ", default table size %u, %u maglev service%s in this namespace\n",
-		       info.version, info.seed, info.table_size, info.services,
+		fmt_seed(info.has_seed, info.seed, info.seed_fp, seed, sizeof(seed));
+		printf("ip_vs_maglev %s\n  %s, default table size %u, %u maglev service%s in this namespace\n",
+		       info.version, seed, info.table_size, info.services,
 		       info.services == 1 ? "" : "s");
 		printf("  slow start defaults: window %s, aggression %s, min %u%%\n",
 		       info.ss_window_ms ? w : "off", a, info.ss_min_pct);
 		printf("  flow pins: %u of %u in this namespace, idle timeout %u s, %u bytes each (IPv4), %u (IPv6)\n",
 		       info.pin_entries, info.pin_max, info.pin_timeout_ms / 1000, info.pin_bytes4,
 		       info.pin_bytes6);
+		if (info.has_host)
+			printf("  flow pins of every namespace: %u of %u; of unprivileged users' namespaces: %u of %u\n",
+			       info.pin_entries_host, info.pin_max_host,
+			       info.pin_entries_userns, info.pin_max_userns);
+		else
+			printf("  flow pins of every namespace: at most %u; of unprivileged users' namespaces: at most %u\n",
+			       info.pin_max_host, info.pin_max_userns);
 	}
 	return EXIT_OK;
 }

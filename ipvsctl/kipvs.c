@@ -399,7 +399,9 @@ static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
 	s->mg.last_error = st->last_error;
 	s->mg.hash_active = st->hash_active;
 	s->mg.pending = st->pending;
+	s->mg.has_seed = st->has_seed;
 	s->mg.seed = st->seed;
+	s->mg.seed_fp = st->seed_fp;
 	s->mg.rebuilds = st->rebuilds;
 	s->mg.rebuild_fails = st->rebuild_fails;
 	s->mg.age_ms = st->age_ms;

@@ -95,7 +95,9 @@ static int parse_svc_state(struct nlattr **tb, struct mg_svc_state *st)
 	GET_U32(s, IPVS_MAGLEV_SVC_A_BACKENDS, st->backends);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_OWNERS, st->owners);
 	GET_U32(s, IPVS_MAGLEV_SVC_A_LAST_ERROR, st->last_error);
+	st->has_seed = s[IPVS_MAGLEV_SVC_A_SEED] != NULL;
 	GET_U64(s, IPVS_MAGLEV_SVC_A_SEED, st->seed);
+	GET_U64(s, IPVS_MAGLEV_SVC_A_SEED_FP, st->seed_fp);
 	GET_U64(s, IPVS_MAGLEV_SVC_A_REBUILDS, st->rebuilds);
 	GET_U64(s, IPVS_MAGLEV_SVC_A_REBUILD_FAILS, st->rebuild_fails);
 	GET_U64(s, IPVS_MAGLEV_SVC_A_LAST_REBUILD_AGE_MS, st->age_ms);
@@ -152,7 +154,14 @@ static int info_cb(struct nlattr **tb, void *arg)
 	if (i[IPVS_MAGLEV_INFO_A_VERSION])
 		snprintf(info->version, sizeof(info->version), "%s",
 			 nla_get_string(i[IPVS_MAGLEV_INFO_A_VERSION]));
+	info->has_seed = i[IPVS_MAGLEV_INFO_A_SEED] != NULL;
 	GET_U64(i, IPVS_MAGLEV_INFO_A_SEED, info->seed);
+	GET_U64(i, IPVS_MAGLEV_INFO_A_SEED_FP, info->seed_fp);
+	info->has_host = i[IPVS_MAGLEV_INFO_A_PIN_ENTRIES_HOST] != NULL;
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_MAX_HOST, info->pin_max_host);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_MAX_USERNS, info->pin_max_userns);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_ENTRIES_HOST, info->pin_entries_host);
+	GET_U32(i, IPVS_MAGLEV_INFO_A_PIN_ENTRIES_USERNS, info->pin_entries_userns);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_TABLE_SIZE, info->table_size);
 	GET_U32(i, IPVS_MAGLEV_INFO_A_SERVICES, info->services);
 	info->ss_aggression = 1000;

@@ -10,7 +10,12 @@
 
 struct mg_info {
 	char version[32];
-	uint64_t seed;
+	bool has_seed;		/* the seed is told only to a caller
+				 * privileged over the initial user namespace
+				 */
+	uint64_t seed, seed_fp;
+	bool has_host;		/* the host's pin counts: likewise */
+	uint32_t pin_max_host, pin_max_userns, pin_entries_host, pin_entries_userns;
 	uint32_t table_size;
 	uint32_t services;
 	uint32_t ss_window_ms, ss_aggression, ss_min_pct;	/* defaults */
@@ -55,7 +60,8 @@ struct mg_svc_state {
 	uint32_t backends;
 	uint32_t owners;
 	uint32_t last_error;
-	uint64_t seed;
+	bool has_seed;
+	uint64_t seed, seed_fp;
 	uint64_t rebuilds;
 	uint64_t rebuild_fails;
 	uint64_t age_ms;

@@ -167,7 +167,8 @@ struct m_svc {
 		uint32_t table_size_active, backends, owners, last_error;
 		uint8_t hash_active;
 		bool pending;
-		uint64_t seed, rebuilds, rebuild_fails, age_ms, build_ns;
+		bool has_seed;	/* privileged callers only */
+		uint64_t seed, seed_fp, rebuilds, rebuild_fails, age_ms, build_ns;
 		uint64_t digest, table_bytes, state_bytes;
 		uint32_t ramping;
 		uint64_t ramp_builds, ramp_skips;

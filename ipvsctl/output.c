@@ -198,7 +198,8 @@ json_object *out_svc_full_json(const struct m_svc *s)
 		json_object_object_add(mg, "table_size_active", json_object_new_int64(s->mg.table_size_active));
 		json_object_object_add(mg, "hash", json_object_new_string(mg_hash_name(s->c.mg_hash)));
 		json_object_object_add(mg, "hash_active", json_object_new_string(mg_hash_name(s->mg.hash_active)));
-		json_object_object_add(mg, "seed", hex64(s->mg.seed));
+		json_object_object_add(mg, "seed", s->mg.has_seed ? hex64(s->mg.seed) : NULL);
+		json_object_object_add(mg, "seed_fingerprint", hex64(s->mg.seed_fp));
 		json_object_object_add(mg, "owners", json_object_new_int64(s->mg.owners));
 		json_object_object_add(mg, "rebuilds", json_object_new_int64((int64_t)s->mg.rebuilds));
 		json_object_object_add(mg, "rebuild_failures", json_object_new_int64((int64_t)s->mg.rebuild_fails));

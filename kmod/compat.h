@@ -88,5 +88,72 @@ static inline struct nlattr **ip_vs_maglev_dump_attrs(struct netlink_callback *c
 #define IP_VS_MAGLEV_NLA_BE16	NLA_U16
 #endif
 
+/*
+ * Charging an allocation made in softirq to a chosen memory cgroup:
+ * set_active_memcg() there writes the per-CPU int_active_memcg, which 6.1
+ * and later export and 5.10 does not (a module using it would not link).
+ * Kbuild probes the kernel's Module.symvers. Without it, a pin allocated
+ * in softirq (forwarded traffic) is charged to no one, and one allocated
+ * in process context (a connection the director itself opens, scheduled
+ * from LOCAL_OUT) to the sending task's cgroup; the host caps on pins
+ * (pin.c) bound them all the same. The packet path runs in either
+ * context: ip_vs_maglev_pkt_memcg_*() are for it, the others for process
+ * context only (the work items).
+ */
+#include <linux/sched/mm.h>
+#ifdef IP_VS_MAGLEV_HAVE_INT_ACTIVE_MEMCG
+static inline struct mem_cgroup *ip_vs_maglev_pkt_memcg_enter(struct mem_cgroup *memcg)
+{
+	return set_active_memcg(memcg);
+}
+
+static inline void ip_vs_maglev_pkt_memcg_leave(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+
+static inline struct mem_cgroup *ip_vs_maglev_memcg_enter(struct mem_cgroup *memcg)
+{
+	return set_active_memcg(memcg);
+}
+
+static inline void ip_vs_maglev_memcg_leave(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+#else
+static inline struct mem_cgroup *ip_vs_maglev_pkt_memcg_enter(struct mem_cgroup *memcg)
+{
+	return NULL;
+}
+
+static inline void ip_vs_maglev_pkt_memcg_leave(struct mem_cgroup *old)
+{
+}
+
+/* What set_active_memcg() does in process context, without the reference
+ * its interrupt branch makes to int_active_memcg.
+ */
+static inline struct mem_cgroup *ip_vs_maglev_memcg_enter(struct mem_cgroup *memcg)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *old = current->active_memcg;
+
+	WARN_ON_ONCE(in_interrupt());
+	current->active_memcg = memcg;
+	return old;
+#else
+	return NULL;
+#endif
+}
+
+static inline void ip_vs_maglev_memcg_leave(struct mem_cgroup *old)
+{
+#ifdef CONFIG_MEMCG
+	current->active_memcg = old;
+#endif
+}
+#endif
+
 #endif /* __KERNEL__ && !IP_VS_MAGLEV_PLAIN_C */
 #endif /* _IP_VS_MAGLEV_COMPAT_H */

@@ -161,6 +161,10 @@ struct ip_vs_maglev_svc {
 
 	struct rcu_work reap;		/* after done_service: the last pins */
 	struct rcu_head rcu;
+	/* the creator's memory cgroup (a reference, or NULL), charged for
+	 * what the work item and the packet path allocate for the service
+	 */
+	struct mem_cgroup *memcg;
 };
 
 struct ip_vs_maglev_pins;
@@ -179,6 +183,19 @@ struct ip_vs_maglev_net {
 	atomic_t reaping;		/* dead services whose reap work is owed */
 	struct ip_vs_maglev_pins __rcu *pins;	/* flow pins, made on first use */
 	struct work_struct pins_work;		/* makes them for the packet path */
+	struct mem_cgroup *memcg;	/* charged for the pin table pins_work
+					 * makes: that of the first maglev
+					 * service's creator (a reference)
+					 */
+	bool userns;			/* owned by a user namespace other than
+					 * the initial one: pin_max_userns, and
+					 * keys of its own (main.c)
+					 */
+	const struct mg_keys *keys;	/* every hash of this namespace's
+					 * services: the module's, or own_keys
+					 */
+	u64 seed, seed_fp;		/* what keys came from */
+	struct mg_keys own_keys;
 };
 
 /* Service identity, as userspace names it. */
@@ -213,9 +230,9 @@ struct ip_vs_maglev_params {
 };
 
 /* main.c: module parameters and keys */
-extern struct mg_keys ip_vs_maglev_keys;
 void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct);
-u64 ip_vs_maglev_seed(void);
+u32 ip_vs_maglev_pin_max_host(void);
+u32 ip_vs_maglev_pin_max_userns(void);
 u32 ip_vs_maglev_default_table_size(void);
 unsigned int ip_vs_maglev_holdoff_jiffies(void);
 u32 ip_vs_maglev_pin_max(void);
@@ -246,9 +263,10 @@ u32 ip_vs_maglev_ramp_left_ms(const struct ip_vs_maglev_svc *ms,
 u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
 			    const struct ip_vs_maglev_table *t);
 bool ip_vs_maglev_usable(const struct ip_vs_dest *dest);
-int ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
-		      bool *fallback);
-u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
+int ip_vs_maglev_pick(const struct mg_keys *keys, const struct ip_vs_maglev_table *t,
+		      u32 hash, u32 *slot, bool *fallback);
+u32 ip_vs_maglev_hash_flow(const struct mg_keys *keys, u8 hash, int af,
+			   const union nf_inet_addr *saddr,
 			   const union nf_inet_addr *daddr, __be16 sport,
 			   __be16 dport, u8 proto);
 size_t ip_vs_maglev_state_bytes(const struct ip_vs_maglev_svc *ms);
@@ -268,6 +286,7 @@ u32 ip_vs_maglev_pin_flush(struct ip_vs_maglev_net *mn, const struct ip_vs_magle
 			   const struct ip_vs_maglev_backend *b);
 void ip_vs_maglev_pin_reap(struct ip_vs_maglev_net *mn, struct ip_vs_maglev_svc *ms);
 u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn);
+u32 ip_vs_maglev_pins_host_count(bool userns);
 u32 ip_vs_maglev_pin_entry_bytes(u8 af);
 bool ip_vs_maglev_pin_wanted(const struct ip_vs_maglev_svc *ms);
 

@@ -12,8 +12,11 @@
  */
 #include <linux/ctype.h>
 #include <linux/kernel.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/wait_bit.h>
 #include <net/genetlink.h>
 #include <net/net_namespace.h>
@@ -21,12 +24,25 @@
 
 #include "ip_vs_maglev.h"
 
-struct mg_keys ip_vs_maglev_keys __read_mostly;
+static struct mg_keys ip_vs_maglev_keys __read_mostly;
 
+/*
+ * Whoever knows the seed can choose flows that all reach one backend, so it
+ * is a secret the directors of a fleet share: readable by root only, and
+ * reported over netlink only to callers privileged over the initial user
+ * namespace (netlink.c); everyone else, and the kernel log, get its
+ * fingerprint. Hiding it is not enough: anyone who can make a service
+ * with the same keys can ask which slot a flow takes (LOOKUP), or watch
+ * where flows go. So namespaces owned by other user namespaces, which
+ * unprivileged users can create, hash with random keys of their own
+ * (ip_vs_maglev_net_init()).
+ */
 static unsigned long long hash_seed = MG_SEED_DEFAULT;
-module_param(hash_seed, ullong, 0444);
+module_param(hash_seed, ullong, 0400);
 MODULE_PARM_DESC(hash_seed,
-		 "Seed of every Maglev hash: any 64-bit value, fixed at load time (default 0x6d61676c65763031). Directors that must build equal tables need equal seeds.");
+		 "Seed of every Maglev hash: any 64-bit value, fixed at load time (default 0x6d61676c65763031, public: set a secret one). Directors that must build equal tables need equal seeds. Readable by root only; others see its fingerprint.");
+
+static u64 hash_seed_fp __read_mostly;
 
 static unsigned int table_size = MG_SIZE_DEFAULT;
 static unsigned int rebuild_holdoff_ms = 100;
@@ -185,10 +201,13 @@ void ip_vs_maglev_ss_defaults(u32 *window_ms, u32 *aggression, u32 *min_pct)
 	*min_pct = READ_ONCE(slow_start_min_pct);
 }
 
-/* Flow pins: the namespace's budget and the idle timeout. The default
- * timeout outlives IPVS's TCP established timeout (900 s).
+/* Flow pins: the namespace's budget, the host's and unprivileged users',
+ * and the idle timeout. The default timeout outlives IPVS's TCP
+ * established timeout (900 s).
  */
 static unsigned int pin_max = 262144;
+static unsigned int pin_max_host = 1048576;
+static unsigned int pin_max_userns = 262144;
 static unsigned int pin_timeout_ms = 960000;
 
 static int ip_vs_maglev_set_pin_max(const char *val, const struct kernel_param *kp)
@@ -204,6 +223,31 @@ static int ip_vs_maglev_set_pin_max(const char *val, const struct kernel_param *
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	return 0;
 }
+
+static int ip_vs_maglev_set_pin_max_all(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int err;
+
+	err = kstrtouint(val, 0, &v);
+	if (err)
+		return err;
+	if (v < 1 || v > (1u << 26))
+		return -ERANGE;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops ip_vs_maglev_pin_max_all_ops = {
+	.set = ip_vs_maglev_set_pin_max_all,
+	.get = param_get_uint,
+};
+module_param_cb(pin_max_host, &ip_vs_maglev_pin_max_all_ops, &pin_max_host, 0644);
+MODULE_PARM_DESC(pin_max_host,
+		 "Flow pins all network namespaces together may hold, 1..67108864 (default 1048576): the bound on the host's pin memory. Beyond it a namespace evicts among its own pins.");
+module_param_cb(pin_max_userns, &ip_vs_maglev_pin_max_all_ops, &pin_max_userns, 0644);
+MODULE_PARM_DESC(pin_max_userns,
+		 "Flow pins the network namespaces owned by user namespaces other than the initial one (unprivileged users' namespaces) may hold together, 1..67108864 (default 262144). Keeps them from taking the host's share of pin_max_host.");
 
 static const struct kernel_param_ops ip_vs_maglev_pin_max_ops = {
 	.set = ip_vs_maglev_set_pin_max,
@@ -240,14 +284,33 @@ u32 ip_vs_maglev_pin_max(void)
 	return READ_ONCE(pin_max);
 }
 
+u32 ip_vs_maglev_pin_max_host(void)
+{
+	return READ_ONCE(pin_max_host);
+}
+
+u32 ip_vs_maglev_pin_max_userns(void)
+{
+	return READ_ONCE(pin_max_userns);
+}
+
 u32 ip_vs_maglev_pin_timeout_jiffies(void)
 {
 	return msecs_to_jiffies(READ_ONCE(pin_timeout_ms));
 }
 
-u64 ip_vs_maglev_seed(void)
+/*
+ * The seed's fingerprint: SipHash-2-4 (Aumasson and Bernstein, "SipHash: a
+ * fast short-input PRF", 2012; the kernel's lib/siphash.c) of the message 0
+ * keyed with (seed, "maglevfp"). Equal seeds give equal fingerprints, and
+ * finding a seed from one is a search of the whole 64-bit space. The
+ * formula is in the UAPI header, so tools may compute it.
+ */
+static u64 ip_vs_maglev_make_seed_fp(u64 seed)
 {
-	return hash_seed;
+	const siphash_key_t key = { { seed, 0x6d61676c65766670ULL } };
+
+	return siphash_1u64(0, &key);
 }
 
 u32 ip_vs_maglev_default_table_size(void)
@@ -291,6 +354,17 @@ static int __net_init ip_vs_maglev_net_init(struct net *net)
 	mutex_init(&mn->lock);
 	atomic_set(&mn->reaping, 0);
 	mn->gen = ip_vs_maglev_next_gen();
+	mn->userns = net->user_ns != &init_user_ns;
+	if (mn->userns) {
+		mn->seed = get_random_u64();
+		mn->seed_fp = ip_vs_maglev_make_seed_fp(mn->seed);
+		mg_keys_init(&mn->own_keys, mn->seed);
+		mn->keys = &mn->own_keys;
+	} else {
+		mn->seed = hash_seed;
+		mn->seed_fp = hash_seed_fp;
+		mn->keys = &ip_vs_maglev_keys;
+	}
 	INIT_LIST_HEAD(&mn->services);
 	hash_init(mn->hash);
 	INIT_WORK(&mn->pins_work, ip_vs_maglev_pins_create_work);
@@ -324,6 +398,8 @@ static void __net_exit ip_vs_maglev_net_exit(struct net *net)
 	wait_var_event(&mn->reaping, !atomic_read(&mn->reaping));
 	cancel_work_sync(&mn->pins_work);
 	ip_vs_maglev_pins_destroy(mn);
+	mem_cgroup_put(mn->memcg);
+	mn->memcg = NULL;
 }
 
 static struct pernet_operations ip_vs_maglev_net_ops = {
@@ -338,6 +414,7 @@ static int __init ip_vs_maglev_init(void)
 	int err;
 
 	mg_keys_init(&ip_vs_maglev_keys, hash_seed);
+	hash_seed_fp = ip_vs_maglev_make_seed_fp(hash_seed);
 
 	err = ip_vs_maglev_pin_init();
 	if (err)
@@ -361,8 +438,9 @@ static int __init ip_vs_maglev_init(void)
 	err = ip_vs_maglev_genl_init();
 	if (err)
 		goto err_sched;
-	pr_info("version %s, table size %u, seed %#llx\n",
-		IP_VS_MAGLEV_VERSION, table_size, hash_seed);
+	pr_info("version %s, table size %u, seed fingerprint %016llx%s\n",
+		IP_VS_MAGLEV_VERSION, table_size, hash_seed_fp,
+		hash_seed == MG_SEED_DEFAULT ? " (the public default seed)" : "");
 	return 0;
 
 err_sched:

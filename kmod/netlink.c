@@ -88,6 +88,7 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_PIN_EXPIRIES]	= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_PIN_DROPPED]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_SERVING_MS]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_SEED_FP]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] = {
@@ -129,6 +130,25 @@ static const struct nla_policy ip_vs_maglev_policy[IPVS_MAGLEV_A_MAX + 1] = {
 };
 
 static struct genl_family ip_vs_maglev_family;
+
+/*
+ * May the sender of @skb read the hash seed? Every command needs
+ * CAP_NET_ADMIN over the namespace's owner (GENL_UNS_ADMIN_PERM), which
+ * root of any user namespace has over its own network namespaces. The
+ * seed is the host's secret (main.c): only a sender privileged over the
+ * initial user namespace gets it; the others get its fingerprint. What
+ * netlink_capable() checks (the socket's opener and the caller), without
+ * an audit record for every caller who is refused: a refusal here is not
+ * an error, the seed is just left out.
+ */
+static bool ip_vs_maglev_may_see_seed(const struct sk_buff *skb)
+{
+	const struct socket *sock = NETLINK_CB(skb).sk->sk_socket;
+
+	return sock && sock->file &&
+	       file_ns_capable(sock->file, &init_user_ns, CAP_NET_ADMIN) &&
+	       ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
+}
 
 /* ---- parsing ------------------------------------------------------------ */
 
@@ -288,7 +308,7 @@ static int ip_vs_maglev_put_pin_state(struct sk_buff *skb,
 }
 
 /* Caller holds ms->lock. */
-static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
+static int ip_vs_maglev_put_svc_state(struct sk_buff *skb, bool seed,
 				      struct ip_vs_maglev_svc *ms)
 {
 	const struct ip_vs_maglev_table *t =
@@ -304,7 +324,9 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 	    nla_put_u8(skb, IPVS_MAGLEV_SVC_A_HASH, ms->hash) ||
 	    nla_put_u8(skb, IPVS_MAGLEV_SVC_A_HASH_ACTIVE,
 		       ip_vs_maglev_hash_active(ms, t)) ||
-	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SEED, ip_vs_maglev_seed(),
+	    (seed && nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SEED,
+				       ms->mn->seed, IPVS_MAGLEV_SVC_A_PAD)) ||
+	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SEED_FP, ms->mn->seed_fp,
 			      IPVS_MAGLEV_SVC_A_PAD) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_BACKENDS, ms->nr_backends) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_OWNERS, owners) ||
@@ -347,7 +369,7 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb,
 }
 
 static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms,
-				bool state)
+				bool seed)
 {
 	struct nlattr *nest;
 	int err;
@@ -356,9 +378,9 @@ static int ip_vs_maglev_put_svc(struct sk_buff *skb, struct ip_vs_maglev_svc *ms
 	if (!nest)
 		return -EMSGSIZE;
 	err = ip_vs_maglev_put_svc_id(skb, ms);
-	if (!err && state) {
+	if (!err) {
 		mutex_lock(&ms->lock);
-		err = ip_vs_maglev_put_svc_state(skb, ms);
+		err = ip_vs_maglev_put_svc_state(skb, seed, ms);
 		mutex_unlock(&ms->lock);
 	}
 	if (err) {
@@ -439,7 +461,7 @@ static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	nest = nla_nest_start(msg, IPVS_MAGLEV_A_INFO);
 	if (!nest ||
 	    nla_put_string(msg, IPVS_MAGLEV_INFO_A_VERSION, IP_VS_MAGLEV_VERSION) ||
-	    nla_put_u64_64bit(msg, IPVS_MAGLEV_INFO_A_SEED, ip_vs_maglev_seed(),
+	    nla_put_u64_64bit(msg, IPVS_MAGLEV_INFO_A_SEED_FP, mn->seed_fp,
 			      IPVS_MAGLEV_INFO_A_PAD) ||
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_TABLE_SIZE,
 			ip_vs_maglev_default_table_size()) ||
@@ -454,7 +476,18 @@ static int ip_vs_maglev_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 			jiffies_to_msecs(ip_vs_maglev_pin_timeout_jiffies())) ||
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_ENTRIES, ip_vs_maglev_pins_count(mn)) ||
 	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_BYTES4, ip_vs_maglev_pin_entry_bytes(AF_INET)) ||
-	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_BYTES6, ip_vs_maglev_pin_entry_bytes(AF_INET6)))
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_BYTES6, ip_vs_maglev_pin_entry_bytes(AF_INET6)) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_MAX_HOST, ip_vs_maglev_pin_max_host()) ||
+	    nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_MAX_USERNS, ip_vs_maglev_pin_max_userns()))
+		goto err;
+	/* the secret, and what other namespaces do: privileged callers only */
+	if (ip_vs_maglev_may_see_seed(skb) &&
+	    (nla_put_u64_64bit(msg, IPVS_MAGLEV_INFO_A_SEED, mn->seed,
+			       IPVS_MAGLEV_INFO_A_PAD) ||
+	     nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_ENTRIES_HOST,
+			 ip_vs_maglev_pins_host_count(false)) ||
+	     nla_put_u32(msg, IPVS_MAGLEV_INFO_A_PIN_ENTRIES_USERNS,
+			 ip_vs_maglev_pins_host_count(true))))
 		goto err;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -493,7 +526,7 @@ static int ip_vs_maglev_nl_get_svc(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &ip_vs_maglev_family, 0,
 				IPVS_MAGLEV_CMD_GET_SERVICE);
 	err = -EMSGSIZE;
-	if (!hdr || ip_vs_maglev_put_svc(msg, ms, true))
+	if (!hdr || ip_vs_maglev_put_svc(msg, ms, ip_vs_maglev_may_see_seed(skb)))
 		goto err_unlock;
 	mutex_unlock(&mn->lock);
 	genlmsg_end(msg, hdr);
@@ -513,6 +546,9 @@ static int ip_vs_maglev_nl_dump_svc(struct sk_buff *skb,
 	long idx = 0, start = cb->args[0];
 	void *hdr;
 
+	/* decided once, by whoever started the dump: args[1] 1 no, 2 yes */
+	if (!cb->args[1])
+		cb->args[1] = 1 + ip_vs_maglev_may_see_seed(cb->skb);
 	mutex_lock(&mn->lock);
 	/* the dump resumes by index: flag it if the list changed meanwhile */
 	cb->seq = mn->gen;
@@ -525,7 +561,7 @@ static int ip_vs_maglev_nl_dump_svc(struct sk_buff *skb,
 		if (!hdr)
 			goto full;
 		genl_dump_check_consistent(cb, hdr);
-		if (ip_vs_maglev_put_svc(skb, ms, true)) {
+		if (ip_vs_maglev_put_svc(skb, ms, cb->args[1] == 2)) {
 			genlmsg_cancel(skb, hdr);
 			goto full;
 		}
@@ -763,10 +799,10 @@ static int ip_vs_maglev_nl_lookup(struct sk_buff *skb, struct genl_info *info)
 	rcu_read_lock();
 	t = rcu_dereference(ms->table);
 	if (t && t->nr) {
-		h = ip_vs_maglev_hash_flow(ip_vs_maglev_hash_active(ms, t),
+		h = ip_vs_maglev_hash_flow(mn->keys, ip_vs_maglev_hash_active(ms, t),
 					   key.af, &saddr, &daddr, sport, dport,
 					   proto);
-		index = ip_vs_maglev_pick(t, h, &slot, &fallback);
+		index = ip_vs_maglev_pick(mn->keys, t, h, &slot, &fallback);
 	}
 	if (index >= 0) {
 		dest = t->dests[index];
@@ -974,10 +1010,24 @@ static struct genl_family ip_vs_maglev_family = {
  * loads this module with request_module() from inside its own generic
  * netlink handler ("ipvsadm -A ... -s maglev"), holding genl_mutex and
  * cb_lock; genl_register_family() needs both, so registering in init would
- * deadlock. The work runs once the IPVS request has finished. Until then
- * the family is not resolvable; ipvsctl retries its lookup briefly.
+ * deadlock: the handler waits for modprobe, which would wait for the
+ * handler's locks.
+ *
+ * Yet a lookup of the family by name loads the module too
+ * (MODULE_ALIAS_GENL_FAMILY: the controller calls request_module() with
+ * no lock held) and looks again as soon as init returns: to succeed on
+ * that first lookup, the family must be registered by then. So init
+ * waits for the work, for at most IP_VS_MAGLEV_GENL_WAIT_MS. Loaded by the
+ * controller, or by modprobe, the work finishes at once. Loaded from
+ * IPVS's handler, it cannot until init has returned: init gives up after
+ * the wait, the request goes on, and the work registers the family once
+ * the handler is done (that "ipvsadm -A" takes the wait longer, once).
+ * ipvsctl retries its own lookups briefly either way.
  */
+#define IP_VS_MAGLEV_GENL_WAIT_MS	250
+
 static bool ip_vs_maglev_genl_registered;
+static DECLARE_COMPLETION(ip_vs_maglev_genl_done);
 
 static void ip_vs_maglev_genl_register(struct work_struct *work)
 {
@@ -988,6 +1038,7 @@ static void ip_vs_maglev_genl_register(struct work_struct *work)
 		       IPVS_MAGLEV_GENL_NAME, err);
 	else
 		ip_vs_maglev_genl_registered = true;
+	complete_all(&ip_vs_maglev_genl_done);
 }
 
 static DECLARE_WORK(ip_vs_maglev_genl_work, ip_vs_maglev_genl_register);
@@ -995,6 +1046,8 @@ static DECLARE_WORK(ip_vs_maglev_genl_work, ip_vs_maglev_genl_register);
 int __init ip_vs_maglev_genl_init(void)
 {
 	schedule_work(&ip_vs_maglev_genl_work);
+	wait_for_completion_timeout(&ip_vs_maglev_genl_done,
+				    msecs_to_jiffies(IP_VS_MAGLEV_GENL_WAIT_MS));
 	return 0;
 }
 

@@ -32,9 +32,19 @@
  * finds every pin the service will ever have: the handshake does not
  * depend on which buckets are empty or on any count.
  *
+ * Memory. Four caps, checked in this order at insertion: the service's
+ * own, the namespace's (pin_max), and two across namespaces: all of them
+ * together (pin_max_host), and those owned by a user namespace other than
+ * the initial one together (pin_max_userns), which any local user can
+ * create where unprivileged user namespaces are allowed. Over a
+ * namespace's cap or a host cap, the namespace evicts among its own pins:
+ * never another namespace's. Entries come from SLAB_ACCOUNT caches and,
+ * where the kernel lets a module charge from softirq (compat.h), are
+ * charged to the memory cgroup of the service's creator.
+ *
  * Packet path: lookups walk a bucket's singly-linked chain under
  * rcu_read_lock() without a lock; insertions take the bucket's spinlock,
- * allocate with GFP_ATOMIC and may fail (the flow is then simply not
+ * allocate with GFP_NOWAIT and may fail (the flow is then simply not
  * pinned). Chains are capped at IP_VS_MAGLEV_PIN_CHAIN entries and the
  * bucket hash is keyed with a per-namespace random secret, so no traffic
  * can make a lookup long. When the namespace or the service is full, the
@@ -47,6 +57,7 @@
 #include <linux/hash.h>
 #include <linux/jiffies.h>
 #include <linux/random.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
@@ -92,6 +103,10 @@ struct ip_vs_maglev_pins {
 static struct kmem_cache *ip_vs_maglev_pin4_cache __read_mostly;
 static struct kmem_cache *ip_vs_maglev_pin6_cache __read_mostly;
 
+/* Pins of every namespace, and of those with mn->userns: the host caps */
+static atomic_t ip_vs_maglev_pins_host = ATOMIC_INIT(0);
+static atomic_t ip_vs_maglev_pins_userns = ATOMIC_INIT(0);
+
 /* ---- keys ---------------------------------------------------------------- */
 
 static u32 ip_vs_maglev_pin_hash(const struct ip_vs_maglev_pins *p,
@@ -135,6 +150,41 @@ static bool ip_vs_maglev_pin_idle(const struct ip_vs_maglev_pin *pin, u32 now,
 	return now - READ_ONCE(pin->last_used) >= timeout;
 }
 
+/* Reserve a slot under @max; false if full. */
+static bool ip_vs_maglev_pin_reserve(atomic_t *count, u32 max)
+{
+	int c;
+
+	do {
+		c = atomic_read(count);
+		if (max && c >= (int)max)
+			return false;
+	} while (atomic_cmpxchg(count, c, c + 1) != c);
+	return true;
+}
+
+/* A slot under the host caps, for a pin of @mn; false if full. */
+static bool ip_vs_maglev_pin_reserve_host(const struct ip_vs_maglev_net *mn)
+{
+	if (!ip_vs_maglev_pin_reserve(&ip_vs_maglev_pins_host,
+				      ip_vs_maglev_pin_max_host()))
+		return false;
+	if (mn->userns &&
+	    !ip_vs_maglev_pin_reserve(&ip_vs_maglev_pins_userns,
+				      ip_vs_maglev_pin_max_userns())) {
+		atomic_dec(&ip_vs_maglev_pins_host);
+		return false;
+	}
+	return true;
+}
+
+static void ip_vs_maglev_pin_unreserve_host(const struct ip_vs_maglev_net *mn)
+{
+	if (mn->userns)
+		atomic_dec(&ip_vs_maglev_pins_userns);
+	atomic_dec(&ip_vs_maglev_pins_host);
+}
+
 static void ip_vs_maglev_pin_free_rcu(struct rcu_head *head)
 {
 	struct ip_vs_maglev_pin *pin = container_of(head, struct ip_vs_maglev_pin, rcu);
@@ -154,6 +204,7 @@ static void ip_vs_maglev_pin_unlink(struct ip_vs_maglev_pins *p,
 	struct ip_vs_maglev_svc *ms = pin->svc;
 
 	rcu_assign_pointer(*link, rcu_dereference_protected(pin->next, 1));
+	ip_vs_maglev_pin_unreserve_host(ms->mn);
 	atomic_dec(&p->count);
 	atomic_dec(&ms->pin_count);
 	atomic_dec(&pin->be->pins);
@@ -302,19 +353,6 @@ static bool ip_vs_maglev_pin_evict(struct ip_vs_maglev_pins *p, u32 bucket,
 	return false;
 }
 
-/* Reserve a slot under @max; false if full. */
-static bool ip_vs_maglev_pin_reserve(atomic_t *count, u32 max)
-{
-	int c;
-
-	do {
-		c = atomic_read(count);
-		if (max && c >= (int)max)
-			return false;
-	} while (atomic_cmpxchg(count, c, c + 1) != c);
-	return true;
-}
-
 static u32 ip_vs_maglev_pin_chain(struct ip_vs_maglev_pins *p, u32 bucket,
 				  const struct ip_vs_maglev_svc *ms,
 				  const struct ip_vs_maglev_pin_key *k, bool *dup)
@@ -345,6 +383,7 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	u32 h, bucket, now = (u32)jiffies, svc_max = READ_ONCE(ms->pin_max);
 	struct ip_vs_maglev_pin __rcu **link;
 	struct ip_vs_maglev_pin *pin, *victim;
+	struct mem_cgroup *memcg;
 	spinlock_t *lock;
 	bool dup;
 
@@ -354,8 +393,13 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	bucket = h & p->mask;
 	lock = ip_vs_maglev_pin_lock(p, bucket);
 
+	/* GFP_NOWAIT, not GFP_ATOMIC: a memory cgroup lets atomic charges
+	 * past its limit; a pin is optional, so at the limit it fails
+	 */
+	memcg = ip_vs_maglev_pkt_memcg_enter(ms->memcg);
 	pin = kmem_cache_alloc(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
-			       ip_vs_maglev_pin4_cache, GFP_ATOMIC | __GFP_NOWARN);
+			       ip_vs_maglev_pin4_cache, GFP_NOWAIT | __GFP_NOWARN);
+	ip_vs_maglev_pkt_memcg_leave(memcg);
 	if (!pin)
 		goto fail;
 	pin->svc = ms;
@@ -387,9 +431,13 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 		goto drop_ref;	/* pinned meanwhile, on another CPU */
 	/*
 	 * The service's cap first: a capped service makes room among its
-	 * own pins only, or inserts nothing; then the namespace's; the chain
-	 * cap last, when the insert is certain. So nothing is evicted for an
-	 * insert that then fails.
+	 * own pins only, or inserts nothing; then the namespace's, then the
+	 * host's, each making room in this namespace only; the chain cap
+	 * last, when the insert is certain, so a full chain never loses
+	 * another service's pin for nothing. An eviction for a cap can
+	 * still be followed by a failed insert, if another CPU (or, for the
+	 * host's caps, another namespace) took the freed slot meanwhile:
+	 * the flow then goes unpinned, as without pinning.
 	 */
 	if (!ip_vs_maglev_pin_reserve(&ms->pin_count, svc_max) &&
 	    (!ip_vs_maglev_pin_evict(p, bucket, ms, now) ||
@@ -399,6 +447,10 @@ void ip_vs_maglev_pin_insert(struct ip_vs_maglev_svc *ms,
 	    (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
 	     !ip_vs_maglev_pin_reserve(&p->count, ip_vs_maglev_pin_max())))
 		goto full_svc;
+	if (!ip_vs_maglev_pin_reserve_host(ms->mn) &&
+	    (!ip_vs_maglev_pin_evict(p, bucket, NULL, now) ||
+	     !ip_vs_maglev_pin_reserve_host(ms->mn)))
+		goto full_net;
 	if (ip_vs_maglev_pin_chain(p, bucket, ms, k, &dup) >= IP_VS_MAGLEV_PIN_CHAIN) {
 		victim = ip_vs_maglev_pin_oldest(p, bucket, NULL, now, &link);
 		ip_vs_maglev_pin_evict_one(p, link, victim);
@@ -417,6 +469,8 @@ drop:
 	kmem_cache_free(k->af == AF_INET6 ? ip_vs_maglev_pin6_cache :
 			ip_vs_maglev_pin4_cache, pin);
 	return;
+full_net:
+	atomic_dec(&p->count);
 full_svc:
 	atomic_dec(&ms->pin_count);
 full:
@@ -554,6 +608,11 @@ int ip_vs_maglev_pins_create(struct ip_vs_maglev_net *mn)
 	lockdep_assert_held(&mn->lock);
 	if (rcu_access_pointer(mn->pins))
 		return 0;
+	/* an unprivileged user's namespace never holds more than they all
+	 * may together, so its table is no larger than that needs
+	 */
+	if (mn->userns)
+		max = min(max, ip_vs_maglev_pin_max_userns());
 	/* about two entries a bucket when full */
 	n = roundup_pow_of_two(clamp_t(u32, max / 2, 1024, 1u << 22));
 	p = kzalloc(sizeof(*p), GFP_KERNEL_ACCOUNT);
@@ -613,11 +672,19 @@ void ip_vs_maglev_pins_create_work(struct work_struct *work)
 {
 	struct ip_vs_maglev_net *mn =
 		container_of(work, struct ip_vs_maglev_net, pins_work);
+	struct mem_cgroup *old;
 
 	mutex_lock(&mn->lock);
+	old = ip_vs_maglev_memcg_enter(mn->memcg);	/* not the kworker's */
 	if (!mn->dying && ip_vs_maglev_pins_create(mn))
 		pr_warn_ratelimited("cannot allocate the flow pin table: flows stay unpinned\n");
+	ip_vs_maglev_memcg_leave(old);
 	mutex_unlock(&mn->lock);
+}
+
+u32 ip_vs_maglev_pins_host_count(bool userns)
+{
+	return atomic_read(userns ? &ip_vs_maglev_pins_userns : &ip_vs_maglev_pins_host);
 }
 
 u32 ip_vs_maglev_pins_count(struct ip_vs_maglev_net *mn)
@@ -645,9 +712,11 @@ u32 ip_vs_maglev_pin_entry_bytes(u8 af)
 int ip_vs_maglev_pin_init(void)
 {
 	ip_vs_maglev_pin4_cache = kmem_cache_create("ip_vs_maglev_pin4",
-						    IP_VS_MAGLEV_PIN_SIZE(2), 8, 0, NULL);
+						    IP_VS_MAGLEV_PIN_SIZE(2), 8,
+						    SLAB_ACCOUNT, NULL);
 	ip_vs_maglev_pin6_cache = kmem_cache_create("ip_vs_maglev_pin6",
-						    IP_VS_MAGLEV_PIN_SIZE(8), 8, 0, NULL);
+						    IP_VS_MAGLEV_PIN_SIZE(8), 8,
+						    SLAB_ACCOUNT, NULL);
 	if (!ip_vs_maglev_pin4_cache || !ip_vs_maglev_pin6_cache) {
 		kmem_cache_destroy(ip_vs_maglev_pin4_cache);
 		kmem_cache_destroy(ip_vs_maglev_pin6_cache);

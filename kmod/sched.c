@@ -20,7 +20,7 @@
  * context, for LOCAL_OUT) under rcu_read_lock(): one hash, one slot, one
  * pointer, one availability check. It never sleeps. Without flow pinning
  * it takes no lock and allocates nothing; with pinning on, pin.c's insert
- * allocates with GFP_ATOMIC and takes a bucket spinlock.
+ * allocates with GFP_NOWAIT and takes a bucket spinlock.
  *
  * What may run at the same time as what:
  *  - schedule(): on any CPU, at any time between init_service and the
@@ -41,9 +41,11 @@
 #include <linux/jhash.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -123,8 +125,8 @@ bool ip_vs_maglev_usable(const struct ip_vs_dest *dest)
  * of backends, like the lc and wlc schedulers' scan.
  * Caller: rcu_read_lock(), t->nr > 0.
  */
-int ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
-		      bool *fallback)
+int ip_vs_maglev_pick(const struct mg_keys *keys, const struct ip_vs_maglev_table *t,
+		      u32 hash, u32 *slot, bool *fallback)
 {
 	u32 i, s, at;
 
@@ -139,7 +141,7 @@ int ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
 	if (fallback)
 		*fallback = true;
 	for (i = 1; i <= IP_VS_MAGLEV_ALT_TRIES; i++) {
-		at = mg_alt_slot(&ip_vs_maglev_keys.alt, hash, i, t->size);
+		at = mg_alt_slot(&keys->alt, hash, i, t->size);
 		if (ip_vs_maglev_usable(t->dests[t->slots[at]]))
 			return t->slots[at];
 	}
@@ -153,11 +155,12 @@ int ip_vs_maglev_pick(const struct ip_vs_maglev_table *t, u32 hash, u32 *slot,
 	return -1;
 }
 
-u32 ip_vs_maglev_hash_flow(u8 hash, int af, const union nf_inet_addr *saddr,
+u32 ip_vs_maglev_hash_flow(const struct mg_keys *keys, u8 hash, int af,
+			   const union nf_inet_addr *saddr,
 			   const union nf_inet_addr *daddr, __be16 sport,
 			   __be16 dport, u8 proto)
 {
-	const struct mg_key *key = &ip_vs_maglev_keys.flow;
+	const struct mg_key *key = &keys->flow;
 	u32 s[4], d[4], ports;
 	int i;
 
@@ -209,6 +212,7 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 	struct ip_vs_maglev_svc *ms = svc->sched_data;
 	const struct ip_vs_maglev_table *t;
 	struct ip_vs_maglev_pin_key key;
+	const struct mg_keys *keys;
 	__be16 _ports[2], *ports;
 	struct ip_vs_dest *dest;
 	bool pin;
@@ -263,9 +267,11 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 
 	if (unlikely(!t || !t->nr))
 		goto none;
-	i = ip_vs_maglev_pick(t, ip_vs_maglev_hash_flow(hash, key.af, &key.saddr,
-							&key.daddr, key.sport,
-							key.dport, key.proto),
+	keys = ms->mn->keys;
+	i = ip_vs_maglev_pick(keys, t,
+			      ip_vs_maglev_hash_flow(keys, hash, key.af, &key.saddr,
+						     &key.daddr, key.sport,
+						     key.dport, key.proto),
 			      NULL, NULL);
 	if (likely(i >= 0)) {
 		/* the service now carries traffic: see ramp_begin() */
@@ -607,7 +613,7 @@ int ip_vs_maglev_rebuild(struct ip_vs_maglev_svc *ms)
 	t = ip_vs_maglev_table_alloc(m, n);
 	if (!t)
 		goto err_free;
-	if (n && mg_build(t->slots, m, wm.mb, n, &ip_vs_maglev_keys, wm.scratch) < 0) {
+	if (n && mg_build(t->slots, m, wm.mb, n, ms->mn->keys, wm.scratch) < 0) {
 		/* duplicate identities: IPVS never allows them */
 		err = -EINVAL;
 		kvfree(t);
@@ -706,11 +712,16 @@ static void ip_vs_maglev_work(struct work_struct *work)
 {
 	struct ip_vs_maglev_svc *ms =
 		container_of(to_delayed_work(work), struct ip_vs_maglev_svc, work);
+	struct mem_cgroup *memcg;
 	u64 now;
 
 	mutex_lock(&ms->lock);
 	if (ms->dying)
 		goto out;
+	/* tables and records built here are the service creator's, not the
+	 * kworker's (which nobody would be charged for)
+	 */
+	memcg = ip_vs_maglev_memcg_enter(ms->memcg);
 	switch (mg_pace_due(&ms->pace, jiffies)) {
 	case MG_PACE_BUILD:
 		ip_vs_maglev_rebuild(ms);
@@ -730,6 +741,7 @@ static void ip_vs_maglev_work(struct work_struct *work)
 		break;
 	}
 	ip_vs_maglev_arm(ms);
+	ip_vs_maglev_memcg_leave(memcg);
 out:
 	mutex_unlock(&ms->lock);
 }
@@ -978,7 +990,8 @@ static void ip_vs_maglev_resync(struct ip_vs_maglev_svc *ms)
 	list_for_each_entry_rcu(dest, &ms->svc->destinations, n_list) {
 		if (ip_vs_maglev_backend_find(ms, dest))
 			continue;
-		b = ip_vs_maglev_backend_new(dest, GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
+		/* not GFP_ATOMIC: memcg lets atomic charges past its limit */
+		b = ip_vs_maglev_backend_new(dest, GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
 		if (!b) {
 			missing = true;
 			break;
@@ -1100,6 +1113,7 @@ static void ip_vs_maglev_svc_free_rcu(struct rcu_head *head)
 	struct ip_vs_maglev_svc *ms = container_of(head, struct ip_vs_maglev_svc, rcu);
 
 	free_percpu(ms->pstats);
+	mem_cgroup_put(ms->memcg);
 	kfree(ms);
 }
 
@@ -1165,6 +1179,8 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 
 	ms->svc = svc;
 	ms->mn = mn;
+	/* config context: current is the process that asked for maglev */
+	ms->memcg = get_mem_cgroup_from_mm(current->mm);
 	ms->hash = IPVS_MAGLEV_HASH_AUTO;
 	ms->pin_mode = IPVS_MAGLEV_PIN_AUTO;
 	atomic_set(&ms->pin_count, 0);
@@ -1198,6 +1214,8 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	/* "-b flag-2" at creation: have the pin table ready (if this fails,
 	 * the packet path asks again)
 	 */
+	if (!mn->memcg)
+		mn->memcg = get_mem_cgroup_from_mm(current->mm);
 	if (ip_vs_maglev_pin_wanted(ms))
 		ip_vs_maglev_pins_create(mn);
 	hash_add(mn->hash, &ms->hnode, ip_vs_maglev_key_hash(&key));

@@ -35,6 +35,12 @@ check "no per-service size set" test "$(mg_field "$DR" "$SVC" table_size)" = 0
 check "hash auto resolves to 5tuple" test "$(mg_field "$DR" "$SVC" hash_active)" = 5tuple
 seed=$(printf '0x%016x' "$(cat $PARAMS/hash_seed)")
 check "seed reported is the module's hash_seed ($seed)" test "$(mg_field "$DR" "$SVC" seed)" = "$seed"
+fp=$(python3 "$LIB_DIR/tools/seedfp.py" "$seed")
+check "its fingerprint is SipHash-2-4 keyed with (seed, \"maglevfp\") ($fp)" \
+	test "$(mg_field "$DR" "$SVC" seed_fingerprint)" = "0x$fp"
+check "the hash_seed parameter is readable by root only" test "$(stat -c %a $PARAMS/hash_seed)" = 400
+check "the kernel log names the fingerprint, not the seed" \
+	bash -c "dmesg | grep -q 'seed fingerprint $fp' && ! dmesg | grep -qi '${seed#0x}'"
 check "last rebuild time is reported" test "$(mg_field "$DR" "$SVC" last_rebuild_age_ms)" -ge 0
 tb=$(mg_field "$DR" "$SVC" table_bytes)
 log "table bytes at M=65521, 3 backends: $tb ($(awk -v b="$tb" 'BEGIN { printf "%.3f", b / 65521 }') per slot; stock mh: 8 per slot)"

@@ -7,6 +7,8 @@
 #  - with a slow-start ramp running and flows pinned, deleting the service
 #    and unloading right away is safe (the harness fails the run on any
 #    splat), and the module goes within a deadline;
+#  - the first lookup of the family by name loads the module and finds
+#    it; a load by ipvsadm -A -s maglev registers the family too;
 #  - 10 rounds of load, a service driven through both netlink families
 #    (parameters, backends, lookups, pins), delete, unload; then CYCLES
 #    (default 100) rounds of load and unload: kernel memory (slab +
@@ -57,6 +59,22 @@ setup_or_die "delete the service" ipvsctl service del "$SVC"
 t0=$(date +%s%N)
 wait_until 10 unload_now
 check "rmmod right after, pins and ramp live: unloaded in $((($(date +%s%N) - t0) / 1000000)) ms (deadline 10 s)" gone
+
+# ---- autoload -------------------------------------------------------------
+# A program's first lookup of the family loads the module (its
+# MODULE_ALIAS_GENL_FAMILY) and must find the family: one lookup, no retry.
+setup_or_die "module unloaded" wait_until 10 unload_now
+out=$(python3 "$LIB_DIR/tools/genl.py" IPVS_MAGLEV 1 2>&1)
+check "with the module unloaded, the first lookup of IPVS_MAGLEV loads it and finds the family ($out)" \
+	test "${out%% *}" = ok
+setup_or_die "module unloaded again" wait_until 10 unload_now
+# loaded by IPVS from inside its own netlink handler: the family comes
+# once that request is done
+check "ipvsadm -A -s maglev loads the module" in_ns "$DR" ipvsadm -A -u 10.0.2.100:54 -s maglev
+family_there() { python3 "$LIB_DIR/tools/genl.py" IPVS_MAGLEV 1 >/dev/null 2>&1; }
+check "and the family is registered after it" wait_until 10 family_there
+setup_or_die "service deleted" in_ns "$DR" ipvsadm -D -u 10.0.2.100:54
+setup_or_die "module unloaded" wait_until 10 unload_now
 
 # ---- load/unload cycles ----------------------------------------------------
 kmem() { # slab + vmalloc, KiB

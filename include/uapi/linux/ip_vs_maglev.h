@@ -97,7 +97,27 @@
  * pins to a deleted or down backend are dropped. Memory is bounded by the
  * namespace's cap (module parameter pin_max) and a service's own
  * (IPVS_MAGLEV_SVC_A_PIN_MAX); beyond them the least recently used are
- * evicted. IPVS_MAGLEV_SVC_A_PIN: AUTO follows "ipvsadm -b flag-2".
+ * evicted. Two more caps bound all namespaces together (module
+ * parameters): pin_max_host counts every namespace's pins, and
+ * pin_max_userns (lower) those of namespaces owned by a user namespace
+ * other than the initial one, so that unprivileged users cannot take the
+ * host's share; beyond them a namespace evicts among its own pins only.
+ * IPVS_MAGLEV_SVC_A_PIN: AUTO follows "ipvsadm -b flag-2".
+ *
+ * Seed
+ * ----
+ * The module parameter hash_seed keys every hash: whoever knows it can
+ * choose flows that all reach one backend. Network namespaces owned by a
+ * user namespace other than the initial one (which unprivileged users can
+ * create) hash with a random seed of their own instead, so that nobody
+ * can copy a host service there and ask LOOKUP where its flows go. The
+ * seed a namespace uses is reported (INFO_A_SEED, SVC_A_SEED) only to
+ * callers with CAP_NET_ADMIN over the initial user namespace. Every
+ * caller gets its fingerprint (INFO_A_SEED_FP, SVC_A_SEED_FP):
+ * SipHash-2-4 keyed with (seed, 0x6d61676c65766670) of the 64-bit message
+ * 0, which is equal on directors with equal seeds and does not reveal a
+ * random seed. (Before these, INFO_A_SEED and SVC_A_SEED were always
+ * sent; a tool must treat them as optional.)
  *
  * Slow start
  * ----------
@@ -170,7 +190,10 @@ enum ipvs_maglev_pin {
 enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_UNSPEC,
 	IPVS_MAGLEV_INFO_A_VERSION,	/* string: module version */
-	IPVS_MAGLEV_INFO_A_SEED,	/* u64: hash_seed module parameter */
+	IPVS_MAGLEV_INFO_A_SEED,	/* u64: hash_seed module parameter;
+					 * only to callers with CAP_NET_ADMIN
+					 * over the initial user namespace
+					 */
 	IPVS_MAGLEV_INFO_A_TABLE_SIZE,	/* u32: default table size */
 	IPVS_MAGLEV_INFO_A_SERVICES,	/* u32: maglev services in this netns */
 	IPVS_MAGLEV_INFO_A_PAD,
@@ -182,6 +205,19 @@ enum ipvs_maglev_info_attr {
 	IPVS_MAGLEV_INFO_A_PIN_ENTRIES,	/* u32: pins in this netns */
 	IPVS_MAGLEV_INFO_A_PIN_BYTES4,	/* u32: bytes an IPv4 pin costs */
 	IPVS_MAGLEV_INFO_A_PIN_BYTES6,	/* u32: bytes an IPv6 pin costs */
+	IPVS_MAGLEV_INFO_A_SEED_FP,	/* u64: fingerprint of the seed, to
+					 * compare directors without reading
+					 * it (see "Seed" above)
+					 */
+	IPVS_MAGLEV_INFO_A_PIN_MAX_HOST, /* u32: pin_max_host */
+	IPVS_MAGLEV_INFO_A_PIN_MAX_USERNS, /* u32: pin_max_userns */
+	IPVS_MAGLEV_INFO_A_PIN_ENTRIES_HOST, /* u32: pins of every netns;
+					      * like SEED, privileged only
+					      */
+	IPVS_MAGLEV_INFO_A_PIN_ENTRIES_USERNS, /* u32: pins of the netns owned
+						* by other user namespaces;
+						* privileged only
+						*/
 	__IPVS_MAGLEV_INFO_A_LAST
 };
 
@@ -221,7 +257,10 @@ enum ipvs_maglev_svc_attr {
 					      * this and DIGEST, TABLE_BYTES:
 					      * absent while there is none
 					      */
-	IPVS_MAGLEV_SVC_A_SEED,		/* u64: the seed the table was built with */
+	IPVS_MAGLEV_SVC_A_SEED,		/* u64: the seed the table was built
+					 * with; privileged callers only, as
+					 * INFO_A_SEED
+					 */
 	IPVS_MAGLEV_SVC_A_BACKENDS,	/* u32: backends known to the scheduler */
 	IPVS_MAGLEV_SVC_A_OWNERS,	/* u32: backends owning slots */
 	IPVS_MAGLEV_SVC_A_REBUILDS,	/* u64: tables built and published */
@@ -269,6 +308,7 @@ enum ipvs_maglev_svc_attr {
 					 * scheduled a flow; absent if it has
 					 * not (see "Slow start")
 					 */
+	IPVS_MAGLEV_SVC_A_SEED_FP,	/* u64: fingerprint of the seed */
 	__IPVS_MAGLEV_SVC_A_LAST
 };
 

@@ -27,10 +27,10 @@
  *	-I ms (default 100) for -D ms. Prints "backend ID", "replies N", "errors N". Exits 0 only if
  *	every line got an answer from the same backend.
  *
- *   mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED]
+ *   mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED] [-N COUNT]
  *	Random UDP/IPv4 5-tuples for -D ms, as fast as one raw socket sends
  *	them: each datagram from a random address of NET/PREFIX and a random
- *	port. Needs CAP_NET_RAW. Prints "sent N", "seconds S", "rate R"
+ *	port. With -N, it stops once COUNT have been sent (or at -D). Needs CAP_NET_RAW. Prints "sent N", "seconds S", "rate R"
  *	(datagrams a second) and "send_errors N"; a full queue (ENOBUFS) is
  *	counted, not fatal.
  *
@@ -68,6 +68,7 @@ struct opts {
 	const char *id, *addr, *ready, *bind_addr;
 	int port, n, sport, timeout_ms, duration_ms, bucket_ms, interval_ms;
 	int max_errors;
+	long count;
 	bool udp, sctp, v6, verbose;
 };
 
@@ -84,7 +85,7 @@ static void usage(void)
 		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
 		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-b SRC] [-t MS] [-E N] [-v]\n"
 		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n"
-		"       mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED]\n");
+		"       mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED] [-N COUNT]\n");
 	exit(2);
 }
 
@@ -558,7 +559,7 @@ static int flood(const struct opts *o)
 	stop_on_signals();
 	start = now_ms();
 	end = start + o->duration_ms;
-	while (!stop && now_ms() < end) {
+	while (!stop && now_ms() < end && (!o->count || sent < o->count)) {
 		for (i = 0; i < FLOOD_BATCH; i++) {
 			uint64_t r = flood_rand(&seed);
 			uint32_t host = (uint32_t)r & hostmask;
@@ -598,12 +599,13 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:p:c:n:s:t:D:B:I:r:E:b:uS6v")) != -1) {
+	while ((c = getopt(argc, argv, "i:p:c:n:N:s:t:D:B:I:r:E:b:uS6v")) != -1) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
 		case 'c': o.addr = optarg; break;
 		case 'n': o.n = atoi(optarg); break;
+		case 'N': o.count = atol(optarg); break;
 		case 's': o.sport = atoi(optarg); break;
 		case 't': o.timeout_ms = atoi(optarg); break;
 		case 'D': o.duration_ms = atoi(optarg); break;

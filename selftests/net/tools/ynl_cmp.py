@@ -71,6 +71,11 @@ INFO = {
     'pin-entries': ('pins.entries', None, None),
     'pin-bytes4': ('pins.bytes_per_entry_ipv4', None, None),
     'pin-bytes6': ('pins.bytes_per_entry_ipv6', None, None),
+    'seed-fp': ('seed_fingerprint', None, hexint),
+    'pin-max-host': ('pins.max_host', None, None),
+    'pin-max-userns': ('pins.max_userns', None, None),
+    'pin-entries-host': ('pins.entries_host', None, None),
+    'pin-entries-userns': ('pins.entries_userns', None, None),
 }
 
 SERVICE_ID = {
@@ -99,6 +104,7 @@ SERVICE = dict(SERVICE_ID, **{
     'state-bytes': ('state_bytes', None, None),
     'pending': ('pending', bool, None),
     'serving-ms': ('serving_ms', 'later', None),
+    'seed-fp': ('seed_fingerprint', None, hexint),
     'ss-window-ms': ('slow_start.window_ms', None, None),
     'ss-aggression': ('slow_start.aggression', None, milli),
     'ss-min-pct': ('slow_start.min_pct', None, None),
