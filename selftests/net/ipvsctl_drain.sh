@@ -70,7 +70,7 @@ check "during the drain, 40 new connections: none to b1, all answered" \
 	test "$(count_of b1 <(echo "$out"))" = 0 -a "$(total_of <(echo "$out"))" = 40 -a \
 	"$(errors_of <(echo "$out"))" = 0
 check "the drain is still waiting for the connection" kill -0 "$DRAIN"
-kill -TERM "$HOLD"
+pkill -TERM -P "$HOLD"	# mgtraffic, the child of the background subshell
 wait "$HOLD"
 hold_rc=$?
 t_closed=$(now_ms)

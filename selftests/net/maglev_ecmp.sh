@@ -164,7 +164,9 @@ else
 fi
 ok=0
 for p in $(seq 42000 42007); do
-	kill -TERM "${HOLDS[p]}" 2>/dev/null
+	# the background job is a subshell around ip netns exec, whose
+	# child is mgtraffic: signal that, and the subshell ends with it
+	pkill -TERM -P "${HOLDS[p]}" 2>/dev/null
 done
 for p in $(seq 42000 42007); do
 	wait "${HOLDS[p]}" && ok=$((ok + 1))
