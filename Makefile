@@ -11,7 +11,7 @@
 #                           DESTDIR and PREFIX work
 #
 # See README.md for the rest: matrix, vm-test, vm-shell, unit, deps,
-# debug-kernel, debug-kernel-check.
+# matrix-7.2, vm-check-7.2, debug-kernel, debug-kernel-check, check-extended.
 
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -52,6 +52,11 @@ matrix:
 matrix-7.2:
 	@scripts/chroot-7.2.sh build
 
+# The whole VM suite (or T=...) on sid's 7.2 kernel, booted from the
+# chroot (scripts/chroot-7.2.sh kernel). Not part of check: see README.
+vm-check-7.2: ipvsctl tools
+	@k=$$(scripts/chroot-7.2.sh kernel) && selftests/vm/run.sh -k "$$k" $(T)
+
 # make vm-test T="maglev_basic.sh ..." KVER=6.1.0-56-amd64
 vm-test: ipvsctl tools
 	@selftests/vm/run.sh $(if $(filter-out $(shell uname -r),$(KVER)),-k $(KVER)) $(T)
@@ -67,6 +72,15 @@ debug-kernel:
 
 debug-kernel-check: ipvsctl tools
 	@scripts/debug-kernel.sh test $(T)
+
+# The extended run: the whole VM suite on the debug kernel, with the
+# stress test's churn at 10 minutes (STRESS_SECONDS) and the fault
+# injection test (which only the debug kernel can run). See README.
+check-extended: ipvsctl tools
+	@VM_APPEND="STRESS_SECONDS=$${STRESS_SECONDS:-600}$${VM_APPEND:+ $$VM_APPEND}" \
+		VM_TIMEOUT_SCALE=$${VM_TIMEOUT_SCALE:-8} \
+		DEBUG_KERNEL_TIMEOUT=$${DEBUG_KERNEL_TIMEOUT:-14400} \
+		scripts/debug-kernel.sh test $(T)
 
 check:
 	@scripts/check.sh
@@ -136,5 +150,5 @@ clean:
 	@$(MAKE) -s -C ipvsctl clean
 	@$(MAKE) -s -C selftests/unit clean
 
-.PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-test vm-shell \
-	check bench demo debug-kernel debug-kernel-check clean install install-tool install-module uninstall dkms-src dkms-install dkms-uninstall
+.PHONY: all module ipvsctl tools deps unit matrix matrix-7.2 vm-check-7.2 vm-test vm-shell \
+	check bench demo debug-kernel debug-kernel-check check-extended clean install install-tool install-module uninstall dkms-src dkms-install dkms-uninstall
