@@ -257,7 +257,8 @@ int json_to_ops(const char *name, const char *text, struct jops *j, char *why,
 			goto out;
 	}
 	if (!json_object_object_get_ex(root, "services", &svcs))
-		goto out;	/* an empty state: everything in scope goes */
+		goto out;	/* no state: refused by apply unless --allow-empty */
+	j->services = true;
 	if (json_object_get_type(svcs) != json_type_array) {
 		snprintf(why, whylen, "%s: \"services\": an array", name);
 		err = -EINVAL;

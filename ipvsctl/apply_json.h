@@ -17,6 +17,7 @@ struct jops {
 	size_t n, cap;
 	char **where;		/* "FILE: services[3].backends[1]", owned */
 	struct scope *scope;	/* "scope" strings are added here */
+	bool services;		/* the document has "services" (even []) */
 };
 
 /*

@@ -12,13 +12,22 @@
  * only that is applied, all or nothing (reconcile.c).
  *
  * Managed services: those the input names, and every current service in
- * a scope (--scope, or the JSON's "scope"). A managed service the input
- * does not name is deleted. A backend that leaves a service is drained:
- * weight 0, deleted once idle or past its deadline, by this or a later
- * apply (graceful termination; diff.c, leave_adjust()).
+ * a scope (--scope, or the JSON's "scope", which must lie inside the
+ * command line's). A managed service the input does not name is deleted.
+ * A backend that leaves a service is drained: weight 0, deleted once idle
+ * or past its deadline, by this or a later apply (graceful termination;
+ * diff.c, leave_adjust()).
+ *
+ * What an input that went wrong cannot do: an input naming no service
+ * (a producer that crashed and wrote nothing) is refused unless the empty
+ * state is explicit (--allow-empty, or JSON "services": []); a plan
+ * deleting more services than --max-deletes allows is refused; --vip-dev
+ * refuses an interface that is not a dummy, and removes only addresses
+ * in the scope.
  *
  * --stream applies a sequence of such inputs, separated by "---" lines,
- * one at a time as each arrives (apply_stream()).
+ * one at a time as each arrives (apply_stream()). A document of nothing
+ * but blanks (a leading or doubled "---") is no document: it is skipped.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -57,6 +66,14 @@ static const char apply_help[] =
 	"later apply finds it). Run apply again, or periodically, to finish\n"
 	"drains. --drain-timeout 0 deletes leaving backends at once.\n\n"
 	"SPEC: 10.96.0.0/12, 2001:db8::/64, an address, fwmark:LO-HI, or all.\n"
+	"A JSON document's own \"scope\" replaces --scope for that document and\n"
+	"must lie inside it.\n\n"
+	"Safety: an input that names no service is refused (a producer that\n"
+	"wrote nothing must change nothing) unless --allow-empty is given or\n"
+	"the JSON says \"services\": []. --max-deletes N or N%% refuses a plan\n"
+	"deleting more of the managed services than that. --vip-dev refuses\n"
+	"an interface that is not a dummy, and removes an address only if it\n"
+	"is in the scope and no service wants it.\n"
 	"Input: ipvsctl's grammar, or JSON (a document starting with '{' or '['); see\n"
 	"ipvsctl.conf(5), DESIRED STATE and JSON FORM. --timing prints where\n"
 	"the time went.\n\n"
@@ -64,7 +81,10 @@ static const char apply_help[] =
 	"end of the input, each applied as soon as it ends and answered by one\n"
 	"line on standard output (with --json, a line of JSON), for a controller\n"
 	"that keeps ipvsctl running. A failed document changes nothing and the\n"
-	"stream goes on; the exit status is the first failure's.\n";
+	"stream goes on; the exit status is the first failure's. A document of\n"
+	"nothing but blanks (from a leading or doubled '---') is skipped,\n"
+	"unanswered. The generic netlink families are looked up again for each\n"
+	"document, so a reloaded module is found.\n";
 
 struct input {
 	char *buf;
@@ -142,7 +162,8 @@ static int apply_adjust(struct model *want, const struct model *cur, void *arg)
 }
 
 /* Services the input names that the scope does not hold: refused, so a
- * scoped controller cannot reach outside what it owns.
+ * scoped controller cannot reach outside what it owns (a document's own
+ * scope is bounded by the command line's: apply_doc()).
  */
 static int check_scope(struct ctx *c, const struct model *want, const struct scope *sc)
 {
@@ -160,6 +181,16 @@ static int check_scope(struct ctx *c, const struct model *want, const struct sco
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+static bool names_a_service(const struct op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ops[i].kind == OP_SVC_ADD)
+			return true;
+	return false;
 }
 
 /* --check-sysctls: the settings that differ, as warnings (DR's too if a
@@ -200,7 +231,9 @@ struct apply_opts {
 	const char *format;	/* NULL or "auto", "grammar", "json" */
 	const char *vip_dev;
 	uint32_t drain_ms;
-	bool dry_run, check_sysctls, timing;
+	uint32_t max_deletes;	/* with max_deletes_set; a percentage with _pct */
+	bool max_deletes_set, max_deletes_pct;
+	bool dry_run, check_sysctls, timing, allow_empty;
 };
 
 /* what became of one document */
@@ -223,7 +256,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	struct apply_ctx a = { 0 };
 	struct rec_opts ro = { 0 };
 	struct rec_result rr;
-	struct scope sc = { 0 };
+	struct scope sc = { 0 }, jsc = { 0 };
 	struct jops j = { 0 };
 	struct op *ops = NULL;
 	struct model want;
@@ -231,7 +264,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	uint64_t t_parsed = 0, t_checked = 0;
 	struct rusage ru0, ru1;
 	size_t nops = 0, i, started = 0, vchanges = 0;
-	bool json = false;
+	bool json = false, explicit_empty = o->allow_empty;
 	struct nl *nl;
 	int rc = EXIT_OK, err;
 
@@ -260,7 +293,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 
 	/* 1. the whole input, checked */
 	if (json) {
-		j.scope = &sc;
+		j.scope = &jsc;
 		err = json_to_ops(name, buf, &j, why, sizeof(why));
 		if (err) {
 			if (err == -ENOMEM)
@@ -272,6 +305,20 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 		}
 		ops = j.v;
 		nops = j.n;
+		explicit_empty |= j.services;
+		/* the operator's --scope is the bound: a document may narrow
+		 * it, never widen it
+		 */
+		if (!scope_empty(&jsc)) {
+			if (!scope_empty(&sc) && scope_within(&jsc, &sc, why, sizeof(why))) {
+				fprintf(stderr, "%s: %s: %s; nothing was changed\n", c->prog, name, why);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			scope_free(&sc);
+			sc = jsc;
+			memset(&jsc, 0, sizeof(jsc));
+		}
 	} else if (len) {
 		FILE *f = fmemopen(buf, len, "r");
 
@@ -286,11 +333,25 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	}
 	t_parsed = now_us();
 	model_init(&want);
+	/* checked before the kernel is asked: a producer that crashed and
+	 * wrote nothing (or only comments) must change nothing
+	 */
+	if (!explicit_empty && !names_a_service(ops, nops)) {
+		fprintf(stderr,
+			"%s: %s names no service; nothing was changed (an empty desired state%s must be explicit: --allow-empty, or JSON \"services\": [])\n",
+			c->prog, name, scope_empty(&sc) ? "" : " deletes every service in the scope, so it");
+		rc = EXIT_USAGE;
+		goto out_model;
+	}
 	err = ctx_nl(c, &nl);
 	if (err) {
 		rc = exit_code(err);
 		goto out_model;
 	}
+	/* genl ids are allocated anew when a module is reloaded, which may
+	 * happen between two documents of a stream: looked up per document
+	 */
+	nlc_forget_families(nl);
 	err = state_from_ops(nl, ops, nops, &want, &to, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "%s: %s; nothing was changed\n", c->prog, why);
@@ -300,6 +361,16 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	rc = check_scope(c, &want, &sc);
 	if (rc)
 		goto out_model;
+	if (o->vip_dev) {
+		/* before any change: an interface not ours is refused */
+		err = vip_check(o->vip_dev, why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "%s: apply: --vip-dev: %s; nothing was changed\n", c->prog,
+				why);
+			rc = err == -EINVAL ? EXIT_USAGE : exit_code(err);
+			goto out_model;
+		}
+	}
 	t_checked = now_us();
 
 	/* 2. the difference, applied all or nothing */
@@ -310,6 +381,9 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	ro.adjust = apply_adjust;
 	ro.adjust_arg = &a;
 	ro.timeouts = &to;
+	ro.max_deletes_set = o->max_deletes_set;
+	ro.max_deletes_pct = o->max_deletes_pct;
+	ro.max_deletes = o->max_deletes;
 	ro.dry_run = o->dry_run;
 	ro.out = stdout;
 	err = reconcile(nl, &want, &ro, &rr);
@@ -324,7 +398,8 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 		else
 			fprintf(stderr, "%s: apply: %s; nothing was changed\n", c->prog, rr.why);
 		res->undo_failed = rr.failed_step && rr.undo_err;
-		rc = exit_code(err);
+		/* the deletion guard is a refusal of the input, not the kernel's */
+		rc = err == -ECANCELED ? EXIT_USAGE : exit_code(err);
 		goto out_model;
 	}
 	res->changes = rr.changes;
@@ -355,7 +430,8 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	}
 	/* 4. the virtual addresses, once the services are there */
 	if (o->vip_dev) {
-		err = vip_sync(o->vip_dev, &want, o->dry_run, stdout, &vchanges, why, sizeof(why));
+		err = vip_sync(o->vip_dev, &want, &sc, o->dry_run, stdout, &vchanges, why,
+			       sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s: apply: the IPVS state is applied (%zu changes), but not the addresses: %s\n",
 				c->prog, rr.changes + started, why);
@@ -389,6 +465,7 @@ out:
 	else
 		ops_free(ops, nops);
 	scope_free(&sc);
+	scope_free(&jsc);
 	return rc;
 }
 
@@ -553,8 +630,17 @@ static int apply_stream(struct ctx *c, const struct apply_opts *o, const char *p
 				rc = EXIT_FAIL;
 			break;
 		}
-		if (eof && blank && !big)
-			break;		/* nothing after the last separator */
+		if (blank && !big) {
+			/* nothing but blanks: a leading or doubled "---", or
+			 * the tail after the last one, is no document
+			 */
+			doc.len = 0;
+			bol = true;
+			t_first = 0;
+			if (eof)
+				break;
+			continue;
+		}
 		ndoc++;
 		snprintf(dname, sizeof(dname), "%s (document %ld)", name, ndoc);
 		if (big) {
@@ -596,8 +682,10 @@ out:
 int cmd_apply(struct ctx *c, int argc, char **argv)
 {
 	char *file = NULL, *format = NULL, *drain_s = NULL, **scopes = NULL, *vip_dev = NULL;
+	char *maxdel_s = NULL;
 	char why[640];
-	int dry_run = 0, check_sysctls = 0, timing = 0, stream = 0, rc, err, nargs;
+	int dry_run = 0, check_sysctls = 0, timing = 0, stream = 0, allow_empty = 0, rc, err;
+	int nargs;
 	struct poptOption opts[] = {
 		{ "file", 'f', POPT_ARG_STRING, &file, 0,
 		  "the desired state (default: standard input)", "FILE" },
@@ -608,10 +696,16 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		  "DURATION" },
 		{ "format", 0, POPT_ARG_STRING, &format, 0,
 		  "input format (default auto: JSON if it starts with '{' or '[')", "auto|grammar|json" },
+		{ "allow-empty", 0, POPT_ARG_NONE, &allow_empty, 0,
+		  "apply an input that names no service (deleting every service in the scope)",
+		  NULL },
+		{ "max-deletes", 0, POPT_ARG_STRING, &maxdel_s, 0,
+		  "refuse a plan that deletes more services than N, or than N% of the managed ones",
+		  "N|N%" },
 		{ "dry-run", 'n', POPT_ARG_NONE, &dry_run, 0,
 		  "print the changes, send nothing", NULL },
 		{ "vip-dev", 0, POPT_ARG_STRING, &vip_dev, 0,
-		  "keep the virtual addresses on this dummy interface (created if missing; its other addresses are removed)",
+		  "keep the virtual addresses on this dummy interface (created if missing; addresses in the scope that no service wants are removed)",
 		  "IFNAME" },
 		{ "check-sysctls", 0, POPT_ARG_NONE, &check_sysctls, 0,
 		  "warn about kernel settings that differ from what a director needs (ipvsctl sysctl)",
@@ -634,7 +728,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	size_t i;
 
 	rc = cmd_options(c, argc, argv, opts,
-			 "apply [-f FILE] [--scope SPEC]... [--drain-timeout DURATION] [--vip-dev IFNAME] [--dry-run] [--stream]",
+			 "apply [-f FILE] [--scope SPEC]... [--drain-timeout DURATION] [--vip-dev IFNAME] [--allow-empty] [--max-deletes N|N%] [--dry-run] [--stream]",
 			 apply_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
@@ -645,7 +739,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	/* checked here, once; each document parses them again (a JSON
-	 * document's own "scope" adds to them for that document only)
+	 * document's own "scope" replaces them for that document, inside them)
 	 */
 	for (i = 0; scopes && scopes[i]; i++) {
 		err = scope_add(&sc, scopes[i], why, sizeof(why));
@@ -660,6 +754,23 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 			    drain_s);
 		rc = EXIT_USAGE;
 		goto out;
+	}
+	if (maxdel_s) {
+		size_t nd = strspn(maxdel_s, "0123456789");
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(maxdel_s, NULL, 10);
+		o.max_deletes_pct = maxdel_s[nd] == '%';
+		if (!nd || nd > 9 || maxdel_s[nd + o.max_deletes_pct] ||
+		    (o.max_deletes_pct && v > 100)) {
+			usage_error(c, "apply: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
+				    maxdel_s);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		o.max_deletes = (uint32_t)v;
+		o.max_deletes_set = true;
 	}
 	if (format && strcmp(format, "auto") && strcmp(format, "grammar") && strcmp(format, "json")) {
 		usage_error(c, "apply: --format '%s': auto, grammar or json", format);
@@ -682,6 +793,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	o.drain_ms = drain_ms;
 	o.dry_run = dry_run;
 	o.check_sysctls = check_sysctls;
+	o.allow_empty = allow_empty;
 	o.timing = timing;
 	path = file ? file : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
@@ -707,5 +819,6 @@ out:
 	free(format);
 	free(drain_s);
 	free(vip_dev);
+	free(maxdel_s);
 	return rc;
 }

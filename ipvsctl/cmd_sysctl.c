@@ -120,7 +120,7 @@ int cmd_sysctl(struct ctx *c, int argc, char **argv)
 	json_object *arr = NULL;
 	const char **args;
 	size_t n, i, differ = 0, failed = 0;
-	bool set = false;
+	bool set = false, ipvs;
 	struct nl *nl;
 
 	rc = cmd_options(c, argc, argv, opts, "sysctl [check|set] [--dr]", sysctl_help, &args,
@@ -132,10 +132,17 @@ int cmd_sysctl(struct ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	set = nargs == 1 && !strcmp(args[0], "set");
-	/* into the namespace (-N), and IPVS loaded, so its sysctls exist */
+	/* into the namespace (-N), and IPVS loaded, so its sysctls exist:
+	 * resolving the IPVS family is what makes the kernel load ip_vs
+	 * (genetlink's request_module() on an unknown family name)
+	 */
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
+	ipvs = nlc_family(nl, FAM_IPVS) > 0;
+	if (!ipvs)
+		fprintf(stderr, "%s: sysctl: IPVS is not available (modprobe ip_vs): its settings cannot be read or set\n",
+			c->prog);
 	if (c->o.json)
 		arr = json_object_new_array();
 	else
@@ -153,7 +160,11 @@ int cmd_sysctl(struct ctx *c, int argc, char **argv)
 		have = !err;
 		if (have)
 			snprintf(val, sizeof(val), "%ld", v);
-		if (!have || v != t[i].want) {
+		if (!have && !ipvs && !strncmp(t[i].name, "net.ipv4.vs.", 12)) {
+			state = "ip_vs not loaded";
+			failed++;
+			differ++;
+		} else if (!have || v != t[i].want) {
 			state = "differs";
 			differ++;
 			if (set) {

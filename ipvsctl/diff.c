@@ -279,6 +279,44 @@ bool scope_fn(const struct m_svc *s, void *arg)
 	return scope_has(arg, &s->id);
 }
 
+int scope_within(const struct scope *in, const struct scope *out, char *why, size_t whylen)
+{
+	char a[INET6_ADDRSTRLEN];
+	size_t i, k;
+
+	if (out->all)
+		return 0;
+	if (in->all) {
+		snprintf(why, whylen, "scope \"all\" is wider than the command line's --scope");
+		return -EINVAL;
+	}
+	for (i = 0; i < in->npfx; i++) {
+		const struct scope_prefix *p = &in->pfx[i];
+
+		for (k = 0; k < out->npfx; k++)
+			if (out->pfx[k].len <= p->len && prefix_has(&out->pfx[k], p->af, p->addr))
+				break;
+		if (k == out->npfx) {
+			inet_ntop(p->af, p->addr, a, sizeof(a));
+			snprintf(why, whylen, "scope '%s/%u' is not inside the command line's --scope",
+				 a, p->len);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < in->nmarks; i++) {
+		for (k = 0; k < out->nmarks; k++)
+			if (out->marks[k].lo <= in->marks[i].lo && in->marks[i].hi <= out->marks[k].hi)
+				break;
+		if (k == out->nmarks) {
+			snprintf(why, whylen,
+				 "scope 'fwmark:%u-%u' is not inside the command line's --scope",
+				 in->marks[i].lo, in->marks[i].hi);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 /* ---- graceful termination ---------------------------------------------------- */
 
 void keep_operator_drains(struct model *want, const struct model *cur)

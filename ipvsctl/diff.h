@@ -48,6 +48,11 @@ bool scope_empty(const struct scope *sc);
 bool scope_has(const struct scope *sc, const struct svc_id *id);
 /* diff_scope_fn over a struct scope */
 bool scope_fn(const struct m_svc *s, void *arg);
+/* Every prefix and mark range of @in lies inside @out: 0, or -EINVAL
+ * with @why naming the first that does not. How a document's own scope
+ * is bounded by the operator's --scope.
+ */
+int scope_within(const struct scope *in, const struct scope *out, char *why, size_t whylen);
 
 /*
  * Graceful termination. A backend of a service that stays in the desired

@@ -103,6 +103,15 @@ static bool managed(const struct m_svc *s, void *arg)
 	       (a->o->in_scope && a->o->in_scope(s, a->o->scope_arg));
 }
 
+/* how many deletions --max-deletes N or N% allows among @managed */
+static size_t deletes_allowed(const struct rec_opts *o, size_t managed)
+{
+	if (!o->max_deletes_pct)
+		return o->max_deletes;
+	/* rounded down: 10% of 5 services allows none */
+	return (size_t)((uint64_t)managed * o->max_deletes / 100);
+}
+
 int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	      struct rec_result *r)
 {
@@ -136,8 +145,9 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	for (i = 0; i < cur.n; i++)
 		r->svcs_read += cur.svcs[i].loaded;
 	if (err) {
+		/* the socket's explanation ("is IPVS available?") if it has one */
 		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
-			 strerror(-err));
+			 nl->why[0] ? nl->why : strerror(-err));
 		goto out;
 	}
 	err = model_copy(&adj, want);
@@ -153,6 +163,17 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	err = model_diff(&cur, &adj, o->in_scope, o->scope_arg, &ops, &nops);
 	if (err)
 		goto nomem;
+	for (i = 0; i < cur.n; i++)
+		r->managed += managed(&cur.svcs[i], &mg);
+	for (i = 0; i < nops; i++)
+		r->deletes += ops[i].kind == OP_SVC_DEL;
+	if (o->max_deletes_set && r->deletes > deletes_allowed(o, r->managed)) {
+		snprintf(r->why, sizeof(r->why),
+			 "the plan deletes %zu of the %zu managed services, more than --max-deletes %u%s allows",
+			 r->deletes, r->managed, o->max_deletes, o->max_deletes_pct ? "%" : "");
+		err = -ECANCELED;
+		goto out;
+	}
 	if (o->timeouts && (o->timeouts->tcp || o->timeouts->tcp_fin || o->timeouts->udp)) {
 		struct timeouts t;
 		struct op *v;

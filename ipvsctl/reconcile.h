@@ -23,6 +23,12 @@ struct rec_opts {
 	int (*adjust)(struct model *want, const struct model *cur, void *arg);
 	void *adjust_arg;
 	const struct timeouts *timeouts; /* wanted (0 fields: leave); NULL: none */
+	/* Deletion guard: refuse (-ECANCELED, before anything is sent) a
+	 * plan that deletes more managed services than this: a count, or
+	 * with max_deletes_pct a percentage of the managed services found.
+	 */
+	bool max_deletes_set, max_deletes_pct;
+	uint32_t max_deletes;
 	bool dry_run;			/* print the steps on @out, send nothing */
 	FILE *out;
 };
@@ -36,6 +42,7 @@ struct rec_result {
 	/* where the time went, microseconds (apply --timing) */
 	uint64_t us_load, us_diff, us_run;
 	size_t svcs_seen, svcs_read;	/* current services; those read in full */
+	size_t deletes, managed;	/* services the plan deletes, of those managed */
 };
 
 /* Returns 0 or -errno; on failure @r says what happened and what was

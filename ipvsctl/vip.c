@@ -3,10 +3,14 @@
  * ipvsctl: keep the virtual addresses of a desired state on a dummy
  * interface (kube-proxy's kube-ipvs0), through rtnetlink (libnl-route-3).
  *
- * The interface is owned by ipvsctl: it is created (type dummy, up) if
- * missing, and its addresses become exactly the virtual addresses of the
- * state's address-based services (IPv4 /32, IPv6 /128 without DAD).
- * Addresses on it that no service wants are removed.
+ * The interface is created (type dummy, up) if missing; an existing link
+ * that is not a dummy is refused before anything is changed (vip_check()),
+ * so a slip such as --vip-dev eth0 cannot strip a host's own addresses.
+ * Every virtual address of the state's address-based services is added
+ * (IPv4 /32, IPv6 /128 without DAD). An address is removed only when the
+ * apply manages it: it lies in the apply's scope and no service of the
+ * state wants it. An apply without a scope names only the services it
+ * changes (an incremental or --stream document), so it only adds.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -22,45 +26,82 @@
 
 #include "vip.h"
 
-struct vaddr {
-	int af;
-	uint8_t a[16];
-};
+static int vaddr_cmp(const void *x, const void *y)
+{
+	const struct vaddr *a = x, *b = y;
 
-static bool vaddr_in(const struct vaddr *v, size_t n, int af, const void *a)
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, sizeof(a->a));
+}
+
+/* Sorted and without repeats, membership is a binary search: 10,000 VIPs
+ * against 10,000 addresses costs n log n, not n * m.
+ */
+size_t vaddr_sort(struct vaddr *v, size_t n)
+{
+	size_t i, k = 0;
+
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), vaddr_cmp);
+	for (i = 1; i < n; i++)
+		if (vaddr_cmp(&v[k], &v[i]))
+			v[++k] = v[i];
+	return k + 1;
+}
+
+static bool vaddr_in(const struct vaddr *v, size_t n, const struct vaddr *x)
+{
+	return n && bsearch(x, v, n, sizeof(*v), vaddr_cmp);
+}
+
+static void vaddr_set(struct vaddr *v, int af, const void *a)
+{
+	memset(v, 0, sizeof(*v));
+	v->af = af;
+	memcpy(v->a, a, af == AF_INET ? 4 : 16);
+}
+
+/* may the apply remove this address? only if its scope manages it */
+static bool in_scope(const struct scope *sc, const struct vaddr *x)
+{
+	struct svc_id id;
+
+	if (!sc || scope_empty(sc))
+		return false;
+	memset(&id, 0, sizeof(id));
+	id.af = x->af;
+	memcpy(id.addr, x->a, sizeof(id.addr));
+	return scope_has(sc, &id);
+}
+
+void vip_plan(const struct vaddr *have, size_t nhave, const struct vaddr *want, size_t nwant,
+	      const struct scope *sc, bool *add, bool *del)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (v[i].af == af && !memcmp(v[i].a, a, af == AF_INET ? 4 : 16))
-			return true;
-	return false;
+	for (i = 0; i < nwant; i++)
+		add[i] = !vaddr_in(have, nhave, &want[i]);
+	for (i = 0; i < nhave; i++)
+		del[i] = !vaddr_in(want, nwant, &have[i]) && in_scope(sc, &have[i]);
 }
 
 static int wanted(const struct model *want, struct vaddr **out, size_t *n)
 {
-	struct vaddr *v = NULL;
+	struct vaddr *v = calloc(want->n ? want->n : 1, sizeof(*v));
 	size_t i, k = 0;
 
+	if (!v)
+		return -ENOMEM;
 	for (i = 0; i < want->n; i++) {
 		const struct svc_id *id = &want->svcs[i].id;
-		struct vaddr *nv;
 
-		if (id->fwmark || vaddr_in(v, k, id->af, id->addr))
-			continue;
-		nv = realloc(v, (k + 1) * sizeof(*v));
-		if (!nv) {
-			free(v);
-			return -ENOMEM;
-		}
-		v = nv;
-		memset(&v[k], 0, sizeof(v[k]));
-		v[k].af = id->af;
-		memcpy(v[k].a, id->addr, id->af == AF_INET ? 4 : 16);
-		k++;
+		if (!id->fwmark)
+			vaddr_set(&v[k++], id->af, id->addr);
 	}
 	*out = v;
-	*n = k;
+	*n = vaddr_sort(v, k);
 	return 0;
 }
 
@@ -113,7 +154,7 @@ static int addr_change(struct nl_sock *sk, bool add, int ifindex, int af, const 
 struct walk {
 	int ifindex;
 	struct vaddr *have;
-	size_t nhave;
+	size_t nhave, cap;
 	int err;
 };
 
@@ -133,35 +174,88 @@ static void collect(struct nl_object *o, void *arg)
 	if (nl_addr_get_family(l) == AF_INET6 &&
 	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)nl_addr_get_binary_addr(l)))
 		return;
-	nv = realloc(w->have, (w->nhave + 1) * sizeof(*nv));
-	if (!nv) {
-		w->err = -ENOMEM;
-		return;
+	if (w->nhave == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+
+		nv = reallocarray(w->have, cap, sizeof(*nv));
+		if (!nv) {
+			w->err = -ENOMEM;
+			return;
+		}
+		w->have = nv;
+		w->cap = cap;
 	}
-	w->have = nv;
-	memset(&nv[w->nhave], 0, sizeof(*nv));
-	nv[w->nhave].af = nl_addr_get_family(l);
-	memcpy(nv[w->nhave].a, nl_addr_get_binary_addr(l), nv[w->nhave].af == AF_INET ? 4 : 16);
-	w->nhave++;
+	vaddr_set(&w->have[w->nhave++], nl_addr_get_family(l), nl_addr_get_binary_addr(l));
 }
 
-int vip_sync(const char *dev, const struct model *want, bool dry_run, FILE *out,
-	     size_t *changes, char *why, size_t whylen)
+/* a link that exists must be a dummy: 0, -ENODEV if it does not exist */
+static int link_kind_ok(struct rtnl_link *link, const char *dev, char *why, size_t whylen)
+{
+	const char *kind = rtnl_link_get_type(link);
+
+	if (kind && !strcmp(kind, "dummy"))
+		return 0;
+	snprintf(why, whylen,
+		 "interface %s is %s%s, not a dummy interface: --vip-dev removes addresses from its interface, so it must be one of its own (such as kube-ipvs0)",
+		 dev, kind ? "of type " : "not of any named type", kind ? kind : "");
+	return -EINVAL;
+}
+
+static int dev_name_ok(const char *dev, char *why, size_t whylen)
+{
+	if (*dev && strlen(dev) < IFNAMSIZ)
+		return 0;
+	snprintf(why, whylen, "interface name '%s': 1 to %d characters", dev, IFNAMSIZ - 1);
+	return -EINVAL;
+}
+
+int vip_check(const char *dev, char *why, size_t whylen)
+{
+	struct rtnl_link *link = NULL;
+	struct nl_sock *sk;
+	int err = dev_name_ok(dev, why, whylen);
+
+	if (err)
+		return err;
+	sk = nl_socket_alloc();
+	if (!sk) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (!err)
+		err = rtnl_link_get_kernel(sk, 0, dev, &link);
+	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) {
+		err = 0;	/* created as a dummy by vip_sync() */
+	} else if (err < 0) {
+		err = nlerr(err);
+		snprintf(why, whylen, "interface %s: %s", dev, strerror(-err));
+	} else {
+		err = link_kind_ok(link, dev, why, whylen);
+	}
+	if (link)
+		rtnl_link_put(link);
+	nl_socket_free(sk);
+	return err;
+}
+
+int vip_sync(const char *dev, const struct model *want, const struct scope *sc, bool dry_run,
+	     FILE *out, size_t *changes, char *why, size_t whylen)
 {
 	struct nl_cache *addrs = NULL;
 	struct rtnl_link *link = NULL;
 	struct nl_sock *sk = NULL;
 	struct walk w = { 0 };
 	struct vaddr *v = NULL;
+	bool *add = NULL, *del = NULL;
 	size_t nv = 0, i;
 	char buf[INET6_ADDRSTRLEN];
 	int err;
 
 	*changes = 0;
-	if (!*dev || strlen(dev) >= IFNAMSIZ) {
-		snprintf(why, whylen, "interface name '%s': 1 to %d characters", dev, IFNAMSIZ - 1);
-		return -EINVAL;
-	}
+	err = dev_name_ok(dev, why, whylen);
+	if (err)
+		return err;
 	err = wanted(want, &v, &nv);
 	if (err)
 		goto nomem;
@@ -209,6 +303,12 @@ int vip_sync(const char *dev, const struct model *want, bool dry_run, FILE *out,
 		snprintf(why, whylen, "interface %s: %s", dev, strerror(-err));
 		goto out;
 	}
+	/* checked before the IPVS changes too (vip_check()); again here, on
+	 * the link whose addresses are about to change
+	 */
+	err = link_kind_ok(link, dev, why, whylen);
+	if (err)
+		goto out;
 	if (!(rtnl_link_get_flags(link) & IFF_UP)) {
 		if (dry_run) {
 			fprintf(out, "vip link set %s up\n", dev);
@@ -236,15 +336,19 @@ int vip_sync(const char *dev, const struct model *want, bool dry_run, FILE *out,
 		goto out;
 	}
 	nl_cache_foreach(addrs, collect, &w);
-	if (w.err) {
-		err = w.err;
+	if (w.err)
 		goto nomem;
-	}
+	w.nhave = vaddr_sort(w.have, w.nhave);
+	add = calloc(nv + 1, sizeof(*add));
+	del = calloc(w.nhave + 1, sizeof(*del));
+	if (!add || !del)
+		goto nomem;
+	vip_plan(w.have, w.nhave, v, nv, sc, add, del);
 	/* added first, then removed: a VIP moving between families or
 	 * services is never missing in between
 	 */
 	for (i = 0; i < nv; i++) {
-		if (vaddr_in(w.have, w.nhave, v[i].af, v[i].a))
+		if (!add[i])
 			continue;
 		inet_ntop(v[i].af, v[i].a, buf, sizeof(buf));
 		if (dry_run) {
@@ -259,7 +363,7 @@ int vip_sync(const char *dev, const struct model *want, bool dry_run, FILE *out,
 		(*changes)++;
 	}
 	for (i = 0; i < w.nhave; i++) {
-		if (vaddr_in(v, nv, w.have[i].af, w.have[i].a))
+		if (!del[i])
 			continue;
 		inet_ntop(w.have[i].af, w.have[i].a, buf, sizeof(buf));
 		if (dry_run) {
@@ -285,6 +389,8 @@ out:
 		rtnl_link_put(link);
 	if (sk)
 		nl_socket_free(sk);
+	free(add);
+	free(del);
 	free(w.have);
 	free(v);
 	return err;
