@@ -335,7 +335,10 @@ check "apply --vip-dev: a dummy interface, up, with each VIP once" \
 check "and it is up" in_ns "$SX" ip link show up dev kube-ipvs0
 setup_or_die "a stray address on it" in_ns "$SX" ip addr add 10.9.9.9/32 dev kube-ipvs0
 OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 -f "$LIB_TMP/v1.json" 2>&1)
-check "the same state again removes only the stray address (1 change)" \
+check "the same state again, no scope: the stray address is not the apply's to remove (0 changes)" \
+	test "$(changes_of "$OUT")" = 0 -a "$(vips)" = "10.9.9.9/32 10.96.0.1/32 fd00:10:96::a/128 "
+OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 --scope 10.9.9.9 -f "$LIB_TMP/v1.json" 2>&1)
+check "with --scope 10.9.9.9: only the stray address goes (1 change)" \
 	test "$(changes_of "$OUT")" = 1 -a "$(vips)" = "10.96.0.1/32 fd00:10:96::a/128 "
 OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 -f "$LIB_TMP/v1.json" 2>&1)
 check "and again: 0 changes" test "$(changes_of "$OUT")" = 0

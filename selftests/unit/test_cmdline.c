@@ -185,11 +185,17 @@ static const struct {
 	{ 2, "apply --vip-dev waytoolonginterfacename" },
 	{ 2, "apply --vip-dev a/b" },
 	{ 4, "apply -f /nonexistent/file" },
-	{ 4, "apply -f /dev/null" },
-	{ 4, "apply" },
-	{ 4, "apply --scope 10.96.0.0/12 --scope fd00::/64 --scope fwmark:1-9 --drain-timeout 0 --dry-run" },
+	/* an input that names no service is refused before the kernel, unless
+	 * the empty state is explicit
+	 */
+	{ 2, "apply -f /dev/null" },
+	{ 4, "apply --allow-empty -f /dev/null" },
+	{ 4, "apply --allow-empty" },
+	{ 4, "apply --scope 10.96.0.0/12 --scope fd00::/64 --scope fwmark:1-9 --drain-timeout 0 --dry-run --allow-empty" },
 	{ 2, "apply --format json -f /dev/null" },
-	{ 4, "apply --check-sysctls -f /dev/null" },
+	{ 4, "apply --check-sysctls --allow-empty -f /dev/null" },
+	{ 4, "apply --max-deletes 10% --allow-empty -f /dev/null" },
+	{ 2, "apply --max-deletes ten" },
 	{ 4, "apply --stream -f /nonexistent/file" },
 	{ 2, "apply --stream --format yaml" },
 	/* no document in it: nothing to do, the namespace is never entered */
