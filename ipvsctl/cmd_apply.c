@@ -388,7 +388,10 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	ro.out = stdout;
 	err = reconcile(nl, &want, &ro, &rr);
 	if (err) {
-		if (rr.failed_step)
+		if (rr.failed_step && rr.unknown && !rr.undo_err)
+			fprintf(stderr, "%s: apply: step %zu of the plan: %s; every step that was or may have been applied (%zu without an answer) was rolled back: nothing was changed\n",
+				c->prog, rr.failed_step, rr.why, rr.unknown);
+		else if (rr.failed_step)
 			fprintf(stderr, "%s: apply: step %zu of the plan: %s; %s\n", c->prog,
 				rr.failed_step, rr.why,
 				rr.undo_err ? "rolling back FAILED: the steps before it may be applied (ipvsctl list)" :
@@ -398,8 +401,15 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 		else
 			fprintf(stderr, "%s: apply: %s; nothing was changed\n", c->prog, rr.why);
 		res->undo_failed = rr.failed_step && rr.undo_err;
-		/* the deletion guard is a refusal of the input, not the kernel's */
-		rc = err == -ECANCELED ? EXIT_USAGE : exit_code(err);
+		/* the deletion guard is a refusal of the input, not the kernel's;
+		 * lost answers or a failed rollback are not refusals either
+		 */
+		if (err == -ECANCELED)
+			rc = EXIT_USAGE;
+		else if (rr.undo_err || rr.unknown)
+			rc = EXIT_FAIL;
+		else
+			rc = exit_code(err);
 		goto out_model;
 	}
 	res->changes = rr.changes;

@@ -62,9 +62,11 @@ static int nlc_errno(int nlerr)
 	}
 }
 
+static int nlc_sock_new(struct nl *nl);
+
 int nlc_open(struct nl *nl, const char *netns)
 {
-	int one = 1, fd, err;
+	int fd, err;
 
 	memset(nl, 0, sizeof(*nl));
 	if (netns) {
@@ -90,6 +92,13 @@ int nlc_open(struct nl *nl, const char *netns)
 		}
 		close(fd);
 	}
+	return nlc_sock_new(nl);
+}
+
+/* the main socket, in the current network namespace */
+static int nlc_sock_new(struct nl *nl)
+{
+	int one = 1, fd, err;
 
 	nl->sk = nl_socket_alloc();
 	if (!nl->sk)
@@ -375,7 +384,7 @@ static void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, i
 		for (i = 0; i < n; i++)
 			if (nl->bseq[i] == nlh->nlmsg_seq)
 				break;
-		if (i == n || errs[i] != 1)
+		if (i == n || errs[i] != NLC_NO_ANSWER)
 			continue;	/* not ours, or seen */
 		errs[i] = e->error;
 		(*got)++;
@@ -424,7 +433,7 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
-		errs[i] = 1;	/* no answer yet */
+		errs[i] = NLC_NO_ANSWER;
 	len = nl_sendto(nl->sk, nl->bbuf, nl->blen);
 	nl->blen = 0;
 	nl->bn = 0;
@@ -449,10 +458,26 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 				      (int)mm[j].msg_len, errs, n, &got, &first);
 	}
 	free(buf);
-	/* any left unanswered: unknown, so reported as failed */
-	for (i = 0; i < n; i++)
-		if (errs[i] == 1)
-			errs[i] = -EIO;
+	if (got < n) {
+		/*
+		 * Answers were lost: the requests left at NLC_NO_ANSWER may or
+		 * may not have taken effect, and their acks may still arrive.
+		 * A new socket (same namespace: the process is in it already)
+		 * keeps them away from the requests that follow, which would
+		 * otherwise fail libnl's sequence check.
+		 */
+		struct nl_sock *old = nl->sk;
+		char why[sizeof(nl->why)];
+
+		snprintf(why, sizeof(why), "the answers to %zu of %zu requests were lost (%.160s)",
+			 n - got, n, nl->why[0] ? nl->why : "netlink receive");
+		if (nlc_sock_new(nl)) {
+			nl->sk = old;	/* kept: a later request may still work */
+		} else {
+			nl_socket_free(old);
+		}
+		snprintf(nl->why, sizeof(nl->why), "%s", why);
+	}
 	return (int)n;
 }
 

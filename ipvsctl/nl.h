@@ -80,8 +80,12 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
  * does not stop the ones after it), and acks each. errs[i] gets request
  * i's result; the return is the number flushed, or -errno if the write
  * itself failed (then none was sent). nl->ext holds the extack of the
- * first failure.
+ * first failure. If the answers could not all be read, the requests left
+ * without one have errs[i] == NLC_NO_ANSWER: each may or may not have
+ * taken effect. The socket is then replaced by a new one, so late
+ * answers cannot be taken for those of later requests.
  */
+#define NLC_NO_ANSWER 1
 #define NLC_BATCH_MAX 128
 void nlc_batch_begin(struct nl *nl);
 size_t nlc_batch_pending(const struct nl *nl);

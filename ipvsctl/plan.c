@@ -596,20 +596,32 @@ static int step_exec(struct nl *nl, const struct step *s)
 	return -EINVAL;
 }
 
-/* Undo the steps that took effect, newest first; each step's own undo
- * list in order (a recreated service comes before its backends).
+/* what became of a step */
+enum { ST_NOT, ST_DONE, ST_UNKNOWN };
+
+/*
+ * Undo the steps that took effect, newest first; each step's own undo
+ * list in order (a recreated service comes before its backends). A step
+ * whose answer was lost (ST_UNKNOWN) is undone too, as if it had taken
+ * effect: its undo is the state from before it, so where the step did
+ * not take effect, an undo step finding that state already (a backend
+ * to delete that is not there, a service to recreate that is) is not a
+ * failure.
  */
-static void plan_undo(struct nl *nl, const struct plan *p, const bool *ok, size_t upto,
+static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, size_t upto,
 		      struct plan_result *r)
 {
 	size_t i = upto, j;
 	int uerr;
 
 	while (i-- > 0) {
-		if (!ok[i])
+		if (st[i] == ST_NOT)
 			continue;
 		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
 			uerr = step_exec(nl, &p->undo[j]);
+			if (st[i] == ST_UNKNOWN &&
+			    (uerr == -ENOENT || uerr == -ESRCH || uerr == -EEXIST))
+				uerr = 0;
 			if (uerr && !r->undo_err)
 				r->undo_err = uerr;
 		}
@@ -634,7 +646,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
 	int errs[NLC_BATCH_MAX], err = 0;
 	size_t i, k, base = 0, fail = SIZE_MAX;
-	bool *ok;
+	uint8_t *ok;	/* ST_* of each step */
 
 	memset(r, 0, sizeof(*r));
 	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
@@ -659,7 +671,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 			/* done synchronously */
 			if (!nlc_batch_pending(nl))
 				base = i + 1;
-			ok[i] = true;
+			ok[i] = ST_DONE;
 			continue;
 		}
 		if (fail == SIZE_MAX && nlc_batch_pending(nl) < NLC_BATCH_MAX && i + 1 < p->n)
@@ -683,10 +695,17 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 					continue;
 				}
 				if (!errs[k]) {
-					ok[base] = true;
-				} else if (fail == SIZE_MAX || base < fail) {
+					ok[base] = ST_DONE;
+					k++;
+					continue;
+				}
+				if (errs[k] == NLC_NO_ANSWER) {
+					ok[base] = ST_UNKNOWN;
+					r->unknown++;
+				}
+				if (fail == SIZE_MAX || base < fail) {
 					fail = base;
-					err = errs[k];
+					err = errs[k] == NLC_NO_ANSWER ? -EIO : errs[k];
 					memcpy(ext, nl->ext, sizeof(ext));
 					memcpy(why, nl->why, sizeof(why));
 				}

@@ -73,6 +73,9 @@ struct plan_result {
 	size_t failed_step;	/* on error: the step the kernel refused */
 	size_t undone;		/* on error: steps rolled back */
 	int undo_err;		/* on error: 0 if the rollback was complete */
+	size_t unknown;		/* on error: steps whose answer was lost (nl.h,
+				 * NLC_NO_ANSWER), undone as if they took effect
+				 */
 };
 
 int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r);

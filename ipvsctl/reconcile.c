@@ -226,8 +226,13 @@ int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 		} else {
 			step[0] = 0;
 		}
-		snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
-			 nl->ext[0] ? nl->ext : strerror(-err));
+		if (pr.unknown && err == -EIO)
+			snprintf(r->why, sizeof(r->why), "no answer came for '%.200s': %.250s", step,
+				 nl->why[0] ? nl->why : strerror(-err));
+		else
+			snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
+				 nl->ext[0] ? nl->ext : strerror(-err));
+		r->unknown = pr.unknown;
 		r->failed_step = pr.failed_step + 1;
 		r->undone = pr.undone;
 		r->undo_err = pr.undo_err;

@@ -38,6 +38,7 @@ struct rec_result {
 	size_t failed_step;		/* on failure: 1-based, 0 if none ran */
 	size_t undone;			/* on failure: steps rolled back */
 	int undo_err;
+	size_t unknown;			/* on failure: steps without an answer, undone */
 	char why[512];			/* on failure */
 	/* where the time went, microseconds (apply --timing) */
 	uint64_t us_load, us_diff, us_run;

@@ -41,6 +41,11 @@ static int fk_gate(void)
 static bool fk_batching;
 static int fk_q[NLC_BATCH_MAX];
 static size_t fk_qn;
+/* answers lost from the flushed request number fk_lose_from (1-based) on,
+ * as when reading the acks fails: the requests took effect (or not) all
+ * the same
+ */
+static size_t fk_lose_from;
 
 static int fk_queue(int err)
 {
@@ -67,8 +72,13 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 {
 	size_t n = fk_qn;
 
+	size_t i;
+
 	(void)nl;
 	memcpy(errs, fk_q, n * sizeof(*errs));
+	for (i = 0; fk_lose_from && i < n; i++)
+		if (i + 1 >= fk_lose_from)
+			errs[i] = NLC_NO_ANSWER;
 	fk_qn = 0;
 	return (int)n;
 }
@@ -879,6 +889,35 @@ static void test_batched_rollback(void)
 		p.n, bad_k ? " (failed)" : "");
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
+	/*
+	 * The answers lost from step k on (review C8): those steps took effect
+	 * unseen, and must be undone as if applied; and with step k also
+	 * refused, its undo finds the state it restores already there.
+	 */
+	bad_k = 0;
+	for (k = 1; k <= p.n && !bad_k; k++) {
+		int refuse;
+
+		for (refuse = 0; refuse <= 1 && !bad_k; refuse++) {
+			fk_load(initial);
+			fk_calls = 0;
+			fk_fail_at = refuse ? (int)k : 0;
+			fk_lose_from = k;
+			if (!plan_run_batched(&fk_nl, &p, &r) || r.undo_err ||
+			    r.failed_step != k - 1 || r.unknown != p.n - k + 1)
+				bad_k = (int)k;
+			fk_lose_from = 0;
+			after = dump(&fk);
+			if (strcmp(before, after))
+				bad_k = (int)k;
+			free(after);
+			if (bad_k)
+				ktap_diag("answers lost from step %zu%s: failed step %zu, %zu unknown, undo %d",
+					  k, refuse ? " (refused)" : "", r.failed_step, r.unknown,
+					  r.undo_err);
+		}
+	}
+	ktap_ok(!bad_k, "batched: answers lost from any step on (that step applied or refused) are rolled back to the start");
 	fk_load(initial);
 	fk_calls = 0;
 	fk_fail_at = 0;
@@ -902,7 +941,7 @@ static void test_batched_rollback(void)
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(28);
+	ktap_plan(29);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
