@@ -507,8 +507,8 @@ static int load_details(struct nl *nl, struct model *m, unsigned int what)
 	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
 }
 
-int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
-		    bool (*want)(const struct m_svc *s, void *arg), void *arg)
+static int load_some_once(struct nl *nl, struct model *m, unsigned int what,
+			  bool (*want)(const struct m_svc *s, void *arg), void *arg)
 {
 	struct load_ctx l = { .m = m };
 	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, true);
@@ -533,8 +533,22 @@ static int svc_many_cb(size_t idx, struct nlattr **tb, void *arg)
 	return svc_cb(tb, l);
 }
 
-int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
-		     const struct model *names)
+/* one service's GET on the main socket, into @l's model */
+static int load_one_svc(struct nl *nl, struct load_ctx *l, const struct svc_id *id)
+{
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
+
+	if (!msg)
+		return -errno;
+	if (put_svc(msg, id, NULL)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	return nlc_send(nl, msg, svc_cb, l);
+}
+
+static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
+			   const struct model *names)
 {
 	struct load_ctx l = { .m = m };
 	struct nl_msg **reqs;
@@ -560,6 +574,18 @@ int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
 	for (i = 0; !err && i < names->n; i++)
 		if (errs[i] && errs[i] != -ESRCH && errs[i] != -ENOENT)
 			err = errs[i];
+	if (err && err != -ENOMEM) {
+		/* start again, the slow way, as load_dests_many() does: one
+		 * request at a time on the main socket
+		 */
+		model_free(m);
+		model_init(m);
+		for (i = 0, err = 0; !err && i < names->n; i++) {
+			err = load_one_svc(nl, &l, &names->svcs[i].id);
+			if (err == -ESRCH || err == -ENOENT)
+				err = 0;
+		}
+	}
 	if (err)
 		goto out;
 	for (i = 0; i < m->n; i++)
@@ -571,26 +597,14 @@ out:
 	return err;
 }
 
-int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
-{
-	return kipvs_load_some(nl, m, what, NULL, NULL);
-}
-
-int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
-		   unsigned int what)
+static int load_one_once(struct nl *nl, struct model *m, const struct svc_id *id,
+			 unsigned int what)
 {
 	struct load_ctx l = { .m = m };
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
 	struct m_svc *s;
 	int err;
 
-	if (!msg)
-		return -errno;
-	if (put_svc(msg, id, NULL)) {
-		nlmsg_free(msg);
-		return -EMSGSIZE;
-	}
-	err = nlc_send(nl, msg, svc_cb, &l);
+	err = load_one_svc(nl, &l, id);
 	if (err == -ESRCH)
 		err = -ENOENT;
 	if (err)
@@ -619,6 +633,47 @@ int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
 		}
 	}
 	return 0;
+}
+
+/*
+ * A dump interrupted by a concurrent change (-EAGAIN from nl.c: the maglev
+ * module marks its dumps so when its generation moved) may have skipped
+ * or repeated entries: the whole state is read again, from an empty
+ * model, a few times at most. Every caller passes an empty model.
+ */
+#define LOAD_TRIES 5
+
+#define LOAD_AGAIN(m, call)						\
+	({								\
+		int __err, __try = 0;					\
+		while ((__err = (call)) == -EAGAIN && ++__try < LOAD_TRIES) { \
+			model_free(m);					\
+			model_init(m);					\
+		}							\
+		__err;							\
+	})
+
+int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
+		    bool (*want)(const struct m_svc *s, void *arg), void *arg)
+{
+	return LOAD_AGAIN(m, load_some_once(nl, m, what, want, arg));
+}
+
+int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
+		     const struct model *names)
+{
+	return LOAD_AGAIN(m, load_named_once(nl, m, what, names));
+}
+
+int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
+{
+	return kipvs_load_some(nl, m, what, NULL, NULL);
+}
+
+int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
+		   unsigned int what)
+{
+	return LOAD_AGAIN(m, load_one_once(nl, m, id, what));
 }
 
 /* ---- config, daemons, info ------------------------------------------------ */

@@ -223,6 +223,7 @@ struct nlc_req_ctx {
 	int maxattr;
 	int err;
 	bool done;
+	bool intr;	/* a message of the dump had NLM_F_DUMP_INTR */
 };
 
 /* Extended ACK attributes follow the error (and, uncapped, the request). */
@@ -249,6 +250,8 @@ static int nlc_valid_cb(struct nl_msg *msg, void *arg)
 	struct nlattr *tb[64];
 	int err;
 
+	if (nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP_INTR)
+		ctx->intr = true;
 	if (ctx->err || !ctx->fn)
 		return NL_SKIP;		/* keep draining */
 	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, ctx->maxattr, NULL);
@@ -267,6 +270,8 @@ static int nlc_finish_cb(struct nl_msg *msg, void *arg)
 	struct nlc_req_ctx *ctx = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		ctx->intr = true;
 	/* a dump that failed carries its errno (and extack) in NLMSG_DONE */
 	if (nlmsg_datalen(nlh) >= (int)sizeof(int)) {
 		int e = *(int *)nlmsg_data(nlh);
@@ -529,17 +534,32 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 		}
 	}
 	nl_cb_put(cb);
+	/*
+	 * A dump the kernel marked inconsistent (a change between two of its
+	 * parts: the maglev module's dumps check a generation) may have
+	 * skipped or repeated entries: -EAGAIN, for the caller to dump again.
+	 * libnl reports it only after NLMSG_DONE has stopped the loop, which
+	 * is why it is looked for in the messages themselves.
+	 */
+	if (!ctx.err && ctx.intr) {
+		ctx.err = -EAGAIN;
+		snprintf(nl->why, sizeof(nl->why),
+			 "a dump was interrupted by a concurrent change");
+	}
 	return ctx.err;
 }
 
 /* ---- pipelined requests ----------------------------------------------------- */
+
+/* the receive buffer asked for each extra socket (nlc_gets_chunk()) */
+#define NLC_PIPE_RCVBUF (1 << 20)
 
 #define NLC_PIPE 4	/* requests in flight: measured in a 2-vCPU VM, 4 gain 18% on 1 */
 
 static int nlc_pipe_open(struct nl *nl)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int one = 1, fd;
+	int one = 1, rcv = NLC_PIPE_RCVBUF, fd;
 
 	while (nl->npfd < NLC_PIPE) {
 		fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
@@ -553,6 +573,12 @@ static int nlc_pipe_open(struct nl *nl)
 		}
 		setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 		setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+		/* room for a chunk of gets' answers (nlc_gets()), whatever
+		 * net.core.rmem_default says: forced where privileged (as
+		 * ipvsctl mostly is), else as far as rmem_max allows
+		 */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 		nl->pfd[nl->npfd++] = fd;
 	}
 	return 0;
@@ -562,6 +588,7 @@ struct nlc_slot {
 	size_t idx;		/* request in flight */
 	uint32_t seq;
 	bool busy;
+	bool intr;		/* its dump had NLM_F_DUMP_INTR: -EAGAIN */
 };
 
 /*
@@ -592,6 +619,8 @@ static int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, 
 		for (nlh = iov[j].iov_base; nlmsg_ok(nlh, left); nlh = nlmsg_next(nlh, &left)) {
 			if (nlh->nlmsg_seq != sl->seq)
 				continue;	/* not this request's */
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				sl->intr = true;
 			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
 				int e = 0;
 				size_t off = NLMSG_HDRLEN + sizeof(int);
@@ -610,6 +639,8 @@ static int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, 
 					nlc_parse_ext(nl, nlh, off);
 				if (!errs[sl->idx])
 					errs[sl->idx] = e > 0 ? -e : e;
+				if (!errs[sl->idx] && sl->intr)
+					errs[sl->idx] = -EAGAIN;
 				sl->busy = false;
 				/* nothing of this socket follows the end
 				 * of its one request in flight
@@ -646,24 +677,41 @@ static int nlc_pipe_send(struct nl *nl, int k, struct nlc_slot *sl, struct nl_ms
 		return -errno;
 	sl->idx = (*next)++;
 	sl->busy = true;
+	sl->intr = false;
 	return 0;
 }
 
 /*
- * Gets (no dump among @reqs): NLC_GETS_CHUNK to a write on the first
- * extra socket, without NLM_F_ACK, so each has one answer (its reply or
- * an error), read many to a call. The chunk keeps the answers, each a
- * buffer of about a page, under the socket's default receive buffer
- * (net.core.rmem_default, 208 KiB): a reply that does not fit is dropped.
+ * Gets (no dump among @reqs): up to NLC_GETS_CHUNK to a write on the
+ * first extra socket, without NLM_F_ACK, so each has one answer (its
+ * reply or an error), read many to a call. Each answer is a buffer of
+ * about a page (its truesize, under 2 pages, is what the receive buffer
+ * counts), and one that does not fit is dropped (ENOBUFS): the chunk is
+ * sized from the receive buffer the socket really has (nlc_gets_chunk()).
  */
 #define NLC_GETS_CHUNK 32
+
+static size_t nlc_gets_chunk(int fd, size_t bufsz)
+{
+	int rcv = 0;
+	socklen_t len = sizeof(rcv);
+	size_t n;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, &len) || rcv <= 0)
+		return 1;
+	/* the kernel reports twice what it counts against (socket(7)) but
+	 * counts each answer's truesize: a page of data and its overhead
+	 */
+	n = (size_t)rcv / (2 * bufsz);
+	return n < 1 ? 1 : n > NLC_GETS_CHUNK ? NLC_GETS_CHUNK : n;
+}
 
 static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
 		    int *errs, char *buf, size_t bufsz, int maxattr)
 {
 	struct mmsghdr mm[NLC_GETS_CHUNK];
 	struct iovec iov[NLC_GETS_CHUNK];
-	size_t first, cnt, got, i;
+	size_t first, cnt, got, i, chunk;
 	uint32_t seq0;
 	char *wbuf;
 	int fd = nl->pfd[0], m, j, err = 0;
@@ -671,10 +719,11 @@ static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn f
 	wbuf = malloc(NLC_GETS_CHUNK * (size_t)NLMSG_ALIGN(bufsz));
 	if (!wbuf)
 		return -ENOMEM;
+	chunk = nlc_gets_chunk(fd, bufsz);
 	for (first = 0; first < n && !err; first += cnt) {
 		size_t wlen = 0;
 
-		cnt = n - first < NLC_GETS_CHUNK ? n - first : NLC_GETS_CHUNK;
+		cnt = n - first < chunk ? n - first : chunk;
 		seq0 = nl->pseq + 1;
 		for (i = 0; i < cnt; i++) {
 			struct nlmsghdr *nlh = nlmsg_hdr(reqs[first + i]);

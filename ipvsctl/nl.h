@@ -68,7 +68,9 @@ typedef int (*nlc_reply_fn)(struct nlattr **tb, void *arg);
 /*
  * Send @msg (consumed) and read every reply up to the ack or the end of
  * the dump. Returns 0, or -errno with nl->ext holding the kernel's
- * extack message if it sent one. @fn may be NULL.
+ * extack message if it sent one. @fn may be NULL. A dump the kernel
+ * marked interrupted (NLM_F_DUMP_INTR) returns -EAGAIN once read to its
+ * end: what @fn was given may have gaps or repeats; dump again.
  */
 int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
 
@@ -104,7 +106,7 @@ void nlc_batch_end(struct nl *nl);
  *
  * @fn gets each reply message with its request's index. errs[i] gets
  * request i's own result (0, or the kernel's -errno: -ESRCH for a service
- * that does not exist). The requests are consumed. Returns 0, or -errno
+ * that does not exist; -EAGAIN for a dump marked interrupted). The requests are consumed. Returns 0, or -errno
  * if the exchange itself failed (a socket error, a message larger than
  * a page, or @fn's error): the caller should then not trust what @fn
  * collected, and may redo the requests one at a time.

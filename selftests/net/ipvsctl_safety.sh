@@ -14,7 +14,8 @@
 #  - sysctl loads ip_vs itself, so a fresh node's IPVS settings are read
 #    and set;
 #  - apply --stream carries on across an unload and reload of
-#    ip_vs_maglev (its generic netlink id changes).
+#    ip_vs_maglev (its generic netlink id changes);
+#  - reading the named services does not depend on net.core.rmem_default.
 # No traffic: every check reads IPVS's, the links' or the modules' state.
 
 source "$(dirname "$0")/lib.sh"
@@ -141,6 +142,27 @@ rc=$?
 log "widening scope: $OUT"
 check "a document with scope all under --scope 10.96.0.0/12: refused, the unrelated service stays" \
 	test "$rc" = 2 -a -n "$(grep -F 'wider' <<<"$OUT")" -a "$(services)" = "$BEFORE"
+
+# ---- C9: named reads do not depend on net.core.rmem_default -----------------------------
+# An apply without a scope reads the services it names with pipelined gets
+# (a page-sized answer each, 32 to a write); with a small default receive
+# buffer they were dropped (ENOBUFS) and the apply failed.
+for i in $(seq 1 64); do
+	echo "service add tcp/10.99.0.$i:80 scheduler rr"
+	echo "backend add tcp/10.99.0.$i:80 10.0.2.11:80 method nat"
+done >"$LIB_TMP/many.conf"
+OUT=$(ipvsctl apply -f "$LIB_TMP/many.conf" 2>&1)
+rc=$?
+check "64 services applied" test "$rc" = 0 -a "$(services | grep -c 10.99.0.)" = 64
+RMEM=$(sysctl -n net.core.rmem_default)
+setup_or_die "a small default receive buffer" sysctl -qw net.core.rmem_default=16384
+OUT=$(ipvsctl apply -f "$LIB_TMP/many.conf" 2>&1)
+rc=$?
+sysctl -qw net.core.rmem_default="$RMEM"
+log "apply with rmem_default 16384: $OUT"
+check "with net.core.rmem_default at 16 KiB, the same 64 services read back: 0 changes" \
+	test "$rc" = 0 -a -n "$(grep -F '0 changes applied' <<<"$OUT")"
+in_ns "$NS" ipvsadm -C
 
 # ---- C6: --stream across a reload of ip_vs_maglev ---------------------------------------
 mgdoc() { # mgdoc ADDR: a maglev service, ended by ---
