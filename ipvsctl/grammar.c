@@ -1172,6 +1172,10 @@ void grammar_print(FILE *f, const struct op *op)
 			fprintf(f, " hash %s", mg_hash_name(c->mg_hash));
 		print_ss(f, c);
 		break;
+	case OP_MG_BE:
+		/* an undo step, printed only in messages; no grammar reads it */
+		fprintf(f, "maglev backend-state %s", svc);
+		break;
 	}
 	fputc('\n', f);
 }

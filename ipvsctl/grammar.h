@@ -25,6 +25,9 @@ enum op_kind {
 	OP_SYNC_STOP,
 	OP_MG_SET,
 	OP_HEALTH,		/* a health check: for ipvsctl daemon, no kernel step */
+	OP_MG_BE,		/* not a grammar line: a plan's undo step that puts a
+				 * maglev backend's down mark and drain metadata back
+				 */
 };
 
 struct op {

@@ -118,6 +118,30 @@ static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
 #define SVC_NAME (fmt_svc(&op->svc, name, sizeof(name)), name)
 #define BE_NAME (fmt_addr_port(ap.af, ap.addr, ap.port, bname, sizeof(bname)), bname)
 
+/*
+ * The module keeps per-backend state that IPVS does not: the down mark
+ * (health), and an operator's drain (saved weight, deadline). It goes
+ * with the backend, or with the service's maglev scheduler. An undo that
+ * brings a backend back brings that back too, or a rollback would end a
+ * drain, or clear a health verdict, silently (review C10).
+ */
+static int push_mg_be_restore(struct plan *p, const struct svc_id *id, const struct m_dest *d)
+{
+	struct step *u;
+
+	if (!d->mg_down && !d->mg_saved_weight && !d->mg_drain_deadline)
+		return 0;
+	u = undo_push(p, OP_MG_BE);
+	if (!u)
+		return -ENOMEM;
+	u->svc = *id;
+	u->ap = d->ap;
+	u->mg_down = d->mg_down;
+	u->mg_saved_weight = d->mg_saved_weight;
+	u->mg_drain_deadline = d->mg_drain_deadline;
+	return 0;
+}
+
 /* Steps that (re)create service @s as it is: service, maglev params, backends. */
 static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_defaults *mg)
 {
@@ -143,6 +167,8 @@ static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_
 		u->svc = s->id;
 		u->ap = s->dests[i].ap;
 		u->dc = s->dests[i].c;
+		if (is_maglev(&s->c) && push_mg_be_restore(p, &s->id, &s->dests[i]))
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -270,6 +296,16 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 				u->svc = op->svc;
 				u->sc = s->c;
 			}
+			/* and whose backend state went with the old scheduler */
+			for (i = 0; is_maglev(&s->c) && resched && i < s->ndests; i++)
+				if (push_mg_be_restore(p, &op->svc, &s->dests[i]))
+					NOMEM();
+			if (resched)
+				for (i = 0; i < s->ndests; i++) {
+					s->dests[i].mg_down = false;
+					s->dests[i].mg_saved_weight = 0;
+					s->dests[i].mg_drain_deadline = 0;
+				}
 		}
 		if (is_maglev(&sc) && !mg_conf_eq(&sc, &mg_now)) {
 			st = step_push(p, OP_MG_SET, idx);
@@ -367,6 +403,8 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			u->svc = op->svc;
 			u->ap = ap;
 			u->dc = d->c;
+			if (is_maglev(&s->c) && push_mg_be_restore(p, &op->svc, d))
+				NOMEM();
 			svc_del_dest(s, &ap);
 			return 0;
 		}
@@ -462,6 +500,9 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		*s->hc = *op->hc;
 		return 0;
 
+	case OP_MG_BE:
+		FAIL(-EINVAL, "backend state is no operation of the grammar");
+
 	case OP_MG_SET:
 		if (!s)
 			FAIL(-ENOENT, "no service %s", SVC_NAME);
@@ -554,6 +595,7 @@ int plan_build_state(struct plan *p, const struct plan_env *env, const struct op
 
 static int step_exec(struct nl *nl, const struct step *s)
 {
+	struct mg_be_set be;
 	struct mg_params mp;
 
 	switch (s->kind) {
@@ -581,6 +623,12 @@ static int step_exec(struct nl *nl, const struct step *s)
 		return kipvs_stop_daemon(nl, s->dm.state);
 	case OP_HEALTH:
 		return 0;
+	case OP_MG_BE:
+		be.set = MG_BE_SET_DOWN | MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE;
+		be.down = s->mg_down;
+		be.saved_weight = s->mg_saved_weight;
+		be.drain_deadline = s->mg_drain_deadline;
+		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
 	case OP_MG_SET:
 		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
 			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;

@@ -26,6 +26,10 @@ struct step {
 	struct dest_conf dc;	/* complete */
 	struct timeouts to;
 	struct daemon_conf dm;
+	/* OP_MG_BE: the backend's module state to put back */
+	bool mg_down;
+	uint32_t mg_saved_weight;
+	uint64_t mg_drain_deadline;
 };
 
 struct plan {

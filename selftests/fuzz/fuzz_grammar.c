@@ -54,6 +54,9 @@ int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d) { (void)nl; (
 int kipvs_stop_daemon(struct nl *nl, uint32_t state) { (void)nl; (void)state; abort(); }
 int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
 { (void)nl; (void)id; (void)p; abort(); }
+int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+			const struct mg_be_set *set)
+{ (void)nl; (void)id; (void)ap; (void)set; abort(); }
 
 /* the ops as a desired state, planned against an empty kernel */
 static void plan_state(const struct op *ops, size_t n)

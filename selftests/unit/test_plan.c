@@ -127,6 +127,12 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 			s->c.ss_window_ms = mg.ss_window_ms, s->c.ss_aggr = mg.ss_aggr,
 			s->c.ss_min_pct = mg.ss_min_pct, s->c.pin = mg.pin,
 			s->c.pin_max = mg.pin_max;
+		/* the module's per-backend state goes with the old scheduler */
+		for (size_t i = 0; resched && i < s->ndests; i++) {
+			s->dests[i].mg_down = false;
+			s->dests[i].mg_saved_weight = 0;
+			s->dests[i].mg_drain_deadline = 0;
+		}
 	}
 	return FK_RET(0);
 }
@@ -259,6 +265,33 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 	return FK_RET(0);
 }
 
+/* the module's per-backend state: kept per backend, gone with it, and gone
+ * with the maglev scheduler (kipvs_svc_edit() above, when it changes)
+ */
+int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+			const struct mg_be_set *set)
+{
+	struct m_svc *s = model_find(&fk, id);
+	struct m_dest *d = NULL;
+	size_t i;
+
+	(void)nl;
+	if (fk_gate())
+		return FK_RET(-EINVAL);
+	for (i = 0; s && i < s->ndests; i++)
+		if (!memcmp(&s->dests[i].ap, ap, sizeof(*ap)))
+			d = &s->dests[i];
+	if (!s || strcmp(s->c.sched, "maglev") || !d)
+		return FK_RET(-ENOENT);
+	if (set->set & MG_BE_SET_DOWN)
+		d->mg_down = set->down;
+	if (set->set & MG_BE_SET_SAVED_WEIGHT)
+		d->mg_saved_weight = set->saved_weight;
+	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
+		d->mg_drain_deadline = set->drain_deadline;
+	return FK_RET(0);
+}
+
 /* ---- helpers ---------------------------------------------------------------- */
 
 /* The model as text (services and backends, sorted): equal text, equal state. */
@@ -282,6 +315,12 @@ static char *dump(const struct model *src)
 
 			d.dc.set = ~0U;
 			grammar_print(f, &d);
+			if (m.svcs[i].dests[j].mg_down || m.svcs[i].dests[j].mg_saved_weight ||
+			    m.svcs[i].dests[j].mg_drain_deadline)
+				fprintf(f, "  module state: down %d saved-weight %u deadline %llu\n",
+					m.svcs[i].dests[j].mg_down,
+					m.svcs[i].dests[j].mg_saved_weight,
+					(unsigned long long)m.svcs[i].dests[j].mg_drain_deadline);
 		}
 	}
 	fclose(f);
@@ -358,6 +397,25 @@ static const char *changes =
 	"service add tcp/10.0.0.3:80\n"
 	"backend add tcp/10.0.0.3:80 10.0.1.4\n";
 
+/* an operator's drain and a health verdict on the maglev service of @initial */
+static void fk_meta(void)
+{
+	struct m_svc *s = NULL;
+	size_t i;
+
+	for (i = 0; i < fk.n && !s; i++)
+		if (!strcmp(fk.svcs[i].c.sched, "maglev"))
+			s = &fk.svcs[i];
+	for (i = 0; s && i < s->ndests; i++) {
+		if (i == 0) {
+			s->dests[i].mg_saved_weight = 3;
+			s->dests[i].mg_drain_deadline = 1700000000;
+		} else {
+			s->dests[i].mg_down = true;
+		}
+	}
+}
+
 static void test_rollback(void)
 {
 	struct op ops[64];
@@ -369,7 +427,10 @@ static void test_rollback(void)
 	int n, bad_k = 0, good;
 
 	fk_load(initial);
+	fk_meta();
 	before = dump(&fk);
+	if (!strstr(before, "module state: down 1") || !strstr(before, "saved-weight 3"))
+		ktap_diag("the module state was not set: the rollback check below is weaker");
 	n = parse_lines(changes, ops, 64);
 	env.cur = &fk;
 	env.mg = fk_mg;
@@ -387,6 +448,7 @@ static void test_rollback(void)
 		struct timeouts to0 = fk_to;
 
 		fk_load(initial);
+		fk_meta();
 		fk_to = to0;
 		fk_calls = 0;
 		fk_fail_at = (int)k;
@@ -402,7 +464,7 @@ static void test_rollback(void)
 			break;
 		}
 	}
-	ktap_ok(!bad_k, "rollback: refusing any one of %zu steps restores the initial state%s",
+	ktap_ok(!bad_k, "rollback: refusing any one of %zu steps restores the initial state, the maglev backends' drain and down marks included%s",
 		nsteps, bad_k ? " (failed)" : "");
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
