@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What the grammar understands, not only what it accepts: each line is
+ * parsed (ipvsctl's words, or ipvsadm-save's when it starts with '-') and
+ * printed back with grammar_print(), the printer "ipvsctl save" uses; the
+ * text must be the expected canonical line. A refused line must be
+ * refused with a message that says what to write. test_cmdline only sees
+ * exit codes: a parser that read "weight 010" as 8 or dropped a flag
+ * passes there, not here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../ipvsctl/grammar.h"
+#include "ktap.h"
+
+#define MEANS(line, printed)	{ (line), (printed), NULL }
+#define REFUSED(line, message)	{ (line), NULL, (message) }
+
+static const struct {
+	const char *line;
+	const char *want;	/* grammar_print()'s line, or NULL: refused */
+	const char *why;	/* refused: a part of the message */
+} cases[] = {
+	/* services */
+	MEANS("service add tcp/10.0.0.1:80", "service add tcp/10.0.0.1:80"),
+	MEANS("service add tcp/10.0.0.1:80 scheduler rr flags flag-1,flag-3",
+		"service add tcp/10.0.0.1:80 scheduler rr flags flag-1,flag-3"),
+	MEANS("service add tcp/10.0.0.1:80 scheduler mh flags flag-3",
+		"service add tcp/10.0.0.1:80 scheduler mh flags flag-3"),
+	MEANS("service add udp/[2001:db8::1]:53 scheduler sh flags sh-port,sh-fallback ops on",
+		"service add udp/[2001:db8::1]:53 scheduler sh flags flag-1,flag-2 ops on"),
+	MEANS("service add fwmark/1 persistent 300 netmask 255.255.255.0",
+		"service add fwmark/1 persistent 300 netmask 255.255.255.0"),
+	REFUSED("service add tcp/10.0.0.1:80 flags flag-4", "flags 'flag-4'"),
+	/* backends */
+	MEANS("backend add tcp/10.0.0.1:80 10.0.1.1:8080 weight 7 method nat upper 100 lower 10",
+		"backend add tcp/10.0.0.1:80 10.0.1.1:8080 method nat weight 7 upper 100 lower 10"),
+	MEANS("backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 2147483647",
+		"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 2147483647"),
+	REFUSED("backend add tcp/10.0.0.1:80 10.0.1.1:80 weight 2147483648",
+		"weight '2147483648': a number from 0 to 2147483647"),
+	/* maglev parameters and durations */
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 20s",
+		"maglev set tcp/10.0.0.1:80 slow-start 20s"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 1500ms slow-start-aggression 0.25",
+		"maglev set tcp/10.0.0.1:80 slow-start 1500ms slow-start-aggression 0.25"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 2m", "maglev set tcp/10.0.0.1:80 slow-start 120s"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start off", "maglev set tcp/10.0.0.1:80 slow-start off"),
+	REFUSED("maglev set tcp/10.0.0.1:80 slow-start 2h", "slow-start '2h'"),
+	/* health checks */
+	MEANS("health tcp/10.0.0.1:80 type http path /healthz host www.example.com interval 2s timeout 1s",
+		"health tcp/10.0.0.1:80 type http path \"/healthz\" host \"www.example.com\" status 200-399 "
+		"interval 2s timeout 1s rise 2 fall 3 initial up jitter 10 on-fail quiesce"),
+	/* ipvsadm-save lines */
+	MEANS("-A -t 10.0.0.1:80 -s wrr -p 300 -M 255.255.255.0",
+		"service add tcp/10.0.0.1:80 scheduler wrr persistent 300 netmask 255.255.255.0"),
+	MEANS("-a -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -w 5",
+		"backend add tcp/10.0.0.1:80 10.0.1.1:8080 method nat weight 5"),
+	MEANS("-A -f 7 -s rr -b flag-3", "service add fwmark/7 scheduler rr flags flag-3"),
+};
+
+/* parse @line as the tool reads a file line; 0 and the printed op in
+ * @out, or -EINVAL and the message
+ */
+static int parse_print(const char *line, char *out, size_t len)
+{
+	char copy[4096], why[512], *w[GRAMMAR_MAX_WORDS], *text = NULL;
+	size_t size = 0;
+	struct op op;
+	FILE *f;
+	int n, err;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	n = split_words(copy, w, GRAMMAR_MAX_WORDS);
+	if (n < 0) {
+		snprintf(out, len, "split_words: %d", n);
+		return -EINVAL;
+	}
+	err = (n && w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(n, w, &op, why,
+									      sizeof(why));
+	if (err) {
+		snprintf(out, len, "%s", why);
+		return err;
+	}
+	f = open_memstream(&text, &size);
+	if (!f) {
+		op_release(&op);
+		snprintf(out, len, "open_memstream failed");
+		return -ENOMEM;
+	}
+	grammar_print(f, &op);
+	fclose(f);
+	op_release(&op);
+	if (size && text[size - 1] == '\n')
+		text[size - 1] = 0;
+	snprintf(out, len, "%s", text);
+	free(text);
+	return 0;
+}
+
+int main(void)
+{
+	size_t i, n = sizeof(cases) / sizeof(cases[0]);
+	char got[2048];
+	int err;
+
+	ktap_plan((unsigned int)n);
+	for (i = 0; i < n; i++) {
+		err = parse_print(cases[i].line, got, sizeof(got));
+		if (cases[i].want) {
+			if (!ktap_ok(!err && !strcmp(got, cases[i].want), "'%s' means '%s'",
+				     cases[i].line, cases[i].want))
+				ktap_diag("got %s: '%s'", err ? "a refusal" : "the line", got);
+		} else {
+			if (!ktap_ok(err && strstr(got, cases[i].why), "'%s' is refused: '%s'",
+				     cases[i].line, cases[i].why))
+				ktap_diag("got %s: '%s'", err ? "the message" : "the line", got);
+		}
+	}
+	return ktap_finish();
+}
