@@ -966,8 +966,8 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 		if (parse_svc(svcbuf, &op->svc, why, whylen))
 			return -EINVAL;
 	} else {
-		if (parse_u32(svcword, 1, UINT32_MAX, &op->svc.fwmark))
-			WHY("-f '%s': a firewall mark", svcword);
+		if (parse_fwmark(svcword, &op->svc.fwmark))
+			WHY("-f '%s': " FWMARK_HINT, svcword);
 		op->svc.af = v6 ? AF_INET6 : AF_INET;
 	}
 	if (mask && parse_netmask(op->svc.af, mask, &op->sc.netmask))

@@ -71,6 +71,9 @@ TABLE=$(cat <<EOF
 2|negative weight|negative number|backend add $S 10.0.2.13:8080 weight -1
 2|weight too large|weight|backend add $S 10.0.2.13:8080 weight 99999999999
 2|weight not a number|weight|backend add $S 10.0.2.13:8080 weight heavy
+2|weight in hex (numbers are decimal)|weight|backend add $S 10.0.2.13:8080 weight 0x10
+2|port in hex (numbers are decimal)|port|service add tcp/10.0.1.100:0x50 scheduler maglev
+2|firewall mark that is not a number|firewall mark|service add fwmark/0x1g scheduler maglev
 2|unknown forwarding method|method|backend add $S 10.0.2.13:8080 method teleport
 2|unknown service option|unknown|service add tcp/10.0.1.103:80 scheduler maglev colour blue
 4|unknown scheduler name (no such module)|scheduler|service add tcp/10.0.1.103:80 scheduler nosuch
