@@ -149,12 +149,13 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (timeout_s && parse_timeout_ms(timeout_s, &timeout_ms)) {
-		usage_error(c, "drain: --timeout '%s': a duration with its unit, like 30s, 5m, 2h, or 0 (never)",
+		usage_error(c, "drain: --timeout '%s': " DURATION_HINT ", up to a week, or 0 (never)",
 			    timeout_s);
 		return EXIT_USAGE;
 	}
 	if (interval_s && (parse_duration_ms(interval_s, 60000, &interval_ms) || interval_ms < 50)) {
-		usage_error(c, "drain: --interval '%s': 50ms to 1m", interval_s);
+		usage_error(c, "drain: --interval '%s': " DURATION_HINT ", from 50ms to 1m",
+			    interval_s);
 		return EXIT_USAGE;
 	}
 	if (then_s && strcmp(then_s, "remove") && strcmp(then_s, "keep")) {

@@ -207,39 +207,43 @@ static int parse_tun_type(const char *s, uint8_t *type)
 	return 0;
 }
 
-/* A duration in ms: "20s", "500ms", "2m", or a bare number of ms. */
+/*
+ * A duration in ms: a whole number and its unit, "500ms", "20s", "5m",
+ * "1h". The unit is required: a bare "20" read as milliseconds where one
+ * meant seconds is a slow start of 20 ms, or a health check 50 times too
+ * often. 0 alone needs none.
+ */
 int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
 {
 	char num[32];
 	size_t n = strspn(s, "0123456789");
-	uint32_t v, mult = 1;
+	uint32_t v, mult;
 
 	if (!n || n >= sizeof(num))
 		return -EINVAL;
 	memcpy(num, s, n);
 	num[n] = 0;
-	if (!strcmp(s + n, "s"))
+	if (!strcmp(s + n, "ms") || !s[n])
+		mult = 1;
+	else if (!strcmp(s + n, "s"))
 		mult = 1000;
 	else if (!strcmp(s + n, "m"))
 		mult = 60000;
 	else if (!strcmp(s + n, "h"))
 		mult = 3600000;
-	else if (s[n] && strcmp(s + n, "ms"))
+	else
 		return -EINVAL;
 	if (parse_u32(num, 0, max_ms / mult, &v))
 		return -ERANGE;
+	if (!s[n] && v)
+		return -EINVAL;	/* a bare number: only 0 */
 	*ms = v * mult;
 	return 0;
 }
 
 int parse_timeout_ms(const char *s, uint32_t *ms)
 {
-	if (parse_duration_ms(s, 7 * 86400000u, ms))
-		return -EINVAL;
-	/* a bare number would be milliseconds: refused, but for 0 */
-	if (*ms && !s[strspn(s, "0123456789")])
-		return -EINVAL;
-	return 0;
+	return parse_duration_ms(s, 7 * 86400000u, ms);
 }
 
 /* "1", "1.5", "0.25" -> thousandths */
@@ -362,7 +366,7 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			if (!strcmp(val, "off"))
 				v = 0;
 			else if (parse_duration_ms(val, 3600000, &v))
-				WHY("slow-start '%s': a window up to 1 hour (20s, 500ms, 2m), or off", val);
+				WHY("slow-start '%s': " DURATION_HINT ", up to 1h, or off", val);
 			c->ss_window_ms = v;
 			c->set |= SC_SS_WINDOW;
 		} else if (!strcmp(k, "slow-start-aggression")) {
@@ -645,10 +649,10 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 				WHY("health command: 1 to 511 characters");
 		} else if (!strcmp(k, "interval")) {
 			if (parse_duration_ms(val, 3600000, &h->interval_ms) || h->interval_ms < 100)
-				WHY("health interval '%s': 100ms to 1 hour", val);
+				WHY("health interval '%s': " DURATION_HINT ", from 100ms to 1h", val);
 		} else if (!strcmp(k, "timeout")) {
 			if (parse_duration_ms(val, 600000, &h->timeout_ms) || h->timeout_ms < 10)
-				WHY("health timeout '%s': 10ms to 10 minutes", val);
+				WHY("health timeout '%s': " DURATION_HINT ", from 10ms to 10m", val);
 		} else if (!strcmp(k, "rise")) {
 			if (parse_u32(val, 1, 100, &h->rise))
 				WHY("health rise '%s': 1 to 100 probes", val);

@@ -39,6 +39,8 @@ printf 'service add %s scheduler maglev table-size 4093\nbackend add %s 10.0.2.1
 	"$S" "$S" "$S" "$S" >"$F/flush-in-state.conf"
 printf 'service add "tcp/10.0.1.100:80 scheduler maglev\n' >"$F/open-quote.conf"
 printf '\x00\x01\xff\xfe binary\n' >"$F/binary.conf"
+printf 'service add %s scheduler maglev\nhealth %s type tcp interval 500\n' "$S" "$S" \
+	>"$F/bare-interval.conf"
 cat >"$F/good.json" <<EOF
 {"services": [{"service": "$S", "scheduler": "maglev", "table-size": 4093,
   "backends": [{"address": "10.0.2.11:8080", "weight": 100},
@@ -84,6 +86,11 @@ TABLE=$(cat <<EOF
 2|pin mode not a word it knows|pin|maglev set $S pin sometimes
 2|slow start window not a duration|slow-start|maglev set $S slow-start 5parsecs
 2|drain timeout not a duration|timeout|drain $S 10.0.2.11:8080 --timeout 5x
+2|slow start window without its unit|slow-start '20': a duration with its unit|maglev set $S slow-start 20
+2|drain timeout without its unit|--timeout '300': a duration with its unit|drain $S 10.0.2.11:8080 --timeout 300
+2|drain interval without its unit|--interval '500': a duration with its unit|drain $S 10.0.2.11:8080 --interval 500
+2|apply --drain-timeout without its unit|--drain-timeout '300': a duration with its unit|apply --drain-timeout 300 -f @F@/good.json
+2|apply: a health interval without its unit|bare-interval.conf:2: health interval '500': a duration with its unit|apply -f @F@/bare-interval.conf
 2|apply: good lines, then a bad one further on|good-then-bad.conf:3: no service|apply -f @F@/good-then-bad.conf
 2|apply: an option without its value|missing-value.conf:2: 'weight' needs a value|apply -f @F@/missing-value.conf
 2|apply: an unknown verb|unknown-verb.conf:2: service 'frobnicate'|apply -f @F@/unknown-verb.conf

@@ -65,6 +65,8 @@ static const struct {
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 5x" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --then delete" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 10ms" },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500" },
+	{ 4, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500ms --timeout 2h" },
 	{ 2, "drain tcp/10.0.0.1:80 [fd00::1]:80" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.300:80" },
 	{ 4, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 30s --then keep" },
@@ -169,6 +171,10 @@ static const struct {
 	{ 2, "maglev info extra" },
 	{ 2, "maglev set tcp/10.0.0.1:80" },
 	{ 2, "maglev set tcp/10.0.0.1:80 table-size" },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20" },
+	{ 4, "maglev set tcp/10.0.0.1:80 slow-start 20s" },
+	{ 4, "maglev set tcp/10.0.0.1:80 slow-start 0" },
+	{ 2, "service add tcp/10.0.0.1:80 slow-start 30" },
 	{ 2, "maglev lookup tcp/10.0.0.1:80" },
 	{ 2, "maglev lookup tcp/10.0.0.1:80 [2001:db8::1]:1" },
 	{ 2, "maglev frob" },
@@ -207,8 +213,25 @@ static const struct {
 	{ 2, "-f /dev/null list" },
 };
 
-/* run ipvsctl -N /nonexistent/netns ARGS with its output discarded */
-static int run(const char *args)
+#define DURATION "a duration with its unit, like 500ms, 20s, 5m"
+
+/* what a refusal says: the exit code and a part of standard error */
+static const struct {
+	int rc;
+	const char *args, *err;
+} msgs[] = {
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION },
+	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION },
+	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION },
+};
+
+/*
+ * Run ipvsctl -N /nonexistent/netns ARGS, standard input from /dev/null,
+ * output to @out and errors to @err (files, created if need be).
+ */
+static int run_to(const char *args, const char *out, const char *err)
 {
 	char buf[512], *argv[64], *tok, *save;
 	posix_spawn_file_actions_t fa;
@@ -223,8 +246,8 @@ static int run(const char *args)
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (posix_spawn(&pid, IPVSCTL_BIN, &fa, NULL, argv, environ)) {
 		posix_spawn_file_actions_destroy(&fa);
@@ -236,16 +259,43 @@ static int run(const char *args)
 	return WEXITSTATUS(status);
 }
 
+/* run ipvsctl -N /nonexistent/netns ARGS with its output discarded */
+static int run(const char *args)
+{
+	return run_to(args, "/dev/null", "/dev/null");
+}
+
+/* the first line of @path, without its newline, in @buf */
+static void first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 int main(void)
 {
-	size_t i, n = sizeof(cases) / sizeof(cases[0]);
-	int rc;
+	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
+	char errpath[] = "/tmp/test_cmdline.XXXXXX", line[1024];
+	int rc, fd;
 
 	if (access(IPVSCTL_BIN, X_OK)) {
 		printf("TAP version 13\n1..0 # SKIP %s not built\n", IPVSCTL_BIN);
 		return 4;
 	}
-	ktap_plan((unsigned int)n);
+	fd = mkstemp(errpath);
+	if (fd < 0) {
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	close(fd);
+	ktap_plan((unsigned int)(n + nm));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -253,5 +303,13 @@ int main(void)
 		if (rc != cases[i].rc)
 			ktap_diag("got %d", rc);
 	}
+	for (i = 0; i < nm; i++) {
+		rc = run_to(msgs[i].args, "/dev/null", errpath);
+		first_line(errpath, line, sizeof(line));
+		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err),
+			     "exit %d and '%s': ipvsctl %s", msgs[i].rc, msgs[i].err, msgs[i].args))
+			ktap_diag("got %d and '%s'", rc, line);
+	}
+	unlink(errpath);
 	return ktap_finish();
 }

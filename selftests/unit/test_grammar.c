@@ -50,6 +50,26 @@ static const struct {
 	MEANS("maglev set tcp/10.0.0.1:80 slow-start 2m", "maglev set tcp/10.0.0.1:80 slow-start 120s"),
 	MEANS("maglev set tcp/10.0.0.1:80 slow-start off", "maglev set tcp/10.0.0.1:80 slow-start off"),
 	REFUSED("maglev set tcp/10.0.0.1:80 slow-start 2h", "slow-start '2h'"),
+	/* a unit is required, but for 0 (review C19) */
+	REFUSED("maglev set tcp/10.0.0.1:80 slow-start 20",
+		"slow-start '20': a duration with its unit, like 500ms, 20s, 5m"),
+	REFUSED("service add tcp/10.0.0.1:80 slow-start 30",
+		"slow-start '30': a duration with its unit, like 500ms, 20s, 5m"),
+	REFUSED("maglev set tcp/10.0.0.1:80 slow-start 1.5s", "a duration with its unit"),
+	REFUSED("maglev set tcp/10.0.0.1:80 slow-start 20sec", "a duration with its unit"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 0", "maglev set tcp/10.0.0.1:80 slow-start off"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 0s", "maglev set tcp/10.0.0.1:80 slow-start off"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 020s",
+		"maglev set tcp/10.0.0.1:80 slow-start 20s"),
+	MEANS("maglev set tcp/10.0.0.1:80 slow-start 1h",
+		"maglev set tcp/10.0.0.1:80 slow-start 3600s"),
+	REFUSED("health tcp/10.0.0.1:80 type tcp interval 500 timeout 200ms",
+		"health interval '500': a duration with its unit, like 500ms, 20s, 5m"),
+	REFUSED("health tcp/10.0.0.1:80 type tcp interval 2s timeout 300",
+		"health timeout '300': a duration with its unit, like 500ms, 20s, 5m"),
+	MEANS("health tcp/10.0.0.1:80 type tcp interval 500ms timeout 0200ms jitter 0",
+		"health tcp/10.0.0.1:80 type tcp interval 500ms timeout 200ms rise 2 fall 3 "
+		"initial up jitter 0 on-fail quiesce"),
 	/* health checks */
 	MEANS("health tcp/10.0.0.1:80 type http path /healthz host www.example.com interval 2s timeout 1s",
 		"health tcp/10.0.0.1:80 type http path \"/healthz\" host \"www.example.com\" status 200-399 "
