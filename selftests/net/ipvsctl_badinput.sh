@@ -88,6 +88,8 @@ TABLE=$(cat <<EOF
 2|drain timeout not a duration|timeout|drain $S 10.0.2.11:8080 --timeout 5x
 2|slow start window without its unit|slow-start '20': a duration with its unit|maglev set $S slow-start 20
 2|drain timeout without its unit|--timeout '300': a duration with its unit|drain $S 10.0.2.11:8080 --timeout 300
+2|undrain to weight 0|--weight '0': a weight from 1 to 2147483647|undrain $S 10.0.2.11:8080 --weight 0
+2|undrain to a weight over 2^31-1|--weight '2147483648': a weight from 1 to 2147483647|undrain $S 10.0.2.11:8080 --weight 2147483648
 2|drain interval without its unit|--interval '500': a duration with its unit|drain $S 10.0.2.11:8080 --interval 500
 2|apply --drain-timeout without its unit|--drain-timeout '300': a duration with its unit|apply --drain-timeout 300 -f @F@/good.json
 2|apply: a health interval without its unit|bare-interval.conf:2: health interval '500': a duration with its unit|apply -f @F@/bare-interval.conf

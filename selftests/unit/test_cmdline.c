@@ -75,6 +75,11 @@ static const struct {
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0" },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight x" },
 	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 5" },
+	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 100000" },
+	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 2147483647" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 2147483648" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 4294967297" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0x10" },
 	/* services: valid (reach the namespace) */
 	{ 4, "service add tcp/10.0.0.1:80" },
 	{ 4, "service add tcp/10.0.0.1:80 scheduler rr flags flag-1,flag-3" },
@@ -225,6 +230,10 @@ static const struct {
 	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION },
 	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION },
 	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0",
+	  "--weight '0': a weight from 1 to 2147483647" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight -1",
+	  "--weight '-1': a weight from 1 to 2147483647" },
 };
 
 /*
