@@ -564,6 +564,41 @@ static bool is_dns_name(const char *s)
 	return alpha;
 }
 
+/*
+ * The HTTP host: the Host header and TLS server name, pasted into the
+ * probe's URL and CURLOPT_CONNECT_TO (health.c). A DNS name, an IPv4
+ * address or an IPv6 one in brackets; anything else, like '/', '?', '@',
+ * ':' or a blank, would change the URL's authority, and curl would
+ * connect to another host than the backend.
+ */
+static bool is_http_host(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint8_t a[16];
+	size_t n = strlen(s);
+
+	if (is_dns_name(s) || inet_pton(AF_INET, s, a) == 1)
+		return true;
+	if (n < 3 || n - 2 >= sizeof(buf) || s[0] != '[' || s[n - 1] != ']')
+		return false;
+	memcpy(buf, s + 1, n - 2);
+	buf[n - 2] = 0;
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* The HTTP path, pasted after the URL's authority: absolute, and no
+ * blank or control character, which would end or split the request line.
+ */
+static bool is_http_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
 void op_release(struct op *op)
 {
 	free(op->hc);
@@ -621,11 +656,13 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 				WHY("health address '%s': an IPv4 or IPv6 address, or a DNS name", val);
 			}
 		} else if (!strcmp(k, "path")) {
-			if (val[0] != '/' || copy_word(h->path, sizeof(h->path), val))
-				WHY("health path '%s': an absolute path, up to 255 characters", val);
+			if (!is_http_path(val) || copy_word(h->path, sizeof(h->path), val))
+				WHY("health path '%s': an absolute path (/...), up to 255 characters, without blanks or control characters",
+				    val);
 		} else if (!strcmp(k, "host")) {
-			if (copy_word(h->host, sizeof(h->host), val))
-				WHY("health host '%s' is too long", val);
+			if (!is_http_host(val) || copy_word(h->host, sizeof(h->host), val))
+				WHY("health host '%s': a DNS name (letters, digits, '-' and '.'), an IPv4 address or an [IPv6] address",
+				    val);
 		} else if (!strcmp(k, "status")) {
 			char buf[32];
 

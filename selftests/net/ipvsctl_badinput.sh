@@ -41,6 +41,10 @@ printf 'service add "tcp/10.0.1.100:80 scheduler maglev\n' >"$F/open-quote.conf"
 printf '\x00\x01\xff\xfe binary\n' >"$F/binary.conf"
 printf 'service add %s scheduler maglev\nhealth %s type tcp interval 500\n' "$S" "$S" \
 	>"$F/bare-interval.conf"
+printf 'service add %s scheduler maglev\nhealth %s type http host x@10.0.9.9\n' "$S" "$S" \
+	>"$F/bad-host.conf"
+printf 'service add %s scheduler maglev\nhealth %s type http path "/a b"\n' "$S" "$S" \
+	>"$F/bad-path.conf"
 cat >"$F/good.json" <<EOF
 {"services": [{"service": "$S", "scheduler": "maglev", "table-size": 4093,
   "backends": [{"address": "10.0.2.11:8080", "weight": 100},
@@ -92,6 +96,8 @@ TABLE=$(cat <<EOF
 2|undrain to a weight over 2^31-1|--weight '2147483648': a weight from 1 to 2147483647|undrain $S 10.0.2.11:8080 --weight 2147483648
 2|drain interval without its unit|--interval '500': a duration with its unit|drain $S 10.0.2.11:8080 --interval 500
 2|apply --drain-timeout without its unit|--drain-timeout '300': a duration with its unit|apply --drain-timeout 300 -f @F@/good.json
+2|apply: an HTTP health host that is not a name or an address|bad-host.conf:2: health host 'x@10.0.9.9'|apply -f @F@/bad-host.conf
+2|apply: an HTTP health path with a blank|bad-path.conf:2: health path '/a b'|apply -f @F@/bad-path.conf
 2|apply: a health interval without its unit|bare-interval.conf:2: health interval '500': a duration with its unit|apply -f @F@/bare-interval.conf
 2|apply: good lines, then a bad one further on|good-then-bad.conf:3: no service|apply -f @F@/good-then-bad.conf
 2|apply: an option without its value|missing-value.conf:2: 'weight' needs a value|apply -f @F@/missing-value.conf

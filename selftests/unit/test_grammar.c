@@ -100,6 +100,27 @@ static const struct {
 	REFUSED("service add fwmark/0x0x5", "decimal, or hex as 0x10"),
 	REFUSED("service add fwmark/-1", "decimal, or hex as 0x10"),
 	REFUSED("-A -f \" 7\" -s rr", "-f ' 7'"),
+	/* the HTTP host and path go into the probe's URL (review C15) */
+	MEANS("health tcp/10.0.0.1:80 type https path \"/healthz?full=1\" host 10.0.9.9 interval 2s",
+		"health tcp/10.0.0.1:80 type https path \"/healthz?full=1\" host \"10.0.9.9\" "
+		"status 200-399 interval 2s timeout 1s rise 2 fall 3 initial up jitter 10 on-fail quiesce"),
+	MEANS("health tcp/10.0.0.1:80 type http host [2001:db8::9] interval 2s",
+		"health tcp/10.0.0.1:80 type http path \"/\" host \"[2001:db8::9]\" status 200-399 "
+		"interval 2s timeout 1s rise 2 fall 3 initial up jitter 10 on-fail quiesce"),
+	REFUSED("health tcp/10.0.0.1:80 type http host a/b?", "health host 'a/b?': a DNS name"),
+	REFUSED("health tcp/10.0.0.1:80 type http host x@10.0.0.9", "health host 'x@10.0.0.9'"),
+	REFUSED("health tcp/10.0.0.1:80 type http host www.example.com:8080", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http host 2001:db8::9", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http host [www.example.com]", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http host \"a b\"", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http host \"\"", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http host 1234", "health host"),
+	REFUSED("health tcp/10.0.0.1:80 type http path healthz", "health path 'healthz'"),
+	REFUSED("health tcp/10.0.0.1:80 type http path \"/a b\"",
+		"without blanks or control characters"),
+	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\tb\"", "health path"),
+	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\rHost: evil\"", "health path"),
+	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\x7f\"", "health path"),
 	/* ipvsadm-save lines */
 	MEANS("-A -t 10.0.0.1:80 -s wrr -p 300 -M 255.255.255.0",
 		"service add tcp/10.0.0.1:80 scheduler wrr persistent 300 netmask 255.255.255.0"),
