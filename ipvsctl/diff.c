@@ -176,6 +176,9 @@ int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen)
 		} else {
 			char *dash;
 
+			/* refused, never cut: a cut range can be a valid one */
+			if (strlen(spec + 7) >= sizeof(buf))
+				goto bad_mark;
 			snprintf(buf, sizeof(buf), "%s", spec + 7);
 			dash = strchr(buf, '-');
 			if (!dash)

@@ -149,6 +149,9 @@ static int parse_sched_flags(const char *s, uint32_t *flags)
 	*flags = 0;
 	if (!strcmp(s, "none"))
 		return 0;
+	/* refused, never cut: a cut list can be a valid one */
+	if (strlen(s) >= sizeof(buf))
+		return -ENAMETOOLONG;
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < sizeof(sched_flags) / sizeof(sched_flags[0]); i++)
@@ -306,7 +309,7 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 {
 	struct svc_conf *c = &op->sc;
 	uint32_t v;
-	int i;
+	int i, err;
 
 	for (i = 0; i < argc; i++) {
 		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -330,7 +333,10 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			snprintf(c->sched, sizeof(c->sched), "%s", val);
 			c->set |= SC_SCHED;
 		} else if (!strcmp(k, "flags")) {
-			if (parse_sched_flags(val, &v))
+			err = parse_sched_flags(val, &v);
+			if (err == -ENAMETOOLONG)
+				WHY("flags '%.40s...': too long, at most 127 characters", val);
+			if (err)
 				WHY("flags '%s': a comma list of flag-1, flag-2, flag-3 (or sh-port, sh-fallback, mh-port, mh-fallback), or none", val);
 			c->flags = (c->flags & ~SCHED_FLAGS) | v;
 			c->set |= SC_FLAGS;
@@ -670,7 +676,7 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 			dash = strchr(buf, '-');
 			if (dash)
 				*dash = 0;
-			if (parse_u32(buf, 100, 599, &lo) ||
+			if (strlen(val) >= sizeof(buf) || parse_u32(buf, 100, 599, &lo) ||
 			    parse_u32(dash ? dash + 1 : buf, 100, 599, &hi) || hi < lo)
 				WHY("health status '%s': a code or a range like 200-399", val);
 			h->status_lo = (uint16_t)lo;
@@ -872,7 +878,7 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 	bool v6 = false, have_svc = false, dest_cmd;
 	const char *svcword = NULL, *rs = NULL, *mask = NULL;
 	char svcbuf[128];
-	int i, proto = 0;
+	int i, err, proto = 0;
 	uint32_t v;
 
 	memset(op, 0, sizeof(*op));
@@ -921,7 +927,10 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 			op->sc.set |= SC_SCHED;
 			i++;
 		} else if (!strcmp(k, "-b") || !strcmp(k, "--sched-flags")) {
-			if (!val || parse_sched_flags(val, &v))
+			err = val ? parse_sched_flags(val, &v) : -EINVAL;
+			if (err == -ENAMETOOLONG)
+				WHY("-b '%.40s...': too long, at most 127 characters", val);
+			if (err)
 				WHY("-b '%s': flag-1, flag-2, flag-3, sh-port, sh-fallback, mh-port, mh-fallback", val ? val : "");
 			op->sc.flags |= v;
 			op->sc.set |= SC_FLAGS;
@@ -1003,7 +1012,10 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 	if (!have_svc)
 		WHY("no service (-t, -u, --sctp-service or -f)");
 	if (proto) {
-		snprintf(svcbuf, sizeof(svcbuf), "%s/%s", proto_name(proto), svcword);
+		/* refused, never cut: a cut port can be a valid one */
+		if (snprintf(svcbuf, sizeof(svcbuf), "%s/%s", proto_name(proto), svcword) >=
+		    (int)sizeof(svcbuf))
+			WHY("'%.40s...': too long for a service address", svcword);
 		if (parse_svc(svcbuf, &op->svc, why, whylen))
 			return -EINVAL;
 	} else {

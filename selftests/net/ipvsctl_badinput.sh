@@ -41,6 +41,7 @@ printf 'service add "tcp/10.0.1.100:80 scheduler maglev\n' >"$F/open-quote.conf"
 printf '\x00\x01\xff\xfe binary\n' >"$F/binary.conf"
 printf 'service add %s scheduler maglev\nhealth %s type tcp interval 500\n' "$S" "$S" \
 	>"$F/bare-interval.conf"
+printf -- '-A -t 10.0.1.103:%s80x -s maglev\n' "$(printf '0%.0s' {1..112})" >"$F/long-svc.conf"
 printf 'service add %s scheduler maglev\nhealth %s type http host x@10.0.9.9\n' "$S" "$S" \
 	>"$F/bad-host.conf"
 printf 'service add %s scheduler maglev\nhealth %s type http path "/a b"\n' "$S" "$S" \
@@ -81,6 +82,8 @@ TABLE=$(cat <<EOF
 2|port in hex (numbers are decimal)|port|service add tcp/10.0.1.100:0x50 scheduler maglev
 2|firewall mark that is not a number|firewall mark|service add fwmark/0x1g scheduler maglev
 2|unknown forwarding method|method|backend add $S 10.0.2.13:8080 method teleport
+2|flags over 127 characters (cut, they would be valid)|too long|service add tcp/10.0.1.103:80 scheduler maglev flags sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,flag-3,bogus
+2|ipvsadm line with an over-long service address|too long for a service address|-f @F@/long-svc.conf
 2|unknown service option|unknown|service add tcp/10.0.1.103:80 scheduler maglev colour blue
 4|unknown scheduler name (no such module)|scheduler|service add tcp/10.0.1.103:80 scheduler nosuch
 2|unknown command-line option|option|--frobnicate list

@@ -16,6 +16,17 @@
 #include "../../ipvsctl/grammar.h"
 #include "ktap.h"
 
+/*
+ * Over-long words whose first 127 (flags, the ipvsadm service address) or
+ * 31 (status) characters are valid: cut, they would be accepted.
+ */
+#define SP15 "sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port," \
+	     "sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,"
+#define Z16 "0000000000000000"
+#define LONG_FLAGS SP15 "flag-3,bogus"
+#define LONG_PORT "10.0.0.1:" Z16 Z16 Z16 Z16 Z16 Z16 Z16 "80x"
+#define LONG_STATUS "200-" Z16 "00000000" "299x"
+
 #define MEANS(line, printed)	{ (line), (printed), NULL }
 #define REFUSED(line, message)	{ (line), NULL, (message) }
 
@@ -121,6 +132,13 @@ static const struct {
 	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\tb\"", "health path"),
 	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\rHost: evil\"", "health path"),
 	REFUSED("health tcp/10.0.0.1:80 type http path \"/a\x7f\"", "health path"),
+	/* over-long words are refused, never cut */
+	MEANS("service add tcp/10.0.0.1:80 flags " SP15 "flag-3",
+		"service add tcp/10.0.0.1:80 flags flag-2,flag-3"),
+	REFUSED("service add tcp/10.0.0.1:80 flags " LONG_FLAGS, "too long, at most 127 characters"),
+	REFUSED("-A -t 10.0.0.1:80 -s rr -b " LONG_FLAGS, "too long, at most 127 characters"),
+	REFUSED("-A -t " LONG_PORT " -s rr", "too long for a service address"),
+	REFUSED("health tcp/10.0.0.1:80 type http status " LONG_STATUS, "health status"),
 	/* ipvsadm-save lines */
 	MEANS("-A -t 10.0.0.1:80 -s wrr -p 300 -M 255.255.255.0",
 		"service add tcp/10.0.0.1:80 scheduler wrr persistent 300 netmask 255.255.255.0"),
