@@ -239,6 +239,22 @@ static const struct {
 };
 
 /*
+ * Standard output on /dev/full: a short write must fail with a message
+ * (@STATE@ is a health state file naming this process, so that "health
+ * status" has something to print and exits 0 otherwise).
+ */
+static const struct {
+	int rc_null, rc_full;	/* stdout on /dev/null, on /dev/full */
+	const char *args;
+} full[] = {
+	{ 0, 1, "--help" },
+	{ 0, 1, "version" },
+	{ 0, 1, "service --help" },
+	{ 0, 1, "health status --state-file @STATE@" },
+	{ 0, 1, "-j health status --state-file @STATE@" },
+};
+
+/*
  * Run ipvsctl -N /nonexistent/netns ARGS, standard input from /dev/null,
  * output to @out and errors to @err (files, created if need be).
  */
@@ -293,8 +309,11 @@ static void first_line(const char *path, char *buf, size_t len)
 int main(void)
 {
 	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
-	char errpath[] = "/tmp/test_cmdline.XXXXXX", line[1024];
+	size_t nf = sizeof(full) / sizeof(full[0]);
+	char errpath[] = "/tmp/test_cmdline.XXXXXX", statepath[] = "/tmp/test_cmdline.XXXXXX";
+	char line[1024];
 	int rc, fd;
+	FILE *f;
 
 	if (access(IPVSCTL_BIN, X_OK)) {
 		printf("TAP version 13\n1..0 # SKIP %s not built\n", IPVSCTL_BIN);
@@ -306,7 +325,18 @@ int main(void)
 		return 4;
 	}
 	close(fd);
-	ktap_plan((unsigned int)(n + nm));
+	fd = mkstemp(statepath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		unlink(errpath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "{\"version\": 1, \"running\": true, \"pid\": %d, \"config\": \"test\", "
+		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
+		"\"check\": \"tcp\", \"state\": \"up\"}]}\n", (int)getpid());
+	fclose(f);
+	ktap_plan((unsigned int)(n + nm + nf));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -321,6 +351,24 @@ int main(void)
 			     "exit %d and '%s': ipvsctl %s", msgs[i].rc, msgs[i].err, msgs[i].args))
 			ktap_diag("got %d and '%s'", rc, line);
 	}
+	for (i = 0; i < nf; i++) {
+		char args[512], *at;
+		int rc_null;
+
+		snprintf(args, sizeof(args), "%s", full[i].args);
+		at = strstr(args, "@STATE@");
+		if (at)
+			snprintf(at, sizeof(args) - (size_t)(at - args), "%s", statepath);
+		rc_null = run_to(args, "/dev/null", "/dev/null");
+		rc = run_to(args, "/dev/full", errpath);
+		first_line(errpath, line, sizeof(line));
+		if (!ktap_ok(rc_null == full[i].rc_null && rc == full[i].rc_full &&
+			     strstr(line, "writing standard output: No space left on device"),
+			     "exit %d, or %d and a message with stdout on /dev/full: ipvsctl %s",
+			     full[i].rc_null, full[i].rc_full, full[i].args))
+			ktap_diag("got %d, and %d and '%s'", rc_null, rc, line);
+	}
 	unlink(errpath);
+	unlink(statepath);
 	return ktap_finish();
 }
