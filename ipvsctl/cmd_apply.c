@@ -760,7 +760,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		}
 	}
 	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
-		usage_error(c, "apply: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
+		usage_error(c, "apply: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
 			    drain_s);
 		rc = EXIT_USAGE;
 		goto out;

@@ -831,7 +831,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
-		usage_error(c, "daemon: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
+		usage_error(c, "daemon: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
 			    drain_s);
 		return EXIT_USAGE;
 	}

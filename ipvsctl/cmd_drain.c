@@ -149,12 +149,13 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (timeout_s && parse_timeout_ms(timeout_s, &timeout_ms)) {
-		usage_error(c, "drain: --timeout '%s': a duration with its unit, like 30s, 5m, 2h, or 0 (never)",
+		usage_error(c, "drain: --timeout '%s': " DURATION_HINT ", up to a week, or 0 (never)",
 			    timeout_s);
 		return EXIT_USAGE;
 	}
 	if (interval_s && (parse_duration_ms(interval_s, 60000, &interval_ms) || interval_ms < 50)) {
-		usage_error(c, "drain: --interval '%s': 50ms to 1m", interval_s);
+		usage_error(c, "drain: --interval '%s': " DURATION_HINT ", from 50ms to 1m",
+			    interval_s);
 		return EXIT_USAGE;
 	}
 	if (then_s && strcmp(then_s, "remove") && strcmp(then_s, "keep")) {
@@ -335,11 +336,12 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 
 int cmd_undrain(struct ctx *c, int argc, char **argv)
 {
-	char svcbuf[96], bebuf[64];
-	int weight = -1, rc, err, nargs;
+	char svcbuf[96], bebuf[64], *weight_s = NULL;
+	int rc, err, nargs;
+	uint32_t weight = 0;	/* 0: the one drain saved */
 	struct poptOption opts[] = {
-		{ "weight", 'w', POPT_ARG_INT, &weight, 0,
-		  "the weight to give (default: the one drain saved)", "N" },
+		{ "weight", 'w', POPT_ARG_STRING, &weight_s, 0,
+		  "the weight to give, 1 to 2147483647 (default: the one drain saved)", "N" },
 		POPT_TABLEEND
 	};
 	struct addr_port ap;
@@ -358,8 +360,12 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	rc = parse_target(c, "undrain", nargs, args, &id, &ap);
 	if (rc)
 		return rc;
-	if (weight != -1 && (weight < 1 || weight > 65535)) {
-		usage_error(c, "undrain: --weight %d: 1 to 65535", weight);
+	/* any weight backend add takes, but 0: that is what drain set, and
+	 * it would leave the backend drained (and its saved weight kept)
+	 */
+	if (weight_s && parse_u32(weight_s, 1, 2147483647, &weight)) {
+		usage_error(c, "undrain: --weight '%s': a weight from 1 to 2147483647 (0 would leave it drained)",
+			    weight_s);
 		return EXIT_USAGE;
 	}
 	fmt_svc(&id, svcbuf, sizeof(svcbuf));
@@ -378,9 +384,9 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
-	if (weight == -1) {
+	if (!weight) {
 		if (d->mg_saved_weight) {
-			weight = (int)d->mg_saved_weight;
+			weight = d->mg_saved_weight;
 		} else if (d->c.weight) {
 			if (!c->o.quiet)
 				fprintf(stderr, "%s: %s is not drained (weight %u); nothing to do\n",
@@ -395,7 +401,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 		}
 	}
 	dc = d->c;
-	dc.weight = (uint32_t)weight;
+	dc.weight = weight;
 	/* a weight above 0 also clears the module's drain metadata */
 	err = kipvs_dest_edit(nl, &id, &ap, &dc);
 	if (err) {
@@ -409,7 +415,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 		if (s->c.ss_window_ms && !strcmp(s->c.sched, "maglev"))
 			snprintf(ss, sizeof(ss), "; slow start ramps it over %.1f s",
 				 s->c.ss_window_ms / 1000.0);
-		fprintf(stderr, "%s: %s: weight %d restored%s\n", c->prog, bebuf, weight, ss);
+		fprintf(stderr, "%s: %s: weight %u restored%s\n", c->prog, bebuf, weight, ss);
 	}
 	model_free(&m);
 	return EXIT_OK;

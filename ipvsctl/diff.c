@@ -171,18 +171,20 @@ int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen)
 		uint32_t lo, hi;
 		void *v;
 
-		if (parse_u32(spec + 7, 1, UINT32_MAX, &lo) == 0) {
+		if (parse_fwmark(spec + 7, &lo) == 0) {
 			hi = lo;
 		} else {
 			char *dash;
 
+			/* refused, never cut: a cut range can be a valid one */
+			if (strlen(spec + 7) >= sizeof(buf))
+				goto bad_mark;
 			snprintf(buf, sizeof(buf), "%s", spec + 7);
 			dash = strchr(buf, '-');
 			if (!dash)
 				goto bad_mark;
 			*dash = 0;
-			if (parse_u32(buf, 1, UINT32_MAX, &lo) ||
-			    parse_u32(dash + 1, 1, UINT32_MAX, &hi) || hi < lo)
+			if (parse_fwmark(buf, &lo) || parse_fwmark(dash + 1, &hi) || hi < lo)
 				goto bad_mark;
 		}
 		v = realloc(sc->marks, (sc->nmarks + 1) * sizeof(*sc->marks));
@@ -194,7 +196,9 @@ int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen)
 		sc->nmarks++;
 		return 0;
 bad_mark:
-		snprintf(why, whylen, "scope '%s': fwmark:N or fwmark:LO-HI (1 to 4294967295)", spec);
+		snprintf(why, whylen,
+			 "scope '%s': fwmark:N or fwmark:LO-HI (1 to 4294967295, decimal or 0x hex)",
+			 spec);
 		return -EINVAL;
 	}
 	if (strlen(spec) >= sizeof(buf))

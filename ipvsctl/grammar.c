@@ -149,6 +149,9 @@ static int parse_sched_flags(const char *s, uint32_t *flags)
 	*flags = 0;
 	if (!strcmp(s, "none"))
 		return 0;
+	/* refused, never cut: a cut list can be a valid one */
+	if (strlen(s) >= sizeof(buf))
+		return -ENAMETOOLONG;
 	snprintf(buf, sizeof(buf), "%s", s);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		for (i = 0; i < sizeof(sched_flags) / sizeof(sched_flags[0]); i++)
@@ -207,39 +210,43 @@ static int parse_tun_type(const char *s, uint8_t *type)
 	return 0;
 }
 
-/* A duration in ms: "20s", "500ms", "2m", or a bare number of ms. */
+/*
+ * A duration in ms: a whole number and its unit, "500ms", "20s", "5m",
+ * "1h". The unit is required: a bare "20" read as milliseconds where one
+ * meant seconds is a slow start of 20 ms, or a health check 50 times too
+ * often. 0 alone needs none.
+ */
 int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms)
 {
 	char num[32];
 	size_t n = strspn(s, "0123456789");
-	uint32_t v, mult = 1;
+	uint32_t v, mult;
 
 	if (!n || n >= sizeof(num))
 		return -EINVAL;
 	memcpy(num, s, n);
 	num[n] = 0;
-	if (!strcmp(s + n, "s"))
+	if (!strcmp(s + n, "ms") || !s[n])
+		mult = 1;
+	else if (!strcmp(s + n, "s"))
 		mult = 1000;
 	else if (!strcmp(s + n, "m"))
 		mult = 60000;
 	else if (!strcmp(s + n, "h"))
 		mult = 3600000;
-	else if (s[n] && strcmp(s + n, "ms"))
+	else
 		return -EINVAL;
 	if (parse_u32(num, 0, max_ms / mult, &v))
 		return -ERANGE;
+	if (!s[n] && v)
+		return -EINVAL;	/* a bare number: only 0 */
 	*ms = v * mult;
 	return 0;
 }
 
 int parse_timeout_ms(const char *s, uint32_t *ms)
 {
-	if (parse_duration_ms(s, 7 * 86400000u, ms))
-		return -EINVAL;
-	/* a bare number would be milliseconds: refused, but for 0 */
-	if (*ms && !s[strspn(s, "0123456789")])
-		return -EINVAL;
-	return 0;
+	return parse_duration_ms(s, 7 * 86400000u, ms);
 }
 
 /* "1", "1.5", "0.25" -> thousandths */
@@ -302,7 +309,7 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 {
 	struct svc_conf *c = &op->sc;
 	uint32_t v;
-	int i;
+	int i, err;
 
 	for (i = 0; i < argc; i++) {
 		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -326,7 +333,10 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			snprintf(c->sched, sizeof(c->sched), "%s", val);
 			c->set |= SC_SCHED;
 		} else if (!strcmp(k, "flags")) {
-			if (parse_sched_flags(val, &v))
+			err = parse_sched_flags(val, &v);
+			if (err == -ENAMETOOLONG)
+				WHY("flags '%.40s...': too long, at most 127 characters", val);
+			if (err)
 				WHY("flags '%s': a comma list of flag-1, flag-2, flag-3 (or sh-port, sh-fallback, mh-port, mh-fallback), or none", val);
 			c->flags = (c->flags & ~SCHED_FLAGS) | v;
 			c->set |= SC_FLAGS;
@@ -362,7 +372,7 @@ static int svc_options(int argc, char **argv, struct op *op, char *why, size_t w
 			if (!strcmp(val, "off"))
 				v = 0;
 			else if (parse_duration_ms(val, 3600000, &v))
-				WHY("slow-start '%s': a window up to 1 hour (20s, 500ms, 2m), or off", val);
+				WHY("slow-start '%s': " DURATION_HINT ", up to 1h, or off", val);
 			c->ss_window_ms = v;
 			c->set |= SC_SS_WINDOW;
 		} else if (!strcmp(k, "slow-start-aggression")) {
@@ -560,6 +570,41 @@ static bool is_dns_name(const char *s)
 	return alpha;
 }
 
+/*
+ * The HTTP host: the Host header and TLS server name, pasted into the
+ * probe's URL and CURLOPT_CONNECT_TO (health.c). A DNS name, an IPv4
+ * address or an IPv6 one in brackets; anything else, like '/', '?', '@',
+ * ':' or a blank, would change the URL's authority, and curl would
+ * connect to another host than the backend.
+ */
+static bool is_http_host(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint8_t a[16];
+	size_t n = strlen(s);
+
+	if (is_dns_name(s) || inet_pton(AF_INET, s, a) == 1)
+		return true;
+	if (n < 3 || n - 2 >= sizeof(buf) || s[0] != '[' || s[n - 1] != ']')
+		return false;
+	memcpy(buf, s + 1, n - 2);
+	buf[n - 2] = 0;
+	return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* The HTTP path, pasted after the URL's authority: absolute, and no
+ * blank or control character, which would end or split the request line.
+ */
+static bool is_http_path(const char *s)
+{
+	if (s[0] != '/')
+		return false;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == 0x7f)
+			return false;
+	return true;
+}
+
 void op_release(struct op *op)
 {
 	free(op->hc);
@@ -617,11 +662,13 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 				WHY("health address '%s': an IPv4 or IPv6 address, or a DNS name", val);
 			}
 		} else if (!strcmp(k, "path")) {
-			if (val[0] != '/' || copy_word(h->path, sizeof(h->path), val))
-				WHY("health path '%s': an absolute path, up to 255 characters", val);
+			if (!is_http_path(val) || copy_word(h->path, sizeof(h->path), val))
+				WHY("health path '%s': an absolute path (/...), up to 255 characters, without blanks or control characters",
+				    val);
 		} else if (!strcmp(k, "host")) {
-			if (copy_word(h->host, sizeof(h->host), val))
-				WHY("health host '%s' is too long", val);
+			if (!is_http_host(val) || copy_word(h->host, sizeof(h->host), val))
+				WHY("health host '%s': a DNS name (letters, digits, '-' and '.'), an IPv4 address or an [IPv6] address",
+				    val);
 		} else if (!strcmp(k, "status")) {
 			char buf[32];
 
@@ -629,7 +676,7 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 			dash = strchr(buf, '-');
 			if (dash)
 				*dash = 0;
-			if (parse_u32(buf, 100, 599, &lo) ||
+			if (strlen(val) >= sizeof(buf) || parse_u32(buf, 100, 599, &lo) ||
 			    parse_u32(dash ? dash + 1 : buf, 100, 599, &hi) || hi < lo)
 				WHY("health status '%s': a code or a range like 200-399", val);
 			h->status_lo = (uint16_t)lo;
@@ -645,10 +692,10 @@ static int health_words(int argc, char **argv, struct op *op, char *why, size_t 
 				WHY("health command: 1 to 511 characters");
 		} else if (!strcmp(k, "interval")) {
 			if (parse_duration_ms(val, 3600000, &h->interval_ms) || h->interval_ms < 100)
-				WHY("health interval '%s': 100ms to 1 hour", val);
+				WHY("health interval '%s': " DURATION_HINT ", from 100ms to 1h", val);
 		} else if (!strcmp(k, "timeout")) {
 			if (parse_duration_ms(val, 600000, &h->timeout_ms) || h->timeout_ms < 10)
-				WHY("health timeout '%s': 10ms to 10 minutes", val);
+				WHY("health timeout '%s': " DURATION_HINT ", from 10ms to 10m", val);
 		} else if (!strcmp(k, "rise")) {
 			if (parse_u32(val, 1, 100, &h->rise))
 				WHY("health rise '%s': 1 to 100 probes", val);
@@ -831,7 +878,7 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 	bool v6 = false, have_svc = false, dest_cmd;
 	const char *svcword = NULL, *rs = NULL, *mask = NULL;
 	char svcbuf[128];
-	int i, proto = 0;
+	int i, err, proto = 0;
 	uint32_t v;
 
 	memset(op, 0, sizeof(*op));
@@ -880,7 +927,10 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 			op->sc.set |= SC_SCHED;
 			i++;
 		} else if (!strcmp(k, "-b") || !strcmp(k, "--sched-flags")) {
-			if (!val || parse_sched_flags(val, &v))
+			err = val ? parse_sched_flags(val, &v) : -EINVAL;
+			if (err == -ENAMETOOLONG)
+				WHY("-b '%.40s...': too long, at most 127 characters", val);
+			if (err)
 				WHY("-b '%s': flag-1, flag-2, flag-3, sh-port, sh-fallback, mh-port, mh-fallback", val ? val : "");
 			op->sc.flags |= v;
 			op->sc.set |= SC_FLAGS;
@@ -962,12 +1012,15 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 	if (!have_svc)
 		WHY("no service (-t, -u, --sctp-service or -f)");
 	if (proto) {
-		snprintf(svcbuf, sizeof(svcbuf), "%s/%s", proto_name(proto), svcword);
+		/* refused, never cut: a cut port can be a valid one */
+		if (snprintf(svcbuf, sizeof(svcbuf), "%s/%s", proto_name(proto), svcword) >=
+		    (int)sizeof(svcbuf))
+			WHY("'%.40s...': too long for a service address", svcword);
 		if (parse_svc(svcbuf, &op->svc, why, whylen))
 			return -EINVAL;
 	} else {
-		if (parse_u32(svcword, 1, UINT32_MAX, &op->svc.fwmark))
-			WHY("-f '%s': a firewall mark", svcword);
+		if (parse_fwmark(svcword, &op->svc.fwmark))
+			WHY("-f '%s': " FWMARK_HINT, svcword);
 		op->svc.af = v6 ? AF_INET6 : AF_INET;
 	}
 	if (mask && parse_netmask(op->svc.af, mask, &op->sc.netmask))

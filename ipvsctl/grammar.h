@@ -75,12 +75,14 @@ void fmt_netmask(int af, uint32_t netmask, char *buf, size_t len);
 void fmt_sched_flags(uint32_t flags, char *buf, size_t len);
 void fmt_duration_ms(uint32_t ms, char *buf, size_t len);
 void fmt_milli(uint32_t v, char *buf, size_t len);
-/* "250ms", "10s", "5m", "1h"; a bare number is milliseconds */
-int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms);
-/* A timeout given on the command line: a unit is required (a bare "300"
- * meant as seconds must not become 0.3 s), 0 alone is allowed, at most a
- * week.
+/* Every duration, in a file or on the command line: "250ms", "10s", "5m",
+ * "1h", at most @max_ms. The unit is required (a bare "300" meant as
+ * seconds must not become 0.3 s), but for 0 alone. Messages say
+ * DURATION_HINT.
  */
+int parse_duration_ms(const char *s, uint32_t max_ms, uint32_t *ms);
+#define DURATION_HINT "a duration with its unit, like 500ms, 20s, 5m"
+/* parse_duration_ms() up to a week: drain and apply timeouts */
 int parse_timeout_ms(const char *s, uint32_t *ms);
 const char *hc_type_name(int type);
 const char *hc_fail_name(int on_fail);

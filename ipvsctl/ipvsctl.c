@@ -15,6 +15,7 @@
 
 #include "cmd_metrics.h"
 #include "ipvsctl.h"
+#include "output.h"
 
 #ifndef IPVSCTL_VERSION
 #define IPVSCTL_VERSION "unknown"
@@ -264,7 +265,7 @@ static int cmd_help(struct ctx *c, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct ctx c = { .prog = "ipvsctl" };
-	int json = 0, quiet = 0, version = 0, help = 0, rc;
+	int json = 0, quiet = 0, version = 0, help = 0, rc, err;
 	char *netns = NULL, *file = NULL;
 	const struct command *cmd;
 	const char **rest;
@@ -331,5 +332,14 @@ out:
 		nlc_close(&c.nl);
 	cmd_free_parse(&c);
 	poptFreeContext(pc);
+	/* every command's output, save's and --json's included: a short
+	 * write must not exit 0
+	 */
+	err = out_close(stdout);
+	if (err) {
+		fprintf(stderr, "%s: writing standard output: %s\n", c.prog, strerror(-err));
+		if (rc == EXIT_OK)
+			rc = EXIT_FAIL;
+	}
 	return rc;
 }

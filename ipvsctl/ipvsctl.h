@@ -81,7 +81,11 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 int parse_svc(const char *s, struct svc_id *id, char *why, size_t whylen);
 int parse_addr_port(const char *s, int af_hint, struct addr_port *ap,
 		    bool need_port, char *why, size_t whylen);
+/* a decimal number from @min to @max: no blank, sign, octal or hex */
 int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v);
+/* a firewall mark, 1 to 4294967295: decimal, or hex as 0x... */
+int parse_fwmark(const char *s, uint32_t *mark);
+#define FWMARK_HINT "a firewall mark is a number from 1 to 4294967295 (decimal, or hex as 0x10)"
 void fmt_svc(const struct svc_id *id, char *buf, size_t len);
 void fmt_addr_port(int af, const uint8_t *addr, uint16_t port, char *buf,
 		   size_t len);

@@ -3,6 +3,7 @@
  * ipvsctl: JSON output helpers (see output.h).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -14,6 +15,25 @@
 #include "model.h"
 #include "output.h"
 
+int out_close(FILE *f)
+{
+	int err = 0;
+
+	/*
+	 * fflush() alone is not enough: a write that failed earlier (the
+	 * buffer filled and was written, or not, mid-way) leaves only the
+	 * stream's error flag, and what is still buffered may then go out.
+	 */
+	errno = 0;
+	if (fflush(f) || ferror(f))
+		err = errno ? -errno : -EIO;
+	/* a descriptor closed before we ran, and never written to, is fine */
+	if (fclose(f) && !err && errno != EBADF)
+		err = errno ? -errno : -EIO;
+	return err;
+}
+
+/* Errors writing @o are caught once, by out_close(stdout) in main(). */
 void out_json(json_object *o)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;

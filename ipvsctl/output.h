@@ -14,6 +14,14 @@
 /* Print @o on stdout (pretty when stdout is a tty, else one line) and free it. */
 void out_json(json_object *o);
 
+/*
+ * Flush and close @f, after its last write: 0, or -errno if any write to
+ * it failed (a full disk, a closed pipe), not only the last. main() calls
+ * it on stdout after every command, so that "ipvsctl save > file" or a
+ * listing cut short by a full disk exits non-zero with a message.
+ */
+int out_close(FILE *f);
+
 /* "family", "address", "port" */
 void out_addr_json(json_object *o, int af, const uint8_t *addr, uint16_t port);
 

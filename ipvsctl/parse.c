@@ -19,19 +19,45 @@
 
 #include "ipvsctl.h"
 
-int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
+/*
+ * Whole numbers are decimal, as ipvsadm reads them: "010" is ten and
+ * "080" eighty, never octal. No blank, no sign, no fraction. @hex also
+ * takes 0x followed by hex digits: for firewall marks only, which iptables
+ * and nft print in hex.
+ */
+static int parse_number(const char *s, bool hex, uint32_t min, uint32_t max, uint32_t *v)
 {
+	const char *digits = "0123456789";
 	unsigned long long x;
+	int base = 10;
 	char *end;
 
-	if (!s || !*s || *s == '-' || *s == '+')
+	if (!s)
+		return -EINVAL;
+	if (hex && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		digits = "0123456789abcdefABCDEF";
+	}
+	/* strtoull() alone would skip blanks and take a sign */
+	if (!*s || s[strspn(s, digits)])
 		return -EINVAL;
 	errno = 0;
-	x = strtoull(s, &end, 0);
+	x = strtoull(s, &end, base);
 	if (errno || *end || x < min || x > max)
 		return -ERANGE;
 	*v = (uint32_t)x;
 	return 0;
+}
+
+int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *v)
+{
+	return parse_number(s, false, min, max, v);
+}
+
+int parse_fwmark(const char *s, uint32_t *mark)
+{
+	return parse_number(s, true, 1, UINT32_MAX, mark);
 }
 
 const char *proto_name(int proto)
@@ -126,8 +152,8 @@ int parse_svc(const char *s, struct svc_id *id, char *why, size_t whylen)
 	if (!strncmp(s, "fwmark/", 7) || !strncmp(s, "fwmark6/", 8)) {
 		bool v6 = s[6] == '6';
 
-		if (parse_u32(s + (v6 ? 8 : 7), 1, UINT32_MAX, &id->fwmark)) {
-			snprintf(why, whylen, "'%s': fwmark must be a number from 1 to 4294967295", s);
+		if (parse_fwmark(s + (v6 ? 8 : 7), &id->fwmark)) {
+			snprintf(why, whylen, "'%s': " FWMARK_HINT, s);
 			return -EINVAL;
 		}
 		id->af = v6 ? AF_INET6 : AF_INET;

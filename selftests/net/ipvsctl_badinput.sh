@@ -39,6 +39,13 @@ printf 'service add %s scheduler maglev table-size 4093\nbackend add %s 10.0.2.1
 	"$S" "$S" "$S" "$S" >"$F/flush-in-state.conf"
 printf 'service add "tcp/10.0.1.100:80 scheduler maglev\n' >"$F/open-quote.conf"
 printf '\x00\x01\xff\xfe binary\n' >"$F/binary.conf"
+printf 'service add %s scheduler maglev\nhealth %s type tcp interval 500\n' "$S" "$S" \
+	>"$F/bare-interval.conf"
+printf -- '-A -t 10.0.1.103:%s80x -s maglev\n' "$(printf '0%.0s' {1..112})" >"$F/long-svc.conf"
+printf 'service add %s scheduler maglev\nhealth %s type http host x@10.0.9.9\n' "$S" "$S" \
+	>"$F/bad-host.conf"
+printf 'service add %s scheduler maglev\nhealth %s type http path "/a b"\n' "$S" "$S" \
+	>"$F/bad-path.conf"
 cat >"$F/good.json" <<EOF
 {"services": [{"service": "$S", "scheduler": "maglev", "table-size": 4093,
   "backends": [{"address": "10.0.2.11:8080", "weight": 100},
@@ -71,7 +78,12 @@ TABLE=$(cat <<EOF
 2|negative weight|negative number|backend add $S 10.0.2.13:8080 weight -1
 2|weight too large|weight|backend add $S 10.0.2.13:8080 weight 99999999999
 2|weight not a number|weight|backend add $S 10.0.2.13:8080 weight heavy
+2|weight in hex (numbers are decimal)|weight|backend add $S 10.0.2.13:8080 weight 0x10
+2|port in hex (numbers are decimal)|port|service add tcp/10.0.1.100:0x50 scheduler maglev
+2|firewall mark that is not a number|firewall mark|service add fwmark/0x1g scheduler maglev
 2|unknown forwarding method|method|backend add $S 10.0.2.13:8080 method teleport
+2|flags over 127 characters (cut, they would be valid)|too long|service add tcp/10.0.1.103:80 scheduler maglev flags sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,sh-port,flag-3,bogus
+2|ipvsadm line with an over-long service address|too long for a service address|-f @F@/long-svc.conf
 2|unknown service option|unknown|service add tcp/10.0.1.103:80 scheduler maglev colour blue
 4|unknown scheduler name (no such module)|scheduler|service add tcp/10.0.1.103:80 scheduler nosuch
 2|unknown command-line option|option|--frobnicate list
@@ -81,6 +93,15 @@ TABLE=$(cat <<EOF
 2|pin mode not a word it knows|pin|maglev set $S pin sometimes
 2|slow start window not a duration|slow-start|maglev set $S slow-start 5parsecs
 2|drain timeout not a duration|timeout|drain $S 10.0.2.11:8080 --timeout 5x
+2|slow start window without its unit|slow-start '20': a duration with its unit|maglev set $S slow-start 20
+2|drain timeout without its unit|--timeout '300': a duration with its unit|drain $S 10.0.2.11:8080 --timeout 300
+2|undrain to weight 0|--weight '0': a weight from 1 to 2147483647|undrain $S 10.0.2.11:8080 --weight 0
+2|undrain to a weight over 2^31-1|--weight '2147483648': a weight from 1 to 2147483647|undrain $S 10.0.2.11:8080 --weight 2147483648
+2|drain interval without its unit|--interval '500': a duration with its unit|drain $S 10.0.2.11:8080 --interval 500
+2|apply --drain-timeout without its unit|--drain-timeout '300': a duration with its unit|apply --drain-timeout 300 -f @F@/good.json
+2|apply: an HTTP health host that is not a name or an address|bad-host.conf:2: health host 'x@10.0.9.9'|apply -f @F@/bad-host.conf
+2|apply: an HTTP health path with a blank|bad-path.conf:2: health path '/a b'|apply -f @F@/bad-path.conf
+2|apply: a health interval without its unit|bare-interval.conf:2: health interval '500': a duration with its unit|apply -f @F@/bare-interval.conf
 2|apply: good lines, then a bad one further on|good-then-bad.conf:3: no service|apply -f @F@/good-then-bad.conf
 2|apply: an option without its value|missing-value.conf:2: 'weight' needs a value|apply -f @F@/missing-value.conf
 2|apply: an unknown verb|unknown-verb.conf:2: service 'frobnicate'|apply -f @F@/unknown-verb.conf

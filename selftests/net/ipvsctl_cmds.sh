@@ -131,6 +131,10 @@ check "save -> flush -> restore: same ipvsctl save" cmp -s "$LIB_TMP/save1" <(ip
 check "save -> flush -> restore: same ipvsadm-save" cmp -s "$LIB_TMP/adm1" <(saved)
 check "restore --flush of the same file: still the same" ipvsctl restore --flush "$LIB_TMP/save1"
 check "ipvsadm-save unchanged" cmp -s "$LIB_TMP/adm1" <(saved)
+# a short write (a full disk) must not look like a saved state
+check "save to a full disk fails, and says so" \
+	bash -c "! $IPVSCTL -N $DR save >/dev/full 2>$LIB_TMP/full.err && grep -q 'writing standard output' $LIB_TMP/full.err"
+check "list --json to a full disk fails" not bash -c "$IPVSCTL -N $DR -j list >/dev/full 2>/dev/null"
 
 # ipvsadm-save output, imported unchanged
 check "flush" ipvsctl flush

@@ -3,7 +3,8 @@
  * Minimal KTAP output for host unit tests, following the conventions of
  * tools/testing/selftests/kselftest.h: a plan, one "ok"/"not ok" line per
  * test point, "# " diagnostics, and a totals line. Exit status 0 when every
- * point passed, 1 otherwise (4, skip, is unused on the host).
+ * point passed and as many ran as the plan announced, 1 otherwise (4, skip,
+ * is unused on the host).
  */
 #ifndef _SELFTESTS_UNIT_KTAP_H
 #define _SELFTESTS_UNIT_KTAP_H
@@ -12,10 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static unsigned int ktap_n, ktap_pass, ktap_fail;
+static unsigned int ktap_n, ktap_pass, ktap_fail, ktap_planned;
 
 static inline void ktap_plan(unsigned int n)
 {
+	ktap_planned = n;
 	printf("TAP version 13\n1..%u\n", n);
 	fflush(stdout);
 }
@@ -50,11 +52,18 @@ static inline int ktap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
+/*
+ * A test that returns early, or whose plan was miscounted, ran another
+ * number of points than it planned: that is a failure too, or a path that
+ * skips its checks would pass.
+ */
 static inline int ktap_finish(void)
 {
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-	       ktap_pass, ktap_fail);
-	return ktap_fail ? 1 : 0;
+	if (ktap_n != ktap_planned)
+		printf("# planned %u points, ran %u\n", ktap_planned, ktap_n);
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:%u\n",
+	       ktap_pass, ktap_fail, ktap_n != ktap_planned);
+	return ktap_fail || ktap_n != ktap_planned ? 1 : 0;
 }
 
 #endif

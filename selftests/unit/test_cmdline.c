@@ -65,6 +65,8 @@ static const struct {
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 5x" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --then delete" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 10ms" },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500" },
+	{ 4, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500ms --timeout 2h" },
 	{ 2, "drain tcp/10.0.0.1:80 [fd00::1]:80" },
 	{ 2, "drain tcp/10.0.0.1:80 10.0.0.300:80" },
 	{ 4, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 30s --then keep" },
@@ -73,6 +75,11 @@ static const struct {
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0" },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight x" },
 	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 5" },
+	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 100000" },
+	{ 4, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 2147483647" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 2147483648" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 4294967297" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0x10" },
 	/* services: valid (reach the namespace) */
 	{ 4, "service add tcp/10.0.0.1:80" },
 	{ 4, "service add tcp/10.0.0.1:80 scheduler rr flags flag-1,flag-3" },
@@ -123,6 +130,7 @@ static const struct {
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight -1" },
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight 2147483648" },
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight 1.5" },
+	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 weight 0x10" },
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method bridge" },
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method nat tun-type gre" },
 	{ 2, "backend add tcp/10.0.0.1:80 10.0.1.1 method tun tun-type gue" },
@@ -168,6 +176,10 @@ static const struct {
 	{ 2, "maglev info extra" },
 	{ 2, "maglev set tcp/10.0.0.1:80" },
 	{ 2, "maglev set tcp/10.0.0.1:80 table-size" },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20" },
+	{ 4, "maglev set tcp/10.0.0.1:80 slow-start 20s" },
+	{ 4, "maglev set tcp/10.0.0.1:80 slow-start 0" },
+	{ 2, "service add tcp/10.0.0.1:80 slow-start 30" },
 	{ 2, "maglev lookup tcp/10.0.0.1:80" },
 	{ 2, "maglev lookup tcp/10.0.0.1:80 [2001:db8::1]:1" },
 	{ 2, "maglev frob" },
@@ -180,6 +192,11 @@ static const struct {
 	{ 2, "apply --scope fwmark:0" },
 	{ 2, "apply --scope fwmark:9-3" },
 	{ 2, "apply --scope example.com" },
+	{ 2, "apply --scope fwmark:+5" },
+	{ 2, "apply --scope fwmark:0x" },
+	{ 4, "apply --scope fwmark:0x10-0x1f --dry-run" },
+	/* over 53 characters: refused, not cut to a valid range */
+	{ 2, "apply --scope fwmark:1-0000000000000000000000000000000000000000000000000099x" },
 	{ 2, "apply --drain-timeout 300" },
 	{ 2, "apply --format yaml" },
 	{ 2, "apply --vip-dev waytoolonginterfacename" },
@@ -209,8 +226,45 @@ static const struct {
 	{ 2, "-f /dev/null list" },
 };
 
-/* run ipvsctl -N /nonexistent/netns ARGS with its output discarded */
-static int run(const char *args)
+#define DURATION "a duration with its unit, like 500ms, 20s, 5m"
+
+/* what a refusal says: the exit code and a part of standard error */
+static const struct {
+	int rc;
+	const char *args, *err;
+} msgs[] = {
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION },
+	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION },
+	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0",
+	  "--weight '0': a weight from 1 to 2147483647" },
+	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight -1",
+	  "--weight '-1': a weight from 1 to 2147483647" },
+};
+
+/*
+ * Standard output on /dev/full: a short write must fail with a message
+ * (@STATE@ is a health state file naming this process, so that "health
+ * status" has something to print and exits 0 otherwise).
+ */
+static const struct {
+	int rc_null, rc_full;	/* stdout on /dev/null, on /dev/full */
+	const char *args;
+} full[] = {
+	{ 0, 1, "--help" },
+	{ 0, 1, "version" },
+	{ 0, 1, "service --help" },
+	{ 0, 1, "health status --state-file @STATE@" },
+	{ 0, 1, "-j health status --state-file @STATE@" },
+};
+
+/*
+ * Run ipvsctl -N /nonexistent/netns ARGS, standard input from /dev/null,
+ * output to @out and errors to @err (files, created if need be).
+ */
+static int run_to(const char *args, const char *out, const char *err)
 {
 	char buf[512], *argv[64], *tok, *save;
 	posix_spawn_file_actions_t fa;
@@ -225,8 +279,8 @@ static int run(const char *args)
 		argv[argc++] = tok;
 	argv[argc] = NULL;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (posix_spawn(&pid, IPVSCTL_BIN, &fa, NULL, argv, environ)) {
 		posix_spawn_file_actions_destroy(&fa);
@@ -238,16 +292,57 @@ static int run(const char *args)
 	return WEXITSTATUS(status);
 }
 
+/* run ipvsctl -N /nonexistent/netns ARGS with its output discarded */
+static int run(const char *args)
+{
+	return run_to(args, "/dev/null", "/dev/null");
+}
+
+/* the first line of @path, without its newline, in @buf */
+static void first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+}
+
 int main(void)
 {
-	size_t i, n = sizeof(cases) / sizeof(cases[0]);
-	int rc;
+	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
+	size_t nf = sizeof(full) / sizeof(full[0]);
+	char errpath[] = "/tmp/test_cmdline.XXXXXX", statepath[] = "/tmp/test_cmdline.XXXXXX";
+	char line[1024];
+	int rc, fd;
+	FILE *f;
 
 	if (access(IPVSCTL_BIN, X_OK)) {
 		printf("TAP version 13\n1..0 # SKIP %s not built\n", IPVSCTL_BIN);
 		return 4;
 	}
-	ktap_plan((unsigned int)n);
+	fd = mkstemp(errpath);
+	if (fd < 0) {
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	close(fd);
+	fd = mkstemp(statepath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		unlink(errpath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "{\"version\": 1, \"running\": true, \"pid\": %d, \"config\": \"test\", "
+		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
+		"\"check\": \"tcp\", \"state\": \"up\"}]}\n", (int)getpid());
+	fclose(f);
+	ktap_plan((unsigned int)(n + nm + nf));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -255,5 +350,31 @@ int main(void)
 		if (rc != cases[i].rc)
 			ktap_diag("got %d", rc);
 	}
+	for (i = 0; i < nm; i++) {
+		rc = run_to(msgs[i].args, "/dev/null", errpath);
+		first_line(errpath, line, sizeof(line));
+		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err),
+			     "exit %d and '%s': ipvsctl %s", msgs[i].rc, msgs[i].err, msgs[i].args))
+			ktap_diag("got %d and '%s'", rc, line);
+	}
+	for (i = 0; i < nf; i++) {
+		char args[512], *at;
+		int rc_null;
+
+		snprintf(args, sizeof(args), "%s", full[i].args);
+		at = strstr(args, "@STATE@");
+		if (at)
+			snprintf(at, sizeof(args) - (size_t)(at - args), "%s", statepath);
+		rc_null = run_to(args, "/dev/null", "/dev/null");
+		rc = run_to(args, "/dev/full", errpath);
+		first_line(errpath, line, sizeof(line));
+		if (!ktap_ok(rc_null == full[i].rc_null && rc == full[i].rc_full &&
+			     strstr(line, "writing standard output: No space left on device"),
+			     "exit %d, or %d and a message with stdout on /dev/full: ipvsctl %s",
+			     full[i].rc_null, full[i].rc_full, full[i].args))
+			ktap_diag("got %d, and %d and '%s'", rc_null, rc, line);
+	}
+	unlink(errpath);
+	unlink(statepath);
 	return ktap_finish();
 }
