@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static unsigned int ktap_n, ktap_pass, ktap_fail;
+static unsigned int ktap_n, ktap_pass, ktap_fail, ktap_skipped;
 
 static inline void ktap_plan(unsigned int n)
 {
@@ -50,10 +50,18 @@ static inline int ktap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
+static inline void ktap_skip(const char *what)
+{
+	ktap_n++;
+	ktap_skipped++;
+	printf("ok %u # SKIP %s\n", ktap_n, what);
+	fflush(stdout);
+}
+
 static inline int ktap_finish(void)
 {
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-	       ktap_pass, ktap_fail);
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
+	       ktap_pass, ktap_fail, ktap_skipped);
 	return ktap_fail ? 1 : 0;
 }
 
