@@ -3,7 +3,7 @@
  * ipvsctl daemon: keep IPVS at the state a file describes, and probe the
  * backends of every service that has a health check.
  *
- *   ipvsctl daemon -f FILE [--state-file PATH] [--check]
+ *   ipvsctl daemon -f FILE [--state-file PATH] [--probe-user USER] [--check]
  *
  * At start the file is applied: its services are created or changed to
  * match; services it does not name are left alone. Then every backend of
@@ -792,11 +792,12 @@ static const char daemon_help[] =
 	"The live state is written to --state-file (default\n"
 	DEFAULT_STATE_FILE ") for 'ipvsctl health status'.\n"
 	"A backend that leaves FILE is drained (weight 0) and deleted when idle\n"
-	"or after --drain-timeout. --check checks FILE without a kernel.\n";
+	"or after --drain-timeout. --check checks FILE without a kernel.\n"
+	"--probe-user runs exec probes' commands as USER, with no capability.\n";
 
 int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *state = NULL, *drain_s = NULL;
+	char *file = NULL, *state = NULL, *drain_s = NULL, *probe_user = NULL;
 	int check = 0, rc, sfd = -1, tfd = -1;
 	uint32_t drain_ms = 300000;
 	struct poptOption opts[] = {
@@ -805,6 +806,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
 		  "how long a backend that left FILE drains (default 5m; 0: deleted at once)",
 		  "DURATION" },
+		{ "probe-user", 0, POPT_ARG_STRING, &probe_user, 0,
+		  "run exec probes' commands as USER (a name or uid), with no capability", "USER" },
 		{ "check", 0, POPT_ARG_NONE, &check, 0, "check FILE and exit", NULL },
 		POPT_TABLEEND
 	};
@@ -814,7 +817,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	sigset_t set;
 	int nargs;
 
-	rc = cmd_options(c, argc, argv, opts, "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--check]",
+	rc = cmd_options(c, argc, argv, opts,
+			 "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--probe-user USER] [--check]",
 			 daemon_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
@@ -834,6 +838,19 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		usage_error(c, "daemon: --drain-timeout '%s': a duration with its unit, like 30s, 5m, or 0",
 			    drain_s);
 		return EXIT_USAGE;
+	}
+	if (probe_user) {
+		/* looked up once, at start: a user that vanishes later keeps its ids */
+		struct hloop *l = hloop_new(probe_done, &d);
+		char why[160];
+		int err;
+
+		err = l ? hloop_set_probe_user(l, probe_user, why, sizeof(why)) : -ENOMEM;
+		hloop_free(l);
+		if (err) {
+			usage_error(c, "daemon: --probe-user: %s", err == -ENOMEM ? strerror(ENOMEM) : why);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
 	}
 	d.c = c;
 	d.file = file;
@@ -891,6 +908,16 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d.loop = hloop_new(probe_done, &d);
+	if (d.loop && probe_user) {
+		char why[160];
+
+		if (hloop_set_probe_user(d.loop, probe_user, why, sizeof(why))) {
+			dlog(&d, "--probe-user: %s", why);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+		dlog(&d, "exec probes run as %s, with no capability", probe_user);
+	}
 	if (sfd < 0 || tfd < 0 || !d.loop || timerfd_settime(tfd, 0, &its, NULL) ||
 	    hloop_watch(d.loop, sfd, on_signal, &d) || hloop_watch(d.loop, tfd, on_timer, &d)) {
 		dlog(&d, "cannot set up the event loop: %s", strerror(errno));
