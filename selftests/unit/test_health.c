@@ -3,15 +3,20 @@
  * The health probe loop (ipvsctl/health.c) on the host, against servers
  * on 127.0.0.1 that a forked child runs: a TCP listener, an HTTP server
  * whose paths answer 200, 302, 500, hang, or reset, a UDP echo server, and
- * closed ports. Every probe kind is checked for its verdict, its reason
- * and its timing, and the loop for not blocking on a probe that hangs or
- * on a name that does not resolve; then the spawn race (a probe socket
- * closed while a child holds a copy).
+ * closed ports. Every probe kind is checked for its verdict and its
+ * reason (durations only for "never early"), and the loop for not
+ * blocking on a probe that hangs or on a name that does not resolve; then
+ * the spawn race (a probe socket closed while a child holds a copy); then
+ * exec commands (a killed one a tracer keeps from being reaped, a
+ * background job, stderr, a long address, a probe user) and bodies that
+ * a NUL, no end or their size would hide. Freed loops leave no
+ * descriptor open.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -963,6 +968,24 @@ static int phase3_steps(void)
 	return tr.state * 100 + tr.tcp_while_held;
 }
 
+/* descriptors open in this process: a loop freed leaves as many as before it */
+static int fds_before;
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
 /* the greatest and least gaps between a probe's starts, over its kept runs */
 static void start_gaps(const struct result *r, uint64_t *min, uint64_t *max)
 {
@@ -1041,6 +1064,7 @@ int main(void)
 	th = iv * 3 / 5;
 	tick_ms = th / 30 > LOOP_GRID_MS ? th / 30 : LOOP_GRID_MS;
 
+	fds_before = open_fds();
 	loop = hloop_new(done, NULL);
 	if (!loop) {
 		ktap_diag("hloop_new failed");
@@ -1093,8 +1117,10 @@ int main(void)
 		res[s.hang].why);
 	{
 		/*
-		 * Each run took the timeout: not less (2 ms for rounding), and
-		 * no more than the loop's own measured lateness allows.
+		 * Each run took the timeout: not less (2 ms for rounding). How
+		 * much more depends on how loaded the host is: shown, not
+		 * judged (a probe that blocked the loop is caught below, and by
+		 * the held command of the third phase).
 		 */
 		uint32_t lo = UINT32_MAX, hi = 0;
 		int h[2] = { s.hang, s.exec_hang }, j;
@@ -1104,7 +1130,7 @@ int main(void)
 			for (k = 0; k < res[h[j]].n && k < MAXRUNS; k++) {
 				uint32_t ms = res[h[j]].runs[k].ms;
 
-				if (ms + 2 < th || ms > th + slack)
+				if (ms + 2 < th)
 					good = false;
 				if (ms < lo)
 					lo = ms;
@@ -1114,8 +1140,8 @@ int main(void)
 		}
 		if (!res[s.hang].n || !res[s.exec_hang].n)
 			good = false;
-		ktap_ok(good, "  it took the timeout (%u ms): %u to %u ms, http and exec (allowed %u to %u: "
-			"the loop's lateness)", th, lo == UINT32_MAX ? 0 : lo, hi, th - 2, th + slack);
+		ktap_ok(good, "  no run ended before the timeout (%u ms): %u to %u ms, http and exec (the loop "
+			"was late by up to %u ms)", th, lo == UINT32_MAX ? 0 : lo, hi, slack);
 	}
 	VERDICT(s.reset, false, "http server that resets");
 	VERDICT(s.http_closed, false, "http to a closed port");
@@ -1181,27 +1207,34 @@ int main(void)
 		/* starts keep their cadence: an interval apart (jitter 0), late by no more than the loop was */
 		uint64_t lo = UINT64_MAX, hi = 0;
 
+		/* not early ever; how late is the host's (shown, not judged) */
 		start_gaps(&res[s.tcp], &lo, &hi);
-		ktap_ok(res[s.tcp].n >= RUNS && lo >= iv && hi <= iv + slack,
-			"probes start on time: the tcp probe's %d starts %llu to %llu ms apart (interval %u, "
-			"jitter 0; allowed up to %u: the loop's lateness)", res[s.tcp].n,
-			(unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, iv, iv + slack);
+		ktap_ok(res[s.tcp].n >= RUNS && lo >= iv,
+			"probes never start early: the tcp probe's %d starts %llu to %llu ms apart (interval %u, "
+			"jitter 0; the loop was late by up to %u ms)", res[s.tcp].n,
+			(unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, iv, slack);
 	}
 	{
 		/* a probe removed while running is freed when it ends; the
 		 * rest are freed by hloop_free (valgrind: make check-valgrind)
 		 */
+		int left;
+
 		hloop_remove(loop, probes[s.hang]);
 		hloop_free(loop);
 		close(tick.fd);
 		phase_end();
-		ktap_ok(1, "loop freed with probes in every state");
+		left = open_fds();
+		/* no more (libraries may close one of theirs meanwhile) */
+		ktap_ok(left >= 0 && left <= fds_before, "loop freed with probes in every state: %d "
+			"descriptors open, %d before it", left, fds_before);
 	}
 	{
 		int first = nprobes, bad = 0, exec_n = 0, exec_min = INT32_MAX, exec_max = 0, tcp_max = 0;
 		int ok_held = 0, after = 0, bh_ok = 0, bh_n = 0, bh_to = 0, repeats = 0;
 		uint64_t lo = UINT64_MAX, hi = 0;
 
+		fds_before = open_fds();
 		loop = hloop_new(done, NULL);
 		if (!loop) {
 			ktap_diag("hloop_new failed");
@@ -1265,7 +1298,9 @@ int main(void)
 			hold.open_fds, hold.ncap, after, ok_held, bh_n, bh_ok, bh_to);
 		hloop_free(loop);
 		phase_end();
-		ktap_ok(1, "second loop freed");
+		i = open_fds();
+		ktap_ok(i >= 0 && i <= fds_before, "second loop freed: %d descriptors open, %d before it", i,
+			fds_before);
 	}
 	{
 		/* exec probes' commands, and bodies that NUL or length would hide */
