@@ -3,10 +3,12 @@
  * ipvsctl daemon: keep IPVS at the state a file describes, and probe the
  * backends of every service that has a health check.
  *
- *   ipvsctl daemon -f FILE [--state-file PATH] [--check]
+ *   ipvsctl daemon -f FILE [--state-file PATH] [--probe-user USER] [--check]
  *
  * At start the file is applied: its services are created or changed to
- * match; services it does not name are left alone. Then every backend of
+ * match; services it does not name are left alone, except those the last
+ * run managed (kept in STATE-FILE.managed, managed.c), which are deleted
+ * as on a reload. Then every backend of
  * a service with a "health" line is probed (health.c: one event loop).
  * A backend that fails "fall" probes in a row is quiesced (weight 0),
  * marked down (weight 0, maglev flow pins dropped) or removed, as its
@@ -42,10 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "exec.h"
 #include "health.h"
 #include "kipvs.h"
 #include "kmaglev.h"
+#include "managed.h"
 #include "reconcile.h"
 
 #define STATE_WRITE_MS 10000	/* counters refreshed at least this often */
@@ -66,6 +70,12 @@ struct daemon {
 	size_t nn;
 	bool dirty;			/* a transition since the last write */
 	uint64_t last_write;
+	int state_err;			/* of the last state file write: logged when it changes */
+	/* the managed services, as on disk (PATH.managed): sorted */
+	char *managed_path;
+	struct svc_id *managed;
+	size_t nmanaged;
+	int managed_err;		/* of the last write: logged when it changes */
 	uint64_t started, reloads, transitions;
 	int exit_code;
 	/* graceful termination of backends that left the file */
@@ -205,18 +215,18 @@ static void put_str(FILE *f, const char *s)
  */
 static void state_write(struct daemon *d, bool running)
 {
-	char tmp[4096 + 8], buf[96];
-	size_t i;
+	char buf[96], why[4096 + 160];
+	char *text = NULL;
+	size_t i, len = 0;
 	FILE *f;
-	int fd;
+	int err;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	/* built in memory, then replaced in one step (atomicfile.c) */
+	f = open_memstream(&text, &len);
 	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		goto fail;
+		err = -errno;
+		snprintf(why, sizeof(why), "%s", strerror(-err));
+		goto out;
 	}
 	fprintf(f, "{\"version\":1,\"pid\":%d,\"running\":%s,\"config\":", (int)getpid(),
 		running ? "true" : "false");
@@ -245,23 +255,109 @@ static void state_write(struct daemon *d, bool running)
 			p->applied ? "true" : "false");
 	}
 	fputs("]}\n", f);
-	if (ferror(f) | fclose(f) || rename(tmp, d->state_path)) {
-		unlink(tmp);
-		goto fail;
+	if (fclose(f)) {
+		err = -ENOMEM;
+		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+	} else {
+		err = atomic_write(d->state_path, text, len, 0644, why, sizeof(why));
 	}
+out:
+	free(text);
+	/* said when it starts failing, when the reason changes, and when it works again */
+	if (err && err != d->state_err)
+		dlog(d, "cannot write the state file %s: %s; 'ipvsctl health status' shows stale data",
+		     d->state_path, why);
+	else if (!err && d->state_err)
+		dlog(d, "the state file %s is written again", d->state_path);
+	d->state_err = err;
 	d->dirty = false;
 	d->last_write = now_ms();
-	return;
-fail:
-	{
-		static int warned;
+}
 
-		if (!warned++)
-			dlog(d, "cannot write the state file %s: %s", d->state_path,
-			     strerror(errno));
+/* ---- the managed services, on disk --------------------------------------------- */
+
+/* Replace the managed set, in memory and on disk. @v is taken (sorted here). */
+static void managed_set(struct daemon *d, struct svc_id *v, size_t n)
+{
+	char why[4096 + 160];
+	int err;
+
+	managed_sort(v, n);
+	free(d->managed);
+	d->managed = v;
+	d->nmanaged = n;
+	err = managed_write(d->managed_path, v, n, why, sizeof(why));
+	if (err && err != d->managed_err)
+		dlog(d, "cannot write the managed services: %s; a service that leaves the file while "
+		     "the daemon is stopped may stay in IPVS", why);
+	else if (!err && d->managed_err)
+		dlog(d, "the managed services are written to %s again", d->managed_path);
+	d->managed_err = err;
+}
+
+/*
+ * Before a change: the set on disk becomes what is managed now and what
+ * @want adds, so that a crash in the middle forgets nothing; after it,
+ * exactly @want (or, if it failed, what was managed before).
+ */
+static void managed_union(struct daemon *d, const struct model *want)
+{
+	struct svc_id *v = malloc((d->nmanaged + want->n + 1) * sizeof(*v));
+	size_t i, n;
+
+	if (!v)
+		return;
+	if (d->nmanaged)
+		memcpy(v, d->managed, d->nmanaged * sizeof(*v));
+	n = d->nmanaged;
+	for (i = 0; i < want->n; i++)
+		if (!managed_has(d->managed, d->nmanaged, &want->svcs[i].id))
+			v[n++] = want->svcs[i].id;
+	if (n == d->nmanaged) {
+		free(v);
+		return;
 	}
-	d->dirty = false;
-	d->last_write = now_ms();
+	managed_set(d, v, n);
+}
+
+static void managed_from(struct daemon *d, const struct model *m)
+{
+	struct svc_id *v = malloc((m->n + 1) * sizeof(*v));
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < m->n; i++)
+		v[i] = m->svcs[i].id;
+	managed_set(d, v, m->n);
+}
+
+/*
+ * At start: the set the last run left. None (a first start, or a file that
+ * is not whole) means nothing is deleted, as before there was a file.
+ */
+static void managed_load(struct daemon *d)
+{
+	char why[4096 + 160];
+	int err;
+
+	err = managed_read(d->managed_path, &d->managed, &d->nmanaged, why, sizeof(why));
+	if (err == -ENOENT)
+		return;
+	if (err) {
+		dlog(d, "the managed services are not read (%s): services that left the file while "
+		     "the daemon was stopped are left alone", why);
+		d->managed = NULL;
+		d->nmanaged = 0;
+		return;
+	}
+}
+
+static bool in_managed(const struct m_svc *s, void *arg)
+{
+	struct daemon *d = arg;
+
+	return managed_has(d->managed, d->nmanaged, &s->id);
 }
 
 /* ---- the kernel: one backend ---------------------------------------------- */
@@ -648,7 +744,8 @@ static int load(struct daemon *d, bool initial)
 	struct timeouts to;
 	struct probe **v;
 	struct op *ops;
-	size_t nops, n, i;
+	struct svc_id *before;
+	size_t nops, n, i, nbefore;
 	char why[640];
 	int rc, err;
 
@@ -675,15 +772,32 @@ static int load(struct daemon *d, bool initial)
 	}
 	d->nv = v;
 	d->nn = n;
-	ro.in_scope = initial ? NULL : in_old_cfg;
+	/*
+	 * At start, the services the last run managed (a file left by it):
+	 * those the file no longer names are deleted, as on a reload.
+	 */
+	ro.in_scope = initial ? (d->nmanaged ? in_managed : NULL) : in_old_cfg;
 	ro.scope_arg = d;
 	ro.adjust = adjust_want;
 	ro.adjust_arg = d;
 	ro.timeouts = &to;
+	/* no copy (no memory): the union stays, which forgets nothing */
+	before = malloc((d->nmanaged + 1) * sizeof(*before));
+	nbefore = d->nmanaged;
+	if (before && d->nmanaged)
+		memcpy(before, d->managed, d->nmanaged * sizeof(*before));
+	managed_union(d, &want);
 	err = reconcile(d->nl, &want, &ro, &rr);
 	d->nv = NULL;
 	d->nn = 0;
 	if (err) {
+		/* what is managed: the services before, if the change was
+		 * rolled back; if not, the union, which forgets nothing
+		 */
+		if (before && !rr.undo_err)
+			managed_set(d, before, nbefore);
+		else
+			free(before);
 		if (rr.failed_step)
 			dlog(d, "%s: step %zu: %s; %s", d->file, rr.failed_step, rr.why,
 			     rr.undo_err ? "rolling back FAILED: the state is partly changed" :
@@ -698,6 +812,8 @@ static int load(struct daemon *d, bool initial)
 		dlog(d, "out of memory: some probes did not start");
 	model_free(&d->cfg);
 	d->cfg = want;
+	free(before);
+	managed_from(d, &d->cfg);
 	/* a large file's ops and plan are gone: give their memory back */
 	malloc_trim(0);
 	d->to = to;
@@ -792,11 +908,12 @@ static const char daemon_help[] =
 	"The live state is written to --state-file (default\n"
 	DEFAULT_STATE_FILE ") for 'ipvsctl health status'.\n"
 	"A backend that leaves FILE is drained (weight 0) and deleted when idle\n"
-	"or after --drain-timeout. --check checks FILE without a kernel.\n";
+	"or after --drain-timeout. --check checks FILE without a kernel.\n"
+	"--probe-user runs exec probes' commands as USER, with no capability.\n";
 
 int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *state = NULL, *drain_s = NULL;
+	char *file = NULL, *state = NULL, *drain_s = NULL, *probe_user = NULL;
 	int check = 0, rc, sfd = -1, tfd = -1;
 	uint32_t drain_ms = 300000;
 	struct poptOption opts[] = {
@@ -805,6 +922,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
 		  "how long a backend that left FILE drains (default 5m; 0: deleted at once)",
 		  "DURATION" },
+		{ "probe-user", 0, POPT_ARG_STRING, &probe_user, 0,
+		  "run exec probes' commands as USER (a name or uid), with no capability", "USER" },
 		{ "check", 0, POPT_ARG_NONE, &check, 0, "check FILE and exit", NULL },
 		POPT_TABLEEND
 	};
@@ -814,7 +933,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	sigset_t set;
 	int nargs;
 
-	rc = cmd_options(c, argc, argv, opts, "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--check]",
+	rc = cmd_options(c, argc, argv, opts,
+			 "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--probe-user USER] [--check]",
 			 daemon_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
@@ -834,6 +954,19 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		usage_error(c, "daemon: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
 			    drain_s);
 		return EXIT_USAGE;
+	}
+	if (probe_user) {
+		/* looked up once, at start: a user that vanishes later keeps its ids */
+		struct hloop *l = hloop_new(probe_done, &d);
+		char why[160];
+		int err;
+
+		err = l ? hloop_set_probe_user(l, probe_user, why, sizeof(why)) : -ENOMEM;
+		hloop_free(l);
+		if (err) {
+			usage_error(c, "daemon: --probe-user: %s", err == -ENOMEM ? strerror(ENOMEM) : why);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
 	}
 	d.c = c;
 	d.file = file;
@@ -881,6 +1014,12 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		if (mkdir("/run/ipvsctl", 0755) && errno != EEXIST)
 			dlog(&d, "cannot create /run/ipvsctl: %s", strerror(errno));
 	}
+	if (asprintf(&d.managed_path, "%s.managed", d.state_path) < 0) {
+		d.managed_path = NULL;
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	managed_load(&d);
 	/* the signals are read from a signalfd in the loop */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -891,6 +1030,16 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d.loop = hloop_new(probe_done, &d);
+	if (d.loop && probe_user) {
+		char why[160];
+
+		if (hloop_set_probe_user(d.loop, probe_user, why, sizeof(why))) {
+			dlog(&d, "--probe-user: %s", why);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+		dlog(&d, "exec probes run as %s, with no capability", probe_user);
+	}
 	if (sfd < 0 || tfd < 0 || !d.loop || timerfd_settime(tfd, 0, &its, NULL) ||
 	    hloop_watch(d.loop, sfd, on_signal, &d) || hloop_watch(d.loop, tfd, on_timer, &d)) {
 		dlog(&d, "cannot set up the event loop: %s", strerror(errno));
@@ -909,6 +1058,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	state_write(&d, false);
 out:
 	hloop_free(d.loop);	/* frees the probes */
+	free(d.managed);
+	free(d.managed_path);
 	free(d.pv);
 	free(d.lr.v);
 	model_free(&d.cfg);

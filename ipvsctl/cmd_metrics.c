@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <json-c/json.h>
 #include <popt.h>
 #include <signal.h>
@@ -39,6 +40,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cmd_metrics.h"
 #include "health.h"
 #include "kipvs.h"
@@ -640,68 +642,15 @@ static void emit_family(const struct mx *x, enum metric f)
 
 /* ---- output ------------------------------------------------------------------ */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/*
- * Replace @path atomically: PATH.tmp.<pid> in the same directory (rename
- * does not cross file systems), written, synced, renamed over. O_EXCL with
- * O_NOFOLLOW: in a directory others can write to, a link planted under the
- * temporary name is not followed; a leftover of an earlier run with the
- * same pid is removed and the create tried once more.
- */
+/* Replace @path atomically (atomicfile.c), readable by the collector whatever our umask. */
 static int write_textfile(struct ctx *c, const char *path, const char *buf, size_t len)
 {
-	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	char *tmp;
-	int fd, err;
+	char why[PATH_MAX + 128];
+	int err;
 
-	if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return -ENOMEM;
-	fd = open(tmp, flags, 0644);
-	if (fd < 0 && errno == EEXIST && !unlink(tmp))
-		fd = open(tmp, flags, 0644);
-	if (fd < 0) {
-		err = -errno;
-		fprintf(stderr, "%s: metrics: cannot create %s: %s\n", c->prog, tmp, strerror(-err));
-		goto err_free;
-	}
-	/* readable by the collector whatever our umask */
-	err = fchmod(fd, 0644) ? -errno : write_all(fd, buf, len);
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (err) {
-		fprintf(stderr, "%s: metrics: cannot write %s: %s\n", c->prog, tmp, strerror(-err));
-		goto err_unlink;
-	}
-	if (rename(tmp, path)) {
-		err = -errno;
-		fprintf(stderr, "%s: metrics: cannot rename %s to %s: %s\n", c->prog, tmp, path,
-			strerror(-err));
-		goto err_unlink;
-	}
-	free(tmp);
-	return 0;
-
-err_unlink:
-	unlink(tmp);
-err_free:
-	free(tmp);
+	err = atomic_write(path, buf, len, 0644, why, sizeof(why));
+	if (err)
+		fprintf(stderr, "%s: metrics: %s\n", c->prog, why);
 	return err;
 }
 

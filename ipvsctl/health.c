@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -21,7 +23,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,9 +46,14 @@
  * objects, and loading them at every start cost 3 ms natively and about
  * 90 ms under emulation, for every "ipvsctl list" of a shell script.
  * The soname is libcurl's ABI 4 (every libcurl since 7.16); the options
- * used need 7.85 (CURLOPT_PROTOCOLS_STR), which debian/control requires.
+ * used need 7.87 (CURLOPT_QUICK_EXIT; CURLOPT_PROTOCOLS_STR is 7.85),
+ * which debian/control requires and curl_load() checks: an older one
+ * would refuse QUICK_EXIT, and a name still being looked up when its
+ * probe ends would then be waited for, in the loop.
  */
 #define CURL_SONAME "libcurl.so.4"
+#define CURL_MIN_VERSION 0x075700	/* 7.87.0 */
+#define CURL_MIN_TEXT "7.87.0"
 
 static struct {
 	void *dl;
@@ -65,6 +74,7 @@ static struct {
 	CURLMcode (*multi_assign)(CURLM *, curl_socket_t, void *);
 	CURLMcode (*multi_socket_action)(CURLM *, curl_socket_t, int, int *);
 	CURLMsg *(*multi_info_read)(CURLM *, int *);
+	curl_version_info_data *(*version_info)(CURLversion);
 } curl_fn;
 
 /* curl.h's own pass-through macros for these three */
@@ -88,6 +98,7 @@ static struct {
 #define curl_multi_assign	curl_fn.multi_assign
 #define curl_multi_socket_action curl_fn.multi_socket_action
 #define curl_multi_info_read	curl_fn.multi_info_read
+#define curl_version_info	curl_fn.version_info
 
 /* Open libcurl once. 0, or -1 with @why saying what is missing. */
 static int curl_load(char *why, size_t len)
@@ -101,9 +112,10 @@ static int curl_load(char *why, size_t len)
 		SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror), SYM(slist_append),
 		SYM(slist_free_all), SYM(multi_init), SYM(multi_cleanup), SYM(multi_setopt),
 		SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_assign),
-		SYM(multi_socket_action), SYM(multi_info_read),
+		SYM(multi_socket_action), SYM(multi_info_read), SYM(version_info),
 #undef SYM
 	};
+	curl_version_info_data *v;
 	size_t i;
 	void *f;
 
@@ -125,6 +137,14 @@ static int curl_load(char *why, size_t len)
 		}
 		memcpy((char *)&curl_fn + syms[i].off, &f, sizeof(f));
 	}
+	v = curl_version_info(CURLVERSION_NOW);
+	if (!v || v->version_num < CURL_MIN_VERSION) {
+		snprintf(why, len, "libcurl %s is too old: HTTP, HTTPS and TLS probes need "
+			 CURL_MIN_TEXT " or later", v && v->version ? v->version : "?");
+		dlclose(curl_fn.dl);
+		memset(&curl_fn, 0, sizeof(curl_fn));
+		return -1;
+	}
 	return 0;
 }
 
@@ -134,10 +154,14 @@ enum {
 	T_PROBE = 1,
 	T_CURL,
 	T_WATCH,
+	T_STDERR,
+	T_REAP,
 };
 
 #define BODY_MAX	65536
 #define EXEC_POLL_MS	20
+#define REAP_POLL_MAX_MS 1000	/* a command that cannot be reaped: looked at this often, at least */
+#define STDERR_MAX	100	/* bytes of a command's stderr kept for its failure */
 #define BATCH_MS	10	/* probes run up to this late, in batches */
 
 struct curl_sock {
@@ -151,6 +175,47 @@ struct watch {
 	int fd;
 	void (*fn)(int fd, void *arg);
 	void *arg;
+};
+
+/*
+ * An exec probe's stderr: a pipe read while the command runs, so that it
+ * never blocks on a full pipe; the first STDERR_MAX bytes are kept. Its
+ * own epoll registration (the probe's is its pidfd), so like a curl
+ * socket it goes on the dead list when closed: an event of the same
+ * batch may still name it.
+ */
+struct exec_err {
+	struct hl_tag tag;
+	int fd;				/* -1 once closed */
+	size_t len;
+	char text[STDERR_MAX + 1];
+	struct exec_err *next_dead;
+};
+
+/*
+ * A command killed (timeout, removal) that could not be reaped at once:
+ * it is still exiting, or stuck (D state on a hung mount), or a tracer
+ * holds its zombie. Watched through its pidfd, then (or without a pidfd)
+ * looked at on a timer; never waited for.
+ */
+struct reap {
+	struct hl_tag tag;
+	int pidfd;			/* -1: looked at on the timer only */
+	pid_t pid;
+	bool polled;			/* its pidfd said "exited" too early, or none */
+	uint32_t poll_ms;
+	uint64_t due_ms;		/* the next look, if polled */
+	struct reap *next;
+};
+
+/* exec probes' user (--probe-user) */
+struct probe_user {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	int ngroups;
+	int cap_last;			/* /proc/sys/kernel/cap_last_cap */
 };
 
 struct hloop {
@@ -170,6 +235,10 @@ struct hloop {
 	 * after the batch
 	 */
 	struct curl_sock *dead;
+	struct exec_err *dead_err;	/* likewise */
+	struct reap *reaps;
+	size_t nreaps;
+	struct probe_user user;
 };
 
 uint64_t now_ms(void)
@@ -324,26 +393,44 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+/*
+ * The body, searched for the expected text as it arrives (memmem: a NUL
+ * in the body hides nothing). The transfer stops once the text is found
+ * or BODY_MAX bytes came without it: the rest cannot change the verdict,
+ * and an endless body would otherwise run into the timeout.
+ * curl_check_done() tells that stop from a failure by body_found and
+ * body_len.
+ */
 static size_t curl_body_cb(char *data, size_t size, size_t n, void *userp)
 {
 	struct probe *p = userp;
-	size_t len = size * n, room;
-	char *nb;
+	size_t len = size * n, elen = strlen(p->spec->expect), room, take, from;
 
-	if (!p->spec->expect[0])
+	if (!elen)
 		return len;
 	if (!p->body) {
-		p->body = malloc(BODY_MAX + 1);
+		p->body = malloc(BODY_MAX);
 		if (!p->body)
 			return 0;	/* curl fails the transfer */
 		p->body_len = 0;
 	}
 	room = BODY_MAX - p->body_len;
-	nb = p->body;
-	memcpy(nb + p->body_len, data, len < room ? len : room);
-	p->body_len += len < room ? len : room;
-	nb[p->body_len] = 0;
-	return len;
+	take = len < room ? len : room;
+	/* a match may straddle the previous piece */
+	from = p->body_len >= elen - 1 ? p->body_len - (elen - 1) : 0;
+	memcpy(p->body + p->body_len, data, take);
+	p->body_len += take;
+	if (memmem(p->body + from, p->body_len - from, p->spec->expect, elen)) {
+		p->body_found = true;
+		return 0;	/* enough: curl ends the transfer (CURLE_WRITE_ERROR) */
+	}
+	return p->body_len == BODY_MAX ? 0 : len;
+}
+
+/* A transfer that curl_body_cb() ended on purpose. */
+static bool body_done(const struct probe *p, CURLcode rc)
+{
+	return rc == CURLE_WRITE_ERROR && p->body && (p->body_found || p->body_len == BODY_MAX);
 }
 
 /* ---- probes ------------------------------------------------------------------ */
@@ -377,6 +464,176 @@ static socklen_t make_sa(int af, const uint8_t *addr, uint16_t port, struct sock
 	return sizeof(struct sockaddr_in);
 }
 
+/* ---- exec: stderr, and reaping without waiting ------------------------------- */
+
+/*
+ * Keep what the command wrote to stderr, up to STDERR_MAX; read the rest
+ * away. At the end of the file (no writer left) the pipe is closed, or it
+ * would stay ready.
+ */
+static void exec_err_read(struct hloop *l, struct exec_err *e)
+{
+	char buf[4096];
+	ssize_t r;
+
+	while (e->fd >= 0) {
+		r = read(e->fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return;	/* EAGAIN: later */
+		if (!r) {
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, e->fd, NULL);
+			close(e->fd);
+			e->fd = -1;
+			return;
+		}
+		if (e->len < STDERR_MAX) {
+			size_t take = (size_t)r < STDERR_MAX - e->len ? (size_t)r : STDERR_MAX - e->len;
+
+			memcpy(e->text + e->len, buf, take);
+			e->len += take;
+		}
+	}
+}
+
+static void exec_err_close(struct hloop *l, struct probe *p)
+{
+	struct exec_err *e = p->err;
+
+	if (!e)
+		return;
+	p->err = NULL;
+	if (e->fd >= 0) {
+		/* out of epoll before close(): see probe_cleanup() */
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, e->fd, NULL);
+		close(e->fd);
+		e->fd = -1;
+	}
+	e->next_dead = l->dead_err;
+	l->dead_err = e;
+}
+
+/*
+ * ": first line of stderr" for a failed command's reason, printable, or
+ * nothing if it wrote nothing.
+ */
+static void exec_err_text(const struct probe *p, char *buf, size_t len)
+{
+	const struct exec_err *e = p->err;
+	size_t i, n = 0;
+
+	buf[0] = 0;
+	if (!e || !e->len || len < 4)
+		return;
+	memcpy(buf, ": ", 2);
+	n = 2;
+	for (i = 0; i < e->len && n + 1 < len; i++) {
+		unsigned char ch = (unsigned char)e->text[i];
+
+		if (ch == '\n' && i + 1 == e->len)
+			break;
+		buf[n++] = ch < 0x20 || ch == 0x7f ? ' ' : (char)ch;
+	}
+	buf[n] = 0;
+	if (n == 2)
+		buf[0] = 0;
+}
+
+/*
+ * If the command @pid (its process group's leader) has exited: kill what
+ * is left of its group, then reap it. The group is killed first, while
+ * the zombie leader keeps its id reserved; reaped, the id could name
+ * another group. So a background job of a command that succeeded ("sleep
+ * 300 & exit 0") does not outlive the probe. Only a child that left the
+ * group (setsid) escapes. True once reaped; false if it has not exited,
+ * or a tracer holds its zombie.
+ */
+static bool reap_leader(pid_t pid, int *status)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) || si.si_pid != pid)
+		return false;
+	kill(-pid, SIGKILL);
+	return waitpid(pid, status, WNOHANG) == pid;
+}
+
+static void reap_free(struct hloop *l, struct reap *r)
+{
+	struct reap **pp;
+
+	for (pp = &l->reaps; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			l->nreaps--;
+			break;
+		}
+	}
+	if (r->pidfd >= 0) {
+		epoll_ctl(l->ep, EPOLL_CTL_DEL, r->pidfd, NULL);
+		close(r->pidfd);
+	}
+	free(r);
+}
+
+/* Look at a killed command again: reaped, or looked at later (backing off). */
+static void reap_try(struct hloop *l, struct reap *r, uint64_t now)
+{
+	int status;
+
+	if (reap_leader(r->pid, &status)) {
+		reap_free(l, r);
+		return;
+	}
+	if (!r->polled) {
+		r->polled = true;
+		r->poll_ms = EXEC_POLL_MS;
+	} else if (r->poll_ms < REAP_POLL_MAX_MS) {
+		r->poll_ms = r->poll_ms * 2 < REAP_POLL_MAX_MS ? r->poll_ms * 2 : REAP_POLL_MAX_MS;
+	}
+	r->due_ms = now + r->poll_ms;
+}
+
+/*
+ * A killed command that has not exited yet: its pidfd (@pidfd, still in
+ * epoll naming the probe, or -1) now names a reap, once (EPOLLONESHOT: a
+ * zombie that a tracer holds stays "readable" without being reapable,
+ * and is then looked at on the timer).
+ */
+static void reap_later(struct hloop *l, pid_t pid, int pidfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT };
+	struct reap *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		/* nothing to watch it with: it is left to init when we exit */
+		if (pidfd >= 0) {
+			epoll_ctl(l->ep, EPOLL_CTL_DEL, pidfd, NULL);
+			close(pidfd);
+		}
+		return;
+	}
+	r->tag.kind = T_REAP;
+	r->pid = pid;
+	r->pidfd = pidfd;
+	ev.data.ptr = r;
+	if (pidfd < 0 || epoll_ctl(l->ep, EPOLL_CTL_MOD, pidfd, &ev)) {
+		r->polled = true;
+		r->poll_ms = EXEC_POLL_MS;
+		r->due_ms = now_ms() + r->poll_ms;
+	}
+	r->next = l->reaps;
+	l->reaps = r;
+	l->nreaps++;
+}
+
+size_t hloop_reaping(const struct hloop *l)
+{
+	return l->nreaps;
+}
+
 /* Release what a probe holds while running. */
 static void probe_cleanup(struct hloop *l, struct probe *p)
 {
@@ -391,6 +648,23 @@ static void probe_cleanup(struct hloop *l, struct probe *p)
 	}
 	free(p->errbuf);
 	p->errbuf = NULL;
+	exec_err_close(l, p);
+	if (p->pid > 0) {
+		int status;
+
+		/*
+		 * The command and whatever it started: its own process group.
+		 * Not waited for: a child stuck in D state would stall every
+		 * probe. Reaped now if it is already gone, else when its pidfd
+		 * says so (the pidfd goes with it).
+		 */
+		kill(-p->pid, SIGKILL);
+		if (!reap_leader(p->pid, &status)) {
+			reap_later(l, p->pid, p->fd);
+			p->fd = -1;
+		}
+		p->pid = 0;
+	}
 	if (p->fd >= 0) {
 		/*
 		 * Out of epoll first, then closed. close() alone removes the
@@ -406,17 +680,10 @@ static void probe_cleanup(struct hloop *l, struct probe *p)
 		close(p->fd);
 		p->fd = -1;
 	}
-	if (p->pid > 0) {
-		int status;
-
-		/* the command and whatever it started: its own process group */
-		kill(-p->pid, SIGKILL);
-		waitpid(p->pid, &status, 0);
-		p->pid = 0;
-	}
 	free(p->body);
 	p->body = NULL;
 	p->body_len = 0;
+	p->body_found = false;
 }
 
 static void probe_finish(struct hloop *l, struct probe *p, bool ok, const char *why)
@@ -520,6 +787,9 @@ static void probe_start_curl(struct hloop *l, struct probe *p)
 	const char *scheme = p->spec->type == HC_HTTP ? "http" : "https";
 	char url[640], connect_to[320], ip[sizeof(p->spec->addr_name)];
 	struct curl_slist *ct = NULL;
+	const char *bad = NULL;
+	char why[160];
+	CURLcode rc = CURLE_OK;
 	uint8_t addr[16];
 	uint16_t port;
 	CURL *e;
@@ -544,12 +814,18 @@ static void probe_start_curl(struct hloop *l, struct probe *p)
 		probe_finish(l, p, false, "curl_easy_init failed");
 		return;
 	}
+	/* each option matters (QUICK_EXIT, PROTOCOLS_STR, the TLS checks): one refused fails the probe */
+#define SETOPT(opt, val) \
+	do { \
+		if (rc == CURLE_OK && (rc = curl_easy_setopt(e, opt, val)) != CURLE_OK) \
+			bad = #opt; \
+	} while (0)
 	if (p->spec->type == HC_TCP) {
 		/* a TCP probe of a DNS name: curl looks it up without blocking
 		 * the loop and stops once connected
 		 */
 		snprintf(url, sizeof(url), "http://%s:%u/", ip, port);
-		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+		SETOPT(CURLOPT_CONNECT_ONLY, 1L);
 	} else if (p->spec->host[0]) {
 		/* Host (and SNI) is the name; the connection goes to the
 		 * backend (or the probe address), so the name is never looked up
@@ -562,67 +838,143 @@ static void probe_start_curl(struct hloop *l, struct probe *p)
 			probe_finish(l, p, false, "out of memory");
 			return;
 		}
-		curl_easy_setopt(e, CURLOPT_CONNECT_TO, ct);
+		SETOPT(CURLOPT_CONNECT_TO, ct);
 	} else {
 		snprintf(url, sizeof(url), "%s://%s:%u%s", scheme, ip, port, p->spec->path);
 	}
 	p->errbuf = calloc(1, CURL_ERROR_SIZE);
 	if (p->errbuf)
-		curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+		SETOPT(CURLOPT_ERRORBUFFER, p->errbuf);
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_PRIVATE, p);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	/* a name still being looked up when the probe ends is abandoned, not
 	 * waited for (which would stall every other probe)
 	 */
-	curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->spec->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, p->spec->tls_verify ? 1L : 0L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, p->spec->tls_verify ? 2L : 0L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "ipvsctl-health/" IPVSCTL_VERSION);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(CURLOPT_QUICK_EXIT, 1L);
+	SETOPT(CURLOPT_TIMEOUT_MS, (long)p->spec->timeout_ms);
+	SETOPT(CURLOPT_FRESH_CONNECT, 1L);
+	SETOPT(CURLOPT_FORBID_REUSE, 1L);
+	SETOPT(CURLOPT_SSL_VERIFYPEER, p->spec->tls_verify ? 1L : 0L);
+	SETOPT(CURLOPT_SSL_VERIFYHOST, p->spec->tls_verify ? 2L : 0L);
+	SETOPT(CURLOPT_USERAGENT, "ipvsctl-health/" IPVSCTL_VERSION);
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
 	if (p->spec->type == HC_TLS) {
-		curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+		SETOPT(CURLOPT_CONNECT_ONLY, 1L);
 	} else if (p->spec->type != HC_TCP) {
-		curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, curl_body_cb);
-		curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+		SETOPT(CURLOPT_WRITEFUNCTION, curl_body_cb);
+		SETOPT(CURLOPT_WRITEDATA, p);
 	}
+#undef SETOPT
 	p->curl = e;
 	p->slist = ct;
+	if (rc != CURLE_OK) {
+		snprintf(why, sizeof(why), "libcurl refused %s: %s", bad, curl_easy_strerror(rc));
+		probe_finish(l, p, false, why);
+		return;
+	}
 	if (curl_multi_add_handle(l->multi, e) != CURLM_OK)
 		probe_finish(l, p, false, "curl_multi_add_handle failed");
 }
 
 static void probe_event(struct hloop *l, struct probe *p, uint32_t events);
 
-static void probe_start_exec(struct hloop *l, struct probe *p)
+/* ---- exec: starting the command -------------------------------------------------- */
+
+/* In a forked child: @what and the errno's name on stderr (no stdio: async-signal-safe only). */
+static void __attribute__((noreturn)) child_fail(const char *what)
 {
-	char ip[INET6_ADDRSTRLEN], env_addr[200], env_port[32], env_svc[128];
-	char *argv[] = { "/bin/sh", "-c", (char *)p->spec->command, NULL };
-	char *envp[] = { env_addr, env_port, env_svc, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	const char *name = strerrorname_np(errno);
+	struct iovec iov[3] = {
+		{ (void *)what, strlen(what) },
+		{ (void *)": ", 2 },
+		{ (void *)(name ? name : "?"), name ? strlen(name) : 1 },
+	};
+
+	if (writev(2, iov, 3) < 0)
+		_exit(126);
+	_exit(126);
+}
+
+/*
+ * The child of spawn_as_user(), between fork and exec: what posix_spawn
+ * does for the other path (its own process group, stdin and stdout on
+ * /dev/null, stderr the pipe, no other descriptor, signals reset), then
+ * the user: the bounding set emptied while it still may be (CAP_SETPCAP;
+ * without it the rest still leaves no capability), groups, gid, uid
+ * (from root, setuid() clears the permitted, effective and ambient
+ * sets), and no_new_privs, so no set-user-ID or file-capability program
+ * gives any back.
+ */
+static void __attribute__((noreturn)) exec_child(const struct probe_user *u, char **argv,
+						 char **envp, int errfd)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int fd, sig, cap;
+
+	setpgid(0, 0);
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(126);
+	closefrom(3);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (cap = 0; cap <= u->cap_last; cap++)
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	if (setgroups((size_t)u->ngroups, u->groups))
+		child_fail("probe-user: setgroups");
+	if (setgid(u->gid))
+		child_fail("probe-user: setgid");
+	if (setuid(u->uid))
+		child_fail("probe-user: setuid");
+	/* setuid(0) would work again if anything had kept root's power */
+	if (u->uid && (getuid() != u->uid || geteuid() != u->uid || !setuid(0))) {
+		errno = EPERM;
+		child_fail("probe-user: root's rights survived setuid");
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		child_fail("probe-user: PR_SET_NO_NEW_PRIVS");
+	execve(argv[0], argv, envp);
+	child_fail("execve /bin/sh");
+}
+
+/*
+ * posix_spawn() cannot change the user, so with a probe user the command
+ * is forked. fork(), not vfork(): the child calls setuid(), which glibc
+ * broadcasts to every thread of the process it thinks it is in.
+ */
+static int spawn_as_user(const struct probe_user *u, char **argv, char **envp, int errfd,
+			 pid_t *pid)
+{
+	pid_t c = fork();
+
+	if (c < 0)
+		return errno;
+	if (!c)
+		exec_child(u, argv, envp, errfd);
+	/* and here too: the group exists before the loop may kill it */
+	setpgid(c, c);
+	*pid = c;
+	return 0;
+}
+
+static int spawn(char **argv, char **envp, int errfd, pid_t *pid)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	uint8_t addr[16];
-	uint16_t port;
-	pid_t pid;
-	int af, pfd, err;
+	sigset_t none, all;
+	int err;
 
-	probe_target(p, &af, addr, &port);
-	if (p->spec->addr_name[0])
-		snprintf(ip, sizeof(ip), "%.45s", p->spec->addr_name);
-	else
-		inet_ntop(af, addr, ip, sizeof(ip));
-	snprintf(env_addr, sizeof(env_addr), "BACKEND_ADDR=%s", ip);
-	snprintf(env_port, sizeof(env_port), "BACKEND_PORT=%u", port);
-	fmt_svc(&p->svc, env_svc + 8, sizeof(env_svc) - 8);
-	memcpy(env_svc, "SERVICE=", 8);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	/* nothing else: libcurl's sockets are not close-on-exec, and a
 	 * command must not hold the daemon's descriptors (glibc 2.34)
 	 */
@@ -632,18 +984,60 @@ static void probe_start_exec(struct hloop *l, struct probe *p)
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
-	{
-		sigset_t none, all;
-
-		sigemptyset(&none);
-		sigfillset(&all);
-		/* the daemon blocks the signals it reads from a signalfd */
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &all);
-	}
-	err = posix_spawn(&pid, argv[0], &fa, &attr, argv, envp);
+	sigemptyset(&none);
+	sigfillset(&all);
+	/* the daemon blocks the signals it reads from a signalfd */
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	err = posix_spawn(pid, argv[0], &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	return err;
+}
+
+static void probe_start_exec(struct hloop *l, struct probe *p)
+{
+	char ip[sizeof(p->spec->addr_name)], env_addr[sizeof(ip) + 16], env_port[32], env_svc[128];
+	char *argv[] = { "/bin/sh", "-c", (char *)p->spec->command, NULL };
+	char *envp[] = { env_addr, env_port, env_svc, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct exec_err *e;
+	uint8_t addr[16];
+	uint16_t port;
+	int af, pfd, err, pipefd[2];
+	pid_t pid;
+
+	probe_target(p, &af, addr, &port);
+	/* a DNS name whole (up to 127 characters), or the address */
+	if (p->spec->addr_name[0])
+		snprintf(ip, sizeof(ip), "%s", p->spec->addr_name);
+	else
+		inet_ntop(af, addr, ip, sizeof(ip));
+	snprintf(env_addr, sizeof(env_addr), "BACKEND_ADDR=%s", ip);
+	snprintf(env_port, sizeof(env_port), "BACKEND_PORT=%u", port);
+	fmt_svc(&p->svc, env_svc + 8, sizeof(env_svc) - 8);
+	memcpy(env_svc, "SERVICE=", 8);
+	/* stderr: a pipe, read as the command runs, so a failure can say why */
+	e = calloc(1, sizeof(*e));
+	if (!e || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+		free(e);
+		probe_finish(l, p, false, strerror(errno));
+		return;
+	}
+	e->tag.kind = T_STDERR;
+	e->fd = pipefd[0];
+	p->err = e;
+	ev.data.ptr = e;
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, e->fd, &ev)) {
+		close(pipefd[1]);
+		probe_finish(l, p, false, "epoll");
+		return;
+	}
+	if (l->user.set)
+		err = spawn_as_user(&l->user, argv, envp, pipefd[1], &pid);
+	else
+		err = spawn(argv, envp, pipefd[1], &pid);
+	close(pipefd[1]);
 	if (err) {
 		probe_finish(l, p, false, strerror(err));
 		return;
@@ -723,7 +1117,7 @@ static void probe_start(struct hloop *l, struct probe *p)
 /* A probe's own fd is ready. */
 static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 {
-	char buf[2048], why[96];
+	char buf[2048], why[160];
 	int err = 0, status;
 	socklen_t el = sizeof(err);
 	ssize_t r;
@@ -763,16 +1157,20 @@ static void probe_event(struct hloop *l, struct probe *p, uint32_t events)
 			probe_finish(l, p, true, NULL);
 		return;
 	case HC_EXEC:
-		if (waitpid(p->pid, &status, WNOHANG) != p->pid)
+		if (!reap_leader(p->pid, &status))
 			return;
 		p->pid = 0;
 		if (WIFEXITED(status) && !WEXITSTATUS(status)) {
 			probe_finish(l, p, true, NULL);
 		} else {
+			/* what it wrote before it exited is in the pipe now */
+			if (p->err)
+				exec_err_read(l, p->err);
+			exec_err_text(p, buf, STDERR_MAX + 3);
 			if (WIFEXITED(status))
-				snprintf(why, sizeof(why), "command exited with %d", WEXITSTATUS(status));
+				snprintf(why, sizeof(why), "command exited with %d%s", WEXITSTATUS(status), buf);
 			else
-				snprintf(why, sizeof(why), "command killed by signal %d", WTERMSIG(status));
+				snprintf(why, sizeof(why), "command killed by signal %d%s", WTERMSIG(status), buf);
 			probe_finish(l, p, false, why);
 		}
 		return;
@@ -797,7 +1195,7 @@ static void curl_check_done(struct hloop *l)
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&p);
 		if (!p)
 			continue;
-		if (m->data.result != CURLE_OK) {
+		if (m->data.result != CURLE_OK && !body_done(p, m->data.result)) {
 			/* curl's detail says more ("Recv failure: Connection
 			 * reset by peer"); a timeout is called one
 			 */
@@ -818,7 +1216,7 @@ static void curl_check_done(struct hloop *l)
 			snprintf(why, sizeof(why), "HTTP status %ld, not %u-%u", code,
 				 p->spec->status_lo, p->spec->status_hi);
 			probe_finish(l, p, false, why);
-		} else if (p->spec->expect[0] && (!p->body || !strstr(p->body, p->spec->expect))) {
+		} else if (p->spec->expect[0] && !p->body_found) {
 			probe_finish(l, p, false, "body without the expected text");
 		} else {
 			probe_finish(l, p, true, NULL);
@@ -845,20 +1243,32 @@ static int curl_ready(struct hloop *l)
 		curl_global_cleanup();
 		return -ENOMEM;
 	}
-	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb);
-	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
-	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb);
-	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
+	if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, curl_sock_cb) ||
+	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, curl_timer_cb) ||
+	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l)) {
+		/* without them the loop never hears of curl's sockets */
+		snprintf(l->curl_why, sizeof(l->curl_why), "libcurl refused a multi option");
+		curl_multi_cleanup(l->multi);
+		l->multi = NULL;
+		curl_global_cleanup();
+		return -EINVAL;
+	}
 	return 0;
 }
 
 static void free_dead(struct hloop *l)
 {
 	struct curl_sock *cs;
+	struct exec_err *e;
 
 	while ((cs = l->dead)) {
 		l->dead = cs->next_dead;
 		free(cs);
+	}
+	while ((e = l->dead_err)) {
+		l->dead_err = e->next_dead;
+		free(e);
 	}
 }
 
@@ -890,6 +1300,10 @@ void hloop_free(struct hloop *l)
 		free(l->heap[i]);
 	}
 	free(l->heap);
+	/* killed commands not reaped yet are not waited for: init reaps them */
+	while (l->reaps)
+		reap_free(l, l->reaps);
+	free(l->user.groups);
 	for (i = 0; i < l->nwatches; i++)
 		free(l->watches[i]);
 	free(l->watches);
@@ -909,6 +1323,8 @@ int hloop_add(struct hloop *l, struct probe *p)
 	p->fd = -1;
 	p->pid = 0;
 	p->curl = NULL;
+	p->err = NULL;
+	p->body_found = false;
 	p->running = false;
 	p->removed = false;
 	/* spread the first probes over an interval */
@@ -952,6 +1368,68 @@ int hloop_watch(struct hloop *l, int fd, void (*fn)(int fd, void *arg), void *ar
 	return 0;
 }
 
+int hloop_set_probe_user(struct hloop *l, const char *user, char *why, size_t len)
+{
+	struct passwd pw, *pwp = NULL;
+	struct probe_user u = { .set = true, .cap_last = 63 };
+	char buf[4096], *end;
+	unsigned long num;
+	FILE *f;
+	int n = 64, err;
+
+	err = getpwnam_r(user, &pw, buf, sizeof(buf), &pwp);
+	if (!pwp && !err && user[0] >= '0' && user[0] <= '9') {
+		/* a number with no name: that uid, gid the same, no groups */
+		errno = 0;
+		num = strtoul(user, &end, 10);
+		if (*end || errno || num >= (uid_t)-1) {
+			snprintf(why, len, "probe user '%s': no such user", user);
+			return -EINVAL;
+		}
+		u.uid = (uid_t)num;
+		u.gid = (gid_t)num;
+		u.ngroups = 0;
+		u.groups = malloc(sizeof(gid_t));
+		if (!u.groups)
+			return -ENOMEM;
+		u.groups[0] = u.gid;
+		goto done;
+	}
+	if (!pwp) {
+		snprintf(why, len, "probe user '%s': %s", user, err ? strerror(err) : "no such user");
+		return err ? -err : -EINVAL;
+	}
+	u.uid = pw.pw_uid;
+	u.gid = pw.pw_gid;
+	for (;;) {
+		int want = n;
+
+		u.groups = malloc((size_t)n * sizeof(gid_t));
+		if (!u.groups)
+			return -ENOMEM;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, u.groups, &want) >= 0) {
+			u.ngroups = want;
+			break;
+		}
+		free(u.groups);
+		u.groups = NULL;
+		if (want <= n)
+			return -EINVAL;
+		n = want;
+	}
+done:
+	/* the capabilities the kernel knows, to empty the bounding set */
+	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+	if (f) {
+		if (fscanf(f, "%d", &n) == 1 && n >= 0 && n < 1024)
+			u.cap_last = n;
+		fclose(f);
+	}
+	free(l->user.groups);
+	l->user = u;
+	return 0;
+}
+
 void hloop_stop(struct hloop *l)
 {
 	l->stop = true;
@@ -960,6 +1438,7 @@ void hloop_stop(struct hloop *l)
 int hloop_run(struct hloop *l)
 {
 	struct epoll_event evs[256];
+	struct reap *r, *next;
 	int n, i, running;
 
 	l->stop = false;
@@ -971,6 +1450,9 @@ int hloop_run(struct hloop *l)
 			due = l->heap[0]->due_ms;
 		if (l->curl_due && l->curl_due < due)
 			due = l->curl_due;
+		for (r = l->reaps; r; r = r->next)
+			if (r->polled && r->due_ms < due)
+				due = r->due_ms;
 		if (due != UINT64_MAX) {
 			/* wake on a BATCH_MS grid: probes due close together start
 			 * (and time out) in one pass, not one wakeup each
@@ -989,6 +1471,10 @@ int hloop_run(struct hloop *l)
 
 			if (t->kind == T_PROBE) {
 				probe_event(l, (struct probe *)t, evs[i].events);
+			} else if (t->kind == T_STDERR) {
+				exec_err_read(l, (struct exec_err *)t);
+			} else if (t->kind == T_REAP) {
+				reap_try(l, (struct reap *)t, now_ms());
 			} else if (t->kind == T_CURL) {
 				int flags = (evs[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
 					    (evs[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
@@ -1007,6 +1493,11 @@ int hloop_run(struct hloop *l)
 		}
 		free_dead(l);
 		now = now_ms();
+		for (r = l->reaps; r; r = next) {
+			next = r->next;
+			if (r->polled && r->due_ms <= now)
+				reap_try(l, r, now);
+		}
 		if (l->multi && l->curl_due && l->curl_due <= now) {
 			l->curl_due = 0;
 			curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);

@@ -12,6 +12,7 @@
 #include "model.h"
 
 struct hloop;
+struct exec_err;
 
 /* What an epoll registration is; first member of each registered thing. */
 struct hl_tag {
@@ -48,6 +49,8 @@ struct probe {
 	char *errbuf;			/* curl's detailed error, while running */
 	char *body;			/* http body, up to a limit */
 	size_t body_len;
+	bool body_found;		/* it holds the expected text */
+	struct exec_err *err;		/* exec: the command's stderr, while running */
 	bool removed;			/* dropped from the config: free when idle */
 
 	/* the daemon's */
@@ -68,6 +71,17 @@ void hloop_remove(struct hloop *l, struct probe *p);
 
 /* Watch @fd for input; @fn is called from the loop. */
 int hloop_watch(struct hloop *l, int fd, void (*fn)(int fd, void *arg), void *arg);
+
+/*
+ * Run exec probes' commands as @user (a name or a number): its uid, gid
+ * and groups, no capabilities, and no_new_privs. 0, or -errno with @why
+ * set. Needs CAP_SETUID and CAP_SETGID (and CAP_SETPCAP to empty the
+ * capability bounding set).
+ */
+int hloop_set_probe_user(struct hloop *l, const char *user, char *why, size_t len);
+
+/* Killed commands of exec probes not reaped yet (the loop reaps them when they can be). */
+size_t hloop_reaping(const struct hloop *l);
 
 /* Run until hloop_stop(). Returns 0, or -errno if epoll fails. */
 int hloop_run(struct hloop *l);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static unsigned int ktap_n, ktap_pass, ktap_fail, ktap_planned;
+static unsigned int ktap_n, ktap_pass, ktap_fail, ktap_planned, ktap_skipped;
 
 static inline void ktap_plan(unsigned int n)
 {
@@ -52,6 +52,14 @@ static inline int ktap_ok(int cond, const char *fmt, ...)
 	return cond;
 }
 
+static inline void ktap_skip(const char *what)
+{
+	ktap_n++;
+	ktap_skipped++;
+	printf("ok %u # SKIP %s\n", ktap_n, what);
+	fflush(stdout);
+}
+
 /*
  * A test that returns early, or whose plan was miscounted, ran another
  * number of points than it planned: that is a failure too, or a path that
@@ -61,8 +69,8 @@ static inline int ktap_finish(void)
 {
 	if (ktap_n != ktap_planned)
 		printf("# planned %u points, ran %u\n", ktap_planned, ktap_n);
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:%u\n",
-	       ktap_pass, ktap_fail, ktap_n != ktap_planned);
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:%u\n",
+	       ktap_pass, ktap_fail, ktap_skipped, ktap_n != ktap_planned);
 	return ktap_fail || ktap_n != ktap_planned ? 1 : 0;
 }
 

@@ -3,15 +3,20 @@
  * The health probe loop (ipvsctl/health.c) on the host, against servers
  * on 127.0.0.1 that a forked child runs: a TCP listener, an HTTP server
  * whose paths answer 200, 302, 500, hang, or reset, a UDP echo server, and
- * closed ports. Every probe kind is checked for its verdict, its reason
- * and its timing, and the loop for not blocking on a probe that hangs or
- * on a name that does not resolve; then the spawn race (a probe socket
- * closed while a child holds a copy).
+ * closed ports. Every probe kind is checked for its verdict and its
+ * reason (durations only for "never early"), and the loop for not
+ * blocking on a probe that hangs or on a name that does not resolve; then
+ * the spawn race (a probe socket closed while a child holds a copy); then
+ * exec commands (a killed one a tracer keeps from being reaped, a
+ * background job, stderr, a long address, a probe user) and bodies that
+ * a NUL, no end or their size would hide. Freed loops leave no
+ * descriptor open.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -21,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -109,6 +116,28 @@ static void http_answer(int c)
 		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		close(c);
 		return;
+	}
+	if (strstr(req, "GET /nul ")) {
+		/* the expected text after a NUL */
+		static const char nul[] = "HTTP/1.1 200 X\r\nContent-Length: 16\r\nConnection: close\r\n\r\n"
+					  "\0hello, healthy\n";
+
+		if (send(c, nul, sizeof(nul) - 1, MSG_NOSIGNAL) < 0)
+			perror("send");
+		close(c);
+		return;
+	}
+	if (strstr(req, "GET /endless ") || strstr(req, "GET /big ")) {
+		/* a body that never ends: the expected text first, or 70,000 bytes without it */
+		static const char head[] = "HTTP/1.1 200 X\r\nConnection: close\r\n\r\n";
+		char junk[70000];
+		bool big = strstr(req, "GET /big ");
+
+		memset(junk, 'x', sizeof(junk));
+		if (send(c, head, sizeof(head) - 1, MSG_NOSIGNAL) < 0 ||
+		    send(c, big ? junk : "hello, healthy\n", big ? sizeof(junk) : 15, MSG_NOSIGNAL) < 0)
+			perror("send");
+		return;	/* and nothing more: kept open, the child exits at the end */
 	}
 	if (strstr(req, "GET /500 "))
 		code = 500;
@@ -300,7 +329,7 @@ static void done(struct probe *p, bool ok, const char *why, void *arg)
 static int addf(uint16_t port, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int addf(uint16_t port, const char *fmt, ...)
 {
-	char words[400], line[512], *w[GRAMMAR_MAX_WORDS], why[256];
+	char words[800], line[900], *w[GRAMMAR_MAX_WORDS], why[256];
 	struct op op;
 	struct probe *p;
 	int nw, i = nprobes++;
@@ -734,6 +763,229 @@ static uint16_t black_hole(int *lfd, int *filler)
 	return ntohs(sa.sin_port);
 }
 
+/* ---- exec probes' commands: reaped without waiting, their jobs, stderr, user ---- */
+
+/*
+ * A command the loop kills but cannot reap yet. Deterministically: a
+ * tracer (a process of the test's) holds it with ptrace. Its zombie is
+ * then the tracer's to collect first; the loop, its real parent, cannot
+ * reap it until the tracer has (and a blocking waitpid() would wait for
+ * the tracer). The tracer lets go only when the test says so, after
+ * other probes have run meanwhile; or, if the loop never gets that far,
+ * after TRACER_GUARD_S, and it then says so and the test fails.
+ */
+#define TRACER_GUARD_S	120
+#define HELD_MORE	3	/* results of another probe while the killed command is held */
+
+enum { TR_ATTACH = 1, TR_RELEASE };
+
+static struct {
+	pid_t pid;		/* the tracer */
+	int cmd[2], ack[2];
+	int probe, tcp;		/* the held exec probe, a tcp probe that must go on */
+	int state;		/* below */
+	pid_t held;		/* the command being traced */
+	uint64_t run;		/* the held run's start */
+	int tcp_at_kill, tcp_while_held, reaping_at_kill, attempts;
+	bool run_ended, guard_fired, reaped;
+} tr;
+
+enum { TS_IDLE, TS_ASKED, TS_ATTACHED, TS_KILLED, TS_RELEASING, TS_RELEASED, TS_DONE, TS_SKIP };
+
+/* Collect a dead tracee (a stop of one not dead yet is waited through). */
+static int tracee_collect(pid_t pid)
+{
+	int st;
+
+	for (;;) {
+		if (waitpid(pid, &st, __WALL) != pid)
+			return errno;
+		if (WIFEXITED(st) || WIFSIGNALED(st))
+			return 0;
+	}
+}
+
+static void tracer(void)
+{
+	struct pollfd pf = { .fd = tr.cmd[0], .events = POLLIN };
+	pid_t held = 0;
+	int msg[2];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;) {
+		if (held && poll(&pf, 1, TRACER_GUARD_S * 1000) == 0) {
+			/* nobody asked in time: the loop is stuck; let go and say so */
+			msg[0] = TR_RELEASE;
+			msg[1] = tracee_collect(held) ? errno : ETIMEDOUT;
+			held = 0;
+			if (write(tr.ack[1], msg, sizeof(msg)) != sizeof(msg))
+				break;
+			continue;
+		}
+		if (read(tr.cmd[0], msg, sizeof(msg)) != sizeof(msg))
+			break;
+		if (msg[0] == TR_ATTACH) {
+			held = msg[1];
+			msg[1] = ptrace(PTRACE_SEIZE, held, NULL, NULL) ? errno : 0;
+			if (msg[1])
+				held = 0;
+		} else {
+			msg[1] = held ? tracee_collect(held) : ESRCH;
+			held = 0;
+		}
+		if (write(tr.ack[1], msg, sizeof(msg)) != sizeof(msg))
+			break;
+	}
+	raise(SIGKILL);
+}
+
+static void tracer_send(int what, pid_t pid)
+{
+	int msg[2] = { what, (int)pid };
+
+	if (write(tr.cmd[1], msg, sizeof(msg)) != sizeof(msg))
+		ktap_diag("cannot talk to the tracer: %s", strerror(errno));
+}
+
+static bool pid_gone(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	FILE *f;
+	bool gone = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	/* "PID (COMM) S ...": a zombie is as good as gone */
+	if (fgets(buf, sizeof(buf), f) && (rp = strrchr(buf, ')')) && rp[1] == ' ')
+		gone = rp[2] == 'Z' || rp[2] == 'X';
+	fclose(f);
+	return gone;
+}
+
+/* On every event of the phase: move the held command along. */
+static void tracer_step(void)
+{
+	struct probe *p = probes[tr.probe];
+
+	switch (tr.state) {
+	case TS_IDLE:
+		if (p->running && p->pid > 0) {
+			tr.held = p->pid;
+			tr.run = p->started_ms;
+			tr.run_ended = false;
+			tr.attempts++;
+			tr.state = TS_ASKED;
+			tracer_send(TR_ATTACH, tr.held);
+		}
+		break;
+	case TS_KILLED:
+		/* the command is still held (dead, not reaped): the loop goes on meanwhile */
+		if (hloop_reaping(loop))
+			tr.tcp_while_held = res[tr.tcp].n - tr.tcp_at_kill;
+		if (tr.tcp_while_held >= HELD_MORE) {
+			tr.state = TS_RELEASING;
+			tracer_send(TR_RELEASE, tr.held);
+		}
+		break;
+	case TS_RELEASED:
+		if (!hloop_reaping(loop) && pid_gone(tr.held)) {
+			tr.reaped = true;
+			tr.state = TS_DONE;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void tracer_ack(int fd, void *arg)
+{
+	int msg[2];
+
+	(void)arg;
+	if (read(fd, msg, sizeof(msg)) != sizeof(msg))
+		return;
+	if (msg[0] == TR_ATTACH && tr.state == TS_ASKED) {
+		if (!msg[1]) {
+			/* held; and if its run has ended already, held dead */
+			tr.state = tr.run_ended ? TS_KILLED : TS_ATTACHED;
+		} else if (msg[1] == EPERM && tr.attempts > 5) {
+			ktap_diag("cannot trace the command: %s", strerror(msg[1]));
+			tr.state = TS_SKIP;
+		} else {
+			tr.state = TS_IDLE;	/* that run ended first: the next one */
+		}
+	} else if (msg[0] == TR_RELEASE) {
+		if (msg[1] == ETIMEDOUT)
+			tr.guard_fired = true;
+		else if (msg[1])
+			ktap_diag("the tracer could not collect its tracee: %s", strerror(msg[1]));
+		tr.state = TS_RELEASED;
+	}
+	tracer_step();
+	phase_step();
+}
+
+static struct {
+	int bg, err, err_long, long_name, nul, endless, big, user;
+	char dir[64], pidfile[96];
+	pid_t bg_pid;
+} x3;
+
+static void phase3_result(int i)
+{
+	if (i == tr.probe && (tr.state == TS_ATTACHED || tr.state == TS_ASKED) &&
+	    res[i].prev_start == tr.run) {
+		/* the held run has ended: the loop killed it (whether held: the ack says) */
+		tr.run_ended = true;
+		tr.tcp_at_kill = res[tr.tcp].n;
+		tr.reaping_at_kill = (int)hloop_reaping(loop);
+		if (tr.state == TS_ATTACHED)
+			tr.state = TS_KILLED;
+	}
+	if (i == x3.bg && !x3.bg_pid && res[i].ok) {
+		FILE *f = fopen(x3.pidfile, "re");
+		int v;
+
+		if (f) {
+			if (fscanf(f, "%d", &v) == 1)
+				x3.bg_pid = v;
+			fclose(f);
+		}
+	}
+	tracer_step();
+}
+
+static bool phase3_more(void)
+{
+	return tr.state == TS_DONE || tr.state == TS_SKIP;
+}
+
+static int phase3_steps(void)
+{
+	return tr.state * 100 + tr.tcp_while_held;
+}
+
+/* descriptors open in this process: a loop freed leaves as many as before it */
+static int fds_before;
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own */
+}
+
 /* the greatest and least gaps between a probe's starts, over its kept runs */
 static void start_gaps(const struct result *r, uint64_t *min, uint64_t *max)
 {
@@ -759,7 +1011,7 @@ int main(void)
 	char c;
 	pid_t child;
 
-	ktap_plan(33);
+	ktap_plan(43);
 	signal(SIGPIPE, SIG_IGN);
 	tcp = listen_on(SOCK_STREAM, &tcp_port);
 	http = listen_on(SOCK_STREAM, &http_port);
@@ -812,6 +1064,7 @@ int main(void)
 	th = iv * 3 / 5;
 	tick_ms = th / 30 > LOOP_GRID_MS ? th / 30 : LOOP_GRID_MS;
 
+	fds_before = open_fds();
 	loop = hloop_new(done, NULL);
 	if (!loop) {
 		ktap_diag("hloop_new failed");
@@ -864,8 +1117,10 @@ int main(void)
 		res[s.hang].why);
 	{
 		/*
-		 * Each run took the timeout: not less (2 ms for rounding), and
-		 * no more than the loop's own measured lateness allows.
+		 * Each run took the timeout: not less (2 ms for rounding). How
+		 * much more depends on how loaded the host is: shown, not
+		 * judged (a probe that blocked the loop is caught below, and by
+		 * the held command of the third phase).
 		 */
 		uint32_t lo = UINT32_MAX, hi = 0;
 		int h[2] = { s.hang, s.exec_hang }, j;
@@ -875,7 +1130,7 @@ int main(void)
 			for (k = 0; k < res[h[j]].n && k < MAXRUNS; k++) {
 				uint32_t ms = res[h[j]].runs[k].ms;
 
-				if (ms + 2 < th || ms > th + slack)
+				if (ms + 2 < th)
 					good = false;
 				if (ms < lo)
 					lo = ms;
@@ -885,8 +1140,8 @@ int main(void)
 		}
 		if (!res[s.hang].n || !res[s.exec_hang].n)
 			good = false;
-		ktap_ok(good, "  it took the timeout (%u ms): %u to %u ms, http and exec (allowed %u to %u: "
-			"the loop's lateness)", th, lo == UINT32_MAX ? 0 : lo, hi, th - 2, th + slack);
+		ktap_ok(good, "  no run ended before the timeout (%u ms): %u to %u ms, http and exec (the loop "
+			"was late by up to %u ms)", th, lo == UINT32_MAX ? 0 : lo, hi, slack);
 	}
 	VERDICT(s.reset, false, "http server that resets");
 	VERDICT(s.http_closed, false, "http to a closed port");
@@ -952,27 +1207,34 @@ int main(void)
 		/* starts keep their cadence: an interval apart (jitter 0), late by no more than the loop was */
 		uint64_t lo = UINT64_MAX, hi = 0;
 
+		/* not early ever; how late is the host's (shown, not judged) */
 		start_gaps(&res[s.tcp], &lo, &hi);
-		ktap_ok(res[s.tcp].n >= RUNS && lo >= iv && hi <= iv + slack,
-			"probes start on time: the tcp probe's %d starts %llu to %llu ms apart (interval %u, "
-			"jitter 0; allowed up to %u: the loop's lateness)", res[s.tcp].n,
-			(unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, iv, iv + slack);
+		ktap_ok(res[s.tcp].n >= RUNS && lo >= iv,
+			"probes never start early: the tcp probe's %d starts %llu to %llu ms apart (interval %u, "
+			"jitter 0; the loop was late by up to %u ms)", res[s.tcp].n,
+			(unsigned long long)(lo == UINT64_MAX ? 0 : lo), (unsigned long long)hi, iv, slack);
 	}
 	{
 		/* a probe removed while running is freed when it ends; the
 		 * rest are freed by hloop_free (valgrind: make check-valgrind)
 		 */
+		int left;
+
 		hloop_remove(loop, probes[s.hang]);
 		hloop_free(loop);
 		close(tick.fd);
 		phase_end();
-		ktap_ok(1, "loop freed with probes in every state");
+		left = open_fds();
+		/* no more (libraries may close one of theirs meanwhile) */
+		ktap_ok(left >= 0 && left <= fds_before, "loop freed with probes in every state: %d "
+			"descriptors open, %d before it", left, fds_before);
 	}
 	{
 		int first = nprobes, bad = 0, exec_n = 0, exec_min = INT32_MAX, exec_max = 0, tcp_max = 0;
 		int ok_held = 0, after = 0, bh_ok = 0, bh_n = 0, bh_to = 0, repeats = 0;
 		uint64_t lo = UINT64_MAX, hi = 0;
 
+		fds_before = open_fds();
 		loop = hloop_new(done, NULL);
 		if (!loop) {
 			ktap_diag("hloop_new failed");
@@ -1036,7 +1298,131 @@ int main(void)
 			hold.open_fds, hold.ncap, after, ok_held, bh_n, bh_ok, bh_to);
 		hloop_free(loop);
 		phase_end();
-		ktap_ok(1, "second loop freed");
+		i = open_fds();
+		ktap_ok(i >= 0 && i <= fds_before, "second loop freed: %d descriptors open, %d before it", i,
+			fds_before);
+	}
+	{
+		/* exec probes' commands, and bodies that NUL or length would hide */
+		static const char long_name[] =
+			"a-very-long-dns-name-that-is-more-than-forty-five-characters-x.example.test";
+		char g[64], cmd[256];
+		int first;
+		uint64_t deadline;
+
+		snprintf(x3.dir, sizeof(x3.dir), "/tmp/test_health.XXXXXX");
+		if (!mkdtemp(x3.dir) || pipe(tr.cmd) || pipe(tr.ack)) {
+			ktap_diag("cannot set up phase 3: %s", strerror(errno));
+			return 1;
+		}
+		snprintf(x3.pidfile, sizeof(x3.pidfile), "%s/bg.pid", x3.dir);
+		/* the tracer, forked before the loop opens anything */
+		tr.pid = fork();
+		if (tr.pid == 0)
+			tracer();
+		close(tr.cmd[0]);
+		close(tr.ack[1]);
+		loop = hloop_new(done, NULL);
+		if (!loop || tr.pid < 0) {
+			ktap_diag("hloop_new or fork failed");
+			return 1;
+		}
+		snprintf(g, sizeof(g), "interval %ums timeout %ums", iv, iv - iv / 10);
+		first = nprobes;
+		snprintf(cmd, sizeof(cmd), "sleep 301 & echo $! >%s; exit 0", x3.pidfile);
+		x3.bg = addf(tcp_port, "type exec command \"%s\" %s", cmd, g);
+		x3.err = addf(tcp_port, "type exec command \"echo 'no good: disk full' >&2; exit 4\" %s", g);
+		/* more than a pipe holds: read as it comes, or the command would block */
+		x3.err_long = addf(tcp_port, "type exec command \"head -c 200000 /dev/zero | tr '\\\\0' x >&2; "
+				   "exit 5\" %s", g);
+		x3.long_name = addf(tcp_port, "type exec address %s command \"test \\\"$BACKEND_ADDR\\\" = %s\" %s",
+				    long_name, long_name, g);
+		x3.nul = addf(http_port, "type http path /nul expect healthy %s", g);
+		x3.endless = addf(http_port, "type http path /endless expect healthy %s", g);
+		x3.big = addf(http_port, "type http path /big expect healthy %s", g);
+		tr.probe = addf(tcp_port, "type exec command \"exec sleep 1000\" interval %ums timeout %ums", iv, th);
+		tr.tcp = addf(tcp_port, "type tcp interval %ums timeout %ums", IV2, TO2);
+		hloop_watch(loop, tr.ack[0], tracer_ack, NULL);
+		run_phase(first, 1, phase3_more, phase3_steps, phase3_result, (uint64_t)WATCHDOG * iv);
+		hloop_free(loop);
+		loop = NULL;
+		phase_end();
+		ktap_ok(res[x3.bg].n && res[x3.bg].ok == res[x3.bg].n && x3.bg_pid > 0,
+			"exec: a command that succeeded after starting a background job (pid %d): %d ok of %d",
+			(int)x3.bg_pid, res[x3.bg].ok, res[x3.bg].n);
+		/* its job was killed with the probe's group; dying takes what it takes */
+		deadline = now_ms() + 60000;
+		while (x3.bg_pid > 0 && !pid_gone(x3.bg_pid) && now_ms() < deadline)
+			usleep(10000);
+		ktap_ok(x3.bg_pid > 0 && pid_gone(x3.bg_pid),
+			"  the job is gone once the probe is done (its process group was killed)");
+		if (x3.bg_pid > 0 && !pid_gone(x3.bg_pid))
+			kill(x3.bg_pid, SIGKILL);
+		ktap_ok(res[x3.err].n && !res[x3.err].ok &&
+			strstr(res[x3.err].why, "command exited with 4: no good: disk full"),
+			"exec: a failed command's stderr is its reason: %s", res[x3.err].why);
+		ktap_ok(res[x3.err_long].n && !res[x3.err_long].timeouts &&
+			strstr(res[x3.err_long].why, "exited with 5: xxxxxxxxxx") &&
+			strlen(res[x3.err_long].why) < 140,
+			"exec: 200,000 bytes on stderr: read as they came (no timeout), 100 kept: %.60s...",
+			res[x3.err_long].why);
+		ktap_ok(res[x3.long_name].n && res[x3.long_name].ok == res[x3.long_name].n,
+			"exec: BACKEND_ADDR is a %zu-character probe address whole: %d ok of %d (%s)",
+			strlen(long_name), res[x3.long_name].ok, res[x3.long_name].n, res[x3.long_name].why);
+		ktap_ok(res[x3.nul].n && res[x3.nul].ok == res[x3.nul].n,
+			"http: the expected text after a NUL in the body is found: %d ok of %d (%s)",
+			res[x3.nul].ok, res[x3.nul].n, res[x3.nul].why);
+		ktap_ok(res[x3.endless].n && res[x3.endless].ok == res[x3.endless].n,
+			"http: a body that never ends passes once the text came: %d ok of %d (%s)",
+			res[x3.endless].ok, res[x3.endless].n, res[x3.endless].why);
+		ktap_ok(res[x3.big].n && !res[x3.big].ok && !res[x3.big].timeouts &&
+			strstr(res[x3.big].why, "without the expected text"),
+			"http: a body without the text fails after 64 KiB, not at the timeout: %s",
+			res[x3.big].why);
+		ktap_ok(tr.state == TS_DONE && tr.reaping_at_kill >= 1 && tr.tcp_while_held >= HELD_MORE &&
+			!tr.guard_fired && tr.reaped,
+			"exec: a killed command that cannot be reaped (held by a tracer) blocks nothing: "
+			"%d to reap at its kill, %d results of another probe meanwhile, reaped once "
+			"released: %s%s (%d attempts)", tr.reaping_at_kill, tr.tcp_while_held,
+			tr.reaped ? "yes" : "no", tr.guard_fired ? "; the loop was stuck until the "
+			"tracer's guard let go" : "", tr.attempts);
+		kill(tr.pid, SIGKILL);
+		waitpid(tr.pid, &st, 0);
+		close(tr.cmd[1]);
+		close(tr.ack[0]);
+		unlink(x3.pidfile);
+		rmdir(x3.dir);
+	}
+	if (geteuid()) {
+		ktap_skip("exec: --probe-user (not root)");
+	} else {
+		struct passwd *pw = getpwnam("nobody");
+		char why[256] = "", cmd[320];
+		int first = nprobes, err = -1;
+
+		loop = hloop_new(done, NULL);
+		if (loop && pw)
+			err = hloop_set_probe_user(loop, "nobody", why, sizeof(why));
+		if (err) {
+			ktap_ok(0, "exec: --probe-user nobody: %s", pw ? why : "no user nobody");
+		} else {
+			/* its uid, no capability at all, and none to be had */
+			snprintf(cmd, sizeof(cmd), "test \\\"$(id -u)\\\" = %u && test \\\"$(id -g)\\\" = %u && "
+				 "grep -Eq '^CapEff:[[:space:]]+0+$' /proc/self/status && "
+				 "grep -Eq '^CapBnd:[[:space:]]+0+$' /proc/self/status && "
+				 "grep -Eq '^NoNewPrivs:[[:space:]]+1$' /proc/self/status || { id >&2; exit 1; }",
+				 (unsigned)pw->pw_uid, (unsigned)pw->pw_gid);
+			x3.user = addf(tcp_port, "type exec command \"%s\" interval %ums timeout %ums", cmd, iv,
+				       iv - iv / 10);
+			run_phase(first, 2, NULL, NULL, NULL, (uint64_t)WATCHDOG * iv);
+			phase_end();
+			ktap_ok(res[x3.user].n >= 2 && res[x3.user].ok == res[x3.user].n,
+				"exec: --probe-user nobody: the command runs as %u:%u with no capability and "
+				"no_new_privs: %d ok of %d (%s)", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
+				res[x3.user].ok, res[x3.user].n, res[x3.user].why);
+		}
+		hloop_free(loop);
+		loop = NULL;
 	}
 	close(hold.cmd[0]);
 	close(hold.cmd[1]);

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The daemon's files on the host: atomic_write() (ipvsctl/atomicfile.c),
+ * which replaces the state file and the metrics textfile, and the managed
+ * set (ipvsctl/managed.c), which decides what a starting daemon deletes.
+ * Everything happens in a fresh directory under /tmp.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../ipvsctl/atomicfile.h"
+#include "../../ipvsctl/managed.h"
+#include "ktap.h"
+
+static char dir[64];
+
+static char *at(const char *name)
+{
+	static char buf[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", dir, name);
+	return buf[k];
+}
+
+static bool has(const char *path, const char *text)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return !strcmp(buf, text);
+}
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		ktap_diag("cannot write %s: %s", path, strerror(errno));
+		exit(1);
+	}
+}
+
+static void test_atomic(void)
+{
+	char why[512], tmp[256];
+	struct stat st;
+	mode_t old;
+	int err;
+
+	/* a new file, and its mode whatever the umask */
+	old = umask(077);
+	err = atomic_write(at("state"), "one\n", 4, 0644, why, sizeof(why));
+	umask(old);
+	ktap_ok(!err && has(at("state"), "one\n") && !stat(at("state"), &st) && (st.st_mode & 0777) == 0644,
+		"atomic_write: creates the file, mode 0644 under umask 077 (%s)", err ? why : "ok");
+	err = atomic_write(at("state"), "two\n", 4, 0644, why, sizeof(why));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", at("state"), (int)getpid());
+	ktap_ok(!err && has(at("state"), "two\n") && access(tmp, F_OK),
+		"atomic_write: replaces it, and leaves no temporary file");
+
+	/* a link planted under the temporary name: removed, never followed */
+	put(at("victim"), "precious\n");
+	if (symlink(at("victim"), tmp))
+		ktap_diag("symlink: %s", strerror(errno));
+	err = atomic_write(at("state"), "three\n", 6, 0644, why, sizeof(why));
+	ktap_ok(!err && has(at("victim"), "precious\n") && has(at("state"), "three\n") &&
+		!lstat(at("state"), &st) && S_ISREG(st.st_mode),
+		"atomic_write: a symlink planted at the temporary name is not followed (its target intact)");
+
+	/* the temporary name taken by a directory: the write fails, the old file stays */
+	if (mkdir(tmp, 0700))
+		ktap_diag("mkdir: %s", strerror(errno));
+	err = atomic_write(at("state"), "four\n", 5, 0644, why, sizeof(why));
+	ktap_ok(err && strstr(why, "cannot create") && has(at("state"), "three\n"),
+		"atomic_write: a failed create leaves the old file whole: %s", why);
+	rmdir(tmp);
+
+	/* the rename fails (the target is a non-empty directory): old intact, no tmp left */
+	mkdir(at("busy"), 0700);
+	put(at("busy/x"), "x");
+	err = atomic_write(at("busy"), "five\n", 5, 0644, why, sizeof(why));
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", at("busy"), (int)getpid());
+	ktap_ok(err && strstr(why, "cannot rename") && has(at("busy/x"), "x") && access(tmp, F_OK),
+		"atomic_write: a failed rename leaves the old one and removes the temporary file: %s", why);
+	unlink(at("busy/x"));
+	rmdir(at("busy"));
+
+	/* a directory that does not exist: an error that names the step */
+	err = atomic_write(at("nodir/state"), "six\n", 4, 0644, why, sizeof(why));
+	ktap_ok(err == -ENOENT && strstr(why, "cannot create"),
+		"atomic_write: a missing directory is an error, said: %s", why);
+	unlink(at("victim"));
+	unlink(at("state"));
+}
+
+static void svc(struct svc_id *id, int proto, const char *addr, uint16_t port, uint32_t mark)
+{
+	memset(id, 0, sizeof(*id));
+	id->af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	inet_pton(id->af, addr, id->addr);
+	id->proto = proto;
+	id->port = port;
+	id->fwmark = mark;
+	if (mark) {
+		id->proto = 0;
+		id->port = 0;
+		memset(id->addr, 0, sizeof(id->addr));
+	}
+}
+
+static void test_managed(void)
+{
+	struct svc_id in[4], *out = NULL, probe;
+	size_t n = 0, i;
+	char why[512];
+	bool same = true;
+	int err;
+	static const struct {
+		const char *text, *what;
+	} bad[] = {
+		{ "tcp/10.0.0.1:80\nend 1\n", "no header" },
+		{ "ipvsctl-managed 2\ntcp/10.0.0.1:80\nend 1\n", "another version" },
+		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\n", "cut short (no end)" },
+		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nend 2\n", "a count that does not match" },
+		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\ntcp/10.0.0.2:8\nend 1\n", "one line too many" },
+		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nend 1\ntcp/10.0.0.3:80\n", "text after the end" },
+		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nnot a service\nend 2\n", "a line that is no service" },
+		{ "", "empty" },
+	};
+
+	svc(&in[0], IPPROTO_TCP, "10.0.0.2", 443, 0);
+	svc(&in[1], IPPROTO_UDP, "2001:db8::1", 53, 0);
+	svc(&in[2], 0, "0.0.0.0", 0, 7);
+	svc(&in[3], IPPROTO_TCP, "10.0.0.1", 80, 0);
+	err = managed_write(at("m"), in, 4, why, sizeof(why));
+	if (!err)
+		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+	for (i = 0; !err && i < 4; i++)
+		if (!managed_has(out, n, &in[i]))
+			same = false;
+	svc(&probe, IPPROTO_TCP, "10.0.0.1", 81, 0);
+	ktap_ok(!err && n == 4 && same && !managed_has(out, n, &probe),
+		"managed: 4 services (tcp, udp over IPv6, fwmark) written and read back, and no other (%s)",
+		err ? why : "ok");
+	free(out);
+	out = NULL;
+	err = managed_write(at("m"), NULL, 0, why, sizeof(why));
+	if (!err)
+		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+	ktap_ok(!err && n == 0, "managed: an empty set is a file too, read back empty");
+	free(out);
+	out = NULL;
+	err = managed_read(at("none"), &out, &n, why, sizeof(why));
+	ktap_ok(err == -ENOENT && !out, "managed: no file is -ENOENT (a first start)");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put(at("m"), bad[i].text);
+		out = NULL;
+		n = 99;
+		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+		ktap_ok(err == -EINVAL && !out && n == 99, "managed: refused whole: %s (%s)", bad[i].what,
+			err ? why : "accepted");
+		free(out);
+	}
+	unlink(at("m"));
+}
+
+int main(void)
+{
+	ktap_plan(17);
+	snprintf(dir, sizeof(dir), "/tmp/test_files.XXXXXX");
+	if (!mkdtemp(dir)) {
+		ktap_diag("mkdtemp: %s", strerror(errno));
+		return 1;
+	}
+	test_atomic();
+	test_managed();
+	rmdir(dir);
+	return ktap_finish();
+}
