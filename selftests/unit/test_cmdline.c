@@ -197,7 +197,7 @@ static const struct {
 	{ 2, "apply --scope example.com" },
 	{ 2, "apply --scope fwmark:+5" },
 	{ 2, "apply --scope fwmark:0x" },
-	{ 4, "apply --scope fwmark:0x10-0x1f --dry-run" },
+	{ 4, "apply --scope fwmark:0x10-0x1f --dry-run --allow-empty" },
 	/* over 53 characters: refused, not cut to a valid range */
 	{ 2, "apply --scope fwmark:1-0000000000000000000000000000000000000000000000000099x" },
 	{ 2, "apply --drain-timeout 300" },
