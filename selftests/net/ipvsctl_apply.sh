@@ -261,9 +261,15 @@ check "after undrain, apply has nothing to do" test "$RC" = 0 -a "$(changes_of "
 	"$(weight_of "$B2")" = 100
 
 # ---- an empty state in scope --------------------------------------------------------------
+# an input without services is refused (a producer that wrote nothing);
+# "services": [] says it
 echo '{ "scope": ["10.0.1.0/24", "fd00:ff::/64"] }' >"$LIB_TMP/empty.json"
 apply -f "$LIB_TMP/empty.json"
-check "an empty state deletes every service in scope, and only those" \
+check "a state that names no service is refused, nothing deleted" \
+	test "$RC" = 2 -a "$(ipvs -Ln | grep -c '^TCP\|^UDP')" -gt 1
+echo '{ "scope": ["10.0.1.0/24", "fd00:ff::/64"], "services": [] }' >"$LIB_TMP/empty.json"
+apply -f "$LIB_TMP/empty.json"
+check "an explicit empty state deletes every service in scope, and only those" \
 	test "$RC" = 0 -a "$(ipvs -Ln | grep -c '^TCP\|^UDP')" = 1
 
 # ---- the worked Kubernetes example ----------------------------------------------------
@@ -337,8 +343,10 @@ setup_or_die "a stray address on it" in_ns "$SX" ip addr add 10.9.9.9/32 dev kub
 OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 -f "$LIB_TMP/v1.json" 2>&1)
 check "the same state again, no scope: the stray address is not the apply's to remove (0 changes)" \
 	test "$(changes_of "$OUT")" = 0 -a "$(vips)" = "10.9.9.9/32 10.96.0.1/32 fd00:10:96::a/128 "
-OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 --scope 10.9.9.9 -f "$LIB_TMP/v1.json" 2>&1)
-check "with --scope 10.9.9.9: only the stray address goes (1 change)" \
+OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 --scope 10.96.0.0/12 --scope fd00:10:96::/112 \
+	--scope 10.9.9.9 -f "$LIB_TMP/v1.json" 2>&1)
+log "vip apply with a scope: $OUT"
+check "with a scope holding 10.9.9.9: only the stray address goes (1 change)" \
 	test "$(changes_of "$OUT")" = 1 -a "$(vips)" = "10.96.0.1/32 fd00:10:96::a/128 "
 OUT=$(in_ns "$SX" "$IPVSCTL" apply --vip-dev kube-ipvs0 -f "$LIB_TMP/v1.json" 2>&1)
 check "and again: 0 changes" test "$(changes_of "$OUT")" = 0

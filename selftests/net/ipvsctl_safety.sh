@@ -15,7 +15,8 @@
 #    and set;
 #  - apply --stream carries on across an unload and reload of
 #    ip_vs_maglev (its generic netlink id changes);
-#  - reading the named services does not depend on net.core.rmem_default.
+#  - reading the named services does not depend on net.core.rmem_default;
+#  - restore --flush changes only what differs from the file.
 # No traffic: every check reads IPVS's, the links' or the modules' state.
 
 source "$(dirname "$0")/lib.sh"
@@ -153,7 +154,7 @@ for i in $(seq 1 64); do
 done >"$LIB_TMP/many.conf"
 OUT=$(ipvsctl apply -f "$LIB_TMP/many.conf" 2>&1)
 rc=$?
-check "64 services applied" test "$rc" = 0 -a "$(services | grep -c 10.99.0.)" = 64
+check "64 services applied" test "$rc" = 0 -a "$(services | grep -c '^-A .* 10\.99\.0\.')" = 64
 RMEM=$(sysctl -n net.core.rmem_default)
 setup_or_die "a small default receive buffer" sysctl -qw net.core.rmem_default=16384
 OUT=$(ipvsctl apply -f "$LIB_TMP/many.conf" 2>&1)
@@ -162,6 +163,30 @@ sysctl -qw net.core.rmem_default="$RMEM"
 log "apply with rmem_default 16384: $OUT"
 check "with net.core.rmem_default at 16 KiB, the same 64 services read back: 0 changes" \
 	test "$rc" = 0 -a -n "$(grep -F '0 changes applied' <<<"$OUT")"
+in_ns "$NS" ipvsadm -C
+
+# ---- C11: restore --flush changes only what differs -----------------------------------
+setup_or_die "a state to save" ipvsctl service add tcp/10.96.1.1:80 scheduler maglev
+setup_or_die "its backends" ipvsctl backend add tcp/10.96.1.1:80 10.0.2.11:80 method nat weight 5
+setup_or_die "and another" ipvsctl backend add tcp/10.96.1.1:80 10.0.2.12:80 method nat weight 5
+setup_or_die "saved" eval 'ipvsctl save >"$LIB_TMP/state"'
+OUT=$(ipvsctl restore --flush "$LIB_TMP/state" 2>&1)
+rc=$?
+log "restore --flush of the saved state: $OUT"
+check "restore --flush of the state as it is: 0 changes (no flush, no re-add)" \
+	test "$rc" = 0 -a -n "$(grep -F '0 changes applied' <<<"$OUT")"
+sed '/10\.0\.2\.12:80/s/weight 5/weight 7/' "$LIB_TMP/state" >"$LIB_TMP/state2"
+setup_or_die "one more service, not in the file" ipvsctl service add tcp/10.96.1.2:80 scheduler rr
+OUT=$(ipvsctl restore --flush "$LIB_TMP/state2" 2>&1)
+rc=$?
+log "restore --flush, one weight changed: $OUT"
+check "restore --flush with one weight changed and one service not in the file: 2 changes" \
+	test "$rc" = 0 -a -n "$(grep -F '2 changes applied' <<<"$OUT")" -a \
+	-z "$(services | grep -F 10.96.1.2:80)" -a -n "$(services | grep -F '10.0.2.12:80 -m -w 7')"
+OUT=$(ipvsctl restore --flush </dev/null 2>&1)
+rc=$?
+check "restore --flush of an empty input: refused, nothing deleted" \
+	test "$rc" = 2 -a -n "$(services | grep -F 10.96.1.1:80)"
 in_ns "$NS" ipvsadm -C
 
 # ---- C6: --stream across a reload of ip_vs_maglev ---------------------------------------
