@@ -764,6 +764,18 @@ static int load(struct daemon *d, bool initial)
 		model_free(&want);
 		return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
+	/*
+	 * A file that names no service while services are managed is taken
+	 * for a mistake (truncated, or written by a producer that failed):
+	 * it would delete them all. Nothing is changed, as apply does without
+	 * --allow-empty.
+	 */
+	if (!want.n && (initial ? d->nmanaged : d->cfg.n)) {
+		dlog(d, "%s names no service; nothing was changed%s (to remove the daemon's services, stop it and delete them)",
+		     d->file, initial ? "" : " (the running state is kept)");
+		model_free(&want);
+		return EXIT_USAGE;
+	}
 	err = probes_for(d, &want, &v, &n);
 	if (err) {
 		dlog(d, "out of memory");
