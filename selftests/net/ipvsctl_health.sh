@@ -223,6 +223,58 @@ check "SIGTERM: the daemon exits 0" test "$rc" = 0
 check "  leaving IPVS as it was" test "$(ipvs -Sn)" = "$before"
 check "  and health status says it is not running (exit 1)" \
 	not in_ns "$DR" "$IPVSCTL" health status --state-file "$STATE"
+# ---- the managed services, kept across restarts (review C17) -------------------------
+# The daemon keeps the services of the file it applied in STATE.managed:
+# one removed from the file while it was stopped is deleted at its next
+# start; a managed file that is not whole, or a file that names no
+# service, deletes nothing.
+conf_ports() {
+	local p
+	for p in "$@"; do
+		echo "service add tcp/$VIP:$p scheduler rr"
+		echo "backend add tcp/$VIP:$p ${BE_IP[1]}:80 method nat"
+	done >"$CONF"
+}
+run_daemon() {
+	ip netns exec "$DR" "$IPVSCTL" daemon -f "$CONF" --state-file "$STATE" 2>>"$LOG" &
+	DAEMON=$!
+	LIB_PIDS+=("$DAEMON")
+}
+stop_daemon() { kill -TERM "$DAEMON"; wait "$DAEMON"; }
+svc_there() { ipvs -Ln -t "$VIP:$1" >/dev/null 2>&1; }
+both_there() { svc_there "$1" && svc_there "$2"; }
+started_since() { state_updated_since "$1" && daemon_alive; }
+conf_ports 80 81 84
+t0=$(now_ms)
+run_daemon
+setup_or_die "the daemon applied :80, :81 and :84" wait_until 20 started_since "$t0"
+check "its managed services are on disk" test -s "$STATE.managed"
+stop_daemon
+conf_ports 80 81
+t0=$(now_ms)
+run_daemon
+check "a service removed from the file while the daemon was stopped is deleted when it starts" \
+	wait_until 20 not svc_there 84
+check "  the others stay" both_there 80 81
+check "  and it runs" wait_until 20 started_since "$t0"
+stop_daemon
+echo "not a managed file" >"$STATE.managed"
+conf_ports 80
+t0=$(now_ms)
+run_daemon
+setup_or_die "the daemon started" wait_until 20 started_since "$t0"
+check "with a managed file that is not whole, nothing is deleted at start (:81 stays)" svc_there 81
+check "  and the log says why" log_has "managed services are not read"
+stop_daemon
+: >"$CONF"
+run_daemon
+wait_until 20 not daemon_alive
+wait "$DAEMON"
+rc=$?
+check "a file that names no service, with services managed: the daemon refuses it (exit $rc), :80 stays" \
+	test "$rc" = 2 -a -n "$(ipvs -Ln -t "$VIP:80" 2>/dev/null)"
+check "  and says so" log_has "names no service; nothing was changed"
+
 check "no crash in the log" not grep -Eqi "segfault|abort|assert" "$LOG"
 echo "--- daemon log:"
 cat "$LOG"
