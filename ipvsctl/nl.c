@@ -19,10 +19,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +145,34 @@ void nlc_close(struct nl *nl)
 	nl->sk = NULL;
 }
 
+/*
+ * Kernels before 5.17 have no module alias for the IPVS family, so
+ * looking it up does not load ip_vs there: run modprobe, as ipvsadm does
+ * when IPVS is missing. Once per process; modprobe's own errors are
+ * left out (the lookup after it says what matters).
+ */
+static void nlc_modprobe_ipvs(void)
+{
+	static bool tried;
+	char *argv[] = { "modprobe", "-q", "--", "ip_vs", NULL };
+	char *envp[] = { "PATH=/usr/sbin:/sbin:/usr/bin:/bin", NULL };
+	posix_spawn_file_actions_t fa;
+	int st;
+	pid_t pid;
+
+	if (tried)
+		return;
+	tried = true;
+	if (posix_spawn_file_actions_init(&fa))
+		return;
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (!posix_spawnp(&pid, "modprobe", &fa, NULL, argv, envp))
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	posix_spawn_file_actions_destroy(&fa);
+}
+
 int nlc_family(struct nl *nl, enum nlc_fam fam)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
@@ -150,6 +180,12 @@ int nlc_family(struct nl *nl, enum nlc_fam fam)
 
 	if (nl->fam[fam] > 0)
 		return nl->fam[fam];
+	if (fam == FAM_IPVS) {
+		id = genl_ctrl_resolve(nl->sk, nlc_fams[fam].name);
+		if (id > 0)
+			return nl->fam[fam] = id;
+		nlc_modprobe_ipvs();
+	}
 	/*
 	 * Looking a family up loads its module. ip_vs_maglev registers its
 	 * family from a work item just after loading (see kmod/netlink.c),
