@@ -46,6 +46,10 @@ printf 'service add %s scheduler maglev\nhealth %s type http host x@10.0.9.9\n' 
 	>"$F/bad-host.conf"
 printf 'service add %s scheduler maglev\nhealth %s type http path "/a b"\n' "$S" "$S" \
 	>"$F/bad-path.conf"
+: >"$F/empty.conf"
+printf '# a comment, and nothing else\n' >"$F/comment-only.conf"
+echo '{ "scope": ["10.0.1.0/24"] }' >"$F/no-services.json"
+echo '{ "scope": ["all"], "services": [] }' >"$F/scope-all.json"
 cat >"$F/good.json" <<EOF
 {"services": [{"service": "$S", "scheduler": "maglev", "table-size": 4093,
   "backends": [{"address": "10.0.2.11:8080", "weight": 100},
@@ -118,6 +122,14 @@ TABLE=$(cat <<EOF
 2|apply: a service named twice|services\\[1\\]: service tcp/10.0.1.100:80 already exists|apply -f @F@/dup.json
 2|apply: a JSON string over 255 bytes|services\\[0\\]: "scheduler": a string of at most 255 bytes|apply -f @F@/long-string.json
 2|apply: JSON nested 100000 deep|not valid JSON|apply -f @F@/deep.json
+2|apply: an empty input, with a scope|names no service; nothing was changed|apply --scope all -f @F@/empty.conf
+2|apply: a comment-only input|names no service|apply -f @F@/comment-only.conf
+2|apply: JSON without "services", with its own scope|names no service|apply -f @F@/no-services.json
+2|apply: a document's scope wider than --scope|wider than the command line's --scope|apply --scope 10.0.1.0/24 -f @F@/scope-all.json
+2|apply: --max-deletes that is not a number or a percentage|--max-deletes '12x'|apply --max-deletes 12x -f @F@/good.json
+2|apply: --max-deletes over 100%|--max-deletes '101%'|apply --max-deletes 101% -f @F@/good.json
+2|apply: a plan deleting more than --max-deletes|deletes 1 of the 2 managed services, more than --max-deletes 0|apply --scope 10.0.1.100 --max-deletes 0 -f @F@/good.json
+2|restore --flush of an empty file|names no service; nothing was changed|restore --flush @F@/empty.conf
 4|apply: a file that does not exist|no such file|apply -f @F@/nonexistent.conf
 4|a service that does not exist|no service tcp/10.9.9.9:80|backend add tcp/10.9.9.9:80 10.0.2.11 weight 1
 4|a backend that does not exist|has no backend 10.0.2.99:8080|backend del $S 10.0.2.99:8080
