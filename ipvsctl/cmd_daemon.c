@@ -135,18 +135,6 @@ static void notify(const char *state)
 
 /* ---- probes: identity and order ------------------------------------------- */
 
-static int svc_cmp(const struct svc_id *a, const struct svc_id *b)
-{
-	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	if (a->fwmark != b->fwmark)
-		return a->fwmark < b->fwmark ? -1 : 1;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return memcmp(a->addr, b->addr, 16);
-}
 
 static int ap_cmp(const struct addr_port *a, const struct addr_port *b)
 {
@@ -163,7 +151,7 @@ static int ap_cmp(const struct addr_port *a, const struct addr_port *b)
 static int probe_cmp(const void *x, const void *y)
 {
 	const struct probe *a = *(struct probe *const *)x, *b = *(struct probe *const *)y;
-	int r = svc_cmp(&a->svc, &b->svc);
+	int r = svc_id_cmp(&a->svc, &b->svc);
 
 	return r ? r : ap_cmp(&a->be, &b->be);
 }

@@ -29,30 +29,20 @@
 
 #define MANAGED_HEADER "ipvsctl-managed 1"
 
-static int svc_id_cmp(const void *x, const void *y)
+static int svc_id_qcmp(const void *x, const void *y)
 {
-	const struct svc_id *a = x, *b = y;
-
-	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	if (a->fwmark != b->fwmark)
-		return a->fwmark < b->fwmark ? -1 : 1;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
+	return svc_id_cmp(x, y);
 }
 
 void managed_sort(struct svc_id *v, size_t n)
 {
 	if (n)
-		qsort(v, n, sizeof(*v), svc_id_cmp);
+		qsort(v, n, sizeof(*v), svc_id_qcmp);
 }
 
 bool managed_has(const struct svc_id *v, size_t n, const struct svc_id *id)
 {
-	return n && bsearch(id, v, n, sizeof(*v), svc_id_cmp);
+	return n && bsearch(id, v, n, sizeof(*v), svc_id_qcmp);
 }
 
 int managed_write(const char *path, const struct svc_id *v, size_t n, char *why, size_t whylen)

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "ipvsctl.h"
+#include "model.h"
 
 /* Replace @path (atomically) with the @n services of @v. 0, or -errno with @why set. */
 int managed_write(const char *path, const struct svc_id *v, size_t n, char *why, size_t whylen);

@@ -22,6 +22,19 @@ bool svc_id_eq(const struct svc_id *a, const struct svc_id *b)
 	       !memcmp(a->addr, b->addr, a->af == AF_INET6 ? 16 : 4);
 }
 
+int svc_id_cmp(const struct svc_id *a, const struct svc_id *b)
+{
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	if (a->fwmark != b->fwmark)
+		return a->fwmark < b->fwmark ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	return memcmp(a->addr, b->addr, sizeof(a->addr));
+}
+
 bool addr_port_eq(const struct addr_port *a, const struct addr_port *b)
 {
 	return a->af == b->af && a->port == b->port &&
