@@ -27,7 +27,8 @@
  *
  * --stream applies a sequence of such inputs, separated by "---" lines,
  * one at a time as each arrives (apply_stream()). A document of nothing
- * but blanks (a leading or doubled "---") is no document: it is skipped.
+ * but blanks (a leading or doubled "---") is no document: it is skipped;
+ * one not ended by "---" when the input ends is refused.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -77,13 +78,14 @@ static const char apply_help[] =
 	"Input: ipvsctl's grammar, or JSON (a document starting with '{' or '['); see\n"
 	"ipvsctl.conf(5), DESIRED STATE and JSON FORM. --timing prints where\n"
 	"the time went.\n\n"
-	"--stream: the input is documents, each ended by a line '---' or by the\n"
-	"end of the input, each applied as soon as it ends and answered by one\n"
+	"--stream: the input is documents, each ended by a line '---', each\n"
+	"applied as soon as it ends and answered by one\n"
 	"line on standard output (with --json, a line of JSON), for a controller\n"
 	"that keeps ipvsctl running. A failed document changes nothing and the\n"
 	"stream goes on; the exit status is the first failure's. A document of\n"
 	"nothing but blanks (from a leading or doubled '---') is skipped,\n"
-	"unanswered. The generic netlink families are looked up again for each\n"
+	"unanswered; text after the last '---' at the end of the input (a\n"
+	"producer that stopped mid-document) is refused, not applied. The generic netlink families are looked up again for each\n"
 	"document, so a reloaded module is found.\n";
 
 struct input {
@@ -569,8 +571,8 @@ static bool is_separator(const char *l)
  * --stream: documents separated by "---" lines, each applied as soon as its
  * separator (or the end of the input) is read. A document that fails
  * changes nothing (apply_doc()) and the stream goes on; the exit code is
- * that of the first failure. The input after the last separator is a
- * document only if it has something other than blanks.
+ * that of the first failure. The input after the last separator is not
+ * applied: blanks are nothing, anything else a document cut short.
  */
 static int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
 			const char *name)
@@ -638,6 +640,20 @@ static int apply_stream(struct ctx *c, const struct apply_opts *o, const char *p
 			fprintf(stderr, "%s: %s: read error\n", c->prog, name);
 			if (!rc)
 				rc = EXIT_FAIL;
+			break;
+		}
+		if (eof && !blank && !big) {
+			/*
+			 * Text after the last "---" at the end of the input: a
+			 * producer that stopped in the middle of a document. Not
+			 * applied: with a scope, half a state deletes the rest.
+			 */
+			ndoc++;
+			fprintf(stderr, "%s: %s (document %ld): not ended by a '---' line; not applied\n",
+				c->prog, name, ndoc);
+			stream_ack(c, o, ndoc, EXIT_USAGE, &r);
+			if (!rc)
+				rc = EXIT_USAGE;
 			break;
 		}
 		if (blank && !big) {

@@ -73,6 +73,7 @@ struct daemon {
 	int state_err;			/* of the last state file write: logged when it changes */
 	/* the managed services, as on disk (PATH.managed): sorted */
 	char *managed_path;
+	char *managed_owner;		/* "netns INODE config PATH" */
 	struct svc_id *managed;
 	size_t nmanaged;
 	int managed_err;		/* of the last write: logged when it changes */
@@ -274,7 +275,7 @@ static void managed_set(struct daemon *d, struct svc_id *v, size_t n)
 	free(d->managed);
 	d->managed = v;
 	d->nmanaged = n;
-	err = managed_write(d->managed_path, v, n, why, sizeof(why));
+	err = managed_write(d->managed_path, d->managed_owner, v, n, why, sizeof(why));
 	if (err && err != d->managed_err)
 		dlog(d, "cannot write the managed services: %s; a service that leaves the file while "
 		     "the daemon is stopped may stay in IPVS", why);
@@ -329,7 +330,8 @@ static void managed_load(struct daemon *d)
 	char why[4096 + 160];
 	int err;
 
-	err = managed_read(d->managed_path, &d->managed, &d->nmanaged, why, sizeof(why));
+	err = managed_read(d->managed_path, d->managed_owner, &d->managed, &d->nmanaged, why,
+			   sizeof(why));
 	if (err == -ENOENT)
 		return;
 	if (err) {
@@ -958,7 +960,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	if (probe_user) {
 		/* looked up once, at start: a user that vanishes later keeps its ids */
 		struct hloop *l = hloop_new(probe_done, &d);
-		char why[160];
+		char why[320];
 		int err;
 
 		err = l ? hloop_set_probe_user(l, probe_user, why, sizeof(why)) : -ENOMEM;
@@ -1019,6 +1021,25 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	/* which daemon: the namespace it is in (entered by ctx_nl()) and its
+	 * file, so a second daemon on the same state file never acts on the
+	 * first one's set
+	 */
+	{
+		struct stat ns;
+		char *real = realpath(file, NULL);
+
+		if (stat("/proc/self/ns/net", &ns))
+			ns.st_ino = 0;
+		if (asprintf(&d.managed_owner, "netns %llu config %s",
+			     (unsigned long long)ns.st_ino, real ? real : file) < 0)
+			d.managed_owner = NULL;
+		free(real);
+		if (!d.managed_owner) {
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
 	managed_load(&d);
 	/* the signals are read from a signalfd in the loop */
 	sigemptyset(&set);
@@ -1031,7 +1052,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	d.loop = hloop_new(probe_done, &d);
 	if (d.loop && probe_user) {
-		char why[160];
+		char why[320];
 
 		if (hloop_set_probe_user(d.loop, probe_user, why, sizeof(why))) {
 			dlog(&d, "--probe-user: %s", why);
@@ -1060,6 +1081,7 @@ out:
 	hloop_free(d.loop);	/* frees the probes */
 	free(d.managed);
 	free(d.managed_path);
+	free(d.managed_owner);
 	free(d.pv);
 	free(d.lr.v);
 	model_free(&d.cfg);

@@ -1004,7 +1004,7 @@ static void probe_start_exec(struct hloop *l, struct probe *p)
 	struct exec_err *e;
 	uint8_t addr[16];
 	uint16_t port;
-	int af, pfd, err, pipefd[2];
+	int af, pfd, err, pipefd[2] = { -1, -1 };
 	pid_t pid;
 
 	probe_target(p, &af, addr, &port);
@@ -1019,9 +1019,20 @@ static void probe_start_exec(struct hloop *l, struct probe *p)
 	memcpy(env_svc, "SERVICE=", 8);
 	/* stderr: a pipe, read as the command runs, so a failure can say why */
 	e = calloc(1, sizeof(*e));
-	if (!e || pipe2(pipefd, O_CLOEXEC | O_NONBLOCK)) {
+	/* only the loop's end is non-blocking: the command's stderr blocks,
+	 * as any stderr does, rather than failing with EAGAIN when the loop
+	 * is slow to read
+	 */
+	if (!e || pipe2(pipefd, O_CLOEXEC) ||
+	    fcntl(pipefd[0], F_SETFL, fcntl(pipefd[0], F_GETFL) | O_NONBLOCK)) {
+		int perr = errno;
+
+		if (pipefd[0] >= 0) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
 		free(e);
-		probe_finish(l, p, false, strerror(errno));
+		probe_finish(l, p, false, strerror(perr));
 		return;
 	}
 	e->tag.kind = T_STDERR;
@@ -1418,6 +1429,28 @@ int hloop_set_probe_user(struct hloop *l, const char *user, char *why, size_t le
 		n = want;
 	}
 done:
+	/*
+	 * The child needs CAP_SETUID, CAP_SETGID (the switch) and CAP_SETPCAP
+	 * (to empty its bounding set): without them every exec probe would
+	 * fail at run time, so the daemon refuses to start instead.
+	 */
+	f = fopen("/proc/self/status", "re");
+	if (f) {
+		unsigned long long eff = ~0ULL;
+		char line[256];
+
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "CapEff: %llx", &eff) == 1)
+				break;
+		fclose(f);
+		if ((eff & 0x1c0) != 0x1c0) {	/* bits 6, 7, 8 */
+			free(u.groups);
+			snprintf(why, len,
+				 "probe user '%s': the daemon lacks CAP_SETGID, CAP_SETUID or CAP_SETPCAP to switch to it (a systemd unit must name them in CapabilityBoundingSet)",
+				 user);
+			return -EPERM;
+		}
+	}
 	/* the capabilities the kernel knows, to empty the bounding set */
 	f = fopen("/proc/sys/kernel/cap_last_cap", "re");
 	if (f) {

@@ -7,6 +7,7 @@
  *
  *   # ipvsctl daemon: the services it manages
  *   ipvsctl-managed 1
+ *   owner netns 4026531840 config /etc/ipvsctl/lb.conf
  *   tcp/10.0.0.1:80
  *   fwmark/7
  *   end 2
@@ -15,6 +16,9 @@
  * service, a count that does not match, no trailer, text after it) makes
  * the whole file refused: the set decides what is deleted, and a file cut
  * short or edited by hand must not delete services it no longer names.
+ * The owner line says which daemon wrote it (its network namespace and
+ * config file): a set another daemon wrote (a second daemon started by
+ * hand on the same state file) is not this one's to act on.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -45,7 +49,8 @@ bool managed_has(const struct svc_id *v, size_t n, const struct svc_id *id)
 	return n && bsearch(id, v, n, sizeof(*v), svc_id_qcmp);
 }
 
-int managed_write(const char *path, const struct svc_id *v, size_t n, char *why, size_t whylen)
+int managed_write(const char *path, const char *owner, const struct svc_id *v, size_t n,
+		  char *why, size_t whylen)
 {
 	char name[128], *buf = NULL;
 	size_t len = 0, i;
@@ -59,6 +64,7 @@ int managed_write(const char *path, const struct svc_id *v, size_t n, char *why,
 	}
 	fputs("# ipvsctl daemon: the services it manages (see ipvsctl(8), daemon)\n"
 	      MANAGED_HEADER "\n", f);
+	fprintf(f, "owner %s\n", owner);
 	for (i = 0; i < n; i++) {
 		fmt_svc(&v[i], name, sizeof(name));
 		fprintf(f, "%s\n", name);
@@ -74,12 +80,13 @@ int managed_write(const char *path, const struct svc_id *v, size_t n, char *why,
 	return err;
 }
 
-int managed_read(const char *path, struct svc_id **out, size_t *nout, char *why, size_t whylen)
+int managed_read(const char *path, const char *owner, struct svc_id **out, size_t *nout,
+		 char *why, size_t whylen)
 {
 	struct svc_id *v = NULL, *nv;
 	size_t n = 0, cap = 0, lineno = 0, count;
 	char *line = NULL, perr[160], tail;
-	bool header = false, end = false;
+	bool header = false, owned = false, end = false;
 	size_t lcap = 0;
 	ssize_t ll;
 	FILE *f;
@@ -104,6 +111,20 @@ int managed_read(const char *path, struct svc_id **out, size_t *nout, char *why,
 				goto bad;
 			}
 			header = true;
+			continue;
+		}
+		if (!owned) {
+			if (strncmp(line, "owner ", 6)) {
+				snprintf(why, whylen, "%s:%zu: no owner line", path, lineno);
+				goto bad;
+			}
+			if (strcmp(line + 6, owner)) {
+				snprintf(why, whylen, "%s: written by another daemon (%s), not this one (%s)",
+					 path, line + 6, owner);
+				err = -ESTALE;
+				goto out;
+			}
+			owned = true;
 			continue;
 		}
 		if (end) {

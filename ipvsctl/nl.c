@@ -148,28 +148,50 @@ void nlc_close(struct nl *nl)
 /*
  * Kernels before 5.17 have no module alias for the IPVS family, so
  * looking it up does not load ip_vs there: run modprobe, as ipvsadm does
- * when IPVS is missing. Once per process; modprobe's own errors are
- * left out (the lookup after it says what matters).
+ * when IPVS is missing. Once per process; by its absolute path (cron's
+ * PATH has no sbin), with no descriptor but 0 to 2 (/dev/null) and no
+ * blocked signal; modprobe's own errors are left out (the lookup after
+ * it says what matters). A unit with ProtectKernelModules= cannot load
+ * modules: there ip_vs must be loaded at boot (modules-load.d).
  */
 static void nlc_modprobe_ipvs(void)
 {
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe" };
 	static bool tried;
 	char *argv[] = { "modprobe", "-q", "--", "ip_vs", NULL };
 	char *envp[] = { "PATH=/usr/sbin:/sbin:/usr/bin:/bin", NULL };
 	posix_spawn_file_actions_t fa;
-	int st;
+	posix_spawnattr_t at;
+	sigset_t none;
+	size_t i;
 	pid_t pid;
+	int st;
 
 	if (tried)
 		return;
 	tried = true;
 	if (posix_spawn_file_actions_init(&fa))
 		return;
+	if (posix_spawnattr_init(&at)) {
+		posix_spawn_file_actions_destroy(&fa);
+		return;
+	}
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	if (!posix_spawnp(&pid, "modprobe", &fa, NULL, argv, envp))
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (access(paths[i], X_OK))
+			continue;
+		if (!posix_spawn(&pid, paths[i], &fa, &at, argv, envp))
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		break;
+	}
+	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 }
 

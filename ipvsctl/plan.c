@@ -429,6 +429,11 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		u->svc = op->svc;
 		u->ap = ap;
 		u->dc = d->c;
+		/* a weight above 0 ends a drain in the module (its saved weight
+		 * and deadline go): the undo puts them back after the weight
+		 */
+		if (is_maglev(&s->c) && dc.weight && push_mg_be_restore(p, &op->svc, d))
+			NOMEM();
 		d->c = dc;
 		return 0;
 

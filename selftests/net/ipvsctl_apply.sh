@@ -398,7 +398,8 @@ check "document 3, after the failure: a backend replaced, the other reweighted (
 sdoc 2 10.0.2.11:80 10.0.2.13:80 >&"$SW"
 ack
 check "document 4, the same: 0 changes" test "$ACK" = "document 4: 0 changes applied"
-# the last document needs no separator: the end of the input ends it
+# a last document not ended by a separator is a producer that stopped
+# mid-document: refused, not applied
 sdoc 2 10.0.2.11:80 | head -n -1 >&"$SW"
 exec {SW}>&-
 ack
@@ -406,8 +407,9 @@ wait "$SPID"
 RC=$?
 exec {SR}<&-
 trap - PIPE
-check "the last document, ended by the end of the input; exit 2, the first failure's" \
-	test "$ACK" = "document 5: 1 change applied" -a "$RC" = 2 -a "$(sbackends)" = "10.0.2.11:80/2 "
+check "the last document, cut off by the end of the input: refused, nothing changed; exit 2" \
+	test "$ACK" = "document 5: failed (exit status 2); nothing was changed" -a "$RC" = 2 -a \
+	"$(sbackends)" = "10.0.2.11:80/2 10.0.2.13:80/2 "
 OUT=$(printf '%s\n---\n\n' "$(sdoc 2 10.0.2.11:80 | head -n -1)" |
 	in_ns "$ST" "$IPVSCTL" -j apply --stream 2>&1)
 RC=$?

@@ -225,6 +225,12 @@ static void test_binary(void)
 		 sizeof(err), L("apply", "--stream"));
 	ktap_ok(rc == 4 && !strcmp(out, "document 1: failed (exit status 4); nothing was changed\n"),
 		"--stream: only the document with text is one (rc %d, '%s')", rc, out);
+	rc = run("service add tcp/10.96.0.1:80\n", out, sizeof(out), err, sizeof(err),
+		 L("apply", "--stream", "--scope", "10.96.0.0/12"));
+	ktap_ok(rc == 2 && strstr(err, "not ended by a '---' line") &&
+		!strcmp(out, "document 1: failed (exit status 2); nothing was changed\n"),
+		"--stream: a document cut off by the end of the input is refused, not applied (rc %d)",
+		rc);
 	rc = run("# a comment\n---\n", out, sizeof(out), err, sizeof(err),
 		 L("apply", "--stream", "--scope", "10.96.0.0/12"));
 	ktap_ok(rc == 2 && strstr(out, "document 1: failed (exit status 2); nothing was changed"),
@@ -265,7 +271,7 @@ static void test_binary(void)
 
 int main(void)
 {
-	ktap_plan(6 + 6 + 17);
+	ktap_plan(6 + 6 + 18);
 	test_vip_plan();
 	test_scope_within();
 	test_binary();

@@ -21,6 +21,8 @@
 #include "../../ipvsctl/managed.h"
 #include "ktap.h"
 
+#define OWNER "netns 4026531840 config /etc/ipvsctl/lb.conf"
+
 static char dir[64];
 
 static char *at(const char *name)
@@ -137,11 +139,11 @@ static void test_managed(void)
 	} bad[] = {
 		{ "tcp/10.0.0.1:80\nend 1\n", "no header" },
 		{ "ipvsctl-managed 2\ntcp/10.0.0.1:80\nend 1\n", "another version" },
-		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\n", "cut short (no end)" },
-		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nend 2\n", "a count that does not match" },
-		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\ntcp/10.0.0.2:8\nend 1\n", "one line too many" },
-		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nend 1\ntcp/10.0.0.3:80\n", "text after the end" },
-		{ "ipvsctl-managed 1\ntcp/10.0.0.1:80\nnot a service\nend 2\n", "a line that is no service" },
+		{ "ipvsctl-managed 1\nowner " OWNER "\ntcp/10.0.0.1:80\n", "cut short (no end)" },
+		{ "ipvsctl-managed 1\nowner " OWNER "\ntcp/10.0.0.1:80\nend 2\n", "a count that does not match" },
+		{ "ipvsctl-managed 1\nowner " OWNER "\ntcp/10.0.0.1:80\ntcp/10.0.0.2:8\nend 1\n", "one line too many" },
+		{ "ipvsctl-managed 1\nowner " OWNER "\ntcp/10.0.0.1:80\nend 1\ntcp/10.0.0.3:80\n", "text after the end" },
+		{ "ipvsctl-managed 1\nowner " OWNER "\ntcp/10.0.0.1:80\nnot a service\nend 2\n", "a line that is no service" },
 		{ "", "empty" },
 	};
 
@@ -149,9 +151,9 @@ static void test_managed(void)
 	svc(&in[1], IPPROTO_UDP, "2001:db8::1", 53, 0);
 	svc(&in[2], 0, "0.0.0.0", 0, 7);
 	svc(&in[3], IPPROTO_TCP, "10.0.0.1", 80, 0);
-	err = managed_write(at("m"), in, 4, why, sizeof(why));
+	err = managed_write(at("m"), OWNER, in, 4, why, sizeof(why));
 	if (!err)
-		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+		err = managed_read(at("m"), OWNER, &out, &n, why, sizeof(why));
 	for (i = 0; !err && i < 4; i++)
 		if (!managed_has(out, n, &in[i]))
 			same = false;
@@ -161,29 +163,43 @@ static void test_managed(void)
 		err ? why : "ok");
 	free(out);
 	out = NULL;
-	err = managed_write(at("m"), NULL, 0, why, sizeof(why));
+	err = managed_write(at("m"), OWNER, NULL, 0, why, sizeof(why));
 	if (!err)
-		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+		err = managed_read(at("m"), OWNER, &out, &n, why, sizeof(why));
 	ktap_ok(!err && n == 0, "managed: an empty set is a file too, read back empty");
 	free(out);
 	out = NULL;
-	err = managed_read(at("none"), &out, &n, why, sizeof(why));
+	err = managed_read(at("none"), OWNER, &out, &n, why, sizeof(why));
 	ktap_ok(err == -ENOENT && !out, "managed: no file is -ENOENT (a first start)");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put(at("m"), bad[i].text);
 		out = NULL;
 		n = 99;
-		err = managed_read(at("m"), &out, &n, why, sizeof(why));
+		err = managed_read(at("m"), OWNER, &out, &n, why, sizeof(why));
 		ktap_ok(err == -EINVAL && !out && n == 99, "managed: refused whole: %s (%s)", bad[i].what,
 			err ? why : "accepted");
 		free(out);
 	}
+	/* a set another daemon wrote is not this one's */
+	err = managed_write(at("m"), "netns 1 config /etc/other.conf", in, 4, why, sizeof(why));
+	out = NULL;
+	n = 99;
+	if (!err)
+		err = managed_read(at("m"), OWNER, &out, &n, why, sizeof(why));
+	ktap_ok(err == -ESTALE && !out && n == 99,
+		"managed: a set written by another daemon (owner) is refused (%s)", err ? why : "accepted");
+	free(out);
+	put(at("m"), "ipvsctl-managed 1\ntcp/10.0.0.1:80\nend 1\n");
+	out = NULL;
+	err = managed_read(at("m"), OWNER, &out, &n, why, sizeof(why));
+	ktap_ok(err == -EINVAL && !out, "managed: a set without an owner line is refused");
+	free(out);
 	unlink(at("m"));
 }
 
 int main(void)
 {
-	ktap_plan(17);
+	ktap_plan(19);
 	snprintf(dir, sizeof(dir), "/tmp/test_files.XXXXXX");
 	if (!mkdtemp(dir)) {
 		ktap_diag("mkdtemp: %s", strerror(errno));

@@ -1332,9 +1332,12 @@ int main(void)
 		snprintf(cmd, sizeof(cmd), "sleep 301 & echo $! >%s; exit 0", x3.pidfile);
 		x3.bg = addf(tcp_port, "type exec command \"%s\" %s", cmd, g);
 		x3.err = addf(tcp_port, "type exec command \"echo 'no good: disk full' >&2; exit 4\" %s", g);
-		/* more than a pipe holds: read as it comes, or the command would block */
-		x3.err_long = addf(tcp_port, "type exec command \"head -c 200000 /dev/zero | tr '\\\\0' x >&2; "
-				   "exit 5\" %s", g);
+		/* more than a pipe holds: read as it comes, or the command would
+		 * block; and its stderr blocks (a non-blocking one fails tr with
+		 * EAGAIN when the pipe is full: exit 9)
+		 */
+		x3.err_long = addf(tcp_port, "type exec command \"head -c 2000000 /dev/zero | tr '\\\\0' x >&2 && "
+				   "exit 5; exit 9\" %s", g);
 		x3.long_name = addf(tcp_port, "type exec address %s command \"test \\\"$BACKEND_ADDR\\\" = %s\" %s",
 				    long_name, long_name, g);
 		x3.nul = addf(http_port, "type http path /nul expect healthy %s", g);
@@ -1364,7 +1367,7 @@ int main(void)
 		ktap_ok(res[x3.err_long].n && !res[x3.err_long].timeouts &&
 			strstr(res[x3.err_long].why, "exited with 5: xxxxxxxxxx") &&
 			strlen(res[x3.err_long].why) < 140,
-			"exec: 200,000 bytes on stderr: read as they came (no timeout), 100 kept: %.60s...",
+			"exec: 2,000,000 bytes on stderr: read as they came (no timeout), 100 kept: %.60s...",
 			res[x3.err_long].why);
 		ktap_ok(res[x3.long_name].n && res[x3.long_name].ok == res[x3.long_name].n,
 			"exec: BACKEND_ADDR is a %zu-character probe address whole: %d ok of %d (%s)",

@@ -175,6 +175,11 @@ int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_po
 		return FK_RET(-EINVAL);
 	if (!d)
 		return FK_RET(-ENOENT);
+	/* the module ends a drain when the weight goes above 0 */
+	if (c->weight && !strcmp(s->c.sched, "maglev")) {
+		d->mg_saved_weight = 0;
+		d->mg_drain_deadline = 0;
+	}
 	d->c = *c;
 	return FK_RET(0);
 }
@@ -383,6 +388,7 @@ static const char *initial =
 	"backend add fwmark/7 10.0.1.9 weight 2\n";
 
 static const char *changes =
+	"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 5\n"
 	"backend edit tcp/10.0.0.1:80 10.0.1.1:80 weight 0\n"
 	"service edit tcp/10.0.0.1:80 scheduler wlc\n"
 	"service edit tcp/10.0.0.1:80 scheduler maglev table-size 251\n"
@@ -408,6 +414,8 @@ static void fk_meta(void)
 			s = &fk.svcs[i];
 	for (i = 0; s && i < s->ndests; i++) {
 		if (i == 0) {
+			/* drained by an operator: weight 0, its weight saved */
+			s->dests[i].c.weight = 0;
 			s->dests[i].mg_saved_weight = 3;
 			s->dests[i].mg_drain_deadline = 1700000000;
 		} else {
@@ -429,8 +437,11 @@ static void test_rollback(void)
 	fk_load(initial);
 	fk_meta();
 	before = dump(&fk);
-	if (!strstr(before, "module state: down 1") || !strstr(before, "saved-weight 3"))
-		ktap_diag("the module state was not set: the rollback check below is weaker");
+	if (!strstr(before, "module state: down 1") || !strstr(before, "saved-weight 3")) {
+		ktap_ok(0, "rollback: the fixture's module state is set");
+		free(before);
+		return;
+	}
 	n = parse_lines(changes, ops, 64);
 	env.cur = &fk;
 	env.mg = fk_mg;
