@@ -84,32 +84,6 @@ static bool is_maglev(const struct svc_conf *c)
 	return !strcmp(c->sched, "maglev");
 }
 
-static bool mg_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
-{
-	return a->mg_table_size == b->mg_table_size && a->mg_hash == b->mg_hash &&
-	       a->ss_window_ms == b->ss_window_ms && a->ss_aggr == b->ss_aggr &&
-	       a->ss_min_pct == b->ss_min_pct && a->pin == b->pin &&
-	       a->pin_max == b->pin_max;
-}
-
-static bool ipvs_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
-{
-	return !strcmp(a->sched, b->sched) && a->flags == b->flags &&
-	       a->timeout == b->timeout && a->netmask == b->netmask &&
-	       !strcmp(a->pe, b->pe);
-}
-
-static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
-{
-	if (a->weight != b->weight || a->fwd != b->fwd || a->u_thresh != b->u_thresh ||
-	    a->l_thresh != b->l_thresh)
-		return false;
-	if (a->fwd != FWD_TUN)
-		return true;
-	return a->tun_type == b->tun_type && a->tun_port == b->tun_port &&
-	       a->tun_flags == b->tun_flags;
-}
-
 #define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
 #define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
 /* in build_one(): the service's and the backend's names, for FAIL() only
@@ -277,7 +251,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			svc_conf_merge(&given, &sc);
 			sc = given;
 		}
-		if (!ipvs_conf_eq(&sc, &s->c)) {
+		if (svc_conf_cmp(&sc, &s->c, SC_IPVS_ALL)) {
 			st = step_push(p, OP_SVC_EDIT, idx);
 			if (!st)
 				NOMEM();
@@ -307,7 +281,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 					s->dests[i].mg_drain_deadline = 0;
 				}
 		}
-		if (is_maglev(&sc) && !mg_conf_eq(&sc, &mg_now)) {
+		if (is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
@@ -413,7 +387,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		err = validate_dest(s, &ap, &dc, why, whylen);
 		if (err)
 			return err;
-		if (dest_conf_eq(&dc, &d->c)) {
+		if (!dest_conf_cmp(&dc, &d->c, DC_ALL)) {
 			d->c = dc;
 			return 0;
 		}
@@ -510,7 +484,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
-		if (mg_conf_eq(&sc, &s->c))
+		if (!svc_conf_cmp(&sc, &s->c, SC_MG_ALL))
 			return 0;
 		st = step_push(p, OP_MG_SET, idx);
 		if (!st)
@@ -796,13 +770,12 @@ void step_print(FILE *f, const struct step *s)
 	op.all = s->all;
 	op.svc = s->svc;
 	op.sc = s->sc;
-	op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	op.sc.set = SC_IPVS_ALL;
 	if (s->kind == OP_MG_SET)
 		op.sc.set = SC_MG_ALL;
 	op.dest = s->ap;
 	op.dc = s->dc;
-	op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
-		    DC_TUN_PORT | DC_TUN_FLAGS;
+	op.dc.set = DC_ALL;
 	op.to = s->to;
 	op.dm = s->dm;
 	grammar_print(f, &op);
