@@ -116,7 +116,11 @@ static int nlc_sock_new(struct nl *nl)
 	/* best effort: older kernels lack them, and that is fine */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	/* the send buffer holds a whole batch (nl.h: NLC_BATCH_BYTES); the
+	 * kernel doubles the value, and a write may use all but 32 bytes
+	 * of that
+	 */
+	nl_socket_set_buffer_size(nl->sk, 4 << 20, NLC_BATCH_BYTES);
 	/*
 	 * One read per message: no MSG_PEEK to size the buffer first (half
 	 * the receive calls of a large apply), with a buffer larger than any
@@ -221,13 +225,12 @@ void nlc_forget_families(struct nl *nl)
 }
 
 /*
- * A request's buffer. libnl's default is a page, zeroed: for the 60,000
- * requests of a large apply that was 240 MB of memset. The largest request
- * ipvsctl builds (a service with every attribute, or a maglev backend's
- * settings) is under 300 bytes; one that did not fit would fail with
- * -EMSGSIZE, not be cut.
+ * A request's buffer, NLC_REQ_SIZE (nl.h). libnl's default is a page,
+ * zeroed: for the 60,000 requests of a large apply that was 240 MB of
+ * memset. The largest request ipvsctl builds (a service with every
+ * attribute, or a maglev backend's settings) is under 300 bytes; one that
+ * did not fit would fail with -EMSGSIZE, not be cut.
  */
-#define NLC_REQ_SIZE 1024
 
 struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 {
@@ -360,6 +363,11 @@ size_t nlc_batch_pending(const struct nl *nl)
 	return nl->bn;
 }
 
+bool nlc_batch_full(const struct nl *nl)
+{
+	return nl->bn >= NLC_BATCH_MAX || nl->blen + NLC_REQ_SIZE > NLC_BATCH_BYTES;
+}
+
 void nlc_batch_end(struct nl *nl)
 {
 	nl->batching = false;
@@ -375,17 +383,21 @@ static int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
 	struct nlmsghdr *nlh;
 	size_t len;
 
-	if (nl->bn == NLC_BATCH_MAX)
+	/* the caller flushes when nlc_batch_full() says so: this is not
+	 * reached, but a batch too large to write is refused here, not by
+	 * the kernel with the whole batch
+	 */
+	nlh = nlmsg_hdr(msg);
+	len = NLMSG_ALIGN(nlh->nlmsg_len);
+	if (nl->bn == NLC_BATCH_MAX || nl->blen + len > NLC_BATCH_BYTES)
 		return -E2BIG;
 	/* port, sequence number and flags set here, not by libnl: its own
 	 * sequence bookkeeping (which nlc_send() relies on) never sees
 	 * batches; batch numbers have the top bit set
 	 */
-	nlh = nlmsg_hdr(msg);
 	nlh->nlmsg_pid = nl_socket_get_local_port(nl->sk);
 	nlh->nlmsg_seq = 0x80000000u | nl->bseq_next++;
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	len = NLMSG_ALIGN(nlh->nlmsg_len);
 	if (nl->blen + len > nl->bcap) {
 		size_t cap = nl->bcap ? nl->bcap * 2 : 16384;
 		char *b;

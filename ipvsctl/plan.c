@@ -652,15 +652,16 @@ static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, si
 }
 
 /*
- * With @batch, the steps go to the kernel in batches of up to
- * NLC_BATCH_MAX requests in one write (nl.c): one system call and one wait
- * per batch instead of per step, which is most of the cost of a large
- * apply. The kernel handles a batch's requests in order and goes on after
- * a failure, so when one fails, the later ones of its batch may have taken
- * effect: every step that did is undone, newest first, and the result
- * names the first failure. Those undos were computed as if every earlier
- * step had succeeded, which holds for plans where no step's effect depends
- * on an earlier step having succeeded rather than failed outright (see
+ * With @batch, the steps go to the kernel in batches, as many as
+ * nlc_batch_full() allows in one write (nl.h: NLC_BATCH_MAX requests,
+ * NLC_BATCH_BYTES): one system call and one wait per batch instead of per
+ * step, which is most of the cost of a large apply. The kernel handles a
+ * batch's requests in order and goes on after a failure, so when one
+ * fails, the later ones of its batch may have taken effect: every step
+ * that did is undone, newest first, and the result names the first
+ * failure. Those undos were computed as if every earlier step had
+ * succeeded, which holds for plans where no step's effect depends on an
+ * earlier step having succeeded rather than failed outright (see
  * plan_run_batched() in plan.h); other plans run one step at a time.
  */
 static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
@@ -696,7 +697,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 			ok[i] = ST_DONE;
 			continue;
 		}
-		if (fail == SIZE_MAX && nlc_batch_pending(nl) < NLC_BATCH_MAX && i + 1 < p->n)
+		if (fail == SIZE_MAX && !nlc_batch_full(nl) && i + 1 < p->n)
 			continue;
 		/* flush: the queued steps are base.. (those not done synchronously) */
 		{
