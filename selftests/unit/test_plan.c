@@ -350,20 +350,34 @@ static char *dump(const struct model *src)
 	return buf;
 }
 
+/*
+ * A fixture that does not load is a broken test, not a result: stop the
+ * program (review T3). Going on, the checks would run against whatever
+ * state was left, an empty fake kernel say, and could pass vacuously.
+ */
+static void fixture_bail(const char *what, const char *why)
+{
+	printf("Bail out! fixture %s: %s\n", what, why);
+	fflush(stdout);
+	exit(1);
+}
+
+/* @text's commands into @ops: all of them, or the program stops */
 static int parse_lines(const char *text, struct op *ops, int max)
 {
 	char *copy = strdup(text), *line, *save, *w[GRAMMAR_MAX_WORDS], why[256];
 	int n = 0, nw;
 
-	for (line = strtok_r(copy, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+	if (!copy)
+		fixture_bail("text", "out of memory");
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		nw = split_words(line, w, GRAMMAR_MAX_WORDS);
 		if (nw <= 0)
 			continue;
-		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why, sizeof(why))) {
-			ktap_diag("parse failed: %s", why);
-			free(copy);
-			return -1;
-		}
+		if (n == max)
+			fixture_bail(line, "more commands than the test has room for");
+		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why, sizeof(why)))
+			fixture_bail(line, why);
 		n++;
 	}
 	free(copy);
@@ -386,11 +400,15 @@ static void fk_load(const char *text)
 	model_init(&empty);
 	env.cur = &empty;
 	env.mg = fk_mg;
-	plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why));
+	if (plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why)))
+		fixture_bail("plan", why);
 	fk_calls = 0;
 	fk_fail_at = 0;
-	plan_run(&fk_nl, &p, &r);
+	if (plan_run(&fk_nl, &p, &r) || r.done != p.n)
+		fixture_bail("run", "the fake kernel refused it");
 	plan_free(&p);
+	while (n > 0)
+		op_release(&ops[--n]);
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -682,7 +700,7 @@ static int want_from(const char *text, struct model *want)
 	model_init(&empty);
 	env.cur = &empty;
 	env.mg = fk_mg;
-	if (n < 0 || plan_build_state(&p, &env, ops, (size_t)n, &bad, why, sizeof(why), want)) {
+	if (plan_build_state(&p, &env, ops, (size_t)n, &bad, why, sizeof(why), want)) {
 		ktap_diag("want_from: %s", why);
 		while (n > 0)
 			op_release(&ops[--n]);
