@@ -34,7 +34,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
-#include "nl.h"
+#include "nl_internal.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -422,9 +422,9 @@ static int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
 	return 0;
 }
 
-/* one ack or error: its request's result into errs[] */
-static void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs,
-			  size_t n, size_t *got, bool *first)
+/* acks and errors: each request's result into errs[] (nl_internal.h) */
+void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs, size_t n,
+		   size_t *got, bool *first)
 {
 	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next((struct nlmsghdr *)nlh, &left)) {
 		const struct nlmsgerr *e;
@@ -632,23 +632,14 @@ static int nlc_pipe_open(struct nl *nl)
 	return 0;
 }
 
-struct nlc_slot {
-	size_t idx;		/* request in flight */
-	uint32_t seq;
-	bool busy;
-	bool intr;		/* its dump had NLM_F_DUMP_INTR: -EAGAIN */
-};
-
 /*
- * Read socket @fd until request @sl ends; 1 when it has, 0 or -errno.
- * @buf holds NLC_PIPE_VEC messages of @bufsz: a dump's data and its
- * NLMSG_DONE, which the kernel queues while the first is read
+ * Read socket @fd until request @sl ends (nl_internal.h); 1 when it has,
+ * 0 or -errno. @buf holds NLC_PIPE_VEC messages of @bufsz: a dump's data
+ * and its NLMSG_DONE, which the kernel queues while the first is read
  * (netlink_recvmsg() runs the dump on), come in one call.
  */
-#define NLC_PIPE_VEC 2
-
-static int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
-			 int maxattr, nlc_many_fn fn, void *arg, int *errs)
+int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
+		  int maxattr, nlc_many_fn fn, void *arg, int *errs)
 {
 	struct mmsghdr mm[NLC_PIPE_VEC];
 	struct iovec iov[NLC_PIPE_VEC];
