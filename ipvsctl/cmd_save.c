@@ -27,22 +27,18 @@ static void save_model(FILE *f, const struct model *m, const struct mg_defaults 
 		op.kind = OP_SVC_ADD;
 		op.svc = s->id;
 		op.sc = s->c;
-		op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_OPS | SC_PE;
+		op.sc.set = SC_IPVS_ALL & ~SC_NETMASK;
 		if (s->c.flags & IP_VS_SVC_F_PERSISTENT)
 			op.sc.set |= SC_NETMASK;
 		if (s->has_mg) {
-			/* what differs from the module's defaults */
-			op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH;
-			if (s->c.ss_window_ms != mg->ss_window_ms)
-				op.sc.set |= SC_SS_WINDOW;
-			if (s->c.ss_aggr != mg->ss_aggr)
-				op.sc.set |= SC_SS_AGGR;
-			if (s->c.ss_min_pct != mg->ss_min_pct)
-				op.sc.set |= SC_SS_MIN;
-			if (s->c.pin != IPVS_MAGLEV_PIN_AUTO)
-				op.sc.set |= SC_PIN;
-			if (s->c.pin_max)
-				op.sc.set |= SC_PIN_MAX;
+			struct svc_conf def = s->c;
+
+			/* the table size and hash always; the rest where it
+			 * differs from the module's defaults
+			 */
+			svc_conf_mg_defaults(&def, mg);
+			op.sc.set |= SC_MG_TABLE_SIZE | SC_MG_HASH |
+				     svc_conf_cmp(&s->c, &def, SC_MG_ALL);
 		}
 		grammar_print(f, &op);
 		for (j = 0; j < s->ndests; j++) {
@@ -51,8 +47,7 @@ static void save_model(FILE *f, const struct model *m, const struct mg_defaults 
 			op.svc = s->id;
 			op.dest = s->dests[j].ap;
 			op.dc = s->dests[j].c;
-			op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
-				    DC_TUN_PORT | DC_TUN_FLAGS;
+			op.dc.set = DC_ALL;
 			grammar_print(f, &op);
 		}
 	}

@@ -43,7 +43,7 @@ static bool is_maglev(const struct svc_conf *c)
 static void full_svc(struct op *o, const struct svc_conf *c)
 {
 	o->sc = *c;
-	o->sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	o->sc.set = SC_IPVS_ALL;
 	if (is_maglev(c))
 		o->sc.set |= SC_MG_ALL;
 }
@@ -53,29 +53,13 @@ static void full_dest(struct op *o, const struct m_dest *d)
 	o->dest = d->ap;
 	o->dest_port_given = true;
 	o->dc = d->c;
-	o->dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
-		    DC_TUN_PORT | DC_TUN_FLAGS;
+	o->dc.set = DC_ALL;
 }
 
-static bool svc_conf_differs(const struct svc_conf *a, const struct svc_conf *b)
+/* maglev's parameters count where the wanted scheduler is maglev */
+static bool svc_conf_differs(const struct svc_conf *want, const struct svc_conf *cur)
 {
-	if (strcmp(a->sched, b->sched) || a->flags != b->flags || a->timeout != b->timeout ||
-	    a->netmask != b->netmask || strcmp(a->pe, b->pe))
-		return true;
-	if (!is_maglev(a))
-		return false;
-	return a->mg_table_size != b->mg_table_size || a->mg_hash != b->mg_hash ||
-	       a->ss_window_ms != b->ss_window_ms || a->ss_aggr != b->ss_aggr ||
-	       a->ss_min_pct != b->ss_min_pct || a->pin != b->pin || a->pin_max != b->pin_max;
-}
-
-static bool dest_conf_differs(const struct dest_conf *a, const struct dest_conf *b)
-{
-	if (a->weight != b->weight || a->fwd != b->fwd || a->u_thresh != b->u_thresh ||
-	    a->l_thresh != b->l_thresh)
-		return true;
-	return a->fwd == FWD_TUN && (a->tun_type != b->tun_type || a->tun_port != b->tun_port ||
-				     a->tun_flags != b->tun_flags);
+	return svc_conf_cmp(want, cur, SC_IPVS_ALL | (is_maglev(want) ? SC_MG_ALL : 0));
 }
 
 int model_diff(const struct model *cur, const struct model *want,
@@ -120,7 +104,7 @@ int model_diff(const struct model *cur, const struct model *want,
 		for (j = 0; j < ws->ndests; j++) {
 			struct m_dest *cd = svc_find_dest(cs, &ws->dests[j].ap);
 
-			if (cd && !dest_conf_differs(&cd->c, &ws->dests[j].c))
+			if (cd && !dest_conf_cmp(&cd->c, &ws->dests[j].c, DC_ALL))
 				continue;
 			o = op_push(&l, cd ? OP_DEST_EDIT : OP_DEST_ADD, &ws->id);
 			if (!o)

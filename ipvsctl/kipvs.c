@@ -202,7 +202,7 @@ static int nl_parse_svc(const struct nlattr *nest, struct svc_id *id, struct svc
 		c->timeout = nla_get_u32(s[IPVS_SVC_ATTR_TIMEOUT]);
 	if (s[IPVS_SVC_ATTR_NETMASK])
 		c->netmask = nla_get_u32(s[IPVS_SVC_ATTR_NETMASK]);
-	c->set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	c->set = SC_IPVS_ALL;
 	if (st)
 		parse_stats(s[IPVS_SVC_ATTR_STATS64] ? s[IPVS_SVC_ATTR_STATS64] :
 			    s[IPVS_SVC_ATTR_STATS], st);
@@ -234,8 +234,7 @@ static int nl_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d
 		d->c.tun_port = ntohs(nla_get_u16(s[IPVS_DEST_ATTR_TUN_PORT]));
 	if (s[IPVS_DEST_ATTR_TUN_FLAGS])
 		d->c.tun_flags = nla_get_u16(s[IPVS_DEST_ATTR_TUN_FLAGS]);
-	d->c.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
-		   DC_TUN_PORT | DC_TUN_FLAGS;
+	d->c.set = DC_ALL;
 	if (s[IPVS_DEST_ATTR_ACTIVE_CONNS])
 		d->active = nla_get_u32(s[IPVS_DEST_ATTR_ACTIVE_CONNS]);
 	if (s[IPVS_DEST_ATTR_INACT_CONNS])

@@ -328,10 +328,10 @@ void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d)
 
 bool svc_conf_mg_nondefault(const struct svc_conf *c, const struct mg_defaults *d)
 {
-	return c->mg_table_size || c->mg_hash != IPVS_MAGLEV_HASH_AUTO ||
-	       c->ss_window_ms != d->ss_window_ms || c->ss_aggr != d->ss_aggr ||
-	       c->ss_min_pct != d->ss_min_pct || c->pin != IPVS_MAGLEV_PIN_AUTO ||
-	       c->pin_max;
+	struct svc_conf def = *c;
+
+	svc_conf_mg_defaults(&def, d);
+	return svc_conf_cmp(c, &def, SC_MG_ALL);
 }
 
 void dest_conf_defaults(struct dest_conf *c)
@@ -404,6 +404,66 @@ void dest_conf_merge(struct dest_conf *dst, const struct dest_conf *base)
 		out.tun_flags = dst->tun_flags;
 	out.set = base->set | given;
 	*dst = out;
+}
+
+#define SVC_F_OWN (IP_VS_SVC_F_PERSISTENT | IP_VS_SVC_F_ONEPACKET)
+
+unsigned int svc_conf_cmp(const struct svc_conf *a, const struct svc_conf *b, unsigned int mask)
+{
+	uint32_t fl = a->flags ^ b->flags;
+	unsigned int d = 0;
+
+	if (strcmp(a->sched, b->sched))
+		d |= SC_SCHED;
+	if (fl & ~SVC_F_OWN)
+		d |= SC_FLAGS;
+	if (a->timeout != b->timeout || (fl & IP_VS_SVC_F_PERSISTENT))
+		d |= SC_PERSIST;
+	if (a->netmask != b->netmask)
+		d |= SC_NETMASK;
+	if (fl & IP_VS_SVC_F_ONEPACKET)
+		d |= SC_OPS;
+	if (strcmp(a->pe, b->pe))
+		d |= SC_PE;
+	if (a->mg_table_size != b->mg_table_size)
+		d |= SC_MG_TABLE_SIZE;
+	if (a->mg_hash != b->mg_hash)
+		d |= SC_MG_HASH;
+	if (a->ss_window_ms != b->ss_window_ms)
+		d |= SC_SS_WINDOW;
+	if (a->ss_aggr != b->ss_aggr)
+		d |= SC_SS_AGGR;
+	if (a->ss_min_pct != b->ss_min_pct)
+		d |= SC_SS_MIN;
+	if (a->pin != b->pin)
+		d |= SC_PIN;
+	if (a->pin_max != b->pin_max)
+		d |= SC_PIN_MAX;
+	return d & mask;
+}
+
+unsigned int dest_conf_cmp(const struct dest_conf *a, const struct dest_conf *b,
+			   unsigned int mask)
+{
+	unsigned int d = 0;
+
+	if (a->weight != b->weight)
+		d |= DC_WEIGHT;
+	if (a->fwd != b->fwd)
+		d |= DC_FWD;
+	if (a->u_thresh != b->u_thresh)
+		d |= DC_UTHRESH;
+	if (a->l_thresh != b->l_thresh)
+		d |= DC_LTHRESH;
+	if (a->fwd == FWD_TUN && b->fwd == FWD_TUN) {
+		if (a->tun_type != b->tun_type)
+			d |= DC_TUN_TYPE;
+		if (a->tun_port != b->tun_port)
+			d |= DC_TUN_PORT;
+		if (a->tun_flags != b->tun_flags)
+			d |= DC_TUN_FLAGS;
+	}
+	return d & mask;
 }
 
 void health_spec_defaults(struct health_spec *h)

@@ -47,6 +47,10 @@ enum {
 	SC_PIN_MAX = 1 << 12,
 };
 
+/* IPVS's own parameters (one service request sets them all), and the
+ * maglev module's (one MG_SET request)
+ */
+#define SC_IPVS_ALL (SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE)
 #define SC_MG_ALL (SC_MG_TABLE_SIZE | SC_MG_HASH | SC_SS_WINDOW | SC_SS_AGGR | SC_SS_MIN | \
 		   SC_PIN | SC_PIN_MAX)
 
@@ -80,6 +84,9 @@ enum {
 	DC_TUN_PORT = 1 << 5,
 	DC_TUN_FLAGS = 1 << 6,
 };
+
+#define DC_ALL (DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE | DC_TUN_PORT | \
+		DC_TUN_FLAGS)
 
 struct dest_conf {
 	unsigned int set;		/* DC_* given */
@@ -230,5 +237,23 @@ void dest_conf_defaults(struct dest_conf *c);
 /* Fill @dst's unset fields from @base. */
 void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base);
 void dest_conf_merge(struct dest_conf *dst, const struct dest_conf *base);
+
+/*
+ * Which field groups of @mask (SC_*, DC_*) differ between @a and @b; 0
+ * when they are the same configuration. The one definition of "the same"
+ * for the planner (is an edit a change?), the diff (does a service need
+ * an edit?) and save (what differs from the defaults?): a new field is
+ * compared here, with its bit in SC_IPVS_ALL, SC_MG_ALL or DC_ALL, and
+ * nowhere else. The set masks themselves are not compared.
+ *
+ * SC_FLAGS covers the flags word but for the two bits that have their own
+ * words in the grammar: IP_VS_SVC_F_PERSISTENT is SC_PERSIST's (with the
+ * timeout), IP_VS_SVC_F_ONEPACKET SC_OPS's. The tunnel fields of a
+ * backend count only where both forward by tunnel: elsewhere the kernel
+ * ignores them (and a change of method is DC_FWD).
+ */
+unsigned int svc_conf_cmp(const struct svc_conf *a, const struct svc_conf *b, unsigned int mask);
+unsigned int dest_conf_cmp(const struct dest_conf *a, const struct dest_conf *b,
+			   unsigned int mask);
 
 #endif

@@ -34,7 +34,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
-#include "nl.h"
+#include "nl_internal.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -116,7 +116,11 @@ static int nlc_sock_new(struct nl *nl)
 	/* best effort: older kernels lack them, and that is fine */
 	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	nl_socket_set_buffer_size(nl->sk, 4 << 20, 0);
+	/* the send buffer holds a whole batch (nl.h: NLC_BATCH_BYTES); the
+	 * kernel doubles the value, and a write may use all but 32 bytes
+	 * of that
+	 */
+	nl_socket_set_buffer_size(nl->sk, 4 << 20, NLC_BATCH_BYTES);
 	/*
 	 * One read per message: no MSG_PEEK to size the buffer first (half
 	 * the receive calls of a large apply), with a buffer larger than any
@@ -243,13 +247,12 @@ void nlc_forget_families(struct nl *nl)
 }
 
 /*
- * A request's buffer. libnl's default is a page, zeroed: for the 60,000
- * requests of a large apply that was 240 MB of memset. The largest request
- * ipvsctl builds (a service with every attribute, or a maglev backend's
- * settings) is under 300 bytes; one that did not fit would fail with
- * -EMSGSIZE, not be cut.
+ * A request's buffer, NLC_REQ_SIZE (nl.h). libnl's default is a page,
+ * zeroed: for the 60,000 requests of a large apply that was 240 MB of
+ * memset. The largest request ipvsctl builds (a service with every
+ * attribute, or a maglev backend's settings) is under 300 bytes; one that
+ * did not fit would fail with -EMSGSIZE, not be cut.
  */
-#define NLC_REQ_SIZE 1024
 
 struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 {
@@ -382,6 +385,11 @@ size_t nlc_batch_pending(const struct nl *nl)
 	return nl->bn;
 }
 
+bool nlc_batch_full(const struct nl *nl)
+{
+	return nl->bn >= NLC_BATCH_MAX || nl->blen + NLC_REQ_SIZE > NLC_BATCH_BYTES;
+}
+
 void nlc_batch_end(struct nl *nl)
 {
 	nl->batching = false;
@@ -397,17 +405,21 @@ static int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
 	struct nlmsghdr *nlh;
 	size_t len;
 
-	if (nl->bn == NLC_BATCH_MAX)
+	/* the caller flushes when nlc_batch_full() says so: this is not
+	 * reached, but a batch too large to write is refused here, not by
+	 * the kernel with the whole batch
+	 */
+	nlh = nlmsg_hdr(msg);
+	len = NLMSG_ALIGN(nlh->nlmsg_len);
+	if (nl->bn == NLC_BATCH_MAX || nl->blen + len > NLC_BATCH_BYTES)
 		return -E2BIG;
 	/* port, sequence number and flags set here, not by libnl: its own
 	 * sequence bookkeeping (which nlc_send() relies on) never sees
 	 * batches; batch numbers have the top bit set
 	 */
-	nlh = nlmsg_hdr(msg);
 	nlh->nlmsg_pid = nl_socket_get_local_port(nl->sk);
 	nlh->nlmsg_seq = 0x80000000u | nl->bseq_next++;
 	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-	len = NLMSG_ALIGN(nlh->nlmsg_len);
 	if (nl->blen + len > nl->bcap) {
 		size_t cap = nl->bcap ? nl->bcap * 2 : 16384;
 		char *b;
@@ -432,9 +444,9 @@ static int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
 	return 0;
 }
 
-/* one ack or error: its request's result into errs[] */
-static void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs,
-			  size_t n, size_t *got, bool *first)
+/* acks and errors: each request's result into errs[] (nl_internal.h) */
+void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs, size_t n,
+		   size_t *got, bool *first)
 {
 	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next((struct nlmsghdr *)nlh, &left)) {
 		const struct nlmsgerr *e;
@@ -642,23 +654,14 @@ static int nlc_pipe_open(struct nl *nl)
 	return 0;
 }
 
-struct nlc_slot {
-	size_t idx;		/* request in flight */
-	uint32_t seq;
-	bool busy;
-	bool intr;		/* its dump had NLM_F_DUMP_INTR: -EAGAIN */
-};
-
 /*
- * Read socket @fd until request @sl ends; 1 when it has, 0 or -errno.
- * @buf holds NLC_PIPE_VEC messages of @bufsz: a dump's data and its
- * NLMSG_DONE, which the kernel queues while the first is read
+ * Read socket @fd until request @sl ends (nl_internal.h); 1 when it has,
+ * 0 or -errno. @buf holds NLC_PIPE_VEC messages of @bufsz: a dump's data
+ * and its NLMSG_DONE, which the kernel queues while the first is read
  * (netlink_recvmsg() runs the dump on), come in one call.
  */
-#define NLC_PIPE_VEC 2
-
-static int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
-			 int maxattr, nlc_many_fn fn, void *arg, int *errs)
+int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
+		  int maxattr, nlc_many_fn fn, void *arg, int *errs)
 {
 	struct mmsghdr mm[NLC_PIPE_VEC];
 	struct iovec iov[NLC_PIPE_VEC];

@@ -89,8 +89,19 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
  */
 #define NLC_NO_ANSWER 1
 #define NLC_BATCH_MAX 128
+/*
+ * A batch is one write, and a netlink write larger than the socket's
+ * send buffer fails whole (EMSGSIZE). The main socket's send buffer is
+ * set for this many bytes of requests (nlc_open()), and a batch is full
+ * when it has NLC_BATCH_MAX requests or no room left for one more of
+ * NLC_REQ_SIZE, the most a request can hold (nlc_req()).
+ */
+#define NLC_BATCH_BYTES (32 << 10)
+#define NLC_REQ_SIZE 1024
 void nlc_batch_begin(struct nl *nl);
 size_t nlc_batch_pending(const struct nl *nl);
+/* Must the queue be flushed before another request is sent? */
+bool nlc_batch_full(const struct nl *nl);
 int nlc_batch_flush(struct nl *nl, int *errs);
 void nlc_batch_end(struct nl *nl);
 

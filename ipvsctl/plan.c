@@ -84,32 +84,6 @@ static bool is_maglev(const struct svc_conf *c)
 	return !strcmp(c->sched, "maglev");
 }
 
-static bool mg_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
-{
-	return a->mg_table_size == b->mg_table_size && a->mg_hash == b->mg_hash &&
-	       a->ss_window_ms == b->ss_window_ms && a->ss_aggr == b->ss_aggr &&
-	       a->ss_min_pct == b->ss_min_pct && a->pin == b->pin &&
-	       a->pin_max == b->pin_max;
-}
-
-static bool ipvs_conf_eq(const struct svc_conf *a, const struct svc_conf *b)
-{
-	return !strcmp(a->sched, b->sched) && a->flags == b->flags &&
-	       a->timeout == b->timeout && a->netmask == b->netmask &&
-	       !strcmp(a->pe, b->pe);
-}
-
-static bool dest_conf_eq(const struct dest_conf *a, const struct dest_conf *b)
-{
-	if (a->weight != b->weight || a->fwd != b->fwd || a->u_thresh != b->u_thresh ||
-	    a->l_thresh != b->l_thresh)
-		return false;
-	if (a->fwd != FWD_TUN)
-		return true;
-	return a->tun_type == b->tun_type && a->tun_port == b->tun_port &&
-	       a->tun_flags == b->tun_flags;
-}
-
 #define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
 #define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
 /* in build_one(): the service's and the backend's names, for FAIL() only
@@ -277,7 +251,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			svc_conf_merge(&given, &sc);
 			sc = given;
 		}
-		if (!ipvs_conf_eq(&sc, &s->c)) {
+		if (svc_conf_cmp(&sc, &s->c, SC_IPVS_ALL)) {
 			st = step_push(p, OP_SVC_EDIT, idx);
 			if (!st)
 				NOMEM();
@@ -307,7 +281,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 					s->dests[i].mg_drain_deadline = 0;
 				}
 		}
-		if (is_maglev(&sc) && !mg_conf_eq(&sc, &mg_now)) {
+		if (is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
@@ -413,7 +387,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		err = validate_dest(s, &ap, &dc, why, whylen);
 		if (err)
 			return err;
-		if (dest_conf_eq(&dc, &d->c)) {
+		if (!dest_conf_cmp(&dc, &d->c, DC_ALL)) {
 			d->c = dc;
 			return 0;
 		}
@@ -515,7 +489,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
-		if (mg_conf_eq(&sc, &s->c))
+		if (!svc_conf_cmp(&sc, &s->c, SC_MG_ALL))
 			return 0;
 		st = step_push(p, OP_MG_SET, idx);
 		if (!st)
@@ -683,15 +657,16 @@ static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, si
 }
 
 /*
- * With @batch, the steps go to the kernel in batches of up to
- * NLC_BATCH_MAX requests in one write (nl.c): one system call and one wait
- * per batch instead of per step, which is most of the cost of a large
- * apply. The kernel handles a batch's requests in order and goes on after
- * a failure, so when one fails, the later ones of its batch may have taken
- * effect: every step that did is undone, newest first, and the result
- * names the first failure. Those undos were computed as if every earlier
- * step had succeeded, which holds for plans where no step's effect depends
- * on an earlier step having succeeded rather than failed outright (see
+ * With @batch, the steps go to the kernel in batches, as many as
+ * nlc_batch_full() allows in one write (nl.h: NLC_BATCH_MAX requests,
+ * NLC_BATCH_BYTES): one system call and one wait per batch instead of per
+ * step, which is most of the cost of a large apply. The kernel handles a
+ * batch's requests in order and goes on after a failure, so when one
+ * fails, the later ones of its batch may have taken effect: every step
+ * that did is undone, newest first, and the result names the first
+ * failure. Those undos were computed as if every earlier step had
+ * succeeded, which holds for plans where no step's effect depends on an
+ * earlier step having succeeded rather than failed outright (see
  * plan_run_batched() in plan.h); other plans run one step at a time.
  */
 static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
@@ -727,7 +702,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 			ok[i] = ST_DONE;
 			continue;
 		}
-		if (fail == SIZE_MAX && nlc_batch_pending(nl) < NLC_BATCH_MAX && i + 1 < p->n)
+		if (fail == SIZE_MAX && !nlc_batch_full(nl) && i + 1 < p->n)
 			continue;
 		/* flush: the queued steps are base.. (those not done synchronously) */
 		{
@@ -801,13 +776,12 @@ void step_print(FILE *f, const struct step *s)
 	op.all = s->all;
 	op.svc = s->svc;
 	op.sc = s->sc;
-	op.sc.set = SC_SCHED | SC_FLAGS | SC_PERSIST | SC_NETMASK | SC_OPS | SC_PE;
+	op.sc.set = SC_IPVS_ALL;
 	if (s->kind == OP_MG_SET)
 		op.sc.set = SC_MG_ALL;
 	op.dest = s->ap;
 	op.dc = s->dc;
-	op.dc.set = DC_WEIGHT | DC_FWD | DC_UTHRESH | DC_LTHRESH | DC_TUN_TYPE |
-		    DC_TUN_PORT | DC_TUN_FLAGS;
+	op.dc.set = DC_ALL;
 	op.to = s->to;
 	op.dm = s->dm;
 	grammar_print(f, &op);

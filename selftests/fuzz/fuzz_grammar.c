@@ -32,6 +32,7 @@
  */
 void nlc_batch_begin(struct nl *nl) { (void)nl; abort(); }
 size_t nlc_batch_pending(const struct nl *nl) { (void)nl; abort(); }
+bool nlc_batch_full(const struct nl *nl) { (void)nl; abort(); }
 int nlc_batch_flush(struct nl *nl, int *errs) { (void)nl; (void)errs; abort(); }
 void nlc_batch_end(struct nl *nl) { (void)nl; abort(); }
 int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)

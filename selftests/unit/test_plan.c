@@ -46,10 +46,23 @@ static size_t fk_qn;
  * the same
  */
 static size_t fk_lose_from;
+/*
+ * A batch's limits, as nl.c has them (nl.h, nlc_batch_full()): each
+ * request counts fk_req_bytes, and fk_budget bytes go in one write. A
+ * request queued past them is an overflow: nl.c refuses it, the kernel
+ * would refuse the whole write.
+ */
+static size_t fk_qbytes, fk_req_bytes = 160, fk_budget = NLC_BATCH_BYTES;
+static unsigned int fk_overflows, fk_flushes;
 
 static int fk_queue(int err)
 {
+	if (fk_qn == NLC_BATCH_MAX || fk_qbytes + fk_req_bytes > fk_budget) {
+		fk_overflows++;
+		return -E2BIG;
+	}
 	fk_q[fk_qn++] = err;
+	fk_qbytes += fk_req_bytes;
 	return 0;
 }
 
@@ -60,12 +73,19 @@ void nlc_batch_begin(struct nl *nl)
 	(void)nl;
 	fk_batching = true;
 	fk_qn = 0;
+	fk_qbytes = 0;
 }
 
 size_t nlc_batch_pending(const struct nl *nl)
 {
 	(void)nl;
 	return fk_qn;
+}
+
+bool nlc_batch_full(const struct nl *nl)
+{
+	(void)nl;
+	return fk_qn >= NLC_BATCH_MAX || fk_qbytes + NLC_REQ_SIZE > fk_budget;
 }
 
 int nlc_batch_flush(struct nl *nl, int *errs)
@@ -80,6 +100,8 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 		if (i + 1 >= fk_lose_from)
 			errs[i] = NLC_NO_ANSWER;
 	fk_qn = 0;
+	fk_qbytes = 0;
+	fk_flushes += n > 0;
 	return (int)n;
 }
 
@@ -333,20 +355,34 @@ static char *dump(const struct model *src)
 	return buf;
 }
 
+/*
+ * A fixture that does not load is a broken test, not a result: stop the
+ * program (review T3). Going on, the checks would run against whatever
+ * state was left, an empty fake kernel say, and could pass vacuously.
+ */
+static void fixture_bail(const char *what, const char *why)
+{
+	printf("Bail out! fixture %s: %s\n", what, why);
+	fflush(stdout);
+	exit(1);
+}
+
+/* @text's commands into @ops: all of them, or the program stops */
 static int parse_lines(const char *text, struct op *ops, int max)
 {
 	char *copy = strdup(text), *line, *save, *w[GRAMMAR_MAX_WORDS], why[256];
 	int n = 0, nw;
 
-	for (line = strtok_r(copy, "\n", &save); line && n < max; line = strtok_r(NULL, "\n", &save)) {
+	if (!copy)
+		fixture_bail("text", "out of memory");
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		nw = split_words(line, w, GRAMMAR_MAX_WORDS);
 		if (nw <= 0)
 			continue;
-		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why, sizeof(why))) {
-			ktap_diag("parse failed: %s", why);
-			free(copy);
-			return -1;
-		}
+		if (n == max)
+			fixture_bail(line, "more commands than the test has room for");
+		if ((w[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, w, &ops[n], why, sizeof(why)))
+			fixture_bail(line, why);
 		n++;
 	}
 	free(copy);
@@ -369,11 +405,15 @@ static void fk_load(const char *text)
 	model_init(&empty);
 	env.cur = &empty;
 	env.mg = fk_mg;
-	plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why));
+	if (plan_build(&p, &env, ops, (size_t)n, &bad, why, sizeof(why)))
+		fixture_bail("plan", why);
 	fk_calls = 0;
 	fk_fail_at = 0;
-	plan_run(&fk_nl, &p, &r);
+	if (plan_run(&fk_nl, &p, &r) || r.done != p.n)
+		fixture_bail("run", "the fake kernel refused it");
 	plan_free(&p);
+	while (n > 0)
+		op_release(&ops[--n]);
 }
 
 /* ---- tests ------------------------------------------------------------------- */
@@ -671,7 +711,7 @@ static int want_from(const char *text, struct model *want)
 	model_init(&empty);
 	env.cur = &empty;
 	env.mg = fk_mg;
-	if (n < 0 || plan_build_state(&p, &env, ops, (size_t)n, &bad, why, sizeof(why), want)) {
+	if (plan_build_state(&p, &env, ops, (size_t)n, &bad, why, sizeof(why), want)) {
 		ktap_diag("want_from: %s", why);
 		while (n > 0)
 			op_release(&ops[--n]);
@@ -906,6 +946,32 @@ static void test_leave(void)
 	model_free(&cur);
 }
 
+/* Refuse each step of @p in turn, batched: 0 if every run rolls back to
+ * @before, or the first step whose refusal does not
+ */
+static int batched_refusals(const struct plan *p, const char *before)
+{
+	struct plan_result r;
+	char *after;
+	size_t k;
+	int bad_k = 0;
+
+	for (k = 1; k <= p->n && !bad_k; k++) {
+		fk_load(initial);
+		fk_calls = 0;
+		fk_fail_at = (int)k;
+		if (!plan_run_batched(&fk_nl, p, &r) || r.undo_err || r.failed_step != k - 1) {
+			bad_k = (int)k;
+			break;
+		}
+		after = dump(&fk);
+		if (strcmp(before, after))
+			bad_k = (int)k;
+		free(after);
+	}
+	return bad_k;
+}
+
 /* A diff's plan sent in batches: refusing any one step (the later steps
  * of its batch still take effect) must still roll back to the start.
  */
@@ -927,6 +993,7 @@ static void test_batched_rollback(void)
 	char *before, *after, why[256];
 	size_t n, bad, k;
 	int bad_k = 0;
+	bool reached;
 
 	fk_load(initial);
 	before = dump(&fk);
@@ -943,25 +1010,41 @@ static void test_batched_rollback(void)
 		free(before);
 		return;
 	}
-	for (k = 1; k <= p.n; k++) {
-		fk_load(initial);
-		fk_calls = 0;
-		fk_fail_at = (int)k;
-		if (!plan_run_batched(&fk_nl, &p, &r) || r.undo_err || r.failed_step != k - 1) {
-			bad_k = (int)k;
-			break;
-		}
-		after = dump(&fk);
-		if (strcmp(before, after))
-			bad_k = (int)k;
-		free(after);
-		if (bad_k)
-			break;
-	}
+	bad_k = batched_refusals(&p, before);
 	ktap_ok(!bad_k, "batched rollback: refusing any one of %zu steps of a diff, in one batch, restores the start%s",
 		p.n, bad_k ? " (failed)" : "");
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
+	/*
+	 * Requests of the largest size, and room for four in a write (review
+	 * C24: a batch is bounded by bytes too): the plan goes in several
+	 * batches, each flushed before a request that would not fit, and a
+	 * refusal in any of them still rolls back to the start.
+	 */
+	fk_req_bytes = NLC_REQ_SIZE;
+	fk_budget = 4 * NLC_REQ_SIZE;
+	fk_overflows = 0;
+	fk_flushes = 0;
+	bad_k = batched_refusals(&p, before);
+	fk_load(initial);
+	fk_calls = 0;
+	fk_fail_at = 0;
+	fk_flushes = 0;
+	reached = false;
+	if (!plan_run_batched(&fk_nl, &p, &r)) {
+		char *a = dump(&fk), *b = dump(&want);
+
+		reached = !strcmp(a, b);
+		free(a);
+		free(b);
+	}
+	ktap_ok(!bad_k && reached && !fk_overflows && fk_flushes == (p.n + 3) / 4,
+		"batched, 4 requests' worth of bytes to a write: %zu steps in %u batches, none overfull (%u), rollbacks exact, the target reached",
+		p.n, fk_flushes, fk_overflows);
+	if (bad_k)
+		ktap_diag("first bad refusal: step %d", bad_k);
+	fk_req_bytes = 160;
+	fk_budget = NLC_BATCH_BYTES;
 	/*
 	 * The answers lost from step k on (review C8): those steps took effect
 	 * unseen, and must be undone as if applied; and with step k also
@@ -1014,7 +1097,7 @@ static void test_batched_rollback(void)
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(29);
+	ktap_plan(30);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
