@@ -18,7 +18,8 @@
  * second drain, "ipvsctl daemon" and "ipvsctl apply" all see the drain.
  *
  * Exit status: 0 drained (and removed or kept), 8 timed out (removed or
- * kept anyway), 130 interrupted (left at weight 0), or the usual codes.
+ * kept anyway), 130 or 143 stopped by SIGINT or SIGTERM (left at weight
+ * 0), or the usual codes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,11 +39,6 @@
 #include "kipvs.h"
 #include "kmaglev.h"
 #include "output.h"
-
-enum {
-	EXIT_DRAIN_TIMEOUT = 8,
-	EXIT_INTERRUPTED = 130,
-};
 
 static volatile sig_atomic_t stop_signal;
 
@@ -102,7 +98,8 @@ static const char drain_help[] =
 	"Inactive connections (closing or in TIME_WAIT) are shown but not waited\n"
 	"for, unless --wait-inactive: they carry no traffic the backend serves.\n\n"
 	"Exit status: 0 drained, 8 timed out (removed or kept anyway),\n"
-	"130 interrupted (the backend is left at weight 0: undrain restores it),\n"
+	"130 or 143 stopped by SIGINT or SIGTERM (the backend is left at weight 0:\n"
+	"undrain restores it), 1 failed,\n"
 	"2 usage, 3 not permitted, 4 no such service or backend, 6 refused.\n";
 
 static const char undrain_help[] =
@@ -280,7 +277,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 
 	rc = EXIT_OK;
 	if (!strcmp(outcome, "interrupted")) {
-		rc = EXIT_INTERRUPTED;
+		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 	} else if (!gone && !keep) {
 		err = kipvs_dest_del(nl, &id, &ap);
 		if (err && err != -ENOENT) {

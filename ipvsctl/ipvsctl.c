@@ -75,26 +75,11 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage, 3 not permitted, 4 not found,\n"
 		"5 exists, 6 kernel refused, 7 IPVS or ip_vs_maglev unavailable,\n"
-		"8 a drain timed out, 130 a drain was interrupted.\n");
+		"8 a drain timed out, 9 a check found differences,\n"
+		"130 or 143 a drain was stopped by SIGINT or SIGTERM.\n");
 }
 
-/* ---- errors: the one place errno becomes an exit code ------------------- */
-
-int exit_code(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0:			return EXIT_OK;
-	case EPERM:
-	case EACCES:		return EXIT_PERM;
-	case ENOENT:
-	case ESRCH:		return EXIT_NOTFOUND;
-	case EEXIST:		return EXIT_EXISTS;
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-	case ENOPROTOOPT:	return EXIT_UNAVAIL;
-	default:		return EXIT_KERNEL;
-	}
-}
+/* ---- errors: exit_code() is in errors.c --------------------------------- */
 
 void err_report(struct ctx *c, int err, const char *fmt, ...)
 {

@@ -264,6 +264,37 @@ static const struct {
 };
 
 /*
+ * What a check finds is not a failure: "health status" of a daemon that is
+ * not running (@STOPPED@: its state file says so) exits 9, "a check found
+ * differences", not 1, "failed" (ipvsctl(8), EXIT STATUS).
+ */
+static const struct {
+	int rc;
+	const char *args;
+} checks[] = {
+	{ 0, "health status --state-file @STATE@" },
+	{ 9, "health status --state-file @STOPPED@" },
+	{ 9, "-j health status --state-file @STOPPED@" },
+	{ 9, "-q health status --state-file @STOPPED@" },
+	{ 4, "health status tcp/10.0.0.9:80 --state-file @STATE@" },
+};
+
+/* @args with @STATE@ and @STOPPED@ replaced by those files' paths */
+static void subst(const char *args, const char *state, const char *stopped, char *buf,
+		  size_t len)
+{
+	char *at;
+
+	snprintf(buf, len, "%s", args);
+	at = strstr(buf, "@STATE@");
+	if (at)
+		snprintf(at, len - (size_t)(at - buf), "%s%s", state, args + (at - buf) + 7);
+	at = strstr(buf, "@STOPPED@");
+	if (at)
+		snprintf(at, len - (size_t)(at - buf), "%s%s", stopped, args + (at - buf) + 9);
+}
+
+/*
  * Run ipvsctl -N /nonexistent/netns ARGS, standard input from /dev/null,
  * output to @out and errors to @err (files, created if need be).
  */
@@ -318,8 +349,9 @@ static void first_line(const char *path, char *buf, size_t len)
 int main(void)
 {
 	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
-	size_t nf = sizeof(full) / sizeof(full[0]);
+	size_t nf = sizeof(full) / sizeof(full[0]), nc = sizeof(checks) / sizeof(checks[0]);
 	char errpath[] = "/tmp/test_cmdline.XXXXXX", statepath[] = "/tmp/test_cmdline.XXXXXX";
+	char stoppedpath[] = "/tmp/test_cmdline.XXXXXX";
 	char line[1024];
 	int rc, fd;
 	FILE *f;
@@ -345,7 +377,20 @@ int main(void)
 		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
 		"\"check\": \"tcp\", \"state\": \"up\"}]}\n", (int)getpid());
 	fclose(f);
-	ktap_plan((unsigned int)(n + nm + nf));
+	/* a daemon that stopped: "running" false, and a pid no process has */
+	fd = mkstemp(stoppedpath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		unlink(errpath);
+		unlink(statepath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "{\"version\": 1, \"running\": false, \"pid\": 2147483647, \"config\": \"test\", "
+		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
+		"\"check\": \"tcp\", \"state\": \"up\"}]}\n");
+	fclose(f);
+	ktap_plan((unsigned int)(n + nm + nf + nc));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -361,13 +406,10 @@ int main(void)
 			ktap_diag("got %d and '%s'", rc, line);
 	}
 	for (i = 0; i < nf; i++) {
-		char args[512], *at;
+		char args[512];
 		int rc_null;
 
-		snprintf(args, sizeof(args), "%s", full[i].args);
-		at = strstr(args, "@STATE@");
-		if (at)
-			snprintf(at, sizeof(args) - (size_t)(at - args), "%s", statepath);
+		subst(full[i].args, statepath, stoppedpath, args, sizeof(args));
 		rc_null = run_to(args, "/dev/null", "/dev/null");
 		rc = run_to(args, "/dev/full", errpath);
 		first_line(errpath, line, sizeof(line));
@@ -377,7 +419,16 @@ int main(void)
 			     full[i].rc_null, full[i].rc_full, full[i].args))
 			ktap_diag("got %d, and %d and '%s'", rc_null, rc, line);
 	}
+	for (i = 0; i < nc; i++) {
+		char args[512];
+
+		subst(checks[i].args, statepath, stoppedpath, args, sizeof(args));
+		rc = run(args);
+		if (!ktap_ok(rc == checks[i].rc, "exit %d: ipvsctl %s", checks[i].rc, checks[i].args))
+			ktap_diag("got %d", rc);
+	}
 	unlink(errpath);
 	unlink(statepath);
+	unlink(stoppedpath);
 	return ktap_finish();
 }
