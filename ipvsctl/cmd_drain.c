@@ -172,7 +172,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		if (err == -ESRCH)
 			fprintf(stderr, "%s: drain: service %s has no backend %s\n", c->prog, svcbuf, bebuf);
 		else
-			err_report(c, err, "drain: service %s", svcbuf);
+			err_report_obj(c, ERR_SERVICE, err, "drain: service %s", svcbuf);
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
@@ -192,7 +192,8 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 
 		err = kmaglev_set_backend(nl, &id, &ap, &set);
 		if (err) {
-			err_report(c, err, "drain: saving the weight of %s", bebuf);
+			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
+				       bebuf);
 			model_free(&m);
 			return exit_code(err);
 		}
@@ -203,7 +204,8 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		dc.weight = 0;
 		err = kipvs_dest_edit(nl, &id, &ap, &dc);
 		if (err) {
-			err_report(c, err, "drain: setting the weight of %s to 0", bebuf);
+			err_report_obj(c, ERR_SERVICE_BACKEND, err,
+				       "drain: setting the weight of %s to 0", bebuf);
 			if (maglev) {
 				struct mg_be_set undo = {
 					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
@@ -377,7 +379,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 			fprintf(stderr, "%s: undrain: service %s has no backend %s (a drain removes it: add it back with 'ipvsctl backend add')\n",
 				c->prog, svcbuf, bebuf);
 		else
-			err_report(c, err, "undrain: service %s", svcbuf);
+			err_report_obj(c, ERR_SERVICE, err, "undrain: service %s", svcbuf);
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
@@ -402,7 +404,8 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	/* a weight above 0 also clears the module's drain metadata */
 	err = kipvs_dest_edit(nl, &id, &ap, &dc);
 	if (err) {
-		err_report(c, err, "undrain: setting the weight of %s", bebuf);
+		err_report_obj(c, ERR_SERVICE_BACKEND, err, "undrain: setting the weight of %s",
+			       bebuf);
 		model_free(&m);
 		return exit_code(err);
 	}

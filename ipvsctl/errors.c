@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ipvsctl: the one place an errno becomes an exit code, and the words a
- * message uses for an errno. Kept apart from ipvsctl.c (main) so the host
+ * message uses for an errno (err_text()). Kept apart from ipvsctl.c (main) so the host
  * unit tests can link it.
  */
 #include <errno.h>
@@ -43,4 +43,21 @@ int exit_code(int err)
 	case ECONNRESET:	return EXIT_FAIL;
 	default:		return EXIT_KERNEL;
 	}
+}
+
+const char *err_text(int err, enum err_obj obj)
+{
+	err = err < 0 ? -err : err;
+	/* IPVS says ESRCH for a missing service, and kipvs.c makes that
+	 * ENOENT: strerror() would say "No such file or directory"
+	 */
+	if (err == ENOENT || err == ESRCH) {
+		switch (obj) {
+		case ERR_SERVICE:		return "no such service";
+		case ERR_BACKEND:		return "no such backend";
+		case ERR_SERVICE_BACKEND:	return "no such service or backend";
+		default:			break;
+		}
+	}
+	return strerror(err);
 }

@@ -81,21 +81,35 @@ static void usage(FILE *f)
 
 /* ---- errors: exit_code() is in errors.c --------------------------------- */
 
+static void err_vreport(struct ctx *c, enum err_obj obj, int err, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", c->prog);
+	vfprintf(stderr, fmt, ap);
+	if (c->nl.why[0])
+		fprintf(stderr, ": %s", c->nl.why);
+	else if (err)
+		fprintf(stderr, ": %s", err_text(err, obj));
+	fputc('\n', stderr);
+	if (c->nl.ext[0])
+		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
+}
+
 void err_report(struct ctx *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_vreport(c, ERR_NONE, err, fmt, ap);
 	va_end(ap);
-	if (c->nl.why[0])
-		fprintf(stderr, ": %s", c->nl.why);
-	else if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
-	if (c->nl.ext[0])
-		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
+}
+
+void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vreport(c, obj, err, fmt, ap);
+	va_end(ap);
 }
 
 void usage_error(struct ctx *c, const char *fmt, ...)
@@ -116,7 +130,13 @@ int ctx_nl(struct ctx *c, struct nl **nl)
 	if (!c->nl_ready) {
 		err = nlc_open(&c->nl, c->o.netns);
 		if (err) {
-			err_report(c, err, "cannot open the netlink socket");
+			/* a namespace that cannot be opened or entered: nlc_open()
+			 * says so, naming it, and no socket was tried
+			 */
+			if (c->o.netns && strstr(c->nl.why, "network namespace "))
+				fprintf(stderr, "%s: %s\n", c->prog, c->nl.why);
+			else
+				err_report(c, err, "cannot open the netlink socket");
 			return err;
 		}
 		c->nl_ready = true;

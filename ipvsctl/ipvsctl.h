@@ -73,6 +73,23 @@ void usage_error(struct ctx *c, const char *fmt, ...)
 /* errors.c: an errno (either sign) as an exit code, EXIT_* */
 int exit_code(int err);
 
+/* What a failed request was about, for the words of a missing object. */
+enum err_obj {
+	ERR_NONE,
+	ERR_SERVICE,		/* ENOENT/ESRCH: "no such service" */
+	ERR_BACKEND,		/* "no such backend" */
+	ERR_SERVICE_BACKEND,	/* either may be missing (the kernel's extack says which) */
+};
+
+/* @err (either sign) in words: strerror(), but for a missing @obj. */
+const char *err_text(int err, enum err_obj obj);
+
+/* err_report() of a request about @obj: "no such service", not ENOENT's
+ * "No such file or directory"
+ */
+void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /*
  * Parse a command's options (its own @extra table plus the common --json
  * and --help) with popt. On success *args and *nargs are the remaining words

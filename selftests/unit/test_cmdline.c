@@ -231,20 +231,29 @@ static const struct {
 
 #define DURATION "a duration with its unit, like 500ms, 20s, 5m"
 
-/* what a refusal says: the exit code and a part of standard error */
+/* what a refusal says: the exit code, a part of standard error's first
+ * line, and (if not NULL) what that line must not say
+ */
 static const struct {
 	int rc;
-	const char *args, *err;
+	const char *args, *err, *not;
 } msgs[] = {
-	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION },
-	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION },
-	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION },
-	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION },
-	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION },
+	/* the namespace is the problem, not a socket never tried */
+	{ 4, "list", "ipvsctl: network namespace /nonexistent/netns: No such file or directory",
+	  "socket" },
+	{ 4, "service add tcp/10.0.0.1:80",
+	  "ipvsctl: network namespace /nonexistent/netns: No such file or directory", "socket" },
+	{ 4, "apply --allow-empty -f /dev/null",
+	  "network namespace /nonexistent/netns: No such file or directory", "socket" },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION, NULL },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION, NULL },
+	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION, NULL },
+	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION, NULL },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION, NULL },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0",
-	  "--weight '0': a weight from 1 to 2147483647" },
+	  "--weight '0': a weight from 1 to 2147483647", NULL },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight -1",
-	  "--weight '-1': a weight from 1 to 2147483647" },
+	  "--weight '-1': a weight from 1 to 2147483647", NULL },
 };
 
 /*
@@ -401,7 +410,8 @@ int main(void)
 	for (i = 0; i < nm; i++) {
 		rc = run_to(msgs[i].args, "/dev/null", errpath);
 		first_line(errpath, line, sizeof(line));
-		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err),
+		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err) &&
+			     !(msgs[i].not && strstr(line, msgs[i].not)),
 			     "exit %d and '%s': ipvsctl %s", msgs[i].rc, msgs[i].err, msgs[i].args))
 			ktap_diag("got %d and '%s'", rc, line);
 	}
