@@ -202,6 +202,7 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
 	size_t cap = 0, n = 0, ncap = 0;
 	struct op *ops = NULL;
 	int lineno = 0, nw, rc = EXIT_OK;
+	bool warned_sched = false;
 	ssize_t len;
 
 	*opsp = NULL;
@@ -259,6 +260,16 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
 		}
 		ops[n].file = name;
 		ops[n].line = lineno;
+		/* ipvsadm's default is wlc, ours maglev: said once a file, as
+		 * a hand-written script (ipvsadm-save always writes -s) is
+		 * likely to do it on every line
+		 */
+		if (words[0][0] == '-' && ops[n].kind == OP_SVC_ADD &&
+		    !(ops[n].sc.set & SC_SCHED) && !warned_sched && !c->o.quiet) {
+			fprintf(stderr, "%s: %s:%d: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc (-s wlc keeps it; only the file's first such line is reported)\n",
+				c->prog, name, lineno);
+			warned_sched = true;
+		}
 		n++;
 	}
 	if (rc == EXIT_OK && ferror(f)) {

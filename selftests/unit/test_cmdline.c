@@ -288,6 +288,48 @@ static const struct {
 	{ 4, "health status tcp/10.0.0.9:80 --state-file @STATE@" },
 };
 
+/*
+ * An imported ipvsadm -A line without -s gets maglev, not ipvsadm's wlc:
+ * a warning names the file's first such line, once (@IPVSADM@: lines 2
+ * and 4 lack -s), and none for ipvsadm-save's output, which has -s
+ * (@SAVED@). "daemon --check" reads the file without a kernel; "restore"
+ * reads all of it before it enters the namespace.
+ */
+static const struct {
+	int rc;
+	const char *args;
+	int warnings;		/* lines of standard error with "warning" */
+	const char *err;	/* in the first warning, after the path */
+} imports[] = {
+	{ 0, "daemon --check -f @IPVSADM@", 1,
+	  ":2: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc" },
+	{ 4, "restore @IPVSADM@", 1,
+	  ":2: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc" },
+	{ 4, "-q restore @IPVSADM@", 0, NULL },
+	{ 0, "daemon --check -f @SAVED@", 0, NULL },
+};
+
+/* the number of lines of @path that have @s, and the first one in @buf */
+static int grep_count(const char *path, const char *s, char *buf, size_t len)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	buf[0] = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, s))
+			continue;
+		if (!n++)
+			snprintf(buf, len, "%s", line);
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return n;
+}
+
 /* @args with @STATE@ and @STOPPED@ replaced by those files' paths */
 static void subst(const char *args, const char *state, const char *stopped, char *buf,
 		  size_t len)
@@ -359,8 +401,10 @@ int main(void)
 {
 	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
 	size_t nf = sizeof(full) / sizeof(full[0]), nc = sizeof(checks) / sizeof(checks[0]);
+	size_t ni = sizeof(imports) / sizeof(imports[0]);
 	char errpath[] = "/tmp/test_cmdline.XXXXXX", statepath[] = "/tmp/test_cmdline.XXXXXX";
-	char stoppedpath[] = "/tmp/test_cmdline.XXXXXX";
+	char stoppedpath[] = "/tmp/test_cmdline.XXXXXX", ipvsadmpath[] = "/tmp/test_cmdline.XXXXXX";
+	char savedpath[] = "/tmp/test_cmdline.XXXXXX";
 	char line[1024];
 	int rc, fd;
 	FILE *f;
@@ -399,7 +443,26 @@ int main(void)
 		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
 		"\"check\": \"tcp\", \"state\": \"up\"}]}\n");
 	fclose(f);
-	ktap_plan((unsigned int)(n + nm + nf + nc));
+	fd = mkstemp(ipvsadmpath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fprintf(f, "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80\n"
+			"-a -t 10.0.0.2:80 -r 10.0.1.1:80 -m -w 1\n-A -u 10.0.0.2:53\n");
+		fclose(f);
+		fd = mkstemp(savedpath);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	}
+	if (!f) {
+		unlink(errpath);
+		unlink(statepath);
+		unlink(stoppedpath);
+		unlink(ipvsadmpath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 1\n");
+	fclose(f);
+	ktap_plan((unsigned int)(n + nm + nf + nc + ni));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -437,8 +500,28 @@ int main(void)
 		if (!ktap_ok(rc == checks[i].rc, "exit %d: ipvsctl %s", checks[i].rc, checks[i].args))
 			ktap_diag("got %d", rc);
 	}
+	for (i = 0; i < ni; i++) {
+		char args[512], want[512], *at;
+		int nw;
+
+		snprintf(args, sizeof(args), "%s", imports[i].args);
+		at = strchr(args, '@');
+		snprintf(at, sizeof(args) - (size_t)(at - args), "%s",
+			 strstr(imports[i].args, "@SAVED@") ? savedpath : ipvsadmpath);
+		snprintf(want, sizeof(want), "%s%s", ipvsadmpath, imports[i].err ? imports[i].err : "");
+		rc = run_to(args, "/dev/null", errpath);
+		nw = grep_count(errpath, "warning", line, sizeof(line));
+		if (!ktap_ok(rc == imports[i].rc && nw == imports[i].warnings &&
+			     (!imports[i].err || strstr(line, want)),
+			     "exit %d and %d warning%s: ipvsctl %s", imports[i].rc,
+			     imports[i].warnings, imports[i].warnings == 1 ? "" : "s",
+			     imports[i].args))
+			ktap_diag("got %d, %d: '%s'", rc, nw, line);
+	}
 	unlink(errpath);
 	unlink(statepath);
 	unlink(stoppedpath);
+	unlink(ipvsadmpath);
+	unlink(savedpath);
 	return ktap_finish();
 }
