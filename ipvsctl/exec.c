@@ -10,6 +10,7 @@
 #include "exec.h"
 #include "kipvs.h"
 #include "kmaglev.h"
+#include "output.h"
 #include "plan.h"
 
 /* The maglev module's defaults, or the built-in ones if it is absent. */
@@ -119,6 +120,25 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 			n > 1 ? "; nothing was changed" : "");
 		/* found before anything was sent: bad input, not a refusal */
 		return err == -EINVAL ? EXIT_USAGE : exit_code(err);
+	}
+	if ((flags & EXEC_DRY_RUN) && c->o.json) {
+		/* one JSON document on stdout, the steps inside it */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		for (i = 0; f && i < plan.n; i++)
+			step_print(f, &plan.steps[i]);
+		if (!f || fclose(f)) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			free(text);
+			plan_free(&plan);
+			return EXIT_FAIL;
+		}
+		out_json(out_dry_run_json(plan.n, text, len));
+		free(text);
+		plan_free(&plan);
+		return EXIT_OK;
 	}
 	if (flags & EXEC_DRY_RUN) {
 		for (i = 0; i < plan.n; i++)
