@@ -46,6 +46,7 @@
 #include "apply_json.h"
 #include "exec.h"
 #include "health.h"
+#include "output.h"
 #include "reconcile.h"
 #include "sysctl.h"
 #include "vip.h"
@@ -245,6 +246,12 @@ struct apply_res {
 	size_t expired;		/* backends deleted at their drain deadline */
 	bool applied;		/* the IPVS changes were made; a later step may have failed */
 	bool undo_failed;	/* a kernel refusal, and rolling back failed too */
+	/* --dry-run --json: the steps that would be sent, for the JSON
+	 * document's "plan" rather than lines of their own on stdout;
+	 * malloc'd, the caller frees it
+	 */
+	char *plan;
+	size_t plan_len;
 };
 
 /*
@@ -268,9 +275,18 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	size_t nops = 0, i, started = 0, vchanges = 0;
 	bool json = false, explicit_empty = o->allow_empty;
 	struct nl *nl;
+	FILE *out = stdout;	/* a dry run's steps */
 	int rc = EXIT_OK, err;
 
 	memset(res, 0, sizeof(*res));
+	if (o->dry_run && c->o.json) {
+		/* stdout is to be one JSON document: the steps go in it */
+		out = open_memstream(&res->plan, &res->plan_len);
+		if (!out) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			return EXIT_FAIL;
+		}
+	}
 	if (o->timing)
 		getrusage(RUSAGE_SELF, &ru0);
 	for (i = 0; o->scopes && o->scopes[i]; i++) {
@@ -387,7 +403,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	ro.max_deletes_pct = o->max_deletes_pct;
 	ro.max_deletes = o->max_deletes;
 	ro.dry_run = o->dry_run;
-	ro.out = stdout;
+	ro.out = out;
 	err = reconcile(nl, &want, &ro, &rr);
 	if (err) {
 		if (rr.failed_step && rr.unknown && !rr.undo_err)
@@ -428,8 +444,8 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 		fmt_addr_port(lv->ap.af, lv->ap.addr, lv->ap.port, b, sizeof(b));
 		started++;
 		if (o->dry_run) {
-			printf("maglev set-backend %s %s drain-deadline %llu\n", s, b,
-			       (unsigned long long)lv->deadline);
+			fprintf(out, "maglev set-backend %s %s drain-deadline %llu\n", s, b,
+				(unsigned long long)lv->deadline);
 			continue;
 		}
 		err = leaver_store(nl, lv);
@@ -442,7 +458,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 	}
 	/* 4. the virtual addresses, once the services are there */
 	if (o->vip_dev) {
-		err = vip_sync(o->vip_dev, &want, &sc, o->dry_run, stdout, &vchanges, why,
+		err = vip_sync(o->vip_dev, &want, &sc, o->dry_run, out, &vchanges, why,
 			       sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s: apply: the IPVS state is applied (%zu changes), but not the addresses: %s\n",
@@ -478,6 +494,10 @@ out:
 		ops_free(ops, nops);
 	scope_free(&sc);
 	scope_free(&jsc);
+	if (out != stdout && fclose(out) && !rc) {
+		fprintf(stderr, "%s: out of memory\n", c->prog);
+		rc = EXIT_FAIL;
+	}
 	return rc;
 }
 
@@ -490,6 +510,8 @@ static void res_json(struct json_object *j, const struct apply_opts *o,
 	json_object_object_add(j, "draining", json_object_new_int64((int64_t)r->draining));
 	json_object_object_add(j, "drain_deadlines_passed",
 			       json_object_new_int64((int64_t)r->expired));
+	if (o->dry_run)
+		json_object_object_add(j, "plan", out_lines_json(r->plan, r->plan_len));
 }
 
 /* the same as words: "N changes applied; M backends draining", a line */
@@ -504,9 +526,15 @@ static void res_text(FILE *f, const struct apply_opts *o, const struct apply_res
 	fprintf(f, "\n");
 }
 
-/* the summary of a single apply: stderr, or stdout with --dry-run or --json */
+/*
+ * The summary of a single apply: with --json one JSON document on stdout,
+ * the dry run's steps inside it, and nothing else there; else a line, on
+ * stdout after a dry run's steps, on stderr after changes.
+ */
 static void apply_summary(struct ctx *c, const struct apply_opts *o, const struct apply_res *r)
 {
+	bool to_stdout = o->dry_run && !c->o.json;
+
 	if (c->o.json) {
 		struct json_object *j = json_object_new_object();
 
@@ -515,8 +543,8 @@ static void apply_summary(struct ctx *c, const struct apply_opts *o, const struc
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(j);
 	}
-	if (!c->o.quiet || o->dry_run) {
-		FILE *f = o->dry_run ? stdout : stderr;
+	if (!c->o.quiet || to_stdout) {
+		FILE *f = to_stdout ? stdout : stderr;
 
 		fprintf(f, "%s: ", c->prog);
 		res_text(f, o, r);
@@ -687,6 +715,7 @@ static int apply_stream(struct ctx *c, const struct apply_opts *o, const char *p
 			drc = apply_doc(c, o, dname, doc.buf, doc.len, t_first, &r);
 		}
 		stream_ack(c, o, ndoc, drc, &r);
+		free(r.plan);
 		if (drc && !rc)
 			rc = drc;
 		doc.len = 0;
@@ -834,6 +863,7 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	rc = apply_doc(c, &o, name, in.buf, in.len, t_start, &res);
 	if (res.applied)
 		apply_summary(c, &o, &res);
+	free(res.plan);
 out:
 	free(in.buf);
 	scope_free(&sc);

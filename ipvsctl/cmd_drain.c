@@ -18,7 +18,8 @@
  * second drain, "ipvsctl daemon" and "ipvsctl apply" all see the drain.
  *
  * Exit status: 0 drained (and removed or kept), 8 timed out (removed or
- * kept anyway), 130 interrupted (left at weight 0), or the usual codes.
+ * kept anyway), 130 or 143 stopped by SIGINT or SIGTERM (left at weight
+ * 0), or the usual codes.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -38,11 +39,6 @@
 #include "kipvs.h"
 #include "kmaglev.h"
 #include "output.h"
-
-enum {
-	EXIT_DRAIN_TIMEOUT = 8,
-	EXIT_INTERRUPTED = 130,
-};
 
 static volatile sig_atomic_t stop_signal;
 
@@ -102,7 +98,8 @@ static const char drain_help[] =
 	"Inactive connections (closing or in TIME_WAIT) are shown but not waited\n"
 	"for, unless --wait-inactive: they carry no traffic the backend serves.\n\n"
 	"Exit status: 0 drained, 8 timed out (removed or kept anyway),\n"
-	"130 interrupted (the backend is left at weight 0: undrain restores it),\n"
+	"130 or 143 stopped by SIGINT or SIGTERM (the backend is left at weight 0:\n"
+	"undrain restores it), 1 failed,\n"
 	"2 usage, 3 not permitted, 4 no such service or backend, 6 refused.\n";
 
 static const char undrain_help[] =
@@ -175,7 +172,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		if (err == -ESRCH)
 			fprintf(stderr, "%s: drain: service %s has no backend %s\n", c->prog, svcbuf, bebuf);
 		else
-			err_report(c, err, "drain: service %s", svcbuf);
+			err_report_obj(c, ERR_SERVICE, err, "drain: service %s", svcbuf);
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
@@ -195,7 +192,8 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 
 		err = kmaglev_set_backend(nl, &id, &ap, &set);
 		if (err) {
-			err_report(c, err, "drain: saving the weight of %s", bebuf);
+			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
+				       bebuf);
 			model_free(&m);
 			return exit_code(err);
 		}
@@ -206,7 +204,8 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		dc.weight = 0;
 		err = kipvs_dest_edit(nl, &id, &ap, &dc);
 		if (err) {
-			err_report(c, err, "drain: setting the weight of %s to 0", bebuf);
+			err_report_obj(c, ERR_SERVICE_BACKEND, err,
+				       "drain: setting the weight of %s to 0", bebuf);
 			if (maglev) {
 				struct mg_be_set undo = {
 					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
@@ -280,7 +279,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 
 	rc = EXIT_OK;
 	if (!strcmp(outcome, "interrupted")) {
-		rc = EXIT_INTERRUPTED;
+		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 	} else if (!gone && !keep) {
 		err = kipvs_dest_del(nl, &id, &ap);
 		if (err && err != -ENOENT) {
@@ -380,7 +379,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 			fprintf(stderr, "%s: undrain: service %s has no backend %s (a drain removes it: add it back with 'ipvsctl backend add')\n",
 				c->prog, svcbuf, bebuf);
 		else
-			err_report(c, err, "undrain: service %s", svcbuf);
+			err_report_obj(c, ERR_SERVICE, err, "undrain: service %s", svcbuf);
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
@@ -405,7 +404,8 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	/* a weight above 0 also clears the module's drain metadata */
 	err = kipvs_dest_edit(nl, &id, &ap, &dc);
 	if (err) {
-		err_report(c, err, "undrain: setting the weight of %s", bebuf);
+		err_report_obj(c, ERR_SERVICE_BACKEND, err, "undrain: setting the weight of %s",
+			       bebuf);
 		model_free(&m);
 		return exit_code(err);
 	}

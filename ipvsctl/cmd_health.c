@@ -24,8 +24,9 @@
 static const char health_help[] =
 	"Subcommands:\n"
 	"  status [SERVICE [BACKEND]]   backends' health, as 'ipvsctl daemon' sees it\n\n"
-	"Exit status: 0 the daemon is running, 1 it is not (its last state is\n"
-	"shown), 4 no state file or no such service/backend.\n";
+	"Exit status: 0 the daemon is running, 9 it is not (its last state is\n"
+	"shown), 4 no state file or no such service/backend, 1 a state file\n"
+	"this ipvsctl cannot read.\n";
 
 static const char *jstr(json_object *o, const char *k)
 {
@@ -159,7 +160,8 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 		}
 		json_object_put(out);
 	}
-	rc = running ? EXIT_OK : EXIT_FAIL;
+	/* the daemon not running is what this check found, not a failure */
+	rc = running ? EXIT_OK : EXIT_DIFFERS;
 	if (nargs && !shown) {
 		fprintf(stderr, "%s: health status: no health-checked backend matches\n", c->prog);
 		rc = EXIT_NOTFOUND;

@@ -139,7 +139,8 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 	else
 		err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV);
 	if (err) {
-		err_report(c, err, nargs == 1 ? "list %s" : "list%s", nargs == 1 ? args[0] : "");
+		err_report_obj(c, nargs == 1 ? ERR_SERVICE : ERR_NONE, err,
+			       nargs == 1 ? "list %s" : "list%s", nargs == 1 ? args[0] : "");
 		model_free(&m);
 		return exit_code(err);
 	}

@@ -322,7 +322,7 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 	if (argc == 1) {
 		err = kmaglev_get_svc(s.nl, &id, &st);
 		if (err) {
-			err_report(c, err, "maglev show %s", argv[0]);
+			err_report_obj(c, ERR_SERVICE, err, "maglev show %s", argv[0]);
 			return exit_code(err);
 		}
 		err = svc_list_add(&st, &l);
@@ -524,7 +524,7 @@ static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 		err = kmaglev_lookup(nl, &id, &lk);
 		if (err) {
 			json_object_put(arr);
-			err_report(c, err, "maglev lookup %s", argv[i]);
+			err_report_obj(c, ERR_SERVICE, err, "maglev lookup %s", argv[i]);
 			return exit_code(err);
 		}
 		fmt_addr_port(lk.backend.af, lk.backend.addr, lk.backend.port, buf, sizeof(buf));
@@ -569,7 +569,8 @@ static int maglev_flush_pins(struct ctx *c, int argc, const char **argv)
 		return exit_code(err);
 	err = kmaglev_flush_pins(nl, argc ? &id : NULL);
 	if (err) {
-		err_report(c, err, "maglev flush-pins");
+		err_report_obj(c, argc ? ERR_SERVICE : ERR_NONE, err, "maglev flush-pins%s%s",
+			       argc ? " " : "", argc ? argv[0] : "");
 		return exit_code(err);
 	}
 	return EXIT_OK;
@@ -594,7 +595,8 @@ static int maglev_down_up(struct ctx *c, bool down, int argc, const char **argv)
 		return exit_code(err);
 	err = kmaglev_set_down(nl, &id, &ap, down);
 	if (err) {
-		err_report(c, err, "maglev %s %s %s", down ? "down" : "up", argv[0], argv[1]);
+		err_report_obj(c, ERR_SERVICE_BACKEND, err, "maglev %s %s %s", down ? "down" : "up",
+			       argv[0], argv[1]);
 		return exit_code(err);
 	}
 	return EXIT_OK;

@@ -7,12 +7,14 @@
 #include <linux/ip_vs.h>
 #include <popt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <linux/ip_vs_maglev.h>
 
 #include "exec.h"
 #include "kipvs.h"
+#include "output.h"
 #include "reconcile.h"
 
 static void save_model(FILE *f, const struct model *m, const struct mg_defaults *mg)
@@ -125,7 +127,8 @@ static int replace_state(struct ctx *c, const char *path, bool dry)
 	struct timeouts to;
 	struct model want;
 	struct op *ops;
-	size_t n, i;
+	char *text = NULL;	/* --json --dry-run: the steps */
+	size_t n, i, len = 0;
 	char why[640];
 	struct nl *nl;
 	int rc, err;
@@ -157,7 +160,21 @@ static int replace_state(struct ctx *c, const char *path, bool dry)
 	ro.timeouts = &to;
 	ro.dry_run = dry;
 	ro.out = stdout;
+	/* --json: the steps go into the one JSON document */
+	if (dry && c->o.json) {
+		ro.out = open_memstream(&text, &len);
+		if (!ro.out) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			rc = EXIT_FAIL;
+			goto out;
+		}
+	}
 	err = reconcile(nl, &want, &ro, &rr);
+	if (ro.out != stdout && fclose(ro.out) && !err) {
+		fprintf(stderr, "%s: out of memory\n", c->prog);
+		rc = EXIT_FAIL;
+		goto out;
+	}
 	if (err) {
 		if (rr.failed_step)
 			fprintf(stderr, "%s: restore: step %zu of the plan: %s; %s\n", c->prog,
@@ -169,12 +186,15 @@ static int replace_state(struct ctx *c, const char *path, bool dry)
 		rc = rr.undo_err || rr.unknown ? EXIT_FAIL : exit_code(err);
 		goto out;
 	}
-	if (!c->o.quiet)
+	if (dry && c->o.json)
+		out_json(out_dry_run_json(rr.changes, text, len));
+	else if (!c->o.quiet)
 		fprintf(stderr, dry ? "%s: dry run: %zu change%s, none sent\n" :
 			"%s: %zu change%s applied\n", c->prog, rr.changes,
 			rr.changes == 1 ? "" : "s");
 	rc = EXIT_OK;
 out:
+	free(text);
 	model_free(&want);
 	ops_free(ops, n);
 	return rc;

@@ -2,8 +2,8 @@
 /*
  * ipvsctl sysctl: the kernel settings a director needs, checked or set.
  *
- *   sysctl [check] [--dr]      show each, its recommended value, and exit 1
- *                              if any differs
+ *   sysctl [check] [--dr]      show each, its recommended value, and exit 9
+ *                              if any differs (1 if one cannot be read)
  *   sysctl set [--dr]          set those that differ
  *
  * In the namespace given with -N, like every command. The values and the
@@ -104,7 +104,8 @@ static int sysctl_write(const char *name, long v)
 
 static const char sysctl_help[] =
 	"check (the default): show the kernel settings a director needs, with\n"
-	"the recommended value and why; exit 1 if any differs.\n"
+	"the recommended value and why; exit 9 if any differs, 1 if one cannot\n"
+	"be read.\n"
 	"set: set those that differ (and show them).\n"
 	"--dr adds those direct routing needs (arp_ignore, arp_announce).\n"
 	"The IPVS ones exist once ip_vs is loaded; ipvsctl loads it by asking.\n";
@@ -204,7 +205,10 @@ int cmd_sysctl(struct ctx *c, int argc, char **argv)
 		json_object_object_add(o, "sysctls", arr);
 		out_json(o);
 	}
-	if (set)
-		return failed ? EXIT_FAIL : EXIT_OK;
-	return differ ? EXIT_FAIL : EXIT_OK;
+	/* check: one that could not be read is a failure to check (1), not
+	 * a difference found (9)
+	 */
+	if (failed)
+		return EXIT_FAIL;
+	return differ && !set ? EXIT_DIFFERS : EXIT_OK;
 }

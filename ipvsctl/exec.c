@@ -10,6 +10,7 @@
 #include "exec.h"
 #include "kipvs.h"
 #include "kmaglev.h"
+#include "output.h"
 #include "plan.h"
 
 /* The maglev module's defaults, or the built-in ones if it is absent. */
@@ -120,6 +121,25 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 		/* found before anything was sent: bad input, not a refusal */
 		return err == -EINVAL ? EXIT_USAGE : exit_code(err);
 	}
+	if ((flags & EXEC_DRY_RUN) && c->o.json) {
+		/* one JSON document on stdout, the steps inside it */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+
+		for (i = 0; f && i < plan.n; i++)
+			step_print(f, &plan.steps[i]);
+		if (!f || fclose(f)) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			free(text);
+			plan_free(&plan);
+			return EXIT_FAIL;
+		}
+		out_json(out_dry_run_json(plan.n, text, len));
+		free(text);
+		plan_free(&plan);
+		return EXIT_OK;
+	}
 	if (flags & EXEC_DRY_RUN) {
 		for (i = 0; i < plan.n; i++)
 			step_print(stdout, &plan.steps[i]);
@@ -202,6 +222,7 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
 	size_t cap = 0, n = 0, ncap = 0;
 	struct op *ops = NULL;
 	int lineno = 0, nw, rc = EXIT_OK;
+	bool warned_sched = false;
 	ssize_t len;
 
 	*opsp = NULL;
@@ -259,6 +280,16 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
 		}
 		ops[n].file = name;
 		ops[n].line = lineno;
+		/* ipvsadm's default is wlc, ours maglev: said once a file, as
+		 * a hand-written script (ipvsadm-save always writes -s) is
+		 * likely to do it on every line
+		 */
+		if (words[0][0] == '-' && ops[n].kind == OP_SVC_ADD &&
+		    !(ops[n].sc.set & SC_SCHED) && !warned_sched && !c->o.quiet) {
+			fprintf(stderr, "%s: %s:%d: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc (-s wlc keeps it; only the file's first such line is reported)\n",
+				c->prog, name, lineno);
+			warned_sched = true;
+		}
 		n++;
 	}
 	if (rc == EXIT_OK && ferror(f)) {

@@ -75,42 +75,41 @@ static void usage(FILE *f)
 		"  -h, --help           this help\n\n"
 		"Exit status: 0 ok, 1 failed, 2 usage, 3 not permitted, 4 not found,\n"
 		"5 exists, 6 kernel refused, 7 IPVS or ip_vs_maglev unavailable,\n"
-		"8 a drain timed out, 130 a drain was interrupted.\n");
+		"8 a drain timed out, 9 a check found differences,\n"
+		"130 or 143 a drain was stopped by SIGINT or SIGTERM.\n");
 }
 
-/* ---- errors: the one place errno becomes an exit code ------------------- */
+/* ---- errors: exit_code() is in errors.c --------------------------------- */
 
-int exit_code(int err)
+static void err_vreport(struct ctx *c, enum err_obj obj, int err, const char *fmt, va_list ap)
 {
-	switch (err < 0 ? -err : err) {
-	case 0:			return EXIT_OK;
-	case EPERM:
-	case EACCES:		return EXIT_PERM;
-	case ENOENT:
-	case ESRCH:		return EXIT_NOTFOUND;
-	case EEXIST:		return EXIT_EXISTS;
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-	case ENOPROTOOPT:	return EXIT_UNAVAIL;
-	default:		return EXIT_KERNEL;
-	}
+	fprintf(stderr, "%s: ", c->prog);
+	vfprintf(stderr, fmt, ap);
+	if (c->nl.why[0])
+		fprintf(stderr, ": %s", c->nl.why);
+	else if (err)
+		fprintf(stderr, ": %s", err_text(err, obj));
+	fputc('\n', stderr);
+	if (c->nl.ext[0])
+		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
 }
 
 void err_report(struct ctx *c, int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	err_vreport(c, ERR_NONE, err, fmt, ap);
 	va_end(ap);
-	if (c->nl.why[0])
-		fprintf(stderr, ": %s", c->nl.why);
-	else if (err)
-		fprintf(stderr, ": %s", strerror(err < 0 ? -err : err));
-	fputc('\n', stderr);
-	if (c->nl.ext[0])
-		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
+}
+
+void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err_vreport(c, obj, err, fmt, ap);
+	va_end(ap);
 }
 
 void usage_error(struct ctx *c, const char *fmt, ...)
@@ -131,7 +130,13 @@ int ctx_nl(struct ctx *c, struct nl **nl)
 	if (!c->nl_ready) {
 		err = nlc_open(&c->nl, c->o.netns);
 		if (err) {
-			err_report(c, err, "cannot open the netlink socket");
+			/* a namespace that cannot be opened or entered: nlc_open()
+			 * says so, naming it, and no socket was tried
+			 */
+			if (c->o.netns && strstr(c->nl.why, "network namespace "))
+				fprintf(stderr, "%s: %s\n", c->prog, c->nl.why);
+			else
+				err_report(c, err, "cannot open the netlink socket");
 			return err;
 		}
 		c->nl_ready = true;

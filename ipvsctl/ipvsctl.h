@@ -17,13 +17,20 @@
  */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,		/* a check failed, or an operation did not finish */
+	EXIT_FAIL = 1,		/* failed, or did not finish: our own errors
+				 * (memory, I/O, an unreadable reply) included */
 	EXIT_USAGE = 2,		/* bad command line or input file */
 	EXIT_PERM = 3,		/* not permitted (needs CAP_NET_ADMIN) */
 	EXIT_NOTFOUND = 4,	/* no such service, backend or namespace */
 	EXIT_EXISTS = 5,	/* already exists */
 	EXIT_KERNEL = 6,	/* the kernel refused the request */
 	EXIT_UNAVAIL = 7,	/* IPVS or the maglev module is not available */
+	EXIT_DRAIN_TIMEOUT = 8,	/* drain: the timeout came before the backend was idle */
+	EXIT_DIFFERS = 9,	/* a check ran, and what it found differs from
+				 * what it wants (sysctl check, health status) */
+	/* drain, stopped by a signal: 128 + the signal, as a shell reports it */
+	EXIT_INTERRUPTED = 128 + 2,	/* SIGINT */
+	EXIT_TERMINATED = 128 + 15,	/* SIGTERM */
 };
 
 struct opts {
@@ -56,13 +63,32 @@ struct addr_port {
 	uint16_t port;		/* host order */
 };
 
-/* ctx.c */
+/* ipvsctl.c */
 int ctx_nl(struct ctx *c, struct nl **nl);
-int exit_code(int err);
 void err_report(struct ctx *c, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void usage_error(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* errors.c: an errno (either sign) as an exit code, EXIT_* */
+int exit_code(int err);
+
+/* What a failed request was about, for the words of a missing object. */
+enum err_obj {
+	ERR_NONE,
+	ERR_SERVICE,		/* ENOENT/ESRCH: "no such service" */
+	ERR_BACKEND,		/* "no such backend" */
+	ERR_SERVICE_BACKEND,	/* either may be missing (the kernel's extack says which) */
+};
+
+/* @err (either sign) in words: strerror(), but for a missing @obj. */
+const char *err_text(int err, enum err_obj obj);
+
+/* err_report() of a request about @obj: "no such service", not ENOENT's
+ * "No such file or directory"
+ */
+void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * Parse a command's options (its own @extra table plus the common --json

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <inttypes.h>
@@ -31,6 +32,33 @@ int out_close(FILE *f)
 	if (fclose(f) && !err && errno != EBADF)
 		err = errno ? -errno : -EIO;
 	return err;
+}
+
+json_object *out_lines_json(const char *text, size_t len)
+{
+	json_object *arr = json_object_new_array();
+	const char *end = text ? text + len : NULL, *p, *nl;
+
+	if (!arr)
+		return NULL;
+	for (p = text; p && p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			nl = end;
+		if (nl > p)
+			json_object_array_add(arr, json_object_new_string_len(p, (int)(nl - p)));
+	}
+	return arr;
+}
+
+json_object *out_dry_run_json(size_t changes, const char *text, size_t len)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "changes", json_object_new_int64((int64_t)changes));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(1));
+	json_object_object_add(o, "plan", out_lines_json(text, len));
+	return o;
 }
 
 /* Errors writing @o are caught once, by out_close(stdout) in main(). */

@@ -22,6 +22,18 @@ void out_json(json_object *o);
  */
 int out_close(FILE *f);
 
+/*
+ * A dry run's steps, as --json gives them: the lines of @text (what
+ * step_print() and the like wrote, @len bytes) as an array of strings, one
+ * per line, empty lines left out. NULL if out of memory.
+ */
+json_object *out_lines_json(const char *text, size_t len);
+
+/* restore's and batch's dry run with --json, one document:
+ * {"changes": N, "dry_run": true, "plan": out_lines_json(@text)}
+ */
+json_object *out_dry_run_json(size_t changes, const char *text, size_t len);
+
 /* "family", "address", "port" */
 void out_addr_json(json_object *o, int af, const uint8_t *addr, uint16_t port);
 

@@ -305,8 +305,8 @@ setup_or_die "a fresh namespace" mkns SX sx
 in_ns "$SX" "$IPVSCTL" sysctl check >"$LIB_TMP/sc.out" 2>&1
 rc=$?
 log "$(cat "$LIB_TMP/sc.out")"
-check "sysctl check in a fresh namespace: exit 1, expire_nodest_conn differs" \
-	test "$rc" = 1 -a -n "$(grep 'expire_nodest_conn .* differs' "$LIB_TMP/sc.out")"
+check "sysctl check in a fresh namespace: exit 9 (differences), expire_nodest_conn differs" \
+	test "$rc" = 9 -a -n "$(grep 'expire_nodest_conn .* differs' "$LIB_TMP/sc.out")"
 echo "service add tcp/10.0.1.100:80 scheduler maglev" >"$LIB_TMP/sx.conf"
 echo "backend add tcp/10.0.1.100:80 10.0.2.11 method dr" >>"$LIB_TMP/sx.conf"
 OUT=$(in_ns "$SX" "$IPVSCTL" apply --check-sysctls -f "$LIB_TMP/sx.conf" 2>&1)

@@ -176,6 +176,20 @@ printf 'service add tcp/10.0.1.200:80 scheduler rr\n' >"$LIB_TMP/dry"
 check "dry run of a good file: prints the step" \
 	bash -c "$IPVSCTL -N $DR restore --dry-run $LIB_TMP/dry 2>/dev/null | grep -qx 'service add tcp/10.0.1.200:80 scheduler rr'"
 check "and sends nothing" cmp -s "$LIB_TMP/adm1" <(saved)
+# --json: standard output is one JSON document, the steps in its "plan"
+# (no step lines, no text summary around it)
+one_doc='import json, sys; j = json.load(sys.stdin); assert "service add tcp/10.0.1.200:80 scheduler rr" in j["plan"] and j["dry_run"], j'
+for cmd in "restore --dry-run $LIB_TMP/dry" "restore --flush --dry-run $LIB_TMP/dry" \
+	   "apply --dry-run -f $LIB_TMP/dry"; do
+	# shellcheck disable=SC2086 # CMD is words by design
+	ipvsctl -j $cmd >"$LIB_TMP/dry.json" 2>/dev/null
+	log "$cmd --json: $(head -c 400 "$LIB_TMP/dry.json")"
+	check "$cmd, --json: one JSON document with the step in its plan" \
+		python3 -c "$one_doc" <"$LIB_TMP/dry.json"
+done
+check "ipvsctl -j apply --dry-run | python3 json.load: parses" \
+	bash -c "$IPVSCTL -N $DR -j apply --dry-run -f $LIB_TMP/dry 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'"
+check "and they send nothing" cmp -s "$LIB_TMP/adm1" <(saved)
 
 # ---- exit codes -----------------------------------------------------------------------
 check "adding an existing service: exit 5" rc_is 5 ipvsctl service add "tcp/$VIP:80"

@@ -8,7 +8,8 @@
 #  - the timeout path removes the backend and says so (exit 8);
 #  - --then keep leaves it at weight 0 with its weight saved in the
 #    module's drain metadata; undrain restores it and slow start ramps it;
-#  - an interrupted drain (SIGINT) leaves weight 0 and exits 130.
+#  - an interrupted drain leaves weight 0 and exits 130 for SIGINT, 143
+#    for SIGTERM (128 + the signal).
 # (UDP services drain through their flow pins: maglev_pinning.sh.)
 #
 # Standard topology: CL -- DR -- B1, B2, NAT, VIP 10.0.1.100.
@@ -153,6 +154,15 @@ check "b1 stays at weight 0, still there" test "$(weight_of "$B1")" = 0
 check "it says how to undo it" grep -q "undrain .* restores 1" "$LIB_TMP/drain.out"
 check "undrain restores weight 1" ipvsctl undrain "$SVC" "$B1"
 check "weight 1" test "$(weight_of "$B1")" = 1
+# the held connection is still on b1: a second drain waits for it
+drain_bg --timeout 60s --interval 200ms
+setup_or_die "draining again" wait_until 5 is weight_of "$B1" 0
+kill -TERM "$DRAIN"
+wait "$DRAIN"
+rc=$?
+check "SIGTERM: drain exits 143, not SIGINT's 130" test "$rc" = 143
+check "b1 stays at weight 0 after SIGTERM" test "$(weight_of "$B1")" = 0
+check "undrain after SIGTERM restores weight 1" ipvsctl undrain "$SVC" "$B1"
 kill "$HOLD" 2>/dev/null
 wait "$HOLD" 2>/dev/null
 

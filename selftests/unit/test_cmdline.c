@@ -231,20 +231,29 @@ static const struct {
 
 #define DURATION "a duration with its unit, like 500ms, 20s, 5m"
 
-/* what a refusal says: the exit code and a part of standard error */
+/* what a refusal says: the exit code, a part of standard error's first
+ * line, and (if not NULL) what that line must not say
+ */
 static const struct {
 	int rc;
-	const char *args, *err;
+	const char *args, *err, *not;
 } msgs[] = {
-	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION },
-	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION },
-	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION },
-	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION },
-	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION },
+	/* the namespace is the problem, not a socket never tried */
+	{ 4, "list", "ipvsctl: network namespace /nonexistent/netns: No such file or directory",
+	  "socket" },
+	{ 4, "service add tcp/10.0.0.1:80",
+	  "ipvsctl: network namespace /nonexistent/netns: No such file or directory", "socket" },
+	{ 4, "apply --allow-empty -f /dev/null",
+	  "network namespace /nonexistent/netns: No such file or directory", "socket" },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --timeout 300", "--timeout '300': " DURATION, NULL },
+	{ 2, "drain tcp/10.0.0.1:80 10.0.0.2:80 --interval 500", "--interval '500': " DURATION, NULL },
+	{ 2, "apply --drain-timeout 300", "--drain-timeout '300': " DURATION, NULL },
+	{ 2, "daemon -f /dev/null --drain-timeout 5", "--drain-timeout '5': " DURATION, NULL },
+	{ 2, "maglev set tcp/10.0.0.1:80 slow-start 20", "slow-start '20': " DURATION, NULL },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight 0",
-	  "--weight '0': a weight from 1 to 2147483647" },
+	  "--weight '0': a weight from 1 to 2147483647", NULL },
 	{ 2, "undrain tcp/10.0.0.1:80 10.0.0.2:80 --weight -1",
-	  "--weight '-1': a weight from 1 to 2147483647" },
+	  "--weight '-1': a weight from 1 to 2147483647", NULL },
 };
 
 /*
@@ -262,6 +271,79 @@ static const struct {
 	{ 0, 1, "health status --state-file @STATE@" },
 	{ 0, 1, "-j health status --state-file @STATE@" },
 };
+
+/*
+ * What a check finds is not a failure: "health status" of a daemon that is
+ * not running (@STOPPED@: its state file says so) exits 9, "a check found
+ * differences", not 1, "failed" (ipvsctl(8), EXIT STATUS).
+ */
+static const struct {
+	int rc;
+	const char *args;
+} checks[] = {
+	{ 0, "health status --state-file @STATE@" },
+	{ 9, "health status --state-file @STOPPED@" },
+	{ 9, "-j health status --state-file @STOPPED@" },
+	{ 9, "-q health status --state-file @STOPPED@" },
+	{ 4, "health status tcp/10.0.0.9:80 --state-file @STATE@" },
+};
+
+/*
+ * An imported ipvsadm -A line without -s gets maglev, not ipvsadm's wlc:
+ * a warning names the file's first such line, once (@IPVSADM@: lines 2
+ * and 4 lack -s), and none for ipvsadm-save's output, which has -s
+ * (@SAVED@). "daemon --check" reads the file without a kernel; "restore"
+ * reads all of it before it enters the namespace.
+ */
+static const struct {
+	int rc;
+	const char *args;
+	int warnings;		/* lines of standard error with "warning" */
+	const char *err;	/* in the first warning, after the path */
+} imports[] = {
+	{ 0, "daemon --check -f @IPVSADM@", 1,
+	  ":2: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc" },
+	{ 4, "restore @IPVSADM@", 1,
+	  ":2: warning: ipvsadm -A without -s: the scheduler is maglev here, not ipvsadm's wlc" },
+	{ 4, "-q restore @IPVSADM@", 0, NULL },
+	{ 0, "daemon --check -f @SAVED@", 0, NULL },
+};
+
+/* the number of lines of @path that have @s, and the first one in @buf */
+static int grep_count(const char *path, const char *s, char *buf, size_t len)
+{
+	char line[1024];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	buf[0] = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, s))
+			continue;
+		if (!n++)
+			snprintf(buf, len, "%s", line);
+	}
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return n;
+}
+
+/* @args with @STATE@ and @STOPPED@ replaced by those files' paths */
+static void subst(const char *args, const char *state, const char *stopped, char *buf,
+		  size_t len)
+{
+	char *at;
+
+	snprintf(buf, len, "%s", args);
+	at = strstr(buf, "@STATE@");
+	if (at)
+		snprintf(at, len - (size_t)(at - buf), "%s%s", state, args + (at - buf) + 7);
+	at = strstr(buf, "@STOPPED@");
+	if (at)
+		snprintf(at, len - (size_t)(at - buf), "%s%s", stopped, args + (at - buf) + 9);
+}
 
 /*
  * Run ipvsctl -N /nonexistent/netns ARGS, standard input from /dev/null,
@@ -318,8 +400,11 @@ static void first_line(const char *path, char *buf, size_t len)
 int main(void)
 {
 	size_t i, n = sizeof(cases) / sizeof(cases[0]), nm = sizeof(msgs) / sizeof(msgs[0]);
-	size_t nf = sizeof(full) / sizeof(full[0]);
+	size_t nf = sizeof(full) / sizeof(full[0]), nc = sizeof(checks) / sizeof(checks[0]);
+	size_t ni = sizeof(imports) / sizeof(imports[0]);
 	char errpath[] = "/tmp/test_cmdline.XXXXXX", statepath[] = "/tmp/test_cmdline.XXXXXX";
+	char stoppedpath[] = "/tmp/test_cmdline.XXXXXX", ipvsadmpath[] = "/tmp/test_cmdline.XXXXXX";
+	char savedpath[] = "/tmp/test_cmdline.XXXXXX";
 	char line[1024];
 	int rc, fd;
 	FILE *f;
@@ -345,7 +430,39 @@ int main(void)
 		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
 		"\"check\": \"tcp\", \"state\": \"up\"}]}\n", (int)getpid());
 	fclose(f);
-	ktap_plan((unsigned int)(n + nm + nf));
+	/* a daemon that stopped: "running" false, and a pid no process has */
+	fd = mkstemp(stoppedpath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		unlink(errpath);
+		unlink(statepath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "{\"version\": 1, \"running\": false, \"pid\": 2147483647, \"config\": \"test\", "
+		"\"backends\": [{\"service\": \"tcp/10.0.0.1:80\", \"backend\": \"10.0.0.2:80\", "
+		"\"check\": \"tcp\", \"state\": \"up\"}]}\n");
+	fclose(f);
+	fd = mkstemp(ipvsadmpath);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f) {
+		fprintf(f, "-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80\n"
+			"-a -t 10.0.0.2:80 -r 10.0.1.1:80 -m -w 1\n-A -u 10.0.0.2:53\n");
+		fclose(f);
+		fd = mkstemp(savedpath);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	}
+	if (!f) {
+		unlink(errpath);
+		unlink(statepath);
+		unlink(stoppedpath);
+		unlink(ipvsadmpath);
+		printf("TAP version 13\n1..0 # SKIP no temporary file\n");
+		return 4;
+	}
+	fprintf(f, "-A -t 10.0.0.1:80 -s wlc\n-a -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 1\n");
+	fclose(f);
+	ktap_plan((unsigned int)(n + nm + nf + nc + ni));
 	for (i = 0; i < n; i++) {
 		rc = run(cases[i].args);
 		ktap_ok(rc == cases[i].rc, "exit %d: ipvsctl %s%s", cases[i].rc, cases[i].args,
@@ -356,18 +473,16 @@ int main(void)
 	for (i = 0; i < nm; i++) {
 		rc = run_to(msgs[i].args, "/dev/null", errpath);
 		first_line(errpath, line, sizeof(line));
-		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err),
+		if (!ktap_ok(rc == msgs[i].rc && strstr(line, msgs[i].err) &&
+			     !(msgs[i].not && strstr(line, msgs[i].not)),
 			     "exit %d and '%s': ipvsctl %s", msgs[i].rc, msgs[i].err, msgs[i].args))
 			ktap_diag("got %d and '%s'", rc, line);
 	}
 	for (i = 0; i < nf; i++) {
-		char args[512], *at;
+		char args[512];
 		int rc_null;
 
-		snprintf(args, sizeof(args), "%s", full[i].args);
-		at = strstr(args, "@STATE@");
-		if (at)
-			snprintf(at, sizeof(args) - (size_t)(at - args), "%s", statepath);
+		subst(full[i].args, statepath, stoppedpath, args, sizeof(args));
 		rc_null = run_to(args, "/dev/null", "/dev/null");
 		rc = run_to(args, "/dev/full", errpath);
 		first_line(errpath, line, sizeof(line));
@@ -377,7 +492,36 @@ int main(void)
 			     full[i].rc_null, full[i].rc_full, full[i].args))
 			ktap_diag("got %d, and %d and '%s'", rc_null, rc, line);
 	}
+	for (i = 0; i < nc; i++) {
+		char args[512];
+
+		subst(checks[i].args, statepath, stoppedpath, args, sizeof(args));
+		rc = run(args);
+		if (!ktap_ok(rc == checks[i].rc, "exit %d: ipvsctl %s", checks[i].rc, checks[i].args))
+			ktap_diag("got %d", rc);
+	}
+	for (i = 0; i < ni; i++) {
+		char args[512], want[512], *at;
+		int nw;
+
+		snprintf(args, sizeof(args), "%s", imports[i].args);
+		at = strchr(args, '@');
+		snprintf(at, sizeof(args) - (size_t)(at - args), "%s",
+			 strstr(imports[i].args, "@SAVED@") ? savedpath : ipvsadmpath);
+		snprintf(want, sizeof(want), "%s%s", ipvsadmpath, imports[i].err ? imports[i].err : "");
+		rc = run_to(args, "/dev/null", errpath);
+		nw = grep_count(errpath, "warning", line, sizeof(line));
+		if (!ktap_ok(rc == imports[i].rc && nw == imports[i].warnings &&
+			     (!imports[i].err || strstr(line, want)),
+			     "exit %d and %d warning%s: ipvsctl %s", imports[i].rc,
+			     imports[i].warnings, imports[i].warnings == 1 ? "" : "s",
+			     imports[i].args))
+			ktap_diag("got %d, %d: '%s'", rc, nw, line);
+	}
 	unlink(errpath);
 	unlink(statepath);
+	unlink(stoppedpath);
+	unlink(ipvsadmpath);
+	unlink(savedpath);
 	return ktap_finish();
 }

@@ -3,7 +3,8 @@
  * out_close(), the check main() makes on stdout after every command (save
  * and --json output included): any failed write to the stream, not only
  * the last flush, must come back as an error, and a stream written in
- * full as 0.
+ * full as 0. And the assembly of a dry run's --json document: its steps
+ * inside the one document (out_lines_json(), out_dry_run_json()).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,13 +53,64 @@ static void fill(FILE *f, size_t n)
 		fputs("backend add tcp/10.0.0.1:80 10.0.1.1:80\n", f);
 }
 
+/* @o, printed as out_json() prints it on a tty, parses back as one document */
+static json_object *reparse(json_object *o, int *docs_end)
+{
+	const char *str = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							 JSON_C_TO_STRING_NOSLASHESCAPE);
+	json_tokener *tok = json_tokener_new();
+	json_object *back;
+	size_t end;
+
+	back = json_tokener_parse_ex(tok, str, (int)strlen(str));
+	end = json_tokener_get_parse_end(tok);
+	/* nothing but blanks after the document */
+	*docs_end = back && str[end + strspn(str + end, " \t\n")] == 0;
+	json_tokener_free(tok);
+	return back;
+}
+
+static void test_dry_run_json(void)
+{
+	static const char steps[] =
+		"service add tcp/10.0.0.1:80 scheduler maglev\n"
+		"backend add tcp/10.0.0.1:80 10.0.1.1:80 weight 1\n"
+		"\n"
+		"service del \"tcp/10.0.0.2:80\"";	/* no newline at the end */
+	json_object *a, *o, *back, *v;
+	int one;
+
+	a = out_lines_json(steps, strlen(steps));
+	ktap_ok(a && json_object_array_length(a) == 3 &&
+		!strcmp(json_object_get_string(json_object_array_get_idx(a, 0)),
+			"service add tcp/10.0.0.1:80 scheduler maglev") &&
+		!strcmp(json_object_get_string(json_object_array_get_idx(a, 2)),
+			"service del \"tcp/10.0.0.2:80\""),
+		"out_lines_json: a string per line, empty lines left out, the last line without its newline");
+	json_object_put(a);
+	a = out_lines_json(NULL, 0);
+	ktap_ok(a && json_object_array_length(a) == 0, "out_lines_json: no steps, []");
+	json_object_put(a);
+
+	o = out_dry_run_json(3, steps, strlen(steps));
+	back = reparse(o, &one);
+	ktap_ok(back && one && json_object_object_get_ex(back, "plan", &v) &&
+		json_object_is_type(v, json_type_array) && json_object_array_length(v) == 3 &&
+		json_object_object_get_ex(back, "changes", &v) && json_object_get_int(v) == 3 &&
+		json_object_object_get_ex(back, "dry_run", &v) && json_object_get_boolean(v),
+		"out_dry_run_json: one JSON document, {changes, dry_run, plan: [3 steps]}");
+	json_object_put(back);
+	json_object_put(o);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/test_output.XXXXXX";
 	FILE *f;
 	int fd, err;
 
-	ktap_plan(4);
+	ktap_plan(7);
+	test_dry_run_json();
 
 	fd = mkstemp(path);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
