@@ -22,11 +22,15 @@ N=150
 
 # traffic NAME CLIENT_NS VIP PORT MGTRAFFIC_FLAGS...: N flows, all answered,
 # every one of the three backends seen
+SCALE=${TIMEOUT_SCALE:-1}
 traffic() {
 	local name=$1 ns=$2 vip=$3 port=$4 i c out
 	out=$LIB_TMP/$(echo "$name" | tr -c "A-Za-z0-9\n" _)
 	shift 4
-	in_ns "$ns" "$MGTRAFFIC" conn -c "$vip" -p "$port" -n $N -t 3000 -E 5 "$@" >"$out"
+	# every flow here must be answered: how long one may take to be is
+	# scaled with the machine (TIMEOUT_SCALE: 8 on the debug kernel)
+	in_ns "$ns" "$MGTRAFFIC" conn -c "$vip" -p "$port" -n $N -t $((3000 * SCALE)) -E 5 "$@" \
+		>"$out"
 	check "$name: $N flows answered, no errors" \
 		test "$(total_of "$out")" = $N -a "$(errors_of "$out")" = 0
 	for i in 1 2 3; do
@@ -62,7 +66,7 @@ traffic "NAT UDP/IPv6" "$CL" "$VIP6" 53 -u
 # retries after rto_initial (3 s, net.sctp.rto_initial). Distinct source
 # ports keep every flow new; a 4 s timeout leaves room for one INIT
 # retransmission should the emulated link lose a packet.
-traffic "NAT SCTP/IPv4" "$CL" "$VIP" 132 -S -s 30000 -t 4000
+traffic "NAT SCTP/IPv4" "$CL" "$VIP" 132 -S -s 30000 -t $((4000 * SCALE))
 check "IPv6 service reports a table" \
 	test "$(mg_field "$DR" "tcp/[$VIP6]:80" owners)" = 3
 lib_cleanup
