@@ -344,7 +344,7 @@ static int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name
 			rc = EXIT_FAIL;
 			goto out;
 		}
-		rc = exec_read_stream(c, f, name, false, &ops, &nops);
+		rc = exec_read_stream(c, f, name, &ops, &nops);
 		fclose(f);
 		if (rc)
 			goto out;

@@ -741,7 +741,7 @@ static int load(struct daemon *d, bool initial)
 
 	/* modules may have been reloaded since: look their families up again */
 	nlc_forget_families(d->nl);
-	rc = exec_read_file(d->c, d->file, false, &ops, &nops);
+	rc = exec_read_file(d->c, d->file, &ops, &nops);
 	if (rc) {
 		dlog(d, "%s: not applied%s", d->file, initial ? "" : "; the running state is kept");
 		return rc;
@@ -986,7 +986,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		int err;
 
 		/* no kernel needed: a file can be checked anywhere */
-		rc = exec_read_file(c, file, false, &ops, &nops);
+		rc = exec_read_file(c, file, &ops, &nops);
 		if (rc)
 			return rc;
 		model_init(&want);

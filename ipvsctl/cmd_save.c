@@ -133,7 +133,7 @@ static int replace_state(struct ctx *c, const char *path, bool dry)
 	struct nl *nl;
 	int rc, err;
 
-	rc = exec_read_file(c, path, false, &ops, &n);
+	rc = exec_read_file(c, path, &ops, &n);
 	if (rc)
 		return rc;
 	for (i = 0; i < n && ops[i].kind != OP_SVC_ADD; i++)

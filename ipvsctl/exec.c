@@ -195,7 +195,7 @@ int exec_command(struct ctx *c, int argc, char **argv)
 	return exec_ops(c, &op, 1, 0);
 }
 
-int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op **opsp,
+int exec_read_file(struct ctx *c, const char *path, struct op **opsp,
 		   size_t *np)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -209,13 +209,13 @@ int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op 
 		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(e));
 		return e == ENOENT ? EXIT_NOTFOUND : EXIT_USAGE;
 	}
-	rc = exec_read_stream(c, f, strcmp(path, "-") ? path : "<stdin>", flush_first, opsp, np);
+	rc = exec_read_stream(c, f, strcmp(path, "-") ? path : "<stdin>", opsp, np);
 	if (f != stdin)
 		fclose(f);
 	return rc;
 }
 
-int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
+int exec_read_stream(struct ctx *c, FILE *f, const char *name,
 		     struct op **opsp, size_t *np)
 {
 	char *line = NULL, *words[GRAMMAR_MAX_WORDS], why[512];
@@ -227,17 +227,6 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
 
 	*opsp = NULL;
 	*np = 0;
-	if (flush_first) {
-		ops = calloc(64, sizeof(*ops));
-		if (!ops) {
-			fprintf(stderr, "%s: out of memory\n", c->prog);
-			return EXIT_FAIL;
-		}
-		ncap = 64;
-		ops[0].kind = OP_FLUSH;
-		ops[0].file = "--flush";
-		n = 1;
-	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if ((size_t)len != strlen(line)) {
@@ -312,7 +301,7 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 	size_t n, i;
 	int rc;
 
-	rc = exec_read_file(c, path, flags & EXEC_FLUSH_FIRST, &ops, &n);
+	rc = exec_read_file(c, path, &ops, &n);
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++) {
@@ -323,7 +312,7 @@ int exec_file(struct ctx *c, const char *path, unsigned int flags)
 		}
 	}
 	if (n)
-		rc = exec_ops(c, ops, n, (flags & ~EXEC_FLUSH_FIRST) | EXEC_SUMMARY);
+		rc = exec_ops(c, ops, n, flags | EXEC_SUMMARY);
 	else if (!c->o.quiet)
 		fprintf(stderr, "%s: %s: no commands\n", c->prog, strcmp(path, "-") ? path : "<stdin>");
 	ops_free(ops, n);

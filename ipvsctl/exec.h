@@ -13,7 +13,6 @@
 enum {
 	EXEC_DRY_RUN = 1 << 0,	/* print the kernel steps, send nothing */
 	EXEC_SUMMARY = 1 << 1,	/* print "N changes applied" */
-	EXEC_FLUSH_FIRST = 1 << 2,	/* exec_file: a flush before the file's ops */
 };
 
 /* The maglev module's defaults (asked only if @ask), else built-in ones. */
@@ -30,15 +29,12 @@ int exec_command(struct ctx *c, int argc, char **argv);
  */
 int exec_file(struct ctx *c, const char *path, unsigned int flags);
 
-/* Read and parse such a file into a malloc'd array of ops (a flush first if
- * @flush_first). Returns an exit code, having reported any error; on
- * success the caller frees *ops.
+/* Read and parse such a file into a malloc'd array of ops. Returns an
+ * exit code, having reported any error; on success the caller frees *ops.
  */
-int exec_read_file(struct ctx *c, const char *path, bool flush_first, struct op **ops,
-		   size_t *n);
+int exec_read_file(struct ctx *c, const char *path, struct op **ops, size_t *n);
 
 /* The same, from an open stream named @name in messages (not closed). */
-int exec_read_stream(struct ctx *c, FILE *f, const char *name, bool flush_first,
-		     struct op **ops, size_t *n);
+int exec_read_stream(struct ctx *c, FILE *f, const char *name, struct op **ops, size_t *n);
 
 #endif
