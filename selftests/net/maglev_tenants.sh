@@ -81,6 +81,10 @@ if grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null &&
 fi
 cg_slab() { awk '$1 == "slab" { print $2 }' "$CG/memory.stat"; }
 
+# Deadlines (never a verdict) scale with the machine: TIMEOUT_SCALE is 8
+# on the debug kernel, where a tenant's set-up alone can take a minute.
+SCALE=${TIMEOUT_SCALE:-1}
+
 # ---- the tenants ------------------------------------------------------------
 for t in $(seq 1 $TENANTS); do
 	d=$LIB_TMP/t$t
@@ -94,7 +98,7 @@ for t in $(seq 1 $TENANTS); do
 done
 state_is() { grep -qx "$2" "$LIB_TMP/t$1/state" 2>/dev/null; }
 for t in $(seq 1 $TENANTS); do
-	if ! wait_until 60 state_is "$t" ready; then
+	if ! wait_until $((60 * SCALE)) state_is "$t" ready; then
 		log "tenant $t: $(cat "$LIB_TMP/t$t/state" 2>/dev/null)"
 		sed 's/^/#   /' "$LIB_TMP/t$t/log" 2>/dev/null
 		fail "setup: tenant $t (uid 65534, own user and network namespace) made its maglev service"
@@ -135,7 +139,7 @@ flooding() {
 }
 # sample the totals while the floods run (bounded: the floods stop at
 # their count, or at their own 240 s deadline)
-for _ in $(seq 3000); do
+for _ in $(seq $((3000 * SCALE))); do
 	flooding || break
 	u=$(host_info | jget - 'd["pins"]["entries_userns"]')
 	samples=$((samples + 1))
@@ -144,7 +148,7 @@ for _ in $(seq 3000); do
 	sleep 0.1
 done
 for t in $(seq 1 $TENANTS); do
-	wait_until 60 state_is "$t" flooded ||
+	wait_until $((60 * SCALE)) state_is "$t" flooded ||
 		fail "tenant $t finished its flood ($(cat "$LIB_TMP/t$t/state"))"
 done
 mem1=$(kmem)

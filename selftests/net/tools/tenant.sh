@@ -55,7 +55,8 @@ for _ in $(seq 6000); do
 	[ -e "$dir/go" ] && break
 	sleep 0.1
 done
-step "flood" nsenter -t "$cpid" -n "$bin/mgtraffic" flood -c $VIP -p 53 -D 240000 \
+step "flood" nsenter -t "$cpid" -n "$bin/mgtraffic" flood -c $VIP -p 53 \
+	-D $((240000 * ${TIMEOUT_SCALE:-1})) \
 	-b 198.18.0.0/15 -r "$seed" -N "$count"
 grep -E '^(sent|seconds|rate|send_errors) ' "$dir/log" >"$dir/flood.out"
 "$bin/ipvsctl" -j maglev info >"$dir/info.json" 2>>"$dir/log"
