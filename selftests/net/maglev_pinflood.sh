@@ -177,13 +177,22 @@ mem_median=$(awk -v at=$((PIN_CAP * 99 / 100)) '$2 >= at { print $3 }' "$LIB_TMP
 	sort -n | awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : 0 }')
 # shellcheck disable=SC2317 # called through wait_until
 mem_settled() { [ $(($(kmem) - ${mem_at_cap:-0})) -le 2048 ]; }
-wait_until 10 mem_settled
+wait_until $((10 * ${TIMEOUT_SCALE:-1})) mem_settled
 mem_after=$(kmem)
 log "memory at the cap: first $mem_at_cap KiB, median $mem_median, max $mem_max; after the flood $mem_after"
-check "memory flat at the cap: median grew $((mem_median - ${mem_at_cap:-0})) KiB (at most 2048)" \
-	test -n "$mem_at_cap" -a $((mem_median - ${mem_at_cap:-0})) -le 2048
-check "and after the flood: $((mem_after - ${mem_at_cap:-0})) KiB above the first sample at the cap (at most 2048)" \
-	test -n "$mem_at_cap" -a $((mem_after - ${mem_at_cap:-0})) -le 2048
+if grep -qw __asan_load8 /proc/kallsyms; then
+	# KASAN keeps freed objects in its quarantine (up to 1/32 of memory)
+	# before they return to the slab: every evicted pin stays counted in
+	# Slab for a while, so kernel memory says nothing of the module here.
+	# The pin counts above bound it; the memory bounds are checked on the
+	# other kernels.
+	log "KASAN kernel: its quarantine holds freed pins, the kernel-memory bounds are not checked here"
+else
+	check "memory flat at the cap: median grew $((mem_median - ${mem_at_cap:-0})) KiB (at most 2048)" \
+		test -n "$mem_at_cap" -a $((mem_median - ${mem_at_cap:-0})) -le 2048
+	check "and after the flood: $((mem_after - ${mem_at_cap:-0})) KiB above the first sample at the cap (at most 2048)" \
+		test -n "$mem_at_cap" -a $((mem_after - ${mem_at_cap:-0})) -le 2048
+fi
 check "legitimate flows answered during the flood: $legit_ok of $legit_sent (at least 95%)" \
 	test "$legit_sent" -gt 0 -a $((legit_ok * 100)) -ge $((legit_sent * 95))
 log "legitimate flows that changed backend during the flood: $legit_moved (pins evicted by the flood; the table itself did not change)"
