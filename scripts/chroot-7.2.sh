@@ -81,8 +81,26 @@ if [ "$cmd" = kernel ]; then
 	# sid's depmod, for sid's modules (and the DKMS module, if installed)
 	in_root depmod "$kver" || exit 1
 	cp "$mdir/vmlinuz" "/boot/vmlinuz-$kver"
+	# The host's /lib/modules/KVER points to a view of sid's module
+	# directory without build/ and source/: with them, the host's DKMS
+	# would try to build for this kernel with bookworm's compiler and
+	# glibc (and fail, failing every later "dpkg -i" of a DKMS package
+	# here). kernel/ is linked; the index files are copied, because the
+	# guest lays an overlay over this directory and writes its own index
+	# over them (a write through a link would reach the read-only 9p
+	# share). Refreshed each time: updates/ appears once DKMS installs.
+	view=$root/ipvsm-host/$kver
+	rm -rf "$view"
+	mkdir -p "$view"
+	for e in "$mdir"/*; do
+		case ${e##*/} in
+		build | source | vmlinuz) ;;
+		kernel) ln -s "$e" "$view/" ;;
+		*) cp -rL "$e" "$view/" || exit 1 ;;
+		esac
+	done
 	if [ ! -e "/lib/modules/$kver" ] || [ -L "/lib/modules/$kver" ]; then
-		ln -sfn "$mdir" "/lib/modules/$kver"
+		ln -sfn "$view" "/lib/modules/$kver"
 	fi
 	echo "$kver"
 	exit 0

@@ -70,6 +70,31 @@ step_lint() {
 	fi
 }
 
+# The first line of install.log (or of DKMS's build log) that says why the
+# install failed: it goes into the FAIL line itself, which is what make
+# check repeats at its end and what a CI view showing only the tail keeps.
+install_reason() {
+	local r mk=/var/lib/dkms/ipvs-maglev/$version/build/make.log
+	r=$(grep -m 1 -E 'No space left|lock|Bad return status|^E: |[Ee]rror[:!]|unmet|Depends:|dpkg: error' \
+		"$out/install.log" 2>/dev/null)
+	if echo "$r" | grep -q 'Bad return status' && [ -f "$mk" ]; then
+		r="$r; $(grep -m 1 -E 'error|Error|No space|\*\*\*' "$mk")"
+	fi
+	echo "${r:-no error line in the log}" | tr -s ' \t' ' ' | cut -c 1-300
+}
+
+# What else a reader of the CI log needs when the install fails: the
+# space left, who holds dpkg's lock, DKMS's view and its build log.
+install_diagnose() {
+	local mk=/var/lib/dkms/ipvs-maglev/$version/build/make.log
+	{
+		df -h / /var/lib/dkms /usr/src 2>&1 | sort -u
+		fuser -v /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock 2>&1 | grep -v "Cannot stat"
+		dkms status 2>&1
+		[ -f "$mk" ] && tail -n 20 "$mk"
+	} | sed 's/^/pkg:   diag: /'
+}
+
 step_install() {
 	local debs k kvers path
 	debs=$(ls "$out"/ipvs-maglev-dkms_"$version"_all.deb "$out"/ipvsctl_"$version"_*.deb 2>/dev/null)
@@ -78,13 +103,23 @@ step_install() {
 		return
 	}
 	# dpkg -i reinstalls the same version too: the DKMS tree is always
-	# the one just built (its prerm removes the old one from DKMS)
+	# the one just built (its prerm removes the old one from DKMS). dpkg
+	# fails at once if its lock is held, which apt's daily jobs may do on
+	# a machine that has just booted: wait for the lock first (10 min).
+	local waited=0
+	while fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock >/dev/null 2>&1 &&
+	      [ $waited -lt 600 ]; do
+		[ $waited -eq 0 ] && echo "pkg:   dpkg's lock is held; waiting for it"
+		sleep 5
+		waited=$((waited + 5))
+	done
 	# shellcheck disable=SC2086
 	if $SUDO env DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$out/install.log" 2>&1; then
 		ok "install: dpkg -i ipvs-maglev-dkms ipvsctl"
 	else
 		tail -n 30 "$out/install.log" | sed 's/^/pkg:   /'
-		bad "install: dpkg -i failed (build/pkg/install.log)"
+		install_diagnose
+		bad "install: dpkg -i failed: $(install_reason) (build/pkg/install.log)"
 		return
 	fi
 	dkms status ipvs-maglev/"$version" 2>/dev/null | grep -q . ||
