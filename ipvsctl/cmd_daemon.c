@@ -50,6 +50,7 @@
 #include "kipvs.h"
 #include "kmaglev.h"
 #include "managed.h"
+#include "policy.h"
 #include "reconcile.h"
 
 #define STATE_WRITE_MS 10000	/* counters refreshed at least this often */
@@ -363,6 +364,7 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 	struct m_svc *s;
 	struct m_dest *cur;
 	struct dest_conf dc;
+	struct be_want bw;
 	int err;
 
 	model_init(&m);
@@ -374,61 +376,49 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 	}
 	s = model_find(&m, &p->svc);
 	cur = s ? svc_find_dest(s, &p->be) : NULL;
-	if (!p->up) {
-		if (p->spec->on_fail == HC_REMOVE) {
-			if (cur) {
-				err = kipvs_dest_del(d->nl, &p->svc, &p->be);
-				if (err)
-					snprintf(why, whylen, "removing it: %s", strerror(-err));
-			}
-			goto out;
+	be_decide(&(struct be_in){ .conf = &p->conf, .cur = cur, .maglev = p->maglev,
+				   .health = p->up ? BE_HEALTH_UP : BE_HEALTH_DOWN,
+				   .on_fail = p->spec->on_fail }, &bw);
+	if (!bw.present) {
+		if (cur) {
+			err = kipvs_dest_del(d->nl, &p->svc, &p->be);
+			if (err)
+				snprintf(why, whylen, "removing it: %s", strerror(-err));
 		}
-		if (!cur) {
+		goto out;
+	}
+	if (!cur) {
+		/* deleted behind the daemon's back: added back once healthy
+		 * (on-fail remove deletes it itself), left alone while down
+		 */
+		if (!p->up) {
 			snprintf(why, whylen, "it is not in the service (SIGHUP re-applies the file)");
 			err = -ENOENT;
 			goto out;
 		}
-		if (p->maglev && p->spec->on_fail == HC_DOWN && !cur->mg_down) {
-			err = kmaglev_set_down(d->nl, &p->svc, &p->be, true);
-			if (err) {
-				snprintf(why, whylen, "marking it down: %s", strerror(-err));
-				goto out;
-			}
-		}
-		if (cur->c.weight) {
-			dc = cur->c;
-			dc.weight = 0;
-			err = kipvs_dest_edit(d->nl, &p->svc, &p->be, &dc);
-			if (err)
-				snprintf(why, whylen, "setting weight 0: %s", strerror(-err));
-		}
-		goto out;
-	}
-	/* up */
-	if (!cur) {
-		err = kipvs_dest_add(d->nl, &p->svc, &p->be, &p->conf);
+		err = kipvs_dest_add(d->nl, &p->svc, &p->be, &bw.c);
 		if (err)
 			snprintf(why, whylen, "adding it back: %s", strerror(-err));
 		goto out;
 	}
-	if (p->maglev && cur->mg_down) {
-		err = kmaglev_set_down(d->nl, &p->svc, &p->be, false);
+	if (p->maglev && cur->mg_down != bw.down) {
+		err = kmaglev_set_down(d->nl, &p->svc, &p->be, bw.down);
 		if (err) {
-			snprintf(why, whylen, "marking it up: %s", strerror(-err));
+			snprintf(why, whylen, "marking it %s: %s", bw.down ? "down" : "up",
+				 strerror(-err));
 			goto out;
 		}
 	}
-	if (cur->mg_saved_weight) {
-		/* drained by an operator (ipvsctl drain): undrain restores it */
-		goto out;
-	}
-	if (cur->c.weight != p->conf.weight) {
+	/* only the weight: the rest of the line is the reload's business */
+	if (cur->c.weight != bw.c.weight) {
 		dc = cur->c;
-		dc.weight = p->conf.weight;
+		dc.weight = bw.c.weight;
 		err = kipvs_dest_edit(d->nl, &p->svc, &p->be, &dc);
-		if (err)
-			snprintf(why, whylen, "restoring weight %u: %s", p->conf.weight,
+		if (err && bw.c.weight)
+			snprintf(why, whylen, "restoring weight %u: %s", bw.c.weight,
 				 strerror(-err));
+		else if (err)
+			snprintf(why, whylen, "setting weight 0: %s", strerror(-err));
 	}
 out:
 	model_free(&m);
@@ -504,45 +494,48 @@ static void probe_done(struct probe *p, bool ok, const char *why, void *arg)
 
 /* ---- desired state ---------------------------------------------------------- */
 
-/* Health and drains shape what is wanted. */
+/* Health and drains shape what is wanted (policy.c decides how). */
 static int adjust_want(struct model *want, const struct model *cur, void *arg)
 {
 	struct daemon *d = arg;
 	struct probe **v = d->nv ? d->nv : d->pv;
 	size_t n = d->nv ? d->nn : d->np, i;
 	struct leave_opts lo = { .timeout_s = d->drain_timeout_s, .now_s = wall_ms() / 1000 };
+	int err;
 
 	/* backends that left the file drain first (before the health
 	 * actions below take any out of @want)
 	 */
-	int err;
-
 	free(d->lr.v);
 	err = leave_adjust(want, cur, &lo, &d->lr);
 	if (err)
 		return err;
+	/* a backend an operator drains keeps its weight until undrained */
+	keep_operator_drains(want, cur);
 
+	/* then health, which wins over a drain */
 	for (i = 0; i < n; i++) {
 		struct probe *p = v[i];
 		struct m_svc *s = model_find(want, &p->svc);
 		struct m_svc *cs = model_find((struct model *)cur, &p->svc);
-		struct m_dest *dd, *cd = cs ? svc_find_dest(cs, &p->be) : NULL;
-		bool down_mark = !p->up && p->spec->on_fail == HC_DOWN;
+		struct m_dest *dd = s ? svc_find_dest(s, &p->be) : NULL;
+		struct m_dest *cd = cs ? svc_find_dest(cs, &p->be) : NULL;
+		struct be_want bw;
 
+		be_decide(&(struct be_in){ .conf = dd ? &dd->c : &p->conf, .cur = cd,
+					   .maglev = p->maglev,
+					   .health = p->up ? BE_HEALTH_UP : BE_HEALTH_DOWN,
+					   .on_fail = p->spec->on_fail }, &bw);
 		/* maglev down marks are set after the diff is applied */
-		p->mark_pending = p->maglev && (cd ? cd->mg_down != down_mark : down_mark);
-		if (!s || p->up)
+		p->mark_pending = p->maglev && (cd ? cd->mg_down != bw.down : bw.down);
+		p->mark_down = bw.down;
+		if (!dd)
 			continue;
-		if (p->spec->on_fail == HC_REMOVE) {
+		if (!bw.present)
 			svc_del_dest(s, &p->be);
-			continue;
-		}
-		dd = svc_find_dest(s, &p->be);
-		if (dd)
-			dd->c.weight = 0;
+		else
+			dd->c.weight = bw.c.weight;
 	}
-	/* a backend an operator drains keeps weight 0 until undrained */
-	keep_operator_drains(want, cur);
 	return 0;
 }
 
@@ -707,7 +700,7 @@ static void apply_marks(struct daemon *d)
 
 	for (i = 0; i < d->np; i++) {
 		struct probe *p = d->pv[i];
-		bool down = !p->up && p->spec->on_fail == HC_DOWN;
+		bool down = p->mark_down;
 
 		if (!p->mark_pending)
 			continue;

@@ -38,6 +38,7 @@
 #include "health.h"
 #include "kipvs.h"
 #include "kmaglev.h"
+#include "policy.h"
 #include "output.h"
 
 static volatile sig_atomic_t stop_signal;
@@ -177,7 +178,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
 	maglev = !strcmp(s->c.sched, "maglev");
-	saved = d->c.weight ? d->c.weight : d->mg_saved_weight;
+	saved = be_drain_saved_weight(d);
 	start = now_ms();
 	if (timeout_ms)
 		deadline_wall = (wall_ms() + timeout_ms + 999) / 1000;
@@ -383,21 +384,19 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
+	weight = be_undrain_weight(d, weight, &err);
+	if (!weight && !err) {
+		if (!c->o.quiet)
+			fprintf(stderr, "%s: %s is not drained (weight %u); nothing to do\n",
+				c->prog, bebuf, d->c.weight);
+		model_free(&m);
+		return EXIT_OK;
+	}
 	if (!weight) {
-		if (d->mg_saved_weight) {
-			weight = d->mg_saved_weight;
-		} else if (d->c.weight) {
-			if (!c->o.quiet)
-				fprintf(stderr, "%s: %s is not drained (weight %u); nothing to do\n",
-					c->prog, bebuf, d->c.weight);
-			model_free(&m);
-			return EXIT_OK;
-		} else {
-			fprintf(stderr, "%s: undrain: no saved weight for %s (only maglev services keep it); give --weight N\n",
-				c->prog, bebuf);
-			model_free(&m);
-			return EXIT_USAGE;
-		}
+		fprintf(stderr, "%s: undrain: no saved weight for %s (only maglev services keep it); give --weight N\n",
+			c->prog, bebuf);
+		model_free(&m);
+		return EXIT_USAGE;
 	}
 	dc = d->c;
 	dc.weight = weight;

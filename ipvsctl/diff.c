@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "policy.h"
 
 struct oplist {
 	struct op *v;
@@ -316,13 +317,14 @@ void keep_operator_drains(struct model *want, const struct model *cur)
 		struct m_svc *s = model_find(want, &cs->id);
 
 		for (j = 0; s && j < cs->ndests; j++) {
-			struct m_dest *dd;
+			struct m_dest *dd = svc_find_dest(s, &cs->dests[j].ap);
+			struct be_want bw;
 
-			if (!cs->dests[j].mg_saved_weight)
+			if (!dd)
 				continue;
-			dd = svc_find_dest(s, &cs->dests[j].ap);
-			if (dd)
-				dd->c.weight = cs->dests[j].c.weight;
+			be_decide(&(struct be_in){ .conf = &dd->c, .cur = &cs->dests[j],
+						   .maglev = is_maglev(&cs->c) }, &bw);
+			dd->c.weight = bw.c.weight;
 		}
 	}
 }
@@ -344,21 +346,21 @@ int leave_adjust(struct model *want, const struct model *cur, const struct leave
 			const struct m_dest *cd = &cs->dests[j];
 			struct m_dest *wd;
 			struct leaver *lv, *v;
-			bool start;
+			enum be_leave how;
 
 			if (svc_find_dest(ws, &cd->ap))
 				continue;	/* still wanted */
-			if (!o->timeout_s || (!cd->active && !cd->mg_pins)) {
+			how = be_leave_decide(cd, maglev, o->timeout_s, o->now_s);
+			switch (how) {
+			case BE_LEAVE_DELETE_IDLE:
 				r->deleted_idle++;
 				continue;
-			}
-			/* a drain without a deadline (started by an operator with
-			 * --timeout 0, or lost) gets one now
-			 */
-			start = maglev && !cd->mg_drain_deadline;
-			if (maglev && !start && cd->mg_drain_deadline <= o->now_s) {
+			case BE_LEAVE_DELETE_EXPIRED:
 				r->deleted_expired++;
 				continue;
+			case BE_LEAVE_DRAIN_START:
+			case BE_LEAVE_DRAINING:
+				break;
 			}
 			v = realloc(r->v, (r->n + 1) * sizeof(*v));
 			if (!v)
@@ -374,8 +376,8 @@ int leave_adjust(struct model *want, const struct model *cur, const struct leave
 			lv->svc = cs->id;
 			lv->ap = cd->ap;
 			lv->maglev = maglev;
-			lv->start = start;
-			lv->deadline = !maglev ? 0 : start ? o->now_s + o->timeout_s :
+			lv->start = how == BE_LEAVE_DRAIN_START;
+			lv->deadline = !maglev ? 0 : lv->start ? o->now_s + o->timeout_s :
 				       cd->mg_drain_deadline;
 		}
 	}

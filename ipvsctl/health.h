@@ -56,6 +56,7 @@ struct probe {
 	/* the daemon's */
 	bool reused;			/* kept across a reload being tried */
 	bool mark_pending;		/* the maglev down mark must change */
+	bool mark_down;			/* to this (policy.c's be_decide()) */
 };
 
 /* The loop calls this when a probe finishes: @ok, and why not. */

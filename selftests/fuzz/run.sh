@@ -23,7 +23,7 @@ libs=$(pkg-config --libs json-c)
 if clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$top/ipvsctl" -I"$top/include/uapi" $pkgs \
 	-o "$out/fuzz_grammar" "$top/selftests/fuzz/fuzz_grammar.c" \
-	"$top"/ipvsctl/{grammar,parse,model,plan,diff,apply_json}.c \
+	"$top"/ipvsctl/{grammar,parse,model,plan,diff,policy,apply_json}.c \
 	$libs >"$out/build.log" 2>&1; then
 	echo "ok 1 fuzz_grammar builds (libFuzzer, ASan, UBSan)"
 else
