@@ -72,7 +72,7 @@ static const char apply_help[] =
 	"must lie inside it.\n\n"
 	"Safety: an input that names no service is refused (a producer that\n"
 	"wrote nothing must change nothing) unless --allow-empty is given or\n"
-	"the JSON says \"services\": []. --max-deletes N or N%% refuses a plan\n"
+	"the JSON says \"services\": []. --max-deletes N or N% refuses a plan\n"
 	"deleting more of the managed services than that. --vip-dev refuses\n"
 	"an interface that is not a dummy, and removes an address only if it\n"
 	"is in the scope and no service wants it.\n"
@@ -811,20 +811,16 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		goto out;
 	}
 	if (maxdel_s) {
-		size_t nd = strspn(maxdel_s, "0123456789");
-		unsigned long v;
+		struct rec_opts ro = { 0 };
 
-		errno = 0;
-		v = strtoul(maxdel_s, NULL, 10);
-		o.max_deletes_pct = maxdel_s[nd] == '%';
-		if (!nd || nd > 9 || maxdel_s[nd + o.max_deletes_pct] ||
-		    (o.max_deletes_pct && v > 100)) {
+		if (parse_max_deletes(maxdel_s, &ro)) {
 			usage_error(c, "apply: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
 				    maxdel_s);
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		o.max_deletes = (uint32_t)v;
+		o.max_deletes = ro.max_deletes;
+		o.max_deletes_pct = ro.max_deletes_pct;
 		o.max_deletes_set = true;
 	}
 	if (format && strcmp(format, "auto") && strcmp(format, "grammar") && strcmp(format, "json")) {

@@ -82,6 +82,7 @@ struct daemon {
 	int exit_code;
 	/* graceful termination of backends that left the file */
 	uint32_t drain_timeout_s;
+	struct rec_opts guard;		/* --max-deletes (its fields only) */
 	struct leave_result lr;		/* of the last reconcile */
 	uint64_t last_sweep;
 };
@@ -776,6 +777,9 @@ static int load(struct daemon *d, bool initial)
 	ro.adjust = adjust_want;
 	ro.adjust_arg = d;
 	ro.timeouts = &to;
+	ro.max_deletes_set = d->guard.max_deletes_set;
+	ro.max_deletes_pct = d->guard.max_deletes_pct;
+	ro.max_deletes = d->guard.max_deletes;
 	/* no copy (no memory): the union stays, which forgets nothing */
 	before = malloc((d->nmanaged + 1) * sizeof(*before));
 	nbefore = d->nmanaged;
@@ -798,10 +802,12 @@ static int load(struct daemon *d, bool initial)
 			     rr.undo_err ? "rolling back FAILED: the state is partly changed" :
 			     "rolled back, nothing was changed");
 		else
-			dlog(d, "%s: %s; nothing was changed", d->file, rr.why);
+			dlog(d, "%s: %s; nothing was changed%s", d->file, rr.why,
+			     initial ? "" : " (the running state is kept)");
 		probes_abandon(d, v, n);
 		model_free(&want);
-		return exit_code(err);
+		/* the deletion guard refuses the file, not the kernel */
+		return err == -ECANCELED ? EXIT_USAGE : exit_code(err);
 	}
 	if (probes_commit(d, v, n))
 		dlog(d, "out of memory: some probes did not start");
@@ -904,11 +910,13 @@ static const char daemon_help[] =
 	DEFAULT_STATE_FILE ") for 'ipvsctl health status'.\n"
 	"A backend that leaves FILE is drained (weight 0) and deleted when idle\n"
 	"or after --drain-timeout. --check checks FILE without a kernel.\n"
-	"--probe-user runs exec probes' commands as USER, with no capability.\n";
+	"--probe-user runs exec probes' commands as USER, with no capability.\n"
+	"--max-deletes N or N% refuses a start or reload whose plan deletes more\n"
+	"services than that (a truncated file, say): nothing is changed.\n";
 
 int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *state = NULL, *drain_s = NULL, *probe_user = NULL;
+	char *file = NULL, *state = NULL, *drain_s = NULL, *probe_user = NULL, *maxdel_s = NULL;
 	int check = 0, rc, sfd = -1, tfd = -1;
 	uint32_t drain_ms = 300000;
 	struct poptOption opts[] = {
@@ -919,6 +927,8 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		  "DURATION" },
 		{ "probe-user", 0, POPT_ARG_STRING, &probe_user, 0,
 		  "run exec probes' commands as USER (a name or uid), with no capability", "USER" },
+		{ "max-deletes", 0, POPT_ARG_STRING, &maxdel_s, 0,
+		  "refuse a start or reload that would delete more services than this", "N|N%" },
 		{ "check", 0, POPT_ARG_NONE, &check, 0, "check FILE and exit", NULL },
 		POPT_TABLEEND
 	};
@@ -929,7 +939,7 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	int nargs;
 
 	rc = cmd_options(c, argc, argv, opts,
-			 "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--probe-user USER] [--check]",
+			 "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--probe-user USER] [--max-deletes N|N%] [--check]",
 			 daemon_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
@@ -948,6 +958,11 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
 		usage_error(c, "daemon: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
 			    drain_s);
+		return EXIT_USAGE;
+	}
+	if (maxdel_s && parse_max_deletes(maxdel_s, &d.guard)) {
+		usage_error(c, "daemon: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
+			    maxdel_s);
 		return EXIT_USAGE;
 	}
 	if (probe_user) {

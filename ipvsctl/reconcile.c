@@ -103,6 +103,23 @@ static bool managed(const struct m_svc *s, void *arg)
 	       (a->o->in_scope && a->o->in_scope(s, a->o->scope_arg));
 }
 
+int parse_max_deletes(const char *s, struct rec_opts *o)
+{
+	size_t nd = strspn(s, "0123456789");
+	bool pct = s[nd] == '%';
+	unsigned long v;
+
+	if (!nd || nd > 9 || s[nd + pct])
+		return -EINVAL;
+	v = strtoul(s, NULL, 10);
+	if (pct && v > 100)
+		return -EINVAL;
+	o->max_deletes = (uint32_t)v;
+	o->max_deletes_pct = pct;
+	o->max_deletes_set = true;
+	return 0;
+}
+
 /* how many deletions --max-deletes N or N% allows among @managed */
 static size_t deletes_allowed(const struct rec_opts *o, size_t managed)
 {

@@ -65,4 +65,10 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
  */
 int leaver_store(struct nl *nl, const struct leaver *lv);
 
+/*
+ * --max-deletes N or N% (apply, daemon): fills @o's guard. Returns 0, or
+ * -EINVAL for anything but a decimal count or a percentage from 0 to 100.
+ */
+int parse_max_deletes(const char *s, struct rec_opts *o);
+
 #endif

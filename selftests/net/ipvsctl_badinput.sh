@@ -129,6 +129,8 @@ TABLE=$(cat <<EOF
 2|apply: --max-deletes that is not a number or a percentage|--max-deletes '12x'|apply --max-deletes 12x -f @F@/good.json
 2|apply: --max-deletes over 100%|--max-deletes '101%'|apply --max-deletes 101% -f @F@/good.json
 2|apply: a plan deleting more than --max-deletes|deletes 1 of the 2 managed services, more than --max-deletes 0|apply --scope 10.0.1.100 --max-deletes 0 -f @F@/good.json
+2|daemon: --max-deletes that is not a number or a percentage|daemon: --max-deletes '-1'|daemon --check -f @F@/comment-only.conf --max-deletes -1
+2|daemon: --max-deletes over 100%|daemon: --max-deletes '101%'|daemon --check -f @F@/comment-only.conf --max-deletes 101%
 2|restore --flush of an empty file|names no service; nothing was changed|restore --flush @F@/empty.conf
 4|apply: a file that does not exist|no such file|apply -f @F@/nonexistent.conf
 4|a service that does not exist|no service tcp/10.9.9.9:80|backend add tcp/10.9.9.9:80 10.0.2.11 weight 1

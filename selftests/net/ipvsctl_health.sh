@@ -237,8 +237,8 @@ conf_ports() {
 		echo "backend add tcp/$VIP:$p ${BE_IP[1]}:80 method nat"
 	done >"$CONF"
 }
-run_daemon() {
-	ip netns exec "$DR" "$IPVSCTL" daemon -f "$CONF" --state-file "$STATE" 2>>"$LOG" &
+run_daemon() { # run_daemon [OPTION...]
+	ip netns exec "$DR" "$IPVSCTL" daemon -f "$CONF" --state-file "$STATE" "$@" 2>>"$LOG" &
 	DAEMON=$!
 	LIB_PIDS+=("$DAEMON")
 }
@@ -276,6 +276,35 @@ rc=$?
 check "a file that names no service, with services managed: the daemon refuses it (exit $rc), :80 stays" \
 	test "$rc" = 2 -a -n "$(ipvs -Ln -t "$VIP:80" 2>/dev/null)"
 check "  and says so" log_has "names no service; nothing was changed"
+# A file cut short elsewhere still names services: --max-deletes bounds
+# what a start or a reload may delete, and a refusal changes nothing.
+conf_ports 80 81 84
+t0=$(now_ms)
+run_daemon --max-deletes 1
+setup_or_die "the daemon (--max-deletes 1) applied :80, :81 and :84" \
+	wait_until 20 eval 'started_since "$t0" && both_there 81 84'
+conf_ports 80
+kill -HUP "$DAEMON"
+check "--max-deletes 1: a reload deleting 2 services is refused (logged)" \
+	wait_until 20 log_has "deletes 2 of the 3 managed services, more than --max-deletes 1 allows"
+check "  :81 and :84 stay, the daemon runs" eval 'both_there 81 84 && daemon_alive'
+conf_ports 80 81
+kill -HUP "$DAEMON"
+check "  a reload deleting 1 service is applied (:84 deleted, :81 stays)" \
+	eval 'wait_until 20 not svc_there 84 && svc_there 81'
+stop_daemon
+conf_ports 80
+run_daemon --max-deletes 0
+wait_until 20 not daemon_alive
+wait "$DAEMON"
+rc=$?
+check "--max-deletes 0: a start that would delete :81 exits 2 ($rc) and deletes nothing" \
+	test "$rc" = 2 -a -n "$(ipvs -Ln -t "$VIP:81" 2>/dev/null)"
+t0=$(now_ms)
+run_daemon --max-deletes 50%
+check "--max-deletes 50%: a start deleting 1 of 2 managed services is applied" \
+	eval 'wait_until 20 not svc_there 81 && svc_there 80'
+stop_daemon
 
 check "no crash in the log" not grep -Eqi "segfault|abort|assert" "$LOG"
 echo "--- daemon log:"
