@@ -305,6 +305,47 @@ static void nlc_parse_ext(struct nl *nl, const struct nlmsghdr *nlh,
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
+/*
+ * The result an NLMSG_ERROR (an ack, or an error with its extended ack) or
+ * an NLMSG_DONE (a dump's end, carrying the dump's errno) reports: 0, or a
+ * negative errno. With @ext, an error's extended-ack text is kept in
+ * nl->ext. The one reader of these messages: the libnl callbacks, the
+ * batch acks, the pipelined dumps and the pipelined GETs all call it (the
+ * review's A6). A message too short to hold its error is -EPROTO.
+ */
+int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext)
+{
+	const struct nlmsgerr *e;
+	size_t off;
+	int v;
+
+	if (nlh->nlmsg_type == NLMSG_DONE) {
+		/* an empty DONE (old kernels) is a clean end */
+		if (nlmsg_datalen(nlh) < (int)sizeof(int))
+			return 0;
+		v = *(const int *)nlmsg_data(nlh);
+		v = v > 0 ? -v : v;
+		if (v && ext)
+			nlc_parse_ext(nl, nlh, NLMSG_HDRLEN + sizeof(int));
+		return v;
+	}
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlmsg_datalen(nlh) < (int)sizeof(*e))
+		return -EPROTO;
+	e = nlmsg_data(nlh);
+	v = e->error > 0 ? -e->error : e->error;
+	if (v && ext) {
+		/* the echoed request sits between the error and its
+		 * attributes unless the kernel capped it to its header
+		 * (a bogus length only makes nlc_parse_ext() find nothing)
+		 */
+		off = NLMSG_HDRLEN + sizeof(*e);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += (size_t)e->msg.nlmsg_len - NLMSG_HDRLEN;
+		nlc_parse_ext(nl, nlh, off);
+	}
+	return v;
+}
+
 static int nlc_valid_cb(struct nl_msg *msg, void *arg)
 {
 	struct nlc_req_ctx *ctx = arg;
@@ -334,14 +375,8 @@ static int nlc_finish_cb(struct nl_msg *msg, void *arg)
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		ctx->intr = true;
 	/* a dump that failed carries its errno (and extack) in NLMSG_DONE */
-	if (nlmsg_datalen(nlh) >= (int)sizeof(int)) {
-		int e = *(int *)nlmsg_data(nlh);
-
-		if (e < 0 && !ctx->err) {
-			ctx->err = e;
-			nlc_parse_ext(ctx->nl, nlh, NLMSG_HDRLEN + sizeof(int));
-		}
-	}
+	if (!ctx->err)
+		ctx->err = nlc_msg_result(ctx->nl, nlh, true);
 	ctx->done = true;
 	return NL_STOP;
 }
@@ -359,14 +394,12 @@ static int nlc_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 {
 	struct nlc_req_ctx *ctx = arg;
 	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
-	size_t off = NLMSG_HDRLEN + sizeof(*e);
+	int v;
 
 	(void)who;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+	v = nlc_msg_result(ctx->nl, nlh, !ctx->err);
 	if (!ctx->err)
-		ctx->err = e->error;
-	nlc_parse_ext(ctx->nl, nlh, off);
+		ctx->err = v;
 	ctx->done = true;
 	return NL_STOP;
 }
@@ -449,27 +482,21 @@ void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *err
 		   size_t *got, bool *first)
 {
 	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next((struct nlmsghdr *)nlh, &left)) {
-		const struct nlmsgerr *e;
-		size_t i, off;
+		size_t i;
 
 		if (nlh->nlmsg_type != NLMSG_ERROR ||
-		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*e))
+		    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nlmsgerr))
 			continue;
-		e = nlmsg_data(nlh);
 		for (i = 0; i < n; i++)
 			if (nl->bseq[i] == nlh->nlmsg_seq)
 				break;
 		if (i == n || errs[i] != NLC_NO_ANSWER)
 			continue;	/* not ours, or seen */
-		errs[i] = e->error;
+		/* the first error's explanation is the one kept */
+		errs[i] = nlc_msg_result(nl, nlh, *first);
 		(*got)++;
-		if (e->error && *first) {
+		if (errs[i])
 			*first = false;
-			off = NLMSG_HDRLEN + sizeof(*e);
-			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-			nlc_parse_ext(nl, nlh, off);
-		}
 	}
 }
 
@@ -683,23 +710,10 @@ int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t 
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				sl->intr = true;
 			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
-				int e = 0;
-				size_t off = NLMSG_HDRLEN + sizeof(int);
+				int e = nlc_msg_result(nl, nlh, !errs[sl->idx]);
 
-				if (nlmsg_datalen(nlh) >= (int)sizeof(int))
-					e = *(int *)nlmsg_data(nlh);
-				if (nlh->nlmsg_type == NLMSG_ERROR) {
-					const struct nlmsgerr *me = nlmsg_data(nlh);
-
-					off = NLMSG_HDRLEN + sizeof(*me);
-					if (nlmsg_datalen(nlh) >= (int)sizeof(*me) &&
-					    !(nlh->nlmsg_flags & NLM_F_CAPPED))
-						off += me->msg.nlmsg_len - NLMSG_HDRLEN;
-				}
-				if (e < 0 && !errs[sl->idx])
-					nlc_parse_ext(nl, nlh, off);
 				if (!errs[sl->idx])
-					errs[sl->idx] = e > 0 ? -e : e;
+					errs[sl->idx] = e;
 				if (!errs[sl->idx] && sl->intr)
 					errs[sl->idx] = -EAGAIN;
 				sl->busy = false;
@@ -830,10 +844,10 @@ static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn f
 					got++;
 					errs[first + i] = 0;
 					if (nlh->nlmsg_type == NLMSG_ERROR) {
-						const struct nlmsgerr *me = nlmsg_data(nlh);
-
-						if (nlmsg_datalen(nlh) >= (int)sizeof(*me))
-							errs[first + i] = me->error;
+						/* per item: ENOENT is an answer here,
+						 * so no explanation is kept
+						 */
+						errs[first + i] = nlc_msg_result(nl, nlh, false);
 						continue;
 					}
 					if (genlmsg_parse(nlh, 0, tb, maxattr, NULL)) {

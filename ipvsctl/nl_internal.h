@@ -23,6 +23,7 @@
  * request, are ignored. The extack text of the first error goes to
  * nl->ext, while *first is true (then it is cleared).
  */
+int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext);
 void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs, size_t n,
 		   size_t *got, bool *first);
 

@@ -13,6 +13,8 @@
  *   NLMSG_DONE, which may carry an errno and extack; a dump the kernel
  *   marked NLM_F_DUMP_INTR ends with -EAGAIN.
  * - nlc_batch_full() and the batch queue: bounded by requests and bytes.
+ * - nlc_msg_result(): the one reader of acks, errors and dump ends that
+ *   every receive path uses (review A6).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -386,11 +388,71 @@ static void test_batch_full(void)
 	nl_socket_free(nl.sk);
 }
 
+/* ---- nlc_msg_result(): the one reader of acks, errors and dump ends ------------ */
+
+static void test_msg_result(void)
+{
+	struct nl nl;
+	struct wbuf w;
+	struct nlmsghdr *h;
+	int v;
+
+	memset(&nl, 0, sizeof(nl));
+	memset(&w, 0, sizeof(w));
+	put_ack(&w, 1, 0, false, NULL);
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == 0 && !nl.ext[0], "an ack is 0, no explanation (%d)", v);
+
+	memset(&w, 0, sizeof(w));
+	put_ack(&w, 1, -EINVAL, false, "bad weight");
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EINVAL && !strcmp(nl.ext, "bad weight"),
+		"an error, uncapped: its errno and extack (%d, '%s')", v, nl.ext);
+
+	memset(&w, 0, sizeof(w));
+	memset(nl.ext, 0, sizeof(nl.ext));
+	put_ack(&w, 1, -ENOENT, true, "no such service");
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, false);
+	ktap_ok(v == -ENOENT && !nl.ext[0], "without ext: the errno only, nl->ext untouched");
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -ENOENT && !strcmp(nl.ext, "no such service"),
+		"an error, capped: its errno and extack (%d, '%s')", v, nl.ext);
+
+	memset(&w, 0, sizeof(w));
+	memset(nl.ext, 0, sizeof(nl.ext));
+	put_done(&w, 1, 0, -EMSGSIZE, "too big");
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EMSGSIZE && !strcmp(nl.ext, "too big"),
+		"a dump's end with an errno: it, and its extack (%d, '%s')", v, nl.ext);
+
+	memset(&w, 0, sizeof(w));
+	put_done(&w, 1, 0, EPERM, NULL);
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EPERM, "a positive errno is made negative (%d)", v);
+
+	/* an uncapped error whose echoed length is bogus: no text, no overrun */
+	memset(&w, 0, sizeof(w));
+	memset(nl.ext, 0, sizeof(nl.ext));
+	put_ack(&w, 1, -EINVAL, false, "x");
+	((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)w.b))->msg.nlmsg_len = 0xfffffff0u;
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EINVAL && !nl.ext[0], "an echoed length past the message: errno, no text");
+
+	/* an NLMSG_ERROR too short to hold its error */
+	memset(&w, 0, sizeof(w));
+	h = (struct nlmsghdr *)w.b;
+	h->nlmsg_type = NLMSG_ERROR;
+	h->nlmsg_len = NLMSG_LENGTH(2);
+	v = nlc_msg_result(&nl, h, true);
+	ktap_ok(v == -EPROTO, "an error message too short for its error: -EPROTO (%d)", v);
+}
+
 int main(void)
 {
-	ktap_plan(4 + 9 + 2);
+	ktap_plan(4 + 9 + 2 + 8);
 	test_batch_ack();
 	test_pipe_read();
 	test_batch_full();
+	test_msg_result();
 	return ktap_finish();
 }
