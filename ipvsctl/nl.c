@@ -300,8 +300,9 @@ static void nlc_parse_ext(struct nl *nl, const struct nlmsghdr *nlh,
 		      (struct nlattr *)((char *)nlh + payload_off),
 		      (int)(len - payload_off), NULL))
 		return;
+	/* the text as long as its attribute, NUL or not */
 	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(nl->ext, sizeof(nl->ext), "%s",
+		snprintf(nl->ext, sizeof(nl->ext), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
@@ -335,12 +336,17 @@ int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext)
 	v = e->error > 0 ? -e->error : e->error;
 	if (v && ext) {
 		/* the echoed request sits between the error and its
-		 * attributes unless the kernel capped it to its header
-		 * (a bogus length only makes nlc_parse_ext() find nothing)
+		 * attributes unless the kernel capped it to its header; an
+		 * echoed length that is not one (shorter than a header, or
+		 * past the message) leaves the text out
 		 */
 		off = NLMSG_HDRLEN + sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += (size_t)e->msg.nlmsg_len - NLMSG_HDRLEN;
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
+			    e->msg.nlmsg_len - NLMSG_HDRLEN > nlh->nlmsg_len - off)
+				return v;
+			off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+		}
 		nlc_parse_ext(nl, nlh, off);
 	}
 	return v;

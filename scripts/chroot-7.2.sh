@@ -89,8 +89,10 @@ if [ "$cmd" = kernel ]; then
 	# guest lays an overlay over this directory and writes its own index
 	# over them (a write through a link would reach the read-only 9p
 	# share). Refreshed each time: updates/ appears once DKMS installs.
-	view=$root/ipvsm-host/$kver
-	rm -rf "$view"
+	# A new view is made beside the old one and the link switched to it,
+	# so a guest still reading the old one keeps its files until it ends.
+	views=$root/ipvsm-host
+	view=$views/$kver.$$
 	mkdir -p "$view"
 	for e in "$mdir"/*; do
 		case ${e##*/} in
@@ -102,6 +104,11 @@ if [ "$cmd" = kernel ]; then
 	if [ ! -e "/lib/modules/$kver" ] || [ -L "/lib/modules/$kver" ]; then
 		ln -sfn "$view" "/lib/modules/$kver"
 	fi
+	# older views no guest boots from any more (a VM runs at most an
+	# hour: the harness's timeout)
+	find "$views" -mindepth 1 -maxdepth 1 -name "$kver.*" ! -path "$view" -mmin +120 \
+		-exec rm -rf {} + 2>/dev/null
+	rm -rf "${views:?}/$kver"	# the first layout's view, if any
 	echo "$kver"
 	exit 0
 fi

@@ -74,22 +74,24 @@ step_lint() {
 # install failed: it goes into the FAIL line itself, which is what make
 # check repeats at its end and what a CI view showing only the tail keeps.
 install_reason() {
-	local r mk=/var/lib/dkms/ipvs-maglev/$version/build/make.log
-	r=$(grep -m 1 -E 'No space left|lock|Bad return status|^E: |[Ee]rror[:!]|unmet|Depends:|dpkg: error' \
+	local r m mk=/var/lib/dkms/ipvs-maglev/$version/build/make.log
+	r=$(grep -m 1 -E 'No space left|frontend lock|status database area is locked|Could not get lock|Bad return status|^E: |[Ee]rror[:!]|unmet|dpkg: error' \
 		"$out/install.log" 2>/dev/null)
 	if echo "$r" | grep -q 'Bad return status' && [ -f "$mk" ]; then
-		r="$r; $(grep -m 1 -E 'error|Error|No space|\*\*\*' "$mk")"
+		m=$(grep -m 1 -E 'error|Error|No space|\*\*\*' "$mk")
+		[ -n "$m" ] && r="$r; $m"
 	fi
 	echo "${r:-no error line in the log}" | tr -s ' \t' ' ' | cut -c 1-300
 }
 
 # What else a reader of the CI log needs when the install fails: the
-# space left, who holds dpkg's lock, DKMS's view and its build log.
+# space left, dpkg's locks (util-linux's lslocks: Essential), DKMS's view
+# and its build log.
 install_diagnose() {
 	local mk=/var/lib/dkms/ipvs-maglev/$version/build/make.log
 	{
-		df -h / /var/lib/dkms /usr/src 2>&1 | sort -u
-		fuser -v /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock 2>&1 | grep -v "Cannot stat"
+		df -h / /var/lib/dkms /usr/src 2>&1 | awk 'NR == 1 || !seen[$0]++'
+		lslocks -o COMMAND,PID,PATH 2>/dev/null | grep -E '^COMMAND|/var/lib/dpkg/'
 		dkms status 2>&1
 		[ -f "$mk" ] && tail -n 20 "$mk"
 	} | sed 's/^/pkg:   diag: /'
@@ -105,21 +107,26 @@ step_install() {
 	# dpkg -i reinstalls the same version too: the DKMS tree is always
 	# the one just built (its prerm removes the old one from DKMS). dpkg
 	# fails at once if its lock is held, which apt's daily jobs may do on
-	# a machine that has just booted: wait for the lock first (10 min).
-	local waited=0
-	while fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock >/dev/null 2>&1 &&
-	      [ $waited -lt 600 ]; do
-		[ $waited -eq 0 ] && echo "pkg:   dpkg's lock is held; waiting for it"
+	# a machine that has just booted: then it is tried again, every 5 s
+	# for up to 10 minutes, for as long as the lock is what stops it.
+	local waited=0 rc note=
+	while :; do
+		# shellcheck disable=SC2086
+		$SUDO env DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$out/install.log" 2>&1
+		rc=$?
+		[ $rc -ne 0 ] && grep -qE 'frontend lock|lock the dpkg|status database area is locked|Could not get lock' \
+			"$out/install.log" && [ $waited -lt 600 ] || break
+		[ $waited -eq 0 ] && echo "pkg:   dpkg's lock is held (apt's jobs?): trying again for up to 10 min"
 		sleep 5
 		waited=$((waited + 5))
 	done
-	# shellcheck disable=SC2086
-	if $SUDO env DEBIAN_FRONTEND=noninteractive dpkg -i $debs >"$out/install.log" 2>&1; then
-		ok "install: dpkg -i ipvs-maglev-dkms ipvsctl"
+	[ $waited -gt 0 ] && note=" (after waiting ${waited}s for dpkg's lock)"
+	if [ $rc -eq 0 ]; then
+		ok "install: dpkg -i ipvs-maglev-dkms ipvsctl$note"
 	else
 		tail -n 30 "$out/install.log" | sed 's/^/pkg:   /'
 		install_diagnose
-		bad "install: dpkg -i failed: $(install_reason) (build/pkg/install.log)"
+		bad "install: dpkg -i failed$note: $(install_reason) (build/pkg/install.log)"
 		return
 	fi
 	dkms status ipvs-maglev/"$version" 2>/dev/null | grep -q . ||

@@ -300,7 +300,6 @@ wait "$DAEMON"
 rc=$?
 check "--max-deletes 0: a start that would delete :81 exits 2 ($rc) and deletes nothing" \
 	test "$rc" = 2 -a -n "$(ipvs -Ln -t "$VIP:81" 2>/dev/null)"
-t0=$(now_ms)
 run_daemon --max-deletes 50%
 check "--max-deletes 50%: a start deleting 1 of 2 managed services is applied" \
 	eval 'wait_until 20 not svc_there 81 && svc_there 80'

@@ -437,6 +437,30 @@ static void test_msg_result(void)
 	((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)w.b))->msg.nlmsg_len = 0xfffffff0u;
 	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
 	ktap_ok(v == -EINVAL && !nl.ext[0], "an echoed length past the message: errno, no text");
+	memset(&w, 0, sizeof(w));
+	put_ack(&w, 1, -EINVAL, false, "x");
+	((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)w.b))->msg.nlmsg_len = 4;
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EINVAL && !nl.ext[0],
+		"an echoed length shorter than a header: errno, no text (got '%s')", nl.ext);
+
+	/* a text attribute without its NUL: read no further than it */
+	memset(&w, 0, sizeof(w));
+	{
+		struct nlmsgerr e = { .error = -EINVAL };
+		size_t off = msg_begin(&w, NLMSG_ERROR, NLM_F_CAPPED | NLM_F_ACK_TLVS, 1);
+		struct nlattr a = { .nla_len = NLA_HDRLEN + 4, .nla_type = NLMSGERR_ATTR_MSG };
+
+		e.msg.nlmsg_len = NLMSG_HDRLEN;
+		put(&w, &e, sizeof(e));
+		put(&w, &a, sizeof(a));
+		put(&w, "abcd", 4);
+		msg_end(&w, off);
+		memset(w.b + w.len, 'Z', 64);	/* what follows the message */
+	}
+	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	ktap_ok(v == -EINVAL && !strcmp(nl.ext, "abcd"),
+		"a text without its NUL: as long as its attribute ('%s')", nl.ext);
 
 	/* an NLMSG_ERROR too short to hold its error */
 	memset(&w, 0, sizeof(w));
@@ -449,7 +473,7 @@ static void test_msg_result(void)
 
 int main(void)
 {
-	ktap_plan(4 + 9 + 2 + 8);
+	ktap_plan(4 + 9 + 2 + 10);
 	test_batch_ack();
 	test_pipe_read();
 	test_batch_full();

@@ -38,6 +38,8 @@ static const struct row {
 	  CUR_PLAIN, true, 0, true },
 	{ "failing, on-fail down, not maglev: weight 0 (no module, no mark)", false,
 	  BE_HEALTH_DOWN, HC_DOWN, CUR_PLAIN, true, 0, false },
+	{ "failing, quiesce, marked down earlier (on-fail was down): the mark goes", true,
+	  BE_HEALTH_DOWN, HC_QUIESCE, CUR_DOWN, true, 0, false },
 	{ "failing, on-fail remove: deleted", true, BE_HEALTH_DOWN, HC_REMOVE, CUR_PLAIN,
 	  false, 0, false },
 	{ "failing, on-fail remove, already absent: stays absent", true, BE_HEALTH_DOWN, HC_REMOVE,
