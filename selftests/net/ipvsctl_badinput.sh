@@ -57,6 +57,7 @@ cat >"$F/good.json" <<EOF
                {"address": "10.0.2.13:8080", "weight": 100}]}]}
 EOF
 head -c 120 "$F/good.json" >"$F/truncated.json"
+cp "$F/good.json" "$F/cut-off.stream"	# a --stream document without its '---'
 sed 's/"weight": 100}]/"weight": "heavy"}]/' "$F/good.json" >"$F/bad-weight.json"
 sed 's/"services"/"servics"/' "$F/good.json" >"$F/unknown-key.json"
 sed 's/"table-size": 4093/"table-size": 4093.5/' "$F/good.json" >"$F/fraction.json"
@@ -129,6 +130,8 @@ TABLE=$(cat <<EOF
 2|apply: --max-deletes that is not a number or a percentage|--max-deletes '12x'|apply --max-deletes 12x -f @F@/good.json
 2|apply: --max-deletes over 100%|--max-deletes '101%'|apply --max-deletes 101% -f @F@/good.json
 2|apply: a plan deleting more than --max-deletes|deletes 1 of the 2 managed services, more than --max-deletes 0|apply --scope 10.0.1.100 --max-deletes 0 -f @F@/good.json
+2|apply --vip-dev on an interface that is not a dummy (lo)|not a dummy interface|apply --vip-dev lo -f @F@/good.json
+2|apply --stream: a last document not ended by '---'|not ended by a '---' line; not applied|apply --stream -f @F@/cut-off.stream
 2|daemon: --max-deletes that is not a number or a percentage|daemon: --max-deletes '-1'|daemon --check -f @F@/comment-only.conf --max-deletes -1
 2|daemon: --max-deletes over 100%|daemon: --max-deletes '101%'|daemon --check -f @F@/comment-only.conf --max-deletes 101%
 2|restore --flush of an empty file|names no service; nothing was changed|restore --flush @F@/empty.conf
