@@ -134,6 +134,7 @@ struct ip_vs_maglev_svc {
 	u32 nr_backends;
 	u32 table_size;			/* 0: module default */
 	u8 hash;			/* enum ipvs_maglev_hash */
+	bool as_mh;			/* created under the name "mh" (constant) */
 	u32 ss_window_ms;		/* slow start: 0 is off */
 	u32 ss_aggression;		/* thousandths */
 	u32 ss_min_pct;
@@ -241,7 +242,7 @@ struct ip_vs_maglev_net *ip_vs_maglev_net(struct net *net);
 u32 ip_vs_maglev_next_gen(void);
 
 /* sched.c */
-int ip_vs_maglev_sched_init(void);
+int ip_vs_maglev_sched_init(bool as_mh);
 void ip_vs_maglev_sched_exit(void);
 struct ip_vs_maglev_svc *
 ip_vs_maglev_svc_find(struct ip_vs_maglev_net *mn,

@@ -44,6 +44,16 @@ MODULE_PARM_DESC(hash_seed,
 
 static u64 hash_seed_fp __read_mostly;
 
+/*
+ * Also serve the scheduler name "mh", with mh's flag meanings, for the
+ * tools that accept only IPVS's own scheduler names (ip_vs_maglev(4)).
+ * Load time only: a name cannot be taken from services that use it.
+ */
+static bool mh;
+module_param(mh, bool, 0444);
+MODULE_PARM_DESC(mh,
+		 "Also register as the IPVS scheduler \"mh\" (Maglev tables with mh's flag meanings: source-address hashing, mh-port adds the source port). Fails if ip_vs_mh is loaded. Default off; load time only.");
+
 static unsigned int table_size = MG_SIZE_DEFAULT;
 static unsigned int rebuild_holdoff_ms = 100;
 
@@ -432,7 +442,7 @@ static int __init ip_vs_maglev_init(void)
 	err = register_pernet_subsys(&ip_vs_maglev_net_ops);
 	if (err)
 		goto err_pin;
-	err = ip_vs_maglev_sched_init();
+	err = ip_vs_maglev_sched_init(mh);
 	if (err)
 		goto err_pernet;
 	err = ip_vs_maglev_genl_init();

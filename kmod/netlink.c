@@ -89,6 +89,7 @@ static const struct nla_policy ip_vs_maglev_svc_policy[IPVS_MAGLEV_SVC_A_MAX + 1
 	[IPVS_MAGLEV_SVC_A_PIN_DROPPED]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_SERVING_MS]		= { .type = NLA_REJECT },
 	[IPVS_MAGLEV_SVC_A_SEED_FP]		= { .type = NLA_REJECT },
+	[IPVS_MAGLEV_SVC_A_AS_MH]		= { .type = NLA_REJECT },
 };
 
 static const struct nla_policy ip_vs_maglev_be_policy[IPVS_MAGLEV_BE_A_MAX + 1] = {
@@ -328,6 +329,7 @@ static int ip_vs_maglev_put_svc_state(struct sk_buff *skb, bool seed,
 				       ms->mn->seed, IPVS_MAGLEV_SVC_A_PAD)) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_SEED_FP, ms->mn->seed_fp,
 			      IPVS_MAGLEV_SVC_A_PAD) ||
+	    (ms->as_mh && nla_put_flag(skb, IPVS_MAGLEV_SVC_A_AS_MH)) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_BACKENDS, ms->nr_backends) ||
 	    nla_put_u32(skb, IPVS_MAGLEV_SVC_A_OWNERS, owners) ||
 	    nla_put_u64_64bit(skb, IPVS_MAGLEV_SVC_A_REBUILDS, ms->rebuilds,

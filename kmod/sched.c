@@ -167,6 +167,9 @@ u32 ip_vs_maglev_hash_flow(const struct mg_keys *keys, u8 hash, int af,
 	if (af != AF_INET6) {
 		if (hash == IPVS_MAGLEV_HASH_SRC_ADDR)
 			return mg_hash_v4(key, ntohl(saddr->ip), 0, 0, 0);
+		if (hash == IPVS_MAGLEV_HASH_SRC_ADDR_PORT)
+			return mg_hash_v4(key, ntohl(saddr->ip), 0,
+					  (u32)ntohs(sport) << 16, 0);
 		ports = (u32)ntohs(sport) << 16 | ntohs(dport);
 		return mg_hash_v4(key, ntohl(saddr->ip), ntohl(daddr->ip),
 				  ports, proto);
@@ -174,10 +177,12 @@ u32 ip_vs_maglev_hash_flow(const struct mg_keys *keys, u8 hash, int af,
 
 	for (i = 0; i < 4; i++) {
 		s[i] = ntohl(saddr->ip6[i]);
-		d[i] = hash == IPVS_MAGLEV_HASH_SRC_ADDR ? 0 : ntohl(daddr->ip6[i]);
+		d[i] = hash == IPVS_MAGLEV_HASH_FIVE_TUPLE ? ntohl(daddr->ip6[i]) : 0;
 	}
 	if (hash == IPVS_MAGLEV_HASH_SRC_ADDR)
 		return mg_hash_v6(key, s, d, 0, 0);
+	if (hash == IPVS_MAGLEV_HASH_SRC_ADDR_PORT)
+		return mg_hash_v6(key, s, d, (u32)ntohs(sport) << 16, 0);
 	ports = (u32)ntohs(sport) << 16 | ntohs(dport);
 	return mg_hash_v6(key, s, d, ports, proto);
 }
@@ -189,6 +194,12 @@ u8 ip_vs_maglev_hash_active(const struct ip_vs_maglev_svc *ms,
 
 	if (hash != IPVS_MAGLEV_HASH_AUTO)
 		return hash;
+	/* ms->as_mh is constant for the service's life: a switch between
+	 * the two names is done_service() and a new init_service()
+	 */
+	if (ms->as_mh)
+		return READ_ONCE(ms->svc->flags) & IP_VS_SVC_F_SCHED2 ?
+		       IPVS_MAGLEV_HASH_SRC_ADDR_PORT : IPVS_MAGLEV_HASH_SRC_ADDR;
 	return READ_ONCE(ms->svc->flags) & IP_VS_SVC_F_SCHED1 ?
 	       IPVS_MAGLEV_HASH_SRC_ADDR : IPVS_MAGLEV_HASH_FIVE_TUPLE;
 }
@@ -200,7 +211,13 @@ bool ip_vs_maglev_pin_wanted(const struct ip_vs_maglev_svc *ms)
 		return true;
 	case IPVS_MAGLEV_PIN_OFF:
 		return false;
-	default:	/* AUTO: "ipvsadm -b flag-2" */
+	default:
+		/* AUTO: "ipvsadm -b flag-2" under the name maglev; under the
+		 * name mh, flag-2 is mh-port (the hash), and pins are asked
+		 * for explicitly (ipvsctl maglev set ... pin on)
+		 */
+		if (ms->as_mh)
+			return false;
 		return READ_ONCE(ms->svc->flags) & IP_VS_SVC_F_SCHED2;
 	}
 }
@@ -237,7 +254,8 @@ ip_vs_maglev_schedule(struct ip_vs_service *svc, const struct sk_buff *skb,
 	t = rcu_dereference(ms->table);
 	hash = ip_vs_maglev_hash_active(ms, t);
 	pin = ip_vs_maglev_pin_wanted(ms);
-	if ((pin || hash == IPVS_MAGLEV_HASH_FIVE_TUPLE) &&
+	if ((pin || hash == IPVS_MAGLEV_HASH_FIVE_TUPLE ||
+	     hash == IPVS_MAGLEV_HASH_SRC_ADDR_PORT) &&
 	    (key.proto == IPPROTO_TCP || key.proto == IPPROTO_UDP ||
 	     key.proto == IPPROTO_SCTP)) {
 		/* the ports lead the header for all three */
@@ -1157,7 +1175,7 @@ static void ip_vs_maglev_svc_reap(struct work_struct *work)
 		wake_up_var(&mn->reaping);
 }
 
-static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
+static int ip_vs_maglev_init_svc_as(struct ip_vs_service *svc, bool as_mh)
 {
 	struct ip_vs_maglev_net *mn = ip_vs_maglev_net(svc->ipvs->net);
 	struct ip_vs_maglev_svc_key key;
@@ -1182,6 +1200,7 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 	/* config context: current is the process that asked for maglev */
 	ms->memcg = get_mem_cgroup_from_mm(current->mm);
 	ms->hash = IPVS_MAGLEV_HASH_AUTO;
+	ms->as_mh = as_mh;
 	ms->pin_mode = IPVS_MAGLEV_PIN_AUTO;
 	atomic_set(&ms->pin_count, 0);
 	ip_vs_maglev_ss_defaults(&ms->ss_window_ms, &ms->ss_aggression, &ms->ss_min_pct);
@@ -1226,6 +1245,21 @@ static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
 
 	svc->sched_data = ms;
 	return 0;
+}
+
+/*
+ * IPVS calls init_service before it publishes svc->scheduler, so the name
+ * a service was created under is told by which of the two structures
+ * called: one entry point each.
+ */
+static int ip_vs_maglev_init_svc(struct ip_vs_service *svc)
+{
+	return ip_vs_maglev_init_svc_as(svc, false);
+}
+
+static int ip_vs_maglev_init_svc_mh(struct ip_vs_service *svc)
+{
+	return ip_vs_maglev_init_svc_as(svc, true);
 }
 
 static void ip_vs_maglev_done_svc(struct ip_vs_service *svc)
@@ -1291,7 +1325,29 @@ static struct ip_vs_scheduler ip_vs_maglev_scheduler = {
 	.schedule =		ip_vs_maglev_schedule,
 };
 
-int ip_vs_maglev_sched_init(void)
+/*
+ * The same scheduler under the name "mh" (module parameter mh=1), so that
+ * tools that accept only IPVS's own names (keepalived, kube-proxy,
+ * kube-router) get the maglev table. Registered at load only: IPVS finds
+ * a scheduler by name in one list, so with the stock ip_vs_mh loaded the
+ * name is taken and the load fails as a whole (nothing is registered).
+ */
+static struct ip_vs_scheduler ip_vs_maglev_mh_scheduler = {
+	.name =			"mh",
+	.refcnt =		ATOMIC_INIT(0),
+	.module =		THIS_MODULE,
+	.n_list =		LIST_HEAD_INIT(ip_vs_maglev_mh_scheduler.n_list),
+	.init_service =		ip_vs_maglev_init_svc_mh,
+	.done_service =		ip_vs_maglev_done_svc,
+	.add_dest =		ip_vs_maglev_add_dest,
+	.del_dest =		ip_vs_maglev_del_dest,
+	.upd_dest =		ip_vs_maglev_upd_dest,
+	.schedule =		ip_vs_maglev_schedule,
+};
+
+static bool ip_vs_maglev_mh_registered;
+
+int ip_vs_maglev_sched_init(bool as_mh)
 {
 	int err;
 
@@ -1301,8 +1357,20 @@ int ip_vs_maglev_sched_init(void)
 	err = register_ip_vs_scheduler(&ip_vs_maglev_scheduler);
 	if (err)
 		goto err_wq;
+	if (as_mh) {
+		err = register_ip_vs_scheduler(&ip_vs_maglev_mh_scheduler);
+		if (err) {
+			pr_err("mh=1: the scheduler name \"mh\" is taken (is ip_vs_mh loaded? unload it first): %d\n",
+			       err);
+			goto err_maglev;
+		}
+		ip_vs_maglev_mh_registered = true;
+		pr_info("serving the scheduler names \"maglev\" and \"mh\"\n");
+	}
 	return 0;
 
+err_maglev:
+	unregister_ip_vs_scheduler(&ip_vs_maglev_scheduler);
 err_wq:
 	destroy_workqueue(ip_vs_maglev_wq);
 	return err;
@@ -1310,6 +1378,8 @@ err_wq:
 
 void ip_vs_maglev_sched_exit(void)
 {
+	if (ip_vs_maglev_mh_registered)
+		unregister_ip_vs_scheduler(&ip_vs_maglev_mh_scheduler);
 	unregister_ip_vs_scheduler(&ip_vs_maglev_scheduler);
 	/* Every service is gone (IPVS held our module until then). Wait for
 	 * the grace periods their reap works were queued behind; then

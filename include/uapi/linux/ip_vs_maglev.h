@@ -225,14 +225,19 @@ enum ipvs_maglev_info_attr {
 
 /* What the flow hash reads. */
 enum ipvs_maglev_hash {
-	/* Follow the service's scheduler flags: IP_VS_SVC_F_SCHED1
-	 * ("ipvsadm -b flag-1") selects SRC_ADDR, otherwise FIVE_TUPLE.
+	/* Follow the service's scheduler flags. Under the name "maglev":
+	 * IP_VS_SVC_F_SCHED1 ("ipvsadm -b flag-1") selects SRC_ADDR,
+	 * otherwise FIVE_TUPLE. Under the name "mh" (the module's mh=1
+	 * mode), as stock mh: IP_VS_SVC_F_SCHED2 ("-b mh-port") selects
+	 * SRC_ADDR_PORT, otherwise SRC_ADDR.
 	 */
 	IPVS_MAGLEV_HASH_AUTO,
 	/* protocol, source and destination address and port (default) */
 	IPVS_MAGLEV_HASH_FIVE_TUPLE,
 	/* source address only: every flow of a client to one backend */
 	IPVS_MAGLEV_HASH_SRC_ADDR,
+	/* source address and port: the "mh" name's mh-port (flag-2) */
+	IPVS_MAGLEV_HASH_SRC_ADDR_PORT,
 	__IPVS_MAGLEV_HASH_MAX
 };
 
@@ -309,6 +314,10 @@ enum ipvs_maglev_svc_attr {
 					 * not (see "Slow start")
 					 */
 	IPVS_MAGLEV_SVC_A_SEED_FP,	/* u64: fingerprint of the seed */
+	IPVS_MAGLEV_SVC_A_AS_MH,	/* flag: the service's scheduler name
+					 * is "mh" (the module's mh=1 mode),
+					 * with mh's flag meanings
+					 */
 	__IPVS_MAGLEV_SVC_A_LAST
 };
 
