@@ -594,7 +594,7 @@ static void probes_restore(struct daemon *d)
 		if (dd)
 			p->conf = dd->c;
 		if (s)
-			p->maglev = !strcmp(s->c.sched, "maglev");
+			p->maglev = sched_is_maglev(s->c.sched);
 	}
 }
 
@@ -637,7 +637,7 @@ static int probes_for(struct daemon *d, const struct model *want, struct probe *
 			}
 			p->spec = s->hc;
 			p->conf = s->dests[j].c;
-			p->maglev = !strcmp(s->c.sched, "maglev");
+			p->maglev = sched_is_maglev(s->c.sched);
 			v[n++] = p;
 		}
 	}

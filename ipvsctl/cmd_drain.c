@@ -177,7 +177,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		model_free(&m);
 		return exit_code(err == -ESRCH ? -ENOENT : err);
 	}
-	maglev = !strcmp(s->c.sched, "maglev");
+	maglev = sched_is_maglev(s->c.sched);
 	saved = be_drain_saved_weight(d);
 	start = now_ms();
 	if (timeout_ms)
@@ -411,7 +411,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	if (!c->o.quiet) {
 		char ss[64] = "";
 
-		if (s->c.ss_window_ms && !strcmp(s->c.sched, "maglev"))
+		if (s->c.ss_window_ms && sched_is_maglev(s->c.sched))
 			snprintf(ss, sizeof(ss), "; slow start ramps it over %.1f s",
 				 s->c.ss_window_ms / 1000.0);
 		fprintf(stderr, "%s: %s: weight %u restored%s\n", c->prog, bebuf, weight, ss);

@@ -4,7 +4,7 @@
  *
  *   maglev info
  *   maglev show [SERVICE]
- *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src]
+ *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src|srcport]
  *		      [slow-start DURATION|off] [slow-start-aggression X]
  *		      [slow-start-min-pct N]
  *   maglev lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]
@@ -28,7 +28,7 @@ static const char maglev_help[] =
 	"Subcommands:\n"
 	"  info                          module version, seed, default table size\n"
 	"  show [SERVICE]                table state and per-backend slots\n"
-	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src,\n"
+	"  set SERVICE PARAM VALUE...    table-size N|default, hash auto|5tuple|src|srcport,\n"
 	"                                slow-start DURATION|off, slow-start-aggression X,\n"
 	"                                slow-start-min-pct N, pin on|off|auto, pin-max N\n"
 	"  lookup SERVICE CLIENT[:PORT]... [to ADDR:PORT] [proto tcp|udp|sctp]\n"
@@ -130,6 +130,7 @@ static json_object *svc_json(const struct mg_svc_state *st)
 	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
 	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
 	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
+	json_object_object_add(o, "scheduler", json_object_new_string(st->as_mh ? "mh" : "maglev"));
 	json_object_object_add(o, "serving_ms",
 			       st->serving ? json_object_new_int64((int64_t)st->serving_ms) : NULL);
 	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
@@ -154,7 +155,7 @@ static void svc_print(const struct mg_svc_state *st)
 	char name[96], seed[64];
 
 	fmt_svc(&st->id, name, sizeof(name));
-	printf("%s\n", name);
+	printf("%s%s\n", name, st->as_mh ? " (scheduler name mh, mh's flag meanings)" : "");
 	fmt_seed(st->has_seed, st->seed, st->seed_fp, seed, sizeof(seed));
 	printf("  table %u slots%s, hash %s%s, %s\n",
 	       st->table_size_active, st->p.table_size ? "" : " (default)",
@@ -222,7 +223,7 @@ static bool same_table(const struct mg_svc_state *a, const struct mg_svc_state *
 	return a->rebuilds == b->rebuilds && a->rebuild_fails == b->rebuild_fails &&
 	       a->has_table == b->has_table && a->digest == b->digest &&
 	       a->owners == b->owners && a->backends == b->backends &&
-	       a->pending == b->pending;
+	       a->pending == b->pending && a->as_mh == b->as_mh;
 }
 
 /*

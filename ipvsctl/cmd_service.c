@@ -30,7 +30,7 @@ static const char service_help[] =
 	"  ops on|off                        one-packet scheduling (UDP)\n"
 	"  pe NAME|none                      persistence engine (sip)\n"
 	"  table-size N|default              maglev: table size, a prime\n"
-	"  hash auto|5tuple|src              maglev: what the flow hash reads\n"
+	"  hash auto|5tuple|src|srcport      maglev: what the flow hash reads\n"
 	"  slow-start DURATION|off           maglev: slow-start window (20s, 500ms)\n"
 	"  slow-start-aggression X           maglev: ramp curve, 0.1 to 10 (1: linear)\n"
 	"  slow-start-min-pct N              maglev: ramp floor, percent of the weight\n"

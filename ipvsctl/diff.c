@@ -37,7 +37,7 @@ static struct op *op_push(struct oplist *l, enum op_kind kind, const struct svc_
 
 static bool is_maglev(const struct svc_conf *c)
 {
-	return !strcmp(c->sched, "maglev");
+	return sched_is_maglev(c->sched);
 }
 
 /* every field of a conf, as given */

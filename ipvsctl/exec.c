@@ -86,7 +86,7 @@ static int load_env(struct nl *nl, const struct op *ops, size_t n, struct plan_e
 			mg = ops[i].kind == OP_SVC_ADD || ops[i].kind == OP_SVC_EDIT ||
 			     ops[i].kind == OP_MG_SET;
 		for (i = 0; i < cur->n && !mg; i++)
-			mg = !strcmp(cur->svcs[i].c.sched, "maglev");
+			mg = sched_is_maglev(cur->svcs[i].c.sched);
 		exec_mg_defaults(nl, mg, &env->mg);
 	}
 	return 0;

@@ -5,7 +5,7 @@
  *   service add|edit SERVICE [scheduler NAME] [flags F,...|none]
  *                    [persistent SECONDS|off] [netmask MASK] [ops on|off]
  *                    [pe NAME|none] [table-size N|default]
- *                    [hash auto|5tuple|src]
+ *                    [hash auto|5tuple|src|srcport]
  *   service del SERVICE
  *   flush                                   (also: service flush)
  *   backend add|edit SERVICE BACKEND [weight N] [method nat|dr|tun]
@@ -17,7 +17,7 @@
  *   sync start master|backup [ifname IF] [syncid N] [maxlen N]
  *                    [group ADDR] [port N] [ttl N]
  *   sync stop master|backup
- *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src] ...
+ *   maglev set SERVICE [table-size N|default] [hash auto|5tuple|src|srcport] ...
  *   health SERVICE [type tcp|http|https|tls|udp|exec] [port N] [address A]
  *                    [path P] [host H] [status LO-HI] [expect S] [send S]
  *                    [command C] [interval D] [timeout D] [rise N] [fall N]

@@ -15,6 +15,7 @@
 
 #include "cmd_metrics.h"
 #include "ipvsctl.h"
+#include "model.h"
 #include "output.h"
 
 #ifndef IPVSCTL_VERSION
@@ -298,6 +299,8 @@ int main(int argc, char **argv)
 	}
 	c.o.json = json;
 	c.o.quiet = quiet;
+	/* ip_vs_maglev's mh=1 mode: its "mh" services are maglev services */
+	sched_set_mh_served(sched_read_mh_served());
 	c.o.netns = netns;
 	rest = poptGetArgs(pc);
 

@@ -435,7 +435,7 @@ static int mg_be_cb(const struct mg_be_state *be, void *arg)
 
 static bool is_maglev(const struct m_svc *s)
 {
-	return !strcmp(s->c.sched, "maglev");
+	return sched_is_maglev(s->c.sched);
 }
 
 static int mg_be_many_cb(size_t idx, const struct mg_be_state *be, void *arg)

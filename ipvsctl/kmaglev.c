@@ -107,6 +107,7 @@ static int parse_svc_state(struct nlattr **tb, struct mg_svc_state *st)
 	GET_U64(s, IPVS_MAGLEV_SVC_A_STATE_BYTES, st->state_bytes);
 	st->has_table = s[IPVS_MAGLEV_SVC_A_TABLE_SIZE_ACTIVE] != NULL;
 	st->pending = s[IPVS_MAGLEV_SVC_A_PENDING] != NULL;
+	st->as_mh = s[IPVS_MAGLEV_SVC_A_AS_MH] != NULL;
 	st->serving = s[IPVS_MAGLEV_SVC_A_SERVING_MS] != NULL;
 	GET_U64(s, IPVS_MAGLEV_SVC_A_SERVING_MS, st->serving_ms);
 	return 0;

@@ -56,6 +56,7 @@ struct mg_svc_state {
 	uint8_t hash_active;
 	bool has_table;
 	bool pending;
+	bool as_mh;			/* scheduler name "mh" (the mh=1 mode) */
 	uint32_t table_size_active;
 	uint32_t backends;
 	uint32_t owners;

@@ -305,6 +305,31 @@ void model_sort(struct model *m)
 	model_reindex(m);
 }
 
+static bool mh_served;
+
+bool sched_is_maglev(const char *sched)
+{
+	return !strcmp(sched, "maglev") || (mh_served && !strcmp(sched, "mh"));
+}
+
+void sched_set_mh_served(bool served)
+{
+	mh_served = served;
+}
+
+bool sched_read_mh_served(void)
+{
+	char v[4] = "";
+	FILE *f = fopen("/sys/module/ip_vs_maglev/parameters/mh", "re");
+
+	if (!f)
+		return false;	/* not loaded, or a version without the mode */
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	return v[0] == 'Y' || v[0] == '1';
+}
+
 void svc_conf_defaults(struct svc_conf *c)
 {
 	memset(c, 0, sizeof(*c));

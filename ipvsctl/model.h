@@ -228,6 +228,17 @@ int svc_id_cmp(const struct svc_id *a, const struct svc_id *b);
 bool addr_port_eq(const struct addr_port *a, const struct addr_port *b);
 
 /* Defaults the kernel applies, for a new service/backend. */
+/*
+ * Is a service with scheduler @sched served by ip_vs_maglev (its table,
+ * parameters and backend state)? "maglev" always; "mh" when the module
+ * was loaded with mh=1 (sched_set_mh_served(), from sysfs at start). The
+ * one place that decides it.
+ */
+bool sched_is_maglev(const char *sched);
+void sched_set_mh_served(bool served);
+/* read /sys/module/ip_vs_maglev/parameters/mh: true if it says Y */
+bool sched_read_mh_served(void);
+
 void svc_conf_defaults(struct svc_conf *c);
 /* The maglev part of a conf back to the module's defaults. */
 void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d);

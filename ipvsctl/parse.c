@@ -207,7 +207,10 @@ static const char *const mg_hash_names[] = {
 	[IPVS_MAGLEV_HASH_AUTO] = "auto",
 	[IPVS_MAGLEV_HASH_FIVE_TUPLE] = "5tuple",
 	[IPVS_MAGLEV_HASH_SRC_ADDR] = "src",
+	[IPVS_MAGLEV_HASH_SRC_ADDR_PORT] = "srcport",
 };
+_Static_assert(sizeof(mg_hash_names) / sizeof(mg_hash_names[0]) == IPVS_MAGLEV_HASH_MAX + 1,
+	       "a name for every enum ipvs_maglev_hash value");
 
 const char *mg_hash_name(uint8_t hash)
 {

@@ -81,7 +81,7 @@ static struct step *undo_push(struct plan *p, enum op_kind kind)
 
 static bool is_maglev(const struct svc_conf *c)
 {
-	return !strcmp(c->sched, "maglev");
+	return sched_is_maglev(c->sched);
 }
 
 #define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)

@@ -17,7 +17,7 @@ static bool wants_maglev(const struct model *m)
 	size_t i;
 
 	for (i = 0; i < m->n; i++)
-		if (!strcmp(m->svcs[i].c.sched, "maglev"))
+		if (sched_is_maglev(m->svcs[i].c.sched))
 			return true;
 	return false;
 }

@@ -136,7 +136,7 @@ expect "ipvsctl service add tcp/192.0.2.1:80 " "${svc_keys[@]}"
 expect "ipvsctl service add tcp/192.0.2.1:80 sl" slow-start slow-start-aggression \
 	slow-start-min-pct
 expect "ipvsctl service add tcp/192.0.2.1:80 scheduler ma" maglev
-expect "ipvsctl service edit tcp/192.0.2.1:80 hash " auto 5tuple src
+expect "ipvsctl service edit tcp/192.0.2.1:80 hash " auto 5tuple src srcport
 expect "ipvsctl service add tcp/192.0.2.1:80 flags flag-1,mh" flag-1,mh-fallback flag-1,mh-port
 expect "ipvsctl service add udp/192.0.2.1:53 ops " on off "${svc_keys[@]}"
 expect "ipvsctl service add udp/192.0.2.1:53 ops on pin " on off auto

@@ -205,11 +205,25 @@ static void test_mg_nondefault(void)
 	ktap_ok(ok, "svc_conf_mg_nondefault: each maglev field, and only those, moves it off the defaults");
 }
 
+/* which scheduler names ip_vs_maglev serves (the mh=1 mode) */
+static void test_sched_is_maglev(void)
+{
+	sched_set_mh_served(false);
+	ktap_ok(sched_is_maglev("maglev") && !sched_is_maglev("mh") && !sched_is_maglev("rr"),
+		"without the mh mode: only \"maglev\" is a maglev service");
+	sched_set_mh_served(true);
+	ktap_ok(sched_is_maglev("maglev") && sched_is_maglev("mh") && !sched_is_maglev("sh") &&
+		!sched_is_maglev("mhx"),
+		"with mh=1: \"maglev\" and \"mh\" are, no other name");
+	sched_set_mh_served(false);
+}
+
 int main(void)
 {
-	ktap_plan(1 + 1 + NSVC + 3 + 1 + NDEST + 2 + 1);
+	ktap_plan(1 + 1 + NSVC + 3 + 1 + NDEST + 2 + 1 + 2);
 	test_svc_fields();
 	test_dest_fields();
 	test_mg_nondefault();
+	test_sched_is_maglev();
 	return ktap_finish();
 }
