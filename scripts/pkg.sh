@@ -185,6 +185,13 @@ step_smoke() {
 	else
 		bad "smoke: bash completion missing or broken"
 	fi
+	# the mh mode is shipped off: the file is there, every line a comment
+	local mp=/etc/modprobe.d/ipvs-maglev-dkms.conf
+	if [ -f "$mp" ] && ! grep -v '^#' "$mp" | grep -q . && grep -q '^#install ip_vs_mh ' "$mp"; then
+		ok "smoke: $mp installed, the mh mode off (its lines commented out)"
+	else
+		bad "smoke: $mp missing, or the mh mode not off"
+	fi
 	if systemd-analyze verify /lib/systemd/system/ipvsctl.service >"$out/verify.log" 2>&1; then
 		ok "smoke: systemd-analyze verify ipvsctl.service"
 	else
