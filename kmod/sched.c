@@ -1345,7 +1345,7 @@ static struct ip_vs_scheduler ip_vs_maglev_mh_scheduler = {
 	.schedule =		ip_vs_maglev_schedule,
 };
 
-static bool ip_vs_maglev_mh_registered;
+static bool ip_vs_maglev_mh_registered __ro_after_init;
 
 int ip_vs_maglev_sched_init(bool as_mh)
 {
@@ -1354,23 +1354,37 @@ int ip_vs_maglev_sched_init(bool as_mh)
 	ip_vs_maglev_wq = alloc_workqueue("ip_vs_maglev", WQ_UNBOUND, 0);
 	if (!ip_vs_maglev_wq)
 		return -ENOMEM;
-	err = register_ip_vs_scheduler(&ip_vs_maglev_scheduler);
-	if (err)
-		goto err_wq;
+	/*
+	 * "mh" first: it is the registration that fails in practice (the
+	 * stock ip_vs_mh holds the name), and while this module is still
+	 * loading IPVS may already bind a service to a scheduler registered
+	 * here (try_module_get() accepts a module that is coming) and
+	 * unregistering does not unbind it. So nothing is registered before
+	 * the step that can fail.
+	 */
 	if (as_mh) {
 		err = register_ip_vs_scheduler(&ip_vs_maglev_mh_scheduler);
 		if (err) {
-			pr_err("mh=1: the scheduler name \"mh\" is taken (is ip_vs_mh loaded? unload it first): %d\n",
-			       err);
-			goto err_maglev;
+			pr_err("mh=1: the scheduler name \"mh\" is taken (is ip_vs_mh loaded? unload it first)\n");
+			/* IPVS says EINVAL for a name in use; not EEXIST,
+			 * which modprobe takes for "already loaded" (exit 0)
+			 */
+			err = -EBUSY;
+			goto err_wq;
 		}
 		ip_vs_maglev_mh_registered = true;
-		pr_info("serving the scheduler names \"maglev\" and \"mh\"\n");
 	}
+	err = register_ip_vs_scheduler(&ip_vs_maglev_scheduler);
+	if (err)
+		goto err_mh;
+	if (as_mh)
+		pr_info("serving the scheduler names \"maglev\" and \"mh\"\n");
 	return 0;
 
-err_maglev:
-	unregister_ip_vs_scheduler(&ip_vs_maglev_scheduler);
+err_mh:
+	if (ip_vs_maglev_mh_registered)
+		unregister_ip_vs_scheduler(&ip_vs_maglev_mh_scheduler);
+	ip_vs_maglev_mh_registered = false;
 err_wq:
 	destroy_workqueue(ip_vs_maglev_wq);
 	return err;

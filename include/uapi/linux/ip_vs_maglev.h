@@ -178,7 +178,9 @@ enum ipvs_maglev_attr {
 
 /* Flow pinning, per service. */
 enum ipvs_maglev_pin {
-	IPVS_MAGLEV_PIN_AUTO,		/* on if IP_VS_SVC_F_SCHED2 ("flag-2") */
+	IPVS_MAGLEV_PIN_AUTO,		/* on if IP_VS_SVC_F_SCHED2 ("flag-2"),
+					 * under the name maglev only (mh: off)
+					 */
 	IPVS_MAGLEV_PIN_ON,
 	IPVS_MAGLEV_PIN_OFF,
 	__IPVS_MAGLEV_PIN_MAX

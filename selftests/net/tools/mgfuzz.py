@@ -289,7 +289,7 @@ def gen(rng, cls, fam, g, svc):
         sid = svc_id(rng, svc, False)
         bad = rng.choice([
             nla(SVC_TABLE_SIZE, u32(rng.choice([1, 2, 250, 252, 1048574, 1048576, 0xFFFFFFFF, 65520]))),
-            nla(SVC_HASH, u8(rng.randrange(3, 256))),
+            nla(SVC_HASH, u8(rng.randrange(4, 256))),  # past IPVS_MAGLEV_HASH_MAX (3)
             nla(SVC_SS_WINDOW_MS, u32(rng.choice([3600001, 0x7FFFFFFF, 0xFFFFFFFF]))),
             nla(SVC_SS_AGGRESSION, u32(rng.choice([0, 99, 10001, 0xFFFFFFFF]))),
             nla(SVC_SS_MIN_PCT, u32(rng.choice([101, 1000, 0xFFFFFFFF]))),

@@ -22,7 +22,7 @@ import sys
 
 FAMILY = {2: 'inet', 10: 'inet6'}
 PROTO = {6: 'tcp', 17: 'udp', 132: 'sctp'}
-HASH = {'auto': 'auto', 'five-tuple': '5tuple', 'src-addr': 'src'}
+HASH = {'auto': 'auto', 'five-tuple': '5tuple', 'src-addr': 'src', 'src-addr-port': 'srcport'}
 
 problems = []
 lines = []
