@@ -78,9 +78,9 @@ done
 echo "bench: host: health probe loop, 10,000 backends at 1 s (native)"
 H="$(pkg-config --cflags --libs libnl-3.0) $(pkg-config --cflags libcurl)"
 # shellcheck disable=SC2086
-gcc -O2 -g -Wall -Wextra -D_GNU_SOURCE -DIPVSCTL_VERSION='"bench"' -Iinclude/uapi \
+gcc -O2 -g -Wall -Wextra -D_GNU_SOURCE -DIPVSCTL_VERSION='"bench"' -Iipvsctl -Iinclude/uapi \
 	-o build/bench/bench_health selftests/bench/bench_health.c \
-	ipvsctl/health.c ipvsctl/grammar.c ipvsctl/parse.c ipvsctl/model.c $H || exit 1
+	ipvsctl/health/loop.c ipvsctl/base/clock.c ipvsctl/model/*.c ipvsctl/config/[!j]*.c $H || exit 1
 health_native() { # health_native N INTERVAL_MS: "probes/s cpu% failures"
 	build/bench/bench_health "$1" "$2" 20 18080
 }
@@ -250,7 +250,7 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 	echo
 	echo "## Health checks"
 	echo
-	echo "The probe loop of \`ipvsctl daemon\` (ipvsctl/health.c: one epoll loop, TCP"
+	echo "The probe loop of \`ipvsctl daemon\` (ipvsctl/health/loop.c: one epoll loop, TCP"
 	echo "connect probes), natively on the host against one loopback server, 20 s"
 	echo "window after a warm-up interval. CPU is the loop's own (user + system,"
 	echo "which includes the loopback handshakes done in its context)."

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The health probe loop (ipvsctl/health.c) at scale, natively on the host:
+ * The health probe loop (ipvsctl/health/loop.c) at scale, natively on the host:
  * N backends on loopback (127.1.x.y, port 80 of one accepting server in a
  * child process), a TCP connect probe each every INTERVAL ms. After one
  * warm-up interval, the loop's own CPU time (getrusage: user + system,
@@ -28,7 +28,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../ipvsctl/health.h"
+#include "base/clock.h"
+#include "health/loop.h"
 
 static struct hloop *loop;
 static uint64_t probes, failures;

@@ -16,13 +16,13 @@
 
 #include <errno.h>
 
-#include "apply_json.h"
-#include "grammar.h"
-#include "kipvs.h"
-#include "kmaglev.h"
-#include "model.h"
-#include "nl.h"
-#include "plan.h"
+#include "config/json.h"
+#include "config/grammar.h"
+#include "kernel/ipvs.h"
+#include "kernel/maglev.h"
+#include "model/model.h"
+#include "kernel/nl.h"
+#include "state/plan.h"
 
 #define MAX_OPS 512
 

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "ktap.h"
-#include "vip.h"
+#include "kernel/vip.h"
 
 #ifndef IPVSCTL_BIN
 #define IPVSCTL_BIN "../../build/bin/ipvsctl"

@@ -17,7 +17,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=${IPVSCTL_TOP:-$(cd "$here/../.." && pwd)}
-src=$top/ipvsctl/health.c
+src=$top/ipvsctl/health/loop.c
 control=$top/debian/control
 
 # symbol, the libcurl version that introduced it

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * exit_code() (ipvsctl/errors.c): every errno ipvsctl can meet maps to the
+ * exit_code() (ipvsctl/base/errors.c): every errno ipvsctl can meet maps to the
  * exit status ipvsctl(8) documents. Our own failures (memory, I/O, an
  * unreadable reply) are 1, never 6: 6 says the kernel refused the request.
  * And err_text(): a missing service is "no such service".
@@ -8,7 +8,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "ipvsctl.h"
+#include "base/errors.h"
+#include "base/types.h"
 #include "ktap.h"
 
 static const struct {

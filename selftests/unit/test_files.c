@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The daemon's files on the host: atomic_write() (ipvsctl/atomicfile.c),
+ * The daemon's files on the host: atomic_write() (ipvsctl/base/atomicfile.c),
  * which replaces the state file and the metrics textfile, and the managed
- * set (ipvsctl/managed.c), which decides what a starting daemon deletes.
+ * set (ipvsctl/state/managed.c), which decides what a starting daemon deletes.
  * Everything happens in a fresh directory under /tmp.
  */
 #ifndef _GNU_SOURCE
@@ -17,8 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../ipvsctl/atomicfile.h"
-#include "../../ipvsctl/managed.h"
+#include "base/atomicfile.h"
+#include "state/managed.h"
 #include "ktap.h"
 
 #define OWNER "netns 4026531840 config /etc/ipvsctl/lb.conf"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../ipvsctl/grammar.h"
+#include "config/grammar.h"
 #include "ktap.h"
 
 /*

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The health probe loop (ipvsctl/health.c) on the host, against servers
+ * The health probe loop (ipvsctl/health/loop.c) on the host, against servers
  * on 127.0.0.1 that a forked child runs: a TCP listener, an HTTP server
  * whose paths answer 200, 302, 500, hang, or reset, a UDP echo server, and
  * closed ports. Every probe kind is checked for its verdict and its
@@ -35,8 +35,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../ipvsctl/grammar.h"
-#include "../../ipvsctl/health.h"
+#include "config/grammar.h"
+#include "base/clock.h"
+#include "health/loop.h"
 #include "ktap.h"
 
 /* ---- the servers (child process) ------------------------------------------ */

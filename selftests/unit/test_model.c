@@ -23,7 +23,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
-#include "../../ipvsctl/model.h"
+#include "model/model.h"
 #include "ktap.h"
 
 struct field {

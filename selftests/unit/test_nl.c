@@ -29,7 +29,7 @@
 
 #include <netlink/genl/genl.h>
 
-#include "../../ipvsctl/nl_internal.h"
+#include "kernel/nl_internal.h"
 #include "ktap.h"
 
 #ifndef NLM_F_CAPPED

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../ipvsctl/output.h"
+#include "output/json.h"
 #include "ktap.h"
 
 /* A stream whose first write fails with ENOSPC, and every later one

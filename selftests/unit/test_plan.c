@@ -13,11 +13,12 @@
 
 #include <linux/ip_vs_maglev.h>
 
-#include "../../ipvsctl/grammar.h"
-#include "../../ipvsctl/kipvs.h"
-#include "../../ipvsctl/kmaglev.h"
-#include "../../ipvsctl/diff.h"
-#include "../../ipvsctl/plan.h"
+#include "model/addr.h"
+#include "config/grammar.h"
+#include "kernel/ipvs.h"
+#include "kernel/maglev.h"
+#include "state/diff.h"
+#include "state/plan.h"
 #include "ktap.h"
 
 /* ---- the fake kernel ------------------------------------------------------- */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl/policy.c: what a down, drained or leaving backend looks like in
+ * ipvsctl/state/policy.c: what a down, drained or leaving backend looks like in
  * the kernel. The daemon (on each probe transition and on each reload),
  * apply and drain all take their answer from here, so this table is the
  * rule: each row is one situation and what the kernel must then hold.
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ktap.h"
-#include "policy.h"
+#include "state/policy.h"
 
 enum cur_kind { CUR_NONE, CUR_PLAIN, CUR_DRAINED, CUR_DOWN, CUR_DRAINED_W };
 

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: what every command shares. One struct ctx per run carries the
+ * options and the netlink socket; nothing is global. Only the command
+ * layer (cmd/) and ipvsctl.c include this.
+ */
+#ifndef IPVSCTL_CMD_H
+#define IPVSCTL_CMD_H
+
+#include <stdbool.h>
+
+#include "base/errors.h"
+#include "base/types.h"
+#include "kernel/nl.h"
+
+struct opts {
+	bool json;		/* machine output: the documented JSON schema */
+	bool quiet;
+	const char *netns;	/* -N NAME: act in that network namespace */
+};
+
+struct ctx {
+	struct opts o;
+	struct nl nl;
+	bool nl_ready;
+	const char *prog;
+	void *cmd_popt;		/* the command's popt context; args point into it */
+};
+
+/* ctx.c */
+int ctx_nl(struct ctx *c, struct nl **nl);
+/* close the socket, free the option parser's state */
+void ctx_free(struct ctx *c);
+void err_report(struct ctx *c, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void usage_error(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* err_report() of a request about @obj: "no such service", not ENOENT's
+ * "No such file or directory"
+ */
+void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Parse a command's options (its own @extra table plus the common --json
+ * and --help) with popt. On success *args and *nargs are the remaining words
+ * (args[0] is the first word after the command name) and 0 is returned.
+ * Otherwise returns the exit code to end with: EXIT_OK after --help,
+ * EXIT_USAGE after a bad option (reported).
+ */
+struct poptOption;
+int cmd_options(struct ctx *c, int argc, char **argv,
+		const struct poptOption *extra, const char *synopsis,
+		const char *help, const char ***args, int *nargs);
+#define CMD_OPTIONS_DONE 1000	/* internal: help printed */
+
+/* command entry points: one family per file */
+int cmd_service(struct ctx *c, int argc, char **argv);	/* cmd_service.c */
+int cmd_backend(struct ctx *c, int argc, char **argv);
+int cmd_flush(struct ctx *c, int argc, char **argv);
+int cmd_zero(struct ctx *c, int argc, char **argv);
+int cmd_timeout(struct ctx *c, int argc, char **argv);
+int cmd_sync(struct ctx *c, int argc, char **argv);
+int cmd_list(struct ctx *c, int argc, char **argv);	/* cmd_list.c */
+int cmd_save(struct ctx *c, int argc, char **argv);	/* cmd_save.c */
+int cmd_restore(struct ctx *c, int argc, char **argv);
+int cmd_batch(struct ctx *c, int argc, char **argv);
+int cmd_maglev(struct ctx *c, int argc, char **argv);	/* cmd_maglev.c */
+int cmd_daemon(struct ctx *c, int argc, char **argv);	/* cmd_daemon.c */
+int cmd_health(struct ctx *c, int argc, char **argv);	/* cmd_health.c */
+int cmd_drain(struct ctx *c, int argc, char **argv);	/* cmd_drain.c */
+int cmd_undrain(struct ctx *c, int argc, char **argv);
+int cmd_apply(struct ctx *c, int argc, char **argv);	/* cmd_apply.c */
+int cmd_sysctl(struct ctx *c, int argc, char **argv);	/* cmd_sysctl.c */
+
+#endif

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl drain / undrain: take a backend out of service without cutting
+ * its connections, and put it back.
+ *
+ *   drain SERVICE BACKEND [--timeout DURATION] [--then remove|keep]
+ *                         [--wait-inactive] [--interval DURATION]
+ *   undrain SERVICE BACKEND [--weight N]
+ *
+ * drain sets the weight to 0 (no new connections or flows; established
+ * ones continue, flow pins too) and waits until the backend has no active
+ * connection and no pinned flow, or until the timeout, showing them count
+ * down. Then it removes the backend (--then remove, the default) or leaves
+ * it at weight 0 (--then keep).
+ *
+ * For a maglev service the weight to restore and the deadline are kept in
+ * the kernel (the module's per-backend drain metadata), so undrain, a
+ * second drain, "ipvsctl daemon" and "ipvsctl apply" all see the drain.
+ *
+ * Exit status: 0 drained (and removed or kept), 8 timed out (removed or
+ * kept anyway), 130 or 143 stopped by SIGINT or SIGTERM (left at weight
+ * 0), or the usual codes.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <json-c/json.h>
+#include <popt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "cmd/cmd.h"
+#include "config/grammar.h"
+#include "health/loop.h"
+#include "kernel/ipvs.h"
+#include "kernel/maglev.h"
+#include "model/addr.h"
+#include "output/json.h"
+#include "state/policy.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* SERVICE BACKEND; the backend's port defaults to the service's */
+static int parse_target(struct ctx *c, const char *cmd, int nargs, const char **args,
+			struct svc_id *id, struct addr_port *ap)
+{
+	char why[256];
+
+	if (nargs != 2) {
+		usage_error(c, "%s: SERVICE and BACKEND required (ipvsctl %s --help)", cmd, cmd);
+		return EXIT_USAGE;
+	}
+	if (parse_svc(args[0], id, why, sizeof(why)) ||
+	    parse_addr_port(args[1], id->af, ap, false, why, sizeof(why))) {
+		usage_error(c, "%s: %s", cmd, why);
+		return EXIT_USAGE;
+	}
+	if (!ap->port)
+		ap->port = id->port;
+	return 0;
+}
+
+/* The service (fresh from the kernel) and the backend in it. */
+static int load_target(struct nl *nl, struct model *m, const struct svc_id *id,
+		       const struct addr_port *ap, struct m_svc **s, struct m_dest **d)
+{
+	int err;
+
+	model_free(m);
+	model_init(m);
+	err = kipvs_load_one(nl, m, id, LOAD_DESTS | LOAD_MAGLEV);
+	if (err)
+		return err;
+	*s = model_find(m, id);
+	*d = *s ? svc_find_dest(*s, ap) : NULL;
+	return *d ? 0 : -ESRCH;
+}
+
+static void sleep_ms(uint32_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);	/* a signal ends it early: checked by the caller */
+}
+
+static const char drain_help[] =
+	"Set BACKEND's weight to 0 and wait until it has no active connection\n"
+	"and no pinned flow (or until --timeout), then remove it (or keep it at\n"
+	"weight 0). Established connections are never cut by the drain itself;\n"
+	"removing a backend that still has some, after a timeout, does cut them.\n\n"
+	"Inactive connections (closing or in TIME_WAIT) are shown but not waited\n"
+	"for, unless --wait-inactive: they carry no traffic the backend serves.\n\n"
+	"Exit status: 0 drained, 8 timed out (removed or kept anyway),\n"
+	"130 or 143 stopped by SIGINT or SIGTERM (the backend is left at weight 0:\n"
+	"undrain restores it), 1 failed,\n"
+	"2 usage, 3 not permitted, 4 no such service or backend, 6 refused.\n";
+
+static const char undrain_help[] =
+	"Give BACKEND its weight back: the weight saved by drain (maglev\n"
+	"services keep it in the kernel) or --weight. Slow start, if on, ramps\n"
+	"it up.\n";
+
+int cmd_drain(struct ctx *c, int argc, char **argv)
+{
+	char *timeout_s = NULL, *then_s = NULL, *interval_s = NULL, svcbuf[96], bebuf[64];
+	int wait_inactive = 0, rc, err;
+	struct poptOption opts[] = {
+		{ "timeout", 't', POPT_ARG_STRING, &timeout_s, 0,
+		  "give up after this long (default 5m; 0: never)", "DURATION" },
+		{ "then", 0, POPT_ARG_STRING, &then_s, 0,
+		  "when drained or timed out: remove (default) or keep", "remove|keep" },
+		{ "wait-inactive", 0, POPT_ARG_NONE, &wait_inactive, 0,
+		  "wait for inactive connections too", NULL },
+		{ "interval", 0, POPT_ARG_STRING, &interval_s, 0,
+		  "how often to look (default 1s)", "DURATION" },
+		POPT_TABLEEND
+	};
+	uint32_t timeout_ms = 300000, interval_ms = 1000, saved = 0;
+	uint32_t last_a = UINT32_MAX, last_i = UINT32_MAX, last_p = UINT32_MAX;
+	bool keep = false, maglev, tty = isatty(STDERR_FILENO), gone = false;
+	const char *outcome;
+	struct sigaction sa = { .sa_handler = on_stop };
+	struct addr_port ap;
+	struct m_svc *s;
+	struct m_dest *d;
+	struct model m;
+	struct svc_id id;
+	const char **args;
+	uint64_t start, deadline_wall = 0;
+	struct nl *nl;
+	int nargs;
+
+	rc = cmd_options(c, argc, argv, opts,
+			 "drain SERVICE BACKEND [--timeout DURATION] [--then remove|keep] [--wait-inactive]",
+			 drain_help, &args, &nargs);
+	if (rc)
+		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
+	rc = parse_target(c, "drain", nargs, args, &id, &ap);
+	if (rc)
+		return rc;
+	if (timeout_s && parse_timeout_ms(timeout_s, &timeout_ms)) {
+		usage_error(c, "drain: --timeout '%s': " DURATION_HINT ", up to a week, or 0 (never)",
+			    timeout_s);
+		return EXIT_USAGE;
+	}
+	if (interval_s && (parse_duration_ms(interval_s, 60000, &interval_ms) || interval_ms < 50)) {
+		usage_error(c, "drain: --interval '%s': " DURATION_HINT ", from 50ms to 1m",
+			    interval_s);
+		return EXIT_USAGE;
+	}
+	if (then_s && strcmp(then_s, "remove") && strcmp(then_s, "keep")) {
+		usage_error(c, "drain: --then '%s': remove or keep", then_s);
+		return EXIT_USAGE;
+	}
+	keep = then_s && !strcmp(then_s, "keep");
+	fmt_svc(&id, svcbuf, sizeof(svcbuf));
+	fmt_addr_port(ap.af, ap.addr, ap.port, bebuf, sizeof(bebuf));
+
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	model_init(&m);
+	err = load_target(nl, &m, &id, &ap, &s, &d);
+	if (err) {
+		if (err == -ESRCH)
+			fprintf(stderr, "%s: drain: service %s has no backend %s\n", c->prog, svcbuf, bebuf);
+		else
+			err_report_obj(c, ERR_SERVICE, err, "drain: service %s", svcbuf);
+		model_free(&m);
+		return exit_code(err == -ESRCH ? -ENOENT : err);
+	}
+	maglev = sched_is_maglev(s->c.sched);
+	saved = be_drain_saved_weight(d);
+	start = now_ms();
+	if (timeout_ms)
+		deadline_wall = (wall_ms() + timeout_ms + 999) / 1000;
+
+	/* the metadata first: if the weight cannot be set, it is taken back */
+	if (maglev) {
+		struct mg_be_set set = {
+			.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
+			.saved_weight = saved,
+			.drain_deadline = deadline_wall,
+		};
+
+		err = kmaglev_set_backend(nl, &id, &ap, &set);
+		if (err) {
+			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
+				       bebuf);
+			model_free(&m);
+			return exit_code(err);
+		}
+	}
+	if (d->c.weight) {
+		struct dest_conf dc = d->c;
+
+		dc.weight = 0;
+		err = kipvs_dest_edit(nl, &id, &ap, &dc);
+		if (err) {
+			err_report_obj(c, ERR_SERVICE_BACKEND, err,
+				       "drain: setting the weight of %s to 0", bebuf);
+			if (maglev) {
+				struct mg_be_set undo = {
+					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
+				};
+
+				kmaglev_set_backend(nl, &id, &ap, &undo);
+			}
+			model_free(&m);
+			return exit_code(err);
+		}
+	}
+	if (!c->o.quiet)
+		fprintf(stderr, "%s: draining %s of %s: weight %u -> 0%s\n", c->prog, bebuf, svcbuf,
+			saved, maglev ? "" :
+			" (not a maglev service: the weight is not saved in the kernel; undrain needs --weight)");
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (;;) {
+		uint64_t now = now_ms();
+		bool done;
+
+		err = load_target(nl, &m, &id, &ap, &s, &d);
+		if (err == -ESRCH || err == -ENOENT) {
+			gone = true;
+			outcome = "gone";
+			break;
+		}
+		if (err) {
+			err_report(c, err, "drain: reading %s", bebuf);
+			model_free(&m);
+			return exit_code(err);
+		}
+		done = !d->active && !d->mg_pins && (!wait_inactive || !d->inactive);
+		if (!c->o.quiet && (tty || d->active != last_a || d->inactive != last_i ||
+				    d->mg_pins != last_p)) {
+			char left[48] = "";
+
+			if (timeout_ms)
+				snprintf(left, sizeof(left), ", %llu s left",
+					 (unsigned long long)((start + timeout_ms > now ?
+							       start + timeout_ms - now : 0) + 999) / 1000);
+			fprintf(stderr, "%s%s: %s: %u active, %u inactive, %u pinned%s%s",
+				tty ? "\r" : "", c->prog, bebuf, d->active, d->inactive, d->mg_pins,
+				left, tty ? "   " : "\n");
+			last_a = d->active;
+			last_i = d->inactive;
+			last_p = d->mg_pins;
+		}
+		if (done) {
+			outcome = "drained";
+			break;
+		}
+		if (timeout_ms && now - start >= timeout_ms) {
+			outcome = "timeout";
+			break;
+		}
+		if (stop_signal) {
+			outcome = "interrupted";
+			break;
+		}
+		sleep_ms(timeout_ms && start + timeout_ms - now < interval_ms ?
+			 (uint32_t)(start + timeout_ms - now) : interval_ms);
+		if (stop_signal) {
+			outcome = "interrupted";
+			break;
+		}
+	}
+	if (tty && !c->o.quiet)
+		fputc('\n', stderr);
+
+	rc = EXIT_OK;
+	if (!strcmp(outcome, "interrupted")) {
+		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	} else if (!gone && !keep) {
+		err = kipvs_dest_del(nl, &id, &ap);
+		if (err && err != -ENOENT) {
+			err_report(c, err, "drain: removing %s", bebuf);
+			model_free(&m);
+			return exit_code(err);
+		}
+		gone = true;
+	} else if (!gone && maglev) {
+		/* kept at weight 0: no deadline any more, the weight stays saved */
+		struct mg_be_set set = { .set = MG_BE_SET_DRAIN_DEADLINE };
+
+		kmaglev_set_backend(nl, &id, &ap, &set);
+	}
+	if (!strcmp(outcome, "timeout"))
+		rc = EXIT_DRAIN_TIMEOUT;
+
+	if (c->o.json) {
+		json_object *o = json_object_new_object(), *r = json_object_new_object();
+
+		json_object_object_add(o, "service", json_object_new_string(svcbuf));
+		json_object_object_add(o, "backend", json_object_new_string(bebuf));
+		json_object_object_add(o, "outcome", json_object_new_string(outcome));
+		json_object_object_add(o, "then", json_object_new_string(keep ? "keep" : "remove"));
+		json_object_object_add(o, "removed", json_object_new_boolean(gone));
+		json_object_object_add(o, "saved_weight", json_object_new_int64(saved));
+		json_object_object_add(o, "elapsed_ms", json_object_new_int64((int64_t)(now_ms() - start)));
+		json_object_object_add(r, "active", json_object_new_int64(last_a == UINT32_MAX ? 0 : last_a));
+		json_object_object_add(r, "inactive", json_object_new_int64(last_i == UINT32_MAX ? 0 : last_i));
+		json_object_object_add(r, "pins", json_object_new_int64(last_p == UINT32_MAX ? 0 : last_p));
+		json_object_object_add(o, "remaining", r);
+		out_json(o);
+	} else if (!c->o.quiet) {
+		double secs = (double)(now_ms() - start) / 1000.0;
+
+		if (!strcmp(outcome, "drained"))
+			fprintf(stderr, "%s: %s drained in %.1f s: %s\n", c->prog, bebuf, secs,
+				keep ? "kept at weight 0 (undrain restores it)" : "removed");
+		else if (!strcmp(outcome, "timeout"))
+			fprintf(stderr, "%s: %s: drain TIMED OUT after %.1f s with %u active, %u pinned: %s\n",
+				c->prog, bebuf, secs, d->active, d->mg_pins,
+				keep ? "kept at weight 0" : "removed (those connections are cut)");
+		else if (!strcmp(outcome, "gone"))
+			fprintf(stderr, "%s: %s was removed by something else after %.1f s\n",
+				c->prog, bebuf, secs);
+		else
+			fprintf(stderr, "%s: interrupted: %s left at weight 0 (ipvsctl undrain %s %s restores %u)\n",
+				c->prog, bebuf, svcbuf, bebuf, saved);
+	}
+	model_free(&m);
+	return rc;
+}
+
+int cmd_undrain(struct ctx *c, int argc, char **argv)
+{
+	char svcbuf[96], bebuf[64], *weight_s = NULL;
+	int rc, err, nargs;
+	uint32_t weight = 0;	/* 0: the one drain saved */
+	struct poptOption opts[] = {
+		{ "weight", 'w', POPT_ARG_STRING, &weight_s, 0,
+		  "the weight to give, 1 to 2147483647 (default: the one drain saved)", "N" },
+		POPT_TABLEEND
+	};
+	struct addr_port ap;
+	struct dest_conf dc;
+	struct m_svc *s;
+	struct m_dest *d;
+	struct model m;
+	struct svc_id id;
+	const char **args;
+	struct nl *nl;
+
+	rc = cmd_options(c, argc, argv, opts, "undrain SERVICE BACKEND [--weight N]",
+			 undrain_help, &args, &nargs);
+	if (rc)
+		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
+	rc = parse_target(c, "undrain", nargs, args, &id, &ap);
+	if (rc)
+		return rc;
+	/* any weight backend add takes, but 0: that is what drain set, and
+	 * it would leave the backend drained (and its saved weight kept)
+	 */
+	if (weight_s && parse_u32(weight_s, 1, 2147483647, &weight)) {
+		usage_error(c, "undrain: --weight '%s': a weight from 1 to 2147483647 (0 would leave it drained)",
+			    weight_s);
+		return EXIT_USAGE;
+	}
+	fmt_svc(&id, svcbuf, sizeof(svcbuf));
+	fmt_addr_port(ap.af, ap.addr, ap.port, bebuf, sizeof(bebuf));
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	model_init(&m);
+	err = load_target(nl, &m, &id, &ap, &s, &d);
+	if (err) {
+		if (err == -ESRCH)
+			fprintf(stderr, "%s: undrain: service %s has no backend %s (a drain removes it: add it back with 'ipvsctl backend add')\n",
+				c->prog, svcbuf, bebuf);
+		else
+			err_report_obj(c, ERR_SERVICE, err, "undrain: service %s", svcbuf);
+		model_free(&m);
+		return exit_code(err == -ESRCH ? -ENOENT : err);
+	}
+	weight = be_undrain_weight(d, weight, &err);
+	if (!weight && !err) {
+		if (!c->o.quiet)
+			fprintf(stderr, "%s: %s is not drained (weight %u); nothing to do\n",
+				c->prog, bebuf, d->c.weight);
+		model_free(&m);
+		return EXIT_OK;
+	}
+	if (!weight) {
+		fprintf(stderr, "%s: undrain: no saved weight for %s (only maglev services keep it); give --weight N\n",
+			c->prog, bebuf);
+		model_free(&m);
+		return EXIT_USAGE;
+	}
+	dc = d->c;
+	dc.weight = weight;
+	/* a weight above 0 also clears the module's drain metadata */
+	err = kipvs_dest_edit(nl, &id, &ap, &dc);
+	if (err) {
+		err_report_obj(c, ERR_SERVICE_BACKEND, err, "undrain: setting the weight of %s",
+			       bebuf);
+		model_free(&m);
+		return exit_code(err);
+	}
+	if (!c->o.quiet) {
+		char ss[64] = "";
+
+		if (s->c.ss_window_ms && sched_is_maglev(s->c.sched))
+			snprintf(ss, sizeof(ss), "; slow start ramps it over %.1f s",
+				 s->c.ss_window_ms / 1000.0);
+		fprintf(stderr, "%s: %s: weight %u restored%s\n", c->prog, bebuf, weight, ss);
+	}
+	model_free(&m);
+	return EXIT_OK;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl: the IPVS_MAGLEV family (include/uapi/linux/ip_vs_maglev.h),
+ * encoded and decoded. I/O goes through nl.c.
+ */
+#ifndef IPVSCTL_KMAGLEV_H
+#define IPVSCTL_KMAGLEV_H
+
+#include "base/types.h"
+#include "kernel/nl.h"
+
+struct mg_info {
+	char version[32];
+	bool has_seed;		/* the seed is told only to a caller
+				 * privileged over the initial user namespace
+				 */
+	uint64_t seed, seed_fp;
+	bool has_host;		/* the host's pin counts: likewise */
+	uint32_t pin_max_host, pin_max_userns, pin_entries_host, pin_entries_userns;
+	uint32_t table_size;
+	uint32_t services;
+	uint32_t ss_window_ms, ss_aggression, ss_min_pct;	/* defaults */
+	uint32_t pin_max, pin_timeout_ms, pin_entries, pin_bytes4, pin_bytes6;
+};
+
+/* Parameters, as set: a field is sent only if its bit is in @set. */
+enum {
+	MG_SET_TABLE_SIZE = 1 << 0,
+	MG_SET_HASH = 1 << 1,
+	MG_SET_SS_WINDOW = 1 << 2,
+	MG_SET_SS_AGGR = 1 << 3,
+	MG_SET_SS_MIN = 1 << 4,
+	MG_SET_PIN = 1 << 5,
+	MG_SET_PIN_MAX = 1 << 6,
+};
+
+struct mg_params {
+	unsigned int set;
+	uint32_t table_size;	/* 0: module default */
+	uint8_t hash;		/* enum ipvs_maglev_hash */
+	uint32_t ss_window_ms;	/* slow start: 0 off */
+	uint32_t ss_aggression;	/* thousandths */
+	uint32_t ss_min_pct;
+	uint8_t pin;		/* enum ipvs_maglev_pin */
+	uint32_t pin_max;	/* 0: the namespace's cap only */
+};
+
+struct mg_pin_stats {
+	bool active;
+	uint32_t entries;
+	uint64_t hits, misses, inserts, insert_fails, evictions, expiries, dropped;
+};
+
+struct mg_svc_state {
+	struct svc_id id;
+	struct mg_params p;
+	uint8_t hash_active;
+	bool has_table;
+	bool pending;
+	bool as_mh;			/* scheduler name "mh" (the mh=1 mode) */
+	uint32_t table_size_active;
+	uint32_t backends;
+	uint32_t owners;
+	uint32_t last_error;
+	bool has_seed;
+	uint64_t seed, seed_fp;
+	uint64_t rebuilds;
+	uint64_t rebuild_fails;
+	uint64_t age_ms;
+	uint64_t build_ns;
+	uint64_t digest;
+	uint64_t table_bytes;
+	uint64_t state_bytes;
+	uint32_t ramping;
+	uint64_t ramp_builds;
+	uint64_t ramp_skips;
+	bool serving;
+	uint64_t serving_ms;	/* since the table first scheduled a flow */
+	struct mg_pin_stats pins;
+};
+
+struct mg_be_state {
+	struct addr_port ap;
+	uint32_t weight;
+	uint32_t eff_weight;
+	uint32_t slots;
+	uint32_t share_ppm;
+	int64_t index;		/* -1: owns no slot */
+	bool available;
+	bool ramping;
+	uint32_t ramp_left_ms;
+	bool in_table;
+	uint32_t ramp_ppm;	/* slow-start factor in the live table */
+	bool down;
+	uint32_t pins;
+	uint32_t saved_weight;		/* drain metadata: 0 = not draining */
+	uint64_t drain_deadline;	/* seconds since the epoch; 0 = none */
+};
+
+/* SET_BACKEND: a field is sent only if its bit is in @set. */
+enum {
+	MG_BE_SET_DOWN = 1 << 0,
+	MG_BE_SET_SAVED_WEIGHT = 1 << 1,
+	MG_BE_SET_DRAIN_DEADLINE = 1 << 2,
+};
+
+struct mg_be_set {
+	unsigned int set;
+	bool down;
+	uint32_t saved_weight;
+	uint64_t drain_deadline;
+};
+
+struct mg_lookup {
+	struct addr_port client;	/* port 0 if not given */
+	bool has_dst;
+	struct addr_port dst;		/* default: the service's */
+	int proto;			/* 0: the service's */
+	/* reply */
+	struct addr_port backend;
+	uint32_t index, slot;
+	bool fallback;
+};
+
+
+int kmaglev_info(struct nl *nl, struct mg_info *info);
+int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st);
+int kmaglev_dump_svcs(struct nl *nl,
+		      int (*fn)(const struct mg_svc_state *st, void *arg), void *arg);
+int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
+			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg);
+/* The same for many services at once (nl.c, nlc_send_many()): @fn gets
+ * the index of the service in @ids; errs[i] service i's own result.
+ */
+int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, size_t n,
+			       int (*fn)(size_t idx, const struct mg_be_state *be, void *arg),
+			       void *arg, int *errs);
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
+int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
+int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */);
+int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+			const struct mg_be_set *set);
+int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		     bool down);
+
+
+/* The module's defaults for a new service (GET_INFO), asked only if
+ * @ask; the built-in ones if not asked, or if the module is absent.
+ */
+struct mg_defaults;
+void kmaglev_defaults(struct nl *nl, bool ask, struct mg_defaults *d);
+
+#endif

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvsctl's sources by layer, relative to ipvsctl/: included by
+# ipvsctl/Makefile and by the unit tests' Makefile, which link parts.
+#
+# One folder per layer, lowest first; a file includes only its own layer's
+# headers and those of the layers below it (test_layers.sh checks):
+#   base/ model/ < config/ kernel/ health/ < state/ output/ < cmd/ < ipvsctl.c
+IPVSCTL_BASE := base/errors.c base/atomicfile.c base/clock.c
+IPVSCTL_MODEL := model/model.c model/addr.c model/scope.c
+IPVSCTL_GRAMMAR := config/words.c config/units.c config/grammar.c config/health_words.c \
+	config/ipvsadm.c config/print.c
+IPVSCTL_CONFIG := $(IPVSCTL_GRAMMAR) config/json.c
+IPVSCTL_KERNEL := kernel/nl.c kernel/nl_batch.c kernel/nl_pipe.c kernel/ipvs.c kernel/maglev.c kernel/vip.c
+IPVSCTL_HEALTH := health/loop.c
+IPVSCTL_STATE := state/diff.c state/plan.c state/reconcile.c state/policy.c state/managed.c
+IPVSCTL_OUTPUT := output/json.c
+IPVSCTL_CMD := cmd/ctx.c cmd/run.c cmd/service.c cmd/list.c cmd/save.c cmd/maglev.c cmd/daemon.c \
+	cmd/health.c cmd/drain.c cmd/apply.c cmd/sysctl.c cmd/metrics.c
+IPVSCTL_SRCS := ipvsctl.c $(IPVSCTL_BASE) $(IPVSCTL_MODEL) $(IPVSCTL_CONFIG) $(IPVSCTL_KERNEL) \
+	$(IPVSCTL_HEALTH) $(IPVSCTL_STATE) $(IPVSCTL_OUTPUT) $(IPVSCTL_CMD)

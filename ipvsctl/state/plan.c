@@ -1,0 +1,789 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: validate ops against a simulated state, resolve them into
+ * kernel steps with their inverses, run them, roll back on refusal.
+ */
+#include <errno.h>
+#include <linux/ip_vs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/ip_vs_maglev.h>
+
+#include "kernel/ipvs.h"
+#include "kernel/maglev.h"
+#include "model/addr.h"
+#include "state/plan.h"
+
+void plan_init(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void plan_free(struct plan *p)
+{
+	free(p->steps);
+	free(p->undo);
+	free(p->ustart);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct step *push(struct step **v, size_t *n, size_t *cap)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 32;
+		struct step *nv = realloc(*v, c * sizeof(**v));
+
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	memset(&(*v)[*n], 0, sizeof(**v));
+	return &(*v)[(*n)++];
+}
+
+/* Begin a step of op @op; its undo steps follow with undo_push(). */
+static struct step *step_push(struct plan *p, enum op_kind kind, int op)
+{
+	struct step *s;
+
+	if (p->n + 2 > p->ustart_cap) {
+		size_t c = p->ustart_cap ? p->ustart_cap * 2 : 32;
+		size_t *nv = realloc(p->ustart, c * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		p->ustart = nv;
+		p->ustart_cap = c;
+	}
+	s = push(&p->steps, &p->n, &p->cap);
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->op = op;
+	p->ustart[p->n - 1] = p->nundo;
+	p->ustart[p->n] = p->nundo;
+	return s;
+}
+
+static struct step *undo_push(struct plan *p, enum op_kind kind)
+{
+	struct step *s = push(&p->undo, &p->nundo, &p->ucap);
+
+	if (!s)
+		return NULL;
+	s->kind = kind;
+	s->op = -1;
+	p->ustart[p->n] = p->nundo;
+	return s;
+}
+
+static bool is_maglev(const struct svc_conf *c)
+{
+	return sched_is_maglev(c->sched);
+}
+
+#define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
+#define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
+/* in build_one(): the service's and the backend's names, for FAIL() only
+ * (formatting them for every op was a quarter of a large apply's time)
+ */
+#define SVC_NAME (fmt_svc(&op->svc, name, sizeof(name)), name)
+#define BE_NAME (fmt_addr_port(ap.af, ap.addr, ap.port, bname, sizeof(bname)), bname)
+
+/*
+ * The module keeps per-backend state that IPVS does not: the down mark
+ * (health), and an operator's drain (saved weight, deadline). It goes
+ * with the backend, or with the service's maglev scheduler. An undo that
+ * brings a backend back brings that back too, or a rollback would end a
+ * drain, or clear a health verdict, silently (review C10).
+ */
+static int push_mg_be_restore(struct plan *p, const struct svc_id *id, const struct m_dest *d)
+{
+	struct step *u;
+
+	if (!d->mg_down && !d->mg_saved_weight && !d->mg_drain_deadline)
+		return 0;
+	u = undo_push(p, OP_MG_BE);
+	if (!u)
+		return -ENOMEM;
+	u->svc = *id;
+	u->ap = d->ap;
+	u->mg_down = d->mg_down;
+	u->mg_saved_weight = d->mg_saved_weight;
+	u->mg_drain_deadline = d->mg_drain_deadline;
+	return 0;
+}
+
+/* Steps that (re)create service @s as it is: service, maglev params, backends. */
+static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_defaults *mg)
+{
+	struct step *u;
+	size_t i;
+
+	u = undo_push(p, OP_SVC_ADD);
+	if (!u)
+		return -ENOMEM;
+	u->svc = s->id;
+	u->sc = s->c;
+	if (is_maglev(&s->c) && svc_conf_mg_nondefault(&s->c, mg)) {
+		u = undo_push(p, OP_MG_SET);
+		if (!u)
+			return -ENOMEM;
+		u->svc = s->id;
+		u->sc = s->c;
+	}
+	for (i = 0; i < s->ndests; i++) {
+		u = undo_push(p, OP_DEST_ADD);
+		if (!u)
+			return -ENOMEM;
+		u->svc = s->id;
+		u->ap = s->dests[i].ap;
+		u->dc = s->dests[i].c;
+		if (is_maglev(&s->c) && push_mg_be_restore(p, &s->id, &s->dests[i]))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int validate_dest(const struct m_svc *s, const struct addr_port *ap,
+			 const struct dest_conf *c, char *why, size_t whylen)
+{
+	const char *bad;
+	char name[64];
+
+	if (ap->af != s->id.af && c->fwd != FWD_TUN)
+		bad = "a backend of the other address family needs method tun";
+	else if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_GUE && !c->tun_port)
+		bad = "tun-type gue needs a tun-port";
+	else if (c->fwd == FWD_TUN && c->tun_type == IP_VS_CONN_F_TUNNEL_TYPE_IPIP && c->tun_flags)
+		bad = "tun-csum applies to the gue and gre tunnel types";
+	else if (c->l_thresh && c->u_thresh && c->l_thresh > c->u_thresh)
+		bad = "lower threshold above the upper one";
+	else
+		return 0;
+	fmt_addr_port(ap->af, ap->addr, ap->port, name, sizeof(name));
+	FAIL(-EINVAL, "backend %s: %s", name, bad);
+}
+
+static int build_one(struct plan *p, struct model *sim, const struct plan_env *env,
+		     const struct op *op, int idx, char *why, size_t whylen)
+{
+	struct m_svc *s = NULL;
+	struct m_dest *d;
+	struct svc_conf sc;
+	struct dest_conf dc;
+	struct addr_port ap;
+	struct step *st, *u;
+	char name[96], bname[64];
+	size_t i;
+	int err;
+
+	/* names for messages are formatted only when one is needed */
+	if (op->kind != OP_FLUSH && op->kind != OP_TIMEOUT && op->kind != OP_SYNC_START &&
+	    op->kind != OP_SYNC_STOP && !(op->kind == OP_ZERO && op->all))
+		s = model_find(sim, &op->svc);
+
+	switch (op->kind) {
+	case OP_SVC_ADD:
+		if (s)
+			FAIL(-EEXIST, "service %s already exists", SVC_NAME);
+		svc_conf_defaults(&sc);
+		svc_conf_mg_defaults(&sc, &env->mg);
+		if (op->svc.af == AF_INET6)
+			sc.netmask = 128;
+		sc.set = 0;
+		{
+			struct svc_conf given = op->sc;
+
+			svc_conf_merge(&given, &sc);
+			sc = given;
+		}
+		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
+			     SVC_NAME, sc.sched);
+		st = step_push(p, OP_SVC_ADD, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->sc = sc;
+		u = undo_push(p, OP_SVC_DEL);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		if (is_maglev(&sc) && svc_conf_mg_nondefault(&sc, &env->mg)) {
+			st = step_push(p, OP_MG_SET, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			/* undone by deleting the service, the step before */
+		}
+		s = model_add(sim, &op->svc);
+		if (!s)
+			NOMEM();
+		s->c = sc;
+		return 0;
+
+	case OP_SVC_EDIT: {
+		struct svc_conf mg_now;
+		bool resched;
+
+		if (!s)
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
+		mg_now = s->c;
+		sc = op->sc;
+		svc_conf_merge(&sc, &s->c);
+		resched = strcmp(s->c.sched, sc.sched);
+		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
+			     SVC_NAME, sc.sched);
+		/* the maglev parameters in force before this edit's own */
+		if (resched)
+			svc_conf_mg_defaults(&mg_now, &env->mg);
+		if (is_maglev(&sc) && resched) {
+			/* switching to maglev starts from its defaults */
+			struct svc_conf given = op->sc;
+
+			given.set &= SC_MG_ALL;
+			svc_conf_mg_defaults(&sc, &env->mg);
+			svc_conf_merge(&given, &sc);
+			sc = given;
+		}
+		if (svc_conf_cmp(&sc, &s->c, SC_IPVS_ALL)) {
+			st = step_push(p, OP_SVC_EDIT, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			u = undo_push(p, OP_SVC_EDIT);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->sc = s->c;
+			if (is_maglev(&s->c) && resched && svc_conf_mg_nondefault(&s->c, &env->mg)) {
+				/* back to maglev, whose parameters were reset */
+				u = undo_push(p, OP_MG_SET);
+				if (!u)
+					NOMEM();
+				u->svc = op->svc;
+				u->sc = s->c;
+			}
+			/* and whose backend state went with the old scheduler */
+			for (i = 0; is_maglev(&s->c) && resched && i < s->ndests; i++)
+				if (push_mg_be_restore(p, &op->svc, &s->dests[i]))
+					NOMEM();
+			if (resched)
+				for (i = 0; i < s->ndests; i++) {
+					s->dests[i].mg_down = false;
+					s->dests[i].mg_saved_weight = 0;
+					s->dests[i].mg_drain_deadline = 0;
+				}
+		}
+		if (is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
+			st = step_push(p, OP_MG_SET, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->sc = sc;
+			if (!resched) {
+				u = undo_push(p, OP_MG_SET);
+				if (!u)
+					NOMEM();
+				u->svc = op->svc;
+				u->sc = s->c;
+			}
+		}
+		s->c = sc;
+		return 0;
+	}
+
+	case OP_SVC_DEL:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
+		st = step_push(p, OP_SVC_DEL, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		if (push_recreate(p, s, &env->mg))
+			NOMEM();
+		model_del(sim, &op->svc);
+		return 0;
+
+	case OP_FLUSH:
+		st = step_push(p, OP_FLUSH, idx);
+		if (!st)
+			NOMEM();
+		for (i = 0; i < sim->n; i++)
+			if (push_recreate(p, &sim->svcs[i], &env->mg))
+				NOMEM();
+		model_free(sim);
+		model_init(sim);
+		return 0;
+
+	case OP_DEST_ADD:
+	case OP_DEST_EDIT:
+	case OP_DEST_DEL:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
+		ap = op->dest;
+		if (!op->dest_port_given)
+			ap.port = s->id.fwmark ? 0 : s->id.port;
+		
+		d = svc_find_dest(s, &ap);
+		if (op->kind == OP_DEST_ADD) {
+			if (d)
+				FAIL(-EEXIST, "service %s already has backend %s", SVC_NAME, BE_NAME);
+			dest_conf_defaults(&dc);
+			dc.set = 0;
+			{
+				struct dest_conf given = op->dc;
+
+				dest_conf_merge(&given, &dc);
+				dc = given;
+			}
+			err = validate_dest(s, &ap, &dc, why, whylen);
+			if (err)
+				return err;
+			st = step_push(p, OP_DEST_ADD, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->ap = ap;
+			st->dc = dc;
+			u = undo_push(p, OP_DEST_DEL);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->ap = ap;
+			d = svc_add_dest(s, &ap);
+			if (!d)
+				NOMEM();
+			d->c = dc;
+			return 0;
+		}
+		if (!d)
+			FAIL(-ENOENT, "service %s has no backend %s", SVC_NAME, BE_NAME);
+		if (op->kind == OP_DEST_DEL) {
+			st = step_push(p, OP_DEST_DEL, idx);
+			if (!st)
+				NOMEM();
+			st->svc = op->svc;
+			st->ap = ap;
+			u = undo_push(p, OP_DEST_ADD);
+			if (!u)
+				NOMEM();
+			u->svc = op->svc;
+			u->ap = ap;
+			u->dc = d->c;
+			if (is_maglev(&s->c) && push_mg_be_restore(p, &op->svc, d))
+				NOMEM();
+			svc_del_dest(s, &ap);
+			return 0;
+		}
+		dc = op->dc;
+		dest_conf_merge(&dc, &d->c);
+		err = validate_dest(s, &ap, &dc, why, whylen);
+		if (err)
+			return err;
+		if (!dest_conf_cmp(&dc, &d->c, DC_ALL)) {
+			d->c = dc;
+			return 0;
+		}
+		st = step_push(p, OP_DEST_EDIT, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->ap = ap;
+		st->dc = dc;
+		u = undo_push(p, OP_DEST_EDIT);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		u->ap = ap;
+		u->dc = d->c;
+		/* a weight above 0 ends a drain in the module (its saved weight
+		 * and deadline go): the undo puts them back after the weight
+		 */
+		if (is_maglev(&s->c) && dc.weight && push_mg_be_restore(p, &op->svc, d))
+			NOMEM();
+		d->c = dc;
+		return 0;
+
+	case OP_ZERO:
+		if (!op->all && !s)
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
+		st = step_push(p, OP_ZERO, idx);
+		if (!st)
+			NOMEM();
+		st->all = op->all;
+		st->svc = op->svc;
+		return 0;	/* counters cannot be restored */
+
+	case OP_TIMEOUT:
+		st = step_push(p, OP_TIMEOUT, idx);
+		if (!st)
+			NOMEM();
+		st->to = op->to;
+		if (env->have_timeouts) {
+			u = undo_push(p, OP_TIMEOUT);
+			if (!u)
+				NOMEM();
+			u->to.tcp = op->to.tcp ? env->timeouts.tcp : 0;
+			u->to.tcp_fin = op->to.tcp_fin ? env->timeouts.tcp_fin : 0;
+			u->to.udp = op->to.udp ? env->timeouts.udp : 0;
+		}
+		return 0;
+
+	case OP_SYNC_START:
+	case OP_SYNC_STOP: {
+		const struct daemon_conf *running = NULL;
+		int k;
+
+		for (k = 0; env->have_daemons && k < env->ndaemons; k++)
+			if (env->daemons[k].state == op->dm.state)
+				running = &env->daemons[k];
+		if (op->kind == OP_SYNC_START && running)
+			FAIL(-EEXIST, "a %s sync daemon is already running",
+			     op->dm.state == IP_VS_STATE_MASTER ? "master" : "backup");
+		if (op->kind == OP_SYNC_STOP && env->have_daemons && !running)
+			FAIL(-ENOENT, "no %s sync daemon is running",
+			     op->dm.state == IP_VS_STATE_MASTER ? "master" : "backup");
+		st = step_push(p, op->kind, idx);
+		if (!st)
+			NOMEM();
+		st->dm = op->dm;
+		if (op->kind == OP_SYNC_START) {
+			u = undo_push(p, OP_SYNC_STOP);
+			if (!u)
+				NOMEM();
+			u->dm.state = op->dm.state;
+		} else if (running) {
+			u = undo_push(p, OP_SYNC_START);
+			if (!u)
+				NOMEM();
+			u->dm = *running;
+		}
+		return 0;
+	}
+
+	case OP_HEALTH:
+		/* for the daemon: the service must exist; no kernel step */
+		if (!s)
+			FAIL(-ENOENT, "health: no service %s", SVC_NAME);
+		if (!s->hc)
+			s->hc = malloc(sizeof(*s->hc));
+		if (!s->hc)
+			NOMEM();
+		*s->hc = *op->hc;
+		return 0;
+
+	case OP_MG_BE:
+		FAIL(-EINVAL, "backend state is no operation of the grammar");
+
+	case OP_MG_SET:
+		if (!s)
+			FAIL(-ENOENT, "no service %s", SVC_NAME);
+		if (!is_maglev(&s->c))
+			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
+		sc = op->sc;
+		svc_conf_merge(&sc, &s->c);
+		if (!svc_conf_cmp(&sc, &s->c, SC_MG_ALL))
+			return 0;
+		st = step_push(p, OP_MG_SET, idx);
+		if (!st)
+			NOMEM();
+		st->svc = op->svc;
+		st->sc = sc;
+		u = undo_push(p, OP_MG_SET);
+		if (!u)
+			NOMEM();
+		u->svc = op->svc;
+		u->sc = s->c;
+		s->c = sc;
+		return 0;
+	}
+	FAIL(-EINVAL, "unknown operation");
+}
+
+/*
+ * Most ops make one step and one undo step: room for @nops of each at
+ * once, rather than by doubling, which copies every step so far each
+ * time. Without it (no memory), the arrays grow as they go.
+ */
+static void plan_reserve(struct plan *p, size_t nops)
+{
+	if (nops <= 32)
+		return;
+	p->steps = malloc(nops * sizeof(*p->steps));
+	p->cap = p->steps ? nops : 0;
+	p->undo = malloc(nops * sizeof(*p->undo));
+	p->ucap = p->undo ? nops : 0;
+	p->ustart = malloc((nops + 2) * sizeof(*p->ustart));
+	p->ustart_cap = p->ustart ? nops + 2 : 0;
+	if (p->ustart)
+		p->ustart[0] = 0;
+}
+
+int plan_build(struct plan *p, const struct plan_env *env, const struct op *ops,
+	       size_t nops, size_t *bad_op, char *why, size_t whylen)
+{
+	return plan_build_state(p, env, ops, nops, bad_op, why, whylen, NULL);
+}
+
+int plan_build_state(struct plan *p, const struct plan_env *env, const struct op *ops,
+		     size_t nops, size_t *bad_op, char *why, size_t whylen,
+		     struct model *out)
+{
+	struct model sim;
+	size_t i;
+	int err;
+
+	plan_init(p);
+	plan_reserve(p, nops);
+	err = model_copy(&sim, env->cur);
+	if (err) {
+		snprintf(why, whylen, "out of memory");
+		return err;
+	}
+	for (i = 0; i < nops; i++) {
+		err = build_one(p, &sim, env, &ops[i], (int)i, why, whylen);
+		if (err) {
+			*bad_op = i;
+			model_free(&sim);
+			plan_free(p);
+			return err;
+		}
+	}
+	if (out)
+		*out = sim;	/* handed over */
+	else
+		model_free(&sim);
+	if (!p->ustart) {
+		p->ustart = calloc(1, sizeof(*p->ustart));
+		if (!p->ustart) {
+			snprintf(why, whylen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static int step_exec(struct nl *nl, const struct step *s)
+{
+	struct mg_be_set be;
+	struct mg_params mp;
+
+	switch (s->kind) {
+	case OP_SVC_ADD:
+		return kipvs_svc_add(nl, &s->svc, &s->sc);
+	case OP_SVC_EDIT:
+		return kipvs_svc_edit(nl, &s->svc, &s->sc);
+	case OP_SVC_DEL:
+		return kipvs_svc_del(nl, &s->svc);
+	case OP_FLUSH:
+		return kipvs_flush(nl);
+	case OP_DEST_ADD:
+		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_EDIT:
+		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_DEL:
+		return kipvs_dest_del(nl, &s->svc, &s->ap);
+	case OP_ZERO:
+		return kipvs_zero(nl, s->all ? NULL : &s->svc);
+	case OP_TIMEOUT:
+		return kipvs_set_timeouts(nl, &s->to);
+	case OP_SYNC_START:
+		return kipvs_start_daemon(nl, &s->dm);
+	case OP_SYNC_STOP:
+		return kipvs_stop_daemon(nl, s->dm.state);
+	case OP_HEALTH:
+		return 0;
+	case OP_MG_BE:
+		be.set = MG_BE_SET_DOWN | MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE;
+		be.down = s->mg_down;
+		be.saved_weight = s->mg_saved_weight;
+		be.drain_deadline = s->mg_drain_deadline;
+		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
+	case OP_MG_SET:
+		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
+			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;
+		mp.pin = s->sc.pin;
+		mp.pin_max = s->sc.pin_max;
+		mp.table_size = s->sc.mg_table_size;
+		mp.hash = s->sc.mg_hash;
+		mp.ss_window_ms = s->sc.ss_window_ms;
+		mp.ss_aggression = s->sc.ss_aggr;
+		mp.ss_min_pct = s->sc.ss_min_pct;
+		return kmaglev_set_svc(nl, &s->svc, &mp);
+	}
+	return -EINVAL;
+}
+
+/* what became of a step */
+enum { ST_NOT, ST_DONE, ST_UNKNOWN };
+
+/*
+ * Undo the steps that took effect, newest first; each step's own undo
+ * list in order (a recreated service comes before its backends). A step
+ * whose answer was lost (ST_UNKNOWN) is undone too, as if it had taken
+ * effect: its undo is the state from before it, so where the step did
+ * not take effect, an undo step finding that state already (a backend
+ * to delete that is not there, a service to recreate that is) is not a
+ * failure.
+ */
+static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, size_t upto,
+		      struct plan_result *r)
+{
+	size_t i = upto, j;
+	int uerr;
+
+	while (i-- > 0) {
+		if (st[i] == ST_NOT)
+			continue;
+		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
+			uerr = step_exec(nl, &p->undo[j]);
+			if (st[i] == ST_UNKNOWN &&
+			    (uerr == -ENOENT || uerr == -ESRCH || uerr == -EEXIST))
+				uerr = 0;
+			if (uerr && !r->undo_err)
+				r->undo_err = uerr;
+		}
+		r->undone++;
+	}
+}
+
+/*
+ * With @batch, the steps go to the kernel in batches, as many as
+ * nlc_batch_full() allows in one write (nl.h: NLC_BATCH_MAX requests,
+ * NLC_BATCH_BYTES): one system call and one wait per batch instead of per
+ * step, which is most of the cost of a large apply. The kernel handles a
+ * batch's requests in order and goes on after a failure, so when one
+ * fails, the later ones of its batch may have taken effect: every step
+ * that did is undone, newest first, and the result names the first
+ * failure. Those undos were computed as if every earlier step had
+ * succeeded, which holds for plans where no step's effect depends on an
+ * earlier step having succeeded rather than failed outright (see
+ * plan_run_batched() in plan.h); other plans run one step at a time.
+ */
+static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
+{
+	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
+	int errs[NLC_BATCH_MAX], err = 0;
+	size_t i, k, base = 0, fail = SIZE_MAX;
+	uint8_t *ok;	/* ST_* of each step */
+
+	memset(r, 0, sizeof(*r));
+	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
+	if (!ok)
+		return -ENOMEM;
+	if (batch)
+		nlc_batch_begin(nl);
+	for (i = 0; i < p->n && fail == SIZE_MAX; i++) {
+		size_t queued = nlc_batch_pending(nl);
+
+		err = step_exec(nl, &p->steps[i]);
+		if (nlc_batch_pending(nl) > queued) {
+			/* queued: its result comes with the flush */
+		} else if (err) {
+			/* refused before it was sent (or not batchable): the
+			 * queue before it is sent first, to know its results
+			 */
+			memcpy(ext, nl->ext, sizeof(ext));
+			memcpy(why, nl->why, sizeof(why));
+			fail = i;
+		} else {
+			/* done synchronously */
+			if (!nlc_batch_pending(nl))
+				base = i + 1;
+			ok[i] = ST_DONE;
+			continue;
+		}
+		if (fail == SIZE_MAX && !nlc_batch_full(nl) && i + 1 < p->n)
+			continue;
+		/* flush: the queued steps are base.. (those not done synchronously) */
+		{
+			size_t nq = nlc_batch_pending(nl);
+			int nf = nlc_batch_flush(nl, errs);
+
+			for (k = 0; base < p->n && k < nq; base++) {
+				if (ok[base] || base == fail)
+					continue;
+				if (nf < 0) {
+					if (fail == SIZE_MAX || base < fail) {
+						fail = base;
+						err = nf;
+						memcpy(ext, nl->ext, sizeof(ext));
+						memcpy(why, nl->why, sizeof(why));
+					}
+					k++;
+					continue;
+				}
+				if (!errs[k]) {
+					ok[base] = ST_DONE;
+					k++;
+					continue;
+				}
+				if (errs[k] == NLC_NO_ANSWER) {
+					ok[base] = ST_UNKNOWN;
+					r->unknown++;
+				}
+				if (fail == SIZE_MAX || base < fail) {
+					fail = base;
+					err = errs[k] == NLC_NO_ANSWER ? -EIO : errs[k];
+					memcpy(ext, nl->ext, sizeof(ext));
+					memcpy(why, nl->why, sizeof(why));
+				}
+				k++;
+			}
+			base = i + 1;
+		}
+	}
+	if (batch)
+		nlc_batch_end(nl);
+	if (fail == SIZE_MAX) {
+		free(ok);
+		r->done = p->n;
+		return 0;
+	}
+	r->failed_step = fail;
+	plan_undo(nl, p, ok, p->n, r);
+	memcpy(nl->ext, ext, sizeof(ext));
+	memcpy(nl->why, why, sizeof(why));
+	free(ok);
+	return err;
+}
+
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, false);
+}
+
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, true);
+}
+
+void step_print(FILE *f, const struct step *s)
+{
+	struct op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = s->kind;
+	op.all = s->all;
+	op.svc = s->svc;
+	op.sc = s->sc;
+	op.sc.set = SC_IPVS_ALL;
+	if (s->kind == OP_MG_SET)
+		op.sc.set = SC_MG_ALL;
+	op.dest = s->ap;
+	op.dc = s->dc;
+	op.dc.set = DC_ALL;
+	op.to = s->to;
+	op.dm = s->dm;
+	grammar_print(f, &op);
+}
