@@ -50,6 +50,7 @@
 #include "cmd/run.h"
 #include "health/loop.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
 #include "state/managed.h"

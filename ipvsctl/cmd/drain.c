@@ -39,6 +39,7 @@
 #include "config/grammar.h"
 #include "health/loop.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
 #include "output/json.h"

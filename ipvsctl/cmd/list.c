@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "config/grammar.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
 #include "output/json.h"

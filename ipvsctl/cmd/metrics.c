@@ -46,6 +46,7 @@
 #include "cmd/metrics.h"
 #include "health/loop.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
 

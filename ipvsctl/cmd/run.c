@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/run.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
 #include "output/json.h"

@@ -312,6 +312,11 @@ bool sched_is_maglev(const char *sched)
 	return !strcmp(sched, "maglev") || (mh_served && !strcmp(sched, "mh"));
 }
 
+bool svc_conf_is_maglev(const struct svc_conf *c)
+{
+	return sched_is_maglev(c->sched);
+}
+
 void sched_set_mh_served(bool served)
 {
 	mh_served = served;

@@ -236,6 +236,8 @@ bool addr_port_eq(const struct addr_port *a, const struct addr_port *b);
  */
 bool sched_is_maglev(const char *sched);
 void sched_set_mh_served(bool served);
+/* sched_is_maglev() of @c's scheduler */
+bool svc_conf_is_maglev(const struct svc_conf *c);
 /* read /sys/module/ip_vs_maglev/parameters/mh: true if it says Y */
 bool sched_read_mh_served(void);
 

@@ -36,17 +36,12 @@ static struct op *op_push(struct oplist *l, enum op_kind kind, const struct svc_
 	return o;
 }
 
-static bool is_maglev(const struct svc_conf *c)
-{
-	return sched_is_maglev(c->sched);
-}
-
 /* every field of a conf, as given */
 static void full_svc(struct op *o, const struct svc_conf *c)
 {
 	o->sc = *c;
 	o->sc.set = SC_IPVS_ALL;
-	if (is_maglev(c))
+	if (svc_conf_is_maglev(c))
 		o->sc.set |= SC_MG_ALL;
 }
 
@@ -61,7 +56,7 @@ static void full_dest(struct op *o, const struct m_dest *d)
 /* maglev's parameters count where the wanted scheduler is maglev */
 static bool svc_conf_differs(const struct svc_conf *want, const struct svc_conf *cur)
 {
-	return svc_conf_cmp(want, cur, SC_IPVS_ALL | (is_maglev(want) ? SC_MG_ALL : 0));
+	return svc_conf_cmp(want, cur, SC_IPVS_ALL | (svc_conf_is_maglev(want) ? SC_MG_ALL : 0));
 }
 
 int model_diff(const struct model *cur, const struct model *want,
@@ -158,7 +153,7 @@ void keep_operator_drains(struct model *want, const struct model *cur)
 			if (!dd)
 				continue;
 			be_decide(&(struct be_in){ .conf = &dd->c, .cur = &cs->dests[j],
-						   .maglev = is_maglev(&cs->c) }, &bw);
+						   .maglev = svc_conf_is_maglev(&cs->c) }, &bw);
 			dd->c.weight = bw.c.weight;
 		}
 	}
@@ -173,7 +168,7 @@ int leave_adjust(struct model *want, const struct model *cur, const struct leave
 	for (i = 0; i < cur->n; i++) {
 		const struct m_svc *cs = &cur->svcs[i];
 		struct m_svc *ws = model_find(want, &cs->id);
-		bool maglev = is_maglev(&cs->c);
+		bool maglev = svc_conf_is_maglev(&cs->c);
 
 		if (!ws)
 			continue;	/* the whole service goes (or is not managed) */

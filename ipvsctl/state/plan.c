@@ -1,18 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl: validate ops against a simulated state, resolve them into
- * kernel steps with their inverses, run them, roll back on refusal.
+ * ipvsctl: validate ops against a simulated state and resolve them into
+ * kernel steps with their inverses (running them is plan_run.c's).
  */
 #include <errno.h>
-#include <linux/ip_vs.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/ip_vs_maglev.h>
-
-#include "kernel/ipvs.h"
-#include "kernel/maglev.h"
 #include "model/addr.h"
 #include "state/plan.h"
 
@@ -80,11 +76,6 @@ static struct step *undo_push(struct plan *p, enum op_kind kind)
 	return s;
 }
 
-static bool is_maglev(const struct svc_conf *c)
-{
-	return sched_is_maglev(c->sched);
-}
-
 #define NOMEM() do { snprintf(why, whylen, "out of memory"); return -ENOMEM; } while (0)
 #define FAIL(e, ...) do { snprintf(why, whylen, __VA_ARGS__); return (e); } while (0)
 /* in build_one(): the service's and the backend's names, for FAIL() only
@@ -128,7 +119,7 @@ static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_
 		return -ENOMEM;
 	u->svc = s->id;
 	u->sc = s->c;
-	if (is_maglev(&s->c) && svc_conf_mg_nondefault(&s->c, mg)) {
+	if (svc_conf_is_maglev(&s->c) && svc_conf_mg_nondefault(&s->c, mg)) {
 		u = undo_push(p, OP_MG_SET);
 		if (!u)
 			return -ENOMEM;
@@ -142,7 +133,7 @@ static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_
 		u->svc = s->id;
 		u->ap = s->dests[i].ap;
 		u->dc = s->dests[i].c;
-		if (is_maglev(&s->c) && push_mg_be_restore(p, &s->id, &s->dests[i]))
+		if (svc_conf_is_maglev(&s->c) && push_mg_be_restore(p, &s->id, &s->dests[i]))
 			return -ENOMEM;
 	}
 	return 0;
@@ -201,7 +192,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			svc_conf_merge(&given, &sc);
 			sc = given;
 		}
-		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+		if ((op->sc.set & SC_MG_ALL) && !svc_conf_is_maglev(&sc))
 			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
 			     SVC_NAME, sc.sched);
 		st = step_push(p, OP_SVC_ADD, idx);
@@ -213,7 +204,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		if (!u)
 			NOMEM();
 		u->svc = op->svc;
-		if (is_maglev(&sc) && svc_conf_mg_nondefault(&sc, &env->mg)) {
+		if (svc_conf_is_maglev(&sc) && svc_conf_mg_nondefault(&sc, &env->mg)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
@@ -237,13 +228,13 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
 		resched = strcmp(s->c.sched, sc.sched);
-		if ((op->sc.set & SC_MG_ALL) && !is_maglev(&sc))
+		if ((op->sc.set & SC_MG_ALL) && !svc_conf_is_maglev(&sc))
 			FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
 			     SVC_NAME, sc.sched);
 		/* the maglev parameters in force before this edit's own */
 		if (resched)
 			svc_conf_mg_defaults(&mg_now, &env->mg);
-		if (is_maglev(&sc) && resched) {
+		if (svc_conf_is_maglev(&sc) && resched) {
 			/* switching to maglev starts from its defaults */
 			struct svc_conf given = op->sc;
 
@@ -263,7 +254,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 				NOMEM();
 			u->svc = op->svc;
 			u->sc = s->c;
-			if (is_maglev(&s->c) && resched && svc_conf_mg_nondefault(&s->c, &env->mg)) {
+			if (svc_conf_is_maglev(&s->c) && resched && svc_conf_mg_nondefault(&s->c, &env->mg)) {
 				/* back to maglev, whose parameters were reset */
 				u = undo_push(p, OP_MG_SET);
 				if (!u)
@@ -272,7 +263,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 				u->sc = s->c;
 			}
 			/* and whose backend state went with the old scheduler */
-			for (i = 0; is_maglev(&s->c) && resched && i < s->ndests; i++)
+			for (i = 0; svc_conf_is_maglev(&s->c) && resched && i < s->ndests; i++)
 				if (push_mg_be_restore(p, &op->svc, &s->dests[i]))
 					NOMEM();
 			if (resched)
@@ -282,7 +273,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 					s->dests[i].mg_drain_deadline = 0;
 				}
 		}
-		if (is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
+		if (svc_conf_is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
 			st = step_push(p, OP_MG_SET, idx);
 			if (!st)
 				NOMEM();
@@ -378,7 +369,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 			u->svc = op->svc;
 			u->ap = ap;
 			u->dc = d->c;
-			if (is_maglev(&s->c) && push_mg_be_restore(p, &op->svc, d))
+			if (svc_conf_is_maglev(&s->c) && push_mg_be_restore(p, &op->svc, d))
 				NOMEM();
 			svc_del_dest(s, &ap);
 			return 0;
@@ -407,7 +398,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 		/* a weight above 0 ends a drain in the module (its saved weight
 		 * and deadline go): the undo puts them back after the weight
 		 */
-		if (is_maglev(&s->c) && dc.weight && push_mg_be_restore(p, &op->svc, d))
+		if (svc_conf_is_maglev(&s->c) && dc.weight && push_mg_be_restore(p, &op->svc, d))
 			NOMEM();
 		d->c = dc;
 		return 0;
@@ -486,7 +477,7 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 	case OP_MG_SET:
 		if (!s)
 			FAIL(-ENOENT, "no service %s", SVC_NAME);
-		if (!is_maglev(&s->c))
+		if (!svc_conf_is_maglev(&s->c))
 			FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
 		sc = op->sc;
 		svc_conf_merge(&sc, &s->c);
@@ -569,221 +560,4 @@ int plan_build_state(struct plan *p, const struct plan_env *env, const struct op
 		}
 	}
 	return 0;
-}
-
-/* ---- running ----------------------------------------------------------------- */
-
-static int step_exec(struct nl *nl, const struct step *s)
-{
-	struct mg_be_set be;
-	struct mg_params mp;
-
-	switch (s->kind) {
-	case OP_SVC_ADD:
-		return kipvs_svc_add(nl, &s->svc, &s->sc);
-	case OP_SVC_EDIT:
-		return kipvs_svc_edit(nl, &s->svc, &s->sc);
-	case OP_SVC_DEL:
-		return kipvs_svc_del(nl, &s->svc);
-	case OP_FLUSH:
-		return kipvs_flush(nl);
-	case OP_DEST_ADD:
-		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc);
-	case OP_DEST_EDIT:
-		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc);
-	case OP_DEST_DEL:
-		return kipvs_dest_del(nl, &s->svc, &s->ap);
-	case OP_ZERO:
-		return kipvs_zero(nl, s->all ? NULL : &s->svc);
-	case OP_TIMEOUT:
-		return kipvs_set_timeouts(nl, &s->to);
-	case OP_SYNC_START:
-		return kipvs_start_daemon(nl, &s->dm);
-	case OP_SYNC_STOP:
-		return kipvs_stop_daemon(nl, s->dm.state);
-	case OP_HEALTH:
-		return 0;
-	case OP_MG_BE:
-		be.set = MG_BE_SET_DOWN | MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE;
-		be.down = s->mg_down;
-		be.saved_weight = s->mg_saved_weight;
-		be.drain_deadline = s->mg_drain_deadline;
-		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
-	case OP_MG_SET:
-		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
-			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;
-		mp.pin = s->sc.pin;
-		mp.pin_max = s->sc.pin_max;
-		mp.table_size = s->sc.mg_table_size;
-		mp.hash = s->sc.mg_hash;
-		mp.ss_window_ms = s->sc.ss_window_ms;
-		mp.ss_aggression = s->sc.ss_aggr;
-		mp.ss_min_pct = s->sc.ss_min_pct;
-		return kmaglev_set_svc(nl, &s->svc, &mp);
-	}
-	return -EINVAL;
-}
-
-/* what became of a step */
-enum { ST_NOT, ST_DONE, ST_UNKNOWN };
-
-/*
- * Undo the steps that took effect, newest first; each step's own undo
- * list in order (a recreated service comes before its backends). A step
- * whose answer was lost (ST_UNKNOWN) is undone too, as if it had taken
- * effect: its undo is the state from before it, so where the step did
- * not take effect, an undo step finding that state already (a backend
- * to delete that is not there, a service to recreate that is) is not a
- * failure.
- */
-static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, size_t upto,
-		      struct plan_result *r)
-{
-	size_t i = upto, j;
-	int uerr;
-
-	while (i-- > 0) {
-		if (st[i] == ST_NOT)
-			continue;
-		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
-			uerr = step_exec(nl, &p->undo[j]);
-			if (st[i] == ST_UNKNOWN &&
-			    (uerr == -ENOENT || uerr == -ESRCH || uerr == -EEXIST))
-				uerr = 0;
-			if (uerr && !r->undo_err)
-				r->undo_err = uerr;
-		}
-		r->undone++;
-	}
-}
-
-/*
- * With @batch, the steps go to the kernel in batches, as many as
- * nlc_batch_full() allows in one write (nl.h: NLC_BATCH_MAX requests,
- * NLC_BATCH_BYTES): one system call and one wait per batch instead of per
- * step, which is most of the cost of a large apply. The kernel handles a
- * batch's requests in order and goes on after a failure, so when one
- * fails, the later ones of its batch may have taken effect: every step
- * that did is undone, newest first, and the result names the first
- * failure. Those undos were computed as if every earlier step had
- * succeeded, which holds for plans where no step's effect depends on an
- * earlier step having succeeded rather than failed outright (see
- * plan_run_batched() in plan.h); other plans run one step at a time.
- */
-static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
-{
-	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
-	int errs[NLC_BATCH_MAX], err = 0;
-	size_t i, k, base = 0, fail = SIZE_MAX;
-	uint8_t *ok;	/* ST_* of each step */
-
-	memset(r, 0, sizeof(*r));
-	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
-	if (!ok)
-		return -ENOMEM;
-	if (batch)
-		nlc_batch_begin(nl);
-	for (i = 0; i < p->n && fail == SIZE_MAX; i++) {
-		size_t queued = nlc_batch_pending(nl);
-
-		err = step_exec(nl, &p->steps[i]);
-		if (nlc_batch_pending(nl) > queued) {
-			/* queued: its result comes with the flush */
-		} else if (err) {
-			/* refused before it was sent (or not batchable): the
-			 * queue before it is sent first, to know its results
-			 */
-			memcpy(ext, nl->ext, sizeof(ext));
-			memcpy(why, nl->why, sizeof(why));
-			fail = i;
-		} else {
-			/* done synchronously */
-			if (!nlc_batch_pending(nl))
-				base = i + 1;
-			ok[i] = ST_DONE;
-			continue;
-		}
-		if (fail == SIZE_MAX && !nlc_batch_full(nl) && i + 1 < p->n)
-			continue;
-		/* flush: the queued steps are base.. (those not done synchronously) */
-		{
-			size_t nq = nlc_batch_pending(nl);
-			int nf = nlc_batch_flush(nl, errs);
-
-			for (k = 0; base < p->n && k < nq; base++) {
-				if (ok[base] || base == fail)
-					continue;
-				if (nf < 0) {
-					if (fail == SIZE_MAX || base < fail) {
-						fail = base;
-						err = nf;
-						memcpy(ext, nl->ext, sizeof(ext));
-						memcpy(why, nl->why, sizeof(why));
-					}
-					k++;
-					continue;
-				}
-				if (!errs[k]) {
-					ok[base] = ST_DONE;
-					k++;
-					continue;
-				}
-				if (errs[k] == NLC_NO_ANSWER) {
-					ok[base] = ST_UNKNOWN;
-					r->unknown++;
-				}
-				if (fail == SIZE_MAX || base < fail) {
-					fail = base;
-					err = errs[k] == NLC_NO_ANSWER ? -EIO : errs[k];
-					memcpy(ext, nl->ext, sizeof(ext));
-					memcpy(why, nl->why, sizeof(why));
-				}
-				k++;
-			}
-			base = i + 1;
-		}
-	}
-	if (batch)
-		nlc_batch_end(nl);
-	if (fail == SIZE_MAX) {
-		free(ok);
-		r->done = p->n;
-		return 0;
-	}
-	r->failed_step = fail;
-	plan_undo(nl, p, ok, p->n, r);
-	memcpy(nl->ext, ext, sizeof(ext));
-	memcpy(nl->why, why, sizeof(why));
-	free(ok);
-	return err;
-}
-
-int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
-{
-	return plan_run_mode(nl, p, r, false);
-}
-
-int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r)
-{
-	return plan_run_mode(nl, p, r, true);
-}
-
-void step_print(FILE *f, const struct step *s)
-{
-	struct op op;
-
-	memset(&op, 0, sizeof(op));
-	op.kind = s->kind;
-	op.all = s->all;
-	op.svc = s->svc;
-	op.sc = s->sc;
-	op.sc.set = SC_IPVS_ALL;
-	if (s->kind == OP_MG_SET)
-		op.sc.set = SC_MG_ALL;
-	op.dest = s->ap;
-	op.dc = s->dc;
-	op.dc.set = DC_ALL;
-	op.to = s->to;
-	op.dm = s->dm;
-	grammar_print(f, &op);
 }

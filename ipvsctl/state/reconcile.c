@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "kernel/ipvs.h"
+#include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "state/reconcile.h"
 

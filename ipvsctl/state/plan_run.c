@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl: run a plan's steps (one by one, or in batches), and on a
+ * refusal roll back what was applied, with the inverse steps the plan
+ * holds (see plan.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel/ipvs.h"
+#include "kernel/maglev.h"
+#include "state/plan.h"
+
+static int step_exec(struct nl *nl, const struct step *s)
+{
+	struct mg_be_set be;
+	struct mg_params mp;
+
+	switch (s->kind) {
+	case OP_SVC_ADD:
+		return kipvs_svc_add(nl, &s->svc, &s->sc);
+	case OP_SVC_EDIT:
+		return kipvs_svc_edit(nl, &s->svc, &s->sc);
+	case OP_SVC_DEL:
+		return kipvs_svc_del(nl, &s->svc);
+	case OP_FLUSH:
+		return kipvs_flush(nl);
+	case OP_DEST_ADD:
+		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_EDIT:
+		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc);
+	case OP_DEST_DEL:
+		return kipvs_dest_del(nl, &s->svc, &s->ap);
+	case OP_ZERO:
+		return kipvs_zero(nl, s->all ? NULL : &s->svc);
+	case OP_TIMEOUT:
+		return kipvs_set_timeouts(nl, &s->to);
+	case OP_SYNC_START:
+		return kipvs_start_daemon(nl, &s->dm);
+	case OP_SYNC_STOP:
+		return kipvs_stop_daemon(nl, s->dm.state);
+	case OP_HEALTH:
+		return 0;
+	case OP_MG_BE:
+		be.set = MG_BE_SET_DOWN | MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE;
+		be.down = s->mg_down;
+		be.saved_weight = s->mg_saved_weight;
+		be.drain_deadline = s->mg_drain_deadline;
+		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
+	case OP_MG_SET:
+		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
+			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;
+		mp.pin = s->sc.pin;
+		mp.pin_max = s->sc.pin_max;
+		mp.table_size = s->sc.mg_table_size;
+		mp.hash = s->sc.mg_hash;
+		mp.ss_window_ms = s->sc.ss_window_ms;
+		mp.ss_aggression = s->sc.ss_aggr;
+		mp.ss_min_pct = s->sc.ss_min_pct;
+		return kmaglev_set_svc(nl, &s->svc, &mp);
+	}
+	return -EINVAL;
+}
+
+/* what became of a step */
+enum { ST_NOT, ST_DONE, ST_UNKNOWN };
+
+/*
+ * Undo the steps that took effect, newest first; each step's own undo
+ * list in order (a recreated service comes before its backends). A step
+ * whose answer was lost (ST_UNKNOWN) is undone too, as if it had taken
+ * effect: its undo is the state from before it, so where the step did
+ * not take effect, an undo step finding that state already (a backend
+ * to delete that is not there, a service to recreate that is) is not a
+ * failure.
+ */
+static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, size_t upto,
+		      struct plan_result *r)
+{
+	size_t i = upto, j;
+	int uerr;
+
+	while (i-- > 0) {
+		if (st[i] == ST_NOT)
+			continue;
+		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
+			uerr = step_exec(nl, &p->undo[j]);
+			if (st[i] == ST_UNKNOWN &&
+			    (uerr == -ENOENT || uerr == -ESRCH || uerr == -EEXIST))
+				uerr = 0;
+			if (uerr && !r->undo_err)
+				r->undo_err = uerr;
+		}
+		r->undone++;
+	}
+}
+
+/*
+ * With @batch, the steps go to the kernel in batches, as many as
+ * nlc_batch_full() allows in one write (nl.h: NLC_BATCH_MAX requests,
+ * NLC_BATCH_BYTES): one system call and one wait per batch instead of per
+ * step, which is most of the cost of a large apply. The kernel handles a
+ * batch's requests in order and goes on after a failure, so when one
+ * fails, the later ones of its batch may have taken effect: every step
+ * that did is undone, newest first, and the result names the first
+ * failure. Those undos were computed as if every earlier step had
+ * succeeded, which holds for plans where no step's effect depends on an
+ * earlier step having succeeded rather than failed outright (see
+ * plan_run_batched() in plan.h); other plans run one step at a time.
+ */
+static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
+{
+	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
+	int errs[NLC_BATCH_MAX], err = 0;
+	size_t i, k, base = 0, fail = SIZE_MAX;
+	uint8_t *ok;	/* ST_* of each step */
+
+	memset(r, 0, sizeof(*r));
+	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
+	if (!ok)
+		return -ENOMEM;
+	if (batch)
+		nlc_batch_begin(nl);
+	for (i = 0; i < p->n && fail == SIZE_MAX; i++) {
+		size_t queued = nlc_batch_pending(nl);
+
+		err = step_exec(nl, &p->steps[i]);
+		if (nlc_batch_pending(nl) > queued) {
+			/* queued: its result comes with the flush */
+		} else if (err) {
+			/* refused before it was sent (or not batchable): the
+			 * queue before it is sent first, to know its results
+			 */
+			memcpy(ext, nl->ext, sizeof(ext));
+			memcpy(why, nl->why, sizeof(why));
+			fail = i;
+		} else {
+			/* done synchronously */
+			if (!nlc_batch_pending(nl))
+				base = i + 1;
+			ok[i] = ST_DONE;
+			continue;
+		}
+		if (fail == SIZE_MAX && !nlc_batch_full(nl) && i + 1 < p->n)
+			continue;
+		/* flush: the queued steps are base.. (those not done synchronously) */
+		{
+			size_t nq = nlc_batch_pending(nl);
+			int nf = nlc_batch_flush(nl, errs);
+
+			for (k = 0; base < p->n && k < nq; base++) {
+				if (ok[base] || base == fail)
+					continue;
+				if (nf < 0) {
+					if (fail == SIZE_MAX || base < fail) {
+						fail = base;
+						err = nf;
+						memcpy(ext, nl->ext, sizeof(ext));
+						memcpy(why, nl->why, sizeof(why));
+					}
+					k++;
+					continue;
+				}
+				if (!errs[k]) {
+					ok[base] = ST_DONE;
+					k++;
+					continue;
+				}
+				if (errs[k] == NLC_NO_ANSWER) {
+					ok[base] = ST_UNKNOWN;
+					r->unknown++;
+				}
+				if (fail == SIZE_MAX || base < fail) {
+					fail = base;
+					err = errs[k] == NLC_NO_ANSWER ? -EIO : errs[k];
+					memcpy(ext, nl->ext, sizeof(ext));
+					memcpy(why, nl->why, sizeof(why));
+				}
+				k++;
+			}
+			base = i + 1;
+		}
+	}
+	if (batch)
+		nlc_batch_end(nl);
+	if (fail == SIZE_MAX) {
+		free(ok);
+		r->done = p->n;
+		return 0;
+	}
+	r->failed_step = fail;
+	plan_undo(nl, p, ok, p->n, r);
+	memcpy(nl->ext, ext, sizeof(ext));
+	memcpy(nl->why, why, sizeof(why));
+	free(ok);
+	return err;
+}
+
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, false);
+}
+
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r)
+{
+	return plan_run_mode(nl, p, r, true);
+}
+
+void step_print(FILE *f, const struct step *s)
+{
+	struct op op;
+
+	memset(&op, 0, sizeof(op));
+	op.kind = s->kind;
+	op.all = s->all;
+	op.svc = s->svc;
+	op.sc = s->sc;
+	op.sc.set = SC_IPVS_ALL;
+	if (s->kind == OP_MG_SET)
+		op.sc.set = SC_MG_ALL;
+	op.dest = s->ap;
+	op.dc = s->dc;
+	op.dc.set = DC_ALL;
+	op.to = s->to;
+	op.dm = s->dm;
+	grammar_print(f, &op);
+}
