@@ -44,11 +44,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/atomicfile.h"
 #include "base/clock.h"
 #include "cmd/cmd.h"
 #include "cmd/run.h"
 #include "health/loop.h"
+#include "health/statefile.h"
 #include "kernel/ipvs.h"
 #include "kernel/load.h"
 #include "kernel/maglev.h"
@@ -183,81 +183,19 @@ static void probe_name(const struct probe *p, char *buf, size_t len)
 	snprintf(buf, len, "%s backend %s", s, b);
 }
 
-/* ---- the state file --------------------------------------------------------- */
+/* ---- the state file (health/statefile.c writes it) ---------------------------- */
 
-/* a JSON string: quotes, backslashes and control characters escaped */
-static void put_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
-/*
- * Replace the state file (write a temporary file, rename it over). Written
- * directly, not through json-c objects: at 10,000 backends this runs every
- * few seconds and must stay cheap. "ipvsctl health status" reads it with
- * json-c (schema: ipvsctl(8), JSON OUTPUT).
- */
 static void state_write(struct daemon *d, bool running)
 {
-	char buf[96], why[4096 + 160];
-	char *text = NULL;
-	size_t i, len = 0;
-	FILE *f;
+	struct statefile_head h = {
+		.running = running, .config = d->file, .started_ms = d->started,
+		.reloads = d->reloads, .transitions = d->transitions,
+	};
+	char why[4096 + 160];
 	int err;
 
-	/* built in memory, then replaced in one step (atomicfile.c) */
-	f = open_memstream(&text, &len);
-	if (!f) {
-		err = -errno;
-		snprintf(why, sizeof(why), "%s", strerror(-err));
-		goto out;
-	}
-	fprintf(f, "{\"version\":1,\"pid\":%d,\"running\":%s,\"config\":", (int)getpid(),
-		running ? "true" : "false");
-	put_str(f, d->file);
-	fprintf(f, ",\"started\":%llu,\"updated\":%llu,\"reloads\":%llu,\"transitions\":%llu,\"backends\":[",
-		(unsigned long long)d->started, (unsigned long long)wall_ms(),
-		(unsigned long long)d->reloads, (unsigned long long)d->transitions);
-	for (i = 0; i < d->np; i++) {
-		const struct probe *p = d->pv[i];
-
-		fmt_svc(&p->svc, buf, sizeof(buf));
-		fprintf(f, "%s{\"service\":\"%s\",", i ? "," : "", buf);
-		fmt_addr_port(p->be.af, p->be.addr, p->be.port, buf, sizeof(buf));
-		fprintf(f, "\"backend\":\"%s\",\"check\":\"%s\",\"state\":\"%s\",\"since\":%llu,"
-			"\"consecutive_ok\":%u,\"consecutive_failures\":%u,\"probes\":%llu,"
-			"\"failures\":%llu,\"last_error\":",
-			buf, hc_type_name(p->spec->type), p->up ? "up" : "down",
-			(unsigned long long)p->since_ms, p->ok_run, p->fail_run,
-			(unsigned long long)p->probes, (unsigned long long)p->failures);
-		if (p->last_error[0])
-			put_str(f, p->last_error);
-		else
-			fputs("null", f);
-		fprintf(f, ",\"last_duration_ms\":%u,\"on_fail\":\"%s\",\"weight\":%u,\"applied\":%s}",
-			p->last_ms, hc_fail_name(p->spec->on_fail), p->conf.weight,
-			p->applied ? "true" : "false");
-	}
-	fputs("]}\n", f);
-	if (fclose(f)) {
-		err = -ENOMEM;
-		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
-	} else {
-		err = atomic_write(d->state_path, text, len, 0644, why, sizeof(why));
-	}
-out:
-	free(text);
+	err = statefile_write(d->state_path, &h, (const struct probe *const *)d->pv, d->np,
+			      why, sizeof(why));
 	/* said when it starts failing, when the reason changes, and when it works again */
 	if (err && err != d->state_err)
 		dlog(d, "cannot write the state file %s: %s; 'ipvsctl health status' shows stale data",

@@ -20,6 +20,7 @@
 #include "base/clock.h"
 #include "cmd/cmd.h"
 #include "health/loop.h"
+#include "health/statefile.h"
 #include "model/addr.h"
 #include "output/json.h"
 
@@ -71,7 +72,7 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 	bool running;
 	size_t i, n, shown = 0;
 	int64_t now = (int64_t)wall_ms(), pid;
-	int rc;
+	int rc, err;
 
 	if (nargs > 2) {
 		usage_error(c, "health status: [SERVICE [BACKEND]] at most");
@@ -89,24 +90,18 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 		if (!want_be.port)
 			want_be.port = want_svc.port;
 	}
-	errno = 0;
-	root = json_object_from_file(path);
-	if (!root) {
-		fprintf(stderr, "%s: health status: cannot read %s: %s (is 'ipvsctl daemon' running? --state-file?)\n",
-			c->prog, path, errno ? strerror(errno) : "not JSON");
-		return EXIT_NOTFOUND;
-	}
-	if (jint(root, "version") != 1 ||
-	    !json_object_object_get_ex(root, "backends", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		fprintf(stderr, "%s: health status: %s is not a state file this ipvsctl reads\n",
-			c->prog, path);
-		json_object_put(root);
+	err = statefile_read(path, &root, &running, why, sizeof(why));
+	if (err == -EPROTO) {
+		fprintf(stderr, "%s: health status: %s\n", c->prog, why);
 		return EXIT_FAIL;
 	}
+	if (err) {
+		fprintf(stderr, "%s: health status: cannot read %s: %s (is 'ipvsctl daemon' running? --state-file?)\n",
+			c->prog, path, why);
+		return EXIT_NOTFOUND;
+	}
 	pid = jint(root, "pid");
-	running = json_object_object_get_ex(root, "running", &v) && json_object_get_boolean(v) &&
-		  pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+	json_object_object_get_ex(root, "backends", &arr);
 
 	out = json_object_new_array();
 	n = json_object_array_length(arr);
@@ -150,7 +145,7 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 			       "CHECK", "STATE", "FOR", "PROBES", "FAILED", "LAST ERROR");
 		for (i = 0; i < shown; i++) {
 			json_object *b = json_object_array_get_idx(out, i);
-			const char *err = jstr(b, "last_error");
+			const char *last = jstr(b, "last_error");
 
 			json_object_object_get_ex(b, "applied", &v);
 			fmt_age(now - jint(b, "since"), age, sizeof(age));
@@ -158,7 +153,7 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 			       jstr(b, "service"), jstr(b, "backend"),
 			       jstr(b, "check") ? jstr(b, "check") : "?",
 			       jstr(b, "state") ? jstr(b, "state") : "?", age, jint(b, "probes"),
-			       jint(b, "failures"), err ? err : "",
+			       jint(b, "failures"), last ? last : "",
 			       v && !json_object_get_boolean(v) ? " (NOT APPLIED)" : "");
 		}
 		json_object_put(out);

@@ -45,6 +45,7 @@
 #include "cmd/cmd.h"
 #include "cmd/metrics.h"
 #include "health/loop.h"
+#include "health/statefile.h"
 #include "kernel/ipvs.h"
 #include "kernel/load.h"
 #include "kernel/maglev.h"
@@ -360,39 +361,32 @@ static bool jval(json_object *o, const char *key, unsigned int scale, struct val
  */
 static int health_read(struct ctx *c, struct mx *x, const char *path, char *note, size_t len)
 {
-	json_object *root, *pid;
+	json_object *root;
+	char why[512];
+	int err;
 
-	errno = 0;
-	root = json_object_from_file(path);
-	if (!root) {
-		if (errno == ENOENT) {
-			snprintf(note, len, "no health state file %s (is 'ipvsctl daemon' running?): no health metrics",
-				 path);
-			return 0;
-		}
-		fprintf(stderr, "%s: metrics: cannot read %s: %s\n", c->prog, path,
-			errno ? strerror(errno) : "not JSON");
+	err = statefile_read(path, &root, &x->hrunning, why, sizeof(why));
+	if (err == -ENOENT) {
+		snprintf(note, len, "no health state file %s (is 'ipvsctl daemon' running?): no health metrics",
+			 path);
+		return 0;
+	}
+	if (err == -EPROTO) {
+		fprintf(stderr, "%s: metrics: %s\n", c->prog, why);
+		snprintf(note, len, "%s is not a health state file: no health metrics", path);
+		return EXIT_FAIL;
+	}
+	if (err) {
+		fprintf(stderr, "%s: metrics: cannot read %s: %s\n", c->prog, path, why);
 		snprintf(note, len, "cannot read the health state file %s: no health metrics", path);
 		return EXIT_FAIL;
 	}
-	pid = jget(root, "pid", json_type_int);
-	if (!pid || json_object_get_int64(jget(root, "version", json_type_int)) != 1 ||
-	    !jget(root, "backends", json_type_array)) {
-		fprintf(stderr, "%s: metrics: %s is not a state file this ipvsctl reads\n",
-			c->prog, path);
-		snprintf(note, len, "%s is not a health state file: no health metrics", path);
-		json_object_put(root);
-		return EXIT_FAIL;
-	}
 	x->hstate = root;
-	x->hrunning = json_object_get_boolean(jget(root, "running", json_type_boolean)) &&
-		      json_object_get_int64(pid) > 0 &&
-		      (kill((pid_t)json_object_get_int64(pid), 0) == 0 || errno == EPERM);
 	if (x->hrunning)
 		x->hbackends = jget(root, "backends", json_type_array);
 	else
 		snprintf(note, len, "the health daemon (pid %" PRId64 ") is not running: %s",
-			 json_object_get_int64(pid),
+			 json_object_get_int64(jget(root, "pid", json_type_int)),
 			 "of the health metrics only ipvsctl_health_daemon_running");
 	return 0;
 }

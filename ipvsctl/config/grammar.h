@@ -66,8 +66,5 @@ int grammar_parse_ipvsadm(int argc, char **argv, struct op *op, char *why, size_
 /* Print @op as one line of ipvsctl's grammar (what save writes). */
 void grammar_print(FILE *f, const struct op *op);
 
-/* a health check's type and on-fail mode in words */
-const char *hc_type_name(int type);
-const char *hc_fail_name(int on_fail);
 
 #endif

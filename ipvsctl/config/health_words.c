@@ -14,21 +14,6 @@
 #include "config/internal.h"
 #include "model/addr.h"
 
-static const char *const hc_names[] = {
-	[HC_TCP] = "tcp", [HC_HTTP] = "http", [HC_HTTPS] = "https",
-	[HC_TLS] = "tls", [HC_UDP] = "udp", [HC_EXEC] = "exec",
-};
-
-const char *hc_type_name(int type)
-{
-	return type >= 0 && type <= HC_EXEC ? hc_names[type] : "?";
-}
-
-const char *hc_fail_name(int on_fail)
-{
-	return on_fail == HC_REMOVE ? "remove" : on_fail == HC_DOWN ? "down" : "quiesce";
-}
-
 static int copy_word(char *dst, size_t len, const char *src)
 {
 	if (strlen(src) >= len)
@@ -95,7 +80,7 @@ int health_words(int argc, char **argv, struct op *op, char *why, size_t whylen)
 	struct addr_port ap;
 	uint32_t v, lo, hi;
 	char *dash;
-	int i, t;
+	int i;
 
 	/* on error the caller's op is released by grammar_parse() */
 	h = op->hc = malloc(sizeof(*h));
@@ -108,11 +93,8 @@ int health_words(int argc, char **argv, struct op *op, char *why, size_t whylen)
 		if (!val)
 			WHY("'%s' needs a value", k);
 		if (!strcmp(k, "type")) {
-			for (t = 0; t <= HC_EXEC && strcmp(val, hc_names[t]); t++)
-				;
-			if (t > HC_EXEC)
+			if (hc_type_parse(val, &h->type))
 				WHY("health type '%s': tcp, http, https, tls, udp or exec", val);
-			h->type = (enum hc_type)t;
 		} else if (!strcmp(k, "port")) {
 			if (parse_u32(val, 1, 65535, &v))
 				WHY("health port '%s': 1 to 65535", val);

@@ -18,6 +18,7 @@
 #include <linux/ip_vs_maglev.h>
 
 #include "model/addr.h"
+#include "model/model.h"
 
 /*
  * Whole numbers are decimal, as ipvsadm reads them: "010" is ten and
@@ -247,6 +248,33 @@ int mg_pin_parse(const char *s, uint8_t *pin)
 	for (i = 0; i <= IPVS_MAGLEV_PIN_MAX; i++)
 		if (!strcmp(s, mg_pin_names[i])) {
 			*pin = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static const char *const hc_names[] = {
+	[HC_TCP] = "tcp", [HC_HTTP] = "http", [HC_HTTPS] = "https",
+	[HC_TLS] = "tls", [HC_UDP] = "udp", [HC_EXEC] = "exec",
+};
+
+const char *hc_type_name(int type)
+{
+	return type >= 0 && type <= HC_EXEC ? hc_names[type] : "?";
+}
+
+const char *hc_fail_name(int on_fail)
+{
+	return on_fail == HC_REMOVE ? "remove" : on_fail == HC_DOWN ? "down" : "quiesce";
+}
+
+int hc_type_parse(const char *s, enum hc_type *type)
+{
+	int t;
+
+	for (t = 0; t <= HC_EXEC; t++)
+		if (!strcmp(s, hc_names[t])) {
+			*type = (enum hc_type)t;
 			return 0;
 		}
 	return -EINVAL;

@@ -158,6 +158,10 @@ struct health_spec {
 };
 
 void health_spec_defaults(struct health_spec *h);
+/* a health check's type and on-fail mode in words (addr.c) */
+const char *hc_type_name(int type);
+int hc_type_parse(const char *s, enum hc_type *type);
+const char *hc_fail_name(int on_fail);
 bool health_spec_eq(const struct health_spec *a, const struct health_spec *b);
 
 struct m_svc {

@@ -2,8 +2,9 @@
 /*
  * The daemon's files on the host: atomic_write() (ipvsctl/base/atomicfile.c),
  * which replaces the state file and the metrics textfile, and the managed
- * set (ipvsctl/state/managed.c), which decides what a starting daemon deletes.
- * Everything happens in a fresh directory under /tmp.
+ * set (ipvsctl/state/managed.c), which decides what a starting daemon deletes,
+ * and the health state file (ipvsctl/health/statefile.c): what its one
+ * writer writes, its one reader reads back. Everything happens in a fresh directory under /tmp.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -18,6 +19,8 @@
 #include <unistd.h>
 
 #include "base/atomicfile.h"
+#include "health/statefile.h"
+#include "model/addr.h"
 #include "state/managed.h"
 #include "ktap.h"
 
@@ -197,9 +200,84 @@ static void test_managed(void)
 	unlink(at("m"));
 }
 
+static const char *jstr(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : "(absent)";
+}
+
+static void test_statefile(void)
+{
+	struct health_spec spec;
+	struct probe p[2];
+	const struct probe *pv[2] = { &p[0], &p[1] };
+	struct statefile_head h = { .running = true, .config = "/etc/ipvsctl/a \"b\".conf",
+				    .started_ms = 1000, .reloads = 2, .transitions = 3 };
+	json_object *root = NULL, *arr, *b;
+	char why[512];
+	bool alive = false;
+	int err;
+
+	health_spec_defaults(&spec);
+	spec.type = HC_HTTP;
+	spec.on_fail = HC_DOWN;
+	memset(p, 0, sizeof(p));
+	p[0].spec = p[1].spec = &spec;
+	parse_svc("tcp/10.0.0.1:80", &p[0].svc, why, sizeof(why));
+	p[1].svc = p[0].svc;
+	parse_addr_port("10.0.0.2:8080", AF_INET, &p[0].be, true, why, sizeof(why));
+	parse_addr_port("[2001:db8::2]:8080", AF_INET6, &p[1].be, true, why, sizeof(why));
+	p[0].up = true;
+	p[0].conf.weight = 5;
+	p[0].applied = true;
+	p[1].probes = 7;
+	p[1].failures = 7;
+	/* a control character and a quote: escaped, and read back the same */
+	snprintf(p[1].last_error, sizeof(p[1].last_error), "HTTP 503 \"busy\"\x01");
+
+	err = statefile_write(at("state.json"), &h, pv, 2, why, sizeof(why));
+	ktap_ok(!err, "statefile: written (%s)", err ? why : "ok");
+	err = statefile_read(at("state.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(!err && alive, "statefile: read back, and this process (its writer) is alive (%d)", err);
+	if (err)
+		return;
+	json_object_object_get_ex(root, "backends", &arr);
+	b = json_object_array_get_idx(arr, 1);
+	ktap_ok(!strcmp(jstr(root, "config"), h.config) && json_object_array_length(arr) == 2 &&
+		!strcmp(jstr(json_object_array_get_idx(arr, 0), "backend"), "10.0.0.2:8080") &&
+		!strcmp(jstr(json_object_array_get_idx(arr, 0), "state"), "up") &&
+		!strcmp(jstr(b, "backend"), "[2001:db8::2]:8080") &&
+		!strcmp(jstr(b, "check"), "http") && !strcmp(jstr(b, "on_fail"), "down") &&
+		!strcmp(jstr(b, "last_error"), p[1].last_error) && !strcmp(jstr(b, "state"), "down"),
+		"statefile: every field as written, escaped text included ('%s', '%s')",
+		jstr(root, "config"), jstr(b, "last_error"));
+	json_object_put(root);
+
+	h.running = false;
+	statefile_write(at("state.json"), &h, pv, 0, why, sizeof(why));
+	root = NULL;
+	err = statefile_read(at("state.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(!err && !alive, "statefile: a daemon's last state (running false) reads as not alive");
+	json_object_put(root);
+
+	put(at("v2.json"), "{\"version\":2,\"pid\":1,\"backends\":[]}");
+	root = NULL;
+	err = statefile_read(at("v2.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(err == -EPROTO && !root, "statefile: another version is refused, said: %s", why);
+	put(at("bad.json"), "not json");
+	err = statefile_read(at("bad.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(err == -EINVAL && !root, "statefile: not JSON is refused, said: %s", why);
+	err = statefile_read(at("none.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(err == -ENOENT, "statefile: a missing file is -ENOENT (%d)", err);
+	unlink(at("state.json"));
+	unlink(at("v2.json"));
+	unlink(at("bad.json"));
+}
+
 int main(void)
 {
-	ktap_plan(19);
+	ktap_plan(26);
 	snprintf(dir, sizeof(dir), "/tmp/test_files.XXXXXX");
 	if (!mkdtemp(dir)) {
 		ktap_diag("mkdtemp: %s", strerror(errno));
@@ -207,6 +285,7 @@ int main(void)
 	}
 	test_atomic();
 	test_managed();
+	test_statefile();
 	rmdir(dir);
 	return ktap_finish();
 }
