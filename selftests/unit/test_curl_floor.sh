@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The libcurl floor (review C14): every libcurl option, info and multi
-# option health.c uses must exist in the oldest libcurl ipvsctl accepts,
+# option the health probes use must exist in the oldest libcurl ipvsctl accepts,
 # and that floor must be the same in the three places that state it:
 # health.c's CURL_MIN_TEXT (the message) and CURL_MIN_VERSION (what
 # curl_load() checks), and debian/control's libcurl4 dependency.
@@ -17,7 +17,11 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=${IPVSCTL_TOP:-$(cd "$here/../.." && pwd)}
-src=$top/ipvsctl/health/loop.c
+src=$top/ipvsctl/health
+# the probes that set libcurl options (net.c), and the loader that checks
+# the floor (curl.c)
+srcs=("$src"/*.c "$src"/*.h)
+loader=$src/curl.c
 control=$top/debian/control
 
 # symbol, the libcurl version that introduced it
@@ -63,9 +67,9 @@ point() { # point COND-STATUS TEXT
 # ver_le A B: is version A <= B?
 ver_le() { [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" = "$1" ]; }
 
-used=$(grep -oE '\bCURL(OPT|INFO|MOPT)_[A-Z0-9_]+' "$src" | sort -u)
-floor=$(sed -n 's/^#define CURL_MIN_TEXT "\(.*\)"$/\1/p' "$src")
-hex=$(sed -n 's/^#define CURL_MIN_VERSION \(0x[0-9a-fA-F]*\).*/\1/p' "$src")
+used=$(grep -ohE '\bCURL(OPT|INFO|MOPT)_[A-Z0-9_]+' "${srcs[@]}" | sort -u)
+floor=$(sed -n 's/^#define CURL_MIN_TEXT "\(.*\)"$/\1/p' "$loader")
+hex=$(sed -n 's/^#define CURL_MIN_VERSION \(0x[0-9a-fA-F]*\).*/\1/p' "$loader")
 deb=$(sed -n 's/.*libcurl4 (>= \([0-9.]*\)).*/\1/p' "$control")
 
 point $([ -n "$used" ] && [ -n "$floor" ]; echo $?) \
