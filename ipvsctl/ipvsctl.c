@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "cmd/metrics.h"
 #include "model/model.h"
 #include "output/json.h"
 

@@ -56,22 +56,23 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 #define CMD_OPTIONS_DONE 1000	/* internal: help printed */
 
 /* command entry points: one family per file */
-int cmd_service(struct ctx *c, int argc, char **argv);	/* cmd_service.c */
+int cmd_service(struct ctx *c, int argc, char **argv);	/* service.c */
 int cmd_backend(struct ctx *c, int argc, char **argv);
 int cmd_flush(struct ctx *c, int argc, char **argv);
 int cmd_zero(struct ctx *c, int argc, char **argv);
 int cmd_timeout(struct ctx *c, int argc, char **argv);
 int cmd_sync(struct ctx *c, int argc, char **argv);
-int cmd_list(struct ctx *c, int argc, char **argv);	/* cmd_list.c */
-int cmd_save(struct ctx *c, int argc, char **argv);	/* cmd_save.c */
+int cmd_list(struct ctx *c, int argc, char **argv);	/* list.c */
+int cmd_save(struct ctx *c, int argc, char **argv);	/* save.c */
 int cmd_restore(struct ctx *c, int argc, char **argv);
 int cmd_batch(struct ctx *c, int argc, char **argv);
-int cmd_maglev(struct ctx *c, int argc, char **argv);	/* cmd_maglev.c */
-int cmd_daemon(struct ctx *c, int argc, char **argv);	/* cmd_daemon.c */
-int cmd_health(struct ctx *c, int argc, char **argv);	/* cmd_health.c */
-int cmd_drain(struct ctx *c, int argc, char **argv);	/* cmd_drain.c */
+int cmd_maglev(struct ctx *c, int argc, char **argv);	/* maglev.c */
+int cmd_daemon(struct ctx *c, int argc, char **argv);	/* daemon.c */
+int cmd_health(struct ctx *c, int argc, char **argv);	/* health.c */
+int cmd_drain(struct ctx *c, int argc, char **argv);	/* drain.c */
 int cmd_undrain(struct ctx *c, int argc, char **argv);
-int cmd_apply(struct ctx *c, int argc, char **argv);	/* cmd_apply.c */
-int cmd_sysctl(struct ctx *c, int argc, char **argv);	/* cmd_sysctl.c */
+int cmd_apply(struct ctx *c, int argc, char **argv);	/* apply.c */
+int cmd_sysctl(struct ctx *c, int argc, char **argv);	/* sysctl.c */
+int cmd_metrics(struct ctx *c, int argc, char **argv);	/* metrics.c */
 
 #endif

@@ -28,25 +28,20 @@
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
-#include <json-c/json.h>
 #include <popt.h>
-#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/atomicfile.h"
 #include "base/clock.h"
 #include "cmd/cmd.h"
 #include "cmd/metrics.h"
-#include "health/loop.h"
 #include "health/statefile.h"
-#include "kernel/ipvs.h"
 #include "kernel/load.h"
 #include "kernel/maglev.h"
 #include "model/addr.h"
@@ -54,230 +49,6 @@
 #ifndef IPVSCTL_VERSION
 #define IPVSCTL_VERSION "unknown"
 #endif
-
-/* the health daemon's default; cmd_daemon.c and cmd_health.c use the same */
-
-enum fam_type {
-	GAUGE,
-	COUNTER,
-};
-
-/* What a family has one sample for. */
-enum fam_scope {
-	ONE,		/* this namespace, or the health daemon */
-	SVC,		/* each virtual service */
-	BE,		/* each backend of each service */
-	HEALTH,		/* each health-checked backend in the state file */
-};
-
-enum metric {
-	M_BUILD_INFO,
-	M_IPVS_UP,
-	M_MG_LOADED,
-	M_MG_INFO,
-	M_MG_NS_PINS,
-	M_MG_NS_PIN_LIMIT,
-
-	M_SVC_INFO,
-	M_SVC_CONNS,
-	M_SVC_INPKTS,
-	M_SVC_OUTPKTS,
-	M_SVC_INBYTES,
-	M_SVC_OUTBYTES,
-
-	M_BE_CONNS,
-	M_BE_INPKTS,
-	M_BE_OUTPKTS,
-	M_BE_INBYTES,
-	M_BE_OUTBYTES,
-	M_BE_WEIGHT,
-	M_BE_ACTIVE,
-	M_BE_INACTIVE,
-
-	M_MG_SLOTS,
-	M_MG_REBUILDS,
-	M_MG_REBUILD_FAILS,
-	M_MG_PENDING,
-	M_MG_LAST_REBUILD,
-	M_MG_BUILD_TIME,
-	M_MG_MEMORY,
-	M_MG_RAMPING,
-	M_MG_PINNING,
-	M_MG_PINS,
-	M_MG_PIN_LIMIT,
-	M_MG_PIN_HITS,
-	M_MG_PIN_MISSES,
-	M_MG_PIN_INSERTS,
-	M_MG_PIN_INSERT_FAILS,
-	M_MG_PIN_EVICTIONS,
-	M_MG_PIN_EXPIRIES,
-	M_MG_PIN_DROPS,
-
-	M_MG_BE_EFF_WEIGHT,
-	M_MG_BE_SLOTS,
-	M_MG_BE_AVAILABLE,
-	M_MG_BE_DOWN,
-	M_MG_BE_DRAINING,
-	M_MG_BE_DRAIN_DEADLINE,
-	M_MG_BE_PINS,
-
-	M_HD_RUNNING,		/* the first health family */
-	M_HD_STARTED,
-	M_HD_UPDATED,
-	M_HD_RELOADS,
-	M_HD_TRANSITIONS,
-	M_H_UP,
-	M_H_APPLIED,
-	M_H_SINCE,
-	M_H_PROBES,
-	M_H_FAILURES,
-	M__COUNT
-};
-
-struct family {
-	const char *name;
-	const char *help;
-	enum fam_type type;
-	enum fam_scope scope;
-	bool mg;		/* only services (backends) with maglev state */
-};
-
-static const struct family fams[M__COUNT] = {
-	[M_BUILD_INFO] = { "ipvsctl_build_info",
-		"ipvsctl's version, as a label; always 1.", GAUGE, ONE },
-	[M_IPVS_UP] = { "ipvsctl_ipvs_up",
-		"1 if the IPVS state was read, 0 if not (the reason is on standard error and in the exit status).",
-		GAUGE, ONE },
-	[M_MG_LOADED] = { "ipvsctl_maglev_module_loaded",
-		"1 if the ip_vs_maglev module is loaded.", GAUGE, ONE },
-	[M_MG_INFO] = { "ipvsctl_maglev_module_info",
-		"The ip_vs_maglev module's version, as a label; 1 while it is loaded.", GAUGE, ONE },
-	[M_MG_NS_PINS] = { "ipvsctl_maglev_namespace_pins",
-		"Flow pins held in the network namespace, all maglev services together.", GAUGE, ONE },
-	[M_MG_NS_PIN_LIMIT] = { "ipvsctl_maglev_namespace_pin_limit",
-		"Flow pins a network namespace may hold (module parameter pin_max); beyond it the least recently used are evicted.",
-		GAUGE, ONE },
-
-	[M_SVC_INFO] = { "ipvsctl_service_info",
-		"A virtual service's address or firewall mark and its scheduler, as labels; always 1.",
-		GAUGE, SVC },
-	[M_SVC_CONNS] = { "ipvsctl_service_connections_total",
-		"Connections scheduled for the service.", COUNTER, SVC },
-	[M_SVC_INPKTS] = { "ipvsctl_service_incoming_packets_total",
-		"Packets from clients to the service.", COUNTER, SVC },
-	[M_SVC_OUTPKTS] = { "ipvsctl_service_outgoing_packets_total",
-		"Packets from the service's backends to clients, through the director (NAT only).",
-		COUNTER, SVC },
-	[M_SVC_INBYTES] = { "ipvsctl_service_incoming_bytes_total",
-		"Bytes from clients to the service.", COUNTER, SVC },
-	[M_SVC_OUTBYTES] = { "ipvsctl_service_outgoing_bytes_total",
-		"Bytes from the service's backends to clients, through the director (NAT only).",
-		COUNTER, SVC },
-
-	[M_BE_CONNS] = { "ipvsctl_backend_connections_total",
-		"Connections scheduled to the backend.", COUNTER, BE },
-	[M_BE_INPKTS] = { "ipvsctl_backend_incoming_packets_total",
-		"Packets from clients forwarded to the backend.", COUNTER, BE },
-	[M_BE_OUTPKTS] = { "ipvsctl_backend_outgoing_packets_total",
-		"Packets from the backend to clients, through the director (NAT only).", COUNTER, BE },
-	[M_BE_INBYTES] = { "ipvsctl_backend_incoming_bytes_total",
-		"Bytes from clients forwarded to the backend.", COUNTER, BE },
-	[M_BE_OUTBYTES] = { "ipvsctl_backend_outgoing_bytes_total",
-		"Bytes from the backend to clients, through the director (NAT only).", COUNTER, BE },
-	[M_BE_WEIGHT] = { "ipvsctl_backend_weight",
-		"The backend's configured IPVS weight (0: no new connections).", GAUGE, BE },
-	[M_BE_ACTIVE] = { "ipvsctl_backend_active_connections",
-		"IPVS connection entries of the backend counted active (TCP: established).", GAUGE, BE },
-	[M_BE_INACTIVE] = { "ipvsctl_backend_inactive_connections",
-		"IPVS connection entries of the backend counted inactive (TCP: not established, such as TIME_WAIT).",
-		GAUGE, BE },
-
-	[M_MG_SLOTS] = { "ipvsctl_maglev_table_slots",
-		"Slots in the service's live maglev table (its size; 0 before the first table).",
-		GAUGE, SVC, true },
-	[M_MG_REBUILDS] = { "ipvsctl_maglev_rebuilds_total",
-		"Maglev tables built and published for the service.", COUNTER, SVC, true },
-	[M_MG_REBUILD_FAILS] = { "ipvsctl_maglev_rebuild_failures_total",
-		"Table builds that failed; the previous table stayed in use.", COUNTER, SVC, true },
-	[M_MG_PENDING] = { "ipvsctl_maglev_rebuild_pending",
-		"1 if a change awaits a table rebuild.", GAUGE, SVC, true },
-	[M_MG_LAST_REBUILD] = { "ipvsctl_maglev_last_rebuild_timestamp_seconds",
-		"When the live table was published, in seconds since the epoch.", GAUGE, SVC, true },
-	[M_MG_BUILD_TIME] = { "ipvsctl_maglev_last_build_duration_seconds",
-		"How long the last table build took.", GAUGE, SVC, true },
-	[M_MG_MEMORY] = { "ipvsctl_maglev_memory_bytes",
-		"The scheduler's memory for the service, its table included.", GAUGE, SVC, true },
-	[M_MG_RAMPING] = { "ipvsctl_maglev_ramping_backends",
-		"Backends of the service in slow start.", GAUGE, SVC, true },
-	[M_MG_PINNING] = { "ipvsctl_maglev_pinning_enabled",
-		"1 if flow pinning is on for the service.", GAUGE, SVC, true },
-	[M_MG_PINS] = { "ipvsctl_maglev_pins",
-		"Flows of the service pinned to a backend.", GAUGE, SVC, true },
-	[M_MG_PIN_LIMIT] = { "ipvsctl_maglev_pin_limit",
-		"The service's own cap on flow pins (absent: only the namespace's applies).",
-		GAUGE, SVC, true },
-	[M_MG_PIN_HITS] = { "ipvsctl_maglev_pin_hits_total",
-		"Flows given their pinned backend.", COUNTER, SVC, true },
-	[M_MG_PIN_MISSES] = { "ipvsctl_maglev_pin_misses_total",
-		"Flows looked up that had no pin yet.", COUNTER, SVC, true },
-	[M_MG_PIN_INSERTS] = { "ipvsctl_maglev_pin_inserts_total",
-		"Flow pins created.", COUNTER, SVC, true },
-	[M_MG_PIN_INSERT_FAILS] = { "ipvsctl_maglev_pin_insert_failures_total",
-		"Flow pins not created: a cap was reached, or memory ran out.", COUNTER, SVC, true },
-	[M_MG_PIN_EVICTIONS] = { "ipvsctl_maglev_pin_evictions_total",
-		"Flow pins dropped, least recently used first, to stay within a cap.",
-		COUNTER, SVC, true },
-	[M_MG_PIN_EXPIRIES] = { "ipvsctl_maglev_pin_expiries_total",
-		"Flow pins dropped after their idle timeout.", COUNTER, SVC, true },
-	[M_MG_PIN_DROPS] = { "ipvsctl_maglev_pin_drops_total",
-		"Flow pins dropped because their backend was deleted or marked down.",
-		COUNTER, SVC, true },
-
-	[M_MG_BE_EFF_WEIGHT] = { "ipvsctl_maglev_backend_effective_weight",
-		"The backend's weight in the live table: below its configured weight during slow start, 0 while down.",
-		GAUGE, BE, true },
-	[M_MG_BE_SLOTS] = { "ipvsctl_maglev_backend_slots",
-		"Slots the backend owns in the live table; a service's backends own them all.",
-		GAUGE, BE, true },
-	[M_MG_BE_AVAILABLE] = { "ipvsctl_maglev_backend_available",
-		"1 if the backend may be chosen for a new flow right now.", GAUGE, BE, true },
-	[M_MG_BE_DOWN] = { "ipvsctl_maglev_backend_down",
-		"1 if the backend is marked down (by health checks): it owns no slot and keeps no pin.",
-		GAUGE, BE, true },
-	[M_MG_BE_DRAINING] = { "ipvsctl_maglev_backend_draining",
-		"1 if the backend is being drained (weight 0, the weight to restore kept in the kernel).",
-		GAUGE, BE, true },
-	[M_MG_BE_DRAIN_DEADLINE] = { "ipvsctl_maglev_backend_drain_deadline_timestamp_seconds",
-		"When the drain stops waiting for the backend to be idle, in seconds since the epoch.",
-		GAUGE, BE, true },
-	[M_MG_BE_PINS] = { "ipvsctl_maglev_backend_pins",
-		"Flows pinned to the backend.", GAUGE, BE, true },
-
-	[M_HD_RUNNING] = { "ipvsctl_health_daemon_running",
-		"1 if the health daemon that wrote the state file is running (absent: no state file).",
-		GAUGE, ONE },
-	[M_HD_STARTED] = { "ipvsctl_health_daemon_start_timestamp_seconds",
-		"When the health daemon started, in seconds since the epoch.", GAUGE, ONE },
-	[M_HD_UPDATED] = { "ipvsctl_health_state_updated_timestamp_seconds",
-		"When the health daemon last wrote its state file, in seconds since the epoch.",
-		GAUGE, ONE },
-	[M_HD_RELOADS] = { "ipvsctl_health_reloads_total",
-		"Configuration reloads (SIGHUP) since the health daemon started.", COUNTER, ONE },
-	[M_HD_TRANSITIONS] = { "ipvsctl_health_transitions_total",
-		"Backend health changes since the health daemon started.", COUNTER, ONE },
-	[M_H_UP] = { "ipvsctl_health_backend_up",
-		"1 if the health daemon's probes find the backend up, 0 if down.", GAUGE, HEALTH },
-	[M_H_APPLIED] = { "ipvsctl_health_backend_applied",
-		"1 if the kernel reflects the backend's health (0: the daemon could not apply it yet).",
-		GAUGE, HEALTH },
-	[M_H_SINCE] = { "ipvsctl_health_backend_last_change_timestamp_seconds",
-		"When the backend's health last changed (or its probing began), in seconds since the epoch.",
-		GAUGE, HEALTH },
-	[M_H_PROBES] = { "ipvsctl_health_backend_probes_total",
-		"Health probes of the backend since the daemon started.", COUNTER, HEALTH },
-	[M_H_FAILURES] = { "ipvsctl_health_backend_probe_failures_total",
-		"Health probes of the backend that failed.", COUNTER, HEALTH },
-};
 
 /* One run: what was read, and where the text goes. */
 struct mx {

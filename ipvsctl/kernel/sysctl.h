@@ -21,5 +21,7 @@ struct director_sysctl {
 const struct director_sysctl *director_sysctls(size_t *n);
 /* The current namespace's value: 0 or -errno. */
 int sysctl_read(const char *name, long *v);
+/* write @v to sysctl @name: 0 or -errno */
+int sysctl_write(const char *name, long v);
 
 #endif
