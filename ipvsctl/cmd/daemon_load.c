@@ -54,7 +54,7 @@ int adjust_want(struct model *want, const struct model *cur, void *arg)
 					   .health = p->up ? BE_HEALTH_UP : BE_HEALTH_DOWN,
 					   .on_fail = p->spec->on_fail }, &bw);
 		/* maglev down marks are set after the diff is applied */
-		p->mark_pending = p->maglev && (cd ? cd->mg_down != bw.down : bw.down);
+		p->mark_pending = p->maglev && (cd ? cd->mg.down != bw.down : bw.down);
 		p->mark_down = bw.down;
 		if (!dd)
 			continue;

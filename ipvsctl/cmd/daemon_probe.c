@@ -199,7 +199,7 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 			snprintf(why, whylen, "adding it back: %s", strerror(-err));
 		goto out;
 	}
-	if (p->maglev && cur->mg_down != bw.down) {
+	if (p->maglev && cur->mg.down != bw.down) {
 		err = kmaglev_set_down(d->nl, &p->svc, &p->be, bw.down);
 		if (err) {
 			snprintf(why, whylen, "marking it %s: %s", bw.down ? "down" : "up",

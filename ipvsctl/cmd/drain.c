@@ -244,9 +244,9 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 			model_free(&m);
 			return exit_code(err);
 		}
-		done = !d->active && !d->mg_pins && (!wait_inactive || !d->inactive);
+		done = !d->active && !d->mg.pins && (!wait_inactive || !d->inactive);
 		if (!c->o.quiet && (tty || d->active != last_a || d->inactive != last_i ||
-				    d->mg_pins != last_p)) {
+				    d->mg.pins != last_p)) {
 			char left[48] = "";
 
 			if (timeout_ms)
@@ -254,11 +254,11 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 					 (unsigned long long)((start + timeout_ms > now ?
 							       start + timeout_ms - now : 0) + 999) / 1000);
 			fprintf(stderr, "%s%s: %s: %u active, %u inactive, %u pinned%s%s",
-				tty ? "\r" : "", c->prog, bebuf, d->active, d->inactive, d->mg_pins,
+				tty ? "\r" : "", c->prog, bebuf, d->active, d->inactive, d->mg.pins,
 				left, tty ? "   " : "\n");
 			last_a = d->active;
 			last_i = d->inactive;
-			last_p = d->mg_pins;
+			last_p = d->mg.pins;
 		}
 		if (done) {
 			outcome = "drained";
@@ -325,7 +325,7 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 				keep ? "kept at weight 0 (undrain restores it)" : "removed");
 		else if (!strcmp(outcome, "timeout"))
 			fprintf(stderr, "%s: %s: drain TIMED OUT after %.1f s with %u active, %u pinned: %s\n",
-				c->prog, bebuf, secs, d->active, d->mg_pins,
+				c->prog, bebuf, secs, d->active, d->mg.pins,
 				keep ? "kept at weight 0" : "removed (those connections are cut)");
 		else if (!strcmp(outcome, "gone"))
 			fprintf(stderr, "%s: %s was removed by something else after %.1f s\n",

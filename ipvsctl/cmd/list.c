@@ -89,8 +89,8 @@ static void print_human(const struct model *m, const struct list_opts *lo)
 			       d->active, d->inactive);
 			if (lo->maglev) {
 				if (d->has_mg)
-					printf(" %9u %8u %7.2f%%", d->mg_eff_weight, d->mg_slots,
-					       d->mg_share_ppm / 10000.0);
+					printf(" %9u %8u %7.2f%%", d->mg.eff_weight, d->mg.slots,
+					       d->mg.share_ppm / 10000.0);
 				else
 					printf(" %9s %8s %8s", "-", "-", "-");
 			}

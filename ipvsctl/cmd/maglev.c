@@ -59,21 +59,7 @@ static json_object *be_json(const struct mg_be_state *be)
 	fmt_addr_port(be->ap.af, be->ap.addr, be->ap.port, buf, sizeof(buf));
 	json_object_object_add(o, "backend", json_object_new_string(buf));
 	json_object_object_add(o, "weight", json_object_new_int64(be->weight));
-	json_object_object_add(o, "effective_weight", json_object_new_int64(be->eff_weight));
-	json_object_object_add(o, "slots", json_object_new_int64(be->slots));
-	json_object_object_add(o, "share_ppm", json_object_new_int64(be->share_ppm));
-	json_object_object_add(o, "index", be->index >= 0 ? json_object_new_int64(be->index) : NULL);
-	json_object_object_add(o, "available", json_object_new_boolean(be->available));
-	json_object_object_add(o, "ramp_left_ms",
-			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
-	json_object_object_add(o, "ramp_ppm",
-			       be->in_table ? json_object_new_int64(be->ramp_ppm) : NULL);
-	json_object_object_add(o, "down", json_object_new_boolean(be->down));
-	json_object_object_add(o, "pins", json_object_new_int64(be->pins));
-	json_object_object_add(o, "drain_saved_weight",
-			       be->saved_weight ? json_object_new_int64(be->saved_weight) : NULL);
-	json_object_object_add(o, "drain_deadline",
-			       be->drain_deadline ? json_object_new_int64((int64_t)be->drain_deadline) : NULL);
+	out_mg_be_json(o, be);
 	return o;
 }
 
@@ -108,36 +94,9 @@ static int be_print(const struct mg_be_state *be, void *arg)
 static json_object *svc_json(const struct mg_svc_state *st)
 {
 	json_object *o = json_object_new_object();
-	char buf[96];
 
 	out_svc_json(o, &st->id);
-	json_object_object_add(o, "table_size", json_object_new_int64(st->p.table_size));
-	json_object_object_add(o, "table_size_active",
-			       st->has_table ? json_object_new_int64(st->table_size_active) : NULL);
-	json_object_object_add(o, "hash", json_object_new_string(mg_hash_name(st->p.hash)));
-	json_object_object_add(o, "hash_active", json_object_new_string(mg_hash_name(st->hash_active)));
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->seed);
-	json_object_object_add(o, "seed", st->has_seed ? json_object_new_string(buf) : NULL);
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->seed_fp);
-	json_object_object_add(o, "seed_fingerprint", json_object_new_string(buf));
-	json_object_object_add(o, "backends_known", json_object_new_int64(st->backends));
-	json_object_object_add(o, "owners", json_object_new_int64(st->owners));
-	json_object_object_add(o, "rebuilds", json_object_new_int64((int64_t)st->rebuilds));
-	json_object_object_add(o, "rebuild_failures", json_object_new_int64((int64_t)st->rebuild_fails));
-	json_object_object_add(o, "last_error", json_object_new_int64(st->last_error));
-	json_object_object_add(o, "last_rebuild_age_ms", json_object_new_int64((int64_t)st->age_ms));
-	json_object_object_add(o, "build_ns", json_object_new_int64((int64_t)st->build_ns));
-	snprintf(buf, sizeof(buf), "0x%016" PRIx64, st->digest);
-	json_object_object_add(o, "digest", st->has_table ? json_object_new_string(buf) : NULL);
-	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
-	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
-	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
-	json_object_object_add(o, "scheduler", json_object_new_string(st->as_mh ? "mh" : "maglev"));
-	json_object_object_add(o, "serving_ms",
-			       st->serving ? json_object_new_int64((int64_t)st->serving_ms) : NULL);
-	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
-			    st->ramping, st->ramp_builds, st->ramp_skips);
-	out_pinning_json(o, st->p.pin, st->p.pin_max, &st->pins);
+	out_mg_svc_json(o, st);
 	return o;
 }
 

@@ -206,26 +206,26 @@ static bool metric_value(const struct mx *x, enum metric f, const struct row *r,
 	case M_MG_BUILD_TIME:	return s->mg.rebuilds && val(v, s->mg.build_ns, 9);
 	case M_MG_MEMORY:	return val(v, s->mg.state_bytes, 0);
 	case M_MG_RAMPING:	return val(v, s->mg.ramping, 0);
-	case M_MG_PINNING:	return val(v, s->mg.pin_active, 0);
-	case M_MG_PINS:		return val(v, s->mg.pin_entries, 0);
+	case M_MG_PINNING:	return val(v, s->mg.pins.active, 0);
+	case M_MG_PINS:		return val(v, s->mg.pins.entries, 0);
 	case M_MG_PIN_LIMIT:	return s->c.pin_max && val(v, s->c.pin_max, 0);
-	case M_MG_PIN_HITS:	return val(v, s->mg.pin_hits, 0);
-	case M_MG_PIN_MISSES:	return val(v, s->mg.pin_misses, 0);
-	case M_MG_PIN_INSERTS:	return val(v, s->mg.pin_inserts, 0);
-	case M_MG_PIN_INSERT_FAILS: return val(v, s->mg.pin_insert_fails, 0);
-	case M_MG_PIN_EVICTIONS: return val(v, s->mg.pin_evictions, 0);
-	case M_MG_PIN_EXPIRIES:	return val(v, s->mg.pin_expiries, 0);
-	case M_MG_PIN_DROPS:	return val(v, s->mg.pin_dropped, 0);
+	case M_MG_PIN_HITS:	return val(v, s->mg.pins.hits, 0);
+	case M_MG_PIN_MISSES:	return val(v, s->mg.pins.misses, 0);
+	case M_MG_PIN_INSERTS:	return val(v, s->mg.pins.inserts, 0);
+	case M_MG_PIN_INSERT_FAILS: return val(v, s->mg.pins.insert_fails, 0);
+	case M_MG_PIN_EVICTIONS: return val(v, s->mg.pins.evictions, 0);
+	case M_MG_PIN_EXPIRIES:	return val(v, s->mg.pins.expiries, 0);
+	case M_MG_PIN_DROPS:	return val(v, s->mg.pins.dropped, 0);
 
-	case M_MG_BE_EFF_WEIGHT: return val(v, d->mg_eff_weight, 0);
-	case M_MG_BE_SLOTS:	return val(v, d->mg_slots, 0);
-	case M_MG_BE_AVAILABLE:	return val(v, d->mg_available, 0);
-	case M_MG_BE_DOWN:	return val(v, d->mg_down, 0);
-	case M_MG_BE_DRAINING:	return val(v, d->mg_saved_weight != 0, 0);
+	case M_MG_BE_EFF_WEIGHT: return val(v, d->mg.eff_weight, 0);
+	case M_MG_BE_SLOTS:	return val(v, d->mg.slots, 0);
+	case M_MG_BE_AVAILABLE:	return val(v, d->mg.available, 0);
+	case M_MG_BE_DOWN:	return val(v, d->mg.down, 0);
+	case M_MG_BE_DRAINING:	return val(v, d->mg.saved_weight != 0, 0);
 	case M_MG_BE_DRAIN_DEADLINE:
-		return d->mg_saved_weight && d->mg_drain_deadline &&
-		       val(v, d->mg_drain_deadline, 0);
-	case M_MG_BE_PINS:	return val(v, d->mg_pins, 0);
+		return d->mg.saved_weight && d->mg.drain_deadline &&
+		       val(v, d->mg.drain_deadline, 0);
+	case M_MG_BE_PINS:	return val(v, d->mg.pins, 0);
 
 	case M_HD_RUNNING:	return x->hstate && val(v, x->hrunning, 0);
 	case M_HD_STARTED:	return x->hrunning && jval(x->hstate, "started", 3, v);

@@ -239,7 +239,7 @@ int kipvs_parse_dest(const struct nlattr *nest, int svc_af, struct m_dest *d, bo
 	if (stats)
 		parse_stats(s[IPVS_DEST_ATTR_STATS64] ? s[IPVS_DEST_ATTR_STATS64] :
 			    s[IPVS_DEST_ATTR_STATS], &d->st);
-	d->mg_index = -1;
+	d->mg.index = -1;
 	return 0;
 }
 

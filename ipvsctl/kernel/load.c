@@ -148,34 +148,7 @@ static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
 	s->c.set |= SC_MG_ALL;
 	s->c.pin = st->p.pin;
 	s->c.pin_max = st->p.pin_max;
-	s->mg.pin_active = st->pins.active;
-	s->mg.pin_entries = st->pins.entries;
-	s->mg.pin_hits = st->pins.hits;
-	s->mg.pin_misses = st->pins.misses;
-	s->mg.pin_inserts = st->pins.inserts;
-	s->mg.pin_insert_fails = st->pins.insert_fails;
-	s->mg.pin_evictions = st->pins.evictions;
-	s->mg.pin_expiries = st->pins.expiries;
-	s->mg.pin_dropped = st->pins.dropped;
-	s->mg.ramping = st->ramping;
-	s->mg.ramp_builds = st->ramp_builds;
-	s->mg.ramp_skips = st->ramp_skips;
-	s->mg.table_size_active = st->table_size_active;
-	s->mg.backends = st->backends;
-	s->mg.owners = st->owners;
-	s->mg.last_error = st->last_error;
-	s->mg.hash_active = st->hash_active;
-	s->mg.pending = st->pending;
-	s->mg.has_seed = st->has_seed;
-	s->mg.seed = st->seed;
-	s->mg.seed_fp = st->seed_fp;
-	s->mg.rebuilds = st->rebuilds;
-	s->mg.rebuild_fails = st->rebuild_fails;
-	s->mg.age_ms = st->age_ms;
-	s->mg.build_ns = st->build_ns;
-	s->mg.digest = st->digest;
-	s->mg.table_bytes = st->table_bytes;
-	s->mg.state_bytes = st->state_bytes;
+	s->mg = *st;
 	return 0;
 }
 
@@ -187,17 +160,7 @@ static int mg_be_cb(const struct mg_be_state *be, void *arg)
 	if (!d)
 		return 0;
 	d->has_mg = true;
-	d->mg_eff_weight = be->eff_weight;
-	d->mg_slots = be->slots;
-	d->mg_share_ppm = be->share_ppm;
-	d->mg_index = be->index;
-	d->mg_available = be->available;
-	d->mg_ramping = be->ramping;
-	d->mg_ramp_left_ms = be->ramp_left_ms;
-	d->mg_down = be->down;
-	d->mg_pins = be->pins;
-	d->mg_saved_weight = be->saved_weight;
-	d->mg_drain_deadline = be->drain_deadline;
+	d->mg = *be;
 	return 0;
 }
 

@@ -198,7 +198,7 @@ struct m_dest *svc_add_dest(struct m_svc *s, const struct addr_port *ap)
 	d = &s->dests[s->ndests++];
 	memset(d, 0, sizeof(*d));
 	d->ap = *ap;
-	d->mg_index = -1;
+	d->mg.index = -1;
 	return d;
 }
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/types.h"
+#include "model/maglev.h"
 
 #define SCHED_MAX 16	/* IP_VS_SCHEDNAME_MAXLEN */
 #define PE_MAX 16	/* IP_VS_PENAME_MAXLEN */
@@ -105,15 +106,11 @@ struct m_dest {
 	uint32_t active, inactive, persist;
 	struct stats st;
 	bool has_mg;
-	uint32_t mg_eff_weight, mg_slots, mg_share_ppm;
-	int64_t mg_index;
-	bool mg_available;
-	bool mg_ramping;
-	uint32_t mg_ramp_left_ms;
-	bool mg_down;
-	uint32_t mg_pins;
-	uint32_t mg_saved_weight;	/* drain metadata (maglev services) */
-	uint64_t mg_drain_deadline;
+	/* the module's state of the backend (its address and weight
+	 * repeat ap and c.weight); saved_weight and drain_deadline are the
+	 * drain metadata
+	 */
+	struct mg_be_state mg;
 };
 
 /* A service's health check, from a config file (ipvsctl daemon). */
@@ -174,20 +171,10 @@ struct m_svc {
 	struct stats st;
 	bool loaded;			/* its backends (and maglev state) were read */
 	bool has_mg;			/* maglev state below is valid */
-	struct {
-		uint32_t table_size_active, backends, owners, last_error;
-		uint8_t hash_active;
-		bool pending;
-		bool has_seed;	/* privileged callers only */
-		uint64_t seed, seed_fp, rebuilds, rebuild_fails, age_ms, build_ns;
-		uint64_t digest, table_bytes, state_bytes;
-		uint32_t ramping;
-		uint64_t ramp_builds, ramp_skips;
-		bool pin_active;
-		uint32_t pin_entries;
-		uint64_t pin_hits, pin_misses, pin_inserts, pin_insert_fails;
-		uint64_t pin_evictions, pin_expiries, pin_dropped;
-	} mg;
+	/* the module's state of the service (its id and parameters repeat
+	 * id and c's maglev fields, which the model compares)
+	 */
+	struct mg_svc_state mg;
 };
 
 struct timeouts {

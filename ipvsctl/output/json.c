@@ -160,6 +160,60 @@ static json_object *hex64(uint64_t v)
 	return json_object_new_string(buf);
 }
 
+/*
+ * The maglev module's state of a service, the keys of ipvsctl(8)'s
+ * "maglev" object: the one encoder, for "maglev show --json" and for
+ * "list --json" alike. Without a table (table_size_active null) there
+ * is no digest (null).
+ */
+void out_mg_svc_json(json_object *o, const struct mg_svc_state *st)
+{
+	json_object_object_add(o, "table_size", json_object_new_int64(st->p.table_size));
+	json_object_object_add(o, "table_size_active",
+			       st->has_table ? json_object_new_int64(st->table_size_active) : NULL);
+	json_object_object_add(o, "hash", json_object_new_string(mg_hash_name(st->p.hash)));
+	json_object_object_add(o, "hash_active", json_object_new_string(mg_hash_name(st->hash_active)));
+	json_object_object_add(o, "seed", st->has_seed ? hex64(st->seed) : NULL);
+	json_object_object_add(o, "seed_fingerprint", hex64(st->seed_fp));
+	json_object_object_add(o, "backends_known", json_object_new_int64(st->backends));
+	json_object_object_add(o, "owners", json_object_new_int64(st->owners));
+	json_object_object_add(o, "rebuilds", json_object_new_int64((int64_t)st->rebuilds));
+	json_object_object_add(o, "rebuild_failures", json_object_new_int64((int64_t)st->rebuild_fails));
+	json_object_object_add(o, "last_error", json_object_new_int64(st->last_error));
+	json_object_object_add(o, "last_rebuild_age_ms", json_object_new_int64((int64_t)st->age_ms));
+	json_object_object_add(o, "build_ns", json_object_new_int64((int64_t)st->build_ns));
+	json_object_object_add(o, "digest", st->has_table ? hex64(st->digest) : NULL);
+	json_object_object_add(o, "table_bytes", json_object_new_int64((int64_t)st->table_bytes));
+	json_object_object_add(o, "state_bytes", json_object_new_int64((int64_t)st->state_bytes));
+	json_object_object_add(o, "pending", json_object_new_boolean(st->pending));
+	json_object_object_add(o, "scheduler", json_object_new_string(st->as_mh ? "mh" : "maglev"));
+	json_object_object_add(o, "serving_ms",
+			       st->serving ? json_object_new_int64((int64_t)st->serving_ms) : NULL);
+	out_slow_start_json(o, st->p.ss_window_ms, st->p.ss_aggression, st->p.ss_min_pct,
+			    st->ramping, st->ramp_builds, st->ramp_skips);
+	out_pinning_json(o, st->p.pin, st->p.pin_max, &st->pins);
+}
+
+/* The module's state of a backend: the one encoder, as above. */
+void out_mg_be_json(json_object *o, const struct mg_be_state *be)
+{
+	json_object_object_add(o, "effective_weight", json_object_new_int64(be->eff_weight));
+	json_object_object_add(o, "slots", json_object_new_int64(be->slots));
+	json_object_object_add(o, "share_ppm", json_object_new_int64(be->share_ppm));
+	json_object_object_add(o, "index", be->index >= 0 ? json_object_new_int64(be->index) : NULL);
+	json_object_object_add(o, "available", json_object_new_boolean(be->available));
+	json_object_object_add(o, "ramp_left_ms",
+			       be->ramping ? json_object_new_int64(be->ramp_left_ms) : NULL);
+	json_object_object_add(o, "ramp_ppm",
+			       be->in_table ? json_object_new_int64(be->ramp_ppm) : NULL);
+	json_object_object_add(o, "down", json_object_new_boolean(be->down));
+	json_object_object_add(o, "pins", json_object_new_int64(be->pins));
+	json_object_object_add(o, "drain_saved_weight",
+			       be->saved_weight ? json_object_new_int64(be->saved_weight) : NULL);
+	json_object_object_add(o, "drain_deadline",
+			       be->drain_deadline ? json_object_new_int64((int64_t)be->drain_deadline) : NULL);
+}
+
 static json_object *dest_json(const struct m_dest *d)
 {
 	json_object *o = json_object_new_object(), *t;
@@ -192,19 +246,7 @@ static json_object *dest_json(const struct m_dest *d)
 	json_object_object_add(o, "rates", stats_json(&d->st, true));
 	if (d->has_mg) {
 		t = json_object_new_object();
-		json_object_object_add(t, "effective_weight", json_object_new_int64(d->mg_eff_weight));
-		json_object_object_add(t, "slots", json_object_new_int64(d->mg_slots));
-		json_object_object_add(t, "share_ppm", json_object_new_int64(d->mg_share_ppm));
-		json_object_object_add(t, "index", d->mg_index >= 0 ? json_object_new_int64(d->mg_index) : NULL);
-		json_object_object_add(t, "available", json_object_new_boolean(d->mg_available));
-		json_object_object_add(t, "ramp_left_ms",
-				       d->mg_ramping ? json_object_new_int64(d->mg_ramp_left_ms) : NULL);
-		json_object_object_add(t, "down", json_object_new_boolean(d->mg_down));
-		json_object_object_add(t, "pins", json_object_new_int64(d->mg_pins));
-		json_object_object_add(t, "drain_saved_weight",
-				       d->mg_saved_weight ? json_object_new_int64(d->mg_saved_weight) : NULL);
-		json_object_object_add(t, "drain_deadline",
-				       d->mg_drain_deadline ? json_object_new_int64((int64_t)d->mg_drain_deadline) : NULL);
+		out_mg_be_json(t, &d->mg);
 		json_object_object_add(o, "maglev", t);
 	} else {
 		json_object_object_add(o, "maglev", NULL);
@@ -243,35 +285,7 @@ json_object *out_svc_full_json(const struct m_svc *s)
 	json_object_object_add(o, "rates", stats_json(&s->st, true));
 	if (s->has_mg) {
 		mg = json_object_new_object();
-		json_object_object_add(mg, "table_size", json_object_new_int64(s->c.mg_table_size));
-		json_object_object_add(mg, "table_size_active", json_object_new_int64(s->mg.table_size_active));
-		json_object_object_add(mg, "hash", json_object_new_string(mg_hash_name(s->c.mg_hash)));
-		json_object_object_add(mg, "hash_active", json_object_new_string(mg_hash_name(s->mg.hash_active)));
-		json_object_object_add(mg, "seed", s->mg.has_seed ? hex64(s->mg.seed) : NULL);
-		json_object_object_add(mg, "seed_fingerprint", hex64(s->mg.seed_fp));
-		json_object_object_add(mg, "owners", json_object_new_int64(s->mg.owners));
-		json_object_object_add(mg, "rebuilds", json_object_new_int64((int64_t)s->mg.rebuilds));
-		json_object_object_add(mg, "rebuild_failures", json_object_new_int64((int64_t)s->mg.rebuild_fails));
-		json_object_object_add(mg, "last_error", json_object_new_int64(s->mg.last_error));
-		json_object_object_add(mg, "last_rebuild_age_ms", json_object_new_int64((int64_t)s->mg.age_ms));
-		json_object_object_add(mg, "build_ns", json_object_new_int64((int64_t)s->mg.build_ns));
-		json_object_object_add(mg, "digest", hex64(s->mg.digest));
-		json_object_object_add(mg, "table_bytes", json_object_new_int64((int64_t)s->mg.table_bytes));
-		json_object_object_add(mg, "state_bytes", json_object_new_int64((int64_t)s->mg.state_bytes));
-		json_object_object_add(mg, "pending", json_object_new_boolean(s->mg.pending));
-		out_slow_start_json(mg, s->c.ss_window_ms, s->c.ss_aggr, s->c.ss_min_pct,
-				    s->mg.ramping, s->mg.ramp_builds, s->mg.ramp_skips);
-		{
-			struct mg_pin_stats ps = {
-				.active = s->mg.pin_active, .entries = s->mg.pin_entries,
-				.hits = s->mg.pin_hits, .misses = s->mg.pin_misses,
-				.inserts = s->mg.pin_inserts, .insert_fails = s->mg.pin_insert_fails,
-				.evictions = s->mg.pin_evictions, .expiries = s->mg.pin_expiries,
-				.dropped = s->mg.pin_dropped,
-			};
-
-			out_pinning_json(mg, s->c.pin, s->c.pin_max, &ps);
-		}
+		out_mg_svc_json(mg, &s->mg);
 		json_object_object_add(o, "maglev", mg);
 	} else {
 		json_object_object_add(o, "maglev", NULL);

@@ -62,6 +62,13 @@ struct m_svc;
 
 /* The listing schema (ipvsctl(8), JSON OUTPUT): {"services": [...]} */
 json_object *out_model_json(const struct model *m);
+/* the maglev module's state of a service and of a backend: the keys of
+ * ipvsctl(8)'s maglev objects, added to @o (one encoder for every command)
+ */
+struct mg_svc_state;
+struct mg_be_state;
+void out_mg_svc_json(json_object *o, const struct mg_svc_state *st);
+void out_mg_be_json(json_object *o, const struct mg_be_state *be);
 json_object *out_svc_full_json(const struct m_svc *s);
 
 #endif

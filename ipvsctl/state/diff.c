@@ -208,7 +208,7 @@ int leave_adjust(struct model *want, const struct model *cur, const struct leave
 			lv->maglev = maglev;
 			lv->start = how == BE_LEAVE_DRAIN_START;
 			lv->deadline = !maglev ? 0 : lv->start ? o->now_s + o->timeout_s :
-				       cd->mg_drain_deadline;
+				       cd->mg.drain_deadline;
 		}
 	}
 	return 0;

@@ -95,16 +95,16 @@ static int push_mg_be_restore(struct plan *p, const struct svc_id *id, const str
 {
 	struct step *u;
 
-	if (!d->mg_down && !d->mg_saved_weight && !d->mg_drain_deadline)
+	if (!d->mg.down && !d->mg.saved_weight && !d->mg.drain_deadline)
 		return 0;
 	u = undo_push(p, OP_MG_BE);
 	if (!u)
 		return -ENOMEM;
 	u->svc = *id;
 	u->ap = d->ap;
-	u->mg_down = d->mg_down;
-	u->mg_saved_weight = d->mg_saved_weight;
-	u->mg_drain_deadline = d->mg_drain_deadline;
+	u->mg_down = d->mg.down;
+	u->mg_saved_weight = d->mg.saved_weight;
+	u->mg_drain_deadline = d->mg.drain_deadline;
 	return 0;
 }
 
@@ -268,9 +268,9 @@ static int build_one(struct plan *p, struct model *sim, const struct plan_env *e
 					NOMEM();
 			if (resched)
 				for (i = 0; i < s->ndests; i++) {
-					s->dests[i].mg_down = false;
-					s->dests[i].mg_saved_weight = 0;
-					s->dests[i].mg_drain_deadline = 0;
+					s->dests[i].mg.down = false;
+					s->dests[i].mg.saved_weight = 0;
+					s->dests[i].mg.drain_deadline = 0;
 				}
 		}
 		if (svc_conf_is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {

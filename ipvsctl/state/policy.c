@@ -25,30 +25,30 @@ void be_decide(const struct be_in *in, struct be_want *out)
 		return;
 	}
 	/* drained by an operator: "ipvsctl undrain" gives the weight back */
-	if (cur && cur->mg_saved_weight)
+	if (cur && cur->mg.saved_weight)
 		out->c.weight = cur->c.weight;
 }
 
 enum be_leave be_leave_decide(const struct m_dest *cur, bool maglev, uint32_t timeout_s,
 			      uint64_t now_s)
 {
-	if (!timeout_s || (!cur->active && !cur->mg_pins))
+	if (!timeout_s || (!cur->active && !cur->mg.pins))
 		return BE_LEAVE_DELETE_IDLE;
 	if (!maglev)
 		return BE_LEAVE_DRAINING;
 	/* a drain without a deadline (an operator's with --timeout 0, or
 	 * one whose deadline was lost) gets one now
 	 */
-	if (!cur->mg_drain_deadline)
+	if (!cur->mg.drain_deadline)
 		return BE_LEAVE_DRAIN_START;
-	if (cur->mg_drain_deadline <= now_s)
+	if (cur->mg.drain_deadline <= now_s)
 		return BE_LEAVE_DELETE_EXPIRED;
 	return BE_LEAVE_DRAINING;
 }
 
 uint32_t be_drain_saved_weight(const struct m_dest *cur)
 {
-	return cur->c.weight ? cur->c.weight : cur->mg_saved_weight;
+	return cur->c.weight ? cur->c.weight : cur->mg.saved_weight;
 }
 
 uint32_t be_undrain_weight(const struct m_dest *cur, uint32_t explicit_w, int *err)
@@ -56,8 +56,8 @@ uint32_t be_undrain_weight(const struct m_dest *cur, uint32_t explicit_w, int *e
 	*err = 0;
 	if (explicit_w)
 		return explicit_w;
-	if (cur->mg_saved_weight)
-		return cur->mg_saved_weight;
+	if (cur->mg.saved_weight)
+		return cur->mg.saved_weight;
 	if (!cur->c.weight)
 		*err = -ENOENT;
 	return 0;

@@ -152,9 +152,9 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 			s->c.pin_max = mg.pin_max;
 		/* the module's per-backend state goes with the old scheduler */
 		for (size_t i = 0; resched && i < s->ndests; i++) {
-			s->dests[i].mg_down = false;
-			s->dests[i].mg_saved_weight = 0;
-			s->dests[i].mg_drain_deadline = 0;
+			s->dests[i].mg.down = false;
+			s->dests[i].mg.saved_weight = 0;
+			s->dests[i].mg.drain_deadline = 0;
 		}
 	}
 	return FK_RET(0);
@@ -200,8 +200,8 @@ int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_po
 		return FK_RET(-ENOENT);
 	/* the module ends a drain when the weight goes above 0 */
 	if (c->weight && !strcmp(s->c.sched, "maglev")) {
-		d->mg_saved_weight = 0;
-		d->mg_drain_deadline = 0;
+		d->mg.saved_weight = 0;
+		d->mg.drain_deadline = 0;
 	}
 	d->c = *c;
 	return FK_RET(0);
@@ -312,11 +312,11 @@ int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct add
 	if (!s || strcmp(s->c.sched, "maglev") || !d)
 		return FK_RET(-ENOENT);
 	if (set->set & MG_BE_SET_DOWN)
-		d->mg_down = set->down;
+		d->mg.down = set->down;
 	if (set->set & MG_BE_SET_SAVED_WEIGHT)
-		d->mg_saved_weight = set->saved_weight;
+		d->mg.saved_weight = set->saved_weight;
 	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
-		d->mg_drain_deadline = set->drain_deadline;
+		d->mg.drain_deadline = set->drain_deadline;
 	return FK_RET(0);
 }
 
@@ -343,12 +343,12 @@ static char *dump(const struct model *src)
 
 			d.dc.set = ~0U;
 			grammar_print(f, &d);
-			if (m.svcs[i].dests[j].mg_down || m.svcs[i].dests[j].mg_saved_weight ||
-			    m.svcs[i].dests[j].mg_drain_deadline)
+			if (m.svcs[i].dests[j].mg.down || m.svcs[i].dests[j].mg.saved_weight ||
+			    m.svcs[i].dests[j].mg.drain_deadline)
 				fprintf(f, "  module state: down %d saved-weight %u deadline %llu\n",
-					m.svcs[i].dests[j].mg_down,
-					m.svcs[i].dests[j].mg_saved_weight,
-					(unsigned long long)m.svcs[i].dests[j].mg_drain_deadline);
+					m.svcs[i].dests[j].mg.down,
+					m.svcs[i].dests[j].mg.saved_weight,
+					(unsigned long long)m.svcs[i].dests[j].mg.drain_deadline);
 		}
 	}
 	fclose(f);
@@ -457,10 +457,10 @@ static void fk_meta(void)
 		if (i == 0) {
 			/* drained by an operator: weight 0, its weight saved */
 			s->dests[i].c.weight = 0;
-			s->dests[i].mg_saved_weight = 3;
-			s->dests[i].mg_drain_deadline = 1700000000;
+			s->dests[i].mg.saved_weight = 3;
+			s->dests[i].mg.drain_deadline = 1700000000;
 		} else {
-			s->dests[i].mg_down = true;
+			s->dests[i].mg.down = true;
 		}
 	}
 }
@@ -910,12 +910,12 @@ static void test_leave(void)
 	obs(&cur, "tcp/10.0.0.1:80", "10.0.1.3:80")->active = 2;
 	d = obs(&cur, "tcp/10.0.0.1:80", "10.0.1.4:80");
 	d->active = 1;
-	d->mg_drain_deadline = 999999;
+	d->mg.drain_deadline = 999999;
 	d = obs(&cur, "tcp/10.0.0.1:80", "10.0.1.5:80");
 	d->c.weight = 0;
-	d->mg_saved_weight = 5;
-	d->mg_drain_deadline = 2000000;
-	obs(&cur, "tcp/10.0.0.2:80", "10.0.1.2:80")->mg_pins = 0;
+	d->mg.saved_weight = 5;
+	d->mg.drain_deadline = 2000000;
+	obs(&cur, "tcp/10.0.0.2:80", "10.0.1.2:80")->mg.pins = 0;
 	obs(&cur, "tcp/10.0.0.2:80", "10.0.1.2:80")->active = 1;
 
 	keep_operator_drains(&want, &cur);

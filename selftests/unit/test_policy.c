@@ -63,15 +63,15 @@ static void make_cur(enum cur_kind k, struct m_dest *d)
 	switch (k) {
 	case CUR_DRAINED:
 		d->c.weight = 0;
-		d->mg_saved_weight = 7;
+		d->mg.saved_weight = 7;
 		break;
 	case CUR_DRAINED_W:
 		d->c.weight = 3;
-		d->mg_saved_weight = 7;
+		d->mg.saved_weight = 7;
 		break;
 	case CUR_DOWN:
 		d->c.weight = 0;
-		d->mg_down = true;
+		d->mg.down = true;
 		break;
 	default:
 		break;
@@ -115,16 +115,16 @@ static void test_leave(void)
 	d.active = 0;
 	ktap_ok(be_leave_decide(&d, true, 60, 1000) == BE_LEAVE_DELETE_IDLE,
 		"leaving, idle (no connection, no pin): deleted at once");
-	d.mg_pins = 4;
+	d.mg.pins = 4;
 	ktap_ok(be_leave_decide(&d, true, 60, 1000) == BE_LEAVE_DRAIN_START,
 		"leaving with pinned flows, no deadline yet: a drain starts");
-	d.mg_drain_deadline = 1060;
+	d.mg.drain_deadline = 1060;
 	ktap_ok(be_leave_decide(&d, true, 60, 1000) == BE_LEAVE_DRAINING,
 		"leaving, its deadline ahead: keeps draining (deadline kept)");
 	ktap_ok(be_leave_decide(&d, true, 60, 1060) == BE_LEAVE_DELETE_EXPIRED,
 		"leaving, its deadline reached: deleted");
-	d.mg_drain_deadline = 0;
-	d.mg_pins = 0;
+	d.mg.drain_deadline = 0;
+	d.mg.pins = 0;
 	d.active = 1;
 	ktap_ok(be_leave_decide(&d, false, 60, 1000) == BE_LEAVE_DRAINING,
 		"leaving a service without the module: weight 0 until idle (no deadline kept)");
@@ -140,14 +140,14 @@ static void test_drain(void)
 	d.c.weight = 5;
 	ktap_ok(be_drain_saved_weight(&d) == 5, "drain saves the current weight");
 	d.c.weight = 0;
-	d.mg_saved_weight = 5;
+	d.mg.saved_weight = 5;
 	ktap_ok(be_drain_saved_weight(&d) == 5,
 		"draining a drained backend saves the weight saved then, not 0");
 	w = be_undrain_weight(&d, 0, &err);
 	ktap_ok(w == 5 && !err, "undrain restores the saved weight (%u)", w);
 	w = be_undrain_weight(&d, 9, &err);
 	ktap_ok(w == 9 && !err, "undrain --weight 9 wins over the saved one (%u)", w);
-	d.mg_saved_weight = 0;
+	d.mg.saved_weight = 0;
 	w = be_undrain_weight(&d, 0, &err);
 	ktap_ok(w == 0 && err == -ENOENT, "weight 0 and nothing saved: no weight to restore");
 	d.c.weight = 4;
