@@ -29,6 +29,15 @@ struct ctx {
 
 /* ctx.c */
 int ctx_nl(struct ctx *c, struct nl **nl);
+/*
+ * The kernel's whole state (or only service @one) into @m, with backends
+ * and maglev state, sorted as listings print it; the socket in *@nlp if
+ * wanted. 0, or the exit code, the error reported after @what (the
+ * command, and the service as given); the caller frees @m on success.
+ */
+struct model;
+int ctx_load_state(struct ctx *c, const char *what, const struct svc_id *one,
+		   struct model *m, struct nl **nlp);
 /* close the socket, free the option parser's state */
 void ctx_free(struct ctx *c);
 void err_report(struct ctx *c, int err, const char *fmt, ...)

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "kernel/load.h"
+#include "model/model.h"
 
 static void err_vreport(struct ctx *c, enum err_obj obj, int err, const char *fmt, va_list ap)
 {
@@ -157,6 +159,31 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 	c->cmd_popt = pc;	/* rest points into it: freed at exit */
 	*args = rest;
 	*nargs = n;
+	return 0;
+}
+
+int ctx_load_state(struct ctx *c, const char *what, const struct svc_id *one,
+		   struct model *m, struct nl **nlp)
+{
+	struct nl *nl;
+	int err;
+
+	err = ctx_nl(c, &nl);
+	if (err)
+		return exit_code(err);
+	model_init(m);
+	if (one)
+		err = kipvs_load_one(nl, m, one, LOAD_DESTS | LOAD_MAGLEV);
+	else
+		err = kipvs_load(nl, m, LOAD_DESTS | LOAD_MAGLEV);
+	if (err) {
+		err_report_obj(c, one ? ERR_SERVICE : ERR_NONE, err, "%s", what);
+		model_free(m);
+		return exit_code(err);
+	}
+	model_sort(m);
+	if (nlp)
+		*nlp = nl;
 	return 0;
 }
 

@@ -88,6 +88,37 @@ static int load_target(struct nl *nl, struct model *m, const struct svc_id *id,
 	return *d ? 0 : -ESRCH;
 }
 
+/*
+ * Names for messages, the socket, and the service and backend loaded
+ * fresh (load_target()): 0, or the exit code, reported (@what is
+ * "drain" or "undrain"; @hint follows "no backend" if the backend is
+ * missing). On success the caller frees @m.
+ */
+static int open_target(struct ctx *c, const char *what, const char *hint,
+		       const struct svc_id *id, const struct addr_port *ap, char *svcbuf,
+		       size_t svclen, char *bebuf, size_t belen, struct nl **nl, struct model *m,
+		       struct m_svc **s, struct m_dest **d)
+{
+	int err;
+
+	fmt_svc(id, svcbuf, svclen);
+	fmt_addr_port(ap->af, ap->addr, ap->port, bebuf, belen);
+	err = ctx_nl(c, nl);
+	if (err)
+		return exit_code(err);
+	model_init(m);
+	err = load_target(*nl, m, id, ap, s, d);
+	if (!err)
+		return 0;
+	if (err == -ESRCH)
+		fprintf(stderr, "%s: %s: service %s has no backend %s%s\n", c->prog, what, svcbuf,
+			bebuf, hint);
+	else
+		err_report_obj(c, ERR_SERVICE, err, "%s: service %s", what, svcbuf);
+	model_free(m);
+	return exit_code(err == -ESRCH ? -ENOENT : err);
+}
+
 static void sleep_ms(uint32_t ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
@@ -165,22 +196,10 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	keep = then_s && !strcmp(then_s, "keep");
-	fmt_svc(&id, svcbuf, sizeof(svcbuf));
-	fmt_addr_port(ap.af, ap.addr, ap.port, bebuf, sizeof(bebuf));
-
-	err = ctx_nl(c, &nl);
-	if (err)
-		return exit_code(err);
-	model_init(&m);
-	err = load_target(nl, &m, &id, &ap, &s, &d);
-	if (err) {
-		if (err == -ESRCH)
-			fprintf(stderr, "%s: drain: service %s has no backend %s\n", c->prog, svcbuf, bebuf);
-		else
-			err_report_obj(c, ERR_SERVICE, err, "drain: service %s", svcbuf);
-		model_free(&m);
-		return exit_code(err == -ESRCH ? -ENOENT : err);
-	}
+	rc = open_target(c, "drain", "", &id, &ap, svcbuf, sizeof(svcbuf), bebuf, sizeof(bebuf),
+			 &nl, &m, &s, &d);
+	if (rc)
+		return rc;
 	maglev = sched_is_maglev(s->c.sched);
 	saved = be_drain_saved_weight(d);
 	start = now_ms();
@@ -372,22 +391,11 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 			    weight_s);
 		return EXIT_USAGE;
 	}
-	fmt_svc(&id, svcbuf, sizeof(svcbuf));
-	fmt_addr_port(ap.af, ap.addr, ap.port, bebuf, sizeof(bebuf));
-	err = ctx_nl(c, &nl);
-	if (err)
-		return exit_code(err);
-	model_init(&m);
-	err = load_target(nl, &m, &id, &ap, &s, &d);
-	if (err) {
-		if (err == -ESRCH)
-			fprintf(stderr, "%s: undrain: service %s has no backend %s (a drain removes it: add it back with 'ipvsctl backend add')\n",
-				c->prog, svcbuf, bebuf);
-		else
-			err_report_obj(c, ERR_SERVICE, err, "undrain: service %s", svcbuf);
-		model_free(&m);
-		return exit_code(err == -ESRCH ? -ENOENT : err);
-	}
+	rc = open_target(c, "undrain",
+			 " (a drain removes it: add it back with 'ipvsctl backend add')", &id, &ap,
+			 svcbuf, sizeof(svcbuf), bebuf, sizeof(bebuf), &nl, &m, &s, &d);
+	if (rc)
+		return rc;
 	weight = be_undrain_weight(d, weight, &err);
 	if (!weight && !err) {
 		if (!c->o.quiet)

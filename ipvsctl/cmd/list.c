@@ -117,9 +117,8 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 	const char **args;
 	struct svc_id id;
 	struct model m;
-	char why[256];
-	struct nl *nl;
-	int nargs, rc, err;
+	char why[256], what[300];
+	int nargs, rc;
 
 	rc = cmd_options(c, argc, argv, opts, "[SERVICE] [--stats] [--rate] [--maglev]",
 			 list_help, &args, &nargs);
@@ -133,21 +132,10 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 		usage_error(c, "list: %s", why);
 		return EXIT_USAGE;
 	}
-	err = ctx_nl(c, &nl);
-	if (err)
-		return exit_code(err);
-	model_init(&m);
-	if (nargs == 1)
-		err = kipvs_load_one(nl, &m, &id, LOAD_DESTS | LOAD_MAGLEV);
-	else
-		err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV);
-	if (err) {
-		err_report_obj(c, nargs == 1 ? ERR_SERVICE : ERR_NONE, err,
-			       nargs == 1 ? "list %s" : "list%s", nargs == 1 ? args[0] : "");
-		model_free(&m);
-		return exit_code(err);
-	}
-	model_sort(&m);
+	snprintf(what, sizeof(what), "list%s%s", nargs == 1 ? " " : "", nargs == 1 ? args[0] : "");
+	rc = ctx_load_state(c, what, nargs == 1 ? &id : NULL, &m, NULL);
+	if (rc)
+		return rc;
 	if (c->o.json)
 		out_json(out_model_json(&m));
 	else

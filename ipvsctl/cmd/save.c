@@ -66,7 +66,7 @@ int cmd_save(struct ctx *c, int argc, char **argv)
 	struct model m;
 	struct nl *nl;
 	size_t i;
-	int nargs, rc, err;
+	int nargs, rc;
 	bool any_mg = false;
 
 	rc = cmd_options(c, argc, argv, NULL, "",
@@ -79,17 +79,9 @@ int cmd_save(struct ctx *c, int argc, char **argv)
 		usage_error(c, "save takes no arguments");
 		return EXIT_USAGE;
 	}
-	err = ctx_nl(c, &nl);
-	if (err)
-		return exit_code(err);
-	model_init(&m);
-	err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV);
-	if (err) {
-		err_report(c, err, "save");
-		model_free(&m);
-		return exit_code(err);
-	}
-	model_sort(&m);
+	rc = ctx_load_state(c, "save", NULL, &m, &nl);
+	if (rc)
+		return rc;
 	for (i = 0; i < m.n; i++)
 		any_mg |= m.svcs[i].has_mg;
 	kmaglev_defaults(nl, any_mg, &mg);

@@ -95,8 +95,7 @@ static int ipvs_do(struct nl *nl, uint8_t cmd, const struct svc_id *id,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 }
 
 int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
@@ -280,8 +279,7 @@ int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
 		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t->tcp_fin);
 	if (t->udp)
 		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_UDP, t->udp);
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
@@ -362,8 +360,7 @@ int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
 	if (d->ttl)
 		NLA_PUT_U8(msg, IPVS_DAEMON_ATTR_MCAST_TTL, d->ttl);
 	nla_nest_end(msg, nest);
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
@@ -381,8 +378,7 @@ int kipvs_stop_daemon(struct nl *nl, uint32_t state)
 		goto nla_put_failure;
 	NLA_PUT_U32(msg, IPVS_DAEMON_ATTR_STATE, state);
 	nla_nest_end(msg, nest);
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;

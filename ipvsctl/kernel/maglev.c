@@ -17,12 +17,9 @@
 #include "kernel/maglev.h"
 #include "model/model.h"
 
-static int put_svc_id(struct nl_msg *msg, const struct svc_id *id)
+/* a service's identity, inside an IPVS_MAGLEV_A_SERVICE nest */
+static int put_svc_id_attrs(struct nl_msg *msg, const struct svc_id *id)
 {
-	struct nlattr *nest = nla_nest_start(msg, IPVS_MAGLEV_A_SERVICE);
-
-	if (!nest)
-		return -EMSGSIZE;
 	NLA_PUT_U16(msg, IPVS_MAGLEV_SVC_A_AF, id->af);
 	if (id->fwmark) {
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_FWMARK, id->fwmark);
@@ -31,10 +28,20 @@ static int put_svc_id(struct nl_msg *msg, const struct svc_id *id)
 		NLA_PUT(msg, IPVS_MAGLEV_SVC_A_ADDR, id->af == AF_INET6 ? 16 : 4, id->addr);
 		NLA_PUT_U16(msg, IPVS_MAGLEV_SVC_A_PORT, htons(id->port));
 	}
-	nla_nest_end(msg, nest);
 	return 0;
 nla_put_failure:
 	return -EMSGSIZE;
+}
+
+/* the nest with the identity alone */
+static int put_svc_id(struct nl_msg *msg, const struct svc_id *id)
+{
+	struct nlattr *nest = nla_nest_start(msg, IPVS_MAGLEV_A_SERVICE);
+
+	if (!nest || put_svc_id_attrs(msg, id))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
 }
 
 static void get_addr(const struct nlattr *a, int af, uint8_t *addr)
@@ -313,16 +320,8 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 	if (!msg)
 		return -errno;
 	nest = nla_nest_start(msg, IPVS_MAGLEV_A_SERVICE);
-	if (!nest)
+	if (!nest || put_svc_id_attrs(msg, id))
 		goto err;
-	NLA_PUT_U16(msg, IPVS_MAGLEV_SVC_A_AF, id->af);
-	if (id->fwmark) {
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_FWMARK, id->fwmark);
-	} else {
-		NLA_PUT_U16(msg, IPVS_MAGLEV_SVC_A_PROTOCOL, id->proto);
-		NLA_PUT(msg, IPVS_MAGLEV_SVC_A_ADDR, id->af == AF_INET6 ? 16 : 4, id->addr);
-		NLA_PUT_U16(msg, IPVS_MAGLEV_SVC_A_PORT, htons(id->port));
-	}
 	if (p->set & MG_SET_TABLE_SIZE)
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_TABLE_SIZE, p->table_size);
 	if (p->set & MG_SET_HASH)
@@ -338,8 +337,7 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 	if (p->set & MG_SET_PIN_MAX)
 		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_PIN_MAX, p->pin_max);
 	nla_nest_end(msg, nest);
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 
 nla_put_failure:
 err:
@@ -410,8 +408,7 @@ int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 }
 
 int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
@@ -437,8 +434,7 @@ int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct add
 	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
 		NLA_PUT_U64(msg, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, set->drain_deadline);
 	nla_nest_end(msg, b);
-	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send_change(nl, msg);
 nla_put_failure:
 err:
 	nlmsg_free(msg);

@@ -468,6 +468,12 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 	return ctx.err;
 }
 
+int nlc_send_change(struct nl *nl, struct nl_msg *msg)
+{
+	nl->requests++;
+	return nlc_send(nl, msg, NULL, NULL);
+}
+
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest)
 {
 	if (!nest) {

@@ -76,6 +76,10 @@ typedef int (*nlc_reply_fn)(struct nlattr **tb, void *arg);
  * end: what @fn was given may have gaps or repeats; dump again.
  */
 int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
+/* nlc_send() of a request that changes state (counted in nl->requests),
+ * answered by an ack only
+ */
+int nlc_send_change(struct nl *nl, struct nl_msg *msg);
 
 /*
  * Batching, for a long run of changes: between nlc_batch_begin() and
