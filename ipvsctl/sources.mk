@@ -6,7 +6,7 @@
 # One folder per layer, lowest first; a file includes only its own layer's
 # headers and those of the layers below it (test_layers.sh checks):
 #   base/ model/ < config/ kernel/ health/ < state/ output/ < cmd/ < ipvsctl.c
-IPVSCTL_BASE := base/errors.c base/atomicfile.c base/clock.c
+IPVSCTL_BASE := base/errors.c base/atomicfile.c base/clock.c base/array.c
 IPVSCTL_MODEL := model/model.c model/addr.c model/scope.c
 IPVSCTL_GRAMMAR := config/words.c config/units.c config/grammar.c config/health_words.c \
 	config/ipvsadm.c config/print.c

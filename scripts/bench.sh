@@ -80,7 +80,7 @@ H="$(pkg-config --cflags --libs libnl-3.0) $(pkg-config --cflags libcurl)"
 # shellcheck disable=SC2086
 gcc -O2 -g -Wall -Wextra -D_GNU_SOURCE -DIPVSCTL_VERSION='"bench"' -Iipvsctl -Iinclude/uapi \
 	-o build/bench/bench_health selftests/bench/bench_health.c \
-	ipvsctl/health/{loop,net,exec,curl}.c ipvsctl/base/clock.c ipvsctl/model/*.c ipvsctl/config/[!j]*.c $H || exit 1
+	ipvsctl/health/{loop,net,exec,curl}.c ipvsctl/base/{clock,array}.c ipvsctl/model/*.c ipvsctl/config/[!j]*.c $H || exit 1
 health_native() { # health_native N INTERVAL_MS: "probes/s cpu% failures"
 	build/bench/bench_health "$1" "$2" 20 18080
 }

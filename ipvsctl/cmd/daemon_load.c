@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/clock.h"
 #include "cmd/daemon.h"
 #include "cmd/run.h"
@@ -139,15 +140,11 @@ static int probes_for(struct daemon *d, const struct model *want, struct probe *
 		const struct m_svc *s = &want->svcs[i];
 
 		for (j = 0; s->hc && j < s->ndests; j++) {
-			if (n == cap) {
-				struct probe **nv;
+			struct probe **nv = array_room(v, n, &cap, sizeof(*v), 64);
 
-				cap = cap ? cap * 2 : 64;
-				nv = realloc(v, cap * sizeof(*v));
-				if (!nv)
-					goto nomem;
-				v = nv;
-			}
+			if (!nv)
+				goto nomem;
+			v = nv;
 			p = probe_find(d->pv, d->np, &s->id, &s->dests[j].ap);
 			if (p && health_spec_eq(p->spec, s->hc)) {
 				p->reused = true;

@@ -19,6 +19,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
+#include "base/array.h"
 #include "cmd/cmd.h"
 #include "cmd/run.h"
 #include "config/grammar.h"
@@ -150,26 +151,10 @@ struct be_vec {
 	size_t n, cap;
 };
 
-/*
- * Room for one more element of @size in @v (@n used of *@cap): @v itself,
- * or the grown array, or NULL (out of memory; @v is left as it was).
- */
-static void *grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 16;
-
-	if (n < *cap)
-		return v;
-	v = realloc(v, c * size);
-	if (v)
-		*cap = c;
-	return v;
-}
-
 static int be_vec_add(const struct mg_be_state *be, void *arg)
 {
 	struct be_vec *bv = arg;
-	struct mg_be_state *v = grow(bv->v, bv->n, &bv->cap, sizeof(*v));
+	struct mg_be_state *v = array_room(bv->v, bv->n, &bv->cap, sizeof(*v), 16);
 
 	if (!v)
 		return -ENOMEM;
@@ -249,7 +234,7 @@ struct svc_list {
 static int svc_list_add(const struct mg_svc_state *st, void *arg)
 {
 	struct svc_list *l = arg;
-	struct mg_svc_state *v = grow(l->v, l->n, &l->cap, sizeof(*v));
+	struct mg_svc_state *v = array_room(l->v, l->n, &l->cap, sizeof(*v), 16);
 
 	if (!v)
 		return -ENOMEM;

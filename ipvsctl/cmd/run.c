@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "cmd/cmd.h"
 #include "cmd/run.h"
 #include "kernel/ipvs.h"
@@ -208,6 +209,7 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name,
 {
 	char *line = NULL, *words[GRAMMAR_MAX_WORDS], why[512];
 	size_t cap = 0, n = 0, ncap = 0;
+	struct op *no;
 	struct op *ops = NULL;
 	int lineno = 0, nw, rc = EXIT_OK;
 	bool warned_sched = false;
@@ -236,18 +238,13 @@ int exec_read_stream(struct ctx *c, FILE *f, const char *name,
 		}
 		if (!nw)
 			continue;
-		if (n == ncap) {
-			size_t nc = ncap ? ncap * 2 : 64;
-			struct op *no = realloc(ops, nc * sizeof(*no));
-
-			if (!no) {
-				fprintf(stderr, "%s: out of memory\n", c->prog);
-				rc = EXIT_FAIL;
-				break;
-			}
-			ops = no;
-			ncap = nc;
+		no = array_room(ops, n, &ncap, sizeof(*no), 64);
+		if (!no) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			rc = EXIT_FAIL;
+			break;
 		}
+		ops = no;
 		if ((words[0][0] == '-' ? grammar_parse_ipvsadm : grammar_parse)(nw, words, &ops[n],
 									     why, sizeof(why))) {
 			fprintf(stderr, "%s: %s:%d: %s; nothing was changed\n", c->prog, name,

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "config/json.h"
 
 /* ---- JSON input ------------------------------------------------------------- */
@@ -123,13 +124,14 @@ static int jops_push(struct jops *j, struct words *w, const char *where, char *w
 	char **nw;
 
 	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 256;
-		struct op *v = realloc(j->v, cap * sizeof(*v));
+		/* two arrays of one length: both grown before @cap says so */
+		size_t cap = j->cap, wcap = j->cap;
+		struct op *v = array_room(j->v, j->n, &cap, sizeof(*v), 256);
 
 		if (!v)
 			return -ENOMEM;
 		j->v = v;
-		nw = realloc(j->where, cap * sizeof(*nw));
+		nw = array_room(j->where, j->n, &wcap, sizeof(*nw), 256);
 		if (!nw)
 			return -ENOMEM;
 		j->where = nw;

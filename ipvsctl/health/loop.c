@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/array.h"
 #include "base/clock.h"
 #include "health/internal.h"
 
@@ -68,15 +69,11 @@ static void heap_fix(struct hloop *l, size_t i)
 
 static int heap_push(struct hloop *l, struct probe *p)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct probe **v = realloc(l->heap, cap * sizeof(*v));
+	struct probe **v = array_room(l->heap, l->n, &l->cap, sizeof(*v), 256);
 
-		if (!v)
-			return -ENOMEM;
-		l->heap = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -ENOMEM;
+	l->heap = v;
 	p->heap_idx = l->n;
 	l->heap[l->n++] = p;
 	heap_fix(l, p->heap_idx);

@@ -10,6 +10,7 @@
 
 #include <linux/ip_vs_maglev.h>
 
+#include "base/array.h"
 #include "model/model.h"
 
 bool svc_id_eq(const struct svc_id *a, const struct svc_id *b)
@@ -132,15 +133,10 @@ struct m_svc *model_add(struct model *m, const struct svc_id *id)
 {
 	struct m_svc *s;
 
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		struct m_svc *v = realloc(m->svcs, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		m->svcs = v;
-		m->cap = cap;
-	}
+	s = array_room(m->svcs, m->n, &m->cap, sizeof(*s), 16);
+	if (!s)
+		return NULL;
+	m->svcs = s;
 	s = &m->svcs[m->n++];
 	memset(s, 0, sizeof(*s));
 	s->id = *id;
@@ -185,16 +181,11 @@ struct m_dest *svc_add_dest(struct m_svc *s, const struct addr_port *ap)
 {
 	struct m_dest *d;
 
-	if (s->ndests == s->cap) {
-		/* 8: most services have fewer, and never need to grow */
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct m_dest *v = realloc(s->dests, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		s->dests = v;
-		s->cap = cap;
-	}
+	/* 8: most services have fewer, and never need to grow */
+	d = array_room(s->dests, s->ndests, &s->cap, sizeof(*d), 8);
+	if (!d)
+		return NULL;
+	s->dests = d;
 	d = &s->dests[s->ndests++];
 	memset(d, 0, sizeof(*d));
 	d->ap = *ap;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "model/addr.h"
 #include "model/model.h"
 #include "model/scope.h"
@@ -46,7 +47,7 @@ int scope_add(struct scope *sc, const char *spec, char *why, size_t whylen)
 			if (parse_fwmark(buf, &lo) || parse_fwmark(dash + 1, &hi) || hi < lo)
 				goto bad_mark;
 		}
-		v = realloc(sc->marks, (sc->nmarks + 1) * sizeof(*sc->marks));
+		v = array_room(sc->marks, sc->nmarks, &sc->marks_cap, sizeof(*sc->marks), 4);
 		if (!v)
 			return -ENOMEM;
 		sc->marks = v;
@@ -81,7 +82,7 @@ bad_mark:
 		p.len = (uint8_t)len;
 	}
 	{
-		struct scope_prefix *v = realloc(sc->pfx, (sc->npfx + 1) * sizeof(*v));
+		struct scope_prefix *v = array_room(sc->pfx, sc->npfx, &sc->pfx_cap, sizeof(*v), 4);
 
 		if (!v)
 			return -ENOMEM;

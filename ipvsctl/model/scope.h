@@ -22,9 +22,9 @@ struct scope_prefix {
 struct scope {
 	bool all;
 	struct scope_prefix *pfx;
-	size_t npfx;
+	size_t npfx, pfx_cap;
 	struct { uint32_t lo, hi; } *marks;
-	size_t nmarks;
+	size_t nmarks, marks_cap;
 };
 
 /* "CIDR", "ADDR" (a single address), "fwmark:LO[-HI]" or "all". */

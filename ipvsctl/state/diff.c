@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "model/addr.h"
 #include "state/diff.h"
 #include "state/policy.h"
@@ -20,15 +21,10 @@ static struct op *op_push(struct oplist *l, enum op_kind kind, const struct svc_
 {
 	struct op *o;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct op *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	o = array_room(l->v, l->n, &l->cap, sizeof(*o), 64);
+	if (!o)
+		return NULL;
+	l->v = o;
 	o = &l->v[l->n++];
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
@@ -192,7 +188,7 @@ int leave_adjust(struct model *want, const struct model *cur, const struct leave
 			case BE_LEAVE_DRAINING:
 				break;
 			}
-			v = realloc(r->v, (r->n + 1) * sizeof(*v));
+			v = array_room(r->v, r->n, &r->cap, sizeof(*v), 16);
 			if (!v)
 				goto nomem;
 			r->v = v;

@@ -50,7 +50,7 @@ struct leave_opts {
 
 struct leave_result {
 	struct leaver *v;	/* malloc'd: the backends kept draining */
-	size_t n;
+	size_t n, cap;
 	size_t deleted_idle, deleted_expired;
 };
 

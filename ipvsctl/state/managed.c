@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/atomicfile.h"
 #include "model/addr.h"
 #include "state/managed.h"
@@ -141,16 +142,13 @@ int managed_read(const char *path, const char *owner, struct svc_id **out, size_
 			end = true;
 			continue;
 		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				err = -ENOMEM;
-				snprintf(why, whylen, "%s: %s", path, strerror(ENOMEM));
-				goto out;
-			}
-			v = nv;
+		nv = array_room(v, n, &cap, sizeof(*v), 64);
+		if (!nv) {
+			err = -ENOMEM;
+			snprintf(why, whylen, "%s: %s", path, strerror(ENOMEM));
+			goto out;
 		}
+		v = nv;
 		if (parse_svc(line, &v[n], perr, sizeof(perr))) {
 			snprintf(why, whylen, "%s:%zu: %s", path, lineno, perr);
 			goto bad;

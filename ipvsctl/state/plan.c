@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "model/addr.h"
 #include "state/plan.h"
 
@@ -27,15 +28,11 @@ void plan_free(struct plan *p)
 
 static struct step *push(struct step **v, size_t *n, size_t *cap)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 32;
-		struct step *nv = realloc(*v, c * sizeof(**v));
+	struct step *nv = array_room(*v, *n, cap, sizeof(**v), 32);
 
-		if (!nv)
-			return NULL;
-		*v = nv;
-		*cap = c;
-	}
+	if (!nv)
+		return NULL;
+	*v = nv;
 	memset(&(*v)[*n], 0, sizeof(**v));
 	return &(*v)[(*n)++];
 }

@@ -16,13 +16,16 @@
  * tables below too.
  */
 #include <linux/ip_vs.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <linux/ip_vs_maglev.h>
 
+#include "base/array.h"
 #include "model/model.h"
 #include "ktap.h"
 
@@ -218,9 +221,43 @@ static void test_sched_is_maglev(void)
 	sched_set_mh_served(false);
 }
 
+/* base/array.c: the one growable array (the model's services and backends grow by it) */
+static void test_array_room(void)
+{
+	size_t cap = 0, n, grown = 0, c;
+	int *v = NULL, *nv;
+	bool ok = true;
+
+	for (n = 0; n < 1000; n++) {
+		c = cap;
+		nv = array_room(v, n, &cap, sizeof(*v), 8);
+		if (!nv) {
+			ok = false;
+			break;
+		}
+		v = nv;
+		if (cap != c)
+			grown++;
+		if (cap <= n || (c && cap != c && cap != 2 * c))
+			ok = false;
+		v[n] = (int)n;
+	}
+	for (n = 0; ok && n < 1000; n++)
+		ok = v[n] == (int)n;
+	/* 8, 16, ..., 1024: 8 allocations for 1,000 elements, every element kept */
+	ktap_ok(ok && grown == 8 && cap == 1024,
+		"array_room: 1,000 elements in %zu allocations (cap %zu), each kept", grown, cap);
+	c = cap;
+	nv = array_room(v, cap, &cap, SIZE_MAX / 1024, 8);
+	ktap_ok(!nv && cap == c,
+		"array_room: a size that would overflow is refused, the array left as it was");
+	free(v);
+}
+
 int main(void)
 {
-	ktap_plan(1 + 1 + NSVC + 3 + 1 + NDEST + 2 + 1 + 2);
+	ktap_plan(1 + 1 + NSVC + 3 + 1 + NDEST + 2 + 1 + 2 + 2);
+	test_array_room();
 	test_svc_fields();
 	test_dest_fields();
 	test_mg_nondefault();
