@@ -12,6 +12,7 @@
 #include "base/array.h"
 #include "model/addr.h"
 #include "state/plan.h"
+#include "state/plan_internal.h"
 
 void plan_init(struct plan *p)
 {
@@ -38,7 +39,7 @@ static struct step *push(struct step **v, size_t *n, size_t *cap)
 }
 
 /* Begin a step of op @op; its undo steps follow with undo_push(). */
-static struct step *step_push(struct plan *p, enum op_kind kind, int op)
+struct step *step_push(struct plan *p, enum op_kind kind, int op)
 {
 	struct step *s;
 
@@ -61,7 +62,7 @@ static struct step *step_push(struct plan *p, enum op_kind kind, int op)
 	return s;
 }
 
-static struct step *undo_push(struct plan *p, enum op_kind kind)
+struct step *undo_push(struct plan *p, enum op_kind kind)
 {
 	struct step *s = push(&p->undo, &p->nundo, &p->ucap);
 
@@ -73,29 +74,10 @@ static struct step *undo_push(struct plan *p, enum op_kind kind)
 	return s;
 }
 
-/* One op being planned: what build_one() hands to the op's own planner. */
-struct bctx {
-	struct plan *p;
-	struct model *sim;		/* the state as the ops so far leave it */
-	const struct plan_env *env;
-	const struct op *op;
-	int idx;			/* the op's index, for its steps */
-	struct m_svc *s;		/* the op's service in @sim, if it has one */
-	char *why;
-	size_t whylen;
-};
-
-#define NOMEM() do { snprintf(b->why, b->whylen, "out of memory"); return -ENOMEM; } while (0)
-#define FAIL(e, ...) do { snprintf(b->why, b->whylen, __VA_ARGS__); return (e); } while (0)
-/* the op's service, named for FAIL() only (formatting the name for every
- * op was a quarter of a large apply's time)
- */
-#define SVC_NAME (fmt_svc(&b->op->svc, name, sizeof(name)), name)
-
 /* A step (or with @undo, an undo step) on service @id: @sc, if given, its
  * complete configuration. NULL when out of memory.
  */
-static struct step *svc_step(struct plan *p, bool undo, enum op_kind kind, int idx,
+struct step *svc_step(struct plan *p, bool undo, enum op_kind kind, int idx,
 			     const struct svc_id *id, const struct svc_conf *sc)
 {
 	struct step *st = undo ? undo_push(p, kind) : step_push(p, kind, idx);
@@ -109,7 +91,7 @@ static struct step *svc_step(struct plan *p, bool undo, enum op_kind kind, int i
 }
 
 /* The same on backend @ap of service @id, @dc its configuration if given. */
-static struct step *dest_step(struct plan *p, bool undo, enum op_kind kind, int idx,
+struct step *dest_step(struct plan *p, bool undo, enum op_kind kind, int idx,
 			      const struct svc_id *id, const struct addr_port *ap,
 			      const struct dest_conf *dc)
 {
@@ -130,7 +112,7 @@ static struct step *dest_step(struct plan *p, bool undo, enum op_kind kind, int 
  * brings a backend back brings that back too, or a rollback would end a
  * drain, or clear a health verdict, silently (review C10).
  */
-static int push_mg_be_restore(struct plan *p, const struct svc_id *id, const struct m_dest *d)
+int push_mg_be_restore(struct plan *p, const struct svc_id *id, const struct m_dest *d)
 {
 	struct step *u;
 
@@ -142,26 +124,6 @@ static int push_mg_be_restore(struct plan *p, const struct svc_id *id, const str
 	u->mg_down = d->mg.down;
 	u->mg_saved_weight = d->mg.saved_weight;
 	u->mg_drain_deadline = d->mg.drain_deadline;
-	return 0;
-}
-
-/* Steps that (re)create service @s as it is: service, maglev params, backends. */
-static int push_recreate(struct plan *p, const struct m_svc *s, const struct mg_defaults *mg)
-{
-	bool maglev = svc_conf_is_maglev(&s->c);
-	size_t i;
-
-	if (!svc_step(p, true, OP_SVC_ADD, -1, &s->id, &s->c))
-		return -ENOMEM;
-	if (maglev && svc_conf_mg_nondefault(&s->c, mg) &&
-	    !svc_step(p, true, OP_MG_SET, -1, &s->id, &s->c))
-		return -ENOMEM;
-	for (i = 0; i < s->ndests; i++) {
-		if (!dest_step(p, true, OP_DEST_ADD, -1, &s->id, &s->dests[i].ap, &s->dests[i].c))
-			return -ENOMEM;
-		if (maglev && push_mg_be_restore(p, &s->id, &s->dests[i]))
-			return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -183,154 +145,6 @@ static int validate_dest(const struct bctx *b, const struct addr_port *ap,
 		return 0;
 	fmt_addr_port(ap->af, ap->addr, ap->port, name, sizeof(name));
 	FAIL(-EINVAL, "backend %s: %s", name, bad);
-}
-
-/* maglev parameters given for a service whose scheduler is not maglev */
-static int check_mg_words(const struct bctx *b, const struct svc_conf *sc)
-{
-	char name[96];
-
-	if ((b->op->sc.set & SC_MG_ALL) && !svc_conf_is_maglev(sc))
-		FAIL(-EINVAL, "service %s: table-size, hash, slow-start and pin are maglev parameters, and the scheduler is %s",
-		     SVC_NAME, sc->sched);
-	return 0;
-}
-
-static int plan_svc_add(struct bctx *b)
-{
-	const struct op *op = b->op;
-	struct svc_conf sc, given = op->sc;
-	char name[96];
-	int err;
-
-	if (b->s)
-		FAIL(-EEXIST, "service %s already exists", SVC_NAME);
-	/* what is not given is the kernel's default (maglev's: the module's) */
-	svc_conf_defaults(&sc);
-	svc_conf_mg_defaults(&sc, &b->env->mg);
-	if (op->svc.af == AF_INET6)
-		sc.netmask = 128;
-	sc.set = 0;
-	svc_conf_merge(&given, &sc);
-	sc = given;
-	err = check_mg_words(b, &sc);
-	if (err)
-		return err;
-	if (!svc_step(b->p, false, OP_SVC_ADD, b->idx, &op->svc, &sc) ||
-	    !svc_step(b->p, true, OP_SVC_DEL, -1, &op->svc, NULL))
-		NOMEM();
-	/* undone by deleting the service, the step before */
-	if (svc_conf_is_maglev(&sc) && svc_conf_mg_nondefault(&sc, &b->env->mg) &&
-	    !svc_step(b->p, false, OP_MG_SET, b->idx, &op->svc, &sc))
-		NOMEM();
-	b->s = model_add(b->sim, &op->svc);
-	if (!b->s)
-		NOMEM();
-	b->s->c = sc;
-	return 0;
-}
-
-/*
- * A scheduler change (@resched) ends the module's state of the service:
- * the undo puts back the old maglev parameters and every backend's down
- * mark and drain, and the simulation forgets them.
- */
-static int plan_resched_undo(struct bctx *b, bool resched)
-{
-	struct m_svc *s = b->s;
-	size_t i;
-
-	if (!resched)
-		return 0;
-	if (svc_conf_is_maglev(&s->c)) {
-		/* back to maglev, whose parameters were reset */
-		if (svc_conf_mg_nondefault(&s->c, &b->env->mg) &&
-		    !svc_step(b->p, true, OP_MG_SET, -1, &s->id, &s->c))
-			return -ENOMEM;
-		/* and whose backend state went with the old scheduler */
-		for (i = 0; i < s->ndests; i++)
-			if (push_mg_be_restore(b->p, &s->id, &s->dests[i]))
-				return -ENOMEM;
-	}
-	for (i = 0; i < s->ndests; i++) {
-		s->dests[i].mg.down = false;
-		s->dests[i].mg.saved_weight = 0;
-		s->dests[i].mg.drain_deadline = 0;
-	}
-	return 0;
-}
-
-static int plan_svc_edit(struct bctx *b)
-{
-	const struct op *op = b->op;
-	struct m_svc *s = b->s;
-	struct svc_conf sc, mg_now;
-	char name[96];
-	bool resched;
-	int err;
-
-	if (!s)
-		FAIL(-ENOENT, "no service %s", SVC_NAME);
-	mg_now = s->c;
-	sc = op->sc;
-	svc_conf_merge(&sc, &s->c);
-	resched = strcmp(s->c.sched, sc.sched);
-	err = check_mg_words(b, &sc);
-	if (err)
-		return err;
-	/* the maglev parameters in force before this edit's own */
-	if (resched)
-		svc_conf_mg_defaults(&mg_now, &b->env->mg);
-	if (svc_conf_is_maglev(&sc) && resched) {
-		/* switching to maglev starts from its defaults */
-		struct svc_conf given = op->sc;
-
-		given.set &= SC_MG_ALL;
-		svc_conf_mg_defaults(&sc, &b->env->mg);
-		svc_conf_merge(&given, &sc);
-		sc = given;
-	}
-	if (svc_conf_cmp(&sc, &s->c, SC_IPVS_ALL)) {
-		if (!svc_step(b->p, false, OP_SVC_EDIT, b->idx, &op->svc, &sc) ||
-		    !svc_step(b->p, true, OP_SVC_EDIT, -1, &op->svc, &s->c) ||
-		    plan_resched_undo(b, resched))
-			NOMEM();
-	}
-	if (svc_conf_is_maglev(&sc) && svc_conf_cmp(&sc, &mg_now, SC_MG_ALL)) {
-		if (!svc_step(b->p, false, OP_MG_SET, b->idx, &op->svc, &sc))
-			NOMEM();
-		if (!resched && !svc_step(b->p, true, OP_MG_SET, -1, &op->svc, &s->c))
-			NOMEM();
-	}
-	s->c = sc;
-	return 0;
-}
-
-static int plan_svc_del(struct bctx *b)
-{
-	char name[96];
-
-	if (!b->s)
-		FAIL(-ENOENT, "no service %s", SVC_NAME);
-	if (!svc_step(b->p, false, OP_SVC_DEL, b->idx, &b->op->svc, NULL) ||
-	    push_recreate(b->p, b->s, &b->env->mg))
-		NOMEM();
-	model_del(b->sim, &b->op->svc);
-	return 0;
-}
-
-static int plan_flush(struct bctx *b)
-{
-	size_t i;
-
-	if (!step_push(b->p, OP_FLUSH, b->idx))
-		NOMEM();
-	for (i = 0; i < b->sim->n; i++)
-		if (push_recreate(b->p, &b->sim->svcs[i], &b->env->mg))
-			NOMEM();
-	model_free(b->sim);
-	model_init(b->sim);
-	return 0;
 }
 
 static int plan_dest_add(struct bctx *b, const struct addr_port *ap)
@@ -503,27 +317,6 @@ static int plan_health(struct bctx *b)
 	if (!b->s->hc)
 		NOMEM();
 	*b->s->hc = *b->op->hc;
-	return 0;
-}
-
-static int plan_mg_set(struct bctx *b)
-{
-	struct m_svc *s = b->s;
-	struct svc_conf sc;
-	char name[96];
-
-	if (!s)
-		FAIL(-ENOENT, "no service %s", SVC_NAME);
-	if (!svc_conf_is_maglev(&s->c))
-		FAIL(-EINVAL, "service %s uses scheduler %s, not maglev", SVC_NAME, s->c.sched);
-	sc = b->op->sc;
-	svc_conf_merge(&sc, &s->c);
-	if (!svc_conf_cmp(&sc, &s->c, SC_MG_ALL))
-		return 0;
-	if (!svc_step(b->p, false, OP_MG_SET, b->idx, &b->op->svc, &sc) ||
-	    !svc_step(b->p, true, OP_MG_SET, -1, &b->op->svc, &s->c))
-		NOMEM();
-	s->c = sc;
 	return 0;
 }
 

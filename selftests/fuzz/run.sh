@@ -23,7 +23,7 @@ libs=$(pkg-config --libs json-c)
 if clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-D_GNU_SOURCE -I"$top/ipvsctl" -I"$top/include/uapi" $pkgs \
 	-o "$out/fuzz_grammar" "$top/selftests/fuzz/fuzz_grammar.c" \
-	"$top"/ipvsctl/{base/array,model/model,model/addr,model/scope,config/words,config/units,config/grammar,config/health_words,config/ipvsadm,config/print,config/json,state/plan,state/plan_run,state/diff,state/policy}.c \
+	"$top"/ipvsctl/{base/array,model/model,model/addr,model/scope,config/words,config/units,config/grammar,config/health_words,config/ipvsadm,config/print,config/json,state/plan,state/plan_svc,state/plan_run,state/diff,state/policy}.c \
 	$libs >"$out/build.log" 2>&1; then
 	echo "ok 1 fuzz_grammar builds (libFuzzer, ASan, UBSan)"
 else
