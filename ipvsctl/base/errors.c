@@ -49,7 +49,7 @@ int exit_code(int err)
 const char *err_text(int err, enum err_obj obj)
 {
 	err = err < 0 ? -err : err;
-	/* IPVS says ESRCH for a missing service, and kipvs.c makes that
+	/* IPVS says ESRCH for a missing service, and kernel/ipvs.c makes that
 	 * ENOENT: strerror() would say "No such file or directory"
 	 */
 	if (err == ENOENT || err == ESRCH) {

@@ -9,7 +9,7 @@
  * match; services it does not name are left alone, except those the last
  * run managed (kept in STATE-FILE.managed, managed.c), which are deleted
  * as on a reload. Then every backend of
- * a service with a "health" line is probed (health.c: one event loop).
+ * a service with a "health" line is probed (health/loop.c: one event loop).
  * A backend that fails "fall" probes in a row is quiesced (weight 0),
  * marked down (weight 0, maglev flow pins dropped) or removed, as its
  * service's on-fail says; after "rise" good probes it gets its configured

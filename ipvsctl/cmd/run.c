@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl: running ops (see exec.h).
+ * ipvsctl: running ops (see run.h).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -41,7 +41,7 @@ static bool is_dns_name(const char *s)
 
 /*
  * The HTTP host: the Host header and TLS server name, pasted into the
- * probe's URL and CURLOPT_CONNECT_TO (health.c). A DNS name, an IPv4
+ * probe's URL and CURLOPT_CONNECT_TO (health/net.c). A DNS name, an IPv4
  * address or an IPv6 one in brackets; anything else, like '/', '?', '@',
  * ':' or a blank, would change the URL's authority, and curl would
  * connect to another host than the backend.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * apply's JSON input: see apply_json.h.
+ * apply's JSON input: see json.h.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

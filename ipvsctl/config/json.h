@@ -2,7 +2,7 @@
 /*
  * apply's JSON input (ipvsctl.conf(5), "JSON FORM"): a document becomes
  * the same ops as the grammar, each object one grammar line, checked by
- * the same code. Kept apart from cmd_apply.c so the fuzzer can reach it.
+ * the same code. Kept apart from the command (cmd/apply_doc.c) so the fuzzer can reach it.
  */
 #ifndef IPVSCTL_APPLY_JSON_H
 #define IPVSCTL_APPLY_JSON_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl: the health probe loop (see health.h).
+ * ipvsctl: the health probe loop (see loop.h).
  *
  * Probes wait in a min-heap keyed by their next start, or, while running,
  * by their deadline. epoll watches the probes' sockets (tcp, udp), the

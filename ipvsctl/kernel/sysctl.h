@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * ipvsctl: the sysctls a director needs (cmd_sysctl.c), for "ipvsctl
+ * ipvsctl: the sysctls a director needs (kernel/sysctl.c), for "ipvsctl
  * sysctl" and "ipvsctl apply --check-sysctls".
  */
 #ifndef IPVSCTL_SYSCTL_H

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ipvsctl: IPVS state in memory. The same structures hold what the kernel
- * has (loaded through kipvs.c and kmaglev.c) and what a file or command
+ * has (loaded by kernel/load.c) and what a file or command
  * asks for. Pure data: nothing here talks to the kernel, so the model and
  * its diff are tested on the host (selftests/unit).
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl: JSON output helpers (see output.h).
+ * ipvsctl: JSON output helpers (see json.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>

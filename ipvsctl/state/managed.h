@@ -14,7 +14,7 @@
 
 /*
  * Replace @path (atomically) with the @n services of @v, written by
- * @owner (one line of text: which daemon, see cmd_daemon.c). 0, or
+ * @owner (one line of text: which daemon, see cmd/daemon.c). 0, or
  * -errno with @why set.
  */
 int managed_write(const char *path, const char *owner, const struct svc_id *v, size_t n,
