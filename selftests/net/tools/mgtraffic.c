@@ -306,6 +306,9 @@ static int serve(const struct opts *o)
 
 /* ---- conn -------------------------------------------------------------- */
 
+/* why the last flow failed, for the report of a failure */
+static char flow_why[128];
+
 /* read one "ID\n" answer into @id; 0 ok */
 static int read_id(int fd, long deadline, char *id, bool udp)
 {
@@ -313,17 +316,25 @@ static int read_id(int fd, long deadline, char *id, bool udp)
 	ssize_t r;
 
 	for (;;) {
-		if (wait_fd(fd, POLLIN, deadline) != 1)
+		if (wait_fd(fd, POLLIN, deadline) != 1) {
+			snprintf(flow_why, sizeof(flow_why), "no answer by the deadline (%zu bytes)",
+				 got);
 			return -1;
+		}
 		r = recv(fd, id + got, ID_LEN - 1 - got, 0);
-		if (r <= 0)
+		if (r <= 0) {
+			snprintf(flow_why, sizeof(flow_why), "recv: %s",
+				 r ? strerror(errno) : "closed before the answer");
 			return -1;
+		}
 		got += r;
 		id[got] = 0;
 		if (strchr(id, '\n') || udp || got == ID_LEN - 1)
 			break;
 	}
 	id[strcspn(id, "\n")] = 0;
+	if (!id[0])
+		snprintf(flow_why, sizeof(flow_why), "an empty answer");
 	return id[0] ? 0 : -1;
 }
 
@@ -350,28 +361,39 @@ static int one_flow(const struct opts *o, int sport, char *id)
 			slen = sizeof(struct sockaddr_in6);
 		else
 			slen = sizeof(struct sockaddr_in);
-		if (bind(fd, (struct sockaddr *)&src, slen))
+		if (bind(fd, (struct sockaddr *)&src, slen)) {
+			snprintf(flow_why, sizeof(flow_why), "bind to port %d: %s", sport,
+				 strerror(errno));
 			goto out;
+		}
 	}
 	/* RST (or ABORT) on close: no TIME_WAIT, so source ports can be
 	 * reused at once
 	 */
 	if (!o->udp)
 		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
+	if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS) {
+		snprintf(flow_why, sizeof(flow_why), "connect: %s", strerror(errno));
 		goto out;
+	}
 	if (o->udp) {
-		if (send(fd, "x\n", 2, 0) != 2)
+		if (send(fd, "x\n", 2, 0) != 2) {
+			snprintf(flow_why, sizeof(flow_why), "send: %s", strerror(errno));
 			goto out;
+		}
 	} else {
 		int err = 0;
 		socklen_t el = sizeof(err);
 
-		if (wait_fd(fd, POLLOUT, deadline) != 1)
+		if (wait_fd(fd, POLLOUT, deadline) != 1) {
+			snprintf(flow_why, sizeof(flow_why), "not connected by the deadline");
 			goto out;
+		}
 		getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err)
+		if (err) {
+			snprintf(flow_why, sizeof(flow_why), "connecting: %s", strerror(err));
 			goto out;
+		}
 	}
 	rc = read_id(fd, deadline, id, o->udp);
 out:
@@ -393,6 +415,11 @@ static int conn(const struct opts *o)
 			break;
 		if (one_flow(o, o->sport ? o->sport + (int)(i % 40000) : 0, id)) {
 			errors++;
+			/* say why (the first few): a failed flow is a finding */
+			if (errors <= 5)
+				fprintf(stderr, "mgtraffic: flow %ld (source port %d) failed after %ld ms: %s\n",
+					i, o->sport ? o->sport + (int)(i % 40000) : 0,
+					now_ms() - start - t, flow_why);
 			if (o->max_errors && errors >= o->max_errors) {
 				fprintf(stderr, "mgtraffic: giving up after %ld errors\n", errors);
 				break;
