@@ -143,10 +143,226 @@ static const char undrain_help[] =
 	"services keep it in the kernel) or --weight. Slow start, if on, ramps\n"
 	"it up.\n";
 
+/* One drain: its target, options, and what the wait saw. */
+struct drain {
+	struct ctx *c;
+	struct nl *nl;
+	struct svc_id id;
+	struct addr_port ap;
+	char svcbuf[96], bebuf[64];
+	struct model m;			/* the service, fresh from the kernel */
+	struct m_svc *s;
+	struct m_dest *d;
+	bool maglev, keep, wait_inactive, tty, gone;
+	uint32_t timeout_ms, interval_ms, saved;
+	uint32_t last_a, last_i, last_p;	/* UINT32_MAX: not seen yet */
+	uint64_t start, deadline_wall;
+	const char *outcome;		/* drained, timeout, gone, interrupted */
+};
+
+/* --timeout, --interval and --then into @dr: 0, or EXIT_USAGE (reported) */
+static int drain_options(struct drain *dr, const char *timeout_s, const char *interval_s,
+			 const char *then_s)
+{
+	struct ctx *c = dr->c;
+
+	if (timeout_s && parse_timeout_ms(timeout_s, &dr->timeout_ms)) {
+		usage_error(c, "drain: --timeout '%s': " DURATION_HINT ", up to a week, or 0 (never)",
+			    timeout_s);
+		return EXIT_USAGE;
+	}
+	if (interval_s && (parse_duration_ms(interval_s, 60000, &dr->interval_ms) ||
+			   dr->interval_ms < 50)) {
+		usage_error(c, "drain: --interval '%s': " DURATION_HINT ", from 50ms to 1m",
+			    interval_s);
+		return EXIT_USAGE;
+	}
+	if (then_s && strcmp(then_s, "remove") && strcmp(then_s, "keep")) {
+		usage_error(c, "drain: --then '%s': remove or keep", then_s);
+		return EXIT_USAGE;
+	}
+	dr->keep = then_s && !strcmp(then_s, "keep");
+	return 0;
+}
+
+/* The drain metadata (maglev services), then weight 0; the metadata is
+ * taken back if the weight cannot be set. 0, or the exit code (reported).
+ */
+static int drain_begin(struct drain *dr)
+{
+	struct ctx *c = dr->c;
+	int err;
+
+	if (dr->maglev) {
+		struct mg_be_set set = {
+			.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
+			.saved_weight = dr->saved,
+			.drain_deadline = dr->deadline_wall,
+		};
+
+		err = kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set);
+		if (err) {
+			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
+				       dr->bebuf);
+			return exit_code(err);
+		}
+	}
+	if (dr->d->c.weight) {
+		struct dest_conf dc = dr->d->c;
+
+		dc.weight = 0;
+		err = kipvs_dest_edit(dr->nl, &dr->id, &dr->ap, &dc);
+		if (err) {
+			err_report_obj(c, ERR_SERVICE_BACKEND, err,
+				       "drain: setting the weight of %s to 0", dr->bebuf);
+			if (dr->maglev) {
+				struct mg_be_set undo = {
+					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
+				};
+
+				kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &undo);
+			}
+			return exit_code(err);
+		}
+	}
+	if (!c->o.quiet)
+		fprintf(stderr, "%s: draining %s of %s: weight %u -> 0%s\n", c->prog, dr->bebuf,
+			dr->svcbuf, dr->saved, dr->maglev ? "" :
+			" (not a maglev service: the weight is not saved in the kernel; undrain needs --weight)");
+	return 0;
+}
+
+/* the backend's counts, when they change (or always, on a terminal) */
+static void drain_progress(struct drain *dr, uint64_t now)
+{
+	const struct m_dest *d = dr->d;
+	char left[48] = "";
+
+	if (dr->c->o.quiet || !(dr->tty || d->active != dr->last_a || d->inactive != dr->last_i ||
+				 d->mg.pins != dr->last_p))
+		return;
+	if (dr->timeout_ms)
+		snprintf(left, sizeof(left), ", %llu s left",
+			 (unsigned long long)((dr->start + dr->timeout_ms > now ?
+					       dr->start + dr->timeout_ms - now : 0) + 999) / 1000);
+	fprintf(stderr, "%s%s: %s: %u active, %u inactive, %u pinned%s%s",
+		dr->tty ? "\r" : "", dr->c->prog, dr->bebuf, d->active, d->inactive, d->mg.pins,
+		left, dr->tty ? "   " : "\n");
+	dr->last_a = d->active;
+	dr->last_i = d->inactive;
+	dr->last_p = d->mg.pins;
+}
+
+/* Look every interval until drained, timed out, gone or stopped by a
+ * signal (dr->outcome). 0, or the exit code of a failed read (reported).
+ */
+static int drain_wait(struct drain *dr)
+{
+	int err;
+
+	for (;;) {
+		uint64_t now = now_ms();
+		bool done;
+
+		err = load_target(dr->nl, &dr->m, &dr->id, &dr->ap, &dr->s, &dr->d);
+		if (err == -ESRCH || err == -ENOENT) {
+			dr->gone = true;
+			dr->outcome = "gone";
+			return 0;
+		}
+		if (err) {
+			err_report(dr->c, err, "drain: reading %s", dr->bebuf);
+			return exit_code(err);
+		}
+		done = !dr->d->active && !dr->d->mg.pins && (!dr->wait_inactive || !dr->d->inactive);
+		drain_progress(dr, now);
+		if (done)
+			dr->outcome = "drained";
+		else if (dr->timeout_ms && now - dr->start >= dr->timeout_ms)
+			dr->outcome = "timeout";
+		else if (!stop_signal)
+			sleep_ms(dr->timeout_ms && dr->start + dr->timeout_ms - now < dr->interval_ms ?
+				 (uint32_t)(dr->start + dr->timeout_ms - now) : dr->interval_ms);
+		if (!dr->outcome && stop_signal)
+			dr->outcome = "interrupted";
+		if (dr->outcome)
+			return 0;
+	}
+}
+
+/* Remove the backend, or keep it at weight 0: the exit code. */
+static int drain_end(struct drain *dr)
+{
+	int err;
+
+	if (!strcmp(dr->outcome, "interrupted"))
+		return stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
+	if (!dr->gone && !dr->keep) {
+		err = kipvs_dest_del(dr->nl, &dr->id, &dr->ap);
+		if (err && err != -ENOENT) {
+			err_report(dr->c, err, "drain: removing %s", dr->bebuf);
+			return exit_code(err);
+		}
+		dr->gone = true;
+	} else if (!dr->gone && dr->maglev) {
+		/* kept at weight 0: no deadline any more, the weight stays saved */
+		struct mg_be_set set = { .set = MG_BE_SET_DRAIN_DEADLINE };
+
+		kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set);
+	}
+	return strcmp(dr->outcome, "timeout") ? EXIT_OK : EXIT_DRAIN_TIMEOUT;
+}
+
+static int64_t seen(uint32_t v)
+{
+	return v == UINT32_MAX ? 0 : v;
+}
+
+/* what became of the drain: JSON, or one line */
+static void drain_report(const struct drain *dr)
+{
+	struct ctx *c = dr->c;
+	double secs = (double)(now_ms() - dr->start) / 1000.0;
+
+	if (c->o.json) {
+		json_object *o = json_object_new_object(), *r = json_object_new_object();
+
+		json_object_object_add(o, "service", json_object_new_string(dr->svcbuf));
+		json_object_object_add(o, "backend", json_object_new_string(dr->bebuf));
+		json_object_object_add(o, "outcome", json_object_new_string(dr->outcome));
+		json_object_object_add(o, "then", json_object_new_string(dr->keep ? "keep" : "remove"));
+		json_object_object_add(o, "removed", json_object_new_boolean(dr->gone));
+		json_object_object_add(o, "saved_weight", json_object_new_int64(dr->saved));
+		json_object_object_add(o, "elapsed_ms",
+				       json_object_new_int64((int64_t)(now_ms() - dr->start)));
+		json_object_object_add(r, "active", json_object_new_int64(seen(dr->last_a)));
+		json_object_object_add(r, "inactive", json_object_new_int64(seen(dr->last_i)));
+		json_object_object_add(r, "pins", json_object_new_int64(seen(dr->last_p)));
+		json_object_object_add(o, "remaining", r);
+		out_json(o);
+		return;
+	}
+	if (c->o.quiet)
+		return;
+	if (!strcmp(dr->outcome, "drained"))
+		fprintf(stderr, "%s: %s drained in %.1f s: %s\n", c->prog, dr->bebuf, secs,
+			dr->keep ? "kept at weight 0 (undrain restores it)" : "removed");
+	else if (!strcmp(dr->outcome, "timeout"))
+		fprintf(stderr, "%s: %s: drain TIMED OUT after %.1f s with %u active, %u pinned: %s\n",
+			c->prog, dr->bebuf, secs, dr->d->active, dr->d->mg.pins,
+			dr->keep ? "kept at weight 0" : "removed (those connections are cut)");
+	else if (!strcmp(dr->outcome, "gone"))
+		fprintf(stderr, "%s: %s was removed by something else after %.1f s\n",
+			c->prog, dr->bebuf, secs);
+	else
+		fprintf(stderr, "%s: interrupted: %s left at weight 0 (ipvsctl undrain %s %s restores %u)\n",
+			c->prog, dr->bebuf, dr->svcbuf, dr->bebuf, dr->saved);
+}
+
 int cmd_drain(struct ctx *c, int argc, char **argv)
 {
-	char *timeout_s = NULL, *then_s = NULL, *interval_s = NULL, svcbuf[96], bebuf[64];
-	int wait_inactive = 0, rc, err;
+	char *timeout_s = NULL, *then_s = NULL, *interval_s = NULL;
+	int wait_inactive = 0, rc, nargs;
 	struct poptOption opts[] = {
 		{ "timeout", 't', POPT_ARG_STRING, &timeout_s, 0,
 		  "give up after this long (default 5m; 0: never)", "DURATION" },
@@ -158,202 +374,51 @@ int cmd_drain(struct ctx *c, int argc, char **argv)
 		  "how often to look (default 1s)", "DURATION" },
 		POPT_TABLEEND
 	};
-	uint32_t timeout_ms = 300000, interval_ms = 1000, saved = 0;
-	uint32_t last_a = UINT32_MAX, last_i = UINT32_MAX, last_p = UINT32_MAX;
-	bool keep = false, maglev, tty = isatty(STDERR_FILENO), gone = false;
-	const char *outcome;
+	struct drain dr = {
+		.c = c, .timeout_ms = 300000, .interval_ms = 1000, .tty = isatty(STDERR_FILENO),
+		.last_a = UINT32_MAX, .last_i = UINT32_MAX, .last_p = UINT32_MAX,
+	};
 	struct sigaction sa = { .sa_handler = on_stop };
-	struct addr_port ap;
-	struct m_svc *s;
-	struct m_dest *d;
-	struct model m;
-	struct svc_id id;
 	const char **args;
-	uint64_t start, deadline_wall = 0;
-	struct nl *nl;
-	int nargs;
 
 	rc = cmd_options(c, argc, argv, opts,
 			 "drain SERVICE BACKEND [--timeout DURATION] [--then remove|keep] [--wait-inactive]",
 			 drain_help, &args, &nargs);
 	if (rc)
 		return rc == CMD_OPTIONS_DONE ? EXIT_OK : rc;
-	rc = parse_target(c, "drain", nargs, args, &id, &ap);
+	rc = parse_target(c, "drain", nargs, args, &dr.id, &dr.ap);
+	if (!rc)
+		rc = drain_options(&dr, timeout_s, interval_s, then_s);
 	if (rc)
 		return rc;
-	if (timeout_s && parse_timeout_ms(timeout_s, &timeout_ms)) {
-		usage_error(c, "drain: --timeout '%s': " DURATION_HINT ", up to a week, or 0 (never)",
-			    timeout_s);
-		return EXIT_USAGE;
-	}
-	if (interval_s && (parse_duration_ms(interval_s, 60000, &interval_ms) || interval_ms < 50)) {
-		usage_error(c, "drain: --interval '%s': " DURATION_HINT ", from 50ms to 1m",
-			    interval_s);
-		return EXIT_USAGE;
-	}
-	if (then_s && strcmp(then_s, "remove") && strcmp(then_s, "keep")) {
-		usage_error(c, "drain: --then '%s': remove or keep", then_s);
-		return EXIT_USAGE;
-	}
-	keep = then_s && !strcmp(then_s, "keep");
-	rc = open_target(c, "drain", "", &id, &ap, svcbuf, sizeof(svcbuf), bebuf, sizeof(bebuf),
-			 &nl, &m, &s, &d);
+	dr.wait_inactive = wait_inactive;
+	rc = open_target(c, "drain", "", &dr.id, &dr.ap, dr.svcbuf, sizeof(dr.svcbuf), dr.bebuf,
+			 sizeof(dr.bebuf), &dr.nl, &dr.m, &dr.s, &dr.d);
 	if (rc)
 		return rc;
-	maglev = sched_is_maglev(s->c.sched);
-	saved = be_drain_saved_weight(d);
-	start = now_ms();
-	if (timeout_ms)
-		deadline_wall = (wall_ms() + timeout_ms + 999) / 1000;
+	dr.maglev = sched_is_maglev(dr.s->c.sched);
+	dr.saved = be_drain_saved_weight(dr.d);
+	dr.start = now_ms();
+	if (dr.timeout_ms)
+		dr.deadline_wall = (wall_ms() + dr.timeout_ms + 999) / 1000;
 
-	/* the metadata first: if the weight cannot be set, it is taken back */
-	if (maglev) {
-		struct mg_be_set set = {
-			.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
-			.saved_weight = saved,
-			.drain_deadline = deadline_wall,
-		};
-
-		err = kmaglev_set_backend(nl, &id, &ap, &set);
-		if (err) {
-			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
-				       bebuf);
-			model_free(&m);
-			return exit_code(err);
-		}
-	}
-	if (d->c.weight) {
-		struct dest_conf dc = d->c;
-
-		dc.weight = 0;
-		err = kipvs_dest_edit(nl, &id, &ap, &dc);
-		if (err) {
-			err_report_obj(c, ERR_SERVICE_BACKEND, err,
-				       "drain: setting the weight of %s to 0", bebuf);
-			if (maglev) {
-				struct mg_be_set undo = {
-					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
-				};
-
-				kmaglev_set_backend(nl, &id, &ap, &undo);
-			}
-			model_free(&m);
-			return exit_code(err);
-		}
-	}
-	if (!c->o.quiet)
-		fprintf(stderr, "%s: draining %s of %s: weight %u -> 0%s\n", c->prog, bebuf, svcbuf,
-			saved, maglev ? "" :
-			" (not a maglev service: the weight is not saved in the kernel; undrain needs --weight)");
-
+	rc = drain_begin(&dr);
+	if (rc)
+		goto out;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	for (;;) {
-		uint64_t now = now_ms();
-		bool done;
-
-		err = load_target(nl, &m, &id, &ap, &s, &d);
-		if (err == -ESRCH || err == -ENOENT) {
-			gone = true;
-			outcome = "gone";
-			break;
-		}
-		if (err) {
-			err_report(c, err, "drain: reading %s", bebuf);
-			model_free(&m);
-			return exit_code(err);
-		}
-		done = !d->active && !d->mg.pins && (!wait_inactive || !d->inactive);
-		if (!c->o.quiet && (tty || d->active != last_a || d->inactive != last_i ||
-				    d->mg.pins != last_p)) {
-			char left[48] = "";
-
-			if (timeout_ms)
-				snprintf(left, sizeof(left), ", %llu s left",
-					 (unsigned long long)((start + timeout_ms > now ?
-							       start + timeout_ms - now : 0) + 999) / 1000);
-			fprintf(stderr, "%s%s: %s: %u active, %u inactive, %u pinned%s%s",
-				tty ? "\r" : "", c->prog, bebuf, d->active, d->inactive, d->mg.pins,
-				left, tty ? "   " : "\n");
-			last_a = d->active;
-			last_i = d->inactive;
-			last_p = d->mg.pins;
-		}
-		if (done) {
-			outcome = "drained";
-			break;
-		}
-		if (timeout_ms && now - start >= timeout_ms) {
-			outcome = "timeout";
-			break;
-		}
-		if (stop_signal) {
-			outcome = "interrupted";
-			break;
-		}
-		sleep_ms(timeout_ms && start + timeout_ms - now < interval_ms ?
-			 (uint32_t)(start + timeout_ms - now) : interval_ms);
-		if (stop_signal) {
-			outcome = "interrupted";
-			break;
-		}
-	}
-	if (tty && !c->o.quiet)
+	rc = drain_wait(&dr);
+	if (rc)
+		goto out;
+	if (dr.tty && !c->o.quiet)
 		fputc('\n', stderr);
-
-	rc = EXIT_OK;
-	if (!strcmp(outcome, "interrupted")) {
-		rc = stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
-	} else if (!gone && !keep) {
-		err = kipvs_dest_del(nl, &id, &ap);
-		if (err && err != -ENOENT) {
-			err_report(c, err, "drain: removing %s", bebuf);
-			model_free(&m);
-			return exit_code(err);
-		}
-		gone = true;
-	} else if (!gone && maglev) {
-		/* kept at weight 0: no deadline any more, the weight stays saved */
-		struct mg_be_set set = { .set = MG_BE_SET_DRAIN_DEADLINE };
-
-		kmaglev_set_backend(nl, &id, &ap, &set);
-	}
-	if (!strcmp(outcome, "timeout"))
-		rc = EXIT_DRAIN_TIMEOUT;
-
-	if (c->o.json) {
-		json_object *o = json_object_new_object(), *r = json_object_new_object();
-
-		json_object_object_add(o, "service", json_object_new_string(svcbuf));
-		json_object_object_add(o, "backend", json_object_new_string(bebuf));
-		json_object_object_add(o, "outcome", json_object_new_string(outcome));
-		json_object_object_add(o, "then", json_object_new_string(keep ? "keep" : "remove"));
-		json_object_object_add(o, "removed", json_object_new_boolean(gone));
-		json_object_object_add(o, "saved_weight", json_object_new_int64(saved));
-		json_object_object_add(o, "elapsed_ms", json_object_new_int64((int64_t)(now_ms() - start)));
-		json_object_object_add(r, "active", json_object_new_int64(last_a == UINT32_MAX ? 0 : last_a));
-		json_object_object_add(r, "inactive", json_object_new_int64(last_i == UINT32_MAX ? 0 : last_i));
-		json_object_object_add(r, "pins", json_object_new_int64(last_p == UINT32_MAX ? 0 : last_p));
-		json_object_object_add(o, "remaining", r);
-		out_json(o);
-	} else if (!c->o.quiet) {
-		double secs = (double)(now_ms() - start) / 1000.0;
-
-		if (!strcmp(outcome, "drained"))
-			fprintf(stderr, "%s: %s drained in %.1f s: %s\n", c->prog, bebuf, secs,
-				keep ? "kept at weight 0 (undrain restores it)" : "removed");
-		else if (!strcmp(outcome, "timeout"))
-			fprintf(stderr, "%s: %s: drain TIMED OUT after %.1f s with %u active, %u pinned: %s\n",
-				c->prog, bebuf, secs, d->active, d->mg.pins,
-				keep ? "kept at weight 0" : "removed (those connections are cut)");
-		else if (!strcmp(outcome, "gone"))
-			fprintf(stderr, "%s: %s was removed by something else after %.1f s\n",
-				c->prog, bebuf, secs);
-		else
-			fprintf(stderr, "%s: interrupted: %s left at weight 0 (ipvsctl undrain %s %s restores %u)\n",
-				c->prog, bebuf, svcbuf, bebuf, saved);
-	}
-	model_free(&m);
+	rc = drain_end(&dr);
+	/* the outcome's codes: a failure to remove was reported already */
+	if (rc == EXIT_OK || rc == EXIT_DRAIN_TIMEOUT || rc == EXIT_TERMINATED ||
+	    rc == EXIT_INTERRUPTED)
+		drain_report(&dr);
+out:
+	model_free(&dr.m);
 	return rc;
 }
 
