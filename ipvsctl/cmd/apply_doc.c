@@ -102,224 +102,293 @@ static double tv_ms(const struct timeval *tv)
 	return tv->tv_sec * 1e3 + tv->tv_usec / 1e3;
 }
 
-/*
- * Apply one desired state: @buf, @len bytes and NUL-terminated, named
- * @name in messages. Returns the exit code; errors are reported here.
- */
-int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name, char *buf,
-		     size_t len, uint64_t t_start, struct apply_res *res)
-{
-	char why[640];
-	struct apply_ctx a = { 0 };
-	struct rec_opts ro = { 0 };
-	struct rec_result rr;
-	struct scope sc = { 0 }, jsc = { 0 };
-	struct jops j = { 0 };
-	struct op *ops = NULL;
+/* One document being applied: what its steps share. */
+struct doc {
+	struct ctx *c;
+	const struct apply_opts *o;
+	const char *name;
+	struct scope sc;		/* the scope in force: --scope, or the document's */
+	struct scope jsc;		/* the document's own, while being checked */
+	bool json, explicit_empty;
+	struct jops j;			/* JSON input's ops (json) */
+	struct op *ops;			/* the ops (j.v for JSON) */
+	size_t nops;
 	struct model want;
 	struct timeouts to;
-	uint64_t t_parsed = 0, t_checked = 0;
-	struct rusage ru0, ru1;
-	size_t nops = 0, i, started = 0, vchanges = 0;
-	bool json = false, explicit_empty = o->allow_empty;
 	struct nl *nl;
-	FILE *out = stdout;	/* a dry run's steps */
-	int rc = EXIT_OK, err;
+	FILE *out;			/* a dry run's steps */
+	struct apply_ctx a;		/* drains of leaving backends */
+	struct rec_result rr;
+	char why[640];
+};
 
-	memset(res, 0, sizeof(*res));
-	if (o->dry_run && c->o.json) {
-		/* stdout is to be one JSON document: the steps go in it */
-		out = open_memstream(&res->plan, &res->plan_len);
-		if (!out) {
+/* 1. the whole input, parsed: 0, or the exit code (reported) */
+static int doc_parse(struct doc *d, char *buf, size_t len)
+{
+	struct ctx *c = d->c;
+	size_t i;
+	int err, rc;
+
+	for (i = 0; d->o->scopes && d->o->scopes[i]; i++) {
+		if (scope_add(&d->sc, d->o->scopes[i], d->why, sizeof(d->why))) {
+			/* checked by cmd_apply(): only memory can fail here */
 			fprintf(stderr, "%s: out of memory\n", c->prog);
 			return EXIT_FAIL;
 		}
 	}
-	if (o->timing)
-		getrusage(RUSAGE_SELF, &ru0);
-	for (i = 0; o->scopes && o->scopes[i]; i++) {
-		err = scope_add(&sc, o->scopes[i], why, sizeof(why));
-		if (err) {
-			/* checked by cmd_apply(): only memory can fail here */
-			fprintf(stderr, "%s: out of memory\n", c->prog);
-			rc = EXIT_FAIL;
-			goto out;
-		}
-	}
-	if (o->format && strcmp(o->format, "auto")) {
-		json = !strcmp(o->format, "json");
+	if (d->o->format && strcmp(d->o->format, "auto")) {
+		d->json = !strcmp(d->o->format, "json");
 	} else {
 		/* no grammar line starts with a bracket: a JSON array is a
 		 * JSON mistake, and is reported as one
 		 */
 		char first = buf[strspn(buf, " \t\r\n")];
 
-		json = first == '{' || first == '[';
+		d->json = first == '{' || first == '[';
 	}
+	if (!d->json) {
+		FILE *f;
 
-	/* 1. the whole input, checked */
-	if (json) {
-		j.scope = &jsc;
-		err = json_to_ops(name, buf, &j, why, sizeof(why));
-		if (err) {
-			if (err == -ENOMEM)
-				fprintf(stderr, "%s: out of memory\n", c->prog);
-			else
-				fprintf(stderr, "%s: %s; nothing was changed\n", c->prog, why);
-			rc = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
-			goto out;
-		}
-		ops = j.v;
-		nops = j.n;
-		explicit_empty |= j.services;
-		/* the operator's --scope is the bound: a document may narrow
-		 * it, never widen it
-		 */
-		if (!scope_empty(&jsc)) {
-			if (!scope_empty(&sc) && scope_within(&jsc, &sc, why, sizeof(why))) {
-				fprintf(stderr, "%s: %s: %s; nothing was changed\n", c->prog, name, why);
-				rc = EXIT_USAGE;
-				goto out;
-			}
-			scope_free(&sc);
-			sc = jsc;
-			memset(&jsc, 0, sizeof(jsc));
-		}
-	} else if (len) {
-		FILE *f = fmemopen(buf, len, "r");
-
-		if (!f) {
-			rc = EXIT_FAIL;
-			goto out;
-		}
-		rc = exec_read_stream(c, f, name, &ops, &nops);
+		if (!len)
+			return 0;
+		f = fmemopen(buf, len, "r");
+		if (!f)
+			return EXIT_FAIL;
+		rc = exec_read_stream(c, f, d->name, &d->ops, &d->nops);
 		fclose(f);
-		if (rc)
-			goto out;
+		return rc;
 	}
-	t_parsed = now_us();
-	model_init(&want);
+	d->j.scope = &d->jsc;
+	err = json_to_ops(d->name, buf, &d->j, d->why, sizeof(d->why));
+	if (err) {
+		if (err == -ENOMEM)
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+		else
+			fprintf(stderr, "%s: %s; nothing was changed\n", c->prog, d->why);
+		return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+	}
+	d->ops = d->j.v;
+	d->nops = d->j.n;
+	d->explicit_empty |= d->j.services;
+	/* the operator's --scope is the bound: a document may narrow it,
+	 * never widen it
+	 */
+	if (!scope_empty(&d->jsc)) {
+		if (!scope_empty(&d->sc) && scope_within(&d->jsc, &d->sc, d->why, sizeof(d->why))) {
+			fprintf(stderr, "%s: %s: %s; nothing was changed\n", c->prog, d->name,
+				d->why);
+			return EXIT_USAGE;
+		}
+		scope_free(&d->sc);
+		d->sc = d->jsc;
+		memset(&d->jsc, 0, sizeof(d->jsc));
+	}
+	return 0;
+}
+
+/* 2. the desired state built and checked, before any change: 0, or the
+ * exit code (reported)
+ */
+static int doc_check(struct doc *d)
+{
+	struct ctx *c = d->c;
+	int err, rc;
+
 	/* checked before the kernel is asked: a producer that crashed and
 	 * wrote nothing (or only comments) must change nothing
 	 */
-	if (!explicit_empty && !names_a_service(ops, nops)) {
+	if (!d->explicit_empty && !names_a_service(d->ops, d->nops)) {
 		fprintf(stderr,
 			"%s: %s names no service; nothing was changed (an empty desired state%s must be explicit: --allow-empty, or JSON \"services\": [])\n",
-			c->prog, name, scope_empty(&sc) ? "" : " deletes every service in the scope, so it");
-		rc = EXIT_USAGE;
-		goto out_model;
+			c->prog, d->name,
+			scope_empty(&d->sc) ? "" : " deletes every service in the scope, so it");
+		return EXIT_USAGE;
 	}
-	err = ctx_nl(c, &nl);
-	if (err) {
-		rc = exit_code(err);
-		goto out_model;
-	}
+	err = ctx_nl(c, &d->nl);
+	if (err)
+		return exit_code(err);
 	/* genl ids are allocated anew when a module is reloaded, which may
 	 * happen between two documents of a stream: looked up per document
 	 */
-	nlc_forget_families(nl);
-	err = state_from_ops(nl, ops, nops, &want, &to, why, sizeof(why));
+	nlc_forget_families(d->nl);
+	err = state_from_ops(d->nl, d->ops, d->nops, &d->want, &d->to, d->why, sizeof(d->why));
 	if (err) {
-		fprintf(stderr, "%s: %s; nothing was changed\n", c->prog, why);
-		rc = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
-		goto out_model;
+		fprintf(stderr, "%s: %s; nothing was changed\n", c->prog, d->why);
+		return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
 	}
-	rc = check_scope(c, &want, &sc);
+	rc = check_scope(c, &d->want, &d->sc);
 	if (rc)
-		goto out_model;
-	if (o->vip_dev) {
+		return rc;
+	if (d->o->vip_dev) {
 		/* before any change: an interface not ours is refused */
-		err = vip_check(o->vip_dev, why, sizeof(why));
+		err = vip_check(d->o->vip_dev, d->why, sizeof(d->why));
 		if (err) {
 			fprintf(stderr, "%s: apply: --vip-dev: %s; nothing was changed\n", c->prog,
-				why);
-			rc = err == -EINVAL ? EXIT_USAGE : exit_code(err);
-			goto out_model;
+				d->why);
+			return err == -EINVAL ? EXIT_USAGE : exit_code(err);
 		}
 	}
-	t_checked = now_us();
+	return 0;
+}
 
-	/* 2. the difference, applied all or nothing */
-	a.lo.timeout_s = (o->drain_ms + 999) / 1000;
-	a.lo.now_s = wall_ms() / 1000;
-	ro.in_scope = scope_empty(&sc) ? NULL : scope_fn;
-	ro.scope_arg = &sc;
-	ro.adjust = apply_adjust;
-	ro.adjust_arg = &a;
-	ro.timeouts = &to;
-	ro.max_deletes_set = o->max_deletes_set;
-	ro.max_deletes_pct = o->max_deletes_pct;
-	ro.max_deletes = o->max_deletes;
-	ro.dry_run = o->dry_run;
-	ro.out = out;
-	err = reconcile(nl, &want, &ro, &rr);
-	if (err) {
-		if (rr.failed_step && rr.unknown && !rr.undo_err)
-			fprintf(stderr, "%s: apply: step %zu of the plan: %s; every step that was or may have been applied (%zu without an answer) was rolled back: nothing was changed\n",
-				c->prog, rr.failed_step, rr.why, rr.unknown);
-		else if (rr.failed_step)
-			fprintf(stderr, "%s: apply: step %zu of the plan: %s; %s\n", c->prog,
-				rr.failed_step, rr.why,
-				rr.undo_err ? "rolling back FAILED: the steps before it may be applied (ipvsctl list)" :
-				"the other steps were rolled back: nothing was changed");
-		else if (err == -ENOMEM)
-			fprintf(stderr, "%s: out of memory; nothing was changed\n", c->prog);
-		else
-			fprintf(stderr, "%s: apply: %s; nothing was changed\n", c->prog, rr.why);
-		res->undo_failed = rr.failed_step && rr.undo_err;
-		/* the deletion guard is a refusal of the input, not the kernel's;
-		 * lost answers or a failed rollback are not refusals either
-		 */
-		if (err == -ECANCELED)
-			rc = EXIT_USAGE;
-		else if (rr.undo_err || rr.unknown)
-			rc = EXIT_FAIL;
-		else
-			rc = exit_code(err);
-		goto out_model;
-	}
-	res->changes = rr.changes;
+/* a failed reconcile in words, and its exit code */
+static int doc_failed(struct doc *d, int err, struct apply_res *res)
+{
+	const struct rec_result *rr = &d->rr;
+	const char *prog = d->c->prog;
+
+	if (rr->failed_step && rr->unknown && !rr->undo_err)
+		fprintf(stderr, "%s: apply: step %zu of the plan: %s; every step that was or may have been applied (%zu without an answer) was rolled back: nothing was changed\n",
+			prog, rr->failed_step, rr->why, rr->unknown);
+	else if (rr->failed_step)
+		fprintf(stderr, "%s: apply: step %zu of the plan: %s; %s\n", prog,
+			rr->failed_step, rr->why,
+			rr->undo_err ? "rolling back FAILED: the steps before it may be applied (ipvsctl list)" :
+			"the other steps were rolled back: nothing was changed");
+	else if (err == -ENOMEM)
+		fprintf(stderr, "%s: out of memory; nothing was changed\n", prog);
+	else
+		fprintf(stderr, "%s: apply: %s; nothing was changed\n", prog, rr->why);
+	res->undo_failed = rr->failed_step && rr->undo_err;
+	/* the deletion guard is a refusal of the input, not the kernel's;
+	 * lost answers or a failed rollback are not refusals either
+	 */
+	if (err == -ECANCELED)
+		return EXIT_USAGE;
+	if (rr->undo_err || rr->unknown)
+		return EXIT_FAIL;
+	return exit_code(err);
+}
+
+/* 3. the difference, applied all or nothing: 0, or the exit code (reported) */
+static int doc_reconcile(struct doc *d, struct apply_res *res)
+{
+	const struct apply_opts *o = d->o;
+	struct rec_opts ro = {
+		.in_scope = scope_empty(&d->sc) ? NULL : scope_fn,
+		.scope_arg = &d->sc,
+		.adjust = apply_adjust,
+		.adjust_arg = &d->a,
+		.timeouts = &d->to,
+		.max_deletes_set = o->max_deletes_set,
+		.max_deletes_pct = o->max_deletes_pct,
+		.max_deletes = o->max_deletes,
+		.dry_run = o->dry_run,
+		.out = d->out,
+	};
+	int err;
+
+	d->a.lo.timeout_s = (o->drain_ms + 999) / 1000;
+	d->a.lo.now_s = wall_ms() / 1000;
+	err = reconcile(d->nl, &d->want, &ro, &d->rr);
+	if (err)
+		return doc_failed(d, err, res);
+	res->changes = d->rr.changes;
 	res->applied = true;
+	return 0;
+}
 
-	/* 3. new drains: their deadline where the next apply finds it */
-	for (i = 0; i < a.lr.n; i++) {
-		struct leaver *lv = &a.lr.v[i];
+/* 4. new drains: their deadline where the next apply finds it; the count
+ * in *@started; the exit code of a failure (reported), else 0
+ */
+static int doc_store_drains(struct doc *d, size_t *started)
+{
+	int rc = EXIT_OK, err;
+	size_t i;
+
+	for (i = 0; i < d->a.lr.n; i++) {
+		struct leaver *lv = &d->a.lr.v[i];
 		char s[96], b[64];
 
 		if (!lv->start)
 			continue;
 		fmt_svc(&lv->svc, s, sizeof(s));
 		fmt_addr_port(lv->ap.af, lv->ap.addr, lv->ap.port, b, sizeof(b));
-		started++;
-		if (o->dry_run) {
-			fprintf(out, "maglev set-backend %s %s drain-deadline %llu\n", s, b,
+		(*started)++;
+		if (d->o->dry_run) {
+			fprintf(d->out, "maglev set-backend %s %s drain-deadline %llu\n", s, b,
 				(unsigned long long)lv->deadline);
 			continue;
 		}
-		err = leaver_store(nl, lv);
+		err = leaver_store(d->nl, lv);
 		if (err) {
 			/* the weight is 0 already; the next apply sets the deadline */
 			fprintf(stderr, "%s: apply: %s %s is draining, but its deadline was not stored: %s\n",
-				c->prog, s, b, nl->ext[0] ? nl->ext : strerror(-err));
+				d->c->prog, s, b, d->nl->ext[0] ? d->nl->ext : strerror(-err));
 			rc = exit_code(err);
 		}
 	}
-	/* 4. the virtual addresses, once the services are there */
-	if (o->vip_dev) {
-		err = vip_sync(o->vip_dev, &want, &sc, o->dry_run, out, &vchanges, why,
-			       sizeof(why));
-		if (err) {
-			fprintf(stderr, "%s: apply: the IPVS state is applied (%zu changes), but not the addresses: %s\n",
-				c->prog, rr.changes + started, why);
-			rc = err == -EINVAL ? EXIT_USAGE : exit_code(err);
+	return rc;
+}
+
+/* 5. the virtual addresses, once the services are there: counted in
+ * *@changes; the exit code of a failure (reported), else 0
+ */
+static int doc_vips(struct doc *d, size_t *changes)
+{
+	size_t vchanges = 0;
+	int err;
+
+	err = vip_sync(d->o->vip_dev, &d->want, &d->sc, d->o->dry_run, d->out, &vchanges, d->why,
+		       sizeof(d->why));
+	if (err)
+		fprintf(stderr, "%s: apply: the IPVS state is applied (%zu changes), but not the addresses: %s\n",
+			d->c->prog, *changes, d->why);
+	*changes += vchanges;
+	return err ? (err == -EINVAL ? EXIT_USAGE : exit_code(err)) : 0;
+}
+
+/*
+ * Apply one desired state: @buf, @len bytes and NUL-terminated, named
+ * @name in messages. Returns the exit code; errors are reported here.
+ */
+int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name, char *buf,
+	      size_t len, uint64_t t_start, struct apply_res *res)
+{
+	struct doc d = { .c = c, .o = o, .name = name, .out = stdout,
+			 .explicit_empty = o->allow_empty };
+	uint64_t t_parsed = 0, t_checked = 0;
+	struct rusage ru0, ru1;
+	size_t started = 0;
+	int rc, rc2;
+
+	memset(res, 0, sizeof(*res));
+	model_init(&d.want);
+	if (o->dry_run && c->o.json) {
+		/* stdout is to be one JSON document: the steps go in it */
+		d.out = open_memstream(&res->plan, &res->plan_len);
+		if (!d.out) {
+			fprintf(stderr, "%s: out of memory\n", c->prog);
+			return EXIT_FAIL;
 		}
-		started += vchanges;
 	}
-	res->changes = rr.changes + started;
-	res->draining = a.lr.n;
-	res->expired = a.lr.deleted_expired;
+	if (o->timing)
+		getrusage(RUSAGE_SELF, &ru0);
+	rc = doc_parse(&d, buf, len);
+	if (rc)
+		goto out;
+	t_parsed = now_us();
+	rc = doc_check(&d);
+	if (rc)
+		goto out;
+	t_checked = now_us();
+	rc = doc_reconcile(&d, res);
+	if (rc)
+		goto out;
+	rc = doc_store_drains(&d, &started);
+	if (o->vip_dev) {
+		size_t changes = d.rr.changes + started;
+
+		rc2 = doc_vips(&d, &changes);
+		started = changes - d.rr.changes;
+		if (rc2)
+			rc = rc2;
+	}
+	res->changes = d.rr.changes + started;
+	res->draining = d.a.lr.n;
+	res->expired = d.a.lr.deleted_expired;
 	if (o->check_sysctls)
-		warn_sysctls(c, &want);
+		warn_sysctls(c, &d.want);
 	if (o->timing) {
 		getrusage(RUSAGE_SELF, &ru1);
 		fprintf(stderr,
@@ -327,22 +396,21 @@ int apply_doc(struct ctx *c, const struct apply_opts *o, const char *name, char 
 			"(%zu services, %zu read in full), diff+plan %.1f ms, send %.1f ms, total %.1f ms "
 			"(CPU: user %.1f ms, system %.1f ms)\n",
 			c->prog, (t_parsed - t_start) / 1e3, (t_checked - t_parsed) / 1e3,
-			rr.us_load / 1e3, rr.svcs_seen, rr.svcs_read, rr.us_diff / 1e3,
-			rr.us_run / 1e3, (now_us() - t_start) / 1e3,
+			d.rr.us_load / 1e3, d.rr.svcs_seen, d.rr.svcs_read, d.rr.us_diff / 1e3,
+			d.rr.us_run / 1e3, (now_us() - t_start) / 1e3,
 			tv_ms(&ru1.ru_utime) - tv_ms(&ru0.ru_utime),
 			tv_ms(&ru1.ru_stime) - tv_ms(&ru0.ru_stime));
 	}
-out_model:
-	model_free(&want);
-	free(a.lr.v);
 out:
-	if (json)
-		jops_free(&j);
+	model_free(&d.want);
+	free(d.a.lr.v);
+	if (d.json)
+		jops_free(&d.j);
 	else
-		ops_free(ops, nops);
-	scope_free(&sc);
-	scope_free(&jsc);
-	if (out != stdout && fclose(out) && !rc) {
+		ops_free(d.ops, d.nops);
+	scope_free(&d.sc);
+	scope_free(&d.jsc);
+	if (d.out != stdout && fclose(d.out) && !rc) {
 		fprintf(stderr, "%s: out of memory\n", c->prog);
 		rc = EXIT_FAIL;
 	}
