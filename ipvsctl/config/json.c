@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <stdarg.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -171,187 +172,231 @@ static const char *json_str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-int json_to_ops(const char *name, const char *text, struct jops *j, char *why,
-		size_t whylen)
-{
-	static const char *const svc_skip[] = { "service", "backends", "health", NULL };
-	static const char *const be_skip[] = { "address", NULL };
-	static const char *const none[] = { NULL };
-	struct json_tokener *tok = json_tokener_new_ex(64);
-	struct json_object *root, *svcs, *v;
-	enum json_tokener_error jerr;
-	char where[400];
+/* One document being turned into ops. */
+struct jdoc {
+	const char *name;
+	struct jops *j;
 	struct words *w;
-	size_t i, k, n;
-	int err = 0;
+	char *why;
+	size_t whylen;
+};
 
+static const char *const no_skip[] = { NULL };
+
+/* words_add() and json_opts() messages do not say where; jops_push()'s
+ * do: -EINVAL, with @where in front of a message that lacks it
+ */
+static int at(struct jdoc *d, const char *where)
+{
+	char tmp[400];
+
+	if (strncmp(d->why, d->name, strlen(d->name))) {
+		snprintf(tmp, sizeof(tmp), "%.399s", d->why);
+		snprintf(d->why, d->whylen, "%.200s: %s", where, tmp);
+	}
+	return -EINVAL;
+}
+
+/* -EINVAL, with @fmt said */
+static int bad(struct jdoc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct jdoc *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->why, d->whylen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The text as one JSON object (the caller puts it), or NULL with @why. */
+static struct json_object *parse_doc(struct jdoc *d, const char *text, int *err)
+{
+	struct json_tokener *tok = json_tokener_new_ex(64);
+	enum json_tokener_error jerr;
+	struct json_object *root;
+	size_t end;
+
+	*err = -ENOMEM;
 	if (!tok)
-		return -ENOMEM;
+		return NULL;
 	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
 	jerr = json_tokener_get_error(tok);
-	if (!root || jerr != json_tokener_success ||
-	    text[strspn(text + json_tokener_get_parse_end(tok), " \t\r\n") +
-		 json_tokener_get_parse_end(tok)]) {
-		snprintf(why, whylen, "%s: not valid JSON (%s, at byte %zu)", name,
-			 jerr == json_tokener_continue ? "the document ends early" :
-			 jerr != json_tokener_success ? json_tokener_error_desc(jerr) :
-			 "text after the document", json_tokener_get_parse_end(tok));
-		json_tokener_free(tok);
-		json_object_put(root);
-		return -EINVAL;
-	}
+	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	w = malloc(sizeof(*w));
-	if (!w) {
+	if (!root || jerr != json_tokener_success || text[strspn(text + end, " \t\r\n") + end]) {
+		*err = bad(d, "%s: not valid JSON (%s, at byte %zu)", d->name,
+			   jerr == json_tokener_continue ? "the document ends early" :
+			   jerr != json_tokener_success ? json_tokener_error_desc(jerr) :
+			   "text after the document", end);
 		json_object_put(root);
-		return -ENOMEM;
+		return NULL;
 	}
 	if (json_object_get_type(root) != json_type_object) {
-		snprintf(why, whylen, "%s: the document must be an object", name);
-		err = -EINVAL;
-		goto out;
+		*err = bad(d, "%s: the document must be an object", d->name);
+		json_object_put(root);
+		return NULL;
 	}
 	json_object_object_foreach(root, key, val) {
 		(void)val;
 		if (strcmp(key, "services") && strcmp(key, "scope") && strcmp(key, "timeouts") &&
 		    strcmp(key, "version")) {
-			snprintf(why, whylen, "%s: unknown key \"%s\" (services, scope, timeouts)",
-				 name, key);
-			err = -EINVAL;
-			goto out;
+			*err = bad(d, "%s: unknown key \"%s\" (services, scope, timeouts)", d->name,
+				   key);
+			json_object_put(root);
+			return NULL;
 		}
 	}
-	if (json_object_object_get_ex(root, "scope", &v)) {
-		if (json_object_get_type(v) != json_type_array) {
-			snprintf(why, whylen, "%s: \"scope\": an array of strings", name);
-			err = -EINVAL;
-			goto out;
-		}
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++) {
-			struct json_object *e = json_object_array_get_idx(v, i);
-			char sw[300];
+	*err = 0;
+	return root;
+}
 
-			if (json_object_get_type(e) != json_type_string) {
-				snprintf(why, whylen, "%s: scope[%zu]: a string", name, i);
-				err = -EINVAL;
-				goto out;
-			}
-			err = scope_add(j->scope, json_object_get_string(e), sw, sizeof(sw));
-			if (err) {
-				snprintf(why, whylen, "%s: scope[%zu]: %s", name, i, sw);
-				goto out;
-			}
-		}
-	}
-	if (json_object_object_get_ex(root, "timeouts", &v)) {
-		w->n = 0;
-		words_add(w, "timeout", why, whylen);
-		words_add(w, "set", why, whylen);
-		if (json_object_get_type(v) != json_type_object) {
-			snprintf(why, whylen, "%s: \"timeouts\": an object", name);
-			err = -EINVAL;
-			goto out;
-		}
-		snprintf(where, sizeof(where), "%s: timeouts", name);
-		err = json_opts(v, w, none, why, whylen);
-		if (!err)
-			err = jops_push(j, w, where, why, whylen);
-		if (err)
-			goto out;
-	}
-	if (!json_object_object_get_ex(root, "services", &svcs))
-		goto out;	/* no state: refused by apply unless --allow-empty */
-	j->services = true;
-	if (json_object_get_type(svcs) != json_type_array) {
-		snprintf(why, whylen, "%s: \"services\": an array", name);
-		err = -EINVAL;
-		goto out;
-	}
-	n = json_object_array_length(svcs);
+/* "scope": an array of scope words, into j->scope */
+static int doc_scope(struct jdoc *d, struct json_object *v)
+{
+	size_t i, n;
+	int err;
+
+	if (json_object_get_type(v) != json_type_array)
+		return bad(d, "%s: \"scope\": an array of strings", d->name);
+	n = json_object_array_length(v);
 	for (i = 0; i < n; i++) {
-		struct json_object *s = json_object_array_get_idx(svcs, i), *bes, *hc;
-		const char *id;
-		size_t nb;
+		struct json_object *e = json_object_array_get_idx(v, i);
+		char sw[300];
 
-		snprintf(where, sizeof(where), "%s: services[%zu]", name, i);
-		if (json_object_get_type(s) != json_type_object || !(id = json_str(s, "service"))) {
-			snprintf(why, whylen, "%s: an object with \"service\": \"tcp/ADDR:PORT\"",
-				 where);
-			err = -EINVAL;
-			goto out;
-		}
-		w->n = 0;
-		if (words_add(w, "service", why, whylen) || words_add(w, "add", why, whylen) ||
-		    words_add(w, id, why, whylen) || json_opts(s, w, svc_skip, why, whylen) ||
-		    jops_push(j, w, where, why, whylen)) {
-			err = -EINVAL;
-			goto prefix;
-		}
-		if (json_object_object_get_ex(s, "backends", &bes) &&
-		    json_object_get_type(bes) != json_type_null) {
-			if (json_object_get_type(bes) != json_type_array) {
-				snprintf(why, whylen, "%s: \"backends\": an array", where);
-				err = -EINVAL;
-				goto out;
-			}
-			nb = json_object_array_length(bes);
-			for (k = 0; k < nb; k++) {
-				struct json_object *b = json_object_array_get_idx(bes, k);
-				const char *a;
-				char bw[320];
-
-				snprintf(bw, sizeof(bw), "%.280s.backends[%zu]", where, k);
-				if (json_object_get_type(b) != json_type_object ||
-				    !(a = json_str(b, "address"))) {
-					snprintf(why, whylen, "%s: an object with \"address\"", bw);
-					err = -EINVAL;
-					goto out;
-				}
-				w->n = 0;
-				if (words_add(w, "backend", why, whylen) ||
-				    words_add(w, "add", why, whylen) ||
-				    words_add(w, id, why, whylen) ||
-				    words_add(w, a, why, whylen) ||
-				    json_opts(b, w, be_skip, why, whylen) ||
-				    jops_push(j, w, bw, why, whylen)) {
-					err = -EINVAL;
-					snprintf(where, sizeof(where), "%s", bw);
-					goto prefix;
-				}
-			}
-		}
-		if (json_object_object_get_ex(s, "health", &hc) &&
-		    json_object_get_type(hc) != json_type_null) {
-			char hw[320];
-
-			snprintf(hw, sizeof(hw), "%.300s.health", where);
-			if (json_object_get_type(hc) != json_type_object) {
-				snprintf(why, whylen, "%s: an object", hw);
-				err = -EINVAL;
-				goto out;
-			}
-			w->n = 0;
-			if (words_add(w, "health", why, whylen) || words_add(w, id, why, whylen) ||
-			    json_opts(hc, w, none, why, whylen) ||
-			    jops_push(j, w, hw, why, whylen)) {
-				err = -EINVAL;
-				snprintf(where, sizeof(where), "%s", hw);
-				goto prefix;
-			}
+		if (json_object_get_type(e) != json_type_string)
+			return bad(d, "%s: scope[%zu]: a string", d->name, i);
+		err = scope_add(d->j->scope, json_object_get_string(e), sw, sizeof(sw));
+		if (err) {
+			snprintf(d->why, d->whylen, "%s: scope[%zu]: %s", d->name, i, sw);
+			return err;
 		}
 	}
-	goto out;
-prefix:
-	/* words_add/json_opts messages do not say where; jops_push's do */
-	if (strncmp(why, name, strlen(name))) {
-		char tmp[400];
+	return 0;
+}
 
-		snprintf(tmp, sizeof(tmp), "%.399s", why);
-		snprintf(why, whylen, "%.200s: %s", where, tmp);
+/* "timeouts": {"tcp": ..., ...} as "timeout set tcp ..." */
+static int doc_timeouts(struct jdoc *d, struct json_object *v)
+{
+	char where[400];
+	int err;
+
+	d->w->n = 0;
+	words_add(d->w, "timeout", d->why, d->whylen);
+	words_add(d->w, "set", d->why, d->whylen);
+	if (json_object_get_type(v) != json_type_object)
+		return bad(d, "%s: \"timeouts\": an object", d->name);
+	snprintf(where, sizeof(where), "%s: timeouts", d->name);
+	err = json_opts(v, d->w, no_skip, d->why, d->whylen);
+	return err ? err : jops_push(d->j, d->w, where, d->why, d->whylen);
+}
+
+/* a service's "backends": "backend add SERVICE ADDRESS ..." each */
+static int doc_backends(struct jdoc *d, struct json_object *bes, const char *id,
+			const char *where)
+{
+	static const char *const be_skip[] = { "address", NULL };
+	size_t k, nb;
+
+	if (json_object_get_type(bes) != json_type_array)
+		return bad(d, "%s: \"backends\": an array", where);
+	nb = json_object_array_length(bes);
+	for (k = 0; k < nb; k++) {
+		struct json_object *b = json_object_array_get_idx(bes, k);
+		const char *a;
+		char bw[320];
+
+		snprintf(bw, sizeof(bw), "%.280s.backends[%zu]", where, k);
+		if (json_object_get_type(b) != json_type_object || !(a = json_str(b, "address")))
+			return bad(d, "%s: an object with \"address\"", bw);
+		d->w->n = 0;
+		if (words_add(d->w, "backend", d->why, d->whylen) ||
+		    words_add(d->w, "add", d->why, d->whylen) ||
+		    words_add(d->w, id, d->why, d->whylen) ||
+		    words_add(d->w, a, d->why, d->whylen) ||
+		    json_opts(b, d->w, be_skip, d->why, d->whylen) ||
+		    jops_push(d->j, d->w, bw, d->why, d->whylen))
+			return at(d, bw);
 	}
-out:
-	free(w);
+	return 0;
+}
+
+/* a service's "health": "health SERVICE ..." */
+static int doc_health(struct jdoc *d, struct json_object *hc, const char *id, const char *where)
+{
+	char hw[320];
+
+	snprintf(hw, sizeof(hw), "%.300s.health", where);
+	if (json_object_get_type(hc) != json_type_object)
+		return bad(d, "%s: an object", hw);
+	d->w->n = 0;
+	if (words_add(d->w, "health", d->why, d->whylen) || words_add(d->w, id, d->why, d->whylen) ||
+	    json_opts(hc, d->w, no_skip, d->why, d->whylen) ||
+	    jops_push(d->j, d->w, hw, d->why, d->whylen))
+		return at(d, hw);
+	return 0;
+}
+
+/* services[@i]: "service add SERVICE ...", its backends and health */
+static int doc_service(struct jdoc *d, struct json_object *s, size_t i)
+{
+	static const char *const svc_skip[] = { "service", "backends", "health", NULL };
+	struct json_object *bes, *hc;
+	char where[400];
+	const char *id;
+	int err;
+
+	snprintf(where, sizeof(where), "%s: services[%zu]", d->name, i);
+	if (json_object_get_type(s) != json_type_object || !(id = json_str(s, "service")))
+		return bad(d, "%s: an object with \"service\": \"tcp/ADDR:PORT\"", where);
+	d->w->n = 0;
+	if (words_add(d->w, "service", d->why, d->whylen) ||
+	    words_add(d->w, "add", d->why, d->whylen) || words_add(d->w, id, d->why, d->whylen) ||
+	    json_opts(s, d->w, svc_skip, d->why, d->whylen) ||
+	    jops_push(d->j, d->w, where, d->why, d->whylen))
+		return at(d, where);
+	if (json_object_object_get_ex(s, "backends", &bes) &&
+	    json_object_get_type(bes) != json_type_null) {
+		err = doc_backends(d, bes, id, where);
+		if (err)
+			return err;
+	}
+	if (json_object_object_get_ex(s, "health", &hc) &&
+	    json_object_get_type(hc) != json_type_null)
+		return doc_health(d, hc, id, where);
+	return 0;
+}
+
+int json_to_ops(const char *name, const char *text, struct jops *j, char *why,
+		size_t whylen)
+{
+	struct jdoc d = { .name = name, .j = j, .why = why, .whylen = whylen };
+	struct json_object *root, *svcs, *v;
+	size_t i, n;
+	int err;
+
+	root = parse_doc(&d, text, &err);
+	if (!root)
+		return err;
+	d.w = malloc(sizeof(*d.w));
+	if (!d.w) {
+		json_object_put(root);
+		return -ENOMEM;
+	}
+	if (json_object_object_get_ex(root, "scope", &v))
+		err = doc_scope(&d, v);
+	if (!err && json_object_object_get_ex(root, "timeouts", &v))
+		err = doc_timeouts(&d, v);
+	/* no "services": no state, refused by apply unless --allow-empty */
+	if (!err && json_object_object_get_ex(root, "services", &svcs)) {
+		j->services = true;
+		if (json_object_get_type(svcs) != json_type_array)
+			err = bad(&d, "%s: \"services\": an array", name);
+		n = err ? 0 : json_object_array_length(svcs);
+		for (i = 0; !err && i < n; i++)
+			err = doc_service(&d, json_object_array_get_idx(svcs, i), i);
+	}
+	free(d.w);
 	json_object_put(root);
 	return err;
 }
