@@ -140,14 +140,7 @@ static int mg_svc_cb(const struct mg_svc_state *st, void *arg)
 	if (!s)
 		return 0;	/* appeared between the two dumps */
 	s->has_mg = true;
-	s->c.mg_table_size = st->p.table_size;
-	s->c.mg_hash = st->p.hash;
-	s->c.ss_window_ms = st->p.ss_window_ms;
-	s->c.ss_aggr = st->p.ss_aggression;
-	s->c.ss_min_pct = st->p.ss_min_pct;
-	s->c.set |= SC_MG_ALL;
-	s->c.pin = st->p.pin;
-	s->c.pin_max = st->p.pin_max;
+	svc_conf_from_mg(&s->c, &st->p);
 	s->mg = *st;
 	return 0;
 }

@@ -322,20 +322,14 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 	nest = nla_nest_start(msg, IPVS_MAGLEV_A_SERVICE);
 	if (!nest || put_svc_id_attrs(msg, id))
 		goto err;
-	if (p->set & MG_SET_TABLE_SIZE)
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_TABLE_SIZE, p->table_size);
-	if (p->set & MG_SET_HASH)
-		NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_HASH, p->hash);
-	if (p->set & MG_SET_SS_WINDOW)
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, p->ss_window_ms);
-	if (p->set & MG_SET_SS_AGGR)
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, p->ss_aggression);
-	if (p->set & MG_SET_SS_MIN)
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, p->ss_min_pct);
-	if (p->set & MG_SET_PIN)
-		NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_PIN, p->pin);
-	if (p->set & MG_SET_PIN_MAX)
-		NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_PIN_MAX, p->pin_max);
+	/* every parameter: the planner sends a service's whole set */
+	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_TABLE_SIZE, p->table_size);
+	NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_HASH, p->hash);
+	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_WINDOW_MS, p->ss_window_ms);
+	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_AGGRESSION, p->ss_aggression);
+	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_SS_MIN_PCT, p->ss_min_pct);
+	NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_PIN, p->pin);
+	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_PIN_MAX, p->pin_max);
 	nla_nest_end(msg, nest);
 	return nlc_send_change(nl, msg);
 

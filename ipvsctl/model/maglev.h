@@ -13,19 +13,12 @@
 
 #include "base/types.h"
 
-/* Parameters, as set: a field is sent only if its bit is in @set. */
-enum {
-	MG_SET_TABLE_SIZE = 1 << 0,
-	MG_SET_HASH = 1 << 1,
-	MG_SET_SS_WINDOW = 1 << 2,
-	MG_SET_SS_AGGR = 1 << 3,
-	MG_SET_SS_MIN = 1 << 4,
-	MG_SET_PIN = 1 << 5,
-	MG_SET_PIN_MAX = 1 << 6,
-};
-
+/* A service's maglev parameters, all of them, as the module reports
+ * them and as SET_SERVICE sends them. In the model they are fields of
+ * struct svc_conf (SC_MG_ALL): svc_conf_to_mg() and svc_conf_from_mg()
+ * are the one mapping.
+ */
 struct mg_params {
-	unsigned int set;
 	uint32_t table_size;	/* 0: module default */
 	uint8_t hash;		/* enum ipvs_maglev_hash */
 	uint32_t ss_window_ms;	/* slow start: 0 off */

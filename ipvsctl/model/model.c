@@ -303,6 +303,29 @@ bool sched_is_maglev(const char *sched)
 	return !strcmp(sched, "maglev") || (mh_served && !strcmp(sched, "mh"));
 }
 
+void svc_conf_to_mg(const struct svc_conf *c, struct mg_params *p)
+{
+	p->table_size = c->mg_table_size;
+	p->hash = c->mg_hash;
+	p->ss_window_ms = c->ss_window_ms;
+	p->ss_aggression = c->ss_aggr;
+	p->ss_min_pct = c->ss_min_pct;
+	p->pin = c->pin;
+	p->pin_max = c->pin_max;
+}
+
+void svc_conf_from_mg(struct svc_conf *c, const struct mg_params *p)
+{
+	c->mg_table_size = p->table_size;
+	c->mg_hash = p->hash;
+	c->ss_window_ms = p->ss_window_ms;
+	c->ss_aggr = p->ss_aggression;
+	c->ss_min_pct = p->ss_min_pct;
+	c->pin = p->pin;
+	c->pin_max = p->pin_max;
+	c->set |= SC_MG_ALL;
+}
+
 bool svc_conf_is_maglev(const struct svc_conf *c)
 {
 	return sched_is_maglev(c->sched);

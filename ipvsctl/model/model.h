@@ -238,6 +238,11 @@ void svc_conf_mg_defaults(struct svc_conf *c, const struct mg_defaults *d);
 /* Does the maglev part differ from the module's defaults? */
 bool svc_conf_mg_nondefault(const struct svc_conf *c, const struct mg_defaults *d);
 void dest_conf_defaults(struct dest_conf *c);
+/* The maglev fields of @c as the module's parameters, and back (the
+ * latter marks them given, SC_MG_ALL): the one mapping between the two.
+ */
+void svc_conf_to_mg(const struct svc_conf *c, struct mg_params *p);
+void svc_conf_from_mg(struct svc_conf *c, const struct mg_params *p);
 /* Fill @dst's unset fields from @base. */
 void svc_conf_merge(struct svc_conf *dst, const struct svc_conf *base);
 void dest_conf_merge(struct dest_conf *dst, const struct dest_conf *base);

@@ -52,15 +52,7 @@ static int step_exec(struct nl *nl, const struct step *s)
 		be.drain_deadline = s->mg_drain_deadline;
 		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
 	case OP_MG_SET:
-		mp.set = MG_SET_TABLE_SIZE | MG_SET_HASH | MG_SET_SS_WINDOW |
-			 MG_SET_SS_AGGR | MG_SET_SS_MIN | MG_SET_PIN | MG_SET_PIN_MAX;
-		mp.pin = s->sc.pin;
-		mp.pin_max = s->sc.pin_max;
-		mp.table_size = s->sc.mg_table_size;
-		mp.hash = s->sc.mg_hash;
-		mp.ss_window_ms = s->sc.ss_window_ms;
-		mp.ss_aggression = s->sc.ss_aggr;
-		mp.ss_min_pct = s->sc.ss_min_pct;
+		svc_conf_to_mg(&s->sc, &mp);
 		return kmaglev_set_svc(nl, &s->svc, &mp);
 	}
 	return -EINVAL;

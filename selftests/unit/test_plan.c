@@ -276,20 +276,13 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		return FK_RET(-EINVAL);
 	if (!s || strcmp(s->c.sched, "maglev"))
 		return FK_RET(-ENOENT);
-	if (p->set & MG_SET_TABLE_SIZE)
-		s->c.mg_table_size = p->table_size;
-	if (p->set & MG_SET_HASH)
-		s->c.mg_hash = p->hash;
-	if (p->set & MG_SET_SS_WINDOW)
-		s->c.ss_window_ms = p->ss_window_ms;
-	if (p->set & MG_SET_SS_AGGR)
-		s->c.ss_aggr = p->ss_aggression;
-	if (p->set & MG_SET_SS_MIN)
-		s->c.ss_min_pct = p->ss_min_pct;
-	if (p->set & MG_SET_PIN)
-		s->c.pin = p->pin;
-	if (p->set & MG_SET_PIN_MAX)
-		s->c.pin_max = p->pin_max;
+	{
+		/* every parameter, as the module takes them */
+		unsigned int set = s->c.set;
+
+		svc_conf_from_mg(&s->c, p);
+		s->c.set = set;
+	}
 	return FK_RET(0);
 }
 
