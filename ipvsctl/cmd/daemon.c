@@ -200,29 +200,166 @@ static const char daemon_help[] =
 	"--max-deletes N or N% refuses a start or reload whose plan deletes more\n"
 	"services than that (a truncated file, say): nothing is changed.\n";
 
+/* the daemon's options */
+struct daemon_args {
+	char *file, *state, *drain_s, *probe_user, *maxdel_s;
+	int check;
+};
+
+/* The options checked, into @d: 0, or the exit code (reported). */
+static int daemon_options(struct ctx *c, const struct daemon_args *o, struct daemon *d)
+{
+	uint32_t drain_ms = 300000;
+
+	if (!o->file) {
+		usage_error(c, "daemon: -f FILE is required (ipvsctl daemon --help)");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(o->file, "-")) {
+		usage_error(c, "daemon: FILE must be a file, to be read again on SIGHUP");
+		return EXIT_USAGE;
+	}
+	if (o->drain_s && parse_timeout_ms(o->drain_s, &drain_ms)) {
+		usage_error(c, "daemon: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
+			    o->drain_s);
+		return EXIT_USAGE;
+	}
+	if (o->maxdel_s && parse_max_deletes(o->maxdel_s, &d->guard)) {
+		usage_error(c, "daemon: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
+			    o->maxdel_s);
+		return EXIT_USAGE;
+	}
+	if (o->probe_user) {
+		/* looked up once, at start: a user that vanishes later keeps its ids */
+		struct hloop *l = hloop_new(probe_done, d);
+		char why[320];
+		int err;
+
+		err = l ? hloop_set_probe_user(l, o->probe_user, why, sizeof(why)) : -ENOMEM;
+		hloop_free(l);
+		if (err) {
+			usage_error(c, "daemon: --probe-user: %s", err == -ENOMEM ? strerror(ENOMEM) : why);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
+	}
+	d->c = c;
+	d->file = o->file;
+	d->drain_timeout_s = (drain_ms + 999) / 1000;
+	d->state_path = o->state ? o->state : DEFAULT_STATE_FILE;
+	d->timestamps = !getenv("JOURNAL_STREAM");
+	d->started = wall_ms();
+	return 0;
+}
+
+/* --check: the file checked as a start would check it, no kernel needed */
+static int daemon_check(struct ctx *c, const char *file)
+{
+	struct model want;
+	struct timeouts to;
+	struct op *ops;
+	size_t nops, i, nb = 0, nh = 0;
+	char why[640];
+	int rc, err;
+
+	rc = exec_read_file(c, file, &ops, &nops);
+	if (rc)
+		return rc;
+	model_init(&want);
+	err = state_from_ops(NULL, ops, nops, &want, &to, why, sizeof(why));
+	ops_free(ops, nops);
+	if (err) {
+		fprintf(stderr, "%s: %s\n", c->prog, why);
+		/* whatever the plan found wrong, the file is wrong */
+		return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+	}
+	for (i = 0; i < want.n; i++) {
+		nb += want.svcs[i].ndests;
+		nh += want.svcs[i].hc ? want.svcs[i].ndests : 0;
+	}
+	if (!c->o.quiet)
+		printf("%s: ok: %zu service%s, %zu backend%s, %zu health-checked\n", file,
+		       want.n, want.n == 1 ? "" : "s", nb, nb == 1 ? "" : "s", nh);
+	model_free(&want);
+	return EXIT_OK;
+}
+
+/*
+ * The managed set's path and owner. Which daemon: the namespace it is in
+ * (entered by ctx_nl()) and its file, so a second daemon on the same
+ * state file never acts on the first one's set. 0, or -ENOMEM.
+ */
+static int daemon_owner(struct daemon *d)
+{
+	struct stat ns;
+	char *real;
+
+	if (asprintf(&d->managed_path, "%s.managed", d->state_path) < 0) {
+		d->managed_path = NULL;
+		return -ENOMEM;
+	}
+	real = realpath(d->file, NULL);
+	if (stat("/proc/self/ns/net", &ns))
+		ns.st_ino = 0;
+	if (asprintf(&d->managed_owner, "netns %llu config %s",
+		     (unsigned long long)ns.st_ino, real ? real : d->file) < 0)
+		d->managed_owner = NULL;
+	free(real);
+	return d->managed_owner ? 0 : -ENOMEM;
+}
+
+/* The loop, its probe user, and the signals (a signalfd) and the timer
+ * it watches: 0, or EXIT_FAIL (logged).
+ */
+static int daemon_loop_setup(struct daemon *d, const char *probe_user, int *sfd, int *tfd)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	*tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->loop = hloop_new(probe_done, d);
+	if (d->loop && probe_user) {
+		char why[320];
+
+		if (hloop_set_probe_user(d->loop, probe_user, why, sizeof(why))) {
+			dlog(d, "--probe-user: %s", why);
+			return EXIT_FAIL;
+		}
+		dlog(d, "exec probes run as %s, with no capability", probe_user);
+	}
+	if (*sfd < 0 || *tfd < 0 || !d->loop || timerfd_settime(*tfd, 0, &its, NULL) ||
+	    hloop_watch(d->loop, *sfd, on_signal, d) || hloop_watch(d->loop, *tfd, on_timer, d)) {
+		dlog(d, "cannot set up the event loop: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	return 0;
+}
+
 int cmd_daemon(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *state = NULL, *drain_s = NULL, *probe_user = NULL, *maxdel_s = NULL;
-	int check = 0, rc, sfd = -1, tfd = -1;
-	uint32_t drain_ms = 300000;
+	struct daemon_args o = { 0 };
 	struct poptOption opts[] = {
-		{ "file", 'f', POPT_ARG_STRING, &file, 0, "the desired state", "FILE" },
-		{ "state-file", 0, POPT_ARG_STRING, &state, 0, "live health state", "PATH" },
-		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
+		{ "file", 'f', POPT_ARG_STRING, &o.file, 0, "the desired state", "FILE" },
+		{ "state-file", 0, POPT_ARG_STRING, &o.state, 0, "live health state", "PATH" },
+		{ "drain-timeout", 0, POPT_ARG_STRING, &o.drain_s, 0,
 		  "how long a backend that left FILE drains (default 5m; 0: deleted at once)",
 		  "DURATION" },
-		{ "probe-user", 0, POPT_ARG_STRING, &probe_user, 0,
+		{ "probe-user", 0, POPT_ARG_STRING, &o.probe_user, 0,
 		  "run exec probes' commands as USER (a name or uid), with no capability", "USER" },
-		{ "max-deletes", 0, POPT_ARG_STRING, &maxdel_s, 0,
+		{ "max-deletes", 0, POPT_ARG_STRING, &o.maxdel_s, 0,
 		  "refuse a start or reload that would delete more services than this", "N|N%" },
-		{ "check", 0, POPT_ARG_NONE, &check, 0, "check FILE and exit", NULL },
+		{ "check", 0, POPT_ARG_NONE, &o.check, 0, "check FILE and exit", NULL },
 		POPT_TABLEEND
 	};
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	struct daemon d = { 0 };
+	int rc, nargs, sfd = -1, tfd = -1;
 	const char **args;
-	sigset_t set;
-	int nargs;
 
 	rc = cmd_options(c, argc, argv, opts,
 			 "daemon -f FILE [--state-file PATH] [--drain-timeout DURATION] [--probe-user USER] [--max-deletes N|N%] [--check]",
@@ -233,135 +370,25 @@ int cmd_daemon(struct ctx *c, int argc, char **argv)
 		usage_error(c, "daemon: unexpected '%s' (ipvsctl daemon --help)", args[0]);
 		return EXIT_USAGE;
 	}
-	if (!file) {
-		usage_error(c, "daemon: -f FILE is required (ipvsctl daemon --help)");
-		return EXIT_USAGE;
-	}
-	if (!strcmp(file, "-")) {
-		usage_error(c, "daemon: FILE must be a file, to be read again on SIGHUP");
-		return EXIT_USAGE;
-	}
-	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
-		usage_error(c, "daemon: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
-			    drain_s);
-		return EXIT_USAGE;
-	}
-	if (maxdel_s && parse_max_deletes(maxdel_s, &d.guard)) {
-		usage_error(c, "daemon: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
-			    maxdel_s);
-		return EXIT_USAGE;
-	}
-	if (probe_user) {
-		/* looked up once, at start: a user that vanishes later keeps its ids */
-		struct hloop *l = hloop_new(probe_done, &d);
-		char why[320];
-		int err;
-
-		err = l ? hloop_set_probe_user(l, probe_user, why, sizeof(why)) : -ENOMEM;
-		hloop_free(l);
-		if (err) {
-			usage_error(c, "daemon: --probe-user: %s", err == -ENOMEM ? strerror(ENOMEM) : why);
-			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
-		}
-	}
-	d.c = c;
-	d.file = file;
-	d.drain_timeout_s = (drain_ms + 999) / 1000;
-	d.state_path = state ? state : DEFAULT_STATE_FILE;
-	d.timestamps = !getenv("JOURNAL_STREAM");
-	d.started = wall_ms();
+	rc = daemon_options(c, &o, &d);
+	if (rc)
+		return rc;
 	model_init(&d.cfg);
-	if (check) {
-		struct model want;
-		struct timeouts to;
-		struct op *ops;
-		size_t nops, i, nb = 0, nh = 0;
-		char why[640];
-		int err;
-
-		/* no kernel needed: a file can be checked anywhere */
-		rc = exec_read_file(c, file, &ops, &nops);
-		if (rc)
-			return rc;
-		model_init(&want);
-		err = state_from_ops(NULL, ops, nops, &want, &to, why, sizeof(why));
-		ops_free(ops, nops);
-		if (err) {
-			fprintf(stderr, "%s: %s\n", c->prog, why);
-			/* whatever the plan found wrong, the file is wrong */
-			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
-		}
-		for (i = 0; i < want.n; i++) {
-			nb += want.svcs[i].ndests;
-			nh += want.svcs[i].hc ? want.svcs[i].ndests : 0;
-		}
-		if (!c->o.quiet)
-			printf("%s: ok: %zu service%s, %zu backend%s, %zu health-checked\n", file,
-			       want.n, want.n == 1 ? "" : "s", nb, nb == 1 ? "" : "s", nh);
-		model_free(&want);
-		return EXIT_OK;
-	}
+	if (o.check)
+		return daemon_check(c, o.file);
 	rc = ctx_nl(c, &d.nl);
 	if (rc)
 		return exit_code(rc);
-
-	if (!state) {
-		/* the default's directory: created if missing */
-		if (mkdir("/run/ipvsctl", 0755) && errno != EEXIST)
-			dlog(&d, "cannot create /run/ipvsctl: %s", strerror(errno));
-	}
-	if (asprintf(&d.managed_path, "%s.managed", d.state_path) < 0) {
-		d.managed_path = NULL;
-		rc = EXIT_FAIL;
+	/* the default's directory: created if missing */
+	if (!o.state && mkdir("/run/ipvsctl", 0755) && errno != EEXIST)
+		dlog(&d, "cannot create /run/ipvsctl: %s", strerror(errno));
+	rc = daemon_owner(&d) ? EXIT_FAIL : 0;
+	if (rc)
 		goto out;
-	}
-	/* which daemon: the namespace it is in (entered by ctx_nl()) and its
-	 * file, so a second daemon on the same state file never acts on the
-	 * first one's set
-	 */
-	{
-		struct stat ns;
-		char *real = realpath(file, NULL);
-
-		if (stat("/proc/self/ns/net", &ns))
-			ns.st_ino = 0;
-		if (asprintf(&d.managed_owner, "netns %llu config %s",
-			     (unsigned long long)ns.st_ino, real ? real : file) < 0)
-			d.managed_owner = NULL;
-		free(real);
-		if (!d.managed_owner) {
-			rc = EXIT_FAIL;
-			goto out;
-		}
-	}
 	managed_load(&d);
-	/* the signals are read from a signalfd in the loop */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	d.loop = hloop_new(probe_done, &d);
-	if (d.loop && probe_user) {
-		char why[320];
-
-		if (hloop_set_probe_user(d.loop, probe_user, why, sizeof(why))) {
-			dlog(&d, "--probe-user: %s", why);
-			rc = EXIT_FAIL;
-			goto out;
-		}
-		dlog(&d, "exec probes run as %s, with no capability", probe_user);
-	}
-	if (sfd < 0 || tfd < 0 || !d.loop || timerfd_settime(tfd, 0, &its, NULL) ||
-	    hloop_watch(d.loop, sfd, on_signal, &d) || hloop_watch(d.loop, tfd, on_timer, &d)) {
-		dlog(&d, "cannot set up the event loop: %s", strerror(errno));
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	rc = daemon_load(&d, true);
+	rc = daemon_loop_setup(&d, o.probe_user, &sfd, &tfd);
+	if (!rc)
+		rc = daemon_load(&d, true);
 	if (rc)
 		goto out;
 	state_write(&d, true);
