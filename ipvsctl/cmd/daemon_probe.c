@@ -20,26 +20,15 @@
 #include "model/addr.h"
 #include "state/managed.h"
 #include "state/policy.h"
+
 /* ---- probes: identity and order ------------------------------------------- */
-
-static int ap_cmp(const struct addr_port *a, const struct addr_port *b)
-{
-	int r;
-
-	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	r = memcmp(a->addr, b->addr, 16);
-	if (r)
-		return r;
-	return a->port < b->port ? -1 : a->port > b->port;
-}
 
 int probe_cmp(const void *x, const void *y)
 {
 	const struct probe *a = *(struct probe *const *)x, *b = *(struct probe *const *)y;
 	int r = svc_id_cmp(&a->svc, &b->svc);
 
-	return r ? r : ap_cmp(&a->be, &b->be);
+	return r ? r : addr_port_cmp(&a->be, &b->be);
 }
 
 struct probe *probe_find(struct probe **v, size_t n, const struct svc_id *svc,

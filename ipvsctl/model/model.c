@@ -23,17 +23,38 @@ bool svc_id_eq(const struct svc_id *a, const struct svc_id *b)
 	       !memcmp(a->addr, b->addr, a->af == AF_INET6 ? 16 : 4);
 }
 
+/* the order listings print: address services before firewall marks,
+ * IPv4 before IPv6, then protocol, address and port
+ */
 int svc_id_cmp(const struct svc_id *a, const struct svc_id *b)
 {
+	int r;
+
+	if (!!a->fwmark != !!b->fwmark)
+		return a->fwmark ? 1 : -1;
 	if (a->af != b->af)
-		return a->af < b->af ? -1 : 1;
-	if (a->fwmark != b->fwmark)
-		return a->fwmark < b->fwmark ? -1 : 1;
+		return a->af == AF_INET ? -1 : 1;
+	if (a->fwmark)
+		return a->fwmark < b->fwmark ? -1 : a->fwmark > b->fwmark;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
-	if (a->port != b->port)
-		return a->port < b->port ? -1 : 1;
-	return memcmp(a->addr, b->addr, sizeof(a->addr));
+	r = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (r)
+		return r;
+	return a->port < b->port ? -1 : a->port > b->port;
+}
+
+/* IPv4 before IPv6, then address and port */
+int addr_port_cmp(const struct addr_port *a, const struct addr_port *b)
+{
+	int r;
+
+	if (a->af != b->af)
+		return a->af == AF_INET ? -1 : 1;
+	r = memcmp(a->addr, b->addr, sizeof(a->addr));
+	if (r)
+		return r;
+	return a->port < b->port ? -1 : a->port > b->port;
 }
 
 bool addr_port_eq(const struct addr_port *a, const struct addr_port *b)
@@ -246,44 +267,14 @@ int model_copy(struct model *dst, const struct model *src)
 	return model_reindex(dst);
 }
 
-static int cmp_bytes(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	return memcmp(a, b, n);
-}
-
 static int cmp_svc(const void *pa, const void *pb)
 {
-	const struct svc_id *a = &((const struct m_svc *)pa)->id;
-	const struct svc_id *b = &((const struct m_svc *)pb)->id;
-	int r;
-
-	/* fwmark services after address services; IPv4 before IPv6 */
-	if (!!a->fwmark != !!b->fwmark)
-		return a->fwmark ? 1 : -1;
-	if (a->af != b->af)
-		return a->af == AF_INET ? -1 : 1;
-	if (a->fwmark)
-		return a->fwmark < b->fwmark ? -1 : a->fwmark > b->fwmark;
-	if (a->proto != b->proto)
-		return a->proto < b->proto ? -1 : 1;
-	r = cmp_bytes(a->addr, b->addr, 16);
-	if (r)
-		return r;
-	return a->port < b->port ? -1 : a->port > b->port;
+	return svc_id_cmp(&((const struct m_svc *)pa)->id, &((const struct m_svc *)pb)->id);
 }
 
 static int cmp_dest(const void *pa, const void *pb)
 {
-	const struct addr_port *a = &((const struct m_dest *)pa)->ap;
-	const struct addr_port *b = &((const struct m_dest *)pb)->ap;
-	int r;
-
-	if (a->af != b->af)
-		return a->af == AF_INET ? -1 : 1;
-	r = cmp_bytes(a->addr, b->addr, 16);
-	if (r)
-		return r;
-	return a->port < b->port ? -1 : a->port > b->port;
+	return addr_port_cmp(&((const struct m_dest *)pa)->ap, &((const struct m_dest *)pb)->ap);
 }
 
 void model_sort(struct model *m)

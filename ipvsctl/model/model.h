@@ -214,8 +214,11 @@ int model_copy(struct model *dst, const struct model *src);
 void model_sort(struct model *m);
 
 bool svc_id_eq(const struct svc_id *a, const struct svc_id *b);
-/* a total order on service identities (sorting, binary search) */
+/* the one order of service identities and of backends: the listings',
+ * and every sorted array's (binary search)
+ */
 int svc_id_cmp(const struct svc_id *a, const struct svc_id *b);
+int addr_port_cmp(const struct addr_port *a, const struct addr_port *b);
 bool addr_port_eq(const struct addr_port *a, const struct addr_port *b);
 
 /* Defaults the kernel applies, for a new service/backend. */
