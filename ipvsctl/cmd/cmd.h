@@ -73,7 +73,7 @@ int cmd_timeout(struct ctx *c, int argc, char **argv);
 int cmd_sync(struct ctx *c, int argc, char **argv);
 int cmd_list(struct ctx *c, int argc, char **argv);	/* list.c */
 int cmd_save(struct ctx *c, int argc, char **argv);	/* save.c */
-int cmd_restore(struct ctx *c, int argc, char **argv);
+int cmd_restore(struct ctx *c, int argc, char **argv);	/* restore.c */
 int cmd_batch(struct ctx *c, int argc, char **argv);
 int cmd_maglev(struct ctx *c, int argc, char **argv);	/* maglev.c */
 int cmd_daemon(struct ctx *c, int argc, char **argv);	/* daemon.c */
