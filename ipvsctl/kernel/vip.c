@@ -242,159 +242,190 @@ int vip_check(const char *dev, char *why, size_t whylen)
 	return err;
 }
 
+/* One sync: the socket, the link, and where its messages and counts go. */
+struct vsync {
+	struct nl_sock *sk;
+	struct rtnl_link *link;
+	const char *dev;
+	bool dry_run;
+	FILE *out;
+	size_t *changes;
+	char *why;
+	size_t whylen;
+};
+
+/* -errno of libnl's @err, said as "@what: ..." */
+static int vfail(struct vsync *s, int err, const char *what)
+{
+	err = nlerr(err);
+	snprintf(s->why, s->whylen, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+/*
+ * The dummy link: found, or created (a dry run only says so, with every
+ * address it would get, and sets s->link NULL); then checked to be a
+ * dummy and set up. 0, or -errno with @why.
+ */
+static int vip_link(struct vsync *s, const struct vaddr *v, size_t nv)
+{
+	char buf[INET6_ADDRSTRLEN + 64];
+	size_t i;
+	int err;
+
+	err = rtnl_link_get_kernel(s->sk, 0, s->dev, &s->link);
+	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) {
+		s->link = NULL;
+		if (s->dry_run) {
+			fprintf(s->out, "vip link add %s type dummy\n", s->dev);
+			(*s->changes)++;
+			for (i = 0; i < nv; i++) {
+				inet_ntop(v[i].af, v[i].a, buf, sizeof(buf));
+				fprintf(s->out, "vip add %s dev %s\n", buf, s->dev);
+				(*s->changes)++;
+			}
+			return 0;
+		}
+		s->link = rtnl_link_alloc();
+		if (!s->link)
+			return -ENOMEM;
+		rtnl_link_set_name(s->link, s->dev);
+		err = rtnl_link_set_type(s->link, "dummy");
+		if (!err)
+			err = rtnl_link_add(s->sk, s->link, NLM_F_CREATE | NLM_F_EXCL);
+		rtnl_link_put(s->link);
+		s->link = NULL;
+		if (err < 0) {
+			snprintf(buf, sizeof(buf), "creating dummy interface %s", s->dev);
+			return vfail(s, err, buf);
+		}
+		(*s->changes)++;
+		err = rtnl_link_get_kernel(s->sk, 0, s->dev, &s->link);
+	}
+	if (err < 0) {
+		s->link = NULL;
+		snprintf(buf, sizeof(buf), "interface %s", s->dev);
+		return vfail(s, err, buf);
+	}
+	/* checked before the IPVS changes too (vip_check()); again here, on
+	 * the link whose addresses are about to change
+	 */
+	err = link_kind_ok(s->link, s->dev, s->why, s->whylen);
+	if (err || (rtnl_link_get_flags(s->link) & IFF_UP))
+		return err;
+	if (!s->dry_run) {
+		struct rtnl_link *chg = rtnl_link_alloc();
+
+		if (!chg)
+			return -ENOMEM;
+		rtnl_link_set_flags(chg, IFF_UP);
+		err = rtnl_link_change(s->sk, s->link, chg, 0);
+		rtnl_link_put(chg);
+		if (err < 0) {
+			snprintf(buf, sizeof(buf), "setting %s up", s->dev);
+			return vfail(s, err, buf);
+		}
+	} else {
+		fprintf(s->out, "vip link set %s up\n", s->dev);
+	}
+	(*s->changes)++;
+	return 0;
+}
+
+/* Add (@add) or remove address @x on the link, or say so in a dry run. */
+static int vip_change(struct vsync *s, int ifindex, bool add, const struct vaddr *x)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int err;
+
+	inet_ntop(x->af, x->a, buf, sizeof(buf));
+	if (s->dry_run) {
+		fprintf(s->out, "vip %s %s dev %s\n", add ? "add" : "del", buf, s->dev);
+	} else {
+		err = addr_change(s->sk, add, ifindex, x->af, x->a);
+		if (err) {
+			snprintf(s->why, s->whylen, "%s %s %s %s: %s", add ? "adding" : "removing",
+				 buf, add ? "to" : "from", s->dev, strerror(-err));
+			return err;
+		}
+	}
+	(*s->changes)++;
+	return 0;
+}
+
+/* The link's addresses made those wanted (within the scope). */
+static int vip_addrs(struct vsync *s, const struct vaddr *v, size_t nv, const struct scope *sc)
+{
+	struct nl_cache *addrs = NULL;
+	struct walk w = { 0 };
+	bool *add = NULL, *del = NULL;
+	size_t i;
+	int err;
+
+	w.ifindex = rtnl_link_get_ifindex(s->link);
+	err = rtnl_addr_alloc_cache(s->sk, &addrs);
+	if (err < 0)
+		return vfail(s, err, "reading addresses");
+	nl_cache_foreach(addrs, collect, &w);
+	nl_cache_free(addrs);
+	err = -ENOMEM;
+	if (w.err)
+		goto out;
+	w.nhave = vaddr_sort(w.have, w.nhave);
+	add = calloc(nv + 1, sizeof(*add));
+	del = calloc(w.nhave + 1, sizeof(*del));
+	if (!add || !del)
+		goto out;
+	vip_plan(w.have, w.nhave, v, nv, sc, add, del);
+	/* added first, then removed: a VIP moving between families or
+	 * services is never missing in between
+	 */
+	err = 0;
+	for (i = 0; !err && i < nv; i++)
+		if (add[i])
+			err = vip_change(s, w.ifindex, true, &v[i]);
+	for (i = 0; !err && i < w.nhave; i++)
+		if (del[i])
+			err = vip_change(s, w.ifindex, false, &w.have[i]);
+out:
+	if (err == -ENOMEM)
+		snprintf(s->why, s->whylen, "out of memory");
+	free(add);
+	free(del);
+	free(w.have);
+	return err;
+}
+
 int vip_sync(const char *dev, const struct model *want, const struct scope *sc, bool dry_run,
 	     FILE *out, size_t *changes, char *why, size_t whylen)
 {
-	struct nl_cache *addrs = NULL;
-	struct rtnl_link *link = NULL;
-	struct nl_sock *sk = NULL;
-	struct walk w = { 0 };
+	struct vsync s = { .dev = dev, .dry_run = dry_run, .out = out, .changes = changes,
+			   .why = why, .whylen = whylen };
 	struct vaddr *v = NULL;
-	bool *add = NULL, *del = NULL;
-	size_t nv = 0, i;
-	char buf[INET6_ADDRSTRLEN];
+	size_t nv = 0;
 	int err;
 
 	*changes = 0;
 	err = dev_name_ok(dev, why, whylen);
 	if (err)
 		return err;
-	err = wanted(want, &v, &nv);
-	if (err)
-		goto nomem;
-	sk = nl_socket_alloc();
-	if (!sk)
-		goto nomem;
-	err = nl_connect(sk, NETLINK_ROUTE);
-	if (err < 0) {
-		err = nlerr(err);
-		snprintf(why, whylen, "rtnetlink: %s", strerror(-err));
-		goto out;
-	}
-	err = rtnl_link_get_kernel(sk, 0, dev, &link);
-	if (err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV) {
-		if (dry_run) {
-			fprintf(out, "vip link add %s type dummy\n", dev);
-			(*changes)++;
-			for (i = 0; i < nv; i++) {
-				inet_ntop(v[i].af, v[i].a, buf, sizeof(buf));
-				fprintf(out, "vip add %s dev %s\n", buf, dev);
-				(*changes)++;
-			}
-			err = 0;
-			goto out;
-		}
-		link = rtnl_link_alloc();
-		if (!link)
-			goto nomem;
-		rtnl_link_set_name(link, dev);
-		err = rtnl_link_set_type(link, "dummy");
-		if (!err)
-			err = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-		rtnl_link_put(link);
-		link = NULL;
-		if (err < 0) {
-			err = nlerr(err);
-			snprintf(why, whylen, "creating dummy interface %s: %s", dev, strerror(-err));
-			goto out;
-		}
-		(*changes)++;
-		err = rtnl_link_get_kernel(sk, 0, dev, &link);
-	}
-	if (err < 0) {
-		err = nlerr(err);
-		snprintf(why, whylen, "interface %s: %s", dev, strerror(-err));
-		goto out;
-	}
-	/* checked before the IPVS changes too (vip_check()); again here, on
-	 * the link whose addresses are about to change
-	 */
-	err = link_kind_ok(link, dev, why, whylen);
-	if (err)
-		goto out;
-	if (!(rtnl_link_get_flags(link) & IFF_UP)) {
-		if (dry_run) {
-			fprintf(out, "vip link set %s up\n", dev);
-		} else {
-			struct rtnl_link *chg = rtnl_link_alloc();
-
-			if (!chg)
-				goto nomem;
-			rtnl_link_set_flags(chg, IFF_UP);
-			err = rtnl_link_change(sk, link, chg, 0);
-			rtnl_link_put(chg);
-			if (err < 0) {
-				err = nlerr(err);
-				snprintf(why, whylen, "setting %s up: %s", dev, strerror(-err));
-				goto out;
-			}
-		}
-		(*changes)++;
-	}
-	w.ifindex = rtnl_link_get_ifindex(link);
-	err = rtnl_addr_alloc_cache(sk, &addrs);
-	if (err < 0) {
-		err = nlerr(err);
-		snprintf(why, whylen, "reading addresses: %s", strerror(-err));
-		goto out;
-	}
-	nl_cache_foreach(addrs, collect, &w);
-	if (w.err)
-		goto nomem;
-	w.nhave = vaddr_sort(w.have, w.nhave);
-	add = calloc(nv + 1, sizeof(*add));
-	del = calloc(w.nhave + 1, sizeof(*del));
-	if (!add || !del)
-		goto nomem;
-	vip_plan(w.have, w.nhave, v, nv, sc, add, del);
-	/* added first, then removed: a VIP moving between families or
-	 * services is never missing in between
-	 */
-	for (i = 0; i < nv; i++) {
-		if (!add[i])
-			continue;
-		inet_ntop(v[i].af, v[i].a, buf, sizeof(buf));
-		if (dry_run) {
-			fprintf(out, "vip add %s dev %s\n", buf, dev);
-		} else {
-			err = addr_change(sk, true, w.ifindex, v[i].af, v[i].a);
-			if (err) {
-				snprintf(why, whylen, "adding %s to %s: %s", buf, dev, strerror(-err));
-				goto out;
-			}
-		}
-		(*changes)++;
-	}
-	for (i = 0; i < w.nhave; i++) {
-		if (!del[i])
-			continue;
-		inet_ntop(w.have[i].af, w.have[i].a, buf, sizeof(buf));
-		if (dry_run) {
-			fprintf(out, "vip del %s dev %s\n", buf, dev);
-		} else {
-			err = addr_change(sk, false, w.ifindex, w.have[i].af, w.have[i].a);
-			if (err) {
-				snprintf(why, whylen, "removing %s from %s: %s", buf, dev, strerror(-err));
-				goto out;
-			}
-		}
-		(*changes)++;
-	}
-	err = 0;
-	goto out;
-nomem:
-	err = -ENOMEM;
-	snprintf(why, whylen, "out of memory");
-out:
-	if (addrs)
-		nl_cache_free(addrs);
-	if (link)
-		rtnl_link_put(link);
-	if (sk)
-		nl_socket_free(sk);
-	free(add);
-	free(del);
-	free(w.have);
+	err = wanted(want, &v, &nv) ? -ENOMEM : 0;
+	s.sk = err ? NULL : nl_socket_alloc();
+	if (!s.sk)
+		err = -ENOMEM;
+	else if ((err = nl_connect(s.sk, NETLINK_ROUTE)) < 0)
+		err = vfail(&s, err, "rtnetlink");
+	if (!err)
+		err = vip_link(&s, v, nv);
+	/* a dry run without the link: every step said already */
+	if (!err && s.link)
+		err = vip_addrs(&s, v, nv, sc);
+	if (err == -ENOMEM)
+		snprintf(why, whylen, "out of memory");
+	if (s.link)
+		rtnl_link_put(s.link);
+	if (s.sk)
+		nl_socket_free(s.sk);
 	free(v);
 	return err;
 }
