@@ -129,133 +129,179 @@ static size_t deletes_allowed(const struct rec_opts *o, size_t managed)
 	return (size_t)((uint64_t)managed * o->max_deletes / 100);
 }
 
+/* One reconcile: what its steps share. */
+struct rec {
+	struct nl *nl;
+	const struct rec_opts *o;
+	struct rec_result *r;
+	struct managed_arg mg;
+	struct model cur, adj;
+	struct op *ops;
+	size_t nops;
+	struct plan_env env;
+	uint64_t t0;
+};
+
+/* The current state of the managed services only: named, or in the scope. */
+static int rec_load(struct rec *x, const struct model *want)
+{
+	struct rec_result *r = x->r;
+	unsigned int what = LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS;
+	size_t i;
+	int err;
+
+	x->t0 = now_us();
+	if (!x->o->in_scope && want->n <= RECONCILE_GET_MAX)
+		/* a few services named, none in a scope: only they are read */
+		err = kipvs_load_named(x->nl, &x->cur, what, want);
+	else
+		err = kipvs_load_some(x->nl, &x->cur, what, managed, &x->mg);
+	r->us_load = now_us() - x->t0;
+	x->t0 += r->us_load;
+	r->svcs_seen = x->cur.n;
+	for (i = 0; i < x->cur.n; i++)
+		r->svcs_read += x->cur.svcs[i].loaded;
+	if (err)
+		/* the socket's explanation ("is IPVS available?") if it has one */
+		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
+			 x->nl->why[0] ? x->nl->why : strerror(-err));
+	return err;
+}
+
+/* The deletion guard: -ECANCELED if the plan deletes more than allowed. */
+static int rec_guard(struct rec *x)
+{
+	const struct rec_opts *o = x->o;
+	struct rec_result *r = x->r;
+	size_t i;
+
+	for (i = 0; i < x->cur.n; i++)
+		r->managed += managed(&x->cur.svcs[i], &x->mg);
+	for (i = 0; i < x->nops; i++)
+		r->deletes += x->ops[i].kind == OP_SVC_DEL;
+	if (!o->max_deletes_set || r->deletes <= deletes_allowed(o, r->managed))
+		return 0;
+	snprintf(r->why, sizeof(r->why),
+		 "the plan deletes %zu of the %zu managed services, more than --max-deletes %u%s allows",
+		 r->deletes, r->managed, o->max_deletes, o->max_deletes_pct ? "%" : "");
+	return -ECANCELED;
+}
+
+/* Wanted timeouts that differ from the kernel's: one more op. */
+static int rec_timeouts(struct rec *x)
+{
+	const struct timeouts *want = x->o->timeouts;
+	struct timeouts t;
+	struct op *v;
+	int err;
+
+	if (!want || !(want->tcp || want->tcp_fin || want->udp))
+		return 0;
+	err = kipvs_get_timeouts(x->nl, &t);
+	if (err) {
+		snprintf(x->r->why, sizeof(x->r->why), "reading the timeouts: %s", strerror(-err));
+		return err;
+	}
+	x->env.have_timeouts = true;
+	x->env.timeouts = t;
+	if ((!want->tcp || want->tcp == t.tcp) && (!want->tcp_fin || want->tcp_fin == t.tcp_fin) &&
+	    (!want->udp || want->udp == t.udp))
+		return 0;
+	v = realloc(x->ops, (x->nops + 1) * sizeof(*v));
+	if (!v) {
+		snprintf(x->r->why, sizeof(x->r->why), "out of memory");
+		return -ENOMEM;
+	}
+	x->ops = v;
+	memset(&x->ops[x->nops], 0, sizeof(x->ops[x->nops]));
+	x->ops[x->nops].kind = OP_TIMEOUT;
+	x->ops[x->nops].to = *want;
+	x->nops++;
+	return 0;
+}
+
+/* The plan sent; a failure said with the step the kernel refused. */
+static int rec_run(struct rec *x, struct plan *plan)
+{
+	struct rec_result *r = x->r;
+	struct plan_result pr;
+	char step[256];
+	FILE *f;
+	int err;
+
+	err = plan_run_batched(x->nl, plan, &pr);
+	r->us_run = now_us() - x->t0;
+	if (!err) {
+		r->changes = plan->n;
+		return 0;
+	}
+	f = fmemopen(step, sizeof(step), "w");
+	if (f) {
+		step_print(f, &plan->steps[pr.failed_step]);
+		fclose(f);
+		step[strcspn(step, "\n")] = 0;
+	} else {
+		step[0] = 0;
+	}
+	if (pr.unknown && err == -EIO)
+		snprintf(r->why, sizeof(r->why), "no answer came for '%.200s': %.250s", step,
+			 x->nl->why[0] ? x->nl->why : strerror(-err));
+	else
+		snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
+			 x->nl->ext[0] ? x->nl->ext : strerror(-err));
+	r->unknown = pr.unknown;
+	r->failed_step = pr.failed_step + 1;
+	r->undone = pr.undone;
+	r->undo_err = pr.undo_err;
+	r->changes = pr.failed_step;
+	return err;
+}
+
 int reconcile(struct nl *nl, const struct model *want, const struct rec_opts *o,
 	      struct rec_result *r)
 {
-	struct model cur, adj;
-	struct managed_arg mg;
-	struct plan_env env;
-	uint64_t t0;
+	struct rec x = { .nl = nl, .o = o, .r = r, .mg = { .want = want, .o = o } };
 	struct plan plan;
-	struct plan_result pr;
-	struct op *ops = NULL;
-	size_t nops = 0, bad = 0, i;
+	size_t bad = 0, i;
 	int err;
 
 	memset(r, 0, sizeof(*r));
-	memset(&env, 0, sizeof(env));
-	model_init(&cur);
-	model_init(&adj);
-	/* the backends of managed services only: named, or in the scope */
-	mg.want = want;
-	mg.o = o;
-	t0 = now_us();
-	if (!o->in_scope && want->n <= RECONCILE_GET_MAX)
-		/* a few services named, none in a scope: only they are read */
-		err = kipvs_load_named(nl, &cur, LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS, want);
-	else
-		err = kipvs_load_some(nl, &cur, LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS, managed,
-				      &mg);
-	r->us_load = now_us() - t0;
-	t0 += r->us_load;
-	r->svcs_seen = cur.n;
-	for (i = 0; i < cur.n; i++)
-		r->svcs_read += cur.svcs[i].loaded;
-	if (err) {
-		/* the socket's explanation ("is IPVS available?") if it has one */
-		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
-			 nl->why[0] ? nl->why : strerror(-err));
+	model_init(&x.cur);
+	model_init(&x.adj);
+	err = rec_load(&x, want);
+	if (err)
 		goto out;
-	}
-	err = model_copy(&adj, want);
+	err = model_copy(&x.adj, want);
 	if (err)
 		goto nomem;
 	if (o->adjust) {
-		err = o->adjust(&adj, &cur, o->adjust_arg);
+		err = o->adjust(&x.adj, &x.cur, o->adjust_arg);
 		if (err) {
 			snprintf(r->why, sizeof(r->why), "%s", strerror(-err));
 			goto out;
 		}
 	}
-	err = model_diff(&cur, &adj, o->in_scope, o->scope_arg, &ops, &nops);
+	err = model_diff(&x.cur, &x.adj, o->in_scope, o->scope_arg, &x.ops, &x.nops);
 	if (err)
 		goto nomem;
-	for (i = 0; i < cur.n; i++)
-		r->managed += managed(&cur.svcs[i], &mg);
-	for (i = 0; i < nops; i++)
-		r->deletes += ops[i].kind == OP_SVC_DEL;
-	if (o->max_deletes_set && r->deletes > deletes_allowed(o, r->managed)) {
-		snprintf(r->why, sizeof(r->why),
-			 "the plan deletes %zu of the %zu managed services, more than --max-deletes %u%s allows",
-			 r->deletes, r->managed, o->max_deletes, o->max_deletes_pct ? "%" : "");
-		err = -ECANCELED;
-		goto out;
-	}
-	if (o->timeouts && (o->timeouts->tcp || o->timeouts->tcp_fin || o->timeouts->udp)) {
-		struct timeouts t;
-		struct op *v;
-
-		err = kipvs_get_timeouts(nl, &t);
-		if (err) {
-			snprintf(r->why, sizeof(r->why), "reading the timeouts: %s",
-				 strerror(-err));
-			goto out;
-		}
-		env.have_timeouts = true;
-		env.timeouts = t;
-		if ((o->timeouts->tcp && o->timeouts->tcp != t.tcp) ||
-		    (o->timeouts->tcp_fin && o->timeouts->tcp_fin != t.tcp_fin) ||
-		    (o->timeouts->udp && o->timeouts->udp != t.udp)) {
-			v = realloc(ops, (nops + 1) * sizeof(*ops));
-			if (!v)
-				goto nomem;
-			ops = v;
-			memset(&ops[nops], 0, sizeof(ops[nops]));
-			ops[nops].kind = OP_TIMEOUT;
-			ops[nops].to = *o->timeouts;
-			nops++;
-		}
-	}
-	env.cur = &cur;
-	kmaglev_defaults(nl, wants_maglev(&adj) || wants_maglev(&cur), &env.mg);
-	err = plan_build(&plan, &env, ops, nops, &bad, r->why, sizeof(r->why));
+	err = rec_guard(&x);
+	if (!err)
+		err = rec_timeouts(&x);
 	if (err)
 		goto out;
-	r->us_diff = now_us() - t0;
-	t0 += r->us_diff;
+	x.env.cur = &x.cur;
+	kmaglev_defaults(nl, wants_maglev(&x.adj) || wants_maglev(&x.cur), &x.env.mg);
+	err = plan_build(&plan, &x.env, x.ops, x.nops, &bad, r->why, sizeof(r->why));
+	if (err)
+		goto out;
+	r->us_diff = now_us() - x.t0;
+	x.t0 += r->us_diff;
 	if (o->dry_run) {
 		for (i = 0; i < plan.n; i++)
 			step_print(o->out ? o->out : stdout, &plan.steps[i]);
 		r->changes = plan.n;
-		plan_free(&plan);
-		goto out;
-	}
-	err = plan_run_batched(nl, &plan, &pr);
-	r->us_run = now_us() - t0;
-	if (err) {
-		char step[256];
-		FILE *f = fmemopen(step, sizeof(step), "w");
-
-		if (f) {
-			step_print(f, &plan.steps[pr.failed_step]);
-			fclose(f);
-			step[strcspn(step, "\n")] = 0;
-		} else {
-			step[0] = 0;
-		}
-		if (pr.unknown && err == -EIO)
-			snprintf(r->why, sizeof(r->why), "no answer came for '%.200s': %.250s", step,
-				 nl->why[0] ? nl->why : strerror(-err));
-		else
-			snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
-				 nl->ext[0] ? nl->ext : strerror(-err));
-		r->unknown = pr.unknown;
-		r->failed_step = pr.failed_step + 1;
-		r->undone = pr.undone;
-		r->undo_err = pr.undo_err;
-		r->changes = pr.failed_step;
 	} else {
-		r->changes = plan.n;
+		err = rec_run(&x, &plan);
 	}
 	plan_free(&plan);
 	goto out;
@@ -263,9 +309,9 @@ nomem:
 	err = -ENOMEM;
 	snprintf(r->why, sizeof(r->why), "out of memory");
 out:
-	free(ops);
-	model_free(&adj);
-	model_free(&cur);
+	free(x.ops);
+	model_free(&x.adj);
+	model_free(&x.cur);
 	return err;
 }
 
