@@ -275,11 +275,166 @@ void ops_free(struct op *ops, size_t n)
 	free(ops);
 }
 
-int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen)
+/* "add", "edit", "del" (or "delete") as @add, @edit, @del; -1 if none */
+static int verb_kind(const char *verb, enum op_kind add, enum op_kind edit, enum op_kind del)
 {
-	const char *obj, *verb;
+	if (!strcmp(verb, "add"))
+		return add;
+	if (!strcmp(verb, "edit"))
+		return edit;
+	if (!strcmp(verb, "del") || !strcmp(verb, "delete"))
+		return del;
+	return -1;
+}
+
+/* service add|edit|del SERVICE [options] */
+static int parse_service(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+	int kind = verb_kind(verb, OP_SVC_ADD, OP_SVC_EDIT, OP_SVC_DEL);
+
+	if (kind < 0)
+		WHY("service '%s': add, edit, del or flush", verb);
+	op->kind = (enum op_kind)kind;
+	if (argc < 3)
+		WHY("service %s: SERVICE required", verb);
+	if (parse_svc(argv[2], &op->svc, why, whylen))
+		return -EINVAL;
+	if (op->kind == OP_SVC_DEL) {
+		if (argc > 3)
+			WHY("service del takes only SERVICE");
+		return 0;
+	}
+	if (op->kind == OP_SVC_EDIT && argc == 3)
+		WHY("service edit: nothing to change");
+	return svc_options(argc - 3, argv + 3, op, why, whylen);
+}
+
+/* backend add|edit|del SERVICE BACKEND [options] */
+static int parse_backend(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+	int kind = verb_kind(verb, OP_DEST_ADD, OP_DEST_EDIT, OP_DEST_DEL);
+
+	if (kind < 0)
+		WHY("backend '%s': add, edit or del", verb);
+	op->kind = (enum op_kind)kind;
+	if (argc < 4)
+		WHY("backend %s: SERVICE and BACKEND required", verb);
+	if (parse_svc(argv[2], &op->svc, why, whylen) ||
+	    parse_backend_word(argv[3], op, why, whylen))
+		return -EINVAL;
+	if (op->kind == OP_DEST_DEL) {
+		if (argc > 4)
+			WHY("backend del takes only SERVICE and BACKEND");
+		return 0;
+	}
+	if (op->kind == OP_DEST_EDIT && argc == 4)
+		WHY("backend edit: nothing to change");
+	return dest_options(argc - 4, argv + 4, op, why, whylen);
+}
+
+/* zero [SERVICE] */
+static int parse_zero(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	op->kind = OP_ZERO;
+	if (argc == 1) {
+		op->all = true;
+		return 0;
+	}
+	if (argc > 2)
+		WHY("zero takes at most one SERVICE");
+	return parse_svc(argv[1], &op->svc, why, whylen);
+}
+
+/* timeout set [tcp S] [tcpfin S] [udp S] */
+static int parse_timeout(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
 	uint32_t v;
 	int i;
+
+	if (argc < 2 || strcmp(argv[1], "set"))
+		WHY("timeout: 'set' changes timeouts ('timeout show' lists them)");
+	op->kind = OP_TIMEOUT;
+	if (argc < 4)
+		WHY("timeout set: give tcp, tcpfin and/or udp with seconds");
+	for (i = 2; i < argc; i += 2) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!val || parse_u32(val, 1, 31 * 24 * 3600, &v))
+			WHY("timeout %s: seconds from 1 to 2678400", k);
+		if (!strcmp(k, "tcp"))
+			op->to.tcp = v;
+		else if (!strcmp(k, "tcpfin"))
+			op->to.tcp_fin = v;
+		else if (!strcmp(k, "udp"))
+			op->to.udp = v;
+		else
+			WHY("timeout '%s': tcp, tcpfin or udp", k);
+	}
+	return 0;
+}
+
+/* sync start|stop master|backup [options] */
+static int parse_sync(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(verb, "start"))
+		op->kind = OP_SYNC_START;
+	else if (!strcmp(verb, "stop"))
+		op->kind = OP_SYNC_STOP;
+	else
+		WHY("sync '%s': start or stop ('sync show' lists daemons)", verb);
+	return daemon_words(argc - 2, argv + 2, op, why, whylen);
+}
+
+/* health SERVICE [words] */
+static int parse_health(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	op->kind = OP_HEALTH;
+	if (argc < 2)
+		WHY("health: SERVICE required");
+	if (parse_svc(argv[1], &op->svc, why, whylen))
+		return -EINVAL;
+	if (health_words(argc - 2, argv + 2, op, why, whylen)) {
+		op_release(op);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* maglev set SERVICE [maglev parameters] */
+static int parse_maglev(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	const char *verb = argc > 1 ? argv[1] : "";
+
+	if (strcmp(verb, "set"))
+		WHY("maglev '%s': only 'maglev set' is a change", verb);
+	op->kind = OP_MG_SET;
+	if (argc < 4)
+		WHY("maglev set: SERVICE and parameters required");
+	if (parse_svc(argv[2], &op->svc, why, whylen))
+		return -EINVAL;
+	if (svc_options(argc - 3, argv + 3, op, why, whylen))
+		return -EINVAL;
+	if (op->sc.set & ~SC_MG_ALL)
+		WHY("maglev set: only table-size, hash, slow-start, slow-start-aggression, slow-start-min-pct, pin, pin-max");
+	return 0;
+}
+
+int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen)
+{
+	static const struct {
+		const char *word;
+		int (*parse)(int argc, char **argv, struct op *op, char *why, size_t whylen);
+	} objs[] = {
+		{ "service", parse_service }, { "backend", parse_backend },
+		{ "zero", parse_zero }, { "timeout", parse_timeout }, { "sync", parse_sync },
+		{ "health", parse_health }, { "maglev", parse_maglev },
+	};
+	const char *obj, *verb;
+	size_t i;
 
 	memset(op, 0, sizeof(*op));
 	why[0] = 0;
@@ -287,124 +442,14 @@ int grammar_parse(int argc, char **argv, struct op *op, char *why, size_t whylen
 		WHY("empty command");
 	obj = argv[0];
 	verb = argc > 1 ? argv[1] : "";
-
 	if (!strcmp(obj, "flush") || (!strcmp(obj, "service") && !strcmp(verb, "flush"))) {
 		if (argc != (!strcmp(obj, "flush") ? 1 : 2))
 			WHY("flush takes no arguments");
 		op->kind = OP_FLUSH;
 		return 0;
 	}
-	if (!strcmp(obj, "service")) {
-		if (!strcmp(verb, "add"))
-			op->kind = OP_SVC_ADD;
-		else if (!strcmp(verb, "edit"))
-			op->kind = OP_SVC_EDIT;
-		else if (!strcmp(verb, "del") || !strcmp(verb, "delete"))
-			op->kind = OP_SVC_DEL;
-		else
-			WHY("service '%s': add, edit, del or flush", verb);
-		if (argc < 3)
-			WHY("service %s: SERVICE required", verb);
-		if (parse_svc(argv[2], &op->svc, why, whylen))
-			return -EINVAL;
-		if (op->kind == OP_SVC_DEL) {
-			if (argc > 3)
-				WHY("service del takes only SERVICE");
-			return 0;
-		}
-		if (op->kind == OP_SVC_EDIT && argc == 3)
-			WHY("service edit: nothing to change");
-		return svc_options(argc - 3, argv + 3, op, why, whylen);
-	}
-	if (!strcmp(obj, "backend")) {
-		if (!strcmp(verb, "add"))
-			op->kind = OP_DEST_ADD;
-		else if (!strcmp(verb, "edit"))
-			op->kind = OP_DEST_EDIT;
-		else if (!strcmp(verb, "del") || !strcmp(verb, "delete"))
-			op->kind = OP_DEST_DEL;
-		else
-			WHY("backend '%s': add, edit or del", verb);
-		if (argc < 4)
-			WHY("backend %s: SERVICE and BACKEND required", verb);
-		if (parse_svc(argv[2], &op->svc, why, whylen) ||
-		    parse_backend_word(argv[3], op, why, whylen))
-			return -EINVAL;
-		if (op->kind == OP_DEST_DEL) {
-			if (argc > 4)
-				WHY("backend del takes only SERVICE and BACKEND");
-			return 0;
-		}
-		if (op->kind == OP_DEST_EDIT && argc == 4)
-			WHY("backend edit: nothing to change");
-		return dest_options(argc - 4, argv + 4, op, why, whylen);
-	}
-	if (!strcmp(obj, "zero")) {
-		op->kind = OP_ZERO;
-		if (argc == 1) {
-			op->all = true;
-			return 0;
-		}
-		if (argc > 2)
-			WHY("zero takes at most one SERVICE");
-		return parse_svc(argv[1], &op->svc, why, whylen);
-	}
-	if (!strcmp(obj, "timeout")) {
-		if (strcmp(verb, "set"))
-			WHY("timeout: 'set' changes timeouts ('timeout show' lists them)");
-		op->kind = OP_TIMEOUT;
-		if (argc < 4)
-			WHY("timeout set: give tcp, tcpfin and/or udp with seconds");
-		for (i = 2; i < argc; i += 2) {
-			const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-			if (!val || parse_u32(val, 1, 31 * 24 * 3600, &v))
-				WHY("timeout %s: seconds from 1 to 2678400", k);
-			if (!strcmp(k, "tcp"))
-				op->to.tcp = v;
-			else if (!strcmp(k, "tcpfin"))
-				op->to.tcp_fin = v;
-			else if (!strcmp(k, "udp"))
-				op->to.udp = v;
-			else
-				WHY("timeout '%s': tcp, tcpfin or udp", k);
-		}
-		return 0;
-	}
-	if (!strcmp(obj, "sync")) {
-		if (!strcmp(verb, "start"))
-			op->kind = OP_SYNC_START;
-		else if (!strcmp(verb, "stop"))
-			op->kind = OP_SYNC_STOP;
-		else
-			WHY("sync '%s': start or stop ('sync show' lists daemons)", verb);
-		return daemon_words(argc - 2, argv + 2, op, why, whylen);
-	}
-	if (!strcmp(obj, "health")) {
-		op->kind = OP_HEALTH;
-		if (argc < 2)
-			WHY("health: SERVICE required");
-		if (parse_svc(argv[1], &op->svc, why, whylen))
-			return -EINVAL;
-		if (health_words(argc - 2, argv + 2, op, why, whylen)) {
-			op_release(op);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (!strcmp(obj, "maglev")) {
-		if (strcmp(verb, "set"))
-			WHY("maglev '%s': only 'maglev set' is a change", verb);
-		op->kind = OP_MG_SET;
-		if (argc < 4)
-			WHY("maglev set: SERVICE and parameters required");
-		if (parse_svc(argv[2], &op->svc, why, whylen))
-			return -EINVAL;
-		if (svc_options(argc - 3, argv + 3, op, why, whylen))
-			return -EINVAL;
-		if (op->sc.set & ~SC_MG_ALL)
-			WHY("maglev set: only table-size, hash, slow-start, slow-start-aggression, slow-start-min-pct, pin, pin-max");
-		return 0;
-	}
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++)
+		if (!strcmp(obj, objs[i].word))
+			return objs[i].parse(argc, argv, op, why, whylen);
 	WHY("unknown command '%s'", obj);
 }
