@@ -18,7 +18,8 @@
 #   5 ipvsctl.c dispatch only
 #
 # Also: no file longer than LINES_MAX lines but the tables named below,
-# and ipvsctl.c defines no function but the dispatcher's own.
+# no function longer than FUNC_MAX, every header compiles on its own, and
+# ipvsctl.c defines no function but the dispatcher's own.
 #
 # KTAP output; exit status 0 if every point passed.
 
@@ -97,6 +98,7 @@ for f in "${files[@]}"; do
 	[ "$l" -le "$LINES_MAX" ] || bad="$bad $f($l)"
 done
 largest=$(for f in "${files[@]}"; do echo "$(wc -l <"$f") $f"; done | sort -rn | head -1)
+longest=${longest:-0 none}
 point "$([ -z "$bad" ]; echo $?)" "no file over $LINES_MAX lines (largest: ${largest#* }, ${largest%% *})${bad:+: over:$bad}"
 
 # 4. ipvsctl.c only dispatches
@@ -125,7 +127,19 @@ for f in "${files[@]}"; do
 done
 point "$([ -z "$bad" ]; echo $?)" "each of the $nh headers compiles on its own${bad:+: not:$bad}"
 
-# 6. the checker itself: a lower layer including a higher one is caught
+# 6. functions short enough to read at once: a function runs from its
+# line at column 0 to the "}" at column 0 that ends it
+FUNC_MAX=${FUNC_MAX:-150}
+longest=$(for f in "${files[@]}"; do
+	case $f in *.c) ;; *) continue ;; esac
+	awk -v f="$f" '
+		/^[a-z].*\(/ && !/;$/ { name = $0; sub(/\(.*/, "", name); sub(/.*[ *]/, "", name); start = NR }
+		/^\}/ && start { print NR - start + 1, f ":" name; start = 0 }' "$f"
+done | sort -rn | head -1)
+longest=${longest:-0 none}
+point "$([ "${longest%% *}" -le "$FUNC_MAX" ]; echo $?)" "no function over $FUNC_MAX lines (longest: ${longest#* }, ${longest%% *})"
+
+# 7. the checker itself: a lower layer including a higher one is caught
 if [ -z "${LAYERS_PROBE:-}" ]; then
 probe=$(mktemp -d)
 mkdir -p "$probe/ipvsctl/model" "$probe/ipvsctl/cmd"
