@@ -136,52 +136,116 @@ fail:
 	return EXIT_USAGE;
 }
 
+/* apply's options as popt leaves them (its copies: freed by the caller) */
+struct apply_args {
+	char *file, *format, *drain_s, **scopes, *vip_dev, *maxdel_s;
+	int dry_run, check_sysctls, timing, stream, allow_empty;
+};
+
+/* The options checked, into @o: 0, or the exit code (reported). */
+static int apply_options(struct ctx *c, const struct apply_args *a, struct apply_opts *o)
+{
+	struct scope sc = { 0 };
+	char why[640];
+	size_t i;
+	int err;
+
+	/* checked here, once; each document parses them again (a JSON
+	 * document's own "scope" replaces them for that document, inside them)
+	 */
+	for (i = 0; a->scopes && a->scopes[i]; i++) {
+		err = scope_add(&sc, a->scopes[i], why, sizeof(why));
+		if (err) {
+			scope_free(&sc);
+			usage_error(c, "apply: --%s", why);
+			return err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
+		}
+	}
+	scope_free(&sc);
+	o->drain_ms = 300000;
+	if (a->drain_s && parse_timeout_ms(a->drain_s, &o->drain_ms)) {
+		usage_error(c, "apply: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
+			    a->drain_s);
+		return EXIT_USAGE;
+	}
+	if (a->maxdel_s) {
+		struct rec_opts ro = { 0 };
+
+		if (parse_max_deletes(a->maxdel_s, &ro)) {
+			usage_error(c, "apply: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
+				    a->maxdel_s);
+			return EXIT_USAGE;
+		}
+		o->max_deletes = ro.max_deletes;
+		o->max_deletes_pct = ro.max_deletes_pct;
+		o->max_deletes_set = true;
+	}
+	if (a->format && strcmp(a->format, "auto") && strcmp(a->format, "grammar") &&
+	    strcmp(a->format, "json")) {
+		usage_error(c, "apply: --format '%s': auto, grammar or json", a->format);
+		return EXIT_USAGE;
+	}
+	if (a->vip_dev && (!*a->vip_dev || strlen(a->vip_dev) > 15 ||
+			   strpbrk(a->vip_dev, "/: \t"))) {
+		usage_error(c, "apply: --vip-dev '%s': an interface name of 1 to 15 characters",
+			    a->vip_dev);
+		return EXIT_USAGE;
+	}
+	if (!a->file && !a->stream && isatty(STDIN_FILENO)) {
+		usage_error(c, "apply: -f FILE, or the state on standard input (ipvsctl apply --help)");
+		return EXIT_USAGE;
+	}
+	o->scopes = a->scopes;
+	o->format = a->format;
+	o->vip_dev = a->vip_dev;
+	o->dry_run = a->dry_run;
+	o->check_sysctls = a->check_sysctls;
+	o->allow_empty = a->allow_empty;
+	o->timing = a->timing;
+	return 0;
+}
+
 int cmd_apply(struct ctx *c, int argc, char **argv)
 {
-	char *file = NULL, *format = NULL, *drain_s = NULL, **scopes = NULL, *vip_dev = NULL;
-	char *maxdel_s = NULL;
-	char why[640];
-	int dry_run = 0, check_sysctls = 0, timing = 0, stream = 0, allow_empty = 0, rc, err;
-	int nargs;
+	struct apply_args a = { 0 };
 	struct poptOption opts[] = {
-		{ "file", 'f', POPT_ARG_STRING, &file, 0,
+		{ "file", 'f', POPT_ARG_STRING, &a.file, 0,
 		  "the desired state (default: standard input)", "FILE" },
-		{ "scope", 's', POPT_ARG_ARGV, &scopes, 0,
+		{ "scope", 's', POPT_ARG_ARGV, &a.scopes, 0,
 		  "also manage (and delete) current services in SPEC (repeatable)", "SPEC" },
-		{ "drain-timeout", 0, POPT_ARG_STRING, &drain_s, 0,
+		{ "drain-timeout", 0, POPT_ARG_STRING, &a.drain_s, 0,
 		  "how long a leaving backend drains (default 5m; 0: delete at once)",
 		  "DURATION" },
-		{ "format", 0, POPT_ARG_STRING, &format, 0,
+		{ "format", 0, POPT_ARG_STRING, &a.format, 0,
 		  "input format (default auto: JSON if it starts with '{' or '[')", "auto|grammar|json" },
-		{ "allow-empty", 0, POPT_ARG_NONE, &allow_empty, 0,
+		{ "allow-empty", 0, POPT_ARG_NONE, &a.allow_empty, 0,
 		  "apply an input that names no service (deleting every service in the scope)",
 		  NULL },
-		{ "max-deletes", 0, POPT_ARG_STRING, &maxdel_s, 0,
+		{ "max-deletes", 0, POPT_ARG_STRING, &a.maxdel_s, 0,
 		  "refuse a plan that deletes more services than N, or than N% of the managed ones",
 		  "N|N%" },
-		{ "dry-run", 'n', POPT_ARG_NONE, &dry_run, 0,
+		{ "dry-run", 'n', POPT_ARG_NONE, &a.dry_run, 0,
 		  "print the changes, send nothing", NULL },
-		{ "vip-dev", 0, POPT_ARG_STRING, &vip_dev, 0,
+		{ "vip-dev", 0, POPT_ARG_STRING, &a.vip_dev, 0,
 		  "keep the virtual addresses on this dummy interface (created if missing; addresses in the scope that no service wants are removed)",
 		  "IFNAME" },
-		{ "check-sysctls", 0, POPT_ARG_NONE, &check_sysctls, 0,
+		{ "check-sysctls", 0, POPT_ARG_NONE, &a.check_sysctls, 0,
 		  "warn about kernel settings that differ from what a director needs (ipvsctl sysctl)",
 		  NULL },
-		{ "stream", 0, POPT_ARG_NONE, &stream, 0,
+		{ "stream", 0, POPT_ARG_NONE, &a.stream, 0,
 		  "apply each document of the input (separated by '---' lines) as it arrives; one result line each",
 		  NULL },
-		{ "timing", 0, POPT_ARG_NONE, &timing, 0,
+		{ "timing", 0, POPT_ARG_NONE, &a.timing, 0,
 		  "print where the time went (reading, checking, the kernel's state, planning, sending)",
 		  NULL },
 		POPT_TABLEEND
 	};
 	struct apply_opts o = { 0 };
 	struct apply_res res;
-	struct scope sc = { 0 };
 	struct input in = { 0 };
 	const char *path, *name, **args;
-	uint32_t drain_ms = 300000;
 	uint64_t t_start;
+	int rc, nargs;
 	size_t i;
 
 	rc = cmd_options(c, argc, argv, opts,
@@ -195,62 +259,12 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	/* checked here, once; each document parses them again (a JSON
-	 * document's own "scope" replaces them for that document, inside them)
-	 */
-	for (i = 0; scopes && scopes[i]; i++) {
-		err = scope_add(&sc, scopes[i], why, sizeof(why));
-		if (err) {
-			usage_error(c, "apply: --%s", why);
-			rc = err == -ENOMEM ? EXIT_FAIL : EXIT_USAGE;
-			goto out;
-		}
-	}
-	if (drain_s && parse_timeout_ms(drain_s, &drain_ms)) {
-		usage_error(c, "apply: --drain-timeout '%s': " DURATION_HINT ", up to a week, or 0",
-			    drain_s);
-		rc = EXIT_USAGE;
+	rc = apply_options(c, &a, &o);
+	if (rc)
 		goto out;
-	}
-	if (maxdel_s) {
-		struct rec_opts ro = { 0 };
-
-		if (parse_max_deletes(maxdel_s, &ro)) {
-			usage_error(c, "apply: --max-deletes '%s': a number of services, or a percentage of the managed ones (0%% to 100%%)",
-				    maxdel_s);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		o.max_deletes = ro.max_deletes;
-		o.max_deletes_pct = ro.max_deletes_pct;
-		o.max_deletes_set = true;
-	}
-	if (format && strcmp(format, "auto") && strcmp(format, "grammar") && strcmp(format, "json")) {
-		usage_error(c, "apply: --format '%s': auto, grammar or json", format);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (vip_dev && (!*vip_dev || strlen(vip_dev) > 15 || strpbrk(vip_dev, "/: \t"))) {
-		usage_error(c, "apply: --vip-dev '%s': an interface name of 1 to 15 characters", vip_dev);
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	if (!file && !stream && isatty(STDIN_FILENO)) {
-		usage_error(c, "apply: -f FILE, or the state on standard input (ipvsctl apply --help)");
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	o.scopes = scopes;
-	o.format = format;
-	o.vip_dev = vip_dev;
-	o.drain_ms = drain_ms;
-	o.dry_run = dry_run;
-	o.check_sysctls = check_sysctls;
-	o.allow_empty = allow_empty;
-	o.timing = timing;
-	path = file ? file : "-";
+	path = a.file ? a.file : "-";
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (stream) {
+	if (a.stream) {
 		rc = apply_stream(c, &o, path, name);
 		goto out;
 	}
@@ -264,16 +278,15 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	free(res.plan);
 out:
 	free(in.buf);
-	scope_free(&sc);
-	for (i = 0; scopes && scopes[i]; i++)
-		free(scopes[i]);
-	free(scopes);
+	for (i = 0; a.scopes && a.scopes[i]; i++)
+		free(a.scopes[i]);
+	free(a.scopes);
 	/* popt's copies */
-	free(file);
-	free(format);
-	free(drain_s);
-	free(vip_dev);
-	free(maxdel_s);
+	free(a.file);
+	free(a.format);
+	free(a.drain_s);
+	free(a.vip_dev);
+	free(a.maxdel_s);
 	return rc;
 }
 
