@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <limits.h>
 #include <popt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,7 +69,7 @@ static int health_status(struct ctx *c, const char *path, int nargs, const char 
 	json_object *root, *arr, *out, *v;
 	struct svc_id want_svc, id;
 	struct addr_port want_be, ap;
-	char why[256], age[32];
+	char why[PATH_MAX + 128], age[32];
 	bool running;
 	size_t i, n, shown = 0;
 	int64_t now = (int64_t)wall_ms(), pid;

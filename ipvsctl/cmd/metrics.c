@@ -133,7 +133,7 @@ static bool jval(json_object *o, const char *key, unsigned int scale, struct val
 static int health_read(struct ctx *c, struct mx *x, const char *path, char *note, size_t len)
 {
 	json_object *root;
-	char why[512];
+	char why[PATH_MAX + 128];
 	int err;
 
 	err = statefile_read(path, &root, &x->hrunning, why, sizeof(why));

@@ -262,6 +262,13 @@ static int vfail(struct vsync *s, int err, const char *what)
 	return err;
 }
 
+/* an allocation of ours failed: said so */
+static int vnomem(struct vsync *s)
+{
+	snprintf(s->why, s->whylen, "out of memory");
+	return -ENOMEM;
+}
+
 /*
  * The dummy link: found, or created (a dry run only says so, with every
  * address it would get, and sets s->link NULL); then checked to be a
@@ -288,7 +295,7 @@ static int vip_link(struct vsync *s, const struct vaddr *v, size_t nv)
 		}
 		s->link = rtnl_link_alloc();
 		if (!s->link)
-			return -ENOMEM;
+			return vnomem(s);
 		rtnl_link_set_name(s->link, s->dev);
 		err = rtnl_link_set_type(s->link, "dummy");
 		if (!err)
@@ -317,7 +324,7 @@ static int vip_link(struct vsync *s, const struct vaddr *v, size_t nv)
 		struct rtnl_link *chg = rtnl_link_alloc();
 
 		if (!chg)
-			return -ENOMEM;
+			return vnomem(s);
 		rtnl_link_set_flags(chg, IFF_UP);
 		err = rtnl_link_change(s->sk, s->link, chg, 0);
 		rtnl_link_put(chg);
@@ -368,14 +375,17 @@ static int vip_addrs(struct vsync *s, const struct vaddr *v, size_t nv, const st
 		return vfail(s, err, "reading addresses");
 	nl_cache_foreach(addrs, collect, &w);
 	nl_cache_free(addrs);
-	err = -ENOMEM;
-	if (w.err)
+	if (w.err) {
+		err = vnomem(s);
 		goto out;
+	}
 	w.nhave = vaddr_sort(w.have, w.nhave);
 	add = calloc(nv + 1, sizeof(*add));
 	del = calloc(w.nhave + 1, sizeof(*del));
-	if (!add || !del)
+	if (!add || !del) {
+		err = vnomem(s);
 		goto out;
+	}
 	vip_plan(w.have, w.nhave, v, nv, sc, add, del);
 	/* added first, then removed: a VIP moving between families or
 	 * services is never missing in between
@@ -388,8 +398,6 @@ static int vip_addrs(struct vsync *s, const struct vaddr *v, size_t nv, const st
 		if (del[i])
 			err = vip_change(s, w.ifindex, false, &w.have[i]);
 out:
-	if (err == -ENOMEM)
-		snprintf(s->why, s->whylen, "out of memory");
 	free(add);
 	free(del);
 	free(w.have);
@@ -409,19 +417,17 @@ int vip_sync(const char *dev, const struct model *want, const struct scope *sc, 
 	err = dev_name_ok(dev, why, whylen);
 	if (err)
 		return err;
-	err = wanted(want, &v, &nv) ? -ENOMEM : 0;
+	err = wanted(want, &v, &nv) ? vnomem(&s) : 0;
 	s.sk = err ? NULL : nl_socket_alloc();
-	if (!s.sk)
-		err = -ENOMEM;
-	else if ((err = nl_connect(s.sk, NETLINK_ROUTE)) < 0)
+	if (!s.sk && !err)
+		err = vnomem(&s);
+	else if (s.sk && (err = nl_connect(s.sk, NETLINK_ROUTE)) < 0)
 		err = vfail(&s, err, "rtnetlink");
 	if (!err)
 		err = vip_link(&s, v, nv);
 	/* a dry run without the link: every step said already */
 	if (!err && s.link)
 		err = vip_addrs(&s, v, nv, sc);
-	if (err == -ENOMEM)
-		snprintf(why, whylen, "out of memory");
 	if (s.link)
 		rtnl_link_put(s.link);
 	if (s.sk)

@@ -265,6 +265,11 @@ static void test_statefile(void)
 	root = NULL;
 	err = statefile_read(at("v2.json"), &root, &alive, why, sizeof(why));
 	ktap_ok(err == -EPROTO && !root, "statefile: another version is refused, said: %s", why);
+	put(at("v2.json"), "{\"version\":1,\"pid\":\"1\",\"running\":true,\"backends\":[]}");
+	root = NULL;
+	err = statefile_read(at("v2.json"), &root, &alive, why, sizeof(why));
+	ktap_ok(err == -EPROTO && !root,
+		"statefile: a pid that is not a number is refused (health status and metrics alike)");
 	put(at("bad.json"), "not json");
 	err = statefile_read(at("bad.json"), &root, &alive, why, sizeof(why));
 	ktap_ok(err == -EINVAL && !root, "statefile: not JSON is refused, said: %s", why);
@@ -277,7 +282,7 @@ static void test_statefile(void)
 
 int main(void)
 {
-	ktap_plan(26);
+	ktap_plan(27);
 	snprintf(dir, sizeof(dir), "/tmp/test_files.XXXXXX");
 	if (!mkdtemp(dir)) {
 		ktap_diag("mkdtemp: %s", strerror(errno));
