@@ -383,29 +383,3 @@ nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
 }
-
-struct info_ctx {
-	uint32_t *version, *size;
-};
-
-static int info_cb(struct nlattr **tb, void *arg)
-{
-	struct info_ctx *c = arg;
-
-	if (tb[IPVS_INFO_ATTR_VERSION])
-		*c->version = nla_get_u32(tb[IPVS_INFO_ATTR_VERSION]);
-	if (tb[IPVS_INFO_ATTR_CONN_TAB_SIZE])
-		*c->size = nla_get_u32(tb[IPVS_INFO_ATTR_CONN_TAB_SIZE]);
-	return 0;
-}
-
-int kipvs_info(struct nl *nl, uint32_t *version, uint32_t *conn_tab_size)
-{
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_INFO, false);
-	struct info_ctx c = { version, conn_tab_size };
-
-	if (!msg)
-		return -errno;
-	*version = *conn_tab_size = 0;
-	return nlc_send(nl, msg, info_cb, &c);
-}

@@ -29,8 +29,6 @@ int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n);
 int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d);
 int kipvs_stop_daemon(struct nl *nl, uint32_t state);
 
-int kipvs_info(struct nl *nl, uint32_t *version, uint32_t *conn_tab_size);
-
 /* encoders and decoders, for the loader (load.c) */
 struct nl_msg;
 struct nlattr;
