@@ -13,7 +13,6 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <popt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
