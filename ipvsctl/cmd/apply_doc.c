@@ -299,6 +299,7 @@ static int doc_store_drains(struct doc *d, size_t *started)
 	for (i = 0; i < d->a.lr.n; i++) {
 		struct leaver *lv = &d->a.lr.v[i];
 		char s[96], b[64];
+		struct nl_err e;
 
 		if (!lv->start)
 			continue;
@@ -310,11 +311,11 @@ static int doc_store_drains(struct doc *d, size_t *started)
 				(unsigned long long)lv->deadline);
 			continue;
 		}
-		err = leaver_store(d->nl, lv);
+		err = leaver_store(d->nl, lv, &e);
 		if (err) {
 			/* the weight is 0 already; the next apply sets the deadline */
 			fprintf(stderr, "%s: apply: %s %s is draining, but its deadline was not stored: %s\n",
-				d->c->prog, s, b, d->nl->ext[0] ? d->nl->ext : strerror(-err));
+				d->c->prog, s, b, e.ext[0] ? e.ext : strerror(-err));
 			rc = exit_code(err);
 		}
 	}

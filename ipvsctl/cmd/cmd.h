@@ -40,16 +40,21 @@ int ctx_load_state(struct ctx *c, const char *what, const struct svc_id *one,
 		   struct model *m, struct nl **nlp);
 /* close the socket, free the option parser's state */
 void ctx_free(struct ctx *c);
-void err_report(struct ctx *c, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/*
+ * "PROG: WHAT: why" on stderr, for a failed call to the kernel: the why
+ * is @e's (the nl_err the caller gave that call; NULL: none), else @err's
+ * words; then the kernel's own text, if @e has one.
+ */
+void err_report(struct ctx *c, const struct nl_err *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void usage_error(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* err_report() of a request about @obj: "no such service", not ENOENT's
  * "No such file or directory"
  */
-void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+void err_report_obj(struct ctx *c, const struct nl_err *e, enum err_obj obj, int err,
+		    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /*
  * Parse a command's options (its own @extra table plus the common --json

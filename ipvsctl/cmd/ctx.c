@@ -14,34 +14,36 @@
 #include "kernel/load.h"
 #include "model/model.h"
 
-static void err_vreport(struct ctx *c, enum err_obj obj, int err, const char *fmt, va_list ap)
+static void err_vreport(struct ctx *c, const struct nl_err *e, enum err_obj obj, int err,
+			const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: ", c->prog);
 	vfprintf(stderr, fmt, ap);
-	if (c->nl.why[0])
-		fprintf(stderr, ": %s", c->nl.why);
+	if (e && e->why[0])
+		fprintf(stderr, ": %s", e->why);
 	else if (err)
 		fprintf(stderr, ": %s", err_text(err, obj));
 	fputc('\n', stderr);
-	if (c->nl.ext[0])
-		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, c->nl.ext);
+	if (e && e->ext[0])
+		fprintf(stderr, "%s: kernel reports: %s\n", c->prog, e->ext);
 }
 
-void err_report(struct ctx *c, int err, const char *fmt, ...)
+void err_report(struct ctx *c, const struct nl_err *e, int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vreport(c, ERR_NONE, err, fmt, ap);
+	err_vreport(c, e, ERR_NONE, err, fmt, ap);
 	va_end(ap);
 }
 
-void err_report_obj(struct ctx *c, enum err_obj obj, int err, const char *fmt, ...)
+void err_report_obj(struct ctx *c, const struct nl_err *e, enum err_obj obj, int err,
+		    const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	err_vreport(c, obj, err, fmt, ap);
+	err_vreport(c, e, obj, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -58,18 +60,19 @@ void usage_error(struct ctx *c, const char *fmt, ...)
 
 int ctx_nl(struct ctx *c, struct nl **nl)
 {
+	struct nl_err e;
 	int err;
 
 	if (!c->nl_ready) {
-		err = nlc_open(&c->nl, c->o.netns);
+		err = nlc_open(&c->nl, c->o.netns, &e);
 		if (err) {
 			/* a namespace that cannot be opened or entered: nlc_open()
 			 * says so, naming it, and no socket was tried
 			 */
-			if (c->o.netns && strstr(c->nl.why, "network namespace "))
-				fprintf(stderr, "%s: %s\n", c->prog, c->nl.why);
+			if (c->o.netns && strstr(e.why, "network namespace "))
+				fprintf(stderr, "%s: %s\n", c->prog, e.why);
 			else
-				err_report(c, err, "cannot open the netlink socket");
+				err_report(c, &e, err, "cannot open the netlink socket");
 			return err;
 		}
 		c->nl_ready = true;
@@ -165,6 +168,7 @@ int cmd_options(struct ctx *c, int argc, char **argv,
 int ctx_load_state(struct ctx *c, const char *what, const struct svc_id *one,
 		   struct model *m, struct nl **nlp)
 {
+	struct nl_err e;
 	struct nl *nl;
 	int err;
 
@@ -173,11 +177,11 @@ int ctx_load_state(struct ctx *c, const char *what, const struct svc_id *one,
 		return exit_code(err);
 	model_init(m);
 	if (one)
-		err = kipvs_load_one(nl, m, one, LOAD_DESTS | LOAD_MAGLEV);
+		err = kipvs_load_one(nl, m, one, LOAD_DESTS | LOAD_MAGLEV, &e);
 	else
-		err = kipvs_load(nl, m, LOAD_DESTS | LOAD_MAGLEV);
+		err = kipvs_load(nl, m, LOAD_DESTS | LOAD_MAGLEV, &e);
 	if (err) {
-		err_report_obj(c, one ? ERR_SERVICE : ERR_NONE, err, "%s", what);
+		err_report_obj(c, &e, one ? ERR_SERVICE : ERR_NONE, err, "%s", what);
 		model_free(m);
 		return exit_code(err);
 	}

@@ -77,16 +77,17 @@ void leavers_done(struct daemon *d)
 	for (i = 0; i < d->lr.n; i++) {
 		struct leaver *lv = &d->lr.v[i];
 		char s[96], b[64];
+		struct nl_err e;
 		int err;
 
 		if (!lv->start)
 			continue;
 		fmt_svc(&lv->svc, s, sizeof(s));
 		fmt_addr_port(lv->ap.af, lv->ap.addr, lv->ap.port, b, sizeof(b));
-		err = leaver_store(d->nl, lv);
+		err = leaver_store(d->nl, lv, &e);
 		if (err)
 			dlog(d, "%s backend %s: left the file; draining, but its deadline was not stored: %s",
-			     s, b, d->nl->ext[0] ? d->nl->ext : strerror(-err));
+			     s, b, e.ext[0] ? e.ext : strerror(-err));
 		else
 			dlog(d, "%s backend %s: left the file; draining at weight 0 (for up to %u s)",
 			     s, b, d->drain_timeout_s);
@@ -229,7 +230,7 @@ void apply_marks(struct daemon *d)
 		if (!p->mark_pending)
 			continue;
 		p->mark_pending = false;
-		err = kmaglev_set_down(d->nl, &p->svc, &p->be, down);
+		err = kmaglev_set_down(d->nl, &p->svc, &p->be, down, NULL);
 		if (err) {
 			probe_name(p, name, sizeof(name));
 			dlog(d, "%s: cannot mark it %s: %s", name, down ? "down" : "up",

@@ -155,7 +155,7 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 	int err;
 
 	model_init(&m);
-	err = kipvs_load_one(d->nl, &m, &p->svc, LOAD_DESTS | (p->maglev ? LOAD_MAGLEV : 0));
+	err = kipvs_load_one(d->nl, &m, &p->svc, LOAD_DESTS | (p->maglev ? LOAD_MAGLEV : 0), NULL);
 	if (err) {
 		snprintf(why, whylen, err == -ENOENT ? "the service is gone (SIGHUP re-applies the file)" :
 			 "reading the service: %s", strerror(-err));
@@ -168,7 +168,7 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 				   .on_fail = p->spec->on_fail }, &bw);
 	if (!bw.present) {
 		if (cur) {
-			err = kipvs_dest_del(d->nl, &p->svc, &p->be);
+			err = kipvs_dest_del(d->nl, &p->svc, &p->be, NULL);
 			if (err)
 				snprintf(why, whylen, "removing it: %s", strerror(-err));
 		}
@@ -183,13 +183,13 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 			err = -ENOENT;
 			goto out;
 		}
-		err = kipvs_dest_add(d->nl, &p->svc, &p->be, &bw.c);
+		err = kipvs_dest_add(d->nl, &p->svc, &p->be, &bw.c, NULL);
 		if (err)
 			snprintf(why, whylen, "adding it back: %s", strerror(-err));
 		goto out;
 	}
 	if (p->maglev && cur->mg.down != bw.down) {
-		err = kmaglev_set_down(d->nl, &p->svc, &p->be, bw.down);
+		err = kmaglev_set_down(d->nl, &p->svc, &p->be, bw.down, NULL);
 		if (err) {
 			snprintf(why, whylen, "marking it %s: %s", bw.down ? "down" : "up",
 				 strerror(-err));
@@ -200,7 +200,7 @@ static int apply_probe(struct daemon *d, struct probe *p, char *why, size_t whyl
 	if (cur->c.weight != bw.c.weight) {
 		dc = cur->c;
 		dc.weight = bw.c.weight;
-		err = kipvs_dest_edit(d->nl, &p->svc, &p->be, &dc);
+		err = kipvs_dest_edit(d->nl, &p->svc, &p->be, &dc, NULL);
 		if (err && bw.c.weight)
 			snprintf(why, whylen, "restoring weight %u: %s", bw.c.weight,
 				 strerror(-err));

@@ -72,15 +72,18 @@ static int parse_target(struct ctx *c, const char *cmd, int nargs, const char **
 	return 0;
 }
 
-/* The service (fresh from the kernel) and the backend in it. */
+/* The service (fresh from the kernel) and the backend in it; -ESRCH (@e
+ * untouched by it) if the service has no such backend.
+ */
 static int load_target(struct nl *nl, struct model *m, const struct svc_id *id,
-		       const struct addr_port *ap, struct m_svc **s, struct m_dest **d)
+		       const struct addr_port *ap, struct m_svc **s, struct m_dest **d,
+		       struct nl_err *e)
 {
 	int err;
 
 	model_free(m);
 	model_init(m);
-	err = kipvs_load_one(nl, m, id, LOAD_DESTS | LOAD_MAGLEV);
+	err = kipvs_load_one(nl, m, id, LOAD_DESTS | LOAD_MAGLEV, e);
 	if (err)
 		return err;
 	*s = model_find(m, id);
@@ -99,6 +102,7 @@ static int open_target(struct ctx *c, const char *what, const char *hint,
 		       size_t svclen, char *bebuf, size_t belen, struct nl **nl, struct model *m,
 		       struct m_svc **s, struct m_dest **d)
 {
+	struct nl_err e;
 	int err;
 
 	fmt_svc(id, svcbuf, svclen);
@@ -107,14 +111,14 @@ static int open_target(struct ctx *c, const char *what, const char *hint,
 	if (err)
 		return exit_code(err);
 	model_init(m);
-	err = load_target(*nl, m, id, ap, s, d);
+	err = load_target(*nl, m, id, ap, s, d, &e);
 	if (!err)
 		return 0;
 	if (err == -ESRCH)
 		fprintf(stderr, "%s: %s: service %s has no backend %s%s\n", c->prog, what, svcbuf,
 			bebuf, hint);
 	else
-		err_report_obj(c, ERR_SERVICE, err, "%s: service %s", what, svcbuf);
+		err_report_obj(c, &e, ERR_SERVICE, err, "%s: service %s", what, svcbuf);
 	model_free(m);
 	return exit_code(err == -ESRCH ? -ENOENT : err);
 }
@@ -191,6 +195,7 @@ static int drain_options(struct drain *dr, const char *timeout_s, const char *in
 static int drain_begin(struct drain *dr)
 {
 	struct ctx *c = dr->c;
+	struct nl_err e;
 	int err;
 
 	if (dr->maglev) {
@@ -200,10 +205,10 @@ static int drain_begin(struct drain *dr)
 			.drain_deadline = dr->deadline_wall,
 		};
 
-		err = kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set);
+		err = kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set, &e);
 		if (err) {
-			err_report_obj(c, ERR_SERVICE_BACKEND, err, "drain: saving the weight of %s",
-				       dr->bebuf);
+			err_report_obj(c, &e, ERR_SERVICE_BACKEND, err,
+				       "drain: saving the weight of %s", dr->bebuf);
 			return exit_code(err);
 		}
 	}
@@ -211,16 +216,16 @@ static int drain_begin(struct drain *dr)
 		struct dest_conf dc = dr->d->c;
 
 		dc.weight = 0;
-		err = kipvs_dest_edit(dr->nl, &dr->id, &dr->ap, &dc);
+		err = kipvs_dest_edit(dr->nl, &dr->id, &dr->ap, &dc, &e);
 		if (err) {
-			err_report_obj(c, ERR_SERVICE_BACKEND, err,
+			err_report_obj(c, &e, ERR_SERVICE_BACKEND, err,
 				       "drain: setting the weight of %s to 0", dr->bebuf);
 			if (dr->maglev) {
 				struct mg_be_set undo = {
 					.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
 				};
 
-				kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &undo);
+				kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &undo, NULL);
 			}
 			return exit_code(err);
 		}
@@ -258,20 +263,21 @@ static void drain_progress(struct drain *dr, uint64_t now)
  */
 static int drain_wait(struct drain *dr)
 {
+	struct nl_err e;
 	int err;
 
 	for (;;) {
 		uint64_t now = now_ms();
 		bool done;
 
-		err = load_target(dr->nl, &dr->m, &dr->id, &dr->ap, &dr->s, &dr->d);
+		err = load_target(dr->nl, &dr->m, &dr->id, &dr->ap, &dr->s, &dr->d, &e);
 		if (err == -ESRCH || err == -ENOENT) {
 			dr->gone = true;
 			dr->outcome = "gone";
 			return 0;
 		}
 		if (err) {
-			err_report(dr->c, err, "drain: reading %s", dr->bebuf);
+			err_report(dr->c, &e, err, "drain: reading %s", dr->bebuf);
 			return exit_code(err);
 		}
 		done = !dr->d->active && !dr->d->mg.pins && (!dr->wait_inactive || !dr->d->inactive);
@@ -293,14 +299,15 @@ static int drain_wait(struct drain *dr)
 /* Remove the backend, or keep it at weight 0: the exit code. */
 static int drain_end(struct drain *dr)
 {
+	struct nl_err e;
 	int err;
 
 	if (!strcmp(dr->outcome, "interrupted"))
 		return stop_signal == SIGTERM ? EXIT_TERMINATED : EXIT_INTERRUPTED;
 	if (!dr->gone && !dr->keep) {
-		err = kipvs_dest_del(dr->nl, &dr->id, &dr->ap);
+		err = kipvs_dest_del(dr->nl, &dr->id, &dr->ap, &e);
 		if (err && err != -ENOENT) {
-			err_report(dr->c, err, "drain: removing %s", dr->bebuf);
+			err_report(dr->c, &e, err, "drain: removing %s", dr->bebuf);
 			return exit_code(err);
 		}
 		dr->gone = true;
@@ -308,7 +315,7 @@ static int drain_end(struct drain *dr)
 		/* kept at weight 0: no deadline any more, the weight stays saved */
 		struct mg_be_set set = { .set = MG_BE_SET_DRAIN_DEADLINE };
 
-		kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set);
+		kmaglev_set_backend(dr->nl, &dr->id, &dr->ap, &set, NULL);
 	}
 	return strcmp(dr->outcome, "timeout") ? EXIT_OK : EXIT_DRAIN_TIMEOUT;
 }
@@ -437,6 +444,7 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	struct m_svc *s;
 	struct m_dest *d;
 	struct model m;
+	struct nl_err e;
 	struct svc_id id;
 	const char **args;
 	struct nl *nl;
@@ -478,9 +486,9 @@ int cmd_undrain(struct ctx *c, int argc, char **argv)
 	dc = d->c;
 	dc.weight = weight;
 	/* a weight above 0 also clears the module's drain metadata */
-	err = kipvs_dest_edit(nl, &id, &ap, &dc);
+	err = kipvs_dest_edit(nl, &id, &ap, &dc, &e);
 	if (err) {
-		err_report_obj(c, ERR_SERVICE_BACKEND, err, "undrain: setting the weight of %s",
+		err_report_obj(c, &e, ERR_SERVICE_BACKEND, err, "undrain: setting the weight of %s",
 			       bebuf);
 		model_free(&m);
 		return exit_code(err);

@@ -184,7 +184,7 @@ static bool same_table(const struct mg_svc_state *a, const struct mg_svc_state *
  */
 #define SHOW_TRIES	8
 
-static int show_one(struct show_ctx *s, const struct mg_svc_state *first)
+static int show_one(struct show_ctx *s, const struct mg_svc_state *first, struct nl_err *e)
 {
 	struct mg_svc_state st = *first, again;
 	struct be_vec bv = { 0 };
@@ -194,9 +194,9 @@ static int show_one(struct show_ctx *s, const struct mg_svc_state *first)
 
 	for (i = 0; i < SHOW_TRIES; i++) {
 		bv.n = 0;
-		err = kmaglev_dump_backends(s->nl, &st.id, be_vec_add, &bv);
+		err = kmaglev_dump_backends(s->nl, &st.id, be_vec_add, &bv, e);
 		if (!err)
-			err = kmaglev_get_svc(s->nl, &st.id, &again);
+			err = kmaglev_get_svc(s->nl, &st.id, &again, e);
 		if (err)
 			break;
 		if (same_table(&st, &again))
@@ -248,6 +248,7 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 	struct show_ctx s = { .c = c };
 	struct svc_list l = { 0 };
 	struct mg_svc_state st;
+	struct nl_err e;
 	struct svc_id id;
 	char why[256];
 	size_t i;
@@ -267,17 +268,17 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 	if (err)
 		return exit_code(err);
 	if (argc == 1) {
-		err = kmaglev_get_svc(s.nl, &id, &st);
+		err = kmaglev_get_svc(s.nl, &id, &st, &e);
 		if (err) {
-			err_report_obj(c, ERR_SERVICE, err, "maglev show %s", argv[0]);
+			err_report_obj(c, &e, ERR_SERVICE, err, "maglev show %s", argv[0]);
 			return exit_code(err);
 		}
 		err = svc_list_add(&st, &l);
 	} else {
-		err = kmaglev_dump_svcs(s.nl, svc_list_add, &l);
+		err = kmaglev_dump_svcs(s.nl, svc_list_add, &l, &e);
 	}
 	if (err) {
-		err_report(c, err, "maglev show");
+		err_report(c, &e, err, "maglev show");
 		free(l.v);
 		return exit_code(err);
 	}
@@ -285,7 +286,7 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 	if (c->o.json)
 		s.jsvcs = json_object_new_array();
 	for (i = 0; i < l.n && !err; i++) {
-		err = show_one(&s, &l.v[i]);
+		err = show_one(&s, &l.v[i], &e);
 		/* listing all: one deleted since the list was read is not shown */
 		if (err == -ENOENT && argc == 0)
 			err = 0;
@@ -293,7 +294,7 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 	free(l.v);
 	if (err) {
 		json_object_put(s.jsvcs);
-		err_report(c, err, "maglev show: backends");
+		err_report(c, &e, err, "maglev show: backends");
 		return exit_code(err);
 	}
 	if (c->o.json) {
@@ -310,6 +311,7 @@ static int maglev_show(struct ctx *c, int argc, const char **argv)
 static int maglev_info(struct ctx *c, int argc)
 {
 	struct mg_info info;
+	struct nl_err e;
 	struct nl *nl;
 	int err;
 
@@ -320,9 +322,9 @@ static int maglev_info(struct ctx *c, int argc)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kmaglev_info(nl, &info);
+	err = kmaglev_info(nl, &info, &e);
 	if (err) {
-		err_report(c, err, "maglev info");
+		err_report(c, &e, err, "maglev info");
 		return exit_code(err);
 	}
 	if (c->o.json) {
@@ -406,6 +408,7 @@ static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 	json_object *arr = NULL, *o;
 	char why[256], buf[64], cbuf[64];
 	int i, nclients = 0, err;
+	struct nl_err e;
 	struct svc_id id;
 	struct nl *nl;
 
@@ -468,10 +471,10 @@ static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 		}
 		lk = tmpl;
 		parse_addr_port(argv[i], id.af, &lk.client, false, why, sizeof(why));
-		err = kmaglev_lookup(nl, &id, &lk);
+		err = kmaglev_lookup(nl, &id, &lk, &e);
 		if (err) {
 			json_object_put(arr);
-			err_report_obj(c, ERR_SERVICE, err, "maglev lookup %s", argv[i]);
+			err_report_obj(c, &e, ERR_SERVICE, err, "maglev lookup %s", argv[i]);
 			return exit_code(err);
 		}
 		fmt_addr_port(lk.backend.af, lk.backend.addr, lk.backend.port, buf, sizeof(buf));
@@ -502,6 +505,7 @@ static int maglev_lookup(struct ctx *c, int argc, const char **argv)
 
 static int maglev_flush_pins(struct ctx *c, int argc, const char **argv)
 {
+	struct nl_err e;
 	struct svc_id id;
 	char why[256];
 	struct nl *nl;
@@ -514,9 +518,9 @@ static int maglev_flush_pins(struct ctx *c, int argc, const char **argv)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kmaglev_flush_pins(nl, argc ? &id : NULL);
+	err = kmaglev_flush_pins(nl, argc ? &id : NULL, &e);
 	if (err) {
-		err_report_obj(c, argc ? ERR_SERVICE : ERR_NONE, err, "maglev flush-pins%s%s",
+		err_report_obj(c, &e, argc ? ERR_SERVICE : ERR_NONE, err, "maglev flush-pins%s%s",
 			       argc ? " " : "", argc ? argv[0] : "");
 		return exit_code(err);
 	}
@@ -526,6 +530,7 @@ static int maglev_flush_pins(struct ctx *c, int argc, const char **argv)
 static int maglev_down_up(struct ctx *c, bool down, int argc, const char **argv)
 {
 	struct addr_port ap;
+	struct nl_err e;
 	struct svc_id id;
 	char why[256];
 	struct nl *nl;
@@ -540,10 +545,10 @@ static int maglev_down_up(struct ctx *c, bool down, int argc, const char **argv)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kmaglev_set_down(nl, &id, &ap, down);
+	err = kmaglev_set_down(nl, &id, &ap, down, &e);
 	if (err) {
-		err_report_obj(c, ERR_SERVICE_BACKEND, err, "maglev %s %s %s", down ? "down" : "up",
-			       argv[0], argv[1]);
+		err_report_obj(c, &e, ERR_SERVICE_BACKEND, err, "maglev %s %s %s",
+			       down ? "down" : "up", argv[0], argv[1]);
 		return exit_code(err);
 	}
 	return EXIT_OK;

@@ -475,6 +475,7 @@ int cmd_metrics(struct ctx *c, int argc, char **argv)
 	char note[512] = "", *buf = NULL;
 	const char **args;
 	struct model m;
+	struct nl_err e;
 	struct nl *nl;
 	int nargs, rc, err, hrc;
 	enum metric f;
@@ -501,9 +502,9 @@ int cmd_metrics(struct ctx *c, int argc, char **argv)
 		return exit_code(err);
 
 	model_init(&m);
-	err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV);
+	err = kipvs_load(nl, &m, LOAD_DESTS | LOAD_MAGLEV, &e);
 	if (err) {
-		err_report(c, err, "metrics: cannot read IPVS");
+		err_report(c, &e, err, "metrics: cannot read IPVS");
 		rc = exit_code(err);
 		model_free(&m);		/* a part read is not the state */
 		model_init(&m);
@@ -517,9 +518,9 @@ int cmd_metrics(struct ctx *c, int argc, char **argv)
 	for (i = 0; i < m.n && !x.mg_loaded; i++)
 		x.mg_loaded = m.svcs[i].has_mg;
 	if (x.mg_loaded && x.ipvs_up) {
-		err = kmaglev_info(nl, &x.mg);
+		err = kmaglev_info(nl, &x.mg, &e);
 		if (err) {
-			err_report(c, err, "metrics: cannot read the maglev module's state");
+			err_report(c, &e, err, "metrics: cannot read the maglev module's state");
 			rc = exit_code(err);
 		} else {
 			x.mg_info = true;

@@ -25,9 +25,9 @@ static void where(const struct op *op, char *buf, size_t len)
 		buf[0] = 0;
 }
 
-/* Load what the ops need to be checked and undone. */
+/* Load what the ops need to be checked and undone; a failure's text in @e. */
 static int load_env(struct nl *nl, const struct op *ops, size_t n, struct plan_env *env,
-		    struct model *cur)
+		    struct model *cur, struct nl_err *e)
 {
 	bool full = n > 1, timeouts = false, daemons = false;
 	size_t i;
@@ -45,10 +45,10 @@ static int load_env(struct nl *nl, const struct op *ops, size_t n, struct plan_e
 	model_init(cur);
 	env->cur = cur;
 	if (full) {
-		err = kipvs_load(nl, cur, LOAD_DESTS | LOAD_MAGLEV);
+		err = kipvs_load(nl, cur, LOAD_DESTS | LOAD_MAGLEV, e);
 	} else if (n == 1 && ops[0].kind != OP_TIMEOUT && ops[0].kind != OP_SYNC_START &&
 		   ops[0].kind != OP_SYNC_STOP && !(ops[0].kind == OP_ZERO && ops[0].all)) {
-		err = kipvs_load_one(nl, cur, &ops[0].svc, LOAD_DESTS | LOAD_MAGLEV);
+		err = kipvs_load_one(nl, cur, &ops[0].svc, LOAD_DESTS | LOAD_MAGLEV, e);
 		if (err == -ENOENT)
 			err = 0;	/* the plan reports a missing service */
 	} else {
@@ -57,13 +57,13 @@ static int load_env(struct nl *nl, const struct op *ops, size_t n, struct plan_e
 	if (err)
 		return err;
 	if (timeouts) {
-		err = kipvs_get_timeouts(nl, &env->timeouts);
+		err = kipvs_get_timeouts(nl, &env->timeouts, e);
 		if (err)
 			return err;
 		env->have_timeouts = true;
 	}
 	if (daemons) {
-		err = kipvs_get_daemons(nl, env->daemons, &env->ndaemons);
+		err = kipvs_get_daemons(nl, env->daemons, &env->ndaemons, e);
 		if (err)
 			return err;
 		env->have_daemons = true;
@@ -89,15 +89,16 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 	struct model cur;
 	struct plan plan;
 	size_t bad = 0, i;
+	struct nl_err e;
 	struct nl *nl;
 	int err;
 
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = load_env(nl, ops, n, &env, &cur);
+	err = load_env(nl, ops, n, &env, &cur, &e);
 	if (err) {
-		err_report(c, err, "reading the current IPVS state");
+		err_report(c, &e, err, "reading the current IPVS state");
 		model_free(&cur);
 		return exit_code(err);
 	}
@@ -138,19 +139,19 @@ int exec_ops(struct ctx *c, const struct op *ops, size_t n, unsigned int flags)
 		plan_free(&plan);
 		return EXIT_OK;
 	}
-	err = plan_run(nl, &plan, &r);
+	err = plan_run(nl, &plan, &r, &e);
 	if (err) {
 		const struct op *op = &ops[plan.steps[r.failed_step].op];
 
 		where(op, loc, sizeof(loc));
 		fprintf(stderr, "%s: %sthe kernel refused: ", c->prog, loc);
 		step_print(stderr, &plan.steps[r.failed_step]);
-		err_report(c, err, "%sstep %zu of %zu", loc, r.failed_step + 1, plan.n);
+		err_report(c, &e, err, "%sstep %zu of %zu", loc, r.failed_step + 1, plan.n);
 		{
 			const struct step *f = &plan.steps[r.failed_step];
 
 			/* IPVS says only ENOENT when a module is missing */
-			if (err == -ENOENT && !nl->ext[0] &&
+			if (err == -ENOENT && !e.ext[0] &&
 			    (f->kind == OP_SVC_ADD || f->kind == OP_SVC_EDIT))
 				fprintf(stderr, "%s: hint: is there a scheduler '%s'%s%s%s? (modinfo ip_vs_%s)\n",
 					c->prog, f->sc.sched, f->sc.pe[0] ? " and a persistence engine '" : "",

@@ -134,6 +134,7 @@ int cmd_timeout(struct ctx *c, int argc, char **argv)
 {
 	const char **args;
 	struct timeouts t;
+	struct nl_err e;
 	struct nl *nl;
 	int nargs, rc, err;
 
@@ -150,9 +151,9 @@ int cmd_timeout(struct ctx *c, int argc, char **argv)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kipvs_get_timeouts(nl, &t);
+	err = kipvs_get_timeouts(nl, &t, &e);
 	if (err) {
-		err_report(c, err, "timeout show");
+		err_report(c, &e, err, "timeout show");
 		return exit_code(err);
 	}
 	if (c->o.json) {
@@ -183,6 +184,7 @@ int cmd_sync(struct ctx *c, int argc, char **argv)
 	struct daemon_conf d[2];
 	const char **args;
 	char buf[64];
+	struct nl_err e;
 	struct nl *nl;
 	int nargs, rc, err, n, i;
 
@@ -198,9 +200,9 @@ int cmd_sync(struct ctx *c, int argc, char **argv)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	err = kipvs_get_daemons(nl, d, &n);
+	err = kipvs_get_daemons(nl, d, &n, &e);
 	if (err) {
-		err_report(c, err, "sync show");
+		err_report(c, &e, err, "sync show");
 		return exit_code(err);
 	}
 	if (c->o.json) {

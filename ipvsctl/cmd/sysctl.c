@@ -59,7 +59,7 @@ int cmd_sysctl(struct ctx *c, int argc, char **argv)
 	err = ctx_nl(c, &nl);
 	if (err)
 		return exit_code(err);
-	ipvs = nlc_family(nl, FAM_IPVS) > 0;
+	ipvs = nlc_family(nl, FAM_IPVS, NULL) > 0;
 	if (!ipvs)
 		fprintf(stderr, "%s: sysctl: IPVS is not available (modprobe ip_vs): its settings cannot be read or set\n",
 			c->prog);

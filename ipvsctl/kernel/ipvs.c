@@ -85,9 +85,9 @@ nla_put_failure:
 /* Build, send, free. @fill adds the attributes. */
 static int ipvs_do(struct nl *nl, uint8_t cmd, const struct svc_id *id,
 		   const struct svc_conf *sc, const struct addr_port *ap,
-		   const struct dest_conf *dc)
+		   const struct dest_conf *dc, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, cmd, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, cmd, false, e);
 
 	if (!msg)
 		return -errno;
@@ -95,49 +95,52 @@ static int ipvs_do(struct nl *nl, uint8_t cmd, const struct svc_id *id,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 }
 
-int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		  struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_NEW_SERVICE, id, c, NULL, NULL);
+	return ipvs_do(nl, IPVS_CMD_NEW_SERVICE, id, c, NULL, NULL, e);
 }
 
-int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		   struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_SET_SERVICE, id, c, NULL, NULL);
+	return ipvs_do(nl, IPVS_CMD_SET_SERVICE, id, c, NULL, NULL, e);
 }
 
-int kipvs_svc_del(struct nl *nl, const struct svc_id *id)
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id, struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_DEL_SERVICE, id, NULL, NULL, NULL);
+	return ipvs_do(nl, IPVS_CMD_DEL_SERVICE, id, NULL, NULL, NULL, e);
 }
 
 int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		   const struct dest_conf *c)
+		   const struct dest_conf *c, struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_NEW_DEST, id, NULL, ap, c);
+	return ipvs_do(nl, IPVS_CMD_NEW_DEST, id, NULL, ap, c, e);
 }
 
 int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		    const struct dest_conf *c)
+		    const struct dest_conf *c, struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_SET_DEST, id, NULL, ap, c);
+	return ipvs_do(nl, IPVS_CMD_SET_DEST, id, NULL, ap, c, e);
 }
 
-int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_DEL_DEST, id, NULL, ap, NULL);
+	return ipvs_do(nl, IPVS_CMD_DEL_DEST, id, NULL, ap, NULL, e);
 }
 
-int kipvs_flush(struct nl *nl)
+int kipvs_flush(struct nl *nl, struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_FLUSH, NULL, NULL, NULL, NULL);
+	return ipvs_do(nl, IPVS_CMD_FLUSH, NULL, NULL, NULL, NULL, e);
 }
 
-int kipvs_zero(struct nl *nl, const struct svc_id *id)
+int kipvs_zero(struct nl *nl, const struct svc_id *id, struct nl_err *e)
 {
-	return ipvs_do(nl, IPVS_CMD_ZERO, id, NULL, NULL, NULL);
+	return ipvs_do(nl, IPVS_CMD_ZERO, id, NULL, NULL, NULL, e);
 }
 
 /* ---- decoding ------------------------------------------------------------- */
@@ -257,19 +260,19 @@ static int timeouts_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int kipvs_get_timeouts(struct nl *nl, struct timeouts *t)
+int kipvs_get_timeouts(struct nl *nl, struct timeouts *t, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_CONFIG, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_CONFIG, false, e);
 
 	memset(t, 0, sizeof(*t));
 	if (!msg)
 		return -errno;
-	return nlc_send(nl, msg, timeouts_cb, t);
+	return nlc_send(nl, msg, timeouts_cb, t, e);
 }
 
-int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_SET_CONFIG, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_SET_CONFIG, false, e);
 
 	if (!msg)
 		return -errno;
@@ -279,7 +282,7 @@ int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
 		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, t->tcp_fin);
 	if (t->udp)
 		NLA_PUT_U32(msg, IPVS_CMD_ATTR_TIMEOUT_UDP, t->udp);
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
@@ -323,22 +326,22 @@ static int daemon_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n)
+int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n, struct nl_err *e)
 {
 	struct daemons_ctx c = { .d = d };
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DAEMON, true);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DAEMON, true, e);
 	int err;
 
 	if (!msg)
 		return -errno;
-	err = nlc_send(nl, msg, daemon_cb, &c);
+	err = nlc_send(nl, msg, daemon_cb, &c, e);
 	*n = c.n;
 	return err;
 }
 
-int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_NEW_DAEMON, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_NEW_DAEMON, false, e);
 	struct nlattr *nest;
 
 	if (!msg)
@@ -360,15 +363,15 @@ int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
 	if (d->ttl)
 		NLA_PUT_U8(msg, IPVS_DAEMON_ATTR_MCAST_TTL, d->ttl);
 	nla_nest_end(msg, nest);
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;
 }
 
-int kipvs_stop_daemon(struct nl *nl, uint32_t state)
+int kipvs_stop_daemon(struct nl *nl, uint32_t state, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_DEL_DAEMON, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_DEL_DAEMON, false, e);
 	struct nlattr *nest;
 
 	if (!msg)
@@ -378,7 +381,7 @@ int kipvs_stop_daemon(struct nl *nl, uint32_t state)
 		goto nla_put_failure;
 	NLA_PUT_U32(msg, IPVS_DAEMON_ATTR_STATE, state);
 	nla_nest_end(msg, nest);
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 nla_put_failure:
 	nlmsg_free(msg);
 	return -EMSGSIZE;

@@ -9,25 +9,32 @@
 #include "kernel/nl.h"
 #include "model/model.h"
 
-/* @c must be complete (merged with defaults or the current state). */
-int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c);
-int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c);
-int kipvs_svc_del(struct nl *nl, const struct svc_id *id);
+/*
+ * Each request: 0 or -errno, the failure's text in @e (nl.h: struct
+ * nl_err; NULL if not wanted). @c must be complete (merged with defaults
+ * or the current state).
+ */
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		  struct nl_err *e);
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		   struct nl_err *e);
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id, struct nl_err *e);
 int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		   const struct dest_conf *c);
+		   const struct dest_conf *c, struct nl_err *e);
 int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		    const struct dest_conf *c);
-int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap);
-int kipvs_flush(struct nl *nl);
-int kipvs_zero(struct nl *nl, const struct svc_id *id /* NULL: all */);
+		    const struct dest_conf *c, struct nl_err *e);
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   struct nl_err *e);
+int kipvs_flush(struct nl *nl, struct nl_err *e);
+int kipvs_zero(struct nl *nl, const struct svc_id *id /* NULL: all */, struct nl_err *e);
 
-int kipvs_get_timeouts(struct nl *nl, struct timeouts *t);
-int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t);
+int kipvs_get_timeouts(struct nl *nl, struct timeouts *t, struct nl_err *e);
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t, struct nl_err *e);
 
 /* Sync daemons: up to two (master and backup). */
-int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n);
-int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d);
-int kipvs_stop_daemon(struct nl *nl, uint32_t state);
+int kipvs_get_daemons(struct nl *nl, struct daemon_conf *d, int *n, struct nl_err *e);
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d, struct nl_err *e);
+int kipvs_stop_daemon(struct nl *nl, uint32_t state, struct nl_err *e);
 
 /* encoders and decoders, for the loader (load.c) */
 struct nl_msg;

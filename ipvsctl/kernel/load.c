@@ -61,10 +61,10 @@ static int dest_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-static int load_dests(struct nl *nl, struct m_svc *s, bool no_stats)
+static int load_dests(struct nl *nl, struct m_svc *s, bool no_stats, struct nl_err *e)
 {
 	struct load_ctx l = { .svc = s, .no_stats = no_stats };
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true, e);
 
 	if (!msg)
 		return -errno;
@@ -73,7 +73,7 @@ static int load_dests(struct nl *nl, struct m_svc *s, bool no_stats)
 		return -EMSGSIZE;
 	}
 	s->ndests = 0;
-	return nlc_send(nl, msg, dest_cb, &l);
+	return nlc_send(nl, msg, dest_cb, &l, e);
 }
 
 struct dest_many {
@@ -92,7 +92,8 @@ static int dest_many_cb(size_t idx, struct nlattr **tb, void *arg)
 /* The backends of @n services: pipelined (nlc_send_many()), or, if that
  * exchange fails as a whole, one dump at a time on the main socket.
  */
-static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no_stats)
+static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no_stats,
+			   struct nl_err *e)
 {
 	struct dest_many dm = { svcs, no_stats };
 	struct nl_msg **reqs;
@@ -106,7 +107,7 @@ static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no
 	if (!reqs || !errs)
 		goto out;
 	for (i = 0; i < n; i++) {
-		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true);
+		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_DEST, true, e);
 		if (!reqs[i] || kipvs_put_svc(reqs[i], &svcs[i]->id, NULL)) {
 			err = reqs[i] ? -EMSGSIZE : -errno;
 			for (j = 0; j <= i; j++)
@@ -116,13 +117,13 @@ static int load_dests_many(struct nl *nl, struct m_svc **svcs, size_t n, bool no
 		svcs[i]->ndests = 0;
 	}
 	/* dest_many_cb() touches only its own service: two threads can */
-	err = nlc_send_many_par(nl, reqs, n, dest_many_cb, &dm, errs);
+	err = nlc_send_many_par(nl, reqs, n, dest_many_cb, &dm, errs, e);
 	for (i = 0; !err && i < n; i++)
 		err = errs[i];
 	if (err && err != -ENOMEM) {
 		/* start again, the slow way */
 		for (i = 0, err = 0; !err && i < n; i++)
-			err = load_dests(nl, svcs[i], no_stats);
+			err = load_dests(nl, svcs[i], no_stats, e);
 	}
 out:
 	free(reqs);
@@ -164,7 +165,7 @@ static int mg_be_many_cb(size_t idx, const struct mg_be_state *be, void *arg)
 	return mg_be_cb(be, svcs[idx]);
 }
 
-static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
+static int load_maglev(struct nl *nl, struct model *m, unsigned int what, struct nl_err *e)
 {
 	const struct svc_id **ids = NULL;
 	struct m_svc **svcs = NULL;
@@ -175,7 +176,7 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 		;
 	if (i == m->n)
 		return 0;	/* no maglev service: do not load the module */
-	err = kmaglev_dump_svcs(nl, mg_svc_cb, m);
+	err = kmaglev_dump_svcs(nl, mg_svc_cb, m, e);
 	if (err)
 		return err;
 	if (!(what & LOAD_DESTS))
@@ -192,7 +193,7 @@ static int load_maglev(struct nl *nl, struct model *m, unsigned int what)
 		svcs[n] = &m->svcs[i];
 		ids[n++] = &m->svcs[i].id;
 	}
-	err = kmaglev_dump_backends_many(nl, ids, n, mg_be_many_cb, svcs, errs);
+	err = kmaglev_dump_backends_many(nl, ids, n, mg_be_many_cb, svcs, errs, e);
 	for (i = 0; !err && i < n; i++)
 		if (errs[i] != -ENOENT)	/* the service left meanwhile */
 			err = errs[i];
@@ -204,7 +205,7 @@ out:
 }
 
 /* Backends and maglev state (@what) of the services marked loaded. */
-static int load_details(struct nl *nl, struct model *m, unsigned int what)
+static int load_details(struct nl *nl, struct model *m, unsigned int what, struct nl_err *e)
 {
 	struct m_svc **svcs;
 	size_t i, n = 0;
@@ -217,30 +218,31 @@ static int load_details(struct nl *nl, struct model *m, unsigned int what)
 		for (i = 0; i < m->n; i++)
 			if (m->svcs[i].loaded)
 				svcs[n++] = &m->svcs[i];
-		err = load_dests_many(nl, svcs, n, what & LOAD_NO_STATS);
+		err = load_dests_many(nl, svcs, n, what & LOAD_NO_STATS, e);
 		free(svcs);
 		if (err)
 			return err;
 	}
-	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what) : 0;
+	return (what & LOAD_MAGLEV) ? load_maglev(nl, m, what, e) : 0;
 }
 
 static int load_some_once(struct nl *nl, struct model *m, unsigned int what,
-			  bool (*want)(const struct m_svc *s, void *arg), void *arg)
+			  bool (*want)(const struct m_svc *s, void *arg), void *arg,
+			  struct nl_err *e)
 {
 	struct load_ctx l = { .m = m };
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, true);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, true, e);
 	size_t i;
 	int err;
 
 	if (!msg)
 		return -errno;
-	err = nlc_send(nl, msg, svc_cb, &l);
+	err = nlc_send(nl, msg, svc_cb, &l, e);
 	if (err)
 		return err;
 	for (i = 0; i < m->n; i++)
 		m->svcs[i].loaded = !want || want(&m->svcs[i], arg);
-	return load_details(nl, m, what);
+	return load_details(nl, m, what, e);
 }
 
 static int svc_many_cb(size_t idx, struct nlattr **tb, void *arg)
@@ -252,9 +254,10 @@ static int svc_many_cb(size_t idx, struct nlattr **tb, void *arg)
 }
 
 /* one service's GET on the main socket, into @l's model */
-static int load_one_svc(struct nl *nl, struct load_ctx *l, const struct svc_id *id)
+static int load_one_svc(struct nl *nl, struct load_ctx *l, const struct svc_id *id,
+			struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false, e);
 
 	if (!msg)
 		return -errno;
@@ -262,11 +265,11 @@ static int load_one_svc(struct nl *nl, struct load_ctx *l, const struct svc_id *
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nlc_send(nl, msg, svc_cb, l);
+	return nlc_send(nl, msg, svc_cb, l, e);
 }
 
 static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
-			   const struct model *names)
+			   const struct model *names, struct nl_err *e)
 {
 	struct load_ctx l = { .m = m };
 	struct nl_msg **reqs;
@@ -280,7 +283,7 @@ static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
 	if (!reqs || !errs)
 		goto out;
 	for (i = 0; i < names->n; i++) {
-		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false);
+		reqs[i] = nlc_req(nl, FAM_IPVS, IPVS_CMD_GET_SERVICE, false, e);
 		if (!reqs[i] || kipvs_put_svc(reqs[i], &names->svcs[i].id, NULL)) {
 			err = reqs[i] ? -EMSGSIZE : -errno;
 			for (j = 0; j <= i; j++)
@@ -288,7 +291,7 @@ static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
 			goto out;
 		}
 	}
-	err = nlc_send_many(nl, reqs, names->n, svc_many_cb, &l, errs);
+	err = nlc_send_many(nl, reqs, names->n, svc_many_cb, &l, errs, e);
 	for (i = 0; !err && i < names->n; i++)
 		if (errs[i] && errs[i] != -ESRCH && errs[i] != -ENOENT)
 			err = errs[i];
@@ -299,7 +302,7 @@ static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
 		model_free(m);
 		model_init(m);
 		for (i = 0, err = 0; !err && i < names->n; i++) {
-			err = load_one_svc(nl, &l, &names->svcs[i].id);
+			err = load_one_svc(nl, &l, &names->svcs[i].id, e);
 			if (err == -ESRCH || err == -ENOENT)
 				err = 0;
 		}
@@ -308,7 +311,7 @@ static int load_named_once(struct nl *nl, struct model *m, unsigned int what,
 		goto out;
 	for (i = 0; i < m->n; i++)
 		m->svcs[i].loaded = true;
-	err = load_details(nl, m, what);
+	err = load_details(nl, m, what, e);
 out:
 	free(reqs);
 	free(errs);
@@ -316,13 +319,13 @@ out:
 }
 
 static int load_one_once(struct nl *nl, struct model *m, const struct svc_id *id,
-			 unsigned int what)
+			 unsigned int what, struct nl_err *e)
 {
 	struct load_ctx l = { .m = m };
 	struct m_svc *s;
 	int err;
 
-	err = load_one_svc(nl, &l, id);
+	err = load_one_svc(nl, &l, id, e);
 	if (err == -ESRCH)
 		err = -ENOENT;
 	if (err)
@@ -332,20 +335,20 @@ static int load_one_once(struct nl *nl, struct model *m, const struct svc_id *id
 		return -ENOENT;
 	s->loaded = true;
 	if (what & LOAD_DESTS) {
-		err = load_dests(nl, s, what & LOAD_NO_STATS);
+		err = load_dests(nl, s, what & LOAD_NO_STATS, e);
 		if (err)
 			return err;
 	}
 	if ((what & LOAD_MAGLEV) && svc_conf_is_maglev(&s->c)) {
 		struct mg_svc_state st;
 
-		err = kmaglev_get_svc(nl, id, &st);
+		err = kmaglev_get_svc(nl, id, &st, e);
 		if (err)
 			return err;
 		mg_svc_cb(&st, m);
 		s = model_find(m, id);
 		if (what & LOAD_DESTS) {
-			err = kmaglev_dump_backends(nl, id, mg_be_cb, s);
+			err = kmaglev_dump_backends(nl, id, mg_be_cb, s, e);
 			if (err)
 				return err;
 		}
@@ -372,24 +375,28 @@ static int load_one_once(struct nl *nl, struct model *m, const struct svc_id *id
 	})
 
 int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
-		    bool (*want)(const struct m_svc *s, void *arg), void *arg)
+		    bool (*want)(const struct m_svc *s, void *arg), void *arg, struct nl_err *e)
 {
-	return LOAD_AGAIN(m, load_some_once(nl, m, what, want, arg));
+	nlc_err_clear(e);
+	return LOAD_AGAIN(m, load_some_once(nl, m, what, want, arg, e));
 }
 
 int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
-		     const struct model *names)
+		     const struct model *names, struct nl_err *e)
 {
-	return LOAD_AGAIN(m, load_named_once(nl, m, what, names));
+	/* emptied here: with no name, or no memory, no request is made */
+	nlc_err_clear(e);
+	return LOAD_AGAIN(m, load_named_once(nl, m, what, names, e));
 }
 
-int kipvs_load(struct nl *nl, struct model *m, unsigned int what)
+int kipvs_load(struct nl *nl, struct model *m, unsigned int what, struct nl_err *e)
 {
-	return kipvs_load_some(nl, m, what, NULL, NULL);
+	return kipvs_load_some(nl, m, what, NULL, NULL, e);
 }
 
 int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
-		   unsigned int what)
+		   unsigned int what, struct nl_err *e)
 {
-	return LOAD_AGAIN(m, load_one_once(nl, m, id, what));
+	nlc_err_clear(e);
+	return LOAD_AGAIN(m, load_one_once(nl, m, id, what, e));
 }

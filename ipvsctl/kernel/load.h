@@ -17,8 +17,12 @@ enum {
 	LOAD_NO_STATS = 1 << 2,	/* without the backends' counters (a reconcile) */
 };
 
-/* All services into @m (which must be empty). */
-int kipvs_load(struct nl *nl, struct model *m, unsigned int what);
+/*
+ * All services into @m (which must be empty). Each loader returns 0 or
+ * -errno, the failure's text in @e (nl.h: struct nl_err; NULL if not
+ * wanted).
+ */
+int kipvs_load(struct nl *nl, struct model *m, unsigned int what, struct nl_err *e);
 /*
  * All services into @m, but backends and maglev state (@what) only of
  * those @want accepts; the others are left with none and !loaded. A
@@ -26,16 +30,16 @@ int kipvs_load(struct nl *nl, struct model *m, unsigned int what);
  * thousands of services, the kernel's state is read one dump per service.
  */
 int kipvs_load_some(struct nl *nl, struct model *m, unsigned int what,
-		    bool (*want)(const struct m_svc *s, void *arg), void *arg);
+		    bool (*want)(const struct m_svc *s, void *arg), void *arg, struct nl_err *e);
 /*
  * The services @names names (those the kernel has) into @m, with their
  * details (@what): a request each, pipelined, rather than a dump of every
  * service. For a few services among thousands.
  */
 int kipvs_load_named(struct nl *nl, struct model *m, unsigned int what,
-		     const struct model *names);
+		     const struct model *names, struct nl_err *e);
 /* One service into @m; -ENOENT if the kernel has none. */
 int kipvs_load_one(struct nl *nl, struct model *m, const struct svc_id *id,
-		   unsigned int what);
+		   unsigned int what, struct nl_err *e);
 
 #endif

@@ -188,14 +188,14 @@ static int info_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int kmaglev_info(struct nl *nl, struct mg_info *info)
+int kmaglev_info(struct nl *nl, struct mg_info *info, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_INFO, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_INFO, false, e);
 
 	memset(info, 0, sizeof(*info));
 	if (!msg)
 		return -errno;
-	return nlc_send(nl, msg, info_cb, info);
+	return nlc_send(nl, msg, info_cb, info, e);
 }
 
 /* ---- services --------------------------------------------------------- */
@@ -205,9 +205,10 @@ static int svc_cb(struct nlattr **tb, void *arg)
 	return parse_svc_state(tb, arg);
 }
 
-int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st)
+int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st,
+		    struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_SERVICE, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_SERVICE, false, e);
 
 	if (!msg)
 		return -errno;
@@ -215,7 +216,7 @@ int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state 
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nlc_send(nl, msg, svc_cb, st);
+	return nlc_send(nl, msg, svc_cb, st, e);
 }
 
 struct dump_svcs_ctx {
@@ -232,15 +233,15 @@ static int dump_svcs_cb(struct nlattr **tb, void *arg)
 	return err ? err : d->fn(&st, d->arg);
 }
 
-int kmaglev_dump_svcs(struct nl *nl,
-		      int (*fn)(const struct mg_svc_state *st, void *arg), void *arg)
+int kmaglev_dump_svcs(struct nl *nl, int (*fn)(const struct mg_svc_state *st, void *arg),
+		      void *arg, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_SERVICE, true);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_SERVICE, true, e);
 	struct dump_svcs_ctx d = { fn, arg };
 
 	if (!msg)
 		return -errno;
-	return nlc_send(nl, msg, dump_svcs_cb, &d);
+	return nlc_send(nl, msg, dump_svcs_cb, &d, e);
 }
 
 struct dump_be_ctx {
@@ -258,9 +259,10 @@ static int dump_be_cb(struct nlattr **tb, void *arg)
 }
 
 int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
-			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg)
+			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg,
+			  struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_BACKEND, true);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_BACKEND, true, e);
 	struct dump_be_ctx d = { fn, arg };
 
 	if (!msg)
@@ -269,7 +271,7 @@ int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nlc_send(nl, msg, dump_be_cb, &d);
+	return nlc_send(nl, msg, dump_be_cb, &d, e);
 }
 
 struct dump_be_many_ctx {
@@ -288,17 +290,18 @@ static int dump_be_many_cb(size_t idx, struct nlattr **tb, void *arg)
 
 int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, size_t n,
 			       int (*fn)(size_t idx, const struct mg_be_state *be, void *arg),
-			       void *arg, int *errs)
+			       void *arg, int *errs, struct nl_err *e)
 {
 	struct dump_be_many_ctx d = { fn, arg };
 	struct nl_msg **reqs = calloc(n ? n : 1, sizeof(*reqs));
 	size_t i, j;
 	int err;
 
+	nlc_err_clear(e);
 	if (!reqs)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		reqs[i] = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_BACKEND, true);
+		reqs[i] = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_GET_BACKEND, true, e);
 		if (!reqs[i] || put_svc_id(reqs[i], ids[i])) {
 			err = reqs[i] ? -EMSGSIZE : -errno;
 			for (j = 0; j <= i; j++)
@@ -307,14 +310,15 @@ int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, s
 			return err;
 		}
 	}
-	err = nlc_send_many(nl, reqs, n, dump_be_many_cb, &d, errs);
+	err = nlc_send_many(nl, reqs, n, dump_be_many_cb, &d, errs, e);
 	free(reqs);
 	return err;
 }
 
-int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p,
+		    struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_SERVICE, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_SERVICE, false, e);
 	struct nlattr *nest;
 
 	if (!msg)
@@ -331,7 +335,7 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 	NLA_PUT_U8(msg, IPVS_MAGLEV_SVC_A_PIN, p->pin);
 	NLA_PUT_U32(msg, IPVS_MAGLEV_SVC_A_PIN_MAX, p->pin_max);
 	nla_nest_end(msg, nest);
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 
 nla_put_failure:
 err:
@@ -360,9 +364,10 @@ static int lookup_cb(struct nlattr **tb, void *arg)
 	return 0;
 }
 
-int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk)
+int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk,
+		   struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_LOOKUP, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_LOOKUP, false, e);
 	struct nlattr *f;
 	int alen = id->af == AF_INET6 ? 16 : 4;
 
@@ -382,7 +387,7 @@ int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk)
 	if (lk->proto)
 		NLA_PUT_U16(msg, IPVS_MAGLEV_FLOW_A_PROTOCOL, lk->proto);
 	nla_nest_end(msg, f);
-	return nlc_send(nl, msg, lookup_cb, lk);
+	return nlc_send(nl, msg, lookup_cb, lk, e);
 
 nla_put_failure:
 err:
@@ -392,9 +397,9 @@ err:
 
 /* ---- pins, backends ---------------------------------------------------- */
 
-int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id)
+int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_FLUSH_PINS, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_FLUSH_PINS, false, e);
 
 	if (!msg)
 		return -errno;
@@ -402,13 +407,13 @@ int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id)
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 }
 
 int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-			const struct mg_be_set *set)
+			const struct mg_be_set *set, struct nl_err *e)
 {
-	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_BACKEND, false);
+	struct nl_msg *msg = nlc_req(nl, FAM_MAGLEV, IPVS_MAGLEV_CMD_SET_BACKEND, false, e);
 	struct nlattr *b;
 
 	if (!msg)
@@ -428,7 +433,7 @@ int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct add
 	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
 		NLA_PUT_U64(msg, IPVS_MAGLEV_BE_A_DRAIN_DEADLINE, set->drain_deadline);
 	nla_nest_end(msg, b);
-	return nlc_send_change(nl, msg);
+	return nlc_send_change(nl, msg, e);
 nla_put_failure:
 err:
 	nlmsg_free(msg);
@@ -436,11 +441,11 @@ err:
 }
 
 int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		     bool down)
+		     bool down, struct nl_err *e)
 {
 	struct mg_be_set set = { .set = MG_BE_SET_DOWN, .down = down };
 
-	return kmaglev_set_backend(nl, id, ap, &set);
+	return kmaglev_set_backend(nl, id, ap, &set, e);
 }
 
 /* The maglev module's defaults, or the built-in ones if it is absent. */
@@ -451,7 +456,7 @@ void kmaglev_defaults(struct nl *nl, bool ask, struct mg_defaults *d)
 	d->ss_window_ms = 0;
 	d->ss_aggr = 1000;
 	d->ss_min_pct = 10;
-	if (!ask || kmaglev_info(nl, &info))
+	if (!ask || kmaglev_info(nl, &info, NULL))
 		return;
 	d->ss_window_ms = info.ss_window_ms;
 	d->ss_aggr = info.ss_aggression;

@@ -51,29 +51,38 @@ struct mg_lookup {
 };
 
 
-int kmaglev_info(struct nl *nl, struct mg_info *info);
-int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st);
-int kmaglev_dump_svcs(struct nl *nl,
-		      int (*fn)(const struct mg_svc_state *st, void *arg), void *arg);
+/* Each request: 0 or -errno, the failure's text in @e (nl.h: struct
+ * nl_err; NULL if not wanted).
+ */
+int kmaglev_info(struct nl *nl, struct mg_info *info, struct nl_err *e);
+int kmaglev_get_svc(struct nl *nl, const struct svc_id *id, struct mg_svc_state *st,
+		    struct nl_err *e);
+int kmaglev_dump_svcs(struct nl *nl, int (*fn)(const struct mg_svc_state *st, void *arg),
+		      void *arg, struct nl_err *e);
 int kmaglev_dump_backends(struct nl *nl, const struct svc_id *id,
-			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg);
+			  int (*fn)(const struct mg_be_state *be, void *arg), void *arg,
+			  struct nl_err *e);
 /* The same for many services at once (nl.c, nlc_send_many()): @fn gets
  * the index of the service in @ids; errs[i] service i's own result.
  */
 int kmaglev_dump_backends_many(struct nl *nl, const struct svc_id *const *ids, size_t n,
 			       int (*fn)(size_t idx, const struct mg_be_state *be, void *arg),
-			       void *arg, int *errs);
-int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p);
-int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk);
-int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */);
+			       void *arg, int *errs, struct nl_err *e);
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p,
+		    struct nl_err *e);
+int kmaglev_lookup(struct nl *nl, const struct svc_id *id, struct mg_lookup *lk,
+		   struct nl_err *e);
+int kmaglev_flush_pins(struct nl *nl, const struct svc_id *id /* NULL: all */,
+		       struct nl_err *e);
 int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-			const struct mg_be_set *set);
+			const struct mg_be_set *set, struct nl_err *e);
 int kmaglev_set_down(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		     bool down);
+		     bool down, struct nl_err *e);
 
 
 /* The module's defaults for a new service (GET_INFO), asked only if
- * @ask; the built-in ones if not asked, or if the module is absent.
+ * @ask; the built-in ones if not asked, or if the module is absent (that
+ * is not an error: nothing is said).
  */
 struct mg_defaults;
 void kmaglev_defaults(struct nl *nl, bool ask, struct mg_defaults *d);

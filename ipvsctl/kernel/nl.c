@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <linux/ip_vs.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,11 +57,23 @@ int nlc_errno(int nlerr)
 	}
 }
 
-int nlc_open(struct nl *nl, const char *netns)
+void nlc_why(struct nl_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->why, sizeof(e->why), fmt, ap);
+	va_end(ap);
+}
+
+int nlc_open(struct nl *nl, const char *netns, struct nl_err *e)
 {
 	int fd, err;
 
 	memset(nl, 0, sizeof(*nl));
+	nlc_err_clear(e);
 	if (netns) {
 		char path[512];
 
@@ -71,24 +84,22 @@ int nlc_open(struct nl *nl, const char *netns)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			err = -errno;
-			snprintf(nl->why, sizeof(nl->why), "network namespace %s: %s",
-				 netns, strerror(errno));
+			nlc_why(e, "network namespace %s: %s", netns, strerror(errno));
 			return err;
 		}
 		if (setns(fd, CLONE_NEWNET)) {
 			err = -errno;
-			snprintf(nl->why, sizeof(nl->why), "cannot enter network namespace %s: %s",
-				 netns, strerror(errno));
+			nlc_why(e, "cannot enter network namespace %s: %s", netns, strerror(errno));
 			close(fd);
 			return err;
 		}
 		close(fd);
 	}
-	return nlc_sock_new(nl);
+	return nlc_sock_new(nl, e);
 }
 
 /* the main socket, in the current network namespace */
-int nlc_sock_new(struct nl *nl)
+int nlc_sock_new(struct nl *nl, struct nl_err *e)
 {
 	int one = 1, fd, err;
 
@@ -97,7 +108,7 @@ int nlc_sock_new(struct nl *nl)
 		return -ENOMEM;
 	err = genl_connect(nl->sk);
 	if (err) {
-		snprintf(nl->why, sizeof(nl->why), "generic netlink: %s", nl_geterror(err));
+		nlc_why(e, "generic netlink: %s", nl_geterror(err));
 		nl_socket_free(nl->sk);
 		nl->sk = NULL;
 		return nlc_errno(err);
@@ -189,11 +200,12 @@ static void nlc_modprobe_ipvs(void)
 	posix_spawn_file_actions_destroy(&fa);
 }
 
-int nlc_family(struct nl *nl, enum nlc_fam fam)
+int nlc_family(struct nl *nl, enum nlc_fam fam, struct nl_err *e)
 {
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	int id, tries;
 
+	nlc_err_clear(e);
 	if (nl->fam[fam] > 0)
 		return nl->fam[fam];
 	if (fam == FAM_IPVS) {
@@ -218,13 +230,12 @@ int nlc_family(struct nl *nl, enum nlc_fam fam)
 		nanosleep(&pause, NULL);
 	}
 	if (fam == FAM_MAGLEV)
-		snprintf(nl->why, sizeof(nl->why),
-			 "the kernel has no %s family: is the ip_vs_maglev module installed? (modprobe ip_vs_maglev)",
-			 nlc_fams[fam].name);
+		nlc_why(e,
+			"the kernel has no %s family: is the ip_vs_maglev module installed? (modprobe ip_vs_maglev)",
+			nlc_fams[fam].name);
 	else
-		snprintf(nl->why, sizeof(nl->why),
-			 "the kernel has no %s family: is IPVS available? (modprobe ip_vs)",
-			 nlc_fams[fam].name);
+		nlc_why(e, "the kernel has no %s family: is IPVS available? (modprobe ip_vs)",
+			nlc_fams[fam].name);
 	return -EPROTONOSUPPORT;
 }
 
@@ -244,10 +255,11 @@ void nlc_forget_families(struct nl *nl)
  * did not fit would fail with -EMSGSIZE, not be cut.
  */
 
-struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
+struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump,
+		       struct nl_err *e)
 {
 	struct nl_msg *msg;
-	int id = nlc_family(nl, fam);
+	int id = nlc_family(nl, fam, e);
 
 	if (id < 0) {
 		errno = -id;
@@ -268,7 +280,7 @@ struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump)
 }
 
 struct nlc_req_ctx {
-	struct nl *nl;
+	struct nl_err *e;
 	nlc_reply_fn fn;
 	void *arg;
 	int maxattr;
@@ -278,8 +290,7 @@ struct nlc_req_ctx {
 };
 
 /* Extended ACK attributes follow the error (and, uncapped, the request). */
-static void nlc_parse_ext(struct nl *nl, const struct nlmsghdr *nlh,
-			 size_t payload_off)
+static void nlc_parse_ext(struct nl_err *e, const struct nlmsghdr *nlh, size_t payload_off)
 {
 	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	size_t len = nlh->nlmsg_len;
@@ -292,21 +303,19 @@ static void nlc_parse_ext(struct nl *nl, const struct nlmsghdr *nlh,
 		return;
 	/* the text as long as its attribute, NUL or not */
 	if (tb[NLMSGERR_ATTR_MSG])
-		snprintf(nl->ext, sizeof(nl->ext), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
+		snprintf(e->ext, sizeof(e->ext), "%.*s", nla_len(tb[NLMSGERR_ATTR_MSG]),
 			 (const char *)nla_data(tb[NLMSGERR_ATTR_MSG]));
 }
 
 /*
- * The result an NLMSG_ERROR (an ack, or an error with its extended ack) or
- * an NLMSG_DONE (a dump's end, carrying the dump's errno) reports: 0, or a
- * negative errno. With @ext, an error's extended-ack text is kept in
- * nl->ext. The one reader of these messages: the libnl callbacks, the
- * batch acks, the pipelined dumps and the pipelined GETs all call it (the
- * review's A6). A message too short to hold its error is -EPROTO.
+ * The result an NLMSG_ERROR or NLMSG_DONE reports (nl_internal.h), an
+ * error's extended-ack text in @e->ext if @e. The one reader of these
+ * messages: the libnl callbacks, the batch acks, the pipelined dumps and
+ * the pipelined GETs all call it (the review's A6).
  */
-int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext)
+int nlc_msg_result(const struct nlmsghdr *nlh, struct nl_err *e)
 {
-	const struct nlmsgerr *e;
+	const struct nlmsgerr *me;
 	size_t off;
 	int v;
 
@@ -316,28 +325,28 @@ int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext)
 			return 0;
 		v = *(const int *)nlmsg_data(nlh);
 		v = v > 0 ? -v : v;
-		if (v && ext)
-			nlc_parse_ext(nl, nlh, NLMSG_HDRLEN + sizeof(int));
+		if (v && e)
+			nlc_parse_ext(e, nlh, NLMSG_HDRLEN + sizeof(int));
 		return v;
 	}
-	if (nlh->nlmsg_type != NLMSG_ERROR || nlmsg_datalen(nlh) < (int)sizeof(*e))
+	if (nlh->nlmsg_type != NLMSG_ERROR || nlmsg_datalen(nlh) < (int)sizeof(*me))
 		return -EPROTO;
-	e = nlmsg_data(nlh);
-	v = e->error > 0 ? -e->error : e->error;
-	if (v && ext) {
+	me = nlmsg_data(nlh);
+	v = me->error > 0 ? -me->error : me->error;
+	if (v && e) {
 		/* the echoed request sits between the error and its
 		 * attributes unless the kernel capped it to its header; an
 		 * echoed length that is not one (shorter than a header, or
 		 * past the message) leaves the text out
 		 */
-		off = NLMSG_HDRLEN + sizeof(*e);
+		off = NLMSG_HDRLEN + sizeof(*me);
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
-			if (e->msg.nlmsg_len < NLMSG_HDRLEN ||
-			    e->msg.nlmsg_len - NLMSG_HDRLEN > nlh->nlmsg_len - off)
+			if (me->msg.nlmsg_len < NLMSG_HDRLEN ||
+			    me->msg.nlmsg_len - NLMSG_HDRLEN > nlh->nlmsg_len - off)
 				return v;
-			off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+			off += NLMSG_ALIGN(me->msg.nlmsg_len) - NLMSG_HDRLEN;
 		}
-		nlc_parse_ext(nl, nlh, off);
+		nlc_parse_ext(e, nlh, off);
 	}
 	return v;
 }
@@ -355,8 +364,7 @@ static int nlc_valid_cb(struct nl_msg *msg, void *arg)
 	err = genlmsg_parse(nlmsg_hdr(msg), 0, tb, ctx->maxattr, NULL);
 	if (err) {
 		ctx->err = -EPROTO;
-		snprintf(ctx->nl->why, sizeof(ctx->nl->why),
-			 "malformed reply from the kernel: %s", nl_geterror(err));
+		nlc_why(ctx->e, "malformed reply from the kernel: %s", nl_geterror(err));
 		return NL_SKIP;
 	}
 	ctx->err = ctx->fn(tb, ctx->arg);
@@ -372,7 +380,7 @@ static int nlc_finish_cb(struct nl_msg *msg, void *arg)
 		ctx->intr = true;
 	/* a dump that failed carries its errno (and extack) in NLMSG_DONE */
 	if (!ctx->err)
-		ctx->err = nlc_msg_result(ctx->nl, nlh, true);
+		ctx->err = nlc_msg_result(nlh, ctx->e);
 	ctx->done = true;
 	return NL_STOP;
 }
@@ -386,14 +394,14 @@ static int nlc_ack_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
-static int nlc_err_cb(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+static int nlc_err_cb(struct sockaddr_nl *who, struct nlmsgerr *me, void *arg)
 {
 	struct nlc_req_ctx *ctx = arg;
-	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)e - NLMSG_HDRLEN);
+	struct nlmsghdr *nlh = (struct nlmsghdr *)((char *)me - NLMSG_HDRLEN);
 	int v;
 
 	(void)who;
-	v = nlc_msg_result(ctx->nl, nlh, !ctx->err);
+	v = nlc_msg_result(nlh, ctx->err ? NULL : ctx->e);
 	if (!ctx->err)
 		ctx->err = v;
 	ctx->done = true;
@@ -405,20 +413,19 @@ int nlc_fam_maxattr(enum nlc_fam fam)
 	return nlc_fams[fam].maxattr;
 }
 
-int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
+int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg, struct nl_err *e)
 {
-	struct nlc_req_ctx ctx = { .nl = nl, .fn = fn, .arg = arg };
+	struct nlc_req_ctx ctx = { .e = e, .fn = fn, .arg = arg };
 	struct nl_cb *cb;
 	int err, fam;
 
+	nlc_err_clear(e);
 	if (nl->batching && !fn && !(nlmsg_hdr(msg)->nlmsg_flags & NLM_F_DUMP)) {
 		err = nlc_batch_add(nl, msg);
 		nlmsg_free(msg);
 		return err;
 	}
 
-	nl->ext[0] = 0;
-	nl->why[0] = 0;
 	ctx.maxattr = 0;
 	for (fam = 0; fam < FAM__COUNT; fam++)
 		if (nl->fam[fam] == nlmsg_hdr(msg)->nlmsg_type)
@@ -438,7 +445,7 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 	nlmsg_free(msg);
 	if (err < 0) {
 		nl_cb_put(cb);
-		snprintf(nl->why, sizeof(nl->why), "netlink send: %s", nl_geterror(err));
+		nlc_why(e, "netlink send: %s", nl_geterror(err));
 		return nlc_errno(err);
 	}
 	while (!ctx.done) {
@@ -446,8 +453,7 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 		if (err < 0 && !ctx.done) {
 			if (!ctx.err) {
 				ctx.err = nlc_errno(err);
-				snprintf(nl->why, sizeof(nl->why), "netlink receive: %s",
-					 nl_geterror(err));
+				nlc_why(e, "netlink receive: %s", nl_geterror(err));
 			}
 			break;
 		}
@@ -462,16 +468,15 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg)
 	 */
 	if (!ctx.err && ctx.intr) {
 		ctx.err = -EAGAIN;
-		snprintf(nl->why, sizeof(nl->why),
-			 "a dump was interrupted by a concurrent change");
+		nlc_why(e, "a dump was interrupted by a concurrent change");
 	}
 	return ctx.err;
 }
 
-int nlc_send_change(struct nl *nl, struct nl_msg *msg)
+int nlc_send_change(struct nl *nl, struct nl_msg *msg, struct nl_err *e)
 {
 	nl->requests++;
-	return nlc_send(nl, msg, NULL, NULL);
+	return nlc_send(nl, msg, NULL, NULL, e);
 }
 
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest)

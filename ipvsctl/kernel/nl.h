@@ -19,11 +19,28 @@ enum nlc_fam {
 	FAM__COUNT
 };
 
+/*
+ * What one call to the kernel says when it fails. The caller owns it and
+ * passes it to the call, which empties it first and fills it on failure;
+ * nothing else writes it, so what it holds is that call's, not an earlier
+ * one's. Every function below that takes one accepts NULL: the caller
+ * wants the errno only.
+ */
+struct nl_err {
+	char ext[512];	/* the kernel's extended-ACK message, if it sent one */
+	char why[256];	/* ipvsctl's own (namespace, socket, family, reply format) */
+};
+
+/* Empty @e (NULL: nothing to do), as each call taking one does first. */
+static inline void nlc_err_clear(struct nl_err *e)
+{
+	if (e)
+		e->ext[0] = e->why[0] = 0;
+}
+
 struct nl {
 	struct nl_sock *sk;
 	int fam[FAM__COUNT];	/* family id; 0 while unresolved */
-	char ext[512];		/* kernel's extack message for the last error */
-	char why[256];		/* ipvsctl's own explanation of the last error */
 	unsigned long requests;	/* requests sent that change state */
 	/* batching (nlc_batch_*): requests without replies, queued */
 	bool batching;
@@ -40,27 +57,30 @@ struct nl {
 	struct nl *helper;
 };
 
-/* Open the socket, in network namespace @netns (a name under /run/netns,
- * or a path) if not NULL. Returns 0 or -errno; on error nl->why explains.
- */
 /* a libnl error (NLE_*, either sign) as -errno */
 int nlc_errno(int nlerr);
 
-int nlc_open(struct nl *nl, const char *netns);
+/* Open the socket, in network namespace @netns (a name under /run/netns,
+ * or a path) if not NULL. Returns 0 or -errno; on error @e->why explains.
+ */
+int nlc_open(struct nl *nl, const char *netns, struct nl_err *e);
 void nlc_close(struct nl *nl);
 
 /* The family's id, resolving it on first use. -EPROTONOSUPPORT, with
- * nl->why set, if the kernel does not have it (module not loadable).
+ * @e->why set, if the kernel does not have it (module not loadable).
  */
-int nlc_family(struct nl *nl, enum nlc_fam fam);
+int nlc_family(struct nl *nl, enum nlc_fam fam, struct nl_err *e);
 
 /* Forget the resolved ids: a long-running user calls this when a module
  * may have been reloaded (its family then has a new id).
  */
 void nlc_forget_families(struct nl *nl);
 
-/* A new request for @fam. NULL and errno set on failure. */
-struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump);
+/* A new request for @fam. NULL and errno set on failure (@e->why says
+ * why the family is missing).
+ */
+struct nl_msg *nlc_req(struct nl *nl, enum nlc_fam fam, uint8_t cmd, bool dump,
+		       struct nl_err *e);
 
 /*
  * Called once per reply message with its top-level attributes (indexed up
@@ -70,16 +90,17 @@ typedef int (*nlc_reply_fn)(struct nlattr **tb, void *arg);
 
 /*
  * Send @msg (consumed) and read every reply up to the ack or the end of
- * the dump. Returns 0, or -errno with nl->ext holding the kernel's
- * extack message if it sent one. @fn may be NULL. A dump the kernel
- * marked interrupted (NLM_F_DUMP_INTR) returns -EAGAIN once read to its
- * end: what @fn was given may have gaps or repeats; dump again.
+ * the dump. Returns 0, or -errno with @e->ext holding the kernel's
+ * extack message if it sent one (@e->why: a failure of ipvsctl's side).
+ * @fn may be NULL. A dump the kernel marked interrupted (NLM_F_DUMP_INTR)
+ * returns -EAGAIN once read to its end: what @fn was given may have gaps
+ * or repeats; dump again.
  */
-int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg);
+int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg, struct nl_err *e);
 /* nlc_send() of a request that changes state (counted in nl->requests),
  * answered by an ack only
  */
-int nlc_send_change(struct nl *nl, struct nl_msg *msg);
+int nlc_send_change(struct nl *nl, struct nl_msg *msg, struct nl_err *e);
 
 /*
  * Batching, for a long run of changes: between nlc_batch_begin() and
@@ -88,11 +109,11 @@ int nlc_send_change(struct nl *nl, struct nl_msg *msg);
  * the kernel handles the requests in order, each on its own (a failure
  * does not stop the ones after it), and acks each. errs[i] gets request
  * i's result; the return is the number flushed, or -errno if the write
- * itself failed (then none was sent). nl->ext holds the extack of the
+ * itself failed (then none was sent). @e->ext holds the extack of the
  * first failure. If the answers could not all be read, the requests left
  * without one have errs[i] == NLC_NO_ANSWER: each may or may not have
- * taken effect. The socket is then replaced by a new one, so late
- * answers cannot be taken for those of later requests.
+ * taken effect (@e->why says how many). The socket is then replaced by a
+ * new one, so late answers cannot be taken for those of later requests.
  */
 #define NLC_NO_ANSWER 1
 #define NLC_BATCH_MAX 128
@@ -109,7 +130,7 @@ void nlc_batch_begin(struct nl *nl);
 size_t nlc_batch_pending(const struct nl *nl);
 /* Must the queue be flushed before another request is sent? */
 bool nlc_batch_full(const struct nl *nl);
-int nlc_batch_flush(struct nl *nl, int *errs);
+int nlc_batch_flush(struct nl *nl, int *errs, struct nl_err *e);
 void nlc_batch_end(struct nl *nl);
 
 /*
@@ -124,23 +145,28 @@ void nlc_batch_end(struct nl *nl);
  *
  * @fn gets each reply message with its request's index. errs[i] gets
  * request i's own result (0, or the kernel's -errno: -ESRCH for a service
- * that does not exist; -EAGAIN for a dump marked interrupted). The requests are consumed. Returns 0, or -errno
- * if the exchange itself failed (a socket error, a message larger than
- * a page, or @fn's error): the caller should then not trust what @fn
- * collected, and may redo the requests one at a time.
+ * that does not exist; -EAGAIN for a dump marked interrupted), and
+ * @e->ext the extack of a request that failed, if the kernel sent one
+ * (not kept for gets, whose -ESRCH is an answer). The requests are
+ * consumed. Returns 0, or -errno (@e->why says what) if the exchange
+ * itself failed (a socket error, a message larger than a page, or @fn's
+ * error): the caller should then not trust what @fn collected, and may
+ * redo the requests one at a time.
  */
 typedef int (*nlc_many_fn)(size_t idx, struct nlattr **tb, void *arg);
 int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
-		  int *errs);
+		  int *errs, struct nl_err *e);
 /*
  * The same, with the second half of @reqs (when there are enough) sent
  * and read by a second thread on sockets of its own: one thread parses
  * answers while the kernel, which takes the IPVS family's requests one at
  * a time, serves the other. @fn then runs on both threads at once, each
  * time for a different @idx: it must only touch what belongs to @idx.
+ * The second thread has an nl_err of its own; if only it failed, its
+ * text is copied into @e.
  */
 int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
-		      int *errs);
+		      int *errs, struct nl_err *e);
 
 /* Parse a nested attribute; NULL-safe (tb cleared if @nest is NULL). */
 int nlc_nested(struct nlattr **tb, int max, const struct nlattr *nest);

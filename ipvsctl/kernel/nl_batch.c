@@ -88,7 +88,7 @@ int nlc_batch_add(struct nl *nl, struct nl_msg *msg)
 
 /* acks and errors: each request's result into errs[] (nl_internal.h) */
 void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs, size_t n,
-		   size_t *got, bool *first)
+		   size_t *got, bool *first, struct nl_err *e)
 {
 	for (; nlmsg_ok(nlh, left); nlh = nlmsg_next((struct nlmsghdr *)nlh, &left)) {
 		size_t i;
@@ -102,7 +102,7 @@ void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *err
 		if (i == n || errs[i] != NLC_NO_ANSWER)
 			continue;	/* not ours, or seen */
 		/* the first error's explanation is the one kept */
-		errs[i] = nlc_msg_result(nl, nlh, *first);
+		errs[i] = nlc_msg_result(nlh, *first ? e : NULL);
 		(*got)++;
 		if (errs[i])
 			*first = false;
@@ -127,7 +127,7 @@ void nlc_mmsg_setup(struct mmsghdr *mm, struct iovec *iov, int n, char *buf,
 #define NLC_ACK_VEC 64
 #define NLC_ACK_BUF 2048	/* an ack with a capped request and extack */
 
-int nlc_batch_flush(struct nl *nl, int *errs)
+int nlc_batch_flush(struct nl *nl, int *errs, struct nl_err *e)
 {
 	struct mmsghdr mm[NLC_ACK_VEC];
 	struct iovec iov[NLC_ACK_VEC];
@@ -136,8 +136,7 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 	bool first = true;
 	char *buf;
 
-	nl->ext[0] = 0;
-	nl->why[0] = 0;
+	nlc_err_clear(e);
 	if (!n)
 		return 0;
 	buf = malloc((size_t)NLC_ACK_VEC * NLC_ACK_BUF);
@@ -150,7 +149,7 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 	nl->bn = 0;
 	if (len < 0) {
 		free(buf);
-		snprintf(nl->why, sizeof(nl->why), "netlink send: %s", nl_geterror(len));
+		nlc_why(e, "netlink send: %s", nl_geterror(len));
 		return nlc_errno(len);
 	}
 	/* one ack (or error) per request, in order: many per system call */
@@ -160,13 +159,12 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 		if (m < 0 && errno == EINTR)
 			continue;
 		if (m <= 0) {
-			snprintf(nl->why, sizeof(nl->why), "netlink receive: %s",
-				 m < 0 ? strerror(errno) : "end of data");
+			nlc_why(e, "netlink receive: %s", m < 0 ? strerror(errno) : "end of data");
 			break;
 		}
 		for (j = 0; j < m; j++)
 			nlc_batch_ack(nl, (const struct nlmsghdr *)iov[j].iov_base,
-				      (int)mm[j].msg_len, errs, n, &got, &first);
+				      (int)mm[j].msg_len, errs, n, &got, &first, e);
 	}
 	free(buf);
 	if (got < n) {
@@ -178,16 +176,21 @@ int nlc_batch_flush(struct nl *nl, int *errs)
 		 * otherwise fail libnl's sequence check.
 		 */
 		struct nl_sock *old = nl->sk;
-		char why[sizeof(nl->why)];
 
-		snprintf(why, sizeof(why), "the answers to %zu of %zu requests were lost (%.160s)",
-			 n - got, n, nl->why[0] ? nl->why : "netlink receive");
-		if (nlc_sock_new(nl)) {
+		if (e) {
+			char why[sizeof(e->why)];
+
+			snprintf(why, sizeof(why),
+				 "the answers to %zu of %zu requests were lost (%.160s)",
+				 n - got, n, e->why[0] ? e->why : "netlink receive");
+			snprintf(e->why, sizeof(e->why), "%s", why);
+		}
+		/* if that fails, the old socket stays; the loss is what is told */
+		if (nlc_sock_new(nl, NULL)) {
 			nl->sk = old;	/* kept: a later request may still work */
 		} else {
 			nl_socket_free(old);
 		}
-		snprintf(nl->why, sizeof(nl->why), "%s", why);
 	}
 	return (int)n;
 }

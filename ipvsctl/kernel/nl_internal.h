@@ -22,8 +22,16 @@
 struct mmsghdr;
 struct iovec;
 
-/* a new main socket for @nl (the old one closed), ext acks on */
-int nlc_sock_new(struct nl *nl);
+/*
+ * The helpers below fill the caller's nl_err (NULL: no text wanted) but
+ * do not empty it: they serve a call of nl.h, which did.
+ */
+/* printf into @e->why */
+void nlc_why(struct nl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* a new main socket for @nl (the old one closed), ext acks on; @e->why
+ * says why not
+ */
+int nlc_sock_new(struct nl *nl, struct nl_err *e);
 /* the highest attribute of family @fam's replies */
 int nlc_fam_maxattr(enum nlc_fam fam);
 /* queue @msg in @nl's batch (nlc_send() while batching); 0 or -errno */
@@ -32,16 +40,22 @@ int nlc_batch_add(struct nl *nl, struct nl_msg *msg);
 void nlc_mmsg_setup(struct mmsghdr *mm, struct iovec *iov, int n, char *buf, size_t bufsz);
 
 /*
+ * The result an NLMSG_ERROR (an ack, or an error with its extended ack)
+ * or an NLMSG_DONE (a dump's end, carrying the dump's errno) reports: 0,
+ * or a negative errno; an error's extack text goes to @e->ext (NULL: the
+ * errno only). A message too short to hold its error is -EPROTO.
+ */
+int nlc_msg_result(const struct nlmsghdr *nlh, struct nl_err *e);
+/*
  * The acks (NLMSG_ERROR) in @left bytes at @nlh, for the @n requests of
  * a batch (their sequence numbers in nl->bseq): each request's result
  * into errs[i], which the caller set to NLC_NO_ANSWER; *got counts the
  * answers found. Acks of other sequence numbers, and a second ack of one
  * request, are ignored. The extack text of the first error goes to
- * nl->ext, while *first is true (then it is cleared).
+ * @e->ext, while *first is true (then it is cleared).
  */
-int nlc_msg_result(struct nl *nl, const struct nlmsghdr *nlh, bool ext);
 void nlc_batch_ack(struct nl *nl, const struct nlmsghdr *nlh, int left, int *errs, size_t n,
-		   size_t *got, bool *first);
+		   size_t *got, bool *first, struct nl_err *e);
 
 /* one extra socket's request in flight (nlc_send_many()) */
 struct nlc_slot {
@@ -58,12 +72,13 @@ struct nlc_slot {
  * Read socket @fd (a few datagrams, each at most @bufsz; @buf holds
  * NLC_PIPE_VEC of them) for the request of slot @sl: its replies go to
  * @fn, parsed up to @maxattr; its end (NLMSG_DONE, or NLMSG_ERROR) sets
- * errs[sl->idx] (the errno it carries, or -EAGAIN for a dump marked
- * NLM_F_DUMP_INTR) and frees the slot. Returns 1 when the request has
- * ended, 0 when it has not yet, or -errno (-EMSGSIZE for a datagram
- * larger than @bufsz, -EPROTO for a malformed reply, @fn's error).
+ * errs[sl->idx] (the errno it carries, with its extack in @e->ext, or
+ * -EAGAIN for a dump marked NLM_F_DUMP_INTR) and frees the slot. Returns
+ * 1 when the request has ended, 0 when it has not yet, or -errno
+ * (-EMSGSIZE for a datagram larger than @bufsz, -EPROTO for a malformed
+ * reply, said in @e->why; @fn's error).
  */
-int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
-		  int maxattr, nlc_many_fn fn, void *arg, int *errs);
+int nlc_pipe_read(int fd, struct nlc_slot *sl, char *buf, size_t bufsz, int maxattr,
+		  nlc_many_fn fn, void *arg, int *errs, struct nl_err *e);
 
 #endif

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,8 +58,8 @@ static int nlc_pipe_open(struct nl *nl)
  * and its NLMSG_DONE, which the kernel queues while the first is read
  * (netlink_recvmsg() runs the dump on), come in one call.
  */
-int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t bufsz,
-		  int maxattr, nlc_many_fn fn, void *arg, int *errs)
+int nlc_pipe_read(int fd, struct nlc_slot *sl, char *buf, size_t bufsz, int maxattr,
+		  nlc_many_fn fn, void *arg, int *errs, struct nl_err *e)
 {
 	struct mmsghdr mm[NLC_PIPE_VEC];
 	struct iovec iov[NLC_PIPE_VEC];
@@ -82,10 +81,10 @@ int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t 
 			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 				sl->intr = true;
 			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
-				int e = nlc_msg_result(nl, nlh, !errs[sl->idx]);
+				int v = nlc_msg_result(nlh, errs[sl->idx] ? NULL : e);
 
 				if (!errs[sl->idx])
-					errs[sl->idx] = e;
+					errs[sl->idx] = v;
 				if (!errs[sl->idx] && sl->intr)
 					errs[sl->idx] = -EAGAIN;
 				sl->busy = false;
@@ -95,7 +94,7 @@ int nlc_pipe_read(struct nl *nl, int fd, struct nlc_slot *sl, char *buf, size_t 
 				return 1;
 			}
 			if (genlmsg_parse(nlh, 0, tb, maxattr, NULL)) {
-				snprintf(nl->why, sizeof(nl->why), "malformed reply from the kernel");
+				nlc_why(e, "malformed reply from the kernel");
 				return -EPROTO;
 			}
 			err = fn(sl->idx, tb, arg);
@@ -154,7 +153,7 @@ static size_t nlc_gets_chunk(int fd, size_t bufsz)
 }
 
 static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
-		    int *errs, char *buf, size_t bufsz, int maxattr)
+		    int *errs, char *buf, size_t bufsz, int maxattr, struct nl_err *e)
 {
 	struct mmsghdr mm[NLC_GETS_CHUNK];
 	struct iovec iov[NLC_GETS_CHUNK];
@@ -219,12 +218,11 @@ static int nlc_gets(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn f
 						/* per item: ENOENT is an answer here,
 						 * so no explanation is kept
 						 */
-						errs[first + i] = nlc_msg_result(nl, nlh, false);
+						errs[first + i] = nlc_msg_result(nlh, NULL);
 						continue;
 					}
 					if (genlmsg_parse(nlh, 0, tb, maxattr, NULL)) {
-						snprintf(nl->why, sizeof(nl->why),
-							 "malformed reply from the kernel");
+						nlc_why(e, "malformed reply from the kernel");
 						err = -EPROTO;
 						break;
 					}
@@ -241,7 +239,7 @@ out:
 }
 
 int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
-		  int *errs)
+		  int *errs, struct nl_err *e)
 {
 	struct nlc_slot sl[NLC_PIPE] = { 0 };
 	size_t next = 0, done = 0, i;
@@ -250,8 +248,7 @@ int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn,
 	int maxattr = 0, fam, err, k;
 	char *buf = NULL;
 
-	nl->ext[0] = 0;
-	nl->why[0] = 0;
+	nlc_err_clear(e);
 	for (i = 0; i < n; i++)
 		errs[i] = 0;
 	if (!n)
@@ -270,7 +267,7 @@ int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn,
 		goto out;
 	}
 	if (i == n) {
-		err = nlc_gets(nl, reqs, n, fn, arg, errs, buf, bufsz, maxattr);
+		err = nlc_gets(nl, reqs, n, fn, arg, errs, buf, bufsz, maxattr, e);
 		goto out;
 	}
 	/* every socket gets a request; then each, in turn, is read to the
@@ -284,8 +281,8 @@ int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn,
 	while (done < n) {
 		for (k = 0; k < nl->npfd; k++) {
 			while (sl[k].busy) {
-				err = nlc_pipe_read(nl, nl->pfd[k], &sl[k], buf, bufsz, maxattr,
-						    fn, arg, errs);
+				err = nlc_pipe_read(nl->pfd[k], &sl[k], buf, bufsz, maxattr, fn,
+						    arg, errs, e);
 				if (err < 0)
 					goto out;
 				if (err)
@@ -298,8 +295,8 @@ int nlc_send_many(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn,
 	}
 	err = 0;
 out:
-	if (err && !nl->why[0])
-		snprintf(nl->why, sizeof(nl->why), "netlink: %s", strerror(-err));
+	if (err && e && !e->why[0])
+		nlc_why(e, "netlink: %s", strerror(-err));
 	free(buf);
 	for (i = 0; i < n; i++)
 		nlmsg_free(reqs[i]);
@@ -323,6 +320,7 @@ out:
 
 struct nlc_par {
 	struct nl *nl;		/* the helper: family ids copied, sockets its own */
+	struct nl_err e;	/* and its own error text */
 	struct nl_msg **reqs;
 	size_t n, off;		/* reqs[0] is the caller's request @off */
 	nlc_many_fn fn;
@@ -342,12 +340,12 @@ static void *nlc_par_main(void *arg)
 {
 	struct nlc_par *w = arg;
 
-	w->err = nlc_send_many(w->nl, w->reqs, w->n, nlc_par_fn, w, w->errs);
+	w->err = nlc_send_many(w->nl, w->reqs, w->n, nlc_par_fn, w, w->errs, &w->e);
 	return NULL;
 }
 
 int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn fn, void *arg,
-		      int *errs)
+		      int *errs, struct nl_err *e)
 {
 	sigset_t all, old;
 	struct nlc_par w;
@@ -356,11 +354,11 @@ int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn
 	int err;
 
 	if (n < NLC_PAR_MIN)
-		return nlc_send_many(nl, reqs, n, fn, arg, errs);
+		return nlc_send_many(nl, reqs, n, fn, arg, errs, e);
 	if (!nl->helper) {
 		nl->helper = calloc(1, sizeof(*nl->helper));
 		if (!nl->helper)
-			return nlc_send_many(nl, reqs, n, fn, arg, errs);
+			return nlc_send_many(nl, reqs, n, fn, arg, errs, e);
 	}
 	memcpy(nl->helper->fam, nl->fam, sizeof(nl->fam));
 	w.nl = nl->helper;
@@ -377,13 +375,13 @@ int nlc_send_many_par(struct nl *nl, struct nl_msg **reqs, size_t n, nlc_many_fn
 	err = pthread_create(&t, NULL, nlc_par_main, &w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
-		return nlc_send_many(nl, reqs, n, fn, arg, errs);
-	err = nlc_send_many(nl, reqs, h, fn, arg, errs);
+		return nlc_send_many(nl, reqs, n, fn, arg, errs, e);
+	err = nlc_send_many(nl, reqs, h, fn, arg, errs, e);
 	pthread_join(t, NULL);
 	if (!err && w.err) {
 		err = w.err;
-		memcpy(nl->ext, w.nl->ext, sizeof(nl->ext));
-		memcpy(nl->why, w.nl->why, sizeof(nl->why));
+		if (e)
+			*e = w.e;
 	}
 	return err;
 }

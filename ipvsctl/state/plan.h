@@ -83,7 +83,10 @@ struct plan_result {
 				 */
 };
 
-int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r);
+/* 0, or the first refusal's -errno with its text in @e (nl.h: struct
+ * nl_err; NULL if not wanted)
+ */
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r, struct nl_err *e);
 
 /*
  * The same, sending the steps in batches (much faster for thousands of
@@ -92,7 +95,8 @@ int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r);
  * which fails if that step failed), so a step that follows a failed one
  * either fails too or does not depend on it, and the rollback is exact.
  */
-int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r);
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r,
+		     struct nl_err *e);
 
 /* One step, as a line of the grammar (for messages and dry runs). */
 void step_print(FILE *f, const struct step *s);

@@ -15,34 +15,34 @@
 #include "kernel/maglev.h"
 #include "state/plan.h"
 
-static int step_exec(struct nl *nl, const struct step *s)
+static int step_exec(struct nl *nl, const struct step *s, struct nl_err *e)
 {
 	struct mg_be_set be;
 	struct mg_params mp;
 
 	switch (s->kind) {
 	case OP_SVC_ADD:
-		return kipvs_svc_add(nl, &s->svc, &s->sc);
+		return kipvs_svc_add(nl, &s->svc, &s->sc, e);
 	case OP_SVC_EDIT:
-		return kipvs_svc_edit(nl, &s->svc, &s->sc);
+		return kipvs_svc_edit(nl, &s->svc, &s->sc, e);
 	case OP_SVC_DEL:
-		return kipvs_svc_del(nl, &s->svc);
+		return kipvs_svc_del(nl, &s->svc, e);
 	case OP_FLUSH:
-		return kipvs_flush(nl);
+		return kipvs_flush(nl, e);
 	case OP_DEST_ADD:
-		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc);
+		return kipvs_dest_add(nl, &s->svc, &s->ap, &s->dc, e);
 	case OP_DEST_EDIT:
-		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc);
+		return kipvs_dest_edit(nl, &s->svc, &s->ap, &s->dc, e);
 	case OP_DEST_DEL:
-		return kipvs_dest_del(nl, &s->svc, &s->ap);
+		return kipvs_dest_del(nl, &s->svc, &s->ap, e);
 	case OP_ZERO:
-		return kipvs_zero(nl, s->all ? NULL : &s->svc);
+		return kipvs_zero(nl, s->all ? NULL : &s->svc, e);
 	case OP_TIMEOUT:
-		return kipvs_set_timeouts(nl, &s->to);
+		return kipvs_set_timeouts(nl, &s->to, e);
 	case OP_SYNC_START:
-		return kipvs_start_daemon(nl, &s->dm);
+		return kipvs_start_daemon(nl, &s->dm, e);
 	case OP_SYNC_STOP:
-		return kipvs_stop_daemon(nl, s->dm.state);
+		return kipvs_stop_daemon(nl, s->dm.state, e);
 	case OP_HEALTH:
 		return 0;
 	case OP_MG_BE:
@@ -50,10 +50,10 @@ static int step_exec(struct nl *nl, const struct step *s)
 		be.down = s->mg_down;
 		be.saved_weight = s->mg_saved_weight;
 		be.drain_deadline = s->mg_drain_deadline;
-		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be);
+		return kmaglev_set_backend(nl, &s->svc, &s->ap, &be, e);
 	case OP_MG_SET:
 		svc_conf_to_mg(&s->sc, &mp);
-		return kmaglev_set_svc(nl, &s->svc, &mp);
+		return kmaglev_set_svc(nl, &s->svc, &mp, e);
 	}
 	return -EINVAL;
 }
@@ -80,7 +80,7 @@ static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, si
 		if (st[i] == ST_NOT)
 			continue;
 		for (j = p->ustart[i]; j < p->ustart[i + 1]; j++) {
-			uerr = step_exec(nl, &p->undo[j]);
+			uerr = step_exec(nl, &p->undo[j], NULL);	/* the errno is enough */
 			if (st[i] == ST_UNKNOWN &&
 			    (uerr == -ENOENT || uerr == -ESRCH || uerr == -EEXIST))
 				uerr = 0;
@@ -103,15 +103,19 @@ static void plan_undo(struct nl *nl, const struct plan *p, const uint8_t *st, si
  * succeeded, which holds for plans where no step's effect depends on an
  * earlier step having succeeded rather than failed outright (see
  * plan_run_batched() in plan.h); other plans run one step at a time.
+ * The text of the first failure goes to @e.
  */
-static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch)
+static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result *r, bool batch,
+			 struct nl_err *e)
 {
-	char ext[sizeof(nl->ext)], why[sizeof(nl->why)];
+	struct nl_err now, first;	/* the last step's or flush's; the first failure's */
 	int errs[NLC_BATCH_MAX], err = 0;
 	size_t i, k, base = 0, fail = SIZE_MAX;
 	uint8_t *ok;	/* ST_* of each step */
 
 	memset(r, 0, sizeof(*r));
+	nlc_err_clear(e);
+	nlc_err_clear(&first);
 	ok = calloc(p->n ? p->n : 1, sizeof(*ok));
 	if (!ok)
 		return -ENOMEM;
@@ -120,15 +124,14 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 	for (i = 0; i < p->n && fail == SIZE_MAX; i++) {
 		size_t queued = nlc_batch_pending(nl);
 
-		err = step_exec(nl, &p->steps[i]);
+		err = step_exec(nl, &p->steps[i], &now);
 		if (nlc_batch_pending(nl) > queued) {
 			/* queued: its result comes with the flush */
 		} else if (err) {
 			/* refused before it was sent (or not batchable): the
 			 * queue before it is sent first, to know its results
 			 */
-			memcpy(ext, nl->ext, sizeof(ext));
-			memcpy(why, nl->why, sizeof(why));
+			first = now;
 			fail = i;
 		} else {
 			/* done synchronously */
@@ -142,7 +145,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 		/* flush: the queued steps are base.. (those not done synchronously) */
 		{
 			size_t nq = nlc_batch_pending(nl);
-			int nf = nlc_batch_flush(nl, errs);
+			int nf = nlc_batch_flush(nl, errs, &now);
 
 			for (k = 0; base < p->n && k < nq; base++) {
 				if (ok[base] || base == fail)
@@ -151,8 +154,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 					if (fail == SIZE_MAX || base < fail) {
 						fail = base;
 						err = nf;
-						memcpy(ext, nl->ext, sizeof(ext));
-						memcpy(why, nl->why, sizeof(why));
+						first = now;
 					}
 					k++;
 					continue;
@@ -169,8 +171,7 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 				if (fail == SIZE_MAX || base < fail) {
 					fail = base;
 					err = errs[k] == NLC_NO_ANSWER ? -EIO : errs[k];
-					memcpy(ext, nl->ext, sizeof(ext));
-					memcpy(why, nl->why, sizeof(why));
+					first = now;
 				}
 				k++;
 			}
@@ -186,20 +187,21 @@ static int plan_run_mode(struct nl *nl, const struct plan *p, struct plan_result
 	}
 	r->failed_step = fail;
 	plan_undo(nl, p, ok, p->n, r);
-	memcpy(nl->ext, ext, sizeof(ext));
-	memcpy(nl->why, why, sizeof(why));
+	if (e)
+		*e = first;
 	free(ok);
 	return err;
 }
 
-int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r)
+int plan_run(struct nl *nl, const struct plan *p, struct plan_result *r, struct nl_err *e)
 {
-	return plan_run_mode(nl, p, r, false);
+	return plan_run_mode(nl, p, r, false, e);
 }
 
-int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r)
+int plan_run_batched(struct nl *nl, const struct plan *p, struct plan_result *r,
+		     struct nl_err *e)
 {
-	return plan_run_mode(nl, p, r, true);
+	return plan_run_mode(nl, p, r, true, e);
 }
 
 void step_print(FILE *f, const struct step *s)

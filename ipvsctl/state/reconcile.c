@@ -147,15 +147,16 @@ static int rec_load(struct rec *x, const struct model *want)
 {
 	struct rec_result *r = x->r;
 	unsigned int what = LOAD_DESTS | LOAD_MAGLEV | LOAD_NO_STATS;
+	struct nl_err e;
 	size_t i;
 	int err;
 
 	x->t0 = now_us();
 	if (!x->o->in_scope && want->n <= RECONCILE_GET_MAX)
 		/* a few services named, none in a scope: only they are read */
-		err = kipvs_load_named(x->nl, &x->cur, what, want);
+		err = kipvs_load_named(x->nl, &x->cur, what, want, &e);
 	else
-		err = kipvs_load_some(x->nl, &x->cur, what, managed, &x->mg);
+		err = kipvs_load_some(x->nl, &x->cur, what, managed, &x->mg, &e);
 	r->us_load = now_us() - x->t0;
 	x->t0 += r->us_load;
 	r->svcs_seen = x->cur.n;
@@ -164,7 +165,7 @@ static int rec_load(struct rec *x, const struct model *want)
 	if (err)
 		/* the socket's explanation ("is IPVS available?") if it has one */
 		snprintf(r->why, sizeof(r->why), "reading the current IPVS state: %s",
-			 x->nl->why[0] ? x->nl->why : strerror(-err));
+			 e.why[0] ? e.why : strerror(-err));
 	return err;
 }
 
@@ -197,7 +198,7 @@ static int rec_timeouts(struct rec *x)
 
 	if (!want || !(want->tcp || want->tcp_fin || want->udp))
 		return 0;
-	err = kipvs_get_timeouts(x->nl, &t);
+	err = kipvs_get_timeouts(x->nl, &t, NULL);
 	if (err) {
 		snprintf(x->r->why, sizeof(x->r->why), "reading the timeouts: %s", strerror(-err));
 		return err;
@@ -225,11 +226,12 @@ static int rec_run(struct rec *x, struct plan *plan)
 {
 	struct rec_result *r = x->r;
 	struct plan_result pr;
+	struct nl_err e;
 	char step[256];
 	FILE *f;
 	int err;
 
-	err = plan_run_batched(x->nl, plan, &pr);
+	err = plan_run_batched(x->nl, plan, &pr, &e);
 	r->us_run = now_us() - x->t0;
 	if (!err) {
 		r->changes = plan->n;
@@ -245,10 +247,10 @@ static int rec_run(struct rec *x, struct plan *plan)
 	}
 	if (pr.unknown && err == -EIO)
 		snprintf(r->why, sizeof(r->why), "no answer came for '%.200s': %.250s", step,
-			 x->nl->why[0] ? x->nl->why : strerror(-err));
+			 e.why[0] ? e.why : strerror(-err));
 	else
 		snprintf(r->why, sizeof(r->why), "the kernel refused '%.200s': %.250s", step,
-			 x->nl->ext[0] ? x->nl->ext : strerror(-err));
+			 e.ext[0] ? e.ext : strerror(-err));
 	r->unknown = pr.unknown;
 	r->failed_step = pr.failed_step + 1;
 	r->undone = pr.undone;
@@ -315,7 +317,7 @@ out:
 	return err;
 }
 
-int leaver_store(struct nl *nl, const struct leaver *lv)
+int leaver_store(struct nl *nl, const struct leaver *lv, struct nl_err *e)
 {
 	struct mg_be_set set = {
 		.set = MG_BE_SET_SAVED_WEIGHT | MG_BE_SET_DRAIN_DEADLINE,
@@ -323,5 +325,5 @@ int leaver_store(struct nl *nl, const struct leaver *lv)
 		.drain_deadline = lv->deadline,
 	};
 
-	return kmaglev_set_backend(nl, &lv->svc, &lv->ap, &set);
+	return kmaglev_set_backend(nl, &lv->svc, &lv->ap, &set, e);
 }

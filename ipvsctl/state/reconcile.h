@@ -61,9 +61,10 @@ int state_from_ops(struct nl *nl, const struct op *ops, size_t n, struct model *
 		   struct timeouts *to, char *why, size_t whylen);
 
 /* Store the deadline of a drain leave_adjust() started (maglev services),
- * with saved weight 0: where the next apply or sweep finds it.
+ * with saved weight 0: where the next apply or sweep finds it. 0, or
+ * -errno with the kernel's text in @e.
  */
-int leaver_store(struct nl *nl, const struct leaver *lv);
+int leaver_store(struct nl *nl, const struct leaver *lv, struct nl_err *e);
 
 /*
  * --max-deletes N or N% (apply, daemon): fills @o's guard. Returns 0, or

@@ -12,7 +12,8 @@
  *   test writing the kernel's datagrams into the other. A dump ends with
  *   NLMSG_DONE, which may carry an errno and extack; a dump the kernel
  *   marked NLM_F_DUMP_INTR ends with -EAGAIN.
- * - nlc_batch_full() and the batch queue: bounded by requests and bytes.
+ * - nlc_batch_full() and the batch queue: bounded by requests and bytes;
+ *   a call empties the caller's struct nl_err before anything else.
  * - nlc_msg_result(): the one reader of acks, errors and dump ends that
  *   every receive path uses (review A6).
  */
@@ -144,6 +145,7 @@ static void put_done(struct wbuf *w, uint32_t seq, uint16_t flags, int error, co
 static void test_batch_ack(void)
 {
 	uint32_t seq[4] = { BSEQ(0), BSEQ(1), BSEQ(2), BSEQ(3) };
+	struct nl_err e;
 	struct nl nl;
 	struct wbuf w;
 	int errs[4], i, short_err = -EIO;
@@ -152,6 +154,7 @@ static void test_batch_ack(void)
 
 	memset(&nl, 0, sizeof(nl));
 	nl.bseq = seq;
+	nlc_err_clear(&e);
 	for (i = 0; i < 4; i++)
 		errs[i] = NLC_NO_ANSWER;
 
@@ -167,19 +170,20 @@ static void test_batch_ack(void)
 	off = msg_begin(&w, NLMSG_ERROR, 0, BSEQ(3));		/* too short for an ack */
 	put(&w, &short_err, sizeof(short_err));
 	msg_end(&w, off);
-	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first);
+	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first, &e);
 
 	ktap_ok(errs[0] == 0 && errs[1] == -EINVAL && errs[2] == -ENOENT &&
 		errs[3] == NLC_NO_ANSWER && got == 3,
 		"batch acks: matched by sequence number; a duplicate, another's, a no-ack and a short one ignored (%d %d %d %d, %zu answers)",
 		errs[0], errs[1], errs[2], errs[3], got);
-	ktap_ok(!first && !strcmp(nl.ext, "weight out of range"),
+	ktap_ok(!first && !strcmp(e.ext, "weight out of range"),
 		"batch acks: the first error's extack, after the echoed request (uncapped): '%s'",
-		nl.ext);
+		e.ext);
 
 	/* two reads: another's error first; the first error of ours capped */
 	memset(&nl, 0, sizeof(nl));
 	nl.bseq = seq;
+	nlc_err_clear(&e);
 	for (i = 0; i < 4; i++)
 		errs[i] = NLC_NO_ANSWER;
 	got = 0;
@@ -187,16 +191,16 @@ static void test_batch_ack(void)
 	memset(&w, 0, sizeof(w));
 	put_ack(&w, 0x12345, -EPERM, true, "not ours");
 	put_ack(&w, BSEQ(0), 0, true, NULL);
-	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first);
+	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first, &e);
 	memset(&w, 0, sizeof(w));
 	put_ack(&w, BSEQ(1), -EBUSY, true, "capped: after the request's header only");
 	put_ack(&w, BSEQ(2), 0, false, NULL);
 	put_ack(&w, BSEQ(3), -EINVAL, false, "a later error");
-	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first);
+	nlc_batch_ack(&nl, (const struct nlmsghdr *)w.b, (int)w.len, errs, 4, &got, &first, &e);
 	ktap_ok(errs[0] == 0 && errs[1] == -EBUSY && errs[2] == 0 && errs[3] == -EINVAL && got == 4,
 		"batch acks: answers over two reads, all four found (%zu)", got);
-	ktap_ok(!strcmp(nl.ext, "capped: after the request's header only"),
-		"batch acks: the first error's extack, capped: '%s'", nl.ext);
+	ktap_ok(!strcmp(e.ext, "capped: after the request's header only"),
+		"batch acks: the first error's extack, capped: '%s'", e.ext);
 }
 
 /* ---- nlc_pipe_read() ---------------------------------------------------------- */
@@ -224,14 +228,14 @@ static int seen_fn(size_t idx, struct nlattr **tb, void *arg)
  * nlc_pipe_read() for request 2 (sequence number PIPE_SEQ) until it
  * ends. Returns nlc_pipe_read()'s last result: 1 when the request ended.
  */
-static int pipe_run(struct wbuf *dg, int n, struct nl *nl, int *errs, struct seen *seen,
+static int pipe_run(struct wbuf *dg, int n, struct nl_err *e, int *errs, struct seen *seen,
 		    size_t bufsz)
 {
 	struct nlc_slot sl = { .idx = 2, .seq = PIPE_SEQ, .busy = true };
 	char *buf = malloc(NLC_PIPE_VEC * bufsz);
 	int sv[2], i, r = 0, tries;
 
-	memset(nl, 0, sizeof(*nl));
+	nlc_err_clear(e);
 	memset(seen, 0, sizeof(*seen));
 	for (i = 0; i < 4; i++)
 		errs[i] = 0;
@@ -245,8 +249,8 @@ static int pipe_run(struct wbuf *dg, int n, struct nl *nl, int *errs, struct see
 		if (send(sv[0], dg[i].b, dg[i].len, 0) != (ssize_t)dg[i].len)
 			r = -errno;
 	for (tries = 0; !r && tries < 8; tries++)
-		r = nlc_pipe_read(nl, sv[1], &sl, buf, bufsz, IPVS_CMD_ATTR_MAX, seen_fn, seen,
-				  errs);
+		r = nlc_pipe_read(sv[1], &sl, buf, bufsz, IPVS_CMD_ATTR_MAX, seen_fn, seen, errs,
+				  e);
 	if (r == 1 && sl.busy)
 		r = -EINVAL;	/* ended, but the slot not freed */
 	close(sv[0]);
@@ -259,7 +263,7 @@ static void test_pipe_read(void)
 {
 	struct wbuf dg[3];
 	struct seen seen;
-	struct nl nl;
+	struct nl_err e;
 	int errs[4], r;
 
 	/* a dump in two datagrams, with another request's message among them */
@@ -267,7 +271,7 @@ static void test_pipe_read(void)
 	put_data(&dg[0], PIPE_SEQ - 1, 0, 99);
 	put_data(&dg[0], PIPE_SEQ, 0, 300);
 	put_done(&dg[1], PIPE_SEQ, 0, 0, NULL);
-	r = pipe_run(dg, 2, &nl, errs, &seen, 4096);
+	r = pipe_run(dg, 2, &e, errs, &seen, 4096);
 	ktap_ok(r == 1 && errs[2] == 0 && seen.calls == 1 && seen.idx == 2 && seen.val == 300,
 		"pipe: a dump read to its NLMSG_DONE, another request's message skipped (%d, err %d, %d calls)",
 		r, errs[2], seen.calls);
@@ -276,17 +280,17 @@ static void test_pipe_read(void)
 	memset(dg, 0, sizeof(dg));
 	put_data(&dg[0], PIPE_SEQ, 0, 300);
 	put_done(&dg[0], PIPE_SEQ, 0, -ESRCH, "no such service");
-	r = pipe_run(dg, 1, &nl, errs, &seen, 4096);
-	ktap_ok(r == 1 && errs[2] == -ESRCH && !strcmp(nl.ext, "no such service"),
+	r = pipe_run(dg, 1, &e, errs, &seen, 4096);
+	ktap_ok(r == 1 && errs[2] == -ESRCH && !strcmp(e.ext, "no such service"),
 		"pipe: NLMSG_DONE's errno is the request's result, with its extack (%d, '%s')",
-		errs[2], nl.ext);
+		errs[2], e.ext);
 
 	/* the kernel marked the dump inconsistent: read on to its end, then -EAGAIN */
 	memset(dg, 0, sizeof(dg));
 	put_data(&dg[0], PIPE_SEQ, NLM_F_DUMP_INTR, 300);
 	put_data(&dg[1], PIPE_SEQ, 0, 301);
 	put_done(&dg[2], PIPE_SEQ, 0, 0, NULL);
-	r = pipe_run(dg, 3, &nl, errs, &seen, 4096);
+	r = pipe_run(dg, 3, &e, errs, &seen, 4096);
 	ktap_ok(r == 1 && errs[2] == -EAGAIN && seen.calls == 2,
 		"pipe: NLM_F_DUMP_INTR on a data message: the dump is read to its end and ends in -EAGAIN (%d, %d calls)",
 		errs[2], seen.calls);
@@ -294,7 +298,7 @@ static void test_pipe_read(void)
 	memset(dg, 0, sizeof(dg));
 	put_data(&dg[0], PIPE_SEQ, 0, 300);
 	put_done(&dg[1], PIPE_SEQ, NLM_F_DUMP_INTR, 0, NULL);
-	r = pipe_run(dg, 2, &nl, errs, &seen, 4096);
+	r = pipe_run(dg, 2, &e, errs, &seen, 4096);
 	ktap_ok(r == 1 && errs[2] == -EAGAIN,
 		"pipe: NLM_F_DUMP_INTR on NLMSG_DONE: -EAGAIN (%d)", errs[2]);
 
@@ -303,7 +307,7 @@ static void test_pipe_read(void)
 	put_data(&dg[0], PIPE_SEQ - 1, NLM_F_DUMP_INTR, 99);
 	put_data(&dg[0], PIPE_SEQ, 0, 300);
 	put_done(&dg[1], PIPE_SEQ, 0, 0, NULL);
-	r = pipe_run(dg, 2, &nl, errs, &seen, 4096);
+	r = pipe_run(dg, 2, &e, errs, &seen, 4096);
 	ktap_ok(r == 1 && errs[2] == 0, "pipe: NLM_F_DUMP_INTR of another request's message does not count (%d)",
 		errs[2]);
 
@@ -311,27 +315,27 @@ static void test_pipe_read(void)
 	memset(dg, 0, sizeof(dg));
 	put_data(&dg[0], PIPE_SEQ, NLM_F_DUMP_INTR, 300);
 	put_done(&dg[1], PIPE_SEQ, 0, -ENOMEM, NULL);
-	r = pipe_run(dg, 2, &nl, errs, &seen, 4096);
+	r = pipe_run(dg, 2, &e, errs, &seen, 4096);
 	ktap_ok(r == 1 && errs[2] == -ENOMEM, "pipe: an interrupted dump that failed reports its errno (%d)",
 		errs[2]);
 
 	/* a request that is not a dump: its NLMSG_ERROR, uncapped and capped */
 	memset(dg, 0, sizeof(dg));
 	put_ack(&dg[0], PIPE_SEQ, -ENOENT, false, "no such destination");
-	r = pipe_run(dg, 1, &nl, errs, &seen, 4096);
-	ktap_ok(r == 1 && errs[2] == -ENOENT && !strcmp(nl.ext, "no such destination"),
-		"pipe: an error, uncapped: its errno and extack (%d, '%s')", errs[2], nl.ext);
+	r = pipe_run(dg, 1, &e, errs, &seen, 4096);
+	ktap_ok(r == 1 && errs[2] == -ENOENT && !strcmp(e.ext, "no such destination"),
+		"pipe: an error, uncapped: its errno and extack (%d, '%s')", errs[2], e.ext);
 	memset(dg, 0, sizeof(dg));
 	put_ack(&dg[0], PIPE_SEQ, -EINVAL, true, "capped text");
-	r = pipe_run(dg, 1, &nl, errs, &seen, 4096);
-	ktap_ok(r == 1 && errs[2] == -EINVAL && !strcmp(nl.ext, "capped text"),
-		"pipe: an error, capped: its errno and extack (%d, '%s')", errs[2], nl.ext);
+	r = pipe_run(dg, 1, &e, errs, &seen, 4096);
+	ktap_ok(r == 1 && errs[2] == -EINVAL && !strcmp(e.ext, "capped text"),
+		"pipe: an error, capped: its errno and extack (%d, '%s')", errs[2], e.ext);
 
 	/* a datagram larger than the buffer is an error, not a cut message */
 	memset(dg, 0, sizeof(dg));
 	put_data(&dg[0], PIPE_SEQ, 0, 300);
 	put_done(&dg[0], PIPE_SEQ, 0, 0, NULL);
-	r = pipe_run(dg, 1, &nl, errs, &seen, 32);
+	r = pipe_run(dg, 1, &e, errs, &seen, 32);
 	ktap_ok(r == -EMSGSIZE && seen.calls == 0, "pipe: a datagram larger than the buffer: -EMSGSIZE (%d)", r);
 }
 
@@ -341,7 +345,7 @@ static void test_pipe_read(void)
 static struct nl_msg *req_of(struct nl *nl, size_t len)
 {
 	static char fill[NLC_REQ_SIZE];
-	struct nl_msg *m = nlc_req(nl, FAM_IPVS, IPVS_CMD_NEW_DEST, false);
+	struct nl_msg *m = nlc_req(nl, FAM_IPVS, IPVS_CMD_NEW_DEST, false, NULL);
 
 	if (m && nla_put(m, IPVS_CMD_ATTR_DEST, (int)(len - NLMSG_HDRLEN - GENL_HDRLEN - NLA_HDRLEN),
 			 fill)) {
@@ -353,6 +357,7 @@ static struct nl_msg *req_of(struct nl *nl, size_t len)
 
 static void test_batch_full(void)
 {
+	struct nl_err e;
 	struct nl nl;
 	size_t n;
 	int err = 0;
@@ -363,14 +368,15 @@ static void test_batch_full(void)
 	if (!nl.sk) {
 		ktap_ok(0, "batch queue: a socket");
 		ktap_ok(0, "batch queue: small requests");
+		ktap_ok(0, "a call empties the caller's nl_err first");
 		return;
 	}
 	/* requests of the largest size: bytes end the batch */
 	nlc_batch_begin(&nl);
 	for (n = 0; !nlc_batch_full(&nl) && n < 1000 && !err; n++)
-		err = nlc_send(&nl, req_of(&nl, NLC_REQ_SIZE), NULL, NULL);
+		err = nlc_send(&nl, req_of(&nl, NLC_REQ_SIZE), NULL, NULL, NULL);
 	ktap_ok(!err && n == NLC_BATCH_BYTES / NLC_REQ_SIZE && nl.blen <= NLC_BATCH_BYTES &&
-		nlc_send(&nl, req_of(&nl, NLC_REQ_SIZE), NULL, NULL) == -E2BIG &&
+		nlc_send(&nl, req_of(&nl, NLC_REQ_SIZE), NULL, NULL, NULL) == -E2BIG &&
 		nlc_batch_pending(&nl) == n,
 		"batch queue: %zu requests of NLC_REQ_SIZE fill it (%zu bytes of %d), one more is refused",
 		n, nl.blen, NLC_BATCH_BYTES);
@@ -380,10 +386,19 @@ static void test_batch_full(void)
 	err = 0;
 	nlc_batch_begin(&nl);
 	for (n = 0; !nlc_batch_full(&nl) && n < 1000 && !err; n++)
-		err = nlc_send(&nl, req_of(&nl, 40), NULL, NULL);
+		err = nlc_send(&nl, req_of(&nl, 40), NULL, NULL, NULL);
 	ktap_ok(!err && n == NLC_BATCH_MAX &&
-		nlc_send(&nl, req_of(&nl, 40), NULL, NULL) == -E2BIG,
+		nlc_send(&nl, req_of(&nl, 40), NULL, NULL, NULL) == -E2BIG,
 		"batch queue: small requests, %zu of them fill it (NLC_BATCH_MAX)", n);
+	nlc_batch_end(&nl);
+
+	/* what an earlier call left is not this one's */
+	snprintf(e.ext, sizeof(e.ext), "an earlier call's extack");
+	snprintf(e.why, sizeof(e.why), "an earlier call's explanation");
+	nlc_batch_begin(&nl);
+	err = nlc_send(&nl, req_of(&nl, 40), NULL, NULL, &e);
+	ktap_ok(!err && !e.ext[0] && !e.why[0],
+		"a call empties the caller's nl_err first (%d, '%s', '%s')", err, e.ext, e.why);
 	nlc_batch_end(&nl);
 	nl_socket_free(nl.sk);
 }
@@ -392,57 +407,57 @@ static void test_batch_full(void)
 
 static void test_msg_result(void)
 {
-	struct nl nl;
+	struct nl_err e;
 	struct wbuf w;
 	struct nlmsghdr *h;
 	int v;
 
-	memset(&nl, 0, sizeof(nl));
+	memset(&e, 0, sizeof(e));
 	memset(&w, 0, sizeof(w));
 	put_ack(&w, 1, 0, false, NULL);
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == 0 && !nl.ext[0], "an ack is 0, no explanation (%d)", v);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == 0 && !e.ext[0], "an ack is 0, no explanation (%d)", v);
 
 	memset(&w, 0, sizeof(w));
 	put_ack(&w, 1, -EINVAL, false, "bad weight");
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -EINVAL && !strcmp(nl.ext, "bad weight"),
-		"an error, uncapped: its errno and extack (%d, '%s')", v, nl.ext);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -EINVAL && !strcmp(e.ext, "bad weight"),
+		"an error, uncapped: its errno and extack (%d, '%s')", v, e.ext);
 
 	memset(&w, 0, sizeof(w));
-	memset(nl.ext, 0, sizeof(nl.ext));
+	memset(e.ext, 0, sizeof(e.ext));
 	put_ack(&w, 1, -ENOENT, true, "no such service");
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, false);
-	ktap_ok(v == -ENOENT && !nl.ext[0], "without ext: the errno only, nl->ext untouched");
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -ENOENT && !strcmp(nl.ext, "no such service"),
-		"an error, capped: its errno and extack (%d, '%s')", v, nl.ext);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, NULL);
+	ktap_ok(v == -ENOENT && !e.ext[0], "without an nl_err: the errno only, no text taken");
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -ENOENT && !strcmp(e.ext, "no such service"),
+		"an error, capped: its errno and extack (%d, '%s')", v, e.ext);
 
 	memset(&w, 0, sizeof(w));
-	memset(nl.ext, 0, sizeof(nl.ext));
+	memset(e.ext, 0, sizeof(e.ext));
 	put_done(&w, 1, 0, -EMSGSIZE, "too big");
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -EMSGSIZE && !strcmp(nl.ext, "too big"),
-		"a dump's end with an errno: it, and its extack (%d, '%s')", v, nl.ext);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -EMSGSIZE && !strcmp(e.ext, "too big"),
+		"a dump's end with an errno: it, and its extack (%d, '%s')", v, e.ext);
 
 	memset(&w, 0, sizeof(w));
 	put_done(&w, 1, 0, EPERM, NULL);
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
 	ktap_ok(v == -EPERM, "a positive errno is made negative (%d)", v);
 
 	/* an uncapped error whose echoed length is bogus: no text, no overrun */
 	memset(&w, 0, sizeof(w));
-	memset(nl.ext, 0, sizeof(nl.ext));
+	memset(e.ext, 0, sizeof(e.ext));
 	put_ack(&w, 1, -EINVAL, false, "x");
 	((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)w.b))->msg.nlmsg_len = 0xfffffff0u;
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -EINVAL && !nl.ext[0], "an echoed length past the message: errno, no text");
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -EINVAL && !e.ext[0], "an echoed length past the message: errno, no text");
 	memset(&w, 0, sizeof(w));
 	put_ack(&w, 1, -EINVAL, false, "x");
 	((struct nlmsgerr *)NLMSG_DATA((struct nlmsghdr *)w.b))->msg.nlmsg_len = 4;
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -EINVAL && !nl.ext[0],
-		"an echoed length shorter than a header: errno, no text (got '%s')", nl.ext);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -EINVAL && !e.ext[0],
+		"an echoed length shorter than a header: errno, no text (got '%s')", e.ext);
 
 	/* a text attribute without its NUL: read no further than it */
 	memset(&w, 0, sizeof(w));
@@ -458,22 +473,22 @@ static void test_msg_result(void)
 		msg_end(&w, off);
 		memset(w.b + w.len, 'Z', 64);	/* what follows the message */
 	}
-	v = nlc_msg_result(&nl, (struct nlmsghdr *)w.b, true);
-	ktap_ok(v == -EINVAL && !strcmp(nl.ext, "abcd"),
-		"a text without its NUL: as long as its attribute ('%s')", nl.ext);
+	v = nlc_msg_result((struct nlmsghdr *)w.b, &e);
+	ktap_ok(v == -EINVAL && !strcmp(e.ext, "abcd"),
+		"a text without its NUL: as long as its attribute ('%s')", e.ext);
 
 	/* an NLMSG_ERROR too short to hold its error */
 	memset(&w, 0, sizeof(w));
 	h = (struct nlmsghdr *)w.b;
 	h->nlmsg_type = NLMSG_ERROR;
 	h->nlmsg_len = NLMSG_LENGTH(2);
-	v = nlc_msg_result(&nl, h, true);
+	v = nlc_msg_result(h, &e);
 	ktap_ok(v == -EPROTO, "an error message too short for its error: -EPROTO (%d)", v);
 }
 
 int main(void)
 {
-	ktap_plan(4 + 9 + 2 + 10);
+	ktap_plan(4 + 9 + 3 + 10);
 	test_batch_ack();
 	test_pipe_read();
 	test_batch_full();

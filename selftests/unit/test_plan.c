@@ -25,7 +25,8 @@
 
 static struct model fk;
 static const struct mg_defaults fk_mg = { 0, 1000, 10 };	/* the module's */
-static struct nl fk_nl;		/* plan_run keeps error text in it */
+static struct nl fk_nl;		/* never used: the fake kernel has no socket */
+static struct nl_err fk_err;	/* what plan_run() says of a refusal */
 static int fk_calls, fk_fail_at;	/* refuse call number fail_at (1-based) */
 
 static int fk_gate(void)
@@ -40,7 +41,7 @@ static int fk_gate(void)
  * later requests of the batch.
  */
 static bool fk_batching;
-static int fk_q[NLC_BATCH_MAX];
+static int fk_q[NLC_BATCH_MAX], fk_qcall[NLC_BATCH_MAX];	/* result, call number */
 static size_t fk_qn;
 /* answers lost from the flushed request number fk_lose_from (1-based) on,
  * as when reading the acks fails: the requests took effect (or not) all
@@ -62,12 +63,38 @@ static int fk_queue(int err)
 		fk_overflows++;
 		return -E2BIG;
 	}
+	fk_qcall[fk_qn] = fk_calls;
 	fk_q[fk_qn++] = err;
 	fk_qbytes += fk_req_bytes;
 	return 0;
 }
 
-#define FK_RET(e) (fk_batching ? fk_queue(e) : (e))
+/* A refusal's text, as the kernel's extack would be: which call it was. */
+static void fk_refusal_text(struct nl_err *e, int call)
+{
+	if (e)
+		snprintf(e->ext, sizeof(e->ext), "fake kernel: call %d refused", call);
+}
+
+/* A call's result: queued while batching, else at once with its text. */
+static int fk_ret(int err, struct nl_err *e)
+{
+	nlc_err_clear(e);
+	if (fk_batching)
+		return fk_queue(err);
+	if (err)
+		fk_refusal_text(e, fk_calls);
+	return err;
+}
+
+/* did plan_run() say call @call was refused? */
+static bool fk_said(int call)
+{
+	struct nl_err want;
+
+	fk_refusal_text(&want, call);
+	return !strcmp(fk_err.ext, want.ext);
+}
 
 void nlc_batch_begin(struct nl *nl)
 {
@@ -89,17 +116,23 @@ bool nlc_batch_full(const struct nl *nl)
 	return fk_qn >= NLC_BATCH_MAX || fk_qbytes + NLC_REQ_SIZE > fk_budget;
 }
 
-int nlc_batch_flush(struct nl *nl, int *errs)
+int nlc_batch_flush(struct nl *nl, int *errs, struct nl_err *e)
 {
 	size_t n = fk_qn;
 
 	size_t i;
 
 	(void)nl;
+	nlc_err_clear(e);
 	memcpy(errs, fk_q, n * sizeof(*errs));
 	for (i = 0; fk_lose_from && i < n; i++)
 		if (i + 1 >= fk_lose_from)
 			errs[i] = NLC_NO_ANSWER;
+	/* the first refusal's text, as nl_batch.c keeps the first extack */
+	for (i = 0; i < n && (!errs[i] || errs[i] == NLC_NO_ANSWER); i++)
+		;
+	if (i < n)
+		fk_refusal_text(e, fk_qcall[i]);
 	fk_qn = 0;
 	fk_qbytes = 0;
 	fk_flushes += n > 0;
@@ -112,32 +145,34 @@ void nlc_batch_end(struct nl *nl)
 	fk_batching = false;
 }
 
-int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		  struct nl_err *e)
 {
 	struct m_svc *s;
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (model_find(&fk, id))
-		return FK_RET(-EEXIST);
+		return fk_ret(-EEXIST, e);
 	s = model_add(&fk, id);
 	s->c = *c;
 	/* a new maglev service starts from the module's defaults */
 	svc_conf_mg_defaults(&s->c, &fk_mg);
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		   struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 	bool resched;
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!s)
-		return FK_RET(-ESRCH);
+		return fk_ret(-ESRCH, e);
 	resched = strcmp(s->c.sched, c->sched);
 	{
 		struct svc_conf mg = s->c;
@@ -157,125 +192,127 @@ int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf
 			s->dests[i].mg.drain_deadline = 0;
 		}
 	}
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_svc_del(struct nl *nl, const struct svc_id *id)
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id, struct nl_err *e)
 {
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!model_find(&fk, id))
-		return FK_RET(-ESRCH);
+		return fk_ret(-ESRCH, e);
 	model_del(&fk, id);
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
 int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		   const struct dest_conf *c)
+		   const struct dest_conf *c, struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!s)
-		return FK_RET(-ESRCH);
+		return fk_ret(-ESRCH, e);
 	if (svc_find_dest(s, ap))
-		return FK_RET(-EEXIST);
+		return fk_ret(-EEXIST, e);
 	svc_add_dest(s, ap)->c = *c;
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
 int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		    const struct dest_conf *c)
+		    const struct dest_conf *c, struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 	struct m_dest *d = s ? svc_find_dest(s, ap) : NULL;
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!d)
-		return FK_RET(-ENOENT);
+		return fk_ret(-ENOENT, e);
 	/* the module ends a drain when the weight goes above 0 */
 	if (c->weight && !strcmp(s->c.sched, "maglev")) {
 		d->mg.saved_weight = 0;
 		d->mg.drain_deadline = 0;
 	}
 	d->c = *c;
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!s || !svc_find_dest(s, ap))
-		return FK_RET(-ENOENT);
+		return fk_ret(-ENOENT, e);
 	svc_del_dest(s, ap);
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_flush(struct nl *nl)
+int kipvs_flush(struct nl *nl, struct nl_err *e)
 {
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	model_free(&fk);
 	model_init(&fk);
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_zero(struct nl *nl, const struct svc_id *id)
+int kipvs_zero(struct nl *nl, const struct svc_id *id, struct nl_err *e)
 {
 	(void)nl;
 	(void)id;
-	return FK_RET(fk_gate());
+	return fk_ret(fk_gate(), e);
 }
 
 static struct timeouts fk_to = { 900, 120, 300 };
 
-int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t)
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t, struct nl_err *e)
 {
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (t->tcp)
 		fk_to.tcp = t->tcp;
 	if (t->tcp_fin)
 		fk_to.tcp_fin = t->tcp_fin;
 	if (t->udp)
 		fk_to.udp = t->udp;
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
-int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d)
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d, struct nl_err *e)
 {
 	(void)nl;
 	(void)d;
-	return FK_RET(fk_gate());
+	return fk_ret(fk_gate(), e);
 }
 
-int kipvs_stop_daemon(struct nl *nl, uint32_t state)
+int kipvs_stop_daemon(struct nl *nl, uint32_t state, struct nl_err *e)
 {
 	(void)nl;
 	(void)state;
-	return FK_RET(fk_gate());
+	return fk_ret(fk_gate(), e);
 }
 
-int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p,
+		    struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	if (!s || strcmp(s->c.sched, "maglev"))
-		return FK_RET(-ENOENT);
+		return fk_ret(-ENOENT, e);
 	{
 		/* every parameter, as the module takes them */
 		unsigned int set = s->c.set;
@@ -283,14 +320,14 @@ int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_para
 		svc_conf_from_mg(&s->c, p);
 		s->c.set = set;
 	}
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
 /* the module's per-backend state: kept per backend, gone with it, and gone
  * with the maglev scheduler (kipvs_svc_edit() above, when it changes)
  */
 int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-			const struct mg_be_set *set)
+			const struct mg_be_set *set, struct nl_err *e)
 {
 	struct m_svc *s = model_find(&fk, id);
 	struct m_dest *d = NULL;
@@ -298,19 +335,19 @@ int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct add
 
 	(void)nl;
 	if (fk_gate())
-		return FK_RET(-EINVAL);
+		return fk_ret(-EINVAL, e);
 	for (i = 0; s && i < s->ndests; i++)
 		if (!memcmp(&s->dests[i].ap, ap, sizeof(*ap)))
 			d = &s->dests[i];
 	if (!s || strcmp(s->c.sched, "maglev") || !d)
-		return FK_RET(-ENOENT);
+		return fk_ret(-ENOENT, e);
 	if (set->set & MG_BE_SET_DOWN)
 		d->mg.down = set->down;
 	if (set->set & MG_BE_SET_SAVED_WEIGHT)
 		d->mg.saved_weight = set->saved_weight;
 	if (set->set & MG_BE_SET_DRAIN_DEADLINE)
 		d->mg.drain_deadline = set->drain_deadline;
-	return FK_RET(0);
+	return fk_ret(0, e);
 }
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -403,7 +440,7 @@ static void fk_load(const char *text)
 		fixture_bail("plan", why);
 	fk_calls = 0;
 	fk_fail_at = 0;
-	if (plan_run(&fk_nl, &p, &r) || r.done != p.n)
+	if (plan_run(&fk_nl, &p, &r, &fk_err) || r.done != p.n)
 		fixture_bail("run", "the fake kernel refused it");
 	plan_free(&p);
 	while (n > 0)
@@ -466,7 +503,7 @@ static void test_rollback(void)
 	char *before, *after, why[256];
 	struct plan p;
 	size_t bad, k, nsteps;
-	int n, bad_k = 0, good;
+	int n, bad_k = 0, bad_text = 0, good;
 
 	fk_load(initial);
 	fk_meta();
@@ -497,10 +534,12 @@ static void test_rollback(void)
 		fk_to = to0;
 		fk_calls = 0;
 		fk_fail_at = (int)k;
-		if (!plan_run(&fk_nl, &p, &r) || r.undo_err) {
+		if (!plan_run(&fk_nl, &p, &r, &fk_err) || r.undo_err) {
 			bad_k = (int)k;
 			break;
 		}
+		if (!fk_said((int)k) && !bad_text)
+			bad_text = (int)k;
 		after = dump(&fk);
 		good = !strcmp(before, after) && fk_to.tcp == to0.tcp;
 		free(after);
@@ -513,12 +552,16 @@ static void test_rollback(void)
 		nsteps, bad_k ? " (failed)" : "");
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
+	/* the undo steps are calls too: their results must not replace it */
+	ktap_ok(!bad_k && !bad_text,
+		"rollback: the error text handed back is the refused call's (%s)",
+		bad_text ? fk_err.ext : "each time");
 
 	/* and without a refusal, the end state is the one the ops describe */
 	fk_load(initial);
 	fk_calls = 0;
 	fk_fail_at = 0;
-	ktap_ok(!plan_run(&fk_nl, &p, &r) && fk.n == 1 && fk.svcs[0].ndests == 1,
+	ktap_ok(!plan_run(&fk_nl, &p, &r, &fk_err) && fk.n == 1 && fk.svcs[0].ndests == 1,
 		"rollback: the full plan applies and leaves one service with one backend");
 	plan_free(&p);
 	free(before);
@@ -748,7 +791,7 @@ static int diff_apply(const struct model *want, diff_scope_fn scope, size_t *nop
 		for (i = 0; i < p.n; i++)
 			step_print(stdout, &p.steps[i]);
 	}
-	steps = plan_run(&fk_nl, &p, &r) ? -1 : (int)p.n;
+	steps = plan_run(&fk_nl, &p, &r, &fk_err) ? -1 : (int)p.n;
 	plan_free(&p);
 	free(ops);
 	model_free(&cur);
@@ -941,9 +984,10 @@ static void test_leave(void)
 }
 
 /* Refuse each step of @p in turn, batched: 0 if every run rolls back to
- * @before, or the first step whose refusal does not
+ * @before, or the first step whose refusal does not; *@bad_text the first
+ * whose text is not that refusal's
  */
-static int batched_refusals(const struct plan *p, const char *before)
+static int batched_refusals(const struct plan *p, const char *before, int *bad_text)
 {
 	struct plan_result r;
 	char *after;
@@ -954,10 +998,13 @@ static int batched_refusals(const struct plan *p, const char *before)
 		fk_load(initial);
 		fk_calls = 0;
 		fk_fail_at = (int)k;
-		if (!plan_run_batched(&fk_nl, p, &r) || r.undo_err || r.failed_step != k - 1) {
+		if (!plan_run_batched(&fk_nl, p, &r, &fk_err) || r.undo_err ||
+		    r.failed_step != k - 1) {
 			bad_k = (int)k;
 			break;
 		}
+		if (!fk_said((int)k) && !*bad_text)
+			*bad_text = (int)k;
 		after = dump(&fk);
 		if (strcmp(before, after))
 			bad_k = (int)k;
@@ -986,7 +1033,7 @@ static void test_batched_rollback(void)
 	struct plan p;
 	char *before, *after, why[256];
 	size_t n, bad, k;
-	int bad_k = 0;
+	int bad_k = 0, bad_text = 0;
 	bool reached;
 
 	fk_load(initial);
@@ -1004,11 +1051,14 @@ static void test_batched_rollback(void)
 		free(before);
 		return;
 	}
-	bad_k = batched_refusals(&p, before);
+	bad_k = batched_refusals(&p, before, &bad_text);
 	ktap_ok(!bad_k, "batched rollback: refusing any one of %zu steps of a diff, in one batch, restores the start%s",
 		p.n, bad_k ? " (failed)" : "");
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
+	ktap_ok(!bad_k && !bad_text,
+		"batched rollback: the error text handed back is the refused call's, from its batch's acks (%s)",
+		bad_text ? fk_err.ext : "each time");
 	/*
 	 * Requests of the largest size, and room for four in a write (review
 	 * C24: a batch is bounded by bytes too): the plan goes in several
@@ -1019,21 +1069,21 @@ static void test_batched_rollback(void)
 	fk_budget = 4 * NLC_REQ_SIZE;
 	fk_overflows = 0;
 	fk_flushes = 0;
-	bad_k = batched_refusals(&p, before);
+	bad_k = batched_refusals(&p, before, &bad_text);
 	fk_load(initial);
 	fk_calls = 0;
 	fk_fail_at = 0;
 	fk_flushes = 0;
 	reached = false;
-	if (!plan_run_batched(&fk_nl, &p, &r)) {
+	if (!plan_run_batched(&fk_nl, &p, &r, &fk_err)) {
 		char *a = dump(&fk), *b = dump(&want);
 
 		reached = !strcmp(a, b);
 		free(a);
 		free(b);
 	}
-	ktap_ok(!bad_k && reached && !fk_overflows && fk_flushes == (p.n + 3) / 4,
-		"batched, 4 requests' worth of bytes to a write: %zu steps in %u batches, none overfull (%u), rollbacks exact, the target reached",
+	ktap_ok(!bad_k && !bad_text && reached && !fk_overflows && fk_flushes == (p.n + 3) / 4,
+		"batched, 4 requests' worth of bytes to a write: %zu steps in %u batches, none overfull (%u), rollbacks exact, the refused call's text, the target reached",
 		p.n, fk_flushes, fk_overflows);
 	if (bad_k)
 		ktap_diag("first bad refusal: step %d", bad_k);
@@ -1053,7 +1103,7 @@ static void test_batched_rollback(void)
 			fk_calls = 0;
 			fk_fail_at = refuse ? (int)k : 0;
 			fk_lose_from = k;
-			if (!plan_run_batched(&fk_nl, &p, &r) || r.undo_err ||
+			if (!plan_run_batched(&fk_nl, &p, &r, &fk_err) || r.undo_err ||
 			    r.failed_step != k - 1 || r.unknown != p.n - k + 1)
 				bad_k = (int)k;
 			fk_lose_from = 0;
@@ -1072,7 +1122,7 @@ static void test_batched_rollback(void)
 	fk_calls = 0;
 	fk_fail_at = 0;
 	after = NULL;
-	if (!plan_run_batched(&fk_nl, &p, &r)) {
+	if (!plan_run_batched(&fk_nl, &p, &r, &fk_err)) {
 		char *a = dump(&fk), *b = dump(&want);
 
 		ktap_ok(!strcmp(a, b), "batched: without a refusal the target is reached (%zu steps)", p.n);
@@ -1091,7 +1141,7 @@ static void test_batched_rollback(void)
 int main(void)
 {
 	model_init(&fk);
-	ktap_plan(30);
+	ktap_plan(32);
 	test_grammar_roundtrip();
 	test_ipvsadm_import();
 	test_validation();
