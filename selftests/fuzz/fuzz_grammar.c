@@ -33,31 +33,41 @@
 void nlc_batch_begin(struct nl *nl) { (void)nl; abort(); }
 size_t nlc_batch_pending(const struct nl *nl) { (void)nl; abort(); }
 bool nlc_batch_full(const struct nl *nl) { (void)nl; abort(); }
-int nlc_batch_flush(struct nl *nl, int *errs) { (void)nl; (void)errs; abort(); }
+int nlc_batch_flush(struct nl *nl, int *errs, struct nl_err *e)
+{ (void)nl; (void)errs; (void)e; abort(); }
 void nlc_batch_end(struct nl *nl) { (void)nl; abort(); }
-int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
-{ (void)nl; (void)id; (void)c; abort(); }
-int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c)
-{ (void)nl; (void)id; (void)c; abort(); }
-int kipvs_svc_del(struct nl *nl, const struct svc_id *id) { (void)nl; (void)id; abort(); }
+int kipvs_svc_add(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		  struct nl_err *e)
+{ (void)nl; (void)id; (void)c; (void)e; abort(); }
+int kipvs_svc_edit(struct nl *nl, const struct svc_id *id, const struct svc_conf *c,
+		   struct nl_err *e)
+{ (void)nl; (void)id; (void)c; (void)e; abort(); }
+int kipvs_svc_del(struct nl *nl, const struct svc_id *id, struct nl_err *e)
+{ (void)nl; (void)id; (void)e; abort(); }
 int kipvs_dest_add(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		   const struct dest_conf *c)
-{ (void)nl; (void)id; (void)ap; (void)c; abort(); }
+		   const struct dest_conf *c, struct nl_err *e)
+{ (void)nl; (void)id; (void)ap; (void)c; (void)e; abort(); }
 int kipvs_dest_edit(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-		    const struct dest_conf *c)
-{ (void)nl; (void)id; (void)ap; (void)c; abort(); }
-int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap)
-{ (void)nl; (void)id; (void)ap; abort(); }
-int kipvs_flush(struct nl *nl) { (void)nl; abort(); }
-int kipvs_zero(struct nl *nl, const struct svc_id *id) { (void)nl; (void)id; abort(); }
-int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t) { (void)nl; (void)t; abort(); }
-int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d) { (void)nl; (void)d; abort(); }
-int kipvs_stop_daemon(struct nl *nl, uint32_t state) { (void)nl; (void)state; abort(); }
-int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p)
-{ (void)nl; (void)id; (void)p; abort(); }
+		    const struct dest_conf *c, struct nl_err *e)
+{ (void)nl; (void)id; (void)ap; (void)c; (void)e; abort(); }
+int kipvs_dest_del(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
+		   struct nl_err *e)
+{ (void)nl; (void)id; (void)ap; (void)e; abort(); }
+int kipvs_flush(struct nl *nl, struct nl_err *e) { (void)nl; (void)e; abort(); }
+int kipvs_zero(struct nl *nl, const struct svc_id *id, struct nl_err *e)
+{ (void)nl; (void)id; (void)e; abort(); }
+int kipvs_set_timeouts(struct nl *nl, const struct timeouts *t, struct nl_err *e)
+{ (void)nl; (void)t; (void)e; abort(); }
+int kipvs_start_daemon(struct nl *nl, const struct daemon_conf *d, struct nl_err *e)
+{ (void)nl; (void)d; (void)e; abort(); }
+int kipvs_stop_daemon(struct nl *nl, uint32_t state, struct nl_err *e)
+{ (void)nl; (void)state; (void)e; abort(); }
+int kmaglev_set_svc(struct nl *nl, const struct svc_id *id, const struct mg_params *p,
+		    struct nl_err *e)
+{ (void)nl; (void)id; (void)p; (void)e; abort(); }
 int kmaglev_set_backend(struct nl *nl, const struct svc_id *id, const struct addr_port *ap,
-			const struct mg_be_set *set)
-{ (void)nl; (void)id; (void)ap; (void)set; abort(); }
+			const struct mg_be_set *set, struct nl_err *e)
+{ (void)nl; (void)id; (void)ap; (void)set; (void)e; abort(); }
 
 /* the ops as a desired state, planned against an empty kernel */
 static void plan_state(const struct op *ops, size_t n)
