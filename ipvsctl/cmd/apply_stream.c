@@ -56,6 +56,82 @@ static bool is_separator(const char *l)
 	return l[strspn(l, " \t\r\n")] == 0;
 }
 
+/* the document being read: its text so far, and what is known of it */
+struct stream_doc {
+	struct input in;
+	size_t cap;
+	bool blank;		/* nothing but blanks so far */
+	bool big;		/* over APPLY_MAX_INPUT: skipped up to the separator */
+	bool bol;		/* the next chunk starts a line */
+	uint64_t t_first;	/* its first line came (0: not yet) */
+};
+
+static void doc_reset(struct stream_doc *d)
+{
+	d->in.len = 0;
+	d->blank = true;
+	d->big = false;
+	d->bol = true;
+	d->t_first = 0;
+}
+
+/* @n bytes of a document's text: kept, bounded as a single apply's input */
+static int doc_take(struct stream_doc *d, const char *chunk, size_t n)
+{
+	d->bol = n && chunk[n - 1] == '\n';
+	if (d->big || d->in.len + n > APPLY_MAX_INPUT) {
+		d->big = true;
+		return 0;
+	}
+	if (d->in.len + n + 1 > d->cap) {
+		size_t ncap = d->cap ? d->cap : 262144;
+		char *b;
+
+		while (ncap < d->in.len + n + 1)
+			ncap *= 2;
+		b = realloc(d->in.buf, ncap);
+		if (!b)
+			return -ENOMEM;
+		d->in.buf = b;
+		d->cap = ncap;
+	}
+	memcpy(d->in.buf + d->in.len, chunk, n);
+	d->in.len += n;
+	if (chunk[strspn(chunk, " \t\r\n")])
+		d->blank = false;
+	return 0;
+}
+
+/* document number @ndoc, ended by its separator: applied (or refused, if
+ * too large) and answered; its exit code, or -ENOMEM
+ */
+static int doc_apply(struct ctx *c, const struct apply_opts *o, struct stream_doc *d,
+		     const char *name, long ndoc)
+{
+	struct apply_res r = { 0 };
+	char dname[300];
+	int drc;
+
+	snprintf(dname, sizeof(dname), "%s (document %ld)", name, ndoc);
+	if (d->big) {
+		fprintf(stderr, "%s: %s: larger than %u MiB; nothing was changed\n",
+			c->prog, dname, APPLY_MAX_INPUT >> 20);
+		drc = EXIT_USAGE;
+	} else {
+		if (!d->in.buf) {
+			d->in.buf = malloc(1);
+			d->cap = 1;
+			if (!d->in.buf)
+				return -ENOMEM;
+		}
+		d->in.buf[d->in.len] = 0;
+		drc = apply_doc(c, o, dname, d->in.buf, d->in.len, d->t_first, &r);
+	}
+	stream_ack(c, o, ndoc, drc, &r);
+	free(r.plan);
+	return drc;
+}
+
 /*
  * --stream: documents separated by "---" lines, each applied as soon as its
  * separator (or the end of the input) is read. A document that fails
@@ -68,11 +144,10 @@ int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
 {
 	enum { CHUNK = 65536 };	/* a longer line is read in pieces */
 	FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
-	struct input doc = { 0 };
-	size_t cap = 0, n;
-	char *chunk, dname[300];
-	bool blank = true, big = false, bol = true, eof;
-	uint64_t t_first = 0;	/* the document's first line came */
+	struct stream_doc d = { 0 };
+	size_t n;
+	char *chunk;
+	bool eof;
 	long ndoc = 0;
 	int rc = EXIT_OK, drc;
 
@@ -82,47 +157,20 @@ int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
 		fprintf(stderr, "%s: %s: %s\n", c->prog, path, strerror(e));
 		return e == ENOENT ? EXIT_NOTFOUND : EXIT_USAGE;
 	}
+	doc_reset(&d);
 	chunk = malloc(CHUNK);
-	if (!chunk) {
-		fprintf(stderr, "%s: out of memory\n", c->prog);
-		rc = EXIT_FAIL;
-		goto out;
-	}
+	if (!chunk)
+		goto nomem;
 	/* a pipe is read as far as it is filled, not a few KiB at a time */
 	setvbuf(f, NULL, _IOFBF, 1u << 20);
 	for (;;) {
-		struct apply_res r = { 0 };
-
 		eof = !fgets(chunk, CHUNK, f);
 		n = eof ? 0 : strlen(chunk);
-		if (!t_first)
-			t_first = now_us();
-		if (!eof && !(bol && (chunk[n - 1] == '\n' || feof(f)) && is_separator(chunk))) {
-			/* the document's text: bounded, as a single apply's */
-			bol = n && chunk[n - 1] == '\n';
-			if (big || doc.len + n > APPLY_MAX_INPUT) {
-				big = true;	/* skipped up to the separator */
-				continue;
-			}
-			if (doc.len + n + 1 > cap) {
-				size_t ncap = cap ? cap : 262144;
-				char *b;
-
-				while (ncap < doc.len + n + 1)
-					ncap *= 2;
-				b = realloc(doc.buf, ncap);
-				if (!b) {
-					fprintf(stderr, "%s: out of memory\n", c->prog);
-					rc = EXIT_FAIL;
-					break;
-				}
-				doc.buf = b;
-				cap = ncap;
-			}
-			memcpy(doc.buf + doc.len, chunk, n);
-			doc.len += n;
-			if (chunk[strspn(chunk, " \t\r\n")])
-				blank = false;
+		if (!d.t_first)
+			d.t_first = now_us();
+		if (!eof && !(d.bol && (chunk[n - 1] == '\n' || feof(f)) && is_separator(chunk))) {
+			if (doc_take(&d, chunk, n))
+				goto nomem;
 			continue;
 		}
 		if (eof && ferror(f)) {
@@ -131,12 +179,14 @@ int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
 				rc = EXIT_FAIL;
 			break;
 		}
-		if (eof && !blank && !big) {
+		if (eof && !d.blank && !d.big) {
 			/*
 			 * Text after the last "---" at the end of the input: a
 			 * producer that stopped in the middle of a document. Not
 			 * applied: with a scope, half a state deletes the rest.
 			 */
+			struct apply_res r = { 0 };
+
 			ndoc++;
 			fprintf(stderr, "%s: %s (document %ld): not ended by a '---' line; not applied\n",
 				c->prog, name, ndoc);
@@ -145,52 +195,28 @@ int apply_stream(struct ctx *c, const struct apply_opts *o, const char *path,
 				rc = EXIT_USAGE;
 			break;
 		}
-		if (blank && !big) {
-			/* nothing but blanks: a leading or doubled "---", or
-			 * the tail after the last one, is no document
-			 */
-			doc.len = 0;
-			bol = true;
-			t_first = 0;
-			if (eof)
-				break;
-			continue;
+		/* nothing but blanks (a leading or doubled "---", or the
+		 * tail after the last one) is no document
+		 */
+		if (!d.blank || d.big) {
+			drc = doc_apply(c, o, &d, name, ++ndoc);
+			if (drc < 0)
+				goto nomem;
+			if (drc && !rc)
+				rc = drc;
 		}
-		ndoc++;
-		snprintf(dname, sizeof(dname), "%s (document %ld)", name, ndoc);
-		if (big) {
-			fprintf(stderr, "%s: %s: larger than %u MiB; nothing was changed\n",
-				c->prog, dname, APPLY_MAX_INPUT >> 20);
-			drc = EXIT_USAGE;
-		} else {
-			if (!doc.buf) {
-				doc.buf = malloc(1);
-				cap = 1;
-				if (!doc.buf) {
-					fprintf(stderr, "%s: out of memory\n", c->prog);
-					rc = EXIT_FAIL;
-					break;
-				}
-			}
-			doc.buf[doc.len] = 0;
-			drc = apply_doc(c, o, dname, doc.buf, doc.len, t_first, &r);
-		}
-		stream_ack(c, o, ndoc, drc, &r);
-		free(r.plan);
-		if (drc && !rc)
-			rc = drc;
-		doc.len = 0;
-		blank = true;
-		big = false;
-		bol = true;
-		t_first = 0;
+		doc_reset(&d);
 		if (eof)
 			break;
 	}
 out:
 	free(chunk);
-	free(doc.buf);
+	free(d.in.buf);
 	if (f != stdin)
 		fclose(f);
 	return rc;
+nomem:
+	fprintf(stderr, "%s: out of memory\n", c->prog);
+	rc = EXIT_FAIL;
+	goto out;
 }
