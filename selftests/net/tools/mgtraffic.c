@@ -2,11 +2,12 @@
 /*
  * mgtraffic: traffic for the VM tests, fast under emulation.
  *
- *   mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]
+ *   mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE]
  *	A backend. TCP (or SCTP with -S, one-to-one style): answers every
  *	connection with "ID\n", then answers every line it receives with
  *	"ID\n" until the peer closes. UDP: answers every datagram with
- *	"ID\n". Runs until killed.
+ *	"ID\n". Bound to every address of both families, or to ADDR alone
+ *	with -b. Runs until killed.
  *
  *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT]
  *		    [-b SRC] [-t MS] [-E N] [-v]
@@ -82,7 +83,7 @@ static long buckets[MAX_BUCKETS][MAX_IDS];
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-6] [-r READYFILE]\n"
+		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE]\n"
 		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-b SRC] [-t MS] [-E N] [-v]\n"
 		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n"
 		"       mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED] [-N COUNT]\n");
@@ -188,8 +189,11 @@ static int serve(const struct opts *o)
 
 	rlen = snprintf(reply, sizeof(reply), "%s\n", o->id);
 	signal(SIGPIPE, SIG_IGN);
-	/* dual stack: one server answers IPv4 and IPv6 */
-	{
+	if (o->bind_addr) {
+		if (make_addr(o, o->bind_addr, o->port, &ss, &len))
+			usage();
+	} else {
+		/* dual stack: one server answers IPv4 and IPv6 */
 		struct opts o6 = *o;
 
 		o6.v6 = true;
