@@ -138,7 +138,6 @@ b2_state_is() { [ "$(status_field "${BE_IP[2]}:80" state)" = "$1" ]; }
 check "health status says b2 is down" wait_until 3 b2_state_is down
 
 # ---- it comes back -------------------------------------------------------
-probes_before=$(status_field "${BE_IP[2]}:80" probes)
 setup_or_die "restart b2's server" serve "${BE[2]}" b2 80
 t0=$(now_ms)
 wait_until 15 weight_is 80 "${BE_IP[2]}:80" 10
@@ -179,9 +178,21 @@ kill -HUP "$DAEMON"
 check "reload: b1 removed from the service" wait_until 10 weight_is 80 "${BE_IP[1]}:80" none
 check "reload: b3's weight is now 20" weight_is 80 "${BE_IP[3]}:80" 20
 check "reload: logged" wait_until 5 log_has "reloaded: 4 services"
-sleep_until_probe() { [ "$(status_field "${BE_IP[2]}:80" probes)" -gt "$probes_b2" ]; }
+# The daemon writes the state file right after a reload, with the probes
+# it kept: a new probe would start again from 0. Between changes the
+# counters are refreshed every STATE_WRITE_MS (10 s, ipvsctl/cmd/daemon.h),
+# so the count going on is waited for over three of those periods.
+reloads_written() { # the state file says the daemon reloaded at least N times
+	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["reloads"] >= int(sys.argv[2]) else 1)' \
+		"$STATE" "$1" 2>/dev/null
+}
+check "reload: the state file is written after it" wait_until 10 reloads_written 1
+probes_now=$(status_field "${BE_IP[2]}:80" probes)
+check "reload: b2's probe kept its count ($probes_b2 before, $probes_now written at the reload)" \
+	test "$probes_now" -ge "$probes_b2"
+probe_went_on() { [ "$(status_field "${BE_IP[2]}:80" probes)" -gt "$probes_b2" ]; }
 check "reload: b2's probe kept its state (probes count went on: $probes_b2 -> more)" \
-	wait_until 10 sleep_until_probe
+	wait_until 35 probe_went_on
 check "reload: the removed hanging backend stays removed (still failing)" weight_is 81 "${BE_IP[1]}:8081" none
 before=$(ipvs -Sn)
 echo "service add tcp/$VIP:90 scheduler nosuch-field-here x" >>"$CONF"

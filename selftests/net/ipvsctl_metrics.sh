@@ -285,7 +285,7 @@ check "  daemon running (1), transitions and reloads counted" \
 check "  two health-checked backends" test "$(nsamples ipvsctl_health_backend_up)" = 2
 check "  no comment about health" not comment_has health
 probed() { snap --state-file "$STATE" && [ "$(mval ipvsctl_health_backend_probes_total "$(be 1 "$HC")")" -gt 0 ]; }
-check "  probes counted (the file is rewritten at least every 10 s)" wait_until 15 probed
+check "  probes counted (the file is rewritten at least every 10 s)" wait_until 35 probed
 setup_or_die "kill b2's server" kill "${SERVER[2]}"
 b2_down() {
 	snap --state-file "$STATE" &&
