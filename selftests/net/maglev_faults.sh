@@ -560,6 +560,15 @@ S_BASE='.hash == "auto"' S_NEW='.hash == "src"' S_REF_NEW=$REF_SRC
 S_REVERT="IPVS_MAGLEV 3 [$(mg_svc tcp "$VIP" 80 ",[$P_HASH,\"u8\",0]")]"
 s_series "IPVS_MAGLEV SET_SERVICE hash" "IPVS_MAGLEV 3 [$(mg_svc tcp "$VIP" 80 ",[$P_HASH,\"u8\",2]")]"
 
+# B3 (review-kmod.md): one request changing the table and pinning; a
+# refused build must leave pinning as it was too (it once applied the pin
+# settings first, and kept them while saying "nothing changed")
+S_BASE='.table_size == 0 and .pinning.mode == "auto"'
+S_NEW='.table_size == 509 and .pinning.mode == "off"' S_REF_NEW=$REF_509
+S_REVERT="IPVS_MAGLEV 3 [$(mg_svc tcp "$VIP" 80 ",[$P_TABLE,\"u32\",0],[$P_PIN,\"u8\",0]")]"
+s_series "IPVS_MAGLEV SET_SERVICE table-size and pin off" \
+	"IPVS_MAGLEV 3 [$(mg_svc tcp "$VIP" 80 ",[$P_TABLE,\"u32\",509],[$P_PIN,\"u8\",2]")]"
+
 S_BASE='all(.backends[]; .down | not)' S_NEW="any(.backends[]; .backend == \"$B1:8080\" and .down)"
 S_REF_NEW=$REF_DOWN
 S_ERR="cannot build the table the mark needs (out of memory); nothing changed"
