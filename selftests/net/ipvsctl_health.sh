@@ -97,10 +97,11 @@ print(b[sys.argv[1]])' "$2"
 daemon_alive() { kill -0 "$DAEMON" 2>/dev/null; }
 nfds() { ls "/proc/$DAEMON/fd" | wc -l; }
 log_has() { grep -q -- "$1" "$LOG"; }
-state_updated_since() { # state_updated_since MS
-	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["updated"] >= int(sys.argv[2]) else 1)' \
-		"$STATE" "$1" 2>/dev/null
+state_at_least() { # state_at_least FIELD N: the state file's FIELD is N or more
+	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))[sys.argv[2]] >= int(sys.argv[3]) else 1)' \
+		"$STATE" "$1" "$2" 2>/dev/null
 }
+state_updated_since() { state_at_least updated "$1"; } # state_updated_since MS
 
 write_conf 10
 setup_or_die "daemon --check" in_ns "$DR" "$IPVSCTL" daemon --check -f "$CONF"
@@ -183,11 +184,7 @@ check "reload: logged" wait_until 5 log_has "reloaded: 4 services"
 # it kept: a new probe would start again from 0. Between changes the
 # counters are refreshed every STATE_WRITE_MS (10 s, ipvsctl/cmd/daemon.h),
 # so the count going on is waited for over three of those periods.
-reloads_written() { # the state file says the daemon reloaded at least N times
-	python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["reloads"] >= int(sys.argv[2]) else 1)' \
-		"$STATE" "$1" 2>/dev/null
-}
-check "reload: the state file is written after it" wait_until 10 reloads_written 1
+check "reload: the state file is written after it" wait_until 10 state_at_least reloads 1
 probes_now=$(status_field "${BE_IP[2]}:80" probes)
 check "reload: b2's probe kept its count ($probes_b2 before, $probes_now written at the reload)" \
 	test "$probes_now" -ge "$probes_b2"
