@@ -5,7 +5,7 @@
 #
 # One folder per layer, lowest first; a file includes only its own layer's
 # headers and those of the layers below it (test_layers.sh checks):
-#   base/ model/ < config/ kernel/ health/ < state/ output/ < cmd/ < ipvsctl.c
+#   base/ model/ < config/ kernel/ health/ < state/ output/ kube/ < cmd/ < ipvsctl.c
 IPVSCTL_BASE := base/errors.c base/atomicfile.c base/clock.c base/array.c
 IPVSCTL_MODEL := model/model.c model/addr.c model/scope.c
 IPVSCTL_GRAMMAR := config/words.c config/units.c config/grammar.c config/health_words.c \
@@ -16,6 +16,7 @@ IPVSCTL_KERNEL := kernel/nl.c kernel/nl_batch.c kernel/nl_pipe.c kernel/ipvs.c k
 IPVSCTL_HEALTH := health/loop.c health/net.c health/exec.c health/curl.c health/statefile.c
 IPVSCTL_STATE := state/diff.c state/plan.c state/plan_svc.c state/plan_run.c state/reconcile.c state/policy.c state/managed.c
 IPVSCTL_OUTPUT := output/json.c
+IPVSCTL_KUBE := kube/json.c kube/object.c kube/slice.c
 IPVSCTL_CMD := cmd/ctx.c cmd/run.c cmd/service.c cmd/list.c cmd/save.c cmd/restore.c \
 	cmd/maglev.c cmd/daemon.c cmd/daemon_probe.c cmd/daemon_load.c cmd/health.c \
 	cmd/drain.c cmd/apply.c cmd/apply_doc.c cmd/apply_stream.c cmd/sysctl.c \

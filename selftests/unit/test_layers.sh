@@ -14,6 +14,7 @@
 #   2 health/   the probe loop, libcurl, the state file
 #   3 state/    diff, plan, reconcile, the backend policy
 #   3 output/   the JSON encoders of the listings
+#   3 kube/     Kubernetes objects, and what a service proxy makes of them
 #   4 cmd/      the commands
 #   5 ipvsctl.c dispatch only
 #
@@ -37,7 +38,7 @@ rank() {
 	case $1 in
 	base | model) [ "$1" = base ] && echo 0 || echo 1 ;;
 	config | kernel | health) echo 2 ;;
-	state | output) echo 3 ;;
+	state | output | kube) echo 3 ;;
 	cmd) echo 4 ;;
 	.) echo 5 ;;
 	*) echo -1 ;;
