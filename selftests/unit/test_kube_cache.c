@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl/kube/cache.c: the agent's copy of Services and EndpointSlices,
+ * kept by watch events and relists. A refused object changes nothing; an
+ * object that becomes one a proxy ignores is dropped; a relist says what
+ * it added, changed and deleted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ktap.h"
+#include "kube/cache.h"
+
+static json_object *svc(const char *name, int port, const char *extra)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "{\"metadata\":{\"namespace\":\"default\",\"name\":\"%s\"},"
+		 "\"spec\":{\"clusterIP\":\"10.96.0.10\",\"ports\":[{\"port\":%d}]%s}}", name, port,
+		 extra ? extra : "");
+	return json_tokener_parse(buf);
+}
+
+static int event(struct kube_cache *c, enum kube_event ev, json_object *o)
+{
+	char why[256] = "";
+	int rc = kube_cache_event(c, KUBE_SERVICES, ev, o, why, sizeof(why));
+
+	if (rc < 0)
+		ktap_diag("refused: %s", why);
+	json_object_put(o);
+	return rc;
+}
+
+static int port_of(const struct kube_cache *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsvcs; i++)
+		if (!strcmp(c->svcs[i]->name, name))
+			return c->svcs[i]->nports ? c->svcs[i]->ports[0].port : 0;
+	return -1;
+}
+
+static char names[256];
+
+static const char *order(const struct kube_cache *c)
+{
+	size_t i, len = 0;
+
+	names[0] = 0;
+	for (i = 0; i < c->nsvcs && len < sizeof(names) - 70; i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? " " : "",
+					c->svcs[i]->name);
+	return names;
+}
+
+static void events(void)
+{
+	struct kube_cache c;
+	unsigned long gen;
+
+	kube_cache_init(&c);
+	ktap_ok(event(&c, KUBE_ADDED, svc("web", 80, NULL)) == 1 && c.nsvcs == 1, "ADDED: held");
+	gen = c.gen;
+	ktap_ok(event(&c, KUBE_MODIFIED, svc("web", 80, NULL)) == 0 && c.gen == gen,
+		"MODIFIED with nothing a proxy uses changed: no change, no new generation");
+	ktap_ok(event(&c, KUBE_MODIFIED, svc("web", 81, NULL)) == 1 && port_of(&c, "web") == 81 &&
+		c.gen == gen + 1, "MODIFIED: the new version");
+	ktap_ok(event(&c, KUBE_MODIFIED, svc("web", 70000, NULL)) == -EINVAL &&
+		port_of(&c, "web") == 81 && c.gen == gen + 1,
+		"MODIFIED with a bad port: refused, the last good version stays");
+	ktap_ok(event(&c, KUBE_ADDED, svc("b", 1, NULL)) == 1 && event(&c, KUBE_ADDED, svc("a", 2, NULL)) == 1 &&
+		event(&c, KUBE_ADDED, svc("zz", 3, NULL)) == 1 && !strcmp(order(&c), "a b web zz"),
+		"kept in namespace/name order (%s)", names);
+	ktap_ok(event(&c, KUBE_MODIFIED, svc("b", 1, ",\"type\":\"ExternalName\"")) == 1 &&
+		!strcmp(order(&c), "a web zz"), "MODIFIED into an ExternalName: dropped (%s)", names);
+	ktap_ok(event(&c, KUBE_MODIFIED, svc("b", 1, ",\"type\":\"ExternalName\"")) == 0,
+		"an ignored object not held: no change");
+	ktap_ok(event(&c, KUBE_DELETED, svc("zz", 99999, ",\"type\":\"Nonsense\"")) == 1 &&
+		!strcmp(order(&c), "a web"), "DELETED: dropped, even with a body that would not parse");
+	ktap_ok(event(&c, KUBE_DELETED, svc("nope", 1, NULL)) == 0, "DELETED of one not held: no change");
+	ktap_ok(event(&c, KUBE_ADDED, json_tokener_parse("{\"spec\":{}}")) == -EINVAL && c.nsvcs == 2,
+		"an object with no metadata: refused");
+	kube_cache_free(&c);
+}
+
+struct bad_seen {
+	int n;
+	char last[128];
+};
+
+static void on_bad(const char *name, const char *why, void *arg)
+{
+	struct bad_seen *b = arg;
+
+	b->n++;
+	snprintf(b->last, sizeof(b->last), "%s: %s", name, why);
+}
+
+static void relist(void)
+{
+	struct kube_cache c;
+	struct bad_seen b = { 0 };
+	size_t a = 9, ch = 9, d = 9;
+	json_object *items = json_object_new_array(), *slice;
+	struct kube_service *sv = NULL;
+	struct kube_slice *sl = NULL;
+	char why[256];
+	int rc;
+
+	kube_cache_init(&c);
+	event(&c, KUBE_ADDED, svc("a", 1, NULL));
+	event(&c, KUBE_ADDED, svc("b", 2, NULL));
+	event(&c, KUBE_ADDED, svc("c", 3, NULL));
+	json_object_array_add(items, svc("d", 4, NULL));
+	json_object_array_add(items, svc("b", 20, NULL));
+	json_object_array_add(items, svc("e", 0, NULL));	/* port 0: refused */
+	json_object_array_add(items, svc("c", 3, NULL));
+	json_object_array_add(items, svc("h", 5, ",\"clusterIP\":\"None\""));
+	rc = kube_cache_replace(&c, KUBE_SERVICES, items, on_bad, &b, &a, &ch, &d);
+	ktap_ok(rc == 0 && !strcmp(order(&c), "b c d"), "relist: the list's services, sorted (%s)", names);
+	ktap_ok(a == 1 && ch == 1 && d == 1, "  added 1 (d), changed 1 (b), deleted 1 (a): %zu %zu %zu",
+		a, ch, d);
+	ktap_ok(b.n == 1 && strstr(b.last, "default/e: spec.ports[0].port"),
+		"  the refused one reported once, by name (%s)", b.last);
+	ktap_ok(port_of(&c, "b") == 20, "  b's new version");
+	json_object_put(items);
+
+	slice = json_tokener_parse(
+		"{\"metadata\":{\"namespace\":\"default\",\"name\":\"b-1\",\"labels\":"
+		"{\"kubernetes.io/service-name\":\"b\"}},\"addressType\":\"IPv4\","
+		"\"endpoints\":[{\"addresses\":[\"10.244.1.1\"]}]}");
+	rc = kube_cache_event(&c, KUBE_SLICES, KUBE_ADDED, slice, why, sizeof(why));
+	json_object_put(slice);
+	ktap_ok(rc == 1 && c.nslices == 1 && !strcmp(c.slices[0]->service, "b"), "a slice held");
+	ktap_ok(!kube_cache_view(&c, &sv, &sl) && sv[0].ports[0].port == 20 && !strcmp(sv[2].name, "d") &&
+		sl[0].neps == 1, "the view: the objects as arrays, in order");
+	free(sv);
+	free(sl);
+	kube_cache_free(&c);
+}
+
+int main(void)
+{
+	ktap_plan(10 + 6);
+	events();
+	relist();
+	return ktap_finish();
+}
