@@ -44,6 +44,7 @@ static const struct command {
 	{ "daemon",	cmd_daemon,	"apply a file, then health-check its backends" },
 	{ "health",	cmd_health,	"health status: what the daemon's probes see" },
 	{ "metrics",	cmd_metrics,	"IPVS, maglev and health state for Prometheus (textfile collector)" },
+	{ "kube",	cmd_kube,	"Kubernetes: render the IPVS services of a node's proxy" },
 	{ "drain",	cmd_drain,	"take a backend out gracefully, then remove it" },
 	{ "undrain",	cmd_undrain,	"give a drained backend its weight back" },
 	{ "version",	cmd_version,	"print the version" },

@@ -88,5 +88,6 @@ int cmd_undrain(struct ctx *c, int argc, char **argv);
 int cmd_apply(struct ctx *c, int argc, char **argv);	/* apply.c */
 int cmd_sysctl(struct ctx *c, int argc, char **argv);	/* sysctl.c */
 int cmd_metrics(struct ctx *c, int argc, char **argv);	/* metrics.c */
+int cmd_kube(struct ctx *c, int argc, char **argv);	/* kube.c */
 
 #endif

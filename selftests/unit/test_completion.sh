@@ -119,7 +119,7 @@ expect() {
 	ok $? "'$line' completes to: ${want:-nothing}" "got: ${got:-nothing}"
 }
 
-cmds=(apply backend batch daemon drain flush health help list maglev metrics
+cmds=(apply backend batch daemon drain flush health help kube list maglev metrics
 	restore save service show sync sysctl timeout undrain version zero)
 svc_keys=(flags hash netmask ops pe persistent pin pin-max scheduler slow-start
 	slow-start-aggression slow-start-min-pct table-size)

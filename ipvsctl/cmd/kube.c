@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl kube render: the IPVS services a node's proxy holds for a
+ * cluster's Services and EndpointSlices ("kubectl get services,endpointslices
+ * -A -o json"), printed as commands of the grammar. Offline: nothing is
+ * read from or sent to the kernel or the API server. The node agent
+ * (to come) computes the same thing from its watch and applies it.
+ */
+#include <errno.h>
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cmd/cmd.h"
+#include "kube/cache.h"
+#include "kube/translate.h"
+
+static const char kube_help[] =
+	"render: print, as ipvsctl commands, the IPVS services kube-proxy's IPVS\n"
+	"mode would give this node for the Services and EndpointSlices in FILE\n"
+	"(a JSON List, an array or one object, as 'kubectl get services,endpointslices\n"
+	"-A -o json' prints; default: standard input). One service per cluster\n"
+	"IP, external IP, load-balancer IP (ipMode VIP) and node-port address,\n"
+	"and port; weight 1, NAT; sessionAffinity ClientIP as persistence.\n"
+	"Endpoints: the ready ones, or if none is ready those serving while\n"
+	"terminating; with a traffic policy of Local, those on this node only\n"
+	"(none if it has none: the traffic is dropped, as kube-proxy documents).\n\n"
+	"--node NAME is this node (default: the host name, lowercased, as\n"
+	"kube-proxy); --node-ip ADDR (repeatable) the addresses node ports are\n"
+	"served on (default: none, no node-port services). An object that does\n"
+	"not parse is named on standard error and skipped; the others are\n"
+	"rendered. Nothing is sent to the kernel.\n";
+
+struct kube_args {
+	char *file, *node, *sched, **node_ips, **cidrs;
+	int masq_all;
+};
+
+static void args_free(struct kube_args *a)
+{
+	size_t i;
+
+	for (i = 0; a->node_ips && a->node_ips[i]; i++)
+		free(a->node_ips[i]);
+	for (i = 0; a->cidrs && a->cidrs[i]; i++)
+		free(a->cidrs[i]);
+	free(a->node_ips);
+	free(a->cidrs);
+	free(a->file);
+	free(a->node);
+	free(a->sched);
+}
+
+static void on_bad(const char *name, const char *why, void *arg)
+{
+	struct ctx *c = arg;
+
+	fprintf(stderr, "%s: kube: %s: %s (skipped)\n", c->prog, name, why);
+}
+
+/* the objects of @root: a List's items, an array, or one object */
+static json_object *items_of(json_object *root)
+{
+	json_object *items, *arr;
+
+	if (json_object_is_type(root, json_type_array))
+		return json_object_get(root);
+	if (json_object_object_get_ex(root, "items", &items) &&
+	    json_object_is_type(items, json_type_array))
+		return json_object_get(items);
+	arr = json_object_new_array();
+	if (arr)
+		json_object_array_add(arr, json_object_get(root));
+	return arr;
+}
+
+/* split by kind: Service, EndpointSlice; anything else is left out */
+static int split(json_object *items, json_object *svcs, json_object *slices, size_t *other)
+{
+	size_t i, n = json_object_array_length(items);
+
+	*other = 0;
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(items, i), *k;
+		const char *kind = json_object_object_get_ex(o, "kind", &k) ?
+				   json_object_get_string(k) : NULL;
+		json_object *to;
+
+		if (!kind)
+			kind = json_object_object_get_ex(o, "addressType", NULL) ? "EndpointSlice" :
+										    "Service";
+		to = !strcmp(kind, "Service") ? svcs : !strcmp(kind, "EndpointSlice") ? slices : NULL;
+		if (!to) {
+			(*other)++;
+			continue;
+		}
+		if (json_object_array_add(to, json_object_get(o)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int node_conf(struct ctx *c, const struct kube_args *a, struct kube_node_conf *n,
+		     struct kube_ip **ips, struct kube_cidr **cidrs)
+{
+	size_t i, nip = 0, ncidr = 0;
+	char host[256];
+
+	memset(n, 0, sizeof(*n));
+	if (a->node) {
+		snprintf(n->name, sizeof(n->name), "%s", a->node);
+	} else if (!gethostname(host, sizeof(host))) {
+		for (i = 0; host[i] && i < sizeof(n->name) - 1; i++)
+			n->name[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
+	}
+	snprintf(n->sched, sizeof(n->sched), "%s", a->sched ? a->sched : "maglev");
+	if (a->sched && (!*a->sched || strlen(a->sched) >= SCHED_MAX)) {
+		usage_error(c, "--scheduler '%s': 1 to %d characters", a->sched, SCHED_MAX - 1);
+		return EXIT_USAGE;
+	}
+	while (a->node_ips && a->node_ips[nip])
+		nip++;
+	while (a->cidrs && a->cidrs[ncidr])
+		ncidr++;
+	*ips = calloc(nip + 1, sizeof(**ips));
+	*cidrs = calloc(ncidr + 1, sizeof(**cidrs));
+	if (!*ips || !*cidrs) {
+		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < nip; i++)
+		if (kube_ip_parse(a->node_ips[i], &(*ips)[i])) {
+			usage_error(c, "--node-ip '%s': not an IP address", a->node_ips[i]);
+			return EXIT_USAGE;
+		}
+	for (i = 0; i < ncidr; i++)
+		if (kube_cidr_parse(a->cidrs[i], &(*cidrs)[i])) {
+			usage_error(c, "--cluster-cidr '%s': not a CIDR (like 10.244.0.0/16)", a->cidrs[i]);
+			return EXIT_USAGE;
+		}
+	n->nodeport_ips = *ips;
+	n->n_nodeport_ips = nip;
+	n->cluster_cidrs = *cidrs;
+	n->n_cluster_cidrs = ncidr;
+	n->masquerade_all = a->masq_all;
+	return 0;
+}
+
+static int render(struct ctx *c, const struct kube_node_conf *node, json_object *root)
+{
+	json_object *items = items_of(root), *svcs = json_object_new_array(),
+		    *slices = json_object_new_array();
+	struct kube_service *sv = NULL;
+	struct kube_slice *sl = NULL;
+	struct kube_cache cache;
+	struct kube_out out;
+	size_t other = 0, i;
+	int rc = 0;
+
+	kube_cache_init(&cache);
+	if (!items || !svcs || !slices || split(items, svcs, slices, &other) ||
+		    kube_cache_replace(&cache, KUBE_SERVICES, svcs, on_bad, c, NULL, NULL, NULL) ||
+		    kube_cache_replace(&cache, KUBE_SLICES, slices, on_bad, c, NULL, NULL, NULL) ||
+		    kube_cache_view(&cache, &sv, &sl) ||
+		    kube_translate(node, sv, cache.nsvcs, sl, cache.nslices, &out)) {
+		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+		rc = EXIT_FAIL;
+	} else {
+		for (i = 0; i < out.nops; i++)
+			grammar_print(stdout, &out.ops[i]);
+		if (!c->o.quiet) {
+			fprintf(stderr, "%s: kube: %zu Services, %zu EndpointSlices: %zu Services rendered",
+				c->prog, cache.nsvcs, cache.nslices, out.services);
+			if (out.conflicts)
+				fprintf(stderr, ", %zu front ends claimed twice (the first Service keeps each)",
+					out.conflicts);
+			if (other)
+				fprintf(stderr, ", %zu objects of other kinds left out", other);
+			fputc('\n', stderr);
+		}
+		kube_out_free(&out);
+	}
+	free(sv);
+	free(sl);
+	kube_cache_free(&cache);
+	json_object_put(items);
+	json_object_put(svcs);
+	json_object_put(slices);
+	return rc;
+}
+
+int cmd_kube(struct ctx *c, int argc, char **argv)
+{
+	struct kube_args a = { 0 };
+	struct poptOption opts[] = {
+		{ "file", 'f', POPT_ARG_STRING, &a.file, 0,
+		  "the objects (default: standard input)", "FILE" },
+		{ "node", 0, POPT_ARG_STRING, &a.node, 0,
+		  "this node's name (default: the host name, lowercased)", "NAME" },
+		{ "node-ip", 0, POPT_ARG_ARGV, &a.node_ips, 0,
+		  "an address node ports are served on (repeatable)", "ADDR" },
+		{ "cluster-cidr", 0, POPT_ARG_ARGV, &a.cidrs, 0,
+		  "the pods' addresses (repeatable)", "CIDR" },
+		{ "masquerade-all", 0, POPT_ARG_NONE, &a.masq_all, 0,
+		  "masquerade every packet to a service", NULL },
+		{ "scheduler", 0, POPT_ARG_STRING, &a.sched, 0,
+		  "the IPVS scheduler of every service (default maglev)", "NAME" },
+		POPT_TABLEEND
+	};
+	struct kube_ip *ips = NULL;
+	struct kube_cidr *cidrs = NULL;
+	struct kube_node_conf node;
+	const char **args;
+	json_object *root;
+	int nargs, rc;
+
+	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE] [--node NAME] [--node-ip ADDR]... "
+			 "[--cluster-cidr CIDR]... [--masquerade-all] [--scheduler NAME]",
+			 kube_help, &args, &nargs);
+	if (rc)
+		goto out;
+	if (nargs != 1 || strcmp(args[0], "render")) {
+		usage_error(c, nargs ? "kube: unknown command '%s' (render)" : "kube: which command? (render)",
+			    nargs ? args[0] : "");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (c->o.json) {
+		usage_error(c, "kube render prints commands: --json is not supported");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = node_conf(c, &a, &node, &ips, &cidrs);
+	if (rc)
+		goto out;
+	root = a.file && strcmp(a.file, "-") ? json_object_from_file(a.file) :
+	       json_object_from_fd(STDIN_FILENO);
+	if (!root) {
+		fprintf(stderr, "%s: kube: %s: not JSON: %s", c->prog,
+			a.file && strcmp(a.file, "-") ? a.file : "standard input",
+			json_util_get_last_err() ? json_util_get_last_err() : "empty\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = render(c, &node, root);
+	json_object_put(root);
+out:
+	free(ips);
+	free(cidrs);
+	args_free(&a);
+	return rc;
+}

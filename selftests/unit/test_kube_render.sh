@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvsctl kube render, run on the host (it reads no kernel state): the
+# shipped example renders, node ports appear only with --node-ip, a bad
+# object is named and skipped while the rest renders, and bad options or
+# input that is not JSON exit 2 with nothing on standard output.
+#
+# KTAP output; exit status 0 if every point passed.
+
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=${IPVSCTL_TOP:-$(cd "$here/../.." && pwd)}
+tool=${IPVSCTL_BIN:-$top/build/bin/ipvsctl}
+sample=$top/examples/kube-proxy/sample.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0 fail=0
+point() { # point RC TEXT
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fail=$((fail + 1))
+	fi
+}
+
+echo "TAP version 13"
+echo "1..8"
+
+"$tool" kube render -f "$sample" --node node-a >"$tmp/out" 2>"$tmp/err"
+rc=$?
+point "$([ $rc = 0 ] && grep -q '^service add tcp/10.96.0.20:80 scheduler maglev$' "$tmp/out"; echo $?)" \
+	"the example renders (exit $rc)"
+point "$(grep -q ':31443 ' "$tmp/out"; [ $? = 1 ]; echo $?)" "no node-port service without --node-ip"
+"$tool" kube render -f "$sample" --node node-a --node-ip 192.168.0.10 >"$tmp/out2" 2>/dev/null
+point "$(grep -q '^service add tcp/192.168.0.10:31443 scheduler maglev$' "$tmp/out2"; echo $?)" \
+	"--node-ip: the node port on that address"
+
+python3 - "$sample" >"$tmp/bad.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+bad = json.loads(json.dumps(doc["items"][0]))
+bad["metadata"]["name"] = "broken"
+bad["spec"]["ports"][0]["port"] = 70000
+doc["items"].append(bad)
+json.dump(doc, sys.stdout)
+PY
+"$tool" kube render -f "$tmp/bad.json" --node node-a >"$tmp/out3" 2>"$tmp/err3"
+rc=$?
+point "$([ $rc = 0 ] && grep -q 'broken: spec.ports\[0\].port: 70000 is out of range' "$tmp/err3"; echo $?)" \
+	"a bad object is named, with its field (exit $rc)"
+point "$(cmp -s "$tmp/out" "$tmp/out3"; echo $?)" "  and the others render as before"
+
+echo 'not json' | "$tool" kube render >"$tmp/out4" 2>/dev/null
+rc=$?
+point "$([ $rc = 2 ] && [ ! -s "$tmp/out4" ]; echo $?)" "input that is not JSON: exit 2, nothing printed ($rc)"
+"$tool" kube render --node-ip 10.0.0 -f "$sample" >"$tmp/out5" 2>/dev/null
+rc=$?
+point "$([ $rc = 2 ] && [ ! -s "$tmp/out5" ]; echo $?)" "a bad --node-ip: exit 2, nothing printed ($rc)"
+"$tool" kube frobnicate >/dev/null 2>&1
+rc=$?
+point "$([ $rc = 2 ]; echo $?)" "an unknown kube command: exit 2 ($rc)"
+
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ "$fail" = 0 ]
