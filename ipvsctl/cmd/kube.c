@@ -28,7 +28,9 @@ static const char kube_help[] =
 	"and port; weight 1, NAT; sessionAffinity ClientIP as persistence.\n"
 	"Endpoints: the ready ones, or if none is ready those serving while\n"
 	"terminating; with a traffic policy of Local, those on this node only\n"
-	"(none if it has none: the traffic is dropped, as kube-proxy documents).\n\n"
+	"(none if it has none: traffic from outside the cluster is dropped, as\n"
+	"Kubernetes documents; kube-proxy's IPVS mode used the other nodes').\n"
+	"The scheduler is maglev unless --scheduler says otherwise (kube-proxy: rr).\n\n"
 	"--node NAME is this node (default: the host name, lowercased, as\n"
 	"kube-proxy); --node-ip ADDR (repeatable) the addresses node ports are\n"
 	"served on (default: none, no node-port services). An object that does\n"
@@ -36,8 +38,7 @@ static const char kube_help[] =
 	"rendered. Nothing is sent to the kernel.\n";
 
 struct kube_args {
-	char *file, *node, *sched, **node_ips, **cidrs;
-	int masq_all;
+	char *file, *node, *sched, **node_ips;
 };
 
 static void args_free(struct kube_args *a)
@@ -46,10 +47,7 @@ static void args_free(struct kube_args *a)
 
 	for (i = 0; a->node_ips && a->node_ips[i]; i++)
 		free(a->node_ips[i]);
-	for (i = 0; a->cidrs && a->cidrs[i]; i++)
-		free(a->cidrs[i]);
 	free(a->node_ips);
-	free(a->cidrs);
 	free(a->file);
 	free(a->node);
 	free(a->sched);
@@ -73,8 +71,11 @@ static json_object *items_of(json_object *root)
 	    json_object_is_type(items, json_type_array))
 		return json_object_get(items);
 	arr = json_object_new_array();
-	if (arr)
-		json_object_array_add(arr, json_object_get(root));
+	if (arr && json_object_array_add(arr, json_object_get(root))) {
+		json_object_put(root);	/* the reference the array did not take */
+		json_object_put(arr);
+		arr = NULL;
+	}
 	return arr;
 }
 
@@ -98,37 +99,54 @@ static int split(json_object *items, json_object *svcs, json_object *slices, siz
 			(*other)++;
 			continue;
 		}
-		if (json_object_array_add(to, json_object_get(o)))
+		if (json_object_array_add(to, json_object_get(o))) {
+			json_object_put(o);
 			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* this node's name: --node, or the host name, in lower case (kube-proxy) */
+static int node_name(struct ctx *c, const char *given, char *name)
+{
+	char host[256];
+	const char *src = given;
+	size_t i;
+
+	if (!src) {
+		if (gethostname(host, sizeof(host)))
+			host[0] = 0;
+		host[sizeof(host) - 1] = 0;
+		src = host;
+	}
+	for (i = 0; src[i] && i < KUBE_NAME_MAX - 1; i++)
+		name[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i]);
+	name[i] = 0;
+	if (!name[0] || strlen(src) >= KUBE_NAME_MAX ||
+	    strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(name)) {
+		usage_error(c, "%s '%s' is not a node name (lowercase letters, digits, '-' and '.')",
+			    given ? "--node" : "the host name", src);
+		return EXIT_USAGE;
 	}
 	return 0;
 }
 
 static int node_conf(struct ctx *c, const struct kube_args *a, struct kube_node_conf *n,
-		     struct kube_ip **ips, struct kube_cidr **cidrs)
+		     struct kube_ip **ips)
 {
-	size_t i, nip = 0, ncidr = 0;
-	char host[256];
+	size_t i, nip = 0;
 
 	memset(n, 0, sizeof(*n));
-	if (a->node) {
-		snprintf(n->name, sizeof(n->name), "%s", a->node);
-	} else if (!gethostname(host, sizeof(host))) {
-		for (i = 0; host[i] && i < sizeof(n->name) - 1; i++)
-			n->name[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] + 32 : host[i]);
-	}
-	snprintf(n->sched, sizeof(n->sched), "%s", a->sched ? a->sched : "maglev");
 	if (a->sched && (!*a->sched || strlen(a->sched) >= SCHED_MAX)) {
 		usage_error(c, "--scheduler '%s': 1 to %d characters", a->sched, SCHED_MAX - 1);
 		return EXIT_USAGE;
 	}
+	snprintf(n->sched, sizeof(n->sched), "%s", a->sched ? a->sched : "maglev");
 	while (a->node_ips && a->node_ips[nip])
 		nip++;
-	while (a->cidrs && a->cidrs[ncidr])
-		ncidr++;
 	*ips = calloc(nip + 1, sizeof(**ips));
-	*cidrs = calloc(ncidr + 1, sizeof(**cidrs));
-	if (!*ips || !*cidrs) {
+	if (!*ips) {
 		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
 		return EXIT_FAIL;
 	}
@@ -137,20 +155,13 @@ static int node_conf(struct ctx *c, const struct kube_args *a, struct kube_node_
 			usage_error(c, "--node-ip '%s': not an IP address", a->node_ips[i]);
 			return EXIT_USAGE;
 		}
-	for (i = 0; i < ncidr; i++)
-		if (kube_cidr_parse(a->cidrs[i], &(*cidrs)[i])) {
-			usage_error(c, "--cluster-cidr '%s': not a CIDR (like 10.244.0.0/16)", a->cidrs[i]);
-			return EXIT_USAGE;
-		}
 	n->nodeport_ips = *ips;
 	n->n_nodeport_ips = nip;
-	n->cluster_cidrs = *cidrs;
-	n->n_cluster_cidrs = ncidr;
-	n->masquerade_all = a->masq_all;
 	return 0;
 }
 
-static int render(struct ctx *c, const struct kube_node_conf *node, json_object *root)
+static int render(struct ctx *c, const char *name, const struct kube_node_conf *node,
+		  json_object *root)
 {
 	json_object *items = items_of(root), *svcs = json_object_new_array(),
 		    *slices = json_object_new_array();
@@ -161,7 +172,7 @@ static int render(struct ctx *c, const struct kube_node_conf *node, json_object 
 	size_t other = 0, i;
 	int rc = 0;
 
-	kube_cache_init(&cache);
+	kube_cache_init(&cache, name);
 	if (!items || !svcs || !slices || split(items, svcs, slices, &other) ||
 		    kube_cache_replace(&cache, KUBE_SERVICES, svcs, on_bad, c, NULL, NULL, NULL) ||
 		    kube_cache_replace(&cache, KUBE_SLICES, slices, on_bad, c, NULL, NULL, NULL) ||
@@ -203,23 +214,18 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "this node's name (default: the host name, lowercased)", "NAME" },
 		{ "node-ip", 0, POPT_ARG_ARGV, &a.node_ips, 0,
 		  "an address node ports are served on (repeatable)", "ADDR" },
-		{ "cluster-cidr", 0, POPT_ARG_ARGV, &a.cidrs, 0,
-		  "the pods' addresses (repeatable)", "CIDR" },
-		{ "masquerade-all", 0, POPT_ARG_NONE, &a.masq_all, 0,
-		  "masquerade every packet to a service", NULL },
 		{ "scheduler", 0, POPT_ARG_STRING, &a.sched, 0,
 		  "the IPVS scheduler of every service (default maglev)", "NAME" },
 		POPT_TABLEEND
 	};
 	struct kube_ip *ips = NULL;
-	struct kube_cidr *cidrs = NULL;
 	struct kube_node_conf node;
+	char name[KUBE_NAME_MAX];
 	const char **args;
 	json_object *root;
 	int nargs, rc;
 
-	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE] [--node NAME] [--node-ip ADDR]... "
-			 "[--cluster-cidr CIDR]... [--masquerade-all] [--scheduler NAME]",
+	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE] [--node NAME] [--node-ip ADDR]... [--scheduler NAME]",
 			 kube_help, &args, &nargs);
 	if (rc)
 		goto out;
@@ -234,7 +240,9 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = node_conf(c, &a, &node, &ips, &cidrs);
+	rc = node_name(c, a.node, name);
+	if (!rc)
+		rc = node_conf(c, &a, &node, &ips);
 	if (rc)
 		goto out;
 	root = a.file && strcmp(a.file, "-") ? json_object_from_file(a.file) :
@@ -246,11 +254,10 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = render(c, &node, root);
+	rc = render(c, name, &node, root);
 	json_object_put(root);
 out:
 	free(ips);
-	free(cidrs);
 	args_free(&a);
 	return rc;
 }

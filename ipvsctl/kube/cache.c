@@ -5,6 +5,9 @@
  * a lookup is a binary search, an insertion or a removal moves pointers
  * only.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* qsort_r */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +55,8 @@ static void obj_free(enum kube_kind k, void *o)
 }
 
 /* a parsed object of @kind in new memory: 0, KUBE_IGNORED or -errno */
-static int obj_parse(enum kube_kind k, json_object *j, void **out, char *why, size_t len)
+static int obj_parse(const struct kube_cache *c, enum kube_kind k, json_object *j, void **out,
+		     char *why, size_t len)
 {
 	size_t size = k == KUBE_SERVICES ? sizeof(struct kube_service) : sizeof(struct kube_slice);
 	void *o = calloc(1, size);
@@ -62,7 +66,7 @@ static int obj_parse(enum kube_kind k, json_object *j, void **out, char *why, si
 	if (!o)
 		return -ENOMEM;
 	rc = k == KUBE_SERVICES ? kube_service_parse(j, o, why, len) :
-				  kube_slice_parse(j, o, why, len);
+				  kube_slice_parse(j, c->node[0] ? c->node : NULL, o, why, len);
 	if (rc) {
 		free(o);
 		return rc;
@@ -132,9 +136,10 @@ static size_t find(void *const *v, size_t n, enum kube_kind k, const char *ns, c
 
 /* ---- events ---------------------------------------------------------------- */
 
-void kube_cache_init(struct kube_cache *c)
+void kube_cache_init(struct kube_cache *c, const char *node)
 {
 	memset(c, 0, sizeof(*c));
+	snprintf(c->node, sizeof(c->node), "%s", node ? node : "");
 }
 
 void kube_cache_free(struct kube_cache *c)
@@ -211,7 +216,7 @@ int kube_cache_event(struct kube_cache *c, enum kube_kind kind, enum kube_event 
 		return rc;
 	if (ev == KUBE_DELETED)
 		return drop(c, kind, ns, name);
-	rc = obj_parse(kind, obj, &o, why, len);
+	rc = obj_parse(c, kind, obj, &o, why, len);
 	if (rc == KUBE_IGNORED)
 		return drop(c, kind, ns, name);
 	if (rc)
@@ -226,16 +231,6 @@ static int cmp_for(enum kube_kind k, const void *a, const void *b)
 	int c = strcmp(ns_of(k, a), ns_of(k, b));
 
 	return c ? c : strcmp(name_of(k, a), name_of(k, b));
-}
-
-static int svc_ptr_cmp(const void *a, const void *b)
-{
-	return cmp_for(KUBE_SERVICES, *(void *const *)a, *(void *const *)b);
-}
-
-static int slice_ptr_cmp(const void *a, const void *b)
-{
-	return cmp_for(KUBE_SLICES, *(void *const *)a, *(void *const *)b);
 }
 
 /* Count what @nv (sorted, distinct) adds, changes and deletes against @old. */
@@ -267,24 +262,44 @@ static void count_diff(enum kube_kind k, void *const *old, size_t nold, void *co
 		*deleted = d;
 }
 
+/* a parsed item and its place in the list, for a stable "the later wins" */
+struct item {
+	void *o;
+	size_t at;
+};
+
+static int item_cmp(const void *pa, const void *pb, void *kind)
+{
+	const struct item *a = pa, *b = pb;
+	int c = cmp_for(*(enum kube_kind *)kind, a->o, b->o);
+
+	return c ? c : a->at < b->at ? -1 : a->at > b->at;
+}
+
 int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *items,
 		       void (*bad)(const char *name, const char *why, void *arg), void *arg,
 		       size_t *added, size_t *changed, size_t *deleted)
 {
-	size_t total = items && json_object_is_type(items, json_type_array) ?
-		       json_object_array_length(items) : 0;
-	size_t *n, *cap, i, cnt = 0, j, a = 0, ch = 0, d = 0;
+	size_t total, *n, *cap, i, cnt = 0, j, a = 0, ch = 0, d = 0;
 	void ***v = arr_of(c, kind, &n, &cap), **nv;
 	char why[256], nm[KUBE_NS_MAX + KUBE_NAME_MAX + 1];
+	struct item *it;
 	int rc;
 
+	/* an empty list may come as null; anything else but a list would
+	 * delete everything held: refused
+	 */
+	if (items && !json_object_is_type(items, json_type_array))
+		return -EINVAL;
+	total = items ? json_object_array_length(items) : 0;
+	it = calloc(total + 1, sizeof(*it));
 	nv = calloc(total + 1, sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
+	if (!it || !nv)
+		goto nomem;
 	for (i = 0; i < total; i++) {
 		json_object *j1 = json_object_array_get_idx(items, i);
 
-		rc = obj_parse(kind, j1, &nv[cnt], why, sizeof(why));
+		rc = obj_parse(c, kind, j1, &it[cnt].o, why, sizeof(why));
 		if (rc == -ENOMEM)
 			goto nomem;
 		if (rc < 0 && bad) {
@@ -292,19 +307,18 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 			bad(nm, why, arg);
 		}
 		if (!rc)
-			cnt++;
+			it[cnt++].at = i;
 	}
-	qsort(nv, cnt, sizeof(*nv), kind == KUBE_SERVICES ? svc_ptr_cmp : slice_ptr_cmp);
-	/* a name twice in one list (the API never does it): the last wins */
-	for (i = 1, j = cnt ? 1 : 0; i < cnt; i++) {
-		if (!cmp_for(kind, nv[i], nv[j - 1])) {
-			obj_free(kind, nv[j - 1]);
-			nv[j - 1] = nv[i];
-		} else {
-			nv[j++] = nv[i];
-		}
+	qsort_r(it, cnt, sizeof(*it), item_cmp, &kind);
+	/* a name twice: the later item, which sorts last of its name */
+	for (i = 0, j = 0; i < cnt; i++) {
+		if (i + 1 < cnt && !cmp_for(kind, it[i].o, it[i + 1].o))
+			obj_free(kind, it[i].o);
+		else
+			nv[j++] = it[i].o;
 	}
 	cnt = j;
+	free(it);
 	count_diff(kind, *v, *n, nv, cnt, &a, &ch, &d);
 	for (i = 0; i < *n; i++)
 		obj_free(kind, (*v)[i]);
@@ -322,8 +336,9 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 		*deleted = d;
 	return 0;
 nomem:
-	for (i = 0; i < cnt; i++)
-		obj_free(kind, nv[i]);
+	for (i = 0; it && i < cnt; i++)
+		obj_free(kind, it[i].o);
+	free(it);
 	free(nv);
 	return -ENOMEM;
 }

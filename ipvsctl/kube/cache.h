@@ -31,6 +31,7 @@ enum kube_event {
 };
 
 struct kube_cache {
+	char node[KUBE_NAME_MAX];	/* this node: its endpoints are local */
 	struct kube_service **svcs;	/* sorted by namespace/name */
 	size_t nsvcs, svcs_cap;
 	struct kube_slice **slices;	/* sorted by namespace/name */
@@ -38,7 +39,8 @@ struct kube_cache {
 	unsigned long gen;		/* bumped by every change */
 };
 
-void kube_cache_init(struct kube_cache *c);
+/* @node: this node's name (endpoints on it are local), or NULL */
+void kube_cache_init(struct kube_cache *c, const char *node);
 void kube_cache_free(struct kube_cache *c);
 
 /*
@@ -51,12 +53,15 @@ int kube_cache_event(struct kube_cache *c, enum kube_kind kind, enum kube_event 
 		     json_object *obj, char *why, size_t len);
 
 /*
- * A relist: @items (a JSON array of objects of @kind) replace what is
- * held. Objects that do not parse are skipped; for each, @bad is called
+ * A relist: @items (a JSON array of objects of @kind; NULL or a JSON null
+ * is an empty list, as the API encodes one) replace what is held; anything
+ * else is -EINVAL and changes nothing. Objects that do not parse are
+ * skipped; for each, @bad is called
  * with its name and the reason (if @bad is set). The counts of what was
  * added, changed and deleted against the previous content go to
- * @added, @changed, @deleted (any may be NULL). 0, or -ENOMEM (nothing
- * changed).
+ * @added, @changed, @deleted (any may be NULL). A name listed twice (the
+ * API never does it): the later entry is kept. 0, -EINVAL or -ENOMEM
+ * (nothing changed).
  */
 int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *items,
 		       void (*bad)(const char *name, const char *why, void *arg), void *arg,
@@ -64,7 +69,9 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 
 /* The services and slices as arrays of values, for kube_translate(): new
  * arrays (shallow copies: they point into the cache's objects, valid
- * until the next change). 0 or -ENOMEM.
+ * until the next change). Only the two arrays are the caller's to free:
+ * never pass their elements to kube_service_free() or kube_slice_free().
+ * 0 or -ENOMEM.
  */
 int kube_cache_view(const struct kube_cache *c, struct kube_service **svcs,
 		    struct kube_slice **slices);

@@ -60,7 +60,7 @@ int kj_ignored(char *why, size_t len, const char *what)
 
 /* a string member: NULL if absent or null, -EINVAL if another type */
 int kj_str(json_object *o, const char *key, const char *path, const char **out,
-		      char *why, size_t len)
+	   char *why, size_t len)
 {
 	json_object *v = kj_member(o, key);
 
@@ -69,13 +69,18 @@ int kj_str(json_object *o, const char *key, const char *path, const char **out,
 		return 0;
 	if (!json_object_is_type(v, json_type_string))
 		return kj_bad(why, len, "%s: not a string", path);
+	/* "\u0000" inside: refused, not cut short (one object must not
+	 * pass for another by its name)
+	 */
+	if ((size_t)json_object_get_string_len(v) != strlen(json_object_get_string(v)))
+		return kj_bad(why, len, "%s: a NUL character inside", path);
 	*out = json_object_get_string(v);
 	return 0;
 }
 
 /* an integer member from @min to @max; @dflt if absent or null */
 int kj_int(json_object *o, const char *key, const char *path, int64_t min,
-		      int64_t max, int64_t dflt, int64_t *out, char *why, size_t len)
+	   int64_t max, int64_t dflt, int64_t *out, char *why, size_t len)
 {
 	json_object *v = kj_member(o, key);
 	int64_t n;
@@ -96,7 +101,7 @@ int kj_int(json_object *o, const char *key, const char *path, int64_t min,
 
 /* an array member: NULL if absent or null, -EINVAL if another type */
 int kj_array(json_object *o, const char *key, const char *path, json_object **out,
-			char *why, size_t len)
+	     char *why, size_t len)
 {
 	json_object *v = kj_member(o, key);
 
@@ -135,7 +140,7 @@ bool kj_name_ok(const char *s, size_t max, bool dots)
 }
 
 int kj_copy_name(const char *s, char *dst, size_t max, bool dots, const char *path,
-		     char *why, size_t len)
+		 char *why, size_t len)
 {
 	char show[KJ_SHOW_MAX];
 
@@ -218,7 +223,7 @@ bool kube_cidr_has(const struct kube_cidr *c, const struct kube_ip *ip)
 
 /* an array of address strings into a new array of kube_ip */
 int kj_ip_list(json_object *arr, const char *path, struct kube_ip **out, size_t *n,
-		   char *why, size_t len)
+	       char *why, size_t len)
 {
 	size_t i, cnt = arr ? json_object_array_length(arr) : 0;
 	char show[KJ_SHOW_MAX];
@@ -228,6 +233,8 @@ int kj_ip_list(json_object *arr, const char *path, struct kube_ip **out, size_t 
 	*n = 0;
 	if (!cnt)
 		return 0;
+	if (cnt > KUBE_SVC_LIST_MAX)
+		return kj_bad(why, len, "%s: more than %d", path, KUBE_SVC_LIST_MAX);
 	v = calloc(cnt, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
@@ -264,7 +271,7 @@ void kube_object_name(json_object *o, char *buf, size_t len)
 }
 
 int kj_metadata(json_object *o, char *ns, char *name, json_object **labels, char *why,
-		    size_t len)
+		size_t len)
 {
 	json_object *md = kj_member(o, "metadata");
 	const char *s;

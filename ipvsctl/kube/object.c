@@ -89,6 +89,8 @@ static int svc_ports(json_object *spec, struct kube_service *s, char *why, size_
 	n = arr ? json_object_array_length(arr) : 0;
 	if (!n)
 		return 0;
+	if (n > KUBE_SVC_LIST_MAX)
+		return kj_bad(why, len, "spec.ports: more than %d", KUBE_SVC_LIST_MAX);
 	s->ports = calloc(n, sizeof(*s->ports));
 	if (!s->ports)
 		return -ENOMEM;
@@ -138,6 +140,8 @@ static int svc_lb_ips(json_object *o, struct kube_service *s, char *why, size_t 
 	n = json_object_array_length(ing);
 	if (!n)
 		return 0;
+	if (n > KUBE_SVC_LIST_MAX)
+		return kj_bad(why, len, "status.loadBalancer.ingress: more than %d", KUBE_SVC_LIST_MAX);
 	s->lb_ips = calloc(n, sizeof(*s->lb_ips));
 	if (!s->lb_ips)
 		return -ENOMEM;
@@ -147,10 +151,14 @@ static int svc_lb_ips(json_object *o, struct kube_service *s, char *why, size_t 
 		char path[64];
 		int err;
 
+		if (!json_object_is_type(e, json_type_object))
+			return kj_bad(why, len, "status.loadBalancer.ingress[%zu]: not an object", i);
+
+		snprintf(path, sizeof(path), "status.loadBalancer.ingress[%zu].ipMode", i);
+		err = kj_str(e, "ipMode", path, &mode, why, len);
 		snprintf(path, sizeof(path), "status.loadBalancer.ingress[%zu].ip", i);
-		err = kj_str(e, "ip", path, &ip, why, len);
 		if (!err)
-			err = kj_str(e, "ipMode", path, &mode, why, len);
+			err = kj_str(e, "ip", path, &ip, why, len);
 		if (err)
 			return err;
 		/* a hostname only, or ipMode Proxy (the load balancer proxies:
@@ -179,6 +187,8 @@ static int svc_ranges(json_object *spec, struct kube_service *s, char *why, size
 	n = arr ? json_object_array_length(arr) : 0;
 	if (!n)
 		return 0;
+	if (n > KUBE_SVC_LIST_MAX)
+		return kj_bad(why, len, "spec.loadBalancerSourceRanges: more than %d", KUBE_SVC_LIST_MAX);
 	s->source_ranges = calloc(n, sizeof(*s->source_ranges));
 	if (!s->source_ranges)
 		return -ENOMEM;
@@ -257,8 +267,13 @@ int kube_service_parse(json_object *o, struct kube_service *s, char *why, size_t
 	err = kj_metadata(o, s->ns, s->name, &labels, why, len);
 	if (err)
 		return err;
+	/* the label selector kube-proxy lists and watches with, for
+	 * Services and EndpointSlices alike
+	 */
 	if (kj_member(labels, LABEL_PROXY_NAME))
 		return kj_ignored(why, len, "labelled " LABEL_PROXY_NAME " (another proxy's)");
+	if (kj_member(labels, LABEL_HEADLESS))
+		return kj_ignored(why, len, "labelled " LABEL_HEADLESS);
 	spec = kj_member(o, "spec");
 	if (!spec || !json_object_is_type(spec, json_type_object))
 		return kj_bad(why, len, "spec: missing");

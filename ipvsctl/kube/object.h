@@ -9,8 +9,8 @@
  *
  * Which objects a proxy leaves alone, and what each field means for it,
  * follow kube-proxy (pkg/proxy/serviceport.go, endpointslicecache.go,
- * pkg/proxy/util/utils.go ShouldSkipService; facts, see
- * ../../README.md "Replacing kube-proxy").
+ * pkg/proxy/util/utils.go ShouldSkipService, cmd/kube-proxy/app/server.go's
+ * label selectors).
  */
 #ifndef IPVSCTL_KUBE_OBJECT_H
 #define IPVSCTL_KUBE_OBJECT_H
@@ -24,6 +24,14 @@
 #define KUBE_NS_MAX 64		/* a DNS label: 63 characters */
 #define KUBE_NAME_MAX 254	/* a DNS subdomain: 253 */
 #define KUBE_PORT_NAME_MAX 64	/* a DNS label */
+/* the API's own caps (EndpointSlice: 1000 endpoints, 100 ports, 100
+ * addresses each) and ours for a Service's lists: an object past them is
+ * refused, so that no object costs more memory than a real one can
+ */
+#define KUBE_SLICE_EPS_MAX 1000
+#define KUBE_SLICE_PORTS_MAX 100
+#define KUBE_EP_ADDRS_MAX 100
+#define KUBE_SVC_LIST_MAX 1000
 
 /* what the parsers return besides 0 and -errno */
 #define KUBE_IGNORED 1		/* valid, but not for a service proxy */
@@ -77,11 +85,11 @@ struct kube_slice_port {
 	uint16_t port;			/* 0: none given (the port is unusable) */
 };
 
+/* 24 bytes: a cluster holds millions (a slice up to 1000, the API's cap) */
 struct kube_endpoint {
 	struct kube_ip ip;		/* addresses[0]: the others are the same pod */
 	bool ready, serving, terminating;
-	char node[KUBE_NAME_MAX];	/* nodeName; "" if not given */
-	char zone[KUBE_NAME_MAX];	/* zone; "" if not given */
+	bool local;			/* nodeName is the parser's node */
 };
 
 struct kube_slice {
@@ -102,7 +110,9 @@ struct kube_slice {
  */
 int kube_service_parse(json_object *o, struct kube_service *out, char *why, size_t len);
 void kube_service_free(struct kube_service *s);
-int kube_slice_parse(json_object *o, struct kube_slice *out, char *why, size_t len);
+/* @node: this node's name, which makes an endpoint local */
+int kube_slice_parse(json_object *o, const char *node, struct kube_slice *out, char *why,
+		     size_t len);
 void kube_slice_free(struct kube_slice *s);
 
 /* "namespace/name" of an object's metadata, for log lines, or "?" */

@@ -25,6 +25,8 @@ static int slice_ports(json_object *o, struct kube_slice *s, char *why, size_t l
 	n = arr ? json_object_array_length(arr) : 0;
 	if (!n)
 		return 0;
+	if (n > KUBE_SLICE_PORTS_MAX)
+		return kj_bad(why, len, "ports: %zu, more than the API's %d", n, KUBE_SLICE_PORTS_MAX);
 	s->ports = calloc(n, sizeof(*s->ports));
 	if (!s->ports)
 		return -ENOMEM;
@@ -70,9 +72,10 @@ static int cond(json_object *c, const char *key, bool dflt, bool *out, const cha
 	return 0;
 }
 
-static int endpoint(json_object *e, int af, struct kube_endpoint *ep, const char *path,
-		    char *why, size_t len)
+static int endpoint(json_object *e, int af, const char *node, struct kube_endpoint *ep,
+		    const char *path, char *why, size_t len)
 {
+	char name[KUBE_NAME_MAX];
 	json_object *addrs, *c, *a;
 	const char *s;
 	char p[80];
@@ -86,6 +89,8 @@ static int endpoint(json_object *e, int af, struct kube_endpoint *ep, const char
 		return err;
 	if (!addrs || !json_object_array_length(addrs))
 		return kj_bad(why, len, "%s: no address", p);
+	if (json_object_array_length(addrs) > KUBE_EP_ADDRS_MAX)
+		return kj_bad(why, len, "%s: more than %d addresses", p, KUBE_EP_ADDRS_MAX);
 	/* the others are the same endpoint's (EndpointSlice API): one is used */
 	a = json_object_array_get_idx(addrs, 0);
 	if (!json_object_is_type(a, json_type_string) ||
@@ -102,18 +107,20 @@ static int endpoint(json_object *e, int af, struct kube_endpoint *ep, const char
 	snprintf(p, sizeof(p), "%s.nodeName", path);
 	if (!err)
 		err = kj_str(e, "nodeName", p, &s, why, len);
-	if (!err && s)
-		err = kj_copy_name(s, ep->node, KUBE_NAME_MAX, true, p, why, len);
+	if (!err && s) {
+		err = kj_copy_name(s, name, KUBE_NAME_MAX, true, p, why, len);
+		ep->local = !err && node && !strcmp(name, node);
+	}
+	/* a zone is a label value: letters, digits, '-', '_' and '.'
+	 * (checked; kept when topology hints are used)
+	 */
 	snprintf(p, sizeof(p), "%s.zone", path);
 	if (!err)
 		err = kj_str(e, "zone", p, &s, why, len);
-	/* a zone is a label value: letters, digits, '-', '_' and '.' */
-	if (!err && s && *s) {
-		if (strlen(s) >= KUBE_NAME_MAX || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(s))
-			return kj_bad(why, len, "%s: not a zone name", p);
-		memcpy(ep->zone, s, strlen(s) + 1);
-	}
+	if (!err && s && (strlen(s) >= KUBE_NAME_MAX ||
+			  strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+			  strlen(s)))
+		return kj_bad(why, len, "%s: not a zone name", p);
 	return err;
 }
 
@@ -124,10 +131,11 @@ void kube_slice_free(struct kube_slice *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int kube_slice_parse(json_object *o, struct kube_slice *s, char *why, size_t len)
+int kube_slice_parse(json_object *o, const char *node, struct kube_slice *s, char *why,
+		     size_t len)
 {
 	char show[KJ_SHOW_MAX];
-	json_object *labels, *arr;
+	json_object *labels, *arr = NULL;
 	const char *t, *svc;
 	char path[64];
 	size_t i, n;
@@ -166,15 +174,18 @@ int kube_slice_parse(json_object *o, struct kube_slice *s, char *why, size_t len
 	err = slice_ports(o, s, why, len);
 	if (!err)
 		err = kj_array(o, "endpoints", "endpoints", &arr, why, len);
-	n = arr && !err ? json_object_array_length(arr) : 0;
-	if (n) {
+	n = !err && arr ? json_object_array_length(arr) : 0;
+	if (n > KUBE_SLICE_EPS_MAX)
+		err = kj_bad(why, len, "endpoints: %zu, more than the API's %d", n, KUBE_SLICE_EPS_MAX);
+	if (!err && n) {
 		s->eps = calloc(n, sizeof(*s->eps));
 		if (!s->eps)
 			err = -ENOMEM;
 	}
 	for (i = 0; !err && i < n; i++) {
 		snprintf(path, sizeof(path), "endpoints[%zu]", i);
-		err = endpoint(json_object_array_get_idx(arr, i), s->af, &s->eps[i], path, why, len);
+		err = endpoint(json_object_array_get_idx(arr, i), s->af, node, &s->eps[i], path, why,
+			       len);
 		if (!err)
 			s->neps++;
 	}

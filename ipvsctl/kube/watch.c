@@ -112,7 +112,7 @@ int kube_watch_feed(struct kube_watch *w, const char *buf, size_t len)
 	while (len) {
 		json_object *ev;
 		enum json_tokener_error jerr;
-		size_t used;
+		size_t used, take;
 		int err;
 
 		/* blanks between events (the newline after each) */
@@ -121,24 +121,36 @@ int kube_watch_feed(struct kube_watch *w, const char *buf, size_t len)
 			len--;
 			continue;
 		}
-		ev = json_tokener_parse_ex(w->tok, buf, (int)(len > 65536 ? 65536 : len));
+		/* never more than one byte past the cap: an event that
+		 * ends beyond it is refused whole, even in one chunk
+		 */
+		take = len;
+		if (take > KUBE_EVENT_MAX + 1 - w->in_event)
+			take = KUBE_EVENT_MAX + 1 - w->in_event;
+		ev = json_tokener_parse_ex(w->tok, buf, (int)take);
 		jerr = json_tokener_get_error(w->tok);
 		used = json_tokener_get_parse_end(w->tok);
 		if (!ev && jerr != json_tokener_continue) {
-			snprintf(w->why, sizeof(w->why), "not JSON: %s", json_tokener_error_desc(jerr));
+			if (jerr == json_tokener_success)
+				snprintf(w->why, sizeof(w->why), "not a watch event (a JSON null)");
+			else
+				snprintf(w->why, sizeof(w->why), "not JSON: %s",
+					 json_tokener_error_desc(jerr));
+			json_tokener_reset(w->tok);
 			return -EPROTO;
 		}
 		w->in_event += used;
 		buf += used;
 		len -= used;
-		if (!ev) {
-			if (w->in_event > KUBE_EVENT_MAX) {
-				snprintf(w->why, sizeof(w->why), "an event of more than %u MiB",
-					 KUBE_EVENT_MAX >> 20);
-				return -EMSGSIZE;
-			}
-			continue;
+		if (w->in_event > KUBE_EVENT_MAX) {
+			json_object_put(ev);
+			json_tokener_reset(w->tok);
+			snprintf(w->why, sizeof(w->why), "an event of more than %u MiB",
+				 KUBE_EVENT_MAX >> 20);
+			return -EMSGSIZE;
 		}
+		if (!ev)
+			continue;
 		w->in_event = 0;
 		json_tokener_reset(w->tok);
 		err = one_event(w, ev);

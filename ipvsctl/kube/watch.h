@@ -24,14 +24,18 @@
 #include "kube/cache.h"
 
 #define KUBE_RV_MAX 64
-/* the largest event accepted: an EndpointSlice holds at most 1000
- * endpoints, well under this; more is a broken or hostile server
+/* the largest event accepted: etcd refuses objects over 1.5 MiB by
+ * default, and an EndpointSlice of 1000 endpoints is far smaller; more is
+ * a broken or hostile server. json-c's objects cost many times the text
+ * (a list of small numbers, about 35 times): this bounds that too.
  */
-#define KUBE_EVENT_MAX (16u << 20)
+#define KUBE_EVENT_MAX (4u << 20)
 
 struct kube_watch {
 	json_tokener *tok;
-	size_t in_event;		/* bytes of the event being read */
+	size_t in_event;		/* bytes of the event being read: not 0
+					 * when the answer ends, it was cut short
+					 */
 	char rv[KUBE_RV_MAX];		/* the last resource version seen */
 	size_t events, bookmarks;
 	/* an event: 0 to go on, or an error that ends the feed */

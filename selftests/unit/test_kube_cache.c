@@ -61,7 +61,7 @@ static void events(void)
 	struct kube_cache c;
 	unsigned long gen;
 
-	kube_cache_init(&c);
+	kube_cache_init(&c, "node-a");
 	ktap_ok(event(&c, KUBE_ADDED, svc("web", 80, NULL)) == 1 && c.nsvcs == 1, "ADDED: held");
 	gen = c.gen;
 	ktap_ok(event(&c, KUBE_MODIFIED, svc("web", 80, NULL)) == 0 && c.gen == gen,
@@ -110,7 +110,7 @@ static void relist(void)
 	char why[256];
 	int rc;
 
-	kube_cache_init(&c);
+	kube_cache_init(&c, "node-a");
 	event(&c, KUBE_ADDED, svc("a", 1, NULL));
 	event(&c, KUBE_ADDED, svc("b", 2, NULL));
 	event(&c, KUBE_ADDED, svc("c", 3, NULL));
@@ -142,10 +142,81 @@ static void relist(void)
 	kube_cache_free(&c);
 }
 
+static int slice_ev(struct kube_cache *c, enum kube_event ev, const char *eps)
+{
+	char buf[512], why[256];
+	json_object *o;
+	int rc;
+
+	snprintf(buf, sizeof(buf), "{\"metadata\":{\"namespace\":\"default\",\"name\":\"web-1\","
+		 "\"labels\":{\"kubernetes.io/service-name\":\"web\"}},\"addressType\":\"IPv4\","
+		 "\"ports\":[{\"port\":8080}],\"endpoints\":[%s]}", eps);
+	o = json_tokener_parse(buf);
+	rc = kube_cache_event(c, KUBE_SLICES, ev, o, why, sizeof(why));
+	json_object_put(o);
+	return rc;
+}
+
+/* a change a proxy uses, in one field, must be a change */
+static void changes(void)
+{
+	static const char *const extra[] = {
+		",\"type\":\"NodePort\"", ",\"externalIPs\":[\"192.0.2.1\"]",
+		",\"externalTrafficPolicy\":\"Local\"", ",\"internalTrafficPolicy\":\"Local\"",
+		",\"sessionAffinity\":\"ClientIP\"", ",\"loadBalancerSourceRanges\":[\"10.0.0.0/8\"]",
+		",\"healthCheckNodePort\":31000",
+	};
+	struct kube_cache c;
+	size_t i, seen = 0;
+
+	kube_cache_init(&c, "node-a");
+	event(&c, KUBE_ADDED, svc("web", 80, NULL));
+	for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		seen += event(&c, KUBE_MODIFIED, svc("web", 80, extra[i])) == 1;
+		event(&c, KUBE_MODIFIED, svc("web", 80, NULL));
+	}
+	ktap_ok(seen == sizeof(extra) / sizeof(extra[0]), "each Service field a proxy uses: a change (%zu of %zu)",
+		seen, sizeof(extra) / sizeof(extra[0]));
+	ktap_ok(slice_ev(&c, KUBE_ADDED, "{\"addresses\":[\"10.244.1.5\"]}") == 1 &&
+		slice_ev(&c, KUBE_MODIFIED, "{\"addresses\":[\"10.244.1.5\"]}") == 0,
+		"a slice: held; the same again: no change");
+	ktap_ok(slice_ev(&c, KUBE_MODIFIED, "{\"addresses\":[\"10.244.1.5\"],\"conditions\":{\"ready\":false}}") == 1 &&
+		!c.slices[0]->eps[0].ready, "an endpoint's readiness flips: a change");
+	ktap_ok(slice_ev(&c, KUBE_MODIFIED, "{\"addresses\":[\"10.244.1.5\"],\"nodeName\":\"node-a\"}") == 1 &&
+		c.slices[0]->eps[0].local, "an endpoint moves to this node: a change, and local");
+	ktap_ok(slice_ev(&c, KUBE_MODIFIED, "{\"addresses\":[\"10.244.1.5\"],\"nodeName\":\"node-a\"},"
+			 "{\"addresses\":[\"10.244.1.6\"]}") == 1 && c.slices[0]->neps == 2,
+		"an endpoint added: a change");
+	kube_cache_free(&c);
+}
+
+static void relist_edges(void)
+{
+	struct kube_cache c;
+	json_object *bad = json_tokener_parse("{\"oops\":1}"), *two = json_object_new_array();
+	int rc;
+
+	kube_cache_init(&c, NULL);
+	event(&c, KUBE_ADDED, svc("web", 80, NULL));
+	rc = kube_cache_replace(&c, KUBE_SERVICES, bad, NULL, NULL, NULL, NULL, NULL);
+	ktap_ok(rc == -EINVAL && c.nsvcs == 1, "a relist whose items are not a list: refused, nothing deleted");
+	json_object_array_add(two, svc("x", 1, NULL));
+	json_object_array_add(two, svc("x", 2, NULL));
+	rc = kube_cache_replace(&c, KUBE_SERVICES, two, NULL, NULL, NULL, NULL, NULL);
+	ktap_ok(rc == 0 && c.nsvcs == 1 && port_of(&c, "x") == 2, "a name listed twice: the later kept");
+	rc = kube_cache_replace(&c, KUBE_SERVICES, NULL, NULL, NULL, NULL, NULL, NULL);
+	ktap_ok(rc == 0 && c.nsvcs == 0, "a null list: empty");
+	json_object_put(bad);
+	json_object_put(two);
+	kube_cache_free(&c);
+}
+
 int main(void)
 {
-	ktap_plan(10 + 6);
+	ktap_plan(10 + 6 + 5 + 3);
 	events();
 	relist();
+	changes();
+	relist_edges();
 	return ktap_finish();
 }

@@ -66,6 +66,17 @@ static const struct svc_row {
 	{ "a newline in a name is not passed on to the log",
 	  "{\"metadata\":{\"namespace\":\"default\",\"name\":\"web\\nforged line\"},\"spec\":{}}",
 	  BAD, "'web?forged line' is not" },
+	{ "a NUL character inside a name",
+	  "{\"metadata\":{\"namespace\":\"default\",\"name\":\"kube-dns\\u0000x\"},\"spec\":{}}",
+	  BAD, "metadata.name: a NUL character" },
+	{ "a Service labelled headless",
+	  "{\"metadata\":{\"namespace\":\"default\",\"name\":\"web\",\"labels\":"
+	  "{\"service.kubernetes.io/headless\":\"\"}},\"spec\":{\"clusterIP\":\"10.96.0.10\"}}",
+	  IGN, "headless" },
+	{ "a bad ipMode is named as such",
+	  "{" MD ",\"spec\":{\"type\":\"LoadBalancer\",\"clusterIP\":\"10.96.0.10\"},"
+	  "\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"1.2.3.4\",\"ipMode\":7}]}}}",
+	  BAD, "ingress[0].ipMode: not a string" },
 	{ "an uppercase namespace",
 	  "{\"metadata\":{\"namespace\":\"Default\",\"name\":\"web\"},\"spec\":{\"clusterIP\":\"10.96.0.10\"}}",
 	  BAD, "metadata.namespace" },
@@ -169,7 +180,7 @@ static void slice_table(void)
 		json_object *o = json_tokener_parse(r->json);
 		struct kube_slice s;
 		char why[256] = "";
-		int rc = o ? kube_slice_parse(o, &s, why, sizeof(why)) : -999;
+		int rc = o ? kube_slice_parse(o, "node-1", &s, why, sizeof(why)) : -999;
 
 		ktap_ok(rc == expect(r->want) && (!r->why || strstr(why, r->why)),
 			"slice, %s: %s (%s)", r->what, word(rc), why);
@@ -262,7 +273,7 @@ static void slice_values(void)
 		"\"conditions\":{\"ready\":null}}]}");
 	struct kube_slice s;
 	char why[256];
-	int rc = kube_slice_parse(o, &s, why, sizeof(why));
+	int rc = kube_slice_parse(o, "node-1", &s, why, sizeof(why));
 
 	ktap_ok(rc == 0, "an IPv4 slice parses (%s)", rc ? why : "");
 	json_object_put(o);
@@ -275,9 +286,9 @@ static void slice_values(void)
 	ktap_ok(s.nports == 2 && s.ports[0].port == 8080 && s.ports[0].proto == IPPROTO_TCP &&
 		!strcmp(s.ports[1].name, "dns") && s.ports[1].proto == IPPROTO_UDP && s.ports[1].port == 0,
 		"  ports (a null port: 0, unusable)");
-	ktap_ok(s.neps == 3 && ip_is(&s.eps[0].ip, AF_INET, "10.244.1.5") &&
-		!strcmp(s.eps[0].node, "node-1") && !strcmp(s.eps[0].zone, "zone-a"),
-		"  the first address of an endpoint, its node and zone");
+	ktap_ok(s.neps == 3 && ip_is(&s.eps[0].ip, AF_INET, "10.244.1.5") && s.eps[0].local &&
+		!s.eps[1].local && !s.eps[2].local,
+		"  the first address of an endpoint; local: on the parser's node (node-1)");
 	ktap_ok(s.eps[0].ready && s.eps[0].serving && !s.eps[0].terminating,
 		"  no conditions: ready, serving, not terminating");
 	ktap_ok(!s.eps[1].ready && s.eps[1].serving && s.eps[1].terminating,

@@ -28,7 +28,7 @@ point() { # point RC TEXT
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 
 "$tool" kube render -f "$sample" --node node-a >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -53,6 +53,20 @@ rc=$?
 point "$([ $rc = 0 ] && grep -q 'broken: spec.ports\[0\].port: 70000 is out of range' "$tmp/err3"; echo $?)" \
 	"a bad object is named, with its field (exit $rc)"
 point "$(cmp -s "$tmp/out" "$tmp/out3"; echo $?)" "  and the others render as before"
+
+cat >"$tmp/local.json" <<'JS'
+{"kind": "List", "items": [
+ {"kind": "Service", "metadata": {"namespace": "default", "name": "c"},
+  "spec": {"clusterIP": "10.96.0.30", "internalTrafficPolicy": "Local", "ports": [{"port": 80}]}},
+ {"kind": "EndpointSlice", "metadata": {"namespace": "default", "name": "c-1",
+  "labels": {"kubernetes.io/service-name": "c"}}, "addressType": "IPv4", "ports": [{"port": 8080}],
+  "endpoints": [{"addresses": ["10.244.1.5"], "nodeName": "node-a"},
+                {"addresses": ["10.244.2.7"], "nodeName": "node-b"}]}]}
+JS
+"$tool" kube render -f "$tmp/local.json" --node NODE-A >"$tmp/out6" 2>/dev/null
+point "$(grep -q '^backend add tcp/10.96.0.30:80 10.244.1.5:8080' "$tmp/out6" &&
+	! grep -q '10.244.2.7' "$tmp/out6"; echo $?)" \
+	"--node in capitals is this node's name in lower case: the Local policy keeps node-a's endpoint only"
 
 echo 'not json' | "$tool" kube render >"$tmp/out4" 2>/dev/null
 rc=$?

@@ -61,7 +61,7 @@ static void run_stream(size_t step, const char *what)
 	struct sink s = { 0 };
 	int rc;
 
-	kube_cache_init(&s.cache);
+	kube_cache_init(&s.cache, "node-a");
 	kube_watch_init(&w, "100", on_event, &s);
 	rc = feed_all(&w, stream, step);
 	ktap_ok(rc == 0 && !strcmp(s.log, "0:1 1:1 0:1 2:1") && w.events == 4 && w.bookmarks == 1 &&
@@ -73,7 +73,7 @@ static void run_stream(size_t step, const char *what)
 
 static int one(const char *text, struct kube_watch *w, struct sink *s)
 {
-	kube_cache_init(&s->cache);
+	kube_cache_init(&s->cache, "node-a");
 	kube_watch_init(w, "1", on_event, s);
 	return feed_all(w, text, 7);
 }
@@ -135,7 +135,7 @@ static void oversize(void)
 	size_t i;
 	int rc;
 
-	kube_cache_init(&s.cache);
+	kube_cache_init(&s.cache, "node-a");
 	kube_watch_init(&w, "1", on_event, &s);
 	memset(chunk, 'a', sizeof(chunk));
 	rc = kube_watch_feed(&w, head, strlen(head));
@@ -146,13 +146,65 @@ static void oversize(void)
 	done(&w, &s);
 }
 
+/* one event of @size bytes in one chunk: taken under the cap, refused over it */
+static int sized_event(size_t size, int *calls)
+{
+	const char *head = "{\"type\":\"ADDED\",\"object\":{\"x\":\"", *tail = "\"}}\n";
+	size_t hl = strlen(head), tl = strlen(tail);
+	char *buf = malloc(size + 1);
+	struct kube_watch w;
+	struct sink s = { 0 };
+	int rc;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, head, hl);
+	memset(buf + hl, 'a', size - hl - tl);
+	memcpy(buf + size - tl, tail, tl);
+	kube_cache_init(&s.cache, "node-a");
+	kube_watch_init(&w, "1", on_event, &s);
+	rc = kube_watch_feed(&w, buf, size);
+	*calls = s.calls;
+	done(&w, &s);
+	free(buf);
+	return rc;
+}
+
+static void cap_in_one_chunk(void)
+{
+	int calls = 0, rc;
+
+	rc = sized_event(KUBE_EVENT_MAX - 64, &calls);
+	ktap_ok(rc == 0 && calls == 1, "an event just under the cap, in one chunk: taken (%d)", rc);
+	rc = sized_event(KUBE_EVENT_MAX + 64, &calls);
+	ktap_ok(rc == -EMSGSIZE && calls == 0,
+		"an event just over the cap that ends inside the chunk: refused whole (%d)", rc);
+	{
+		struct kube_watch w;
+		struct sink s = { 0 };
+
+		rc = one("null\n", &w, &s);
+		ktap_ok(rc == -EPROTO && strstr(w.why, "JSON null"), "a JSON null: not a watch event (%s)",
+			w.why);
+		done(&w, &s);
+		memset(&s, 0, sizeof(s));
+		rc = one(SVC_EV("ADDED", "web", "5", "80"), &w, &s);
+		ktap_ok(rc == 0 && w.in_event == 0, "after a whole event nothing is pending");
+		rc = kube_watch_feed(&w, "{\"type\":\"ADD", strlen("{\"type\":\"ADD"));
+		ktap_ok(rc == 0 && w.in_event == strlen("{\"type\":\"ADD"),
+			"a stream cut inside an event: in_event says so (%d, %zu)", rc, w.in_event);
+		done(&w, &s);
+	}
+}
+
 int main(void)
 {
-	ktap_plan(3 + 7 + 1);
+	ktap_plan(3 + 7 + 1 + 5);
 	run_stream(sizeof(stream), "the whole stream at once");
 	run_stream(1, "byte by byte");
 	run_stream(13, "in 13-byte chunks");
 	endings();
 	oversize();
+	cap_in_one_chunk();
 	return ktap_finish();
 }
