@@ -154,12 +154,32 @@ int kj_copy_name(const char *s, char *dst, size_t max, bool dots, const char *pa
 
 /* ---- addresses ---------------------------------------------------------------- */
 
+/*
+ * IPv4 with leading zeros ("010.096.000.010"): API servers before 1.20
+ * admitted them, and Kubernetes reads them as decimal (netutils'
+ * ParseIPSloppy), never as octal. inet_pton() refuses them.
+ */
+static int ipv4_sloppy(const char *s, uint8_t *a)
+{
+	unsigned int i, v, digits;
+
+	for (i = 0; i < 4; i++) {
+		for (v = 0, digits = 0; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned int)(*s - '0');
+		if (!digits || digits > 3 || v > 255 || *s != (i < 3 ? '.' : 0))
+			return -EINVAL;
+		a[i] = (uint8_t)v;
+		s++;
+	}
+	return 0;
+}
+
 int kube_ip_parse(const char *s, struct kube_ip *ip)
 {
 	memset(ip, 0, sizeof(*ip));
 	if (!s)
 		return -EINVAL;
-	if (inet_pton(AF_INET, s, ip->a) == 1) {
+	if (inet_pton(AF_INET, s, ip->a) == 1 || !ipv4_sloppy(s, ip->a)) {
 		ip->af = AF_INET;
 		return 0;
 	}

@@ -312,11 +312,16 @@ static void cidrs(void)
 	ktap_ok(kube_cidr_parse("10.0.0.0/08", &c) && kube_cidr_parse("10.0.0.0/", &c) &&
 		kube_cidr_parse("10.0.0.0/-1", &c) && kube_cidr_parse("fe80::1%eth0/64", &c),
 		"refused: a leading zero, no length, a sign, a zone");
+	ktap_ok(!kube_ip_parse("010.096.000.010", &ip) && !kube_cidr_parse("10.96.0.10/32", &c) &&
+		kube_cidr_has(&c, &ip), "010.096.000.010 is 10.96.0.10 (decimal, as Kubernetes reads it)");
+	ktap_ok(kube_ip_parse("10.96.0.256", &ip) && kube_ip_parse("10.96.0", &ip) &&
+		kube_ip_parse("10.96.0.0010", &ip) && kube_ip_parse("10.96.0.1.", &ip) &&
+		kube_ip_parse("1.2.3.4 ", &ip), "refused: 256, three parts, four digits, a trailing dot or blank");
 }
 
 int main(void)
 {
-	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 5);
+	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 7);
 	svc_table();
 	slice_table();
 	svc_values();
