@@ -47,6 +47,13 @@ int kj_metadata(json_object *o, char *ns, char *name, json_object **labels, char
 		size_t len);
 /* TCP (also when absent), UDP or SCTP */
 int kj_proto(const char *s, const char *path, int *proto, char *why, size_t len);
+/*
+ * Entry @i of a ports list (@list: "spec.ports", "ports"): its name,
+ * protocol and port; the port from 1 and @required, or from 0 with an
+ * absent one read as 0.
+ */
+int kj_port_entry(json_object *p, const char *list, size_t i, char *name, int *proto,
+		  uint16_t *port, bool required, char *why, size_t len);
 /* a port's optional name */
 int kj_port_name(json_object *p, const char *path, char *dst, char *why, size_t len);
 

@@ -342,3 +342,30 @@ int kj_port_name(json_object *p, const char *path, char *dst, char *why, size_t 
 	return kj_copy_name(s, dst, KUBE_PORT_NAME_MAX, false, path, why, len);
 }
 
+int kj_port_entry(json_object *p, const char *list, size_t i, char *name, int *proto,
+		  uint16_t *port, bool required, char *why, size_t len)
+{
+	const char *pr;
+	char path[64];
+	int64_t v;
+	int err;
+
+	if (!json_object_is_type(p, json_type_object))
+		return kj_bad(why, len, "%s[%zu]: not an object", list, i);
+	snprintf(path, sizeof(path), "%s[%zu].name", list, i);
+	err = kj_port_name(p, path, name, why, len);
+	snprintf(path, sizeof(path), "%s[%zu].protocol", list, i);
+	if (!err)
+		err = kj_str(p, "protocol", path, &pr, why, len);
+	if (!err)
+		err = kj_proto(pr, path, proto, why, len);
+	snprintf(path, sizeof(path), "%s[%zu].port", list, i);
+	if (!err)
+		err = kj_int(p, "port", path, required ? 1 : 0, 65535, required ? -1 : 0, &v,
+			     why, len);
+	if (!err && v < 0)
+		err = kj_bad(why, len, "%s: missing", path);
+	if (!err)
+		*port = (uint16_t)v;
+	return err;
+}

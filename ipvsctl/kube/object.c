@@ -97,26 +97,12 @@ static int svc_ports(json_object *spec, struct kube_service *s, char *why, size_
 	for (i = 0; i < n; i++) {
 		json_object *p = json_object_array_get_idx(arr, i);
 		struct kube_svc_port *sp = &s->ports[i];
-		const char *proto;
 		int64_t v;
 
-		if (!json_object_is_type(p, json_type_object))
-			return kj_bad(why, len, "spec.ports[%zu]: not an object", i);
-		snprintf(path, sizeof(path), "spec.ports[%zu].name", i);
-		err = kj_port_name(p, path, sp->name, why, len);
-		snprintf(path, sizeof(path), "spec.ports[%zu].protocol", i);
-		if (!err)
-			err = kj_str(p, "protocol", path, &proto, why, len);
-		if (!err)
-			err = kj_proto(proto, path, &sp->proto, why, len);
-		snprintf(path, sizeof(path), "spec.ports[%zu].port", i);
-		if (!err)
-			err = kj_int(p, "port", path, 1, 65535, -1, &v, why, len);
-		if (!err && v < 0)
-			err = kj_bad(why, len, "%s: missing", path);
+		err = kj_port_entry(p, "spec.ports", i, sp->name, &sp->proto, &sp->port, true, why,
+				    len);
 		if (err)
 			return err;
-		sp->port = (uint16_t)v;
 		snprintf(path, sizeof(path), "spec.ports[%zu].nodePort", i);
 		err = kj_int(p, "nodePort", path, 0, 65535, 0, &v, why, len);
 		if (err)

@@ -16,7 +16,6 @@
 static int slice_ports(json_object *o, struct kube_slice *s, char *why, size_t len)
 {
 	json_object *arr;
-	char path[64];
 	size_t i, n;
 	int err = kj_array(o, "ports", "ports", &arr, why, len);
 
@@ -30,28 +29,16 @@ static int slice_ports(json_object *o, struct kube_slice *s, char *why, size_t l
 	s->ports = calloc(n, sizeof(*s->ports));
 	if (!s->ports)
 		return -ENOMEM;
+	/* a port with no number (or 0) is "all ports", which a proxy
+	 * cannot use: read as 0, and skipped by translate.c
+	 */
 	for (i = 0; i < n; i++) {
-		json_object *p = json_object_array_get_idx(arr, i);
 		struct kube_slice_port *sp = &s->ports[i];
-		const char *proto;
-		int64_t v;
 
-		if (!json_object_is_type(p, json_type_object))
-			return kj_bad(why, len, "ports[%zu]: not an object", i);
-		snprintf(path, sizeof(path), "ports[%zu].name", i);
-		err = kj_port_name(p, path, sp->name, why, len);
-		snprintf(path, sizeof(path), "ports[%zu].protocol", i);
-		if (!err)
-			err = kj_str(p, "protocol", path, &proto, why, len);
-		if (!err)
-			err = kj_proto(proto, path, &sp->proto, why, len);
-		/* no port (or 0): "all ports", which a proxy cannot use */
-		snprintf(path, sizeof(path), "ports[%zu].port", i);
-		if (!err)
-			err = kj_int(p, "port", path, 0, 65535, 0, &v, why, len);
+		err = kj_port_entry(json_object_array_get_idx(arr, i), "ports", i, sp->name,
+				    &sp->proto, &sp->port, false, why, len);
 		if (err)
 			return err;
-		sp->port = (uint16_t)v;
 		s->nports++;
 	}
 	return 0;
