@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "cmd/cmd.h"
+#include "kube/api.h"
 #include "kube/cache.h"
 #include "kube/translate.h"
 
@@ -38,7 +39,7 @@ static const char kube_help[] =
 	"rendered. Nothing is sent to the kernel.\n";
 
 struct kube_args {
-	char *file, *node, *sched, **node_ips;
+	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
 };
 
 static void args_free(struct kube_args *a)
@@ -51,6 +52,9 @@ static void args_free(struct kube_args *a)
 	free(a->file);
 	free(a->node);
 	free(a->sched);
+	free(a->server);
+	free(a->token_file);
+	free(a->ca_file);
 }
 
 static void on_bad(const char *name, const char *why, void *arg)
@@ -204,6 +208,58 @@ static int render(struct ctx *c, const char *name, const struct kube_node_conf *
 	return rc;
 }
 
+/* Services and EndpointSlices from the API server, as one array */
+static int from_server(struct ctx *c, const struct kube_args *a, json_object **root)
+{
+	static const char *const paths[] = {
+		"/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+	};
+	struct kube_api api = { 0 };
+	json_object *items;
+	char rv[KUBE_RV_MAX], why[512];
+	size_t i, j;
+	int err;
+
+	if (strlen(a->server) >= sizeof(api.server) ||
+	    (a->token_file && strlen(a->token_file) >= sizeof(api.token_file)) ||
+	    (a->ca_file && strlen(a->ca_file) >= sizeof(api.ca_file))) {
+		usage_error(c, "kube render: --server, --token-file or --ca-file too long");
+		return EXIT_USAGE;
+	}
+	snprintf(api.server, sizeof(api.server), "%s", a->server);
+	for (i = strlen(api.server); i && api.server[i - 1] == '/'; i--)
+		api.server[i - 1] = 0;
+	snprintf(api.token_file, sizeof(api.token_file), "%s", a->token_file ? a->token_file : "");
+	snprintf(api.ca_file, sizeof(api.ca_file), "%s", a->ca_file ? a->ca_file : "");
+	*root = json_object_new_array();
+	if (!*root)
+		return EXIT_FAIL;
+	for (i = 0; i < 2; i++) {
+		err = kube_api_list(&api, paths[i], &items, rv, sizeof(rv), why, sizeof(why));
+		if (err) {
+			fprintf(stderr, "%s: kube: %s: %s\n", c->prog, paths[i], why);
+			json_object_put(*root);
+			*root = NULL;
+			return err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL : EXIT_UNAVAIL;
+		}
+		for (j = 0; !err && j < json_object_array_length(items); j++) {
+			json_object *o = json_object_get(json_object_array_get_idx(items, j));
+
+			if (json_object_array_add(*root, o)) {
+				json_object_put(o);
+				err = -ENOMEM;
+			}
+		}
+		json_object_put(items);
+		if (err) {
+			json_object_put(*root);
+			*root = NULL;
+			return EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
 int cmd_kube(struct ctx *c, int argc, char **argv)
 {
 	struct kube_args a = { 0 };
@@ -216,6 +272,12 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "an address node ports are served on (repeatable)", "ADDR" },
 		{ "scheduler", 0, POPT_ARG_STRING, &a.sched, 0,
 		  "the IPVS scheduler of every service (default maglev)", "NAME" },
+		{ "server", 0, POPT_ARG_STRING, &a.server, 0,
+		  "list the objects from this API server instead of a file", "URL" },
+		{ "token-file", 0, POPT_ARG_STRING, &a.token_file, 0,
+		  "a bearer token for the API server, read from FILE", "FILE" },
+		{ "ca-file", 0, POPT_ARG_STRING, &a.ca_file, 0,
+		  "the API server's CA certificates (default: the system's)", "FILE" },
 		POPT_TABLEEND
 	};
 	struct kube_ip *ips = NULL;
@@ -225,7 +287,8 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	json_object *root;
 	int nargs, rc;
 
-	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE] [--node NAME] [--node-ip ADDR]... [--scheduler NAME]",
+	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE | --server URL [--token-file FILE] [--ca-file FILE]] "
+			 "[--node NAME] [--node-ip ADDR]... [--scheduler NAME]",
 			 kube_help, &args, &nargs);
 	if (rc)
 		goto out;
@@ -245,8 +308,19 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		rc = node_conf(c, &a, &node, &ips);
 	if (rc)
 		goto out;
-	root = a.file && strcmp(a.file, "-") ? json_object_from_file(a.file) :
-	       json_object_from_fd(STDIN_FILENO);
+	if (a.server) {
+		if (a.file) {
+			usage_error(c, "kube render: -f and --server: one or the other");
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		rc = from_server(c, &a, &root);
+		if (rc)
+			goto out;
+	} else {
+		root = a.file && strcmp(a.file, "-") ? json_object_from_file(a.file) :
+		       json_object_from_fd(STDIN_FILENO);
+	}
 	if (!root) {
 		fprintf(stderr, "%s: kube: %s: not JSON: %s", c->prog,
 			a.file && strcmp(a.file, "-") ? a.file : "standard input",

@@ -34,10 +34,11 @@ int curl_load(char *why, size_t len)
 	} syms[] = {
 #define SYM(f) { "curl_" #f, offsetof(typeof(curl_fn), f) }
 		SYM(global_init), SYM(global_cleanup), SYM(easy_init), SYM(easy_setopt),
-		SYM(easy_getinfo), SYM(easy_cleanup), SYM(easy_strerror), SYM(slist_append),
-		SYM(slist_free_all), SYM(multi_init), SYM(multi_cleanup), SYM(multi_setopt),
-		SYM(multi_add_handle), SYM(multi_remove_handle), SYM(multi_assign),
-		SYM(multi_socket_action), SYM(multi_info_read), SYM(version_info),
+		SYM(easy_getinfo), SYM(easy_perform), SYM(easy_cleanup), SYM(easy_strerror),
+		SYM(slist_append), SYM(slist_free_all), SYM(multi_init), SYM(multi_cleanup),
+		SYM(multi_setopt), SYM(multi_add_handle), SYM(multi_remove_handle),
+		SYM(multi_assign), SYM(multi_socket_action), SYM(multi_info_read),
+		SYM(version_info),
 #undef SYM
 	};
 	curl_version_info_data *v;

@@ -20,6 +20,7 @@ struct curl_fns {
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	CURLcode (*easy_perform)(CURL *);
 	void (*easy_cleanup)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
@@ -45,6 +46,7 @@ extern struct curl_fns curl_fn;
 #define curl_easy_init		curl_fn.easy_init
 #define curl_easy_setopt	curl_fn.easy_setopt
 #define curl_easy_getinfo	curl_fn.easy_getinfo
+#define curl_easy_perform	curl_fn.easy_perform
 #define curl_easy_cleanup	curl_fn.easy_cleanup
 #define curl_easy_strerror	curl_fn.easy_strerror
 #define curl_slist_append	curl_fn.slist_append

@@ -10,6 +10,8 @@ code.
 
   fakeapi.py --port N [--objects FILE] [--token T] [--ready FILE]
 
+(--port 0: a free port, written into the --ready file.)
+
 FILE is a JSON List (kubectl get -o json). Objects are changed, and the
 server's misbehaviours switched on, through a control endpoint that only
 answers on loopback:
@@ -291,7 +293,8 @@ def main():
     p.add_argument("--address", default="127.0.0.1")
     p.add_argument("--objects")
     p.add_argument("--token")
-    p.add_argument("--ready", help="a file created once the server listens")
+    p.add_argument("--ready", help="a file created once the server listens, with its port "
+                   "(--port 0: one the kernel chose)")
     ARGS = p.parse_args()
     if ARGS.objects:
         with open(ARGS.objects) as f:
@@ -302,7 +305,10 @@ def main():
     srv = ThreadingHTTPServer((ARGS.address, ARGS.port), Handler)
     srv.daemon_threads = True
     if ARGS.ready:
-        open(ARGS.ready, "w").close()
+        with open(ARGS.ready + ".tmp", "w") as f:
+            f.write("%d\n" % srv.server_address[1])
+        import os
+        os.rename(ARGS.ready + ".tmp", ARGS.ready)
     srv.serve_forever()
 
 

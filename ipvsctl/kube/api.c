@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl kube: lists from the API server (see api.h).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "health/curl.h"
+#include "kube/api.h"
+
+struct body {
+	char *buf;
+	size_t len, cap;
+	bool too_big;
+};
+
+static size_t on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	size_t add = size * n;
+	char *nb;
+
+	if (add > KUBE_PAGE_MAX - b->len) {
+		b->too_big = true;
+		return 0;	/* ends the transfer */
+	}
+	if (b->len + add + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 65536;
+
+		while (cap < b->len + add + 1)
+			cap *= 2;
+		nb = realloc(b->buf, cap);
+		if (!nb)
+			return 0;
+		b->buf = nb;
+		b->cap = cap;
+	}
+	memcpy(b->buf + b->len, p, add);
+	b->len += add;
+	b->buf[b->len] = 0;
+	return add;
+}
+
+/* the token file's content, blanks at the end left out */
+static int read_token(struct kube_api *a, char *why, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	a->token[0] = 0;
+	if (!a->token_file[0])
+		return 0;
+	fd = open(a->token_file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "%s: %s", a->token_file, strerror(errno));
+		return -EACCES;
+	}
+	n = read(fd, a->token, sizeof(a->token) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(why, len, "%s: %s", a->token_file, strerror(errno));
+		return -EACCES;
+	}
+	while (n > 0 && (a->token[n - 1] == '\n' || a->token[n - 1] == ' ' || a->token[n - 1] == '\r'))
+		n--;
+	a->token[n] = 0;
+	return 0;
+}
+
+/* the message of a Status answer, or the start of the body */
+static void status_text(const struct body *b, long code, char *why, size_t len)
+{
+	json_object *st = b->buf ? json_tokener_parse(b->buf) : NULL, *m;
+
+	if (st && json_object_object_get_ex(st, "message", &m) &&
+	    json_object_is_type(m, json_type_string))
+		snprintf(why, len, "HTTP %ld: %.200s", code, json_object_get_string(m));
+	else
+		snprintf(why, len, "HTTP %ld", code);
+	json_object_put(st);
+}
+
+/* One GET of @url into @b. Returns the HTTP status, or -errno. */
+static long get(struct kube_api *a, const char *url, struct body *b, char *why, size_t len)
+{
+	struct curl_slist *hdr = NULL, *h;
+	char auth[sizeof(a->token) + 32];
+	CURLcode rc;
+	long code = 0;
+	CURL *c;
+
+	b->len = 0;
+	b->too_big = false;
+	c = curl_easy_init();
+	if (!c)
+		return -ENOMEM;
+	h = curl_slist_append(NULL, "Accept: application/json");
+	if (h && a->token[0]) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
+		hdr = curl_slist_append(h, auth);
+		if (!hdr)
+			curl_slist_free_all(h);
+	} else {
+		hdr = h;
+	}
+	if (!hdr) {
+		curl_easy_cleanup(c);
+		return -ENOMEM;
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* a page of 500 objects; a slow server is not waited for forever */
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (a->ca_file[0])
+		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	else if (b->too_big)
+		snprintf(why, len, "%s: an answer of more than %u MiB", url, KUBE_PAGE_MAX >> 20);
+	else
+		snprintf(why, len, "%s: %s", a->server, curl_easy_strerror(rc));
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdr);
+	if (rc != CURLE_OK)
+		return b->too_big ? -EMSGSIZE : -EIO;
+	return code;
+}
+
+/* a page: its items appended to @all, its version and continue token */
+static int page(const struct body *b, json_object *all, char *rv, size_t rvlen, char *cont,
+		size_t clen, char *why, size_t len)
+{
+	json_tokener *tok = json_tokener_new_ex(64);
+	json_object *o, *md, *items, *v;
+	size_t i, n;
+	int err = 0;
+
+	if (!tok)
+		return -ENOMEM;
+	o = json_tokener_parse_ex(tok, b->buf ? b->buf : "", (int)b->len);
+	json_tokener_free(tok);
+	if (!o || !json_object_object_get_ex(o, "items", &items) ||
+	    !(json_object_is_type(items, json_type_array) || json_object_is_type(items, json_type_null)) ||
+	    !json_object_object_get_ex(o, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "resourceVersion", &v) ||
+	    !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) >= rvlen) {
+		snprintf(why, len, "the answer is not a list");
+		json_object_put(o);
+		return -EPROTO;
+	}
+	snprintf(rv, rvlen, "%s", json_object_get_string(v));
+	cont[0] = 0;
+	if (json_object_object_get_ex(md, "continue", &v) && json_object_is_type(v, json_type_string))
+		snprintf(cont, clen, "%s", json_object_get_string(v));
+	n = items ? json_object_array_length(items) : 0;
+	for (i = 0; !err && i < n; i++)
+		if (json_object_array_add(all, json_object_get(json_object_array_get_idx(items, i))))
+			err = -ENOMEM;
+	json_object_put(o);
+	return err;
+}
+
+/* @s percent-encoded for a query value (RFC 3986: unreserved kept) */
+static int escape(const char *s, char *out, size_t olen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool keep = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			    (ch >= '0' && ch <= '9') || ch == '-' || ch == '.' || ch == '_' || ch == '~';
+
+		if (o + (keep ? 1 : 3) >= olen)
+			return -ENAMETOOLONG;
+		if (keep) {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = 0;
+	return 0;
+}
+
+static int url_of(const struct kube_api *a, const char *path, const char *cont, char *url,
+		  size_t ulen)
+{
+	char sel[256], c[3 * 2048];
+	int n;
+
+	if (escape(KUBE_SELECTOR, sel, sizeof(sel)) || escape(cont, c, sizeof(c)))
+		return -ENAMETOOLONG;
+	n = snprintf(url, ulen, "%s%s?limit=500&labelSelector=%s%s%s", a->server, path, sel,
+		     c[0] ? "&continue=" : "", c);
+	return n < 0 || (size_t)n >= ulen ? -ENAMETOOLONG : 0;
+}
+
+int kube_api_list(struct kube_api *a, const char *path, json_object **items, char *rv,
+		  size_t rvlen, char *why, size_t len)
+{
+	struct body b = { 0 };
+	char url[8192], cont[2048] = "";
+	int restarts = 0, reauth = 0, err;
+	json_object *all;
+	long code;
+
+	*items = NULL;
+	if (curl_load(why, len))
+		return -ENOSYS;
+	err = read_token(a, why, len);
+	if (err)
+		return err;
+	all = json_object_new_array();
+	if (!all)
+		return -ENOMEM;
+	for (;;) {
+		err = url_of(a, path, cont, url, sizeof(url));
+		if (err) {
+			snprintf(why, len, "a continue token too long");
+			break;
+		}
+		code = get(a, url, &b, why, len);
+		if (code < 0) {
+			err = (int)code;
+			break;
+		}
+		if (code == 401 && !reauth++ && a->token_file[0]) {
+			err = read_token(a, why, len);	/* rotated: once more */
+			if (err)
+				break;
+			continue;
+		}
+		if (code == 410 && cont[0] && restarts++ < 3) {
+			/* the continue token expired: from the start */
+			json_object_put(all);
+			all = json_object_new_array();
+			if (!all) {
+				err = -ENOMEM;
+				break;
+			}
+			cont[0] = 0;
+			continue;
+		}
+		if (code != 200) {
+			status_text(&b, code, why, len);
+			err = code == 401 || code == 403 ? -EACCES : -EIO;
+			break;
+		}
+		err = page(&b, all, rv, rvlen, cont, sizeof(cont), why, len);
+		if (err || !cont[0])
+			break;
+	}
+	free(b.buf);
+	if (err) {
+		json_object_put(all);
+		return err;
+	}
+	*items = all;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl kube: the API server, over libcurl (opened on first use, see
+ * health/curl.h). For now a list, blocking, page by page: what
+ * 'kube render --server' reads, and the agent's relist.
+ *
+ * Facts (Kubernetes "API Concepts"): a list answers with the objects and
+ * metadata.resourceVersion, the version a watch starts from; with limit,
+ * also metadata.continue for the next page, which expires (410) if the
+ * server compacted meanwhile: the list then starts again. A token is
+ * sent as "Authorization: Bearer"; it is re-read from its file on 401
+ * (projected tokens rotate).
+ */
+#ifndef IPVSCTL_KUBE_API_H
+#define IPVSCTL_KUBE_API_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "kube/watch.h"
+
+struct kube_api {
+	char server[512];		/* https://host:port, no trailing '/' */
+	char token_file[256];		/* "" for none */
+	char ca_file[256];		/* "" for the system's */
+	char token[8192];		/* read from token_file */
+};
+
+/* The label selector kube-proxy lists and watches with. */
+#define KUBE_SELECTOR "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
+
+/* The largest list answer (one page) taken. */
+#define KUBE_PAGE_MAX (256u << 20)
+
+/*
+ * Every object at @path ("/api/v1/services", ...), with the selector,
+ * 500 a page: *items a new JSON array (the caller puts it), @rv the
+ * list's version. 0, or -errno with @why: -EACCES (401, 403), -EPROTO (an
+ * answer that is not a list), -EIO (HTTP or transport), -ENOMEM.
+ */
+int kube_api_list(struct kube_api *a, const char *path, json_object **items, char *rv,
+		  size_t rvlen, char *why, size_t len);
+
+#endif
