@@ -2,12 +2,14 @@
 /*
  * mgtraffic: traffic for the VM tests, fast under emulation.
  *
- *   mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE]
+ *   mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE] [-P]
  *	A backend. TCP (or SCTP with -S, one-to-one style): answers every
  *	connection with "ID\n", then answers every line it receives with
  *	"ID\n" until the peer closes. UDP: answers every datagram with
  *	"ID\n". Bound to every address of both families, or to ADDR alone
- *	with -b. Runs until killed.
+ *	with -b. With -P every answer is "ID@PEER\n" instead, PEER being the
+ *	client's address as the server sees it (IPv4 dotted), so that a
+ *	client's tally shows whether it was masqueraded. Runs until killed.
  *
  *   mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT]
  *		    [-b SRC] [-t MS] [-E N] [-v]
@@ -70,7 +72,7 @@ struct opts {
 	int port, n, sport, timeout_ms, duration_ms, bucket_ms, interval_ms;
 	int max_errors;
 	long count;
-	bool udp, sctp, v6, verbose;
+	bool udp, sctp, v6, verbose, peer;
 };
 
 static struct {
@@ -83,7 +85,7 @@ static long buckets[MAX_BUCKETS][MAX_IDS];
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE]\n"
+		"usage: mgtraffic serve -i ID -p PORT [-u|-S] [-b ADDR] [-r READYFILE] [-P]\n"
 		"       mgtraffic conn -c ADDR -p PORT [-n N | -D MS [-B MS]] [-u|-S] [-s SPORT] [-b SRC] [-t MS] [-E N] [-v]\n"
 		"       mgtraffic hold -c ADDR -p PORT -D MS [-I MS] [-t MS] [-s SPORT]\n"
 		"       mgtraffic flood -c ADDR -p PORT -D MS -b NET/PREFIX [-r SEED] [-N COUNT]\n");
@@ -179,15 +181,39 @@ static void stop_on_signals(void)
 
 /* ---- serve ------------------------------------------------------------- */
 
+/* the answer to a client at @peer: "ID\n", or "ID@PEER\n" with -P */
+static int fmt_reply(const struct opts *o, const struct sockaddr_storage *peer, char *out,
+		     size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	int n;
+
+	if (!o->peer)
+		return snprintf(out, size, "%s\n", o->id);
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a, sizeof(a));
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+	} else if (peer->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, a, sizeof(a));
+	}
+	n = snprintf(out, size, "%s@%s\n", o->id, a);
+	return n < (int)size ? n : (int)size - 1;
+}
+
 static int serve(const struct opts *o)
 {
 	struct sockaddr_storage ss;
-	struct pollfd fds[MAX_CONNS];
-	char reply[ID_LEN + 2], buf[2048];
-	int nfds = 1, one = 1, lfd, i, rlen;
+	static struct pollfd fds[MAX_CONNS];
+	static char reply[MAX_CONNS][ID_LEN];	/* each connection's answer */
+	static int rlen[MAX_CONNS];
+	char buf[2048];
+	int nfds = 1, one = 1, lfd, i;
 	socklen_t len;
 
-	rlen = snprintf(reply, sizeof(reply), "%s\n", o->id);
 	signal(SIGPIPE, SIG_IGN);
 	if (o->bind_addr) {
 		if (make_addr(o, o->bind_addr, o->port, &ss, &len))
@@ -248,8 +274,8 @@ static int serve(const struct opts *o)
 					memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
 					have_pi = true;
 				}
-			iov.iov_base = reply;
-			iov.iov_len = rlen;
+			iov.iov_base = reply[0];
+			iov.iov_len = fmt_reply(o, &peer, reply[0], sizeof(reply[0]));
 			mh.msg_controllen = 0;
 			mh.msg_control = NULL;
 			if (have_pi) {
@@ -273,10 +299,15 @@ static int serve(const struct opts *o)
 		if (poll(fds, nfds, -1) < 0)
 			continue;
 		if (fds[0].revents & POLLIN) {
-			int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+			struct sockaddr_storage peer = { 0 };
+			socklen_t plen = sizeof(peer);
+			int c = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK);
 
-			if (c >= 0) {
-				if (write(c, reply, rlen) != rlen || nfds == MAX_CONNS) {
+			if (c >= 0 && nfds == MAX_CONNS) {
+				close(c);
+			} else if (c >= 0) {
+				rlen[nfds] = fmt_reply(o, &peer, reply[nfds], sizeof(reply[nfds]));
+				if (write(c, reply[nfds], rlen[nfds]) != rlen[nfds]) {
 					close(c);
 				} else {
 					fds[nfds].fd = c;
@@ -295,13 +326,15 @@ static int serve(const struct opts *o)
 			if (r <= 0) {
 				close(fds[i].fd);
 				fds[i] = fds[--nfds];
+				memcpy(reply[i], reply[nfds], sizeof(reply[i]));
+				rlen[i] = rlen[nfds];
 				i--;
 				continue;
 			}
 			for (k = 0; k < r; k++)
 				lines += buf[k] == '\n';
 			while (lines-- > 0)
-				if (write(fds[i].fd, reply, rlen) != rlen)
+				if (write(fds[i].fd, reply[i], rlen[i]) != rlen[i])
 					break;
 		}
 	}
@@ -630,7 +663,7 @@ int main(int argc, char **argv)
 		usage();
 	cmd = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "i:p:c:n:N:s:t:D:B:I:r:E:b:uS6v")) != -1) {
+	while ((c = getopt(argc, argv, "i:p:c:n:N:s:t:D:B:I:r:E:b:uS6vP")) != -1) {
 		switch (c) {
 		case 'i': o.id = optarg; break;
 		case 'p': o.port = atoi(optarg); break;
@@ -649,6 +682,7 @@ int main(int argc, char **argv)
 		case 'S': o.sctp = true; break;
 		case '6': o.v6 = true; break;
 		case 'v': o.verbose = true; break;
+		case 'P': o.peer = true; break;
 		default: usage();
 		}
 	}
