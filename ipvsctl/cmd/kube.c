@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "cmd/cmd.h"
+#include "cmd/kube.h"
 #include "kube/api.h"
 #include "kube/cache.h"
 #include "kube/translate.h"
@@ -40,6 +41,8 @@ static const char kube_help[] =
 
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
+	char **cidrs, *vip_dev, *state_dir;
+	int nft, masq_all, masq_bit, dry_run;
 };
 
 static void args_free(struct kube_args *a)
@@ -49,6 +52,11 @@ static void args_free(struct kube_args *a)
 	for (i = 0; a->node_ips && a->node_ips[i]; i++)
 		free(a->node_ips[i]);
 	free(a->node_ips);
+	for (i = 0; a->cidrs && a->cidrs[i]; i++)
+		free(a->cidrs[i]);
+	free(a->cidrs);
+	free(a->vip_dev);
+	free(a->state_dir);
 	free(a->file);
 	free(a->node);
 	free(a->sched);
@@ -164,48 +172,98 @@ static int node_conf(struct ctx *c, const struct kube_args *a, struct kube_node_
 	return 0;
 }
 
-static int render(struct ctx *c, const char *name, const struct kube_node_conf *node,
-		  json_object *root)
+/* the objects of @root, parsed, cached and translated for @node */
+struct kube_run {
+	struct kube_cache cache;
+	struct kube_service *sv;
+	struct kube_slice *sl;
+	struct kube_out out;
+	size_t other;
+	bool translated;
+};
+
+static int run_translate(struct ctx *c, const char *name, const struct kube_node_conf *node,
+			 json_object *root, struct kube_run *r)
 {
 	json_object *items = items_of(root), *svcs = json_object_new_array(),
 		    *slices = json_object_new_array();
-	struct kube_service *sv = NULL;
-	struct kube_slice *sl = NULL;
-	struct kube_cache cache;
-	struct kube_out out;
-	size_t other = 0, i;
 	int rc = 0;
 
-	kube_cache_init(&cache, name);
-	if (!items || !svcs || !slices || split(items, svcs, slices, &other) ||
-		    kube_cache_replace(&cache, KUBE_SERVICES, svcs, on_bad, c, NULL, NULL, NULL) ||
-		    kube_cache_replace(&cache, KUBE_SLICES, slices, on_bad, c, NULL, NULL, NULL) ||
-		    kube_cache_view(&cache, &sv, &sl) ||
-		    kube_translate(node, sv, cache.nsvcs, sl, cache.nslices, &out)) {
+	memset(r, 0, sizeof(*r));
+	kube_cache_init(&r->cache, name);
+	if (!items || !svcs || !slices || split(items, svcs, slices, &r->other) ||
+		    kube_cache_replace(&r->cache, KUBE_SERVICES, svcs, on_bad, c, NULL, NULL, NULL) ||
+		    kube_cache_replace(&r->cache, KUBE_SLICES, slices, on_bad, c, NULL, NULL, NULL) ||
+		    kube_cache_view(&r->cache, &r->sv, &r->sl) ||
+		    kube_translate(node, r->sv, r->cache.nsvcs, r->sl, r->cache.nslices, &r->out)) {
 		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
 		rc = EXIT_FAIL;
 	} else {
-		for (i = 0; i < out.nops; i++)
-			grammar_print(stdout, &out.ops[i]);
-		if (!c->o.quiet) {
-			fprintf(stderr, "%s: kube: %zu Services, %zu EndpointSlices: %zu Services rendered",
-				c->prog, cache.nsvcs, cache.nslices, out.services);
-			if (out.conflicts)
-				fprintf(stderr, ", %zu front ends claimed twice (the first Service keeps each)",
-					out.conflicts);
-			if (other)
-				fprintf(stderr, ", %zu objects of other kinds left out", other);
-			fputc('\n', stderr);
-		}
-		kube_out_free(&out);
+		r->translated = true;
 	}
-	free(sv);
-	free(sl);
-	kube_cache_free(&cache);
 	json_object_put(items);
 	json_object_put(svcs);
 	json_object_put(slices);
 	return rc;
+}
+
+static void run_free(struct kube_run *r)
+{
+	if (r->translated)
+		kube_out_free(&r->out);
+	free(r->sv);
+	free(r->sl);
+	kube_cache_free(&r->cache);
+}
+
+static void run_summary(struct ctx *c, const struct kube_run *r)
+{
+	if (c->o.quiet)
+		return;
+	fprintf(stderr, "%s: kube: %zu Services, %zu EndpointSlices: %zu Services rendered",
+		c->prog, r->cache.nsvcs, r->cache.nslices, r->out.services);
+	if (r->out.conflicts)
+		fprintf(stderr, ", %zu front ends claimed twice (the first Service keeps each)",
+			r->out.conflicts);
+	if (r->other)
+		fprintf(stderr, ", %zu objects of other kinds left out", r->other);
+	fputc('\n', stderr);
+}
+
+static int render(struct ctx *c, const struct kube_args *a, const struct kube_sync_opts *so,
+		  const struct kube_run *r)
+{
+	size_t i;
+
+	if (a->nft) {
+		if (kube_nft_render(stdout, &so->nft, &r->out, r->sv, r->cache.nsvcs)) {
+			fprintf(stderr, "%s: kube: standard output: write error\n", c->prog);
+			return EXIT_FAIL;
+		}
+	} else {
+		for (i = 0; i < r->out.nops; i++)
+			grammar_print(stdout, &r->out.ops[i]);
+	}
+	run_summary(c, r);
+	return EXIT_OK;
+}
+
+static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struct kube_run *r)
+{
+	struct kube_sync_res res;
+	int err;
+
+	run_summary(c, r);
+	err = kube_sync_apply(c, so, &r->out, r->sv, r->cache.nsvcs, &res);
+	if (err)
+		return err == -EPERM || err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL :
+		       EXIT_UNAVAIL;
+	if (!c->o.quiet)
+		fprintf(stderr, "%s: kube: %s: %zu IPVS change%s, %zu address change%s, nftables table %s\n",
+			c->prog, so->dry_run ? "dry run" : "synced", res.ipvs_changes,
+			res.ipvs_changes == 1 ? "" : "s", res.vip_changes,
+			res.vip_changes == 1 ? "" : "s", so->dry_run ? "checked" : "replaced");
+	return EXIT_OK;
 }
 
 /* Services and EndpointSlices from the API server, as one array */
@@ -260,9 +318,71 @@ static int from_server(struct ctx *c, const struct kube_args *a, json_object **r
 	return 0;
 }
 
+/* the options of sync, cleanup and render --nft */
+static int sync_conf(struct ctx *c, const struct kube_args *a, const struct kube_node_conf *node,
+		     struct kube_sync_opts *so, struct kube_cidr **cidrs)
+{
+	size_t i, n = 0;
+
+	memset(so, 0, sizeof(*so));
+	so->state_dir = a->state_dir ? a->state_dir : KUBE_STATE_DIR;
+	so->vip_dev = a->vip_dev ? a->vip_dev : KUBE_VIP_DEV;
+	so->dry_run = a->dry_run;
+	if (strlen(so->vip_dev) >= 16 || !*so->vip_dev || strchr(so->vip_dev, '/')) {
+		usage_error(c, "--vip-dev '%s': not an interface name", so->vip_dev);
+		return EXIT_USAGE;
+	}
+	snprintf(so->vip_dev_path, sizeof(so->vip_dev_path), "/sys/class/net/%s", so->vip_dev);
+	if (a->masq_bit < 0 || a->masq_bit > 31) {
+		usage_error(c, "--masquerade-bit %d: 0 to 31", a->masq_bit);
+		return EXIT_USAGE;
+	}
+	while (a->cidrs && a->cidrs[n])
+		n++;
+	*cidrs = calloc(n + 1, sizeof(**cidrs));
+	if (!*cidrs) {
+		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		if (kube_cidr_parse(a->cidrs[i], &(*cidrs)[i])) {
+			usage_error(c, "--cluster-cidr '%s': not an address prefix (ADDR/LEN)",
+				    a->cidrs[i]);
+			return EXIT_USAGE;
+		}
+	so->nft.pod_cidrs = *cidrs;
+	so->nft.npod_cidrs = n;
+	so->nft.masquerade_all = a->masq_all;
+	so->nft.masq_bit = (unsigned int)a->masq_bit;
+	so->nft.node_ips = node->nodeport_ips;
+	so->nft.nnode_ips = node->n_nodeport_ips;
+	return 0;
+}
+
+/* the objects: from the API server, a file or standard input */
+static int read_objects(struct ctx *c, const struct kube_args *a, json_object **root)
+{
+	if (a->server) {
+		if (a->file) {
+			usage_error(c, "kube: -f and --server: one or the other");
+			return EXIT_USAGE;
+		}
+		return from_server(c, a, root);
+	}
+	*root = a->file && strcmp(a->file, "-") ? json_object_from_file(a->file) :
+		json_object_from_fd(STDIN_FILENO);
+	if (!*root) {
+		fprintf(stderr, "%s: kube: %s: not JSON: %s", c->prog,
+			a->file && strcmp(a->file, "-") ? a->file : "standard input",
+			json_util_get_last_err() ? json_util_get_last_err() : "empty\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cmd_kube(struct ctx *c, int argc, char **argv)
 {
-	struct kube_args a = { 0 };
+	struct kube_args a = { .masq_bit = KUBE_MASQ_BIT_DEFAULT };
 	struct poptOption opts[] = {
 		{ "file", 'f', POPT_ARG_STRING, &a.file, 0,
 		  "the objects (default: standard input)", "FILE" },
@@ -278,60 +398,80 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "a bearer token for the API server, read from FILE", "FILE" },
 		{ "ca-file", 0, POPT_ARG_STRING, &a.ca_file, 0,
 		  "the API server's CA certificates (default: the system's)", "FILE" },
+		{ "nft", 0, POPT_ARG_NONE, &a.nft, 0,
+		  "render: print the nftables table instead of the IPVS services", NULL },
+		{ "cluster-cidr", 0, POPT_ARG_ARGV, &a.cidrs, 0,
+		  "the pods' addresses (repeatable; traffic from them to a cluster IP is not masqueraded)",
+		  "CIDR" },
+		{ "masquerade-all", 0, POPT_ARG_NONE, &a.masq_all, 0,
+		  "masquerade all traffic to cluster IPs", NULL },
+		{ "masquerade-bit", 0, POPT_ARG_INT, &a.masq_bit, 0,
+		  "the packet mark bit that asks for masquerading (default 14)", "N" },
+		{ "vip-dev", 0, POPT_ARG_STRING, &a.vip_dev, 0,
+		  "the dummy interface holding the service addresses (default kube-ipvs0)", "DEV" },
+		{ "state-dir", 0, POPT_ARG_STRING, &a.state_dir, 0,
+		  "where the list of the services made is kept (default /run/ipvsctl)", "DIR" },
+		{ "dry-run", 'n', POPT_ARG_NONE, &a.dry_run, 0,
+		  "sync, cleanup: print the steps, check the table, change nothing", NULL },
 		POPT_TABLEEND
 	};
 	struct kube_ip *ips = NULL;
+	struct kube_cidr *cidrs = NULL;
 	struct kube_node_conf node;
+	struct kube_sync_opts so;
+	struct kube_run run;
 	char name[KUBE_NAME_MAX];
 	const char **args;
-	json_object *root;
+	json_object *root = NULL;
+	const char *sub;
 	int nargs, rc;
 
-	rc = cmd_options(c, argc, argv, opts, "kube render [-f FILE | --server URL [--token-file FILE] [--ca-file FILE]] "
-			 "[--node NAME] [--node-ip ADDR]... [--scheduler NAME]",
+	rc = cmd_options(c, argc, argv, opts, "kube render|sync|cleanup [-f FILE | --server URL "
+			 "[--token-file FILE] [--ca-file FILE]] [--node NAME] [--node-ip ADDR]... "
+			 "[--scheduler NAME] [--nft] [--cluster-cidr CIDR]... [--masquerade-all] "
+			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--dry-run]",
 			 kube_help, &args, &nargs);
 	if (rc)
 		goto out;
-	if (nargs != 1 || strcmp(args[0], "render")) {
-		usage_error(c, nargs ? "kube: unknown command '%s' (render)" : "kube: which command? (render)",
-			    nargs ? args[0] : "");
+	sub = nargs == 1 ? args[0] : NULL;
+	if (!sub || (strcmp(sub, "render") && strcmp(sub, "sync") && strcmp(sub, "cleanup"))) {
+		usage_error(c, nargs ? "kube: unknown command '%s' (render, sync, cleanup)" :
+			    "kube: which command? (render, sync, cleanup)%s", nargs ? args[0] : "");
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	if (c->o.json) {
-		usage_error(c, "kube render prints commands: --json is not supported");
+		usage_error(c, "kube %s: --json is not supported", sub);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (a.nft && strcmp(sub, "render")) {
+		usage_error(c, "kube %s: --nft is for render", sub);
 		rc = EXIT_USAGE;
 		goto out;
 	}
 	rc = node_name(c, a.node, name);
 	if (!rc)
 		rc = node_conf(c, &a, &node, &ips);
+	if (!rc)
+		rc = sync_conf(c, &a, &node, &so, &cidrs);
 	if (rc)
 		goto out;
-	if (a.server) {
-		if (a.file) {
-			usage_error(c, "kube render: -f and --server: one or the other");
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		rc = from_server(c, &a, &root);
-		if (rc)
-			goto out;
-	} else {
-		root = a.file && strcmp(a.file, "-") ? json_object_from_file(a.file) :
-		       json_object_from_fd(STDIN_FILENO);
-	}
-	if (!root) {
-		fprintf(stderr, "%s: kube: %s: not JSON: %s", c->prog,
-			a.file && strcmp(a.file, "-") ? a.file : "standard input",
-			json_util_get_last_err() ? json_util_get_last_err() : "empty\n");
-		rc = EXIT_USAGE;
+	if (!strcmp(sub, "cleanup")) {
+		rc = kube_cleanup(c, &so) ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
-	rc = render(c, name, &node, root);
+	rc = read_objects(c, &a, &root);
+	if (!rc)
+		rc = run_translate(c, name, &node, root, &run);
+	if (!rc) {
+		rc = !strcmp(sub, "render") ? render(c, &a, &so, &run) : sync_once(c, &so, &run);
+		run_free(&run);
+	}
 	json_object_put(root);
 out:
 	free(ips);
+	free(cidrs);
 	args_free(&a);
 	return rc;
 }

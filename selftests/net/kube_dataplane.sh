@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The dataplane of `ipvsctl kube` end to end: IPVS NAT services plus the
-# nftables table inet ipvsctl (masquerading, Local policies, source
-# ranges, hairpin, the in-cluster shortcut), both families. Every backend
+# The dataplane of `ipvsctl kube sync` end to end, from Services and
+# EndpointSlices in the JSON of `kubectl get -o json`: IPVS NAT services,
+# the addresses on kube-ipvs0, and the nftables table inet ipvsctl
+# (masquerading, Local policies, source ranges, hairpin, the in-cluster
+# shortcut), both families. Every backend
 # answers "ID@SOURCE" (mgtraffic serve -P), so each check sees which
 # client address the pod saw: kept, or masqueraded to a node address.
 #
@@ -70,9 +72,7 @@ topo_kube() {
 	pod "$P1" "$ND" veth-p1 10.244.1.2 fd00:10:244:1::2 10.244.1.1 fd00:10:244:1::1 || return 1
 	pod "$P2" "$ND" veth-p2 10.244.1.3 fd00:10:244:1::3 10.244.1.1 fd00:10:244:1::1 || return 1
 	pod "$P3" "$N2" veth-p3 10.244.2.2 fd00:10:244:2::2 10.244.2.1 fd00:10:244:2::1 || return 1
-	# kube-proxy's IPVS mode needs these on the node (its NewProxier)
-	in_ns "$ND" sysctl -qw net.ipv4.vs.conntrack=1 || return 1
-	in_ns "$ND" ip link add kube-ipvs0 type dummy || return 1
+	# kube-ipvs0 and net.ipv4.vs.conntrack are the agent's to set up
 	# a bridged reply from a pod to a pod on the same bridge must meet
 	# IPVS (and conntrack) on the node: br_netfilter, as with kube-proxy
 	modprobe br_netfilter 2>/dev/null
@@ -104,129 +104,113 @@ servers() {
 	done
 }
 
-# ---- what the agent would program: IPVS --------------------------------
-# web:   cluster 10.96.0.10:80 / fd00:96::10, NodePort 30080 (tcp, udp),
-#        LB 203.0.113.100:80 with source range 192.168.50.2/32; P1 P2 P3
-# local: eTP=Local, cluster 10.96.0.11:80, NodePort 30081, external IP
-#        198.51.100.11:80; P1 P3 (P1 the only local one)
-# none:  eTP=Local, cluster 10.96.0.12:80, NodePort 30082; P3 only (none local)
-# hair:  cluster 10.96.0.13:80; P1 only
-vs() { # vs PROTO ADDR:PORT BACKEND...
-	local proto=$1 addr=$2 b
-	shift 2
-	in_ns "$ND" ipvsadm -A "$proto" "$addr" -s rr || return 1
-	for b in "$@"; do
-		in_ns "$ND" ipvsadm -a "$proto" "$addr" -r "$b" -m || return 1
-	done
+# ---- the cluster's objects, as `kubectl get -o json` prints them ----------
+# web:   LoadBalancer, dual stack: cluster 10.96.0.10 / fd00:96::10, port
+#        80/tcp -> 8080 and 80/udp -> 8053, NodePort 30080 (both), LB IP
+#        203.0.113.100 with source range 192.168.50.2/32; P1 P2 P3
+# local: NodePort, externalTrafficPolicy Local, cluster 10.96.0.11 /
+#        fd00:96::11, NodePort 30081, external IP 198.51.100.11; P1 P3
+#        (P1 the node's only one)
+# none:  NodePort, Local, cluster 10.96.0.12, NodePort 30082; P3 only
+# hair:  ClusterIP 10.96.0.13; P1 only
+objects() {
+	cat <<'JS'
+{"kind": "List", "apiVersion": "v1", "items": [
+ {"kind": "Service", "apiVersion": "v1",
+  "metadata": {"namespace": "default", "name": "web", "uid": "1"},
+  "spec": {"type": "LoadBalancer", "clusterIP": "10.96.0.10",
+           "clusterIPs": ["10.96.0.10", "fd00:96::10"], "ipFamilies": ["IPv4", "IPv6"],
+           "ipFamilyPolicy": "PreferDualStack",
+           "ports": [{"name": "http", "protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30080},
+                     {"name": "dns", "protocol": "UDP", "port": 80, "targetPort": 8053, "nodePort": 30080}],
+           "loadBalancerSourceRanges": ["192.168.50.2/32"],
+           "externalTrafficPolicy": "Cluster", "sessionAffinity": "None"},
+  "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.100", "ipMode": "VIP"}]}}},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "web-4",
+               "labels": {"kubernetes.io/service-name": "web"}},
+  "addressType": "IPv4",
+  "ports": [{"name": "http", "protocol": "TCP", "port": 8080}, {"name": "dns", "protocol": "UDP", "port": 8053}],
+  "endpoints": [
+   {"addresses": ["10.244.1.2"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["10.244.1.3"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["10.244.2.2"], "conditions": {"ready": true}, "nodeName": "n2"}]},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "web-6",
+               "labels": {"kubernetes.io/service-name": "web"}},
+  "addressType": "IPv6",
+  "ports": [{"name": "http", "protocol": "TCP", "port": 8080}, {"name": "dns", "protocol": "UDP", "port": 8053}],
+  "endpoints": [
+   {"addresses": ["fd00:10:244:1::2"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["fd00:10:244:1::3"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["fd00:10:244:2::2"], "conditions": {"ready": true}, "nodeName": "n2"}]},
+ {"kind": "Service", "apiVersion": "v1",
+  "metadata": {"namespace": "default", "name": "local", "uid": "2"},
+  "spec": {"type": "NodePort", "clusterIP": "10.96.0.11",
+           "clusterIPs": ["10.96.0.11", "fd00:96::11"], "ipFamilies": ["IPv4", "IPv6"],
+           "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30081}],
+           "externalIPs": ["198.51.100.11"], "externalTrafficPolicy": "Local"}},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "local-4",
+               "labels": {"kubernetes.io/service-name": "local"}},
+  "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+  "endpoints": [
+   {"addresses": ["10.244.1.2"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["10.244.2.2"], "conditions": {"ready": true}, "nodeName": "n2"}]},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "local-6",
+               "labels": {"kubernetes.io/service-name": "local"}},
+  "addressType": "IPv6", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+  "endpoints": [
+   {"addresses": ["fd00:10:244:1::2"], "conditions": {"ready": true}, "nodeName": "nd"},
+   {"addresses": ["fd00:10:244:2::2"], "conditions": {"ready": true}, "nodeName": "n2"}]},
+ {"kind": "Service", "apiVersion": "v1",
+  "metadata": {"namespace": "default", "name": "none", "uid": "3"},
+  "spec": {"type": "NodePort", "clusterIP": "10.96.0.12", "clusterIPs": ["10.96.0.12"],
+           "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080, "nodePort": 30082}],
+           "externalTrafficPolicy": "Local"}},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "none-4",
+               "labels": {"kubernetes.io/service-name": "none"}},
+  "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+  "endpoints": [{"addresses": ["10.244.2.2"], "conditions": {"ready": true}, "nodeName": "n2"}]},
+ {"kind": "Service", "apiVersion": "v1",
+  "metadata": {"namespace": "default", "name": "hair", "uid": "4"},
+  "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.13", "clusterIPs": ["10.96.0.13"],
+           "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "hair-4",
+               "labels": {"kubernetes.io/service-name": "hair"}},
+  "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+  "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": true}, "nodeName": "nd"}]}
+]}
+JS
 }
 
-ipvs_state() {
-	local a
-	for a in 10.96.0.10 10.96.0.11 10.96.0.12 10.96.0.13 203.0.113.100 198.51.100.11; do
-		in_ns "$ND" ip addr add "$a/32" dev kube-ipvs0 || return 1
-	done
-	for a in fd00:96::10 fd00:96::11; do
-		in_ns "$ND" ip addr add "$a/128" dev kube-ipvs0 nodad || return 1
-	done
-	local w4="10.244.1.2:8080 10.244.1.3:8080 10.244.2.2:8080"
-	local w6="[fd00:10:244:1::2]:8080 [fd00:10:244:1::3]:8080 [fd00:10:244:2::2]:8080"
-	vs -t 10.96.0.10:80 $w4 || return 1
-	vs -t [fd00:96::10]:80 $w6 || return 1
-	vs -t 192.168.50.1:30080 $w4 || return 1
-	vs -t 192.168.60.1:30080 $w4 || return 1
-	vs -t 10.244.1.1:30080 $w4 || return 1
-	vs -t [fd00:50::1]:30080 $w6 || return 1
-	vs -u 192.168.50.1:30080 10.244.1.2:8053 10.244.1.3:8053 10.244.2.2:8053 || return 1
-	vs -t 203.0.113.100:80 $w4 || return 1
-	vs -t 10.96.0.11:80 10.244.1.2:8080 10.244.2.2:8080 || return 1
-	vs -t [fd00:96::11]:80 [fd00:10:244:1::2]:8080 [fd00:10:244:2::2]:8080 || return 1
-	vs -t 192.168.50.1:30081 10.244.1.2:8080 || return 1
-	vs -t [fd00:50::1]:30081 [fd00:10:244:1::2]:8080 || return 1
-	vs -t 198.51.100.11:80 10.244.1.2:8080 || return 1
-	vs -t 10.96.0.12:80 10.244.2.2:8080 || return 1
-	vs -t 192.168.50.1:30082 || return 1
-	vs -t 10.244.1.1:30082 || return 1
-	vs -t 10.96.0.13:80 10.244.1.2:8080 || return 1
+# the node agent's one-shot sync, as node "nd"
+kube() { # kube SUBCOMMAND [options]
+	in_ns "$ND" "$IPVSCTL" kube "$@" --node nd --node-ip 192.168.50.1 --node-ip 192.168.60.1 \
+		--node-ip 10.244.1.1 --node-ip fd00:50::1 --cluster-cidr 10.244.0.0/16 \
+		--cluster-cidr fd00:10:244::/48 --state-dir "$LIB_TMP/state"
 }
 
-# ---- what the agent would program: nftables ------------------------------
-MASQ=0x4000
-nft_state() {
-	in_ns "$ND" nft -f - <<EOF
-table inet ipvsctl
-delete table inet ipvsctl
-table inet ipvsctl {
-	set cluster4 { type ipv4_addr . inet_proto . inet_service; elements = {
-		10.96.0.10 . tcp . 80, 10.96.0.11 . tcp . 80, 10.96.0.12 . tcp . 80, 10.96.0.13 . tcp . 80 } }
-	set cluster6 { type ipv6_addr . inet_proto . inet_service; elements = {
-		fd00:96::10 . tcp . 80, fd00:96::11 . tcp . 80 } }
-	set external4 { type ipv4_addr . inet_proto . inet_service; elements = {
-		203.0.113.100 . tcp . 80 } }
-	set nodeport4 { type inet_proto . inet_service; elements = { tcp . 30080, udp . 30080 } }
-	set nodeport6 { type inet_proto . inet_service; elements = { tcp . 30080 } }
-	set hairpin4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr; elements = {
-		10.244.1.2 . tcp . 8080 . 10.244.1.2, 10.244.1.3 . tcp . 8080 . 10.244.1.3,
-		10.244.1.2 . udp . 8053 . 10.244.1.2, 10.244.1.3 . udp . 8053 . 10.244.1.3 } }
-	set hairpin6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr; elements = {
-		fd00:10:244:1::2 . tcp . 8080 . fd00:10:244:1::2, fd00:10:244:1::3 . tcp . 8080 . fd00:10:244:1::3 } }
-	map shortcut4 { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; elements = {
-		198.51.100.11 . tcp . 80 : 10.96.0.11 . 80 } }
-	map shortcut-np4 { type inet_proto . inet_service : ipv4_addr . inet_service; elements = {
-		tcp . 30081 : 10.96.0.11 . 80, tcp . 30082 : 10.96.0.12 . 80 } }
-	map firewall4 { type ipv4_addr . inet_proto . inet_service : verdict; elements = {
-		203.0.113.100 . tcp . 80 : goto fw-1 } }
-	chain fw-1 {
-		ip saddr { 192.168.50.2/32 } return
-		drop
-	}
-	chain filter-prerouting {
-		type filter hook prerouting priority -110; policy accept;
-		ct state new ip daddr . meta l4proto . th dport vmap @firewall4
-	}
-	chain filter-output {
-		type filter hook output priority -110; policy accept;
-		ct state new ip daddr . meta l4proto . th dport vmap @firewall4
-	}
-	chain mark-masq {
-		meta mark set meta mark | $MASQ
-	}
-	chain services {
-		ip saddr 127.0.0.0/8 return
-		ip6 saddr ::1 return
-		ip saddr 10.244.0.0/16 dnat ip to ip daddr . meta l4proto . th dport map @shortcut4
-		fib saddr type local dnat ip to ip daddr . meta l4proto . th dport map @shortcut4
-		fib daddr type local ip saddr 10.244.0.0/16 dnat ip to meta l4proto . th dport map @shortcut-np4
-		fib daddr type local fib saddr type local dnat ip to meta l4proto . th dport map @shortcut-np4
-		ip daddr . meta l4proto . th dport @cluster4 ip saddr != 10.244.0.0/16 goto mark-masq
-		ip6 daddr . meta l4proto . th dport @cluster6 ip6 saddr != fd00:10:244::/48 goto mark-masq
-		ip daddr . meta l4proto . th dport @external4 goto mark-masq
-		fib daddr type local meta nfproto ipv4 meta l4proto . th dport @nodeport4 goto mark-masq
-		fib daddr type local meta nfproto ipv6 meta l4proto . th dport @nodeport6 goto mark-masq
-	}
-	chain nat-prerouting {
-		type nat hook prerouting priority dstnat; policy accept;
-		jump services
-	}
-	chain nat-output {
-		type nat hook output priority -100; policy accept;
-		jump services
-	}
-	chain nat-postrouting {
-		type nat hook postrouting priority srcnat; policy accept;
-		ip daddr . meta l4proto . th dport . ip saddr @hairpin4 masquerade
-		ip6 daddr . meta l4proto . th dport . ip6 saddr @hairpin6 masquerade
-		meta mark & $MASQ == 0 return
-		meta mark set meta mark ^ $MASQ
-		masquerade fully-random
-	}
-}
-EOF
+# an operator's own service on the node, which the agent must leave alone
+own_service() {
+	in_ns "$ND" ipvsadm -A -t 192.168.50.1:443 -s rr &&
+		in_ns "$ND" ipvsadm -a -t 192.168.50.1:443 -r 10.244.1.3:8080 -m
 }
 
 setup_or_die "topology" topo_kube
 setup_or_die "servers" servers
-setup_or_die "IPVS services" ipvs_state
-setup_or_die "nftables table" nft_state
+setup_or_die "an operator's own service" own_service
+objects >"$LIB_TMP/objects.json"
+kube sync -f "$LIB_TMP/objects.json" >"$LIB_TMP/sync.out" 2>"$LIB_TMP/sync.err"
+rc=$?
+check "kube sync: exit 0 ($rc: $(tail -n 3 "$LIB_TMP/sync.err" | tr '\n' ' '))" test $rc = 0
+vips=$(in_ns "$ND" ip -o addr show dev kube-ipvs0 scope global | awk '{ print $4 }' | sed 's#/.*##' | sort | tr '\n' ' ')
+check "kube-ipvs0 holds the cluster, external and LB IPs, no node IP ($vips)" \
+	test "$vips" = "10.96.0.10 10.96.0.11 10.96.0.12 10.96.0.13 198.51.100.11 203.0.113.100 fd00:96::10 fd00:96::11 "
+check "net.ipv4.vs.conntrack is 1" test "$(in_ns "$ND" sysctl -n net.ipv4.vs.conntrack)" = 1
 
 # go NAME NS ADDR PORT [conn options]: N flows; prints the tally file
 go() {
@@ -303,5 +287,35 @@ f=$(go "EXT .2 -> LB" "$EXT" 203.0.113.100 80 -b 192.168.50.2)
 expect "EXT in range -> LB: masqueraded" "$f" all "p1@10.244.1.1|p2@10.244.1.1|p3@192.168.60.1"
 f=$(go "EXT .3 -> LB" "$EXT" 203.0.113.100 80 -b 192.168.50.3 -t 500)
 expect "EXT out of range -> LB: dropped" "$f" 0 "-"
+
+# 7. a second sync of the same objects changes nothing
+kube sync -f "$LIB_TMP/objects.json" >/dev/null 2>"$LIB_TMP/sync2.err"
+check "a second sync: no IPVS or address change ($(tail -n 1 "$LIB_TMP/sync2.err"))" \
+	grep -q "synced: 0 IPVS changes, 0 address changes" "$LIB_TMP/sync2.err"
+
+# 8. a Service deleted: its IPVS services and address go, nothing else
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["items"] = [o for o in d["items"] if o["metadata"]["name"] not in ("hair", "hair-4")]
+json.dump(d, open(sys.argv[2], "w"))' "$LIB_TMP/objects.json" "$LIB_TMP/objects2.json"
+kube sync -f "$LIB_TMP/objects2.json" >/dev/null 2>"$LIB_TMP/sync3.err"
+check "hair deleted: its service is gone" not in_ns "$ND" ipvsadm -L -n -t 10.96.0.13:80
+check "  and its address" not in_ns "$ND" sh -c "ip -o addr show dev kube-ipvs0 | grep -q ' 10.96.0.13/'"
+check "  web is still served" in_ns "$ND" ipvsadm -L -n -t 10.96.0.10:80
+check "  the operator's own service is untouched" in_ns "$ND" ipvsadm -L -n -t 192.168.50.1:443
+f=$(go "P2 -> web after" "$P2" 10.96.0.10 80)
+expect "P2 -> web cluster IP after the change" "$f" all "p1@10.244.1.3|p2@10.244.1.1|p3@10.244.1.3"
+
+# 9. cleanup: the table, the services made, the addresses; not the rest
+kube cleanup >/dev/null 2>"$LIB_TMP/clean.err"
+rc=$?
+check "kube cleanup: exit 0 ($rc: $(tail -n 2 "$LIB_TMP/clean.err" | tr '\n' ' '))" test $rc = 0
+check "  the table is gone" not in_ns "$ND" nft list table inet ipvsctl
+left=$(in_ns "$ND" ipvsadm -S -n | grep -c '^-A')
+check "  one IPVS service left, the operator's ($left)" test "$left" = 1
+check "  it is the operator's" in_ns "$ND" ipvsadm -L -n -t 192.168.50.1:443
+check "  kube-ipvs0 holds no address" \
+	test -z "$(in_ns "$ND" ip -o addr show dev kube-ipvs0 scope global)"
 
 exit "$(lib_result)"

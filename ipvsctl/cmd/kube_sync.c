@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl kube sync and cleanup: a node's proxy state applied once.
+ *
+ * Order, each step only after the one before succeeded:
+ *  1. the sysctls IPVS NAT needs under masquerading (net.ipv4.vs.conntrack:
+ *     without it IPVS bypasses conntrack and nothing is masqueraded);
+ *  2. the IPVS services (reconcile: diff against the kernel, all or
+ *     nothing), in scope only those this command made before (the
+ *     managed file in --state-dir, written before the change with the
+ *     union of before and after, so that a crash forgets nothing) and
+ *     those it wants: an operator's own services are never touched;
+ *  3. the addresses on the VIP interface (kube-ipvs0, wholly the proxy's,
+ *     as with kube-proxy): cluster, external and load-balancer IPs only;
+ *  4. the nftables table, replaced in one transaction.
+ * A failed step is reported with what was done before it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/kube.h"
+#include "kernel/sysctl.h"
+#include "kernel/vip.h"
+#include "kube/nft.h"
+#include "kube/nftlib.h"
+#include "model/model.h"
+#include "state/managed.h"
+#include "state/reconcile.h"
+
+/* who wrote the managed file: this command, in this network namespace
+ * (two namespaces sharing a --state-dir never take each other's list)
+ */
+static const char *owner(void)
+{
+	static char buf[64];
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st))
+		st.st_ino = 0;
+	snprintf(buf, sizeof(buf), "ipvsctl kube netns %llu", (unsigned long long)st.st_ino);
+	return buf;
+}
+
+struct managed_set {
+	struct svc_id *v;
+	size_t n;
+};
+
+static bool in_managed(const struct m_svc *s, void *arg)
+{
+	const struct managed_set *m = arg;
+
+	return managed_has(m->v, m->n, &s->id);
+}
+
+static int managed_path(const struct kube_sync_opts *o, char *p, size_t len)
+{
+	if ((size_t)snprintf(p, len, "%s/kube.managed", o->state_dir) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* @a's ids and @want's, sorted (a copy: the caller frees it) */
+static int ids_union(const struct managed_set *a, const struct model *want, struct managed_set *u)
+{
+	size_t i;
+
+	u->v = malloc((a->n + want->n + 1) * sizeof(*u->v));
+	if (!u->v)
+		return -ENOMEM;
+	if (a->n)
+		memcpy(u->v, a->v, a->n * sizeof(*u->v));
+	for (i = 0; i < want->n; i++)
+		u->v[a->n + i] = want->svcs[i].id;
+	u->n = a->n + want->n;
+	managed_sort(u->v, u->n);
+	return 0;
+}
+
+static int ids_of(const struct model *want, struct managed_set *u)
+{
+	struct managed_set none = { 0 };
+
+	return ids_union(&none, want, u);
+}
+
+/* a model of the VIPs alone (vip_sync reads the addresses of its services) */
+static int vip_model(const struct kube_out *out, struct model *m)
+{
+	size_t i;
+
+	model_init(m);
+	for (i = 0; i < out->nvips; i++) {
+		struct svc_id id = { .af = out->vips[i].af, .proto = IPPROTO_TCP };
+
+		memcpy(id.addr, out->vips[i].a, sizeof(id.addr));
+		if (!model_find(m, &id) && !model_add(m, &id))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int step_sysctls(struct ctx *c, const struct kube_sync_opts *o)
+{
+	long v;
+	int err;
+
+	if (o->dry_run)
+		return 0;
+	err = sysctl_read("net.ipv4.vs.conntrack", &v);
+	if (!err && v != 1)
+		err = sysctl_write("net.ipv4.vs.conntrack", 1);
+	if (err)
+		fprintf(stderr, "%s: kube: net.ipv4.vs.conntrack: %s (is ip_vs loaded?); nothing was changed\n",
+			c->prog, strerror(-err));
+	return err;
+}
+
+static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		     struct kube_sync_res *res)
+{
+	struct rec_opts ro = { 0 };
+	struct rec_result rr = { 0 };
+	struct managed_set before = { 0 }, u = { 0 };
+	struct model want;
+	struct timeouts to;
+	struct nl *nl;
+	char path[4096], why[640];
+	int err;
+
+	err = ctx_nl(c, &nl);
+	if (err)
+		return err;
+	model_init(&want);
+	err = state_from_ops(nl, out->ops, out->nops, &want, &to, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "%s: kube: %s; nothing was changed\n", c->prog, why);
+		goto out;
+	}
+	err = managed_path(o, path, sizeof(path));
+	if (!err && !o->dry_run && mkdir(o->state_dir, 0755) && errno != EEXIST)
+		err = -errno;
+	if (err) {
+		fprintf(stderr, "%s: kube: --state-dir %s: %s; nothing was changed\n", c->prog,
+			o->state_dir, strerror(-err));
+		goto out;
+	}
+	err = managed_read(path, owner(), &before.v, &before.n, why, sizeof(why));
+	if (err == -ENOENT) {
+		err = 0;
+	} else if (err && err != -ENOMEM) {
+		/* not ours whole: delete nothing of it, say so */
+		fprintf(stderr, "%s: kube: %s: %s; no service will be deleted this time\n",
+			c->prog, path, why);
+		before.v = NULL;
+		before.n = 0;
+		err = 0;
+	}
+	if (!err)
+		err = ids_union(&before, &want, &u);
+	if (!err && !o->dry_run)
+		err = managed_write(path, owner(), u.v, u.n, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "%s: kube: %s: %s; nothing was changed\n", c->prog, path,
+			err == -ENOMEM ? "out of memory" : why);
+		goto out;
+	}
+	ro.in_scope = in_managed;
+	ro.scope_arg = &u;
+	ro.timeouts = NULL;
+	ro.dry_run = o->dry_run;
+	ro.out = stdout;
+	err = reconcile(nl, &want, &ro, &rr);
+	res->ipvs_changes = rr.changes;
+	if (err) {
+		if (rr.failed_step)
+			fprintf(stderr, "%s: kube: IPVS step %zu: %s; %s\n", c->prog, rr.failed_step,
+				rr.why, rr.undo_err ? "rolling back FAILED: IPVS is partly changed" :
+				"rolled back: nothing was changed");
+		else
+			fprintf(stderr, "%s: kube: IPVS: %s; nothing was changed\n", c->prog, rr.why);
+		goto out;
+	}
+	if (!o->dry_run) {
+		struct managed_set now = { 0 };
+
+		/* what is managed now: what was wanted (the rest is gone) */
+		err = ids_of(&want, &now);
+		if (!err)
+			err = managed_write(path, owner(), now.v, now.n, why, sizeof(why));
+		free(now.v);
+		if (err) {
+			/* the union stays on disk: nothing is forgotten */
+			fprintf(stderr, "%s: kube: %s: %s (IPVS was changed; the next sync rewrites it)\n",
+				c->prog, path, err == -ENOMEM ? "out of memory" : why);
+			err = 0;
+		}
+	}
+out:
+	free(before.v);
+	free(u.v);
+	model_free(&want);
+	return err;
+}
+
+static int step_vips(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		     struct kube_sync_res *res)
+{
+	struct scope all = { .all = true };
+	struct model m;
+	char why[512];
+	int err;
+
+	err = vip_model(out, &m);
+	if (!err)
+		err = vip_sync(o->vip_dev, &m, &all, o->dry_run, stdout, &res->vip_changes, why,
+			       sizeof(why));
+	else
+		snprintf(why, sizeof(why), "out of memory");
+	model_free(&m);
+	if (err)
+		fprintf(stderr, "%s: kube: %s: %s (IPVS was changed; the addresses and nftables were not)\n",
+			c->prog, o->vip_dev, why);
+	return err;
+}
+
+static int step_nft(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		    const struct kube_service *svcs, size_t nsvcs)
+{
+	struct nftlib *lib = NULL;
+	char *text = NULL, why[1024];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = kube_nft_render(f, &o->nft, out, svcs, nsvcs);
+	if (fclose(f) || err) {
+		free(text);
+		fprintf(stderr, "%s: kube: out of memory (IPVS and the addresses were changed; nftables was not)\n",
+			c->prog);
+		return -ENOMEM;
+	}
+	err = nftlib_open(&lib, why, sizeof(why));
+	if (!err)
+		err = nftlib_run(lib, text, o->dry_run, why, sizeof(why));
+	nftlib_close(lib);
+	free(text);
+	if (err)
+		fprintf(stderr, "%s: kube: %s (IPVS and the addresses were changed; nftables was not)\n",
+			c->prog, why);
+	return err;
+}
+
+int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		    const struct kube_service *svcs, size_t nsvcs, struct kube_sync_res *res)
+{
+	char why[512];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	err = vip_check(o->vip_dev, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "%s: kube: %s; nothing was changed\n", c->prog, why);
+		return err;
+	}
+	err = step_sysctls(c, o);
+	if (!err)
+		err = step_ipvs(c, o, out, res);
+	if (!err)
+		err = step_vips(c, o, out, res);
+	if (!err)
+		err = step_nft(c, o, out, svcs, nsvcs);
+	return err;
+}
+
+/*
+ * cleanup: the nftables table, the IPVS services of the managed file, the
+ * VIP interface's addresses (the interface itself stays, as kube-proxy's
+ * cleanup leaves it), then the managed file. Each part alone if asked.
+ */
+int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o)
+{
+	struct kube_out none = { 0 };
+	struct kube_sync_res res;
+	struct nftlib *lib = NULL;
+	char path[4096], why[1024];
+	int err;
+
+	err = nftlib_open(&lib, why, sizeof(why));
+	if (!err)
+		err = nftlib_run(lib, kube_nft_cleanup, o->dry_run, why, sizeof(why));
+	nftlib_close(lib);
+	if (err) {
+		fprintf(stderr, "%s: kube: %s; nothing was changed\n", c->prog, why);
+		return err;
+	}
+	err = step_ipvs(c, o, &none, &res);
+	if (err)
+		return err;
+	if (access(o->vip_dev_path, F_OK) == 0) {
+		err = step_vips(c, o, &none, &res);
+		if (err)
+			return err;
+	}
+	if (!o->dry_run && !managed_path(o, path, sizeof(path)) && unlink(path) && errno != ENOENT)
+		fprintf(stderr, "%s: kube: %s: %s\n", c->prog, path, strerror(errno));
+	return 0;
+}
