@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ipvsctl kube render: the IPVS services a node's proxy holds for a
+ * ipvsctl kube: a node's service proxy, as kube-proxy's IPVS mode, from a
  * cluster's Services and EndpointSlices ("kubectl get services,endpointslices
- * -A -o json"), printed as commands of the grammar. Offline: nothing is
- * read from or sent to the kernel or the API server. The node agent
- * (to come) computes the same thing from its watch and applies it.
+ * -A -o json", or listed from the API server).
+ *   render  prints the IPVS services as commands of the grammar (or with
+ *           --nft the nftables table); offline;
+ *   sync    applies them once (cmd/kube_sync.c);
+ *   cleanup removes what sync made.
+ * The node agent (to come) computes the same from its watch.
  */
 #include <errno.h>
 #include <popt.h>
@@ -37,7 +40,14 @@ static const char kube_help[] =
 	"kube-proxy); --node-ip ADDR (repeatable) the addresses node ports are\n"
 	"served on (default: none, no node-port services). An object that does\n"
 	"not parse is named on standard error and skipped; the others are\n"
-	"rendered. Nothing is sent to the kernel.\n";
+	"rendered. Nothing is sent to the kernel. --nft prints the nftables table\n"
+	"instead (masquerading, source ranges, hairpin, Local shortcuts).\n\n"
+	"sync: apply that state once: net.ipv4.vs.conntrack=1, the IPVS services\n"
+	"(only those a sync made, listed in --state-dir, may change or go), the\n"
+	"cluster, external and LB IPs on --vip-dev (default kube-ipvs0), and the\n"
+	"table inet ipvsctl, replaced in one transaction (libnftables).\n"
+	"--cluster-cidr: the pods' addresses (their traffic to cluster IPs is not\n"
+	"masqueraded). cleanup: remove what sync made, nothing else.\n";
 
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;

@@ -22,6 +22,12 @@
 source "$(dirname "$0")/lib.sh"
 lib_init
 command -v nft >/dev/null || skip "nft not installed"
+# nf_tables with NAT, fib and masquerade, and br_netfilter: Debian's
+# kernels have them; a kernel built without them cannot run this test
+modprobe br_netfilter 2>/dev/null
+[ -d /proc/sys/net/bridge ] || skip "no br_netfilter in this kernel"
+echo 'table inet ipvsctl-probe { chain p { type nat hook postrouting priority srcnat; fib saddr type local masquerade fully-random; }; }' |
+	nft -c -f - 2>/dev/null || skip "no nf_tables NAT, fib or masquerade in this kernel"
 
 N=12
 SCALE=${TIMEOUT_SCALE:-1}
@@ -75,7 +81,6 @@ topo_kube() {
 	# kube-ipvs0 and net.ipv4.vs.conntrack are the agent's to set up
 	# a bridged reply from a pod to a pod on the same bridge must meet
 	# IPVS (and conntrack) on the node: br_netfilter, as with kube-proxy
-	modprobe br_netfilter 2>/dev/null
 	in_ns "$ND" sysctl -qw net.bridge.bridge-nf-call-iptables=1 || return 1
 	in_ns "$ND" sysctl -qw net.bridge.bridge-nf-call-ip6tables=1 || return 1
 }
