@@ -20,6 +20,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/kube.h"
+#include "config/units.h"
 #include "kube/api.h"
 #include "kube/cache.h"
 #include "kube/translate.h"
@@ -51,7 +52,7 @@ static const char kube_help[] =
 
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
-	char **cidrs, *vip_dev, *state_dir;
+	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics;
 	int nft, masq_all, masq_bit, dry_run;
 };
 
@@ -67,6 +68,10 @@ static void args_free(struct kube_args *a)
 	free(a->cidrs);
 	free(a->vip_dev);
 	free(a->state_dir);
+	free(a->min_sync);
+	free(a->sync);
+	free(a->healthz);
+	free(a->metrics);
 	free(a->file);
 	free(a->node);
 	free(a->sched);
@@ -263,8 +268,15 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 	struct kube_sync_res res;
 	int err;
 
+	char *text;
+
 	run_summary(c, r);
-	err = kube_sync_apply(c, so, &r->out, r->sv, r->cache.nsvcs, &res);
+	if (kube_nft_text(so, &r->out, r->sv, r->cache.nsvcs, &text)) {
+		fprintf(stderr, "%s: kube: out of memory; nothing was changed\n", c->prog);
+		return EXIT_FAIL;
+	}
+	err = kube_sync_apply(c, so, &r->out, text, &res);
+	free(text);
 	if (err)
 		return err == -EPERM || err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL :
 		       EXIT_UNAVAIL;
@@ -274,6 +286,51 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 			res.ipvs_changes == 1 ? "" : "s", res.vip_changes,
 			res.vip_changes == 1 ? "" : "s", so->dry_run ? "checked" : "replaced");
 	return EXIT_OK;
+}
+
+#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/*
+ * The API server: --server (with --token-file, --ca-file), or inside a
+ * pod the in-cluster configuration (KUBERNETES_SERVICE_HOST and _PORT, the
+ * service account's token and CA), as client-go's InClusterConfig reads it.
+ */
+static int api_conf(struct ctx *c, const struct kube_args *a, struct kube_api *api)
+{
+	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
+	const char *tf = a->token_file, *ca = a->ca_file;
+	char server[600];
+	size_t i;
+
+	memset(api, 0, sizeof(*api));
+	if (a->server) {
+		snprintf(server, sizeof(server), "%s", a->server);
+	} else if (host && *host && port && *port) {
+		snprintf(server, sizeof(server), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
+			 host, port);
+		if (!tf)
+			tf = SA_DIR "/token";
+		if (!ca)
+			ca = SA_DIR "/ca.crt";
+	} else {
+		usage_error(c, "kube: no API server: --server URL, or run in a pod (KUBERNETES_SERVICE_HOST)");
+		return EXIT_USAGE;
+	}
+	if (strlen(server) >= sizeof(api->server) || (tf && strlen(tf) >= sizeof(api->token_file)) ||
+	    (ca && strlen(ca) >= sizeof(api->ca_file))) {
+		usage_error(c, "kube: --server, --token-file or --ca-file too long");
+		return EXIT_USAGE;
+	}
+	if (strncmp(server, "https://", 8) && strncmp(server, "http://", 7)) {
+		usage_error(c, "kube: --server %s: an http:// or https:// URL", server);
+		return EXIT_USAGE;
+	}
+	snprintf(api->server, sizeof(api->server), "%s", server);
+	for (i = strlen(api->server); i && api->server[i - 1] == '/'; i--)
+		api->server[i - 1] = 0;
+	snprintf(api->token_file, sizeof(api->token_file), "%s", tf ? tf : "");
+	snprintf(api->ca_file, sizeof(api->ca_file), "%s", ca ? ca : "");
+	return 0;
 }
 
 /* Services and EndpointSlices from the API server, as one array */
@@ -288,17 +345,9 @@ static int from_server(struct ctx *c, const struct kube_args *a, json_object **r
 	size_t i, j;
 	int err;
 
-	if (strlen(a->server) >= sizeof(api.server) ||
-	    (a->token_file && strlen(a->token_file) >= sizeof(api.token_file)) ||
-	    (a->ca_file && strlen(a->ca_file) >= sizeof(api.ca_file))) {
-		usage_error(c, "kube render: --server, --token-file or --ca-file too long");
-		return EXIT_USAGE;
-	}
-	snprintf(api.server, sizeof(api.server), "%s", a->server);
-	for (i = strlen(api.server); i && api.server[i - 1] == '/'; i--)
-		api.server[i - 1] = 0;
-	snprintf(api.token_file, sizeof(api.token_file), "%s", a->token_file ? a->token_file : "");
-	snprintf(api.ca_file, sizeof(api.ca_file), "%s", a->ca_file ? a->ca_file : "");
+	err = api_conf(c, a, &api);
+	if (err)
+		return err;
 	*root = json_object_new_array();
 	if (!*root)
 		return EXIT_FAIL;
@@ -326,6 +375,35 @@ static int from_server(struct ctx *c, const struct kube_args *a, json_object **r
 		}
 	}
 	return 0;
+}
+
+static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube_node_conf *node,
+		     const struct kube_sync_opts *so, const char *name)
+{
+	struct kube_run_opts ro = {
+		.so = so, .node = node, .node_name = name,
+		.min_sync_ms = 1000, .sync_ms = 30000,
+		.healthz_addr = a->healthz ? a->healthz : "0.0.0.0:10256",
+		.metrics_addr = a->metrics ? a->metrics : "127.0.0.1:10249",
+	};
+	struct kube_api api;
+	int rc;
+
+	if (so->dry_run || a->file) {
+		usage_error(c, "kube run: --dry-run and -f are for render and sync");
+		return EXIT_USAGE;
+	}
+	if ((a->min_sync && parse_duration_ms(a->min_sync, 3600000, &ro.min_sync_ms)) ||
+	    (a->sync && (parse_duration_ms(a->sync, 86400000, &ro.sync_ms) || !ro.sync_ms))) {
+		usage_error(c, "kube run: --min-sync-period and --sync-period take a duration with its "
+			    "unit (1s, 500ms); --sync-period more than 0");
+		return EXIT_USAGE;
+	}
+	rc = api_conf(c, a, &api);
+	if (rc)
+		return rc;
+	ro.api = &api;
+	return kube_run(c, &ro);
 }
 
 /* the options of sync, cleanup and render --nft */
@@ -423,6 +501,14 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "where the list of the services made is kept (default /run/ipvsctl)", "DIR" },
 		{ "dry-run", 'n', POPT_ARG_NONE, &a.dry_run, 0,
 		  "sync, cleanup: print the steps, check the table, change nothing", NULL },
+		{ "min-sync-period", 0, POPT_ARG_STRING, &a.min_sync, 0,
+		  "run: the least time between two syncs after changes (default 1s)", "D" },
+		{ "sync-period", 0, POPT_ARG_STRING, &a.sync, 0,
+		  "run: a full sync at least this often (default 30s)", "D" },
+		{ "healthz-bind-address", 0, POPT_ARG_STRING, &a.healthz, 0,
+		  "run: /healthz and /livez (default 0.0.0.0:10256; \"\": none)", "HOST:PORT" },
+		{ "metrics-bind-address", 0, POPT_ARG_STRING, &a.metrics, 0,
+		  "run: /metrics (default 127.0.0.1:10249; \"\": none)", "HOST:PORT" },
 		POPT_TABLEEND
 	};
 	struct kube_ip *ips = NULL;
@@ -436,17 +522,20 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	const char *sub;
 	int nargs, rc;
 
-	rc = cmd_options(c, argc, argv, opts, "kube render|sync|cleanup [-f FILE | --server URL "
+	rc = cmd_options(c, argc, argv, opts, "kube render|sync|run|cleanup [-f FILE | --server URL "
 			 "[--token-file FILE] [--ca-file FILE]] [--node NAME] [--node-ip ADDR]... "
 			 "[--scheduler NAME] [--nft] [--cluster-cidr CIDR]... [--masquerade-all] "
-			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--dry-run]",
+			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--dry-run] "
+			 "[--min-sync-period D] [--sync-period D] [--healthz-bind-address HOST:PORT] "
+			 "[--metrics-bind-address HOST:PORT]",
 			 kube_help, &args, &nargs);
 	if (rc)
 		goto out;
 	sub = nargs == 1 ? args[0] : NULL;
-	if (!sub || (strcmp(sub, "render") && strcmp(sub, "sync") && strcmp(sub, "cleanup"))) {
-		usage_error(c, nargs ? "kube: unknown command '%s' (render, sync, cleanup)" :
-			    "kube: which command? (render, sync, cleanup)%s", nargs ? args[0] : "");
+	if (!sub || (strcmp(sub, "render") && strcmp(sub, "sync") && strcmp(sub, "cleanup") &&
+		     strcmp(sub, "run"))) {
+		usage_error(c, nargs ? "kube: unknown command '%s' (render, sync, run, cleanup)" :
+			    "kube: which command? (render, sync, run, cleanup)%s", nargs ? args[0] : "");
 		rc = EXIT_USAGE;
 		goto out;
 	}
@@ -469,6 +558,10 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		goto out;
 	if (!strcmp(sub, "cleanup")) {
 		rc = kube_cleanup(c, &so) ? EXIT_FAIL : EXIT_OK;
+		goto out;
+	}
+	if (!strcmp(sub, "run")) {
+		rc = run_agent(c, &a, &node, &so, name);
 		goto out;
 	}
 	rc = read_objects(c, &a, &root);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cmd/cmd.h"
 #include "kube/nft.h"
@@ -26,15 +27,37 @@ struct kube_sync_opts {
 	struct kube_nft_conf nft;
 };
 
+enum kube_step { KUBE_STEP_IPVS = 1, KUBE_STEP_VIPS, KUBE_STEP_NFT };
+
 struct kube_sync_res {
 	size_t ipvs_changes, vip_changes;
+	bool ipvs_done;
+	enum kube_step failed_step;	/* 0: none */
 };
 
-/* Apply @out (translated from @svcs); 0 or -errno, every failure reported */
+/* the table's text for @out (translated from @svcs): *text malloc'd; 0 or -ENOMEM */
+int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
+		  const struct kube_service *svcs, size_t nsvcs, char **text);
+
+/* Apply @out and the table @nft_text; 0 or -errno, every failure reported */
 int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
-		    const struct kube_service *svcs, size_t nsvcs, struct kube_sync_res *res);
+		    const char *nft_text, struct kube_sync_res *res);
 
 /* Remove what kube sync made; 0 or -errno, every failure reported */
 int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o);
+
+struct kube_api;
+
+struct kube_run_opts {
+	const struct kube_sync_opts *so;
+	const struct kube_node_conf *node;
+	const char *node_name;
+	const struct kube_api *api;
+	uint32_t min_sync_ms, sync_ms;
+	const char *healthz_addr, *metrics_addr;	/* "" or NULL: none */
+};
+
+/* kube_agent.c: the node agent, until SIGTERM or SIGINT; an exit code */
+int kube_run(struct ctx *c, const struct kube_run_opts *ro);
 
 #endif

@@ -177,6 +177,7 @@ static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct
 	ro.out = stdout;
 	err = reconcile(nl, &want, &ro, &rr);
 	res->ipvs_changes = rr.changes;
+	res->ipvs_done = !err;
 	if (err) {
 		if (rr.failed_step)
 			fprintf(stderr, "%s: kube: IPVS step %zu: %s; %s\n", c->prog, rr.failed_step,
@@ -229,37 +230,44 @@ static int step_vips(struct ctx *c, const struct kube_sync_opts *o, const struct
 	return err;
 }
 
-static int step_nft(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
-		    const struct kube_service *svcs, size_t nsvcs)
+static int step_nft(struct ctx *c, const struct kube_sync_opts *o, const char *text)
 {
 	struct nftlib *lib = NULL;
-	char *text = NULL, why[1024];
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char why[1024];
 	int err;
 
-	if (!f)
-		return -ENOMEM;
-	err = kube_nft_render(f, &o->nft, out, svcs, nsvcs);
-	if (fclose(f) || err) {
-		free(text);
-		fprintf(stderr, "%s: kube: out of memory (IPVS and the addresses were changed; nftables was not)\n",
-			c->prog);
-		return -ENOMEM;
-	}
 	err = nftlib_open(&lib, why, sizeof(why));
 	if (!err)
 		err = nftlib_run(lib, text, o->dry_run, why, sizeof(why));
 	nftlib_close(lib);
-	free(text);
 	if (err)
 		fprintf(stderr, "%s: kube: %s (IPVS and the addresses were changed; nftables was not)\n",
 			c->prog, why);
 	return err;
 }
 
+int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
+		  const struct kube_service *svcs, size_t nsvcs, char **text)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(text, &len);
+	int err;
+
+	if (!f) {
+		*text = NULL;
+		return -ENOMEM;
+	}
+	err = kube_nft_render(f, &o->nft, out, svcs, nsvcs);
+	if (fclose(f) || err) {
+		free(*text);
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
-		    const struct kube_service *svcs, size_t nsvcs, struct kube_sync_res *res)
+		    const char *nft_text, struct kube_sync_res *res)
 {
 	char why[512];
 	int err;
@@ -275,8 +283,12 @@ int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct 
 		err = step_ipvs(c, o, out, res);
 	if (!err)
 		err = step_vips(c, o, out, res);
-	if (!err)
-		err = step_nft(c, o, out, svcs, nsvcs);
+	res->failed_step = err ? (res->ipvs_done ? KUBE_STEP_VIPS : KUBE_STEP_IPVS) : 0;
+	if (!err) {
+		err = step_nft(c, o, nft_text);
+		if (err)
+			res->failed_step = KUBE_STEP_NFT;
+	}
 	return err;
 }
 

@@ -273,3 +273,132 @@ int kube_api_list(struct kube_api *a, const char *path, json_object **items, cha
 	*items = all;
 	return 0;
 }
+
+/* ---- watch ------------------------------------------------------------ */
+
+struct wctx {
+	struct kube_watch *w;
+	const volatile int *stop;
+	struct body err;		/* the body of an answer that is not 200 */
+	long code;
+	int feed_err;
+	CURL *c;
+};
+
+static size_t on_watch(char *p, size_t size, size_t n, void *arg)
+{
+	struct wctx *x = arg;
+	size_t len = size * n;
+
+	if (!x->code)
+		curl_easy_getinfo(x->c, CURLINFO_RESPONSE_CODE, &x->code);
+	if (x->code != 200)
+		return on_data(p, size, n, &x->err);
+	x->feed_err = kube_watch_feed(x->w, p, len);
+	return x->feed_err ? 0 : len;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	const struct wctx *x = arg;
+
+	(void)dt, (void)dn, (void)ut, (void)un;
+	return x->stop && *x->stop;	/* nonzero aborts the transfer */
+}
+
+static int watch_url(const struct kube_api *a, const char *path, const char *rv,
+		     unsigned int timeout_s, char *url, size_t ulen)
+{
+	char sel[256], v[3 * KUBE_RV_MAX];
+	int n;
+
+	if (escape(KUBE_SELECTOR, sel, sizeof(sel)) || escape(rv, v, sizeof(v)))
+		return -ENAMETOOLONG;
+	n = snprintf(url, ulen, "%s%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=%u"
+		     "&labelSelector=%s&resourceVersion=%s", a->server, path, timeout_s, sel, v);
+	return n < 0 || (size_t)n >= ulen ? -ENAMETOOLONG : 0;
+}
+
+/* what the end of a watch transfer means (kube_api_watch's returns) */
+static int watch_end(struct wctx *x, CURLcode rc, const char *server, char *why, size_t len)
+{
+	if (x->stop && *x->stop) {
+		snprintf(why, len, "stopped");
+		return -EINTR;
+	}
+	if (x->feed_err) {
+		snprintf(why, len, "%s", x->w->why);
+		return x->feed_err;
+	}
+	if (x->code && x->code != 200) {
+		status_text(&x->err, x->code, why, len);
+		return x->code == 410 ? -ESTALE : x->code == 401 || x->code == 403 ? -EACCES : -EIO;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(why, len, "%s: %s", server, curl_easy_strerror(rc));
+		return -EIO;
+	}
+	if (x->w->in_event) {
+		snprintf(why, len, "the stream ended in the middle of an event");
+		return -EIO;
+	}
+	snprintf(why, len, "the server ended the watch");
+	return 0;
+}
+
+int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
+		   unsigned int timeout_s, const volatile int *stop, char *why, size_t len)
+{
+	struct wctx x = { .w = w, .stop = stop };
+	struct curl_slist *hdr = NULL, *h;
+	char url[8192], auth[sizeof(a->token) + 32];
+	CURLcode rc;
+	int err;
+
+	if (curl_load(why, len))
+		return -ENOSYS;
+	err = read_token(a, why, len);
+	if (err)
+		return err;
+	if (watch_url(a, path, w->rv, timeout_s, url, sizeof(url))) {
+		snprintf(why, len, "a resource version too long");
+		return -EPROTO;
+	}
+	x.c = curl_easy_init();
+	h = x.c ? curl_slist_append(NULL, "Accept: application/json") : NULL;
+	if (h && a->token[0]) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
+		hdr = curl_slist_append(h, auth);
+		if (!hdr)
+			curl_slist_free_all(h);
+	} else {
+		hdr = h;
+	}
+	if (!hdr) {
+		if (x.c)
+			curl_easy_cleanup(x.c);
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	curl_easy_setopt(x.c, CURLOPT_URL, url);
+	curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_watch);
+	curl_easy_setopt(x.c, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(x.c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(x.c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(x.c, CURLOPT_XFERINFODATA, &x);
+	curl_easy_setopt(x.c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x.c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(x.c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(x.c, CURLOPT_TIMEOUT, (long)timeout_s + 30L);
+	if (a->ca_file[0])
+		curl_easy_setopt(x.c, CURLOPT_CAINFO, a->ca_file);
+	rc = curl_easy_perform(x.c);
+	if (!x.code)
+		curl_easy_getinfo(x.c, CURLINFO_RESPONSE_CODE, &x.code);
+	err = watch_end(&x, rc, a->server, why, len);
+	curl_easy_cleanup(x.c);
+	curl_slist_free_all(hdr);
+	free(x.err.buf);
+	return err;
+}

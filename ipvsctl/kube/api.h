@@ -42,4 +42,18 @@ struct kube_api {
 int kube_api_list(struct kube_api *a, const char *path, json_object **items, char *rv,
 		  size_t rvlen, char *why, size_t len);
 
+/*
+ * Watch @path from @w's resource version (kube_watch_init), with the
+ * selector and bookmarks, for at most @timeout_s seconds (the server ends
+ * it then; 30 s more and the connection is cut): the events go to @w.
+ * Blocks; returns when the watch ends: 0 (the server closed it cleanly:
+ * watch again from w->rv), -ESTALE (the version expired, as HTTP 410 or
+ * an ERROR event: list again), -ECONNABORTED (another ERROR event), -EIO
+ * (HTTP error, a transport error or a stream cut in the middle of an
+ * event), -EACCES (401, 403), -EPROTO, -EMSGSIZE, -ENOMEM, or -EINTR once
+ * *@stop is set (checked about once a second). @why says what happened.
+ */
+int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
+		   unsigned int timeout_s, const volatile int *stop, char *why, size_t len);
+
 #endif

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ipvsctl kube run: the node agent. Shared by cmd/kube_agent.c (watchers,
+ * sync loop) and cmd/kube_http.c (health, metrics and health-check node
+ * port servers).
+ *
+ * Threads: one watcher per kind (Services, EndpointSlices), each a
+ * blocking list then watch over libcurl, writing the cache under @mu and
+ * waking the main thread through @efd; the main thread does everything
+ * else (sync pacing, the kernel, the HTTP servers) in one poll() loop.
+ * Only @cache, @listed, the watch counters and @bad are shared; everything
+ * else belongs to the main thread.
+ */
+#ifndef IPVSCTL_CMD_KUBE_AGENT_H
+#define IPVSCTL_CMD_KUBE_AGENT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmd/kube.h"
+#include "kube/api.h"
+#include "kube/cache.h"
+
+#define KA_CONNS_MAX 64		/* HTTP connections at once; more are closed */
+#define KA_HCS_MAX 4096		/* health-check node ports */
+#define KA_BUCKETS 15		/* sync duration: 1 ms x 2^0..14 (kube-proxy's) */
+
+struct ka_conn {
+	int fd;
+	int kind;		/* KA_HEALTHZ, KA_METRICS, or an hc index + KA_HC */
+	uint16_t hc_port;
+	char buf[2048];
+	size_t len;
+	uint64_t deadline_ms;
+};
+
+enum { KA_HEALTHZ, KA_METRICS, KA_HC };
+
+struct ka_hc {
+	uint16_t port;
+	int fd;
+	char ns[KUBE_NS_MAX];
+	char name[KUBE_NAME_MAX];
+	size_t local_ready;
+};
+
+struct ka_watcher {
+	struct agent *ag;
+	enum kube_kind kind;
+	const char *path;
+	struct kube_api api;
+	pthread_t th;
+	bool started;
+};
+
+struct agent {
+	struct ctx *c;
+	const struct kube_sync_opts *so;
+	struct kube_node_conf node;
+	uint32_t min_sync_ms, sync_ms;
+	volatile int stop;
+	int efd;			/* eventfd: the cache changed */
+	int sfd;			/* signalfd */
+
+	pthread_mutex_t mu;		/* guards the fields down to 'bad' */
+	struct kube_cache cache;
+	bool listed[2];
+	uint64_t events[2], relists[2], watch_errors[2];
+	uint64_t bad;			/* objects refused */
+
+	/* the main thread's */
+	struct ka_watcher w[2];
+	unsigned long synced_gen;
+	bool have_synced;
+	uint64_t pending_since_ms;	/* a change not yet applied since (0: none) */
+	uint64_t last_sync_ms, last_ok_wall_s, last_queued_wall_s, next_sync_ms, due;
+	unsigned int fail_streak;
+	uint64_t syncs, sync_failures, nft_failures;
+	uint64_t hist[KA_BUCKETS + 1];	/* +Inf last */
+	double hist_sum;
+	size_t services, no_local_int, no_local_ext;
+	uint64_t healthz[2], livez[2];	/* [0] 200, [1] 503 */
+	int healthz_fd, metrics_fd;
+	struct ka_hc *hcs;
+	size_t nhcs;
+	struct ka_conn conns[KA_CONNS_MAX];
+	size_t nconns;
+};
+
+/* kube_http.c */
+uint64_t ka_now_ms(void);
+int ka_listen(const char *addr, char *why, size_t len);	/* "HOST:PORT"; fd or -errno */
+/* make the health-check servers those of @hcs (ports opened and closed) */
+void ka_hc_update(struct agent *ag, const struct kube_hc *hcs, size_t n);
+bool ka_healthy(const struct agent *ag);
+void ka_accept(struct agent *ag, int fd, int kind);
+void ka_conn_io(struct agent *ag, size_t i);
+void ka_conns_expire(struct agent *ag);
+void ka_close_all(struct agent *ag);
+
+/* kube_metrics.c: the /metrics text (malloc'd), or NULL */
+char *ka_metrics_text(struct agent *ag, size_t *len);
+
+void ka_log(const struct agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

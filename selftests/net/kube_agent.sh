@@ -1,0 +1,267 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `ipvsctl kube run`, the node agent, against a fake API server
+# (tools/fakeapi.py) on the node's loopback: the first sync after both
+# lists, watch events, bookmarks, 410 Gone as an ERROR event and as an
+# HTTP status (a relist that turns what vanished into deletions), a
+# dropped stream, slow answers, a refused object, /healthz /livez
+# /metrics, healthCheckNodePort answers, and a churn of thousands of
+# EndpointSlice changes that converges while an established connection
+# to a surviving endpoint stays up.
+#
+#   node ND: the agent, the fake API server on 127.0.0.1,
+#            cbr0 10.244.1.1/24 with pods P1 10.244.1.2, P2 10.244.1.3
+#
+# Every wait is a deadline polled on state; nothing is judged by time.
+
+source "$(dirname "$0")/lib.sh"
+lib_init
+command -v nft >/dev/null || skip "nft not installed"
+command -v curl >/dev/null || skip "curl not installed"
+echo 'table inet ipvsctl-probe { chain p { type nat hook postrouting priority srcnat; fib saddr type local masquerade fully-random; }; }' |
+	nft -c -f - 2>/dev/null || skip "no nf_tables NAT, fib or masquerade in this kernel"
+
+FAKE=$LIB_DIR/tools/fakeapi.py
+SCALE=${TIMEOUT_SCALE:-1}
+W=$((30 * SCALE))	# seconds a state is waited for
+
+topo() {
+	local i
+	mkns ND nd || return 1
+	mkns P1 p1 || return 1
+	mkns P2 p2 || return 1
+	in_ns "$ND" ip link add cbr0 type bridge || return 1
+	in_ns "$ND" ip addr add 10.244.1.1/24 dev cbr0 || return 1
+	in_ns "$ND" ip link set cbr0 up || return 1
+	in_ns "$ND" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	for i in 1 2; do
+		local p=P$i
+		ip link add eth0 netns "${!p}" type veth peer name "veth-p$i" netns "$ND" || return 1
+		in_ns "$ND" ip link set "veth-p$i" master cbr0 up || return 1
+		in_ns "${!p}" ip addr add "10.244.1.$((i + 1))/24" dev eth0 || return 1
+		in_ns "${!p}" ip link set eth0 up || return 1
+		in_ns "${!p}" ip route add default via 10.244.1.1 || return 1
+	done
+}
+
+setup_or_die "topology" topo
+setup_or_die "pod servers" serve "$P1" p1 8080
+setup_or_die "pod servers" serve "$P2" p2 8080
+
+# ---- objects ------------------------------------------------------------
+svc() { # svc NAME CLUSTER_IP [extra spec JSON members]
+	printf '{"kind": "Service", "apiVersion": "v1", "metadata": {"namespace": "default", "name": "%s"},
+ "spec": {"type": "ClusterIP", "clusterIP": "%s", "clusterIPs": ["%s"],
+          "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080%s}]%s}}' \
+		"$1" "$2" "$2" "${4:-}" "${3:-}"
+}
+slice() { # slice SVC NAME EP[,EP...] [node]
+	local eps="" a
+	for a in ${3//,/ }; do
+		eps+="${eps:+, }{\"addresses\": [\"$a\"], \"conditions\": {\"ready\": true}, \"nodeName\": \"${4:-nd}\"}"
+	done
+	printf '{"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+ "metadata": {"namespace": "default", "name": "%s", "labels": {"kubernetes.io/service-name": "%s"}},
+ "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+ "endpoints": [%s]}' "$2" "$1" "$eps"
+}
+{
+	echo '{"kind": "List", "items": ['
+	svc web 10.96.0.10
+	echo ,
+	slice web web-1 10.244.1.2,10.244.1.3
+	echo ,
+	svc keep 10.96.0.20
+	echo ,
+	slice keep keep-1 10.244.1.2
+	echo ,
+	svc hc 10.96.0.30 ', "externalTrafficPolicy": "Local", "healthCheckNodePort": 32001, "type": "LoadBalancer"' \
+		', "nodePort": 30030'
+	echo ,
+	slice hc hc-1 10.244.1.3
+	echo ,
+	svc hcnone 10.96.0.31 ', "externalTrafficPolicy": "Local", "healthCheckNodePort": 32002, "type": "LoadBalancer"' \
+		', "nodePort": 30031'
+	echo ,
+	slice hcnone hcnone-1 10.244.9.9 other-node
+	echo ']}'
+} >"$LIB_TMP/objects.json"
+
+start_fake() {
+	bg_in_ns "$ND" python3 "$FAKE" --port 0 --ready "$LIB_TMP/fake.port" \
+		--objects "$LIB_TMP/objects.json" --token t0ken
+	wait_until 20 test -s "$LIB_TMP/fake.port" || return 1
+	PORT=$(cat "$LIB_TMP/fake.port")
+}
+setup_or_die "fake API server" start_fake
+echo t0ken >"$LIB_TMP/token"
+
+ctl() { # ctl JSON: a control request to the fake server
+	in_ns "$ND" curl -sf -X POST --data-binary "$1" "http://127.0.0.1:$PORT/control" >/dev/null
+}
+ctl_apply() {
+	ctl "{\"op\": \"apply\", \"object\": $1}"
+}
+
+start_agent() {
+	bg_in_ns "$ND" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" \
+		--token-file "$LIB_TMP/token" --node nd --node-ip 10.244.1.1 \
+		--cluster-cidr 10.244.0.0/16 --state-dir "$LIB_TMP/state" \
+		--healthz-bind-address 127.0.0.1:10256 --metrics-bind-address 127.0.0.1:10249 \
+		--min-sync-period 200ms
+	AGENT=$LAST_PID
+}
+start_agent 2>"$LIB_TMP/agent.err"
+
+# dests VIP: the real servers of tcp VIP:80, sorted, one line
+dests() {
+	in_ns "$ND" ipvsadm -L -n -t "$1:80" 2>/dev/null | awk '$1 == "->" && $2 ~ /^[0-9]/ { print $2 }' |
+		sort | tr '\n' ' '
+}
+has_dests() { # has_dests VIP "A:P B:P "
+	[ "$(dests "$1")" = "$2" ]
+}
+metric() { # metric NAME{LABELS}: its value, 0 if absent
+	in_ns "$ND" curl -sf "http://127.0.0.1:10249/metrics" |
+		awk -v m="$1" '$1 == m { print $2; f = 1 } END { if (!f) print 0 }'
+}
+metric_ge() { # metric_ge NAME N
+	[ "$(metric "$1")" -ge "$2" ] 2>/dev/null
+}
+
+# 1. the first sync: both lists, then everything
+check "the first sync: web's endpoints" wait_until $W has_dests 10.96.0.10 "10.244.1.2:8080 10.244.1.3:8080 "
+check "  keep's" has_dests 10.96.0.20 "10.244.1.2:8080 "
+check "  the table is there" wait_until $W in_ns "$ND" nft list table inet ipvsctl
+f=$LIB_TMP/t1
+in_ns "$ND" "$MGTRAFFIC" conn -c 10.96.0.10 -p 80 -n 20 -t $((2000 * SCALE)) >"$f"
+check "  the node reaches web through its cluster IP ($(total_of "$f") answered)" \
+	test "$(total_of "$f")" = 20 -a "$(errors_of "$f")" = 0
+
+# 2. health and metrics
+code() { in_ns "$ND" curl -s -o "$LIB_TMP/body" -D "$LIB_TMP/head" -w '%{http_code}' "$@"; }
+c=$(code http://127.0.0.1:10256/healthz)
+check "/healthz: 200 ($c: $(cat "$LIB_TMP/body"))" test "$c" = 200
+c=$(code http://127.0.0.1:10256/livez)
+check "/livez: 200 ($c)" test "$c" = 200
+c=$(code http://127.0.0.1:10249/proxyMode)
+check "/proxyMode: ipvs ($c $(cat "$LIB_TMP/body"))" test "$c" = 200 -a "$(cat "$LIB_TMP/body")" = ipvs
+check "/metrics: a sync's timestamp" metric_ge kubeproxy_sync_proxy_rules_last_timestamp_seconds 1
+check "/metrics: the sync histogram counted it" metric_ge kubeproxy_sync_proxy_rules_duration_seconds_count 1
+c=$(code http://127.0.0.1:10256/other)
+check "an unknown path: 404 ($c)" test "$c" = 404
+
+# 3. healthCheckNodePort, as kube-proxy answers it
+c=$(code http://10.244.1.1:32001/anything)
+check "healthCheckNodePort of a Service with a local endpoint: 200 ($c)" test "$c" = 200
+check "  X-Load-Balancing-Endpoint-Weight: 1" grep -qi '^X-Load-Balancing-Endpoint-Weight: 1' "$LIB_TMP/head"
+check "  its body names the Service and counts 1" \
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (d["service"] == {"namespace": "default", "name": "hc"} and d["localEndpoints"] == 1 and d["serviceProxyHealthy"] is True))' \
+	"$LIB_TMP/body"
+c=$(code -X POST http://10.244.1.1:32002/)
+check "healthCheckNodePort of a Service with no local endpoint: 503, any method ($c)" test "$c" = 503
+check "  weight 0" grep -qi '^X-Load-Balancing-Endpoint-Weight: 0' "$LIB_TMP/head"
+
+# 4. watch events
+ctl_apply "$(slice web web-1 10.244.1.2)"
+check "an EndpointSlice changed: the endpoint leaves" wait_until $W has_dests 10.96.0.10 "10.244.1.2:8080 "
+ctl_apply "$(svc new 10.96.0.40)"
+ctl_apply "$(slice new new-1 10.244.1.3)"
+check "a Service added: served" wait_until $W has_dests 10.96.0.40 "10.244.1.3:8080 "
+ctl '{"op": "bookmark"}'
+ctl '{"op": "delete", "kind": "Service", "namespace": "default", "name": "new"}'
+check "a Service deleted (after a bookmark): gone" wait_until $W not in_ns "$ND" ipvsadm -L -n -t 10.96.0.40:80
+
+# 5. 410 Gone, as an ERROR event and as a status: a relist; a deletion
+#    made while the watch was down arrives as the list's absence
+lists0=$(metric 'ipvsctl_kube_lists_total{kind="services"}')
+ctl '{"op": "expire", "as": "event"}'
+check "410 as an ERROR event: Services listed again" \
+	wait_until $W metric_ge 'ipvsctl_kube_lists_total{kind="services"}' $((lists0 + 1))
+ctl_apply "$(svc gap 10.96.0.50)"
+ctl_apply "$(slice gap gap-1 10.244.1.2)"
+check "  then a new Service is served" wait_until $W has_dests 10.96.0.50 "10.244.1.2:8080 "
+lists1=$(metric 'ipvsctl_kube_lists_total{kind="services"}')
+ctl '{"op": "expire", "as": "status"}'
+ctl '{"op": "delete", "kind": "Service", "namespace": "default", "name": "gap"}'
+check "410 as a status: listed again" \
+	wait_until $W metric_ge 'ipvsctl_kube_lists_total{kind="services"}' $((lists1 + 1))
+check "  the Service deleted meanwhile is gone" wait_until $W not in_ns "$ND" ipvsadm -L -n -t 10.96.0.50:80
+
+# 6. a dropped stream, then slow answers
+errs0=$(metric 'ipvsctl_kube_watch_errors_total{kind="endpointslices"}')
+ctl '{"op": "drop"}'
+check "a dropped stream is counted" \
+	wait_until $W metric_ge 'ipvsctl_kube_watch_errors_total{kind="endpointslices"}' $((errs0 + 1))
+ctl_apply "$(slice web web-1 10.244.1.2,10.244.1.3)"
+check "  and the watch goes on: a change after it arrives" \
+	wait_until $W has_dests 10.96.0.10 "10.244.1.2:8080 10.244.1.3:8080 "
+ctl '{"op": "slow", "ms": 300}'
+ctl_apply "$(slice web web-1 10.244.1.3)"
+check "slow answers: the change still arrives" wait_until $W has_dests 10.96.0.10 "10.244.1.3:8080 "
+ctl '{"op": "slow", "ms": 0}'
+
+# 7. a refused object: named, skipped, nothing else changed
+bad0=$(metric ipvsctl_kube_objects_refused_total)
+ctl_apply '{"kind": "Service", "apiVersion": "v1", "metadata": {"namespace": "default", "name": "broken"},
+ "spec": {"clusterIP": "10.96.0.60", "ports": [{"protocol": "TCP", "port": 70000}]}}'
+check "a Service with port 70000: refused and counted" \
+	wait_until $W metric_ge ipvsctl_kube_objects_refused_total $((bad0 + 1))
+check "  and named in the log" wait_until $W grep -q 'broken.*70000' "$LIB_TMP/agent.err"
+check "  nothing else changed" has_dests 10.96.0.20 "10.244.1.2:8080 "
+
+# 8. churn: thousands of changes to keep's endpoints (addresses of no
+#    pod), with a connection to its one real endpoint held throughout
+N_CHURN=2000
+bg_in_ns "$ND" "$MGTRAFFIC" hold -c 10.96.0.20 -p 80 -D $((600000 * SCALE)) -I 200 -t $((5000 * SCALE)) \
+	>"$LIB_TMP/hold.out"
+HOLD=$LAST_PID
+held() {
+	in_ns "$ND" ipvsadm -L -n -c | grep -q 'ESTABLISHED .* 10.96.0.20:80 .*10.244.1.2:8080'
+}
+check "a connection to keep is up" wait_until $W held
+in_ns "$ND" python3 - "$PORT" "$N_CHURN" <<'PY'
+import json, sys, urllib.request
+port, n = int(sys.argv[1]), int(sys.argv[2])
+def slice(eps):
+    return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+            "metadata": {"namespace": "default", "name": "keep-1",
+                         "labels": {"kubernetes.io/service-name": "keep"}},
+            "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+            "endpoints": [{"addresses": [a], "conditions": {"ready": True}, "nodeName": "nd"}
+                          for a in eps]}
+for i in range(n):
+    extra = ["10.244.3.%d" % (1 + (i + k) % 200) for k in range(i % 7)]
+    body = json.dumps({"op": "apply", "object": slice(["10.244.1.2"] + extra)}).encode()
+    urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/control" % port, body,
+                                                  method="POST")).read()
+# the last word: keep's real endpoint and two others
+final = slice(["10.244.1.2", "10.244.3.250", "10.244.3.251"])
+urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:%d/control" % port,
+    json.dumps({"op": "apply", "object": final}).encode(), method="POST")).read()
+PY
+check "$N_CHURN changes posted" test $? = 0
+check "  IPVS converges to the last one" wait_until $((W * 2)) \
+	has_dests 10.96.0.20 "10.244.1.2:8080 10.244.3.250:8080 10.244.3.251:8080 "
+check "  the held connection is still answered" kill -0 "$HOLD"
+kill -INT "$HOLD"
+wait "$HOLD"
+rc=$?
+check "  and every line of it was answered by the same pod (hold exit $rc: $(tr '\n' ' ' <"$LIB_TMP/hold.out"))" \
+	test $rc = 0
+log "  (the agent synced $(metric ipvsctl_kube_syncs_total) times in all, $(metric 'ipvsctl_kube_watch_events_total{kind="endpointslices"}') slice events)"
+check "/healthz still 200" test "$(code http://127.0.0.1:10256/healthz)" = 200
+
+# 9. SIGTERM: the agent stops, the dataplane stays
+kill -TERM "$AGENT"
+wait_until $W not kill -0 "$AGENT"
+check "SIGTERM: the agent stopped" not kill -0 "$AGENT"
+wait "$AGENT"
+rc=$?
+check "  with exit 0 ($rc)" test $rc = 0
+check "  the services and the table stay" in_ns "$ND" ipvsadm -L -n -t 10.96.0.10:80
+check "  the table stays" in_ns "$ND" nft list table inet ipvsctl
+
+[ "$LIB_FAILS" = 0 ] || sed 's/^/agent: /' "$LIB_TMP/agent.err"
+exit "$(lib_result)"
