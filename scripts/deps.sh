@@ -54,7 +54,7 @@ BASE_PKGS="gcc make pkg-config libc6-dev
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libpopt-dev
 	libjson-c-dev libcurl4-openssl-dev
 	qemu-system-x86 busybox-static kmod xz-utils cpio
-	iproute2 procps ipvsadm keepalived python3 nftables libnftables1
+	iproute2 procps ipvsadm keepalived python3 nftables libnftables1 curl
 	sparse valgrind gnuplot-nox jq python3-prometheus-client
 	dpkg-dev debhelper dh-dkms dkms lintian fakeroot groff-base man-db
 	clang libclang-rt-14-dev

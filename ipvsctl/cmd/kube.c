@@ -52,7 +52,7 @@ static const char kube_help[] =
 
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
-	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics;
+	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics, *drain;
 	int nft, masq_all, masq_bit, dry_run;
 };
 
@@ -72,6 +72,7 @@ static void args_free(struct kube_args *a)
 	free(a->sync);
 	free(a->healthz);
 	free(a->metrics);
+	free(a->drain);
 	free(a->file);
 	free(a->node);
 	free(a->sched);
@@ -421,6 +422,17 @@ static int sync_conf(struct ctx *c, const struct kube_args *a, const struct kube
 		return EXIT_USAGE;
 	}
 	snprintf(so->vip_dev_path, sizeof(so->vip_dev_path), "/sys/class/net/%s", so->vip_dev);
+	so->drain_s = 300;
+	if (a->drain) {
+		uint32_t ms;
+
+		if (parse_duration_ms(a->drain, 86400000, &ms)) {
+			usage_error(c, "--drain-timeout '%s': a duration with its unit (5m, 30s), or 0",
+				    a->drain);
+			return EXIT_USAGE;
+		}
+		so->drain_s = (ms + 999) / 1000;
+	}
 	if (a->masq_bit < 0 || a->masq_bit > 31) {
 		usage_error(c, "--masquerade-bit %d: 0 to 31", a->masq_bit);
 		return EXIT_USAGE;
@@ -501,6 +513,9 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "where the list of the services made is kept (default /run/ipvsctl)", "DIR" },
 		{ "dry-run", 'n', POPT_ARG_NONE, &a.dry_run, 0,
 		  "sync, cleanup: print the steps, check the table, change nothing", NULL },
+		{ "drain-timeout", 0, POPT_ARG_STRING, &a.drain, 0,
+		  "sync, run: how long a leaving TCP or SCTP endpoint may drain (default 5m; 0: none)",
+		  "D" },
 		{ "min-sync-period", 0, POPT_ARG_STRING, &a.min_sync, 0,
 		  "run: the least time between two syncs after changes (default 1s)", "D" },
 		{ "sync-period", 0, POPT_ARG_STRING, &a.sync, 0,
@@ -525,7 +540,7 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	rc = cmd_options(c, argc, argv, opts, "kube render|sync|run|cleanup [-f FILE | --server URL "
 			 "[--token-file FILE] [--ca-file FILE]] [--node NAME] [--node-ip ADDR]... "
 			 "[--scheduler NAME] [--nft] [--cluster-cidr CIDR]... [--masquerade-all] "
-			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--dry-run] "
+			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--drain-timeout D] [--dry-run] "
 			 "[--min-sync-period D] [--sync-period D] [--healthz-bind-address HOST:PORT] "
 			 "[--metrics-bind-address HOST:PORT]",
 			 kube_help, &args, &nargs);

@@ -21,6 +21,7 @@ struct kube_sync_opts {
 	const char *state_dir;		/* the managed file: STATE_DIR/kube.managed */
 	const char *vip_dev;
 	char vip_dev_path[64];		/* /sys/class/net/DEV */
+	uint32_t drain_s;		/* a leaving TCP/SCTP real server's drain, at most */
 	bool dry_run;			/* print the IPVS and address steps, check
 					 * the nftables table, change nothing
 					 */

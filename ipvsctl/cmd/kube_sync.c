@@ -3,8 +3,9 @@
  * ipvsctl kube sync and cleanup: a node's proxy state applied once.
  *
  * Order, each step only after the one before succeeded:
- *  1. the sysctls IPVS NAT needs under masquerading (net.ipv4.vs.conntrack:
- *     without it IPVS bypasses conntrack and nothing is masqueraded);
+ *  1. the sysctls kube-proxy sets (net.ipv4.vs.conntrack: without it IPVS
+ *     bypasses conntrack and nothing is masqueraded; expire_nodest_conn,
+ *     expire_quiescent_template, ip_forward);
  *  2. the IPVS services (reconcile: diff against the kernel, all or
  *     nothing), in scope only those this command made before (the
  *     managed file in --state-dir, written before the change with the
@@ -19,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -29,6 +32,7 @@
 #include "kube/nft.h"
 #include "kube/nftlib.h"
 #include "model/model.h"
+#include "state/diff.h"
 #include "state/managed.h"
 #include "state/reconcile.h"
 
@@ -105,19 +109,87 @@ static int vip_model(const struct kube_out *out, struct model *m)
 	return 0;
 }
 
+/*
+ * Graceful termination, as kube-proxy's IPVS mode: a TCP or SCTP real
+ * server that leaves is kept at weight 0 while it has connections, and
+ * deleted once it has none (each sync looks again) or when --drain-timeout
+ * passes (maglev services; others wait for their connections, as
+ * kube-proxy does); a UDP one is deleted at once, so that a client's flow
+ * (DNS) is not kept on a pod that is gone (kube-proxy's
+ * graceful_termination.go; facts only).
+ */
+struct kube_leave {
+	struct leave_opts lo;
+	struct leave_result lr;
+};
+
+static int kube_adjust(struct model *want, const struct model *cur, void *arg)
+{
+	struct kube_leave *k = arg;
+	size_t i;
+	int err;
+
+	keep_operator_drains(want, cur);
+	err = leave_adjust(want, cur, &k->lo, &k->lr);
+	if (err)
+		return err;
+	for (i = 0; i < k->lr.n; i++) {
+		struct leaver *lv = &k->lr.v[i];
+		struct m_svc *ws;
+
+		if (lv->svc.proto != IPPROTO_UDP)
+			continue;
+		ws = model_find(want, &lv->svc);
+		if (ws)
+			svc_del_dest(ws, &lv->ap);
+		lv->start = false;
+	}
+	return 0;
+}
+
+/* new drains of maglev services: their deadline where the next sync finds it */
+static void store_drains(struct ctx *c, struct nl *nl, const struct kube_leave *k)
+{
+	struct nl_err e;
+	size_t i;
+	int err;
+
+	for (i = 0; i < k->lr.n; i++) {
+		if (!k->lr.v[i].start || k->lr.v[i].svc.proto == IPPROTO_UDP)
+			continue;
+		err = leaver_store(nl, &k->lr.v[i], &e);
+		if (err)
+			fprintf(stderr, "%s: kube: a drain's deadline was not stored (%s); the next sync stores it\n",
+				c->prog, e.ext[0] ? e.ext : strerror(-err));
+	}
+}
+
+/* the sysctls kube-proxy's IPVS mode sets (its NewProxier), those of a
+ * NAT director (kernel/sysctl.c says why each), and forwarding
+ */
 static int step_sysctls(struct ctx *c, const struct kube_sync_opts *o)
 {
+	const struct director_sysctl *d;
+	size_t i, n;
 	long v;
-	int err;
+	int err = 0;
 
 	if (o->dry_run)
 		return 0;
-	err = sysctl_read("net.ipv4.vs.conntrack", &v);
-	if (!err && v != 1)
-		err = sysctl_write("net.ipv4.vs.conntrack", 1);
-	if (err)
-		fprintf(stderr, "%s: kube: net.ipv4.vs.conntrack: %s (is ip_vs loaded?); nothing was changed\n",
-			c->prog, strerror(-err));
+	d = director_sysctls(&n);
+	for (i = 0; i <= n && !err; i++) {
+		const char *name = i < n ? d[i].name : "net.ipv4.ip_forward";
+		long want = i < n ? d[i].want : 1;
+
+		if (i < n && d[i].dr_only)
+			continue;
+		err = sysctl_read(name, &v);
+		if (!err && v != want)
+			err = sysctl_write(name, want);
+		if (err)
+			fprintf(stderr, "%s: kube: %s: %s (is ip_vs loaded?); nothing was changed\n",
+				c->prog, name, strerror(-err));
+	}
 	return err;
 }
 
@@ -126,6 +198,7 @@ static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct
 {
 	struct rec_opts ro = { 0 };
 	struct rec_result rr = { 0 };
+	struct kube_leave lv = { .lo = { .timeout_s = o->drain_s, .now_s = (uint64_t)time(NULL) } };
 	struct managed_set before = { 0 }, u = { 0 };
 	struct model want;
 	struct timeouts to;
@@ -172,6 +245,8 @@ static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct
 	}
 	ro.in_scope = in_managed;
 	ro.scope_arg = &u;
+	ro.adjust = kube_adjust;
+	ro.adjust_arg = &lv;
 	ro.timeouts = NULL;
 	ro.dry_run = o->dry_run;
 	ro.out = stdout;
@@ -187,6 +262,8 @@ static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct
 			fprintf(stderr, "%s: kube: IPVS: %s; nothing was changed\n", c->prog, rr.why);
 		goto out;
 	}
+	if (!o->dry_run)
+		store_drains(c, nl, &lv);
 	if (!o->dry_run) {
 		struct managed_set now = { 0 };
 
@@ -203,6 +280,7 @@ static int step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct
 		}
 	}
 out:
+	free(lv.lr.v);
 	free(before.v);
 	free(u.v);
 	model_free(&want);
