@@ -282,10 +282,12 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 		return err == -EPERM || err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL :
 		       EXIT_UNAVAIL;
 	if (!c->o.quiet)
-		fprintf(stderr, "%s: kube: %s: %zu IPVS change%s, %zu address change%s, nftables table %s\n",
+		fprintf(stderr, "%s: kube: %s: %zu IPVS change%s, %zu address change%s, nftables table %s, "
+			"%zu stale UDP entr%s cleared\n",
 			c->prog, so->dry_run ? "dry run" : "synced", res.ipvs_changes,
 			res.ipvs_changes == 1 ? "" : "s", res.vip_changes,
-			res.vip_changes == 1 ? "" : "s", so->dry_run ? "checked" : "replaced");
+			res.vip_changes == 1 ? "" : "s", so->dry_run ? "checked" : "replaced",
+			res.ct_deleted, res.ct_deleted == 1 ? "y" : "ies");
 	return EXIT_OK;
 }
 

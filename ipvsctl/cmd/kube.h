@@ -22,6 +22,9 @@ struct kube_sync_opts {
 	const char *vip_dev;
 	char vip_dev_path[64];		/* /sys/class/net/DEV */
 	uint32_t drain_s;		/* a leaving TCP/SCTP real server's drain, at most */
+	uint64_t *udp_digest;		/* the UDP services' at the last conntrack
+					 * cleanup (NULL: clean every time)
+					 */
 	bool dry_run;			/* print the IPVS and address steps, check
 					 * the nftables table, change nothing
 					 */
@@ -33,6 +36,8 @@ enum kube_step { KUBE_STEP_IPVS = 1, KUBE_STEP_VIPS, KUBE_STEP_NFT };
 struct kube_sync_res {
 	size_t ipvs_changes, vip_changes;
 	bool ipvs_done;
+	size_t ct_deleted;		/* stale UDP conntrack entries deleted */
+	bool ct_failed;
 	enum kube_step failed_step;	/* 0: none */
 };
 

@@ -280,9 +280,12 @@ static int sync_now(struct agent *ag)
 	} else if (res.failed_step == KUBE_STEP_NFT) {
 		ag->nft_failures++;
 	}
+	ag->ct_deleted += res.ct_deleted;
+	ag->ct_failures += res.ct_failed;
 	observe(ag, (double)(ka_now_ms() - t0) / 1000.0);
-	ka_log(ag, "sync %s: %zu Services, %zu EndpointSlices, %zu IPVS changes, %zu address changes, %llu ms",
-	       err ? "FAILED" : "done", nsvcs, nslices, res.ipvs_changes, res.vip_changes,
+	ka_log(ag, "sync %s: %zu Services, %zu EndpointSlices, %zu IPVS changes, %zu address changes, "
+	       "%zu stale UDP entries cleared, %llu ms", err ? "FAILED" : "done", nsvcs, nslices,
+	       res.ipvs_changes, res.vip_changes, res.ct_deleted,
 	       (unsigned long long)(ka_now_ms() - t0));
 	kube_out_free(&out);
 	return err;
@@ -476,7 +479,9 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	if (!ag)
 		return EXIT_FAIL;
 	ag->c = c;
-	ag->so = ro->so;
+	ag->so_own = *ro->so;
+	ag->so_own.udp_digest = &ag->udp_digest;
+	ag->so = &ag->so_own;
 	ag->node = *ro->node;
 	ag->min_sync_ms = ro->min_sync_ms;
 	ag->sync_ms = ro->sync_ms;

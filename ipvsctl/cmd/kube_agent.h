@@ -56,7 +56,10 @@ struct ka_watcher {
 
 struct agent {
 	struct ctx *c;
-	const struct kube_sync_opts *so;
+	const struct kube_sync_opts *so;	/* &so_own */
+	struct kube_sync_opts so_own;
+	uint64_t udp_digest;		/* see kube_sync_opts */
+	uint64_t ct_deleted, ct_failures;
 	struct kube_node_conf node;
 	uint32_t min_sync_ms, sync_ms;
 	volatile int stop;

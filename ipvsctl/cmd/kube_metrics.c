@@ -74,6 +74,12 @@ char *ka_metrics_text(struct agent *ag, size_t *len)
 	fprintf(f, "ipvsctl_kube_syncs_total %llu\n", (unsigned long long)ag->syncs);
 	counter(f, "ipvsctl_kube_sync_failures_total", "Syncs that failed (retried)", "counter");
 	fprintf(f, "ipvsctl_kube_sync_failures_total %llu\n", (unsigned long long)ag->sync_failures);
+	counter(f, "ipvsctl_kube_conntrack_deleted_total",
+		"Stale UDP conntrack entries of removed endpoints deleted", "counter");
+	fprintf(f, "ipvsctl_kube_conntrack_deleted_total %llu\n", (unsigned long long)ag->ct_deleted);
+	counter(f, "ipvsctl_kube_conntrack_failures_total", "Conntrack cleanups that failed (retried)",
+		"counter");
+	fprintf(f, "ipvsctl_kube_conntrack_failures_total %llu\n", (unsigned long long)ag->ct_failures);
 	counter(f, "ipvsctl_kube_services", "Services given a front end at the last sync", "gauge");
 	fprintf(f, "ipvsctl_kube_services %zu\n", ag->services);
 	counter(f, "ipvsctl_kube_healthcheck_ports", "healthCheckNodePort servers", "gauge");

@@ -31,6 +31,8 @@
 #include "kernel/vip.h"
 #include "kube/nft.h"
 #include "kube/nftlib.h"
+#include "kube/stale.h"
+#include "kernel/conntrack.h"
 #include "model/model.h"
 #include "state/diff.h"
 #include "state/managed.h"
@@ -324,6 +326,59 @@ static int step_nft(struct ctx *c, const struct kube_sync_opts *o, const char *t
 	return err;
 }
 
+#define CT_MAX 262144	/* entries read a pass: 15 MiB at most */
+
+/*
+ * Clear the conntrack entries of UDP services that point to an endpoint
+ * that left (kube/stale.h), when the UDP services' real servers changed
+ * since the last pass that completed (*o->udp_digest; always without
+ * one). A failure is reported and retried at the next sync; it is not the
+ * sync's failure (IPVS and the table are right).
+ */
+static void step_conntrack(struct ctx *c, const struct kube_sync_opts *o,
+			   const struct kube_out *out, struct kube_sync_res *res)
+{
+	static const int afs[] = { AF_INET, AF_INET6 };
+	uint64_t d = kube_udp_digest(out->ops, out->nops);
+	bool complete = true;
+	char why[256];
+	size_t i;
+
+	if (o->dry_run || (o->udp_digest && d && *o->udp_digest == d))
+		return;
+	for (i = 0; i < 2; i++) {
+		struct ct_entry *v = NULL;
+		size_t n = 0, del = 0;
+		bool *mark;
+		long stale;
+		int err = ct_dump_udp(afs[i], CT_MAX, &v, &n, why, sizeof(why));
+
+		if (err) {
+			fprintf(stderr, "%s: kube: %s (stale UDP entries are cleared at the next sync)\n",
+				c->prog, why);
+			res->ct_failed = true;
+			return;
+		}
+		complete &= n < CT_MAX;
+		mark = calloc(n + 1, sizeof(*mark));
+		stale = mark ? kube_udp_stale(out->ops, out->nops, v, n, mark) : -ENOMEM;
+		if (stale > 0) {
+			err = ct_delete(v, mark, n, &del, why, sizeof(why));
+			res->ct_deleted += del;
+			if (err) {
+				fprintf(stderr, "%s: kube: %s (retried at the next sync)\n", c->prog, why);
+				res->ct_failed = true;
+			}
+		} else if (stale < 0) {
+			res->ct_failed = true;
+		}
+		free(mark);
+		free(v);
+	}
+	if (o->udp_digest && complete && !res->ct_failed)
+		*o->udp_digest = d;
+}
+
 int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
 		  const struct kube_service *svcs, size_t nsvcs, char **text)
 {
@@ -367,6 +422,8 @@ int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct 
 		if (err)
 			res->failed_step = KUBE_STEP_NFT;
 	}
+	if (!err)
+		step_conntrack(c, o, out, res);
 	return err;
 }
 

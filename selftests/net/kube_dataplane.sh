@@ -312,6 +312,62 @@ check "  the operator's own service is untouched" in_ns "$ND" ipvsadm -L -n -t 1
 f=$(go "P2 -> web after" "$P2" 10.96.0.10 80)
 expect "P2 -> web cluster IP after the change" "$f" all "p1@10.244.1.3|p2@10.244.1.1|p3@10.244.1.3"
 
+# 9a. UDP, an endpoint removed: the flow's next datagram goes to another
+#     pod (IPVS drops the flow's entries with the real server:
+#     expire_nodest_conn, which the sync sets)
+f=$(go "EXT udp 40000" "$EXT" 192.168.50.1 30080 -u -n 1 -s 40000)
+first=$(awk '$1 == "backend" { sub(/@.*/, "", $2); print $2 }' "$f")
+check "a UDP flow from port 40000 is answered (by $first)" test "$(total_of "$f")" = 1
+case $first in
+p1) gone=10.244.1.2 ;;
+p2) gone=10.244.1.3 ;;
+*) gone=10.244.2.2 ;;
+esac
+edit_objects() { # edit_objects IN OUT PYTHON: d is the List
+	python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+$3
+json.dump(d, open(sys.argv[2], 'w'))" "$1" "$2"
+}
+edit_objects "$LIB_TMP/objects2.json" "$LIB_TMP/objects3.json" "
+for o in d['items']:
+    if o['metadata']['name'] == 'web-4':
+        o['endpoints'] = [e for e in o['endpoints'] if e['addresses'][0] != '$gone']"
+kube sync -f "$LIB_TMP/objects3.json" >/dev/null 2>"$LIB_TMP/sync4.err"
+f=$(go "EXT udp 40000 again" "$EXT" 192.168.50.1 30080 -u -n 1 -s 40000)
+again=$(awk '$1 == "backend" { sub(/@.*/, "", $2); print $2 }' "$f")
+check "  its pod ($gone) removed: the flow's next datagram is answered, by another pod (${again:-none})" \
+	test "$(total_of "$f")" = 1 -a -n "$again" -a "$again" != "$first"
+
+# 9b. UDP, a Service that appears (kube-proxy's conntrack cleanup): a
+#     datagram sent to its node port before it existed was taken by the
+#     node itself and left a conntrack entry that is not NATed (its reply
+#     source is the node port); the flow's next datagram, for the new
+#     Service, must not follow it. The endpoint is on the other node, so
+#     the datagram must be masqueraded to be answered at all, which only a
+#     new entry gets.
+f=$(go "EXT dns none" "$EXT" 192.168.50.1 30053 -u -n 1 -s 40001 -t 500)
+check "no Service on node port 30053 yet: the datagram from port 40001 is not answered" \
+	test "$(total_of "$f")" = 0
+edit_objects "$LIB_TMP/objects3.json" "$LIB_TMP/objects4.json" "
+d['items'].append({'kind': 'Service', 'apiVersion': 'v1',
+  'metadata': {'namespace': 'default', 'name': 'dns'},
+  'spec': {'type': 'NodePort', 'clusterIP': '10.96.0.53', 'clusterIPs': ['10.96.0.53'],
+           'ports': [{'name': 'dns', 'protocol': 'UDP', 'port': 53, 'targetPort': 8053,
+                      'nodePort': 30053}]}})
+d['items'].append({'kind': 'EndpointSlice', 'apiVersion': 'discovery.k8s.io/v1',
+  'metadata': {'namespace': 'default', 'name': 'dns-4',
+               'labels': {'kubernetes.io/service-name': 'dns'}},
+  'addressType': 'IPv4', 'ports': [{'name': 'dns', 'protocol': 'UDP', 'port': 8053}],
+  'endpoints': [{'addresses': ['10.244.2.2'], 'conditions': {'ready': True}, 'nodeName': 'n2'}]})"
+kube sync -f "$LIB_TMP/objects4.json" >/dev/null 2>"$LIB_TMP/sync5.err"
+check "  the Service created: the sync clears that entry ($(tail -n 1 "$LIB_TMP/sync5.err"))" \
+	grep -Eq "[1-9][0-9]* stale UDP entr(y|ies) cleared" "$LIB_TMP/sync5.err"
+f=$(go "EXT dns again" "$EXT" 192.168.50.1 30053 -u -n 1 -s 40001)
+check "  the flow's next datagram is answered by its endpoint, masqueraded ($(seen "$f"))" \
+	test "$(total_of "$f")" = 1 -a "$(seen "$f")" = "p3@192.168.60.1 "
+
 # 9. cleanup: the table, the services made, the addresses; not the rest
 kube cleanup >/dev/null 2>"$LIB_TMP/clean.err"
 rc=$?
