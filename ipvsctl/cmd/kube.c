@@ -355,7 +355,7 @@ static int from_server(struct ctx *c, const struct kube_args *a, json_object **r
 	if (!*root)
 		return EXIT_FAIL;
 	for (i = 0; i < 2; i++) {
-		err = kube_api_list(&api, paths[i], &items, rv, sizeof(rv), why, sizeof(why));
+		err = kube_api_list(&api, paths[i], &items, rv, sizeof(rv), NULL, why, sizeof(why));
 		if (err) {
 			fprintf(stderr, "%s: kube: %s: %s\n", c->prog, paths[i], why);
 			json_object_put(*root);

@@ -49,6 +49,13 @@ int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
 int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
 		    const char *nft_text, struct kube_sync_res *res);
 
+/* kube_ipvs.c: the IPVS step of a sync (kube_sync.c says where it
+ * stands), and the managed file's path; 0 or -errno, failures reported
+ */
+int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		   struct kube_sync_res *res);
+int kube_managed_path(const struct kube_sync_opts *o, char *p, size_t len);
+
 /* Remove what kube sync made; 0 or -errno, every failure reported */
 int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o);
 

@@ -31,6 +31,7 @@
 
 #include "cmd/kube_agent.h"
 #include "health/curl.h"
+#include "kube/nftlib.h"
 
 void ka_log(const struct agent *ag, const char *fmt, ...)
 {
@@ -129,7 +130,9 @@ static int list_once(struct ka_watcher *t, char *rv, size_t rvlen)
 	char why[512];
 	int err;
 
-	err = kube_api_list(&t->api, t->path, &items, rv, rvlen, why, sizeof(why));
+	err = kube_api_list(&t->api, t->path, &items, rv, rvlen, &ag->stop, why, sizeof(why));
+	if (err == -EINTR)
+		return err;
 	if (err) {
 		ka_log(ag, "list %s: %s", kind_name[t->kind], why);
 		return err;
@@ -152,21 +155,25 @@ static int list_once(struct ka_watcher *t, char *rv, size_t rvlen)
 	return 0;
 }
 
-/* watch from @rv until the version expires (then 0: list again) or stop */
-static void watch_loop(struct ka_watcher *t, const char *rv)
+/* watch from @rv until the version expires (list again) or stop; true if
+ * the watches delivered anything (an event or a bookmark)
+ */
+static bool watch_loop(struct ka_watcher *t, const char *rv)
 {
 	struct agent *ag = t->ag;
 	struct kube_watch w;
 	unsigned int fails = 0;
-	char why[512];
+	bool progress = false;
+	char why[512], keep[KUBE_RV_MAX];
 	int err;
 
 	if (kube_watch_init(&w, rv, on_event, t))
-		return;
+		return false;
 	while (!ag->stop) {
 		unsigned int timeout = 300 + (unsigned int)random() % 300;
 
 		err = kube_api_watch(&t->api, t->path, &w, timeout, &ag->stop, why, sizeof(why));
+		progress |= w.events || w.bookmarks;
 		if (err == -EINTR || ag->stop)
 			break;
 		if (err == -ESTALE) {
@@ -188,18 +195,20 @@ static void watch_loop(struct ka_watcher *t, const char *rv)
 			break;
 		nap(ag, backoff_ms(&fails));
 		/* the parser may hold half an event: a fresh one, same version */
-		{
-			char keep[KUBE_RV_MAX];
-
-			snprintf(keep, sizeof(keep), "%s", w.rv);
-			kube_watch_free(&w);
-			if (kube_watch_init(&w, keep, on_event, t))
-				return;
-		}
+		snprintf(keep, sizeof(keep), "%s", w.rv);
+		kube_watch_free(&w);
+		if (kube_watch_init(&w, keep, on_event, t))
+			return progress;
 	}
 	kube_watch_free(&w);
+	return progress;
 }
 
+/* List, then watch; again on 410 or a broken stream. The backoff runs
+ * across lists: it starts again only once a watch delivered something,
+ * so that a server that answers every watch with 410 (or a stream that
+ * cannot be read) is not listed in a tight loop by every node.
+ */
 static void *watcher(void *arg)
 {
 	struct ka_watcher *t = arg;
@@ -212,8 +221,10 @@ static void *watcher(void *arg)
 			nap(ag, backoff_ms(&fails));
 			continue;
 		}
-		fails = 0;
-		watch_loop(t, rv);
+		if (watch_loop(t, rv))
+			fails = 0;
+		else if (!ag->stop)
+			nap(ag, backoff_ms(&fails));
 	}
 	return NULL;
 }
@@ -311,7 +322,10 @@ static uint64_t due_ms(struct agent *ag, bool *listed)
 			ag->pending_since_ms = ka_now_ms();
 			ag->last_queued_wall_s = wall_s();
 		}
-		if (ag->last_sync_ms + ag->min_sync_ms < due)
+		/* after a failure, the backoff (next_sync_ms) stands: a change
+		 * does not bring the retry forward
+		 */
+		if (!ag->fail_streak && ag->last_sync_ms + ag->min_sync_ms < due)
 			due = ag->last_sync_ms + ag->min_sync_ms;
 	}
 	return due;
@@ -320,7 +334,7 @@ static uint64_t due_ms(struct agent *ag, bool *listed)
 static void maybe_sync(struct agent *ag)
 {
 	unsigned int shift;
-	uint64_t d;
+	uint64_t d, t0;
 	bool listed;
 	int err;
 
@@ -328,22 +342,26 @@ static void maybe_sync(struct agent *ag)
 	if (!listed || ka_now_ms() < ag->due)
 		return;
 	ag->syncs++;
+	t0 = ka_now_ms();
 	err = sync_now(ag);
 	ag->last_sync_ms = ka_now_ms();
 	if (err) {
 		ag->sync_failures++;
 		shift = ag->fail_streak < 5 ? ag->fail_streak : 5;
 		ag->fail_streak++;
-		d = (uint64_t)(ag->min_sync_ms ? ag->min_sync_ms : 1000) << shift;
+		/* 1 s (or --min-sync-period if longer) doubling, to --sync-period */
+		d = (uint64_t)(ag->min_sync_ms > 1000 ? ag->min_sync_ms : 1000) << shift;
 		ag->next_sync_ms = ag->last_sync_ms + (d < ag->sync_ms ? d : ag->sync_ms);
 	} else {
 		ag->fail_streak = 0;
 		ag->have_synced = true;
 		ag->last_ok_wall_s = wall_s();
 		ag->next_sync_ms = ag->last_sync_ms + ag->sync_ms;
+		/* what the sync applied is no longer pending; a change that came
+		 * during it has waited since the sync began at most
+		 */
 		pthread_mutex_lock(&ag->mu);
-		if (ag->cache.gen == ag->synced_gen)
-			ag->pending_since_ms = 0;
+		ag->pending_since_ms = ag->cache.gen == ag->synced_gen ? 0 : t0;
 		pthread_mutex_unlock(&ag->mu);
 	}
 	ag->due = due_ms(ag, &listed);
@@ -494,6 +512,20 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 		fprintf(stderr, "%s: kube: %s\n", c->prog, why);
 		rc = EXIT_UNAVAIL;
 		goto out;
+	}
+	/* no service without its table (source ranges, masquerading): a node
+	 * that cannot change nftables is told now, not at every sync
+	 */
+	{
+		struct nftlib *lib;
+		int err = nftlib_open(&lib, why, sizeof(why));
+
+		nftlib_close(lib);
+		if (err) {
+			fprintf(stderr, "%s: kube: %s\n", c->prog, why);
+			rc = err == -EPERM ? EXIT_PERM : EXIT_UNAVAIL;
+			goto out;
+		}
 	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

@@ -17,10 +17,11 @@
  * or EndpointSlices has waited for more than twice --sync-period without
  * being applied (kube-proxy's healthTimeout).
  *
- * A request is read whole (up to its blank line, 2 KiB at most) within 5
- * s, answered, and the connection closed; at most KA_CONNS_MAX at once,
- * so a slow or hostile client costs a bounded amount and never blocks the
- * loop.
+ * A request is read whole (up to its blank line, 2 KiB at most) within 3
+ * s, answered, and the connection closed; at most KA_CONNS_MAX at once:
+ * a new connection beyond that takes the place of the oldest unanswered
+ * one, so a client that holds connections open cannot keep a load
+ * balancer's probe out, and nothing blocks the loop.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -39,7 +40,7 @@
 
 #include "cmd/kube_agent.h"
 
-#define REQ_TIMEOUT_MS 5000
+#define REQ_TIMEOUT_MS 3000
 
 uint64_t ka_now_ms(void)
 {
@@ -99,9 +100,17 @@ int ka_listen(const char *addr, char *why, size_t wlen)
 		host[hl - 2] = 0;
 	}
 	if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::")) {
+		int fd;
+
 		s6.sin6_addr = in6addr_any;
 		s6.sin6_port = htons((uint16_t)port);
-		return listen_on((struct sockaddr *)&s6, sizeof(s6), why, wlen);
+		fd = listen_on((struct sockaddr *)&s6, sizeof(s6), why, wlen);
+		if (fd != -EAFNOSUPPORT)
+			return fd;
+		/* a kernel without IPv6 (ipv6.disable=1): IPv4 alone */
+		s4.sin_addr.s_addr = htonl(INADDR_ANY);
+		s4.sin_port = htons((uint16_t)port);
+		return listen_on((struct sockaddr *)&s4, sizeof(s4), why, wlen);
 	}
 	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
 		s4.sin_port = htons((uint16_t)port);
@@ -176,6 +185,12 @@ void ka_hc_update(struct agent *ag, const struct kube_hc *hcs, size_t n)
 
 /* ---- connections ----------------------------------------------------------- */
 
+static void conn_close(struct agent *ag, size_t i)
+{
+	close(ag->conns[i].fd);
+	ag->conns[i] = ag->conns[--ag->nconns];
+}
+
 void ka_accept(struct agent *ag, int lfd, int kind)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -184,8 +199,12 @@ void ka_accept(struct agent *ag, int lfd, int kind)
 	if (fd < 0)
 		return;
 	if (ag->nconns == KA_CONNS_MAX) {
-		close(fd);
-		return;
+		size_t i, old = 0;
+
+		for (i = 1; i < ag->nconns; i++)
+			if (ag->conns[i].deadline_ms < ag->conns[old].deadline_ms)
+				old = i;
+		conn_close(ag, old);
 	}
 	cn = &ag->conns[ag->nconns++];
 	memset(cn, 0, sizeof(*cn));
@@ -193,12 +212,6 @@ void ka_accept(struct agent *ag, int lfd, int kind)
 	cn->kind = kind >= KA_HC ? KA_HC : kind;
 	cn->hc_port = kind >= KA_HC ? ag->hcs[kind - KA_HC].port : 0;
 	cn->deadline_ms = ka_now_ms() + REQ_TIMEOUT_MS;
-}
-
-static void conn_close(struct agent *ag, size_t i)
-{
-	close(ag->conns[i].fd);
-	ag->conns[i] = ag->conns[--ag->nconns];
 }
 
 void ka_conns_expire(struct agent *ag)

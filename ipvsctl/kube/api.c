@@ -85,8 +85,26 @@ static void status_text(const struct body *b, long code, char *why, size_t len)
 	json_object_put(st);
 }
 
-/* One GET of @url into @b. Returns the HTTP status, or -errno. */
-static long get(struct kube_api *a, const char *url, struct body *b, char *why, size_t len)
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un);
+
+/* what every request to the API server sets: a dead peer (no RST) is
+ * found by TCP keepalive within about a minute, not at the timeout
+ */
+static void common_opts(CURL *c)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
+}
+
+/* One GET of @url into @b, stopped early once *@stop is set. Returns the
+ * HTTP status, or -errno.
+ */
+static long get(struct kube_api *a, const char *url, struct body *b, const volatile int *stop,
+		char *why, size_t len)
 {
 	struct curl_slist *hdr = NULL, *h;
 	char auth[sizeof(a->token) + 32];
@@ -116,16 +134,21 @@ static long get(struct kube_api *a, const char *url, struct body *b, char *why, 
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	common_opts(c);
 	/* a page of 500 objects; a slow server is not waited for forever */
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	if (stop) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)stop);
+	}
 	if (a->ca_file[0])
 		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	else if (stop && *stop)
+		snprintf(why, len, "stopped");
 	else if (b->too_big)
 		snprintf(why, len, "%s: an answer of more than %u MiB", url, KUBE_PAGE_MAX >> 20);
 	else
@@ -133,7 +156,7 @@ static long get(struct kube_api *a, const char *url, struct body *b, char *why, 
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK)
-		return b->too_big ? -EMSGSIZE : -EIO;
+		return stop && *stop ? -EINTR : b->too_big ? -EMSGSIZE : -EIO;
 	return code;
 }
 
@@ -211,9 +234,10 @@ static int url_of(const struct kube_api *a, const char *path, const char *cont, 
 }
 
 int kube_api_list(struct kube_api *a, const char *path, json_object **items, char *rv,
-		  size_t rvlen, char *why, size_t len)
+		  size_t rvlen, const volatile int *stop, char *why, size_t len)
 {
 	struct body b = { 0 };
+	size_t total = 0;
 	char url[8192], cont[2048] = "";
 	int restarts = 0, reauth = 0, err;
 	json_object *all;
@@ -234,7 +258,7 @@ int kube_api_list(struct kube_api *a, const char *path, json_object **items, cha
 			snprintf(why, len, "a continue token too long");
 			break;
 		}
-		code = get(a, url, &b, why, len);
+		code = get(a, url, &b, stop, why, len);
 		if (code < 0) {
 			err = (int)code;
 			break;
@@ -259,6 +283,12 @@ int kube_api_list(struct kube_api *a, const char *path, json_object **items, cha
 		if (code != 200) {
 			status_text(&b, code, why, len);
 			err = code == 401 || code == 403 ? -EACCES : -EIO;
+			break;
+		}
+		total += b.len;
+		if (total > KUBE_LIST_MAX) {
+			snprintf(why, len, "a list of more than %u MiB", KUBE_LIST_MAX >> 20);
+			err = -EMSGSIZE;
 			break;
 		}
 		err = page(&b, all, rv, rvlen, cont, sizeof(cont), why, len);
@@ -298,12 +328,13 @@ static size_t on_watch(char *p, size_t size, size_t n, void *arg)
 	return x->feed_err ? 0 : len;
 }
 
+/* @arg: the stop flag; nonzero aborts the transfer (called about once a second) */
 static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
-	const struct wctx *x = arg;
+	const volatile int *stop = arg;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return x->stop && *x->stop;	/* nonzero aborts the transfer */
+	return *stop;
 }
 
 static int watch_url(const struct kube_api *a, const char *path, const char *rv,
@@ -384,12 +415,12 @@ int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
 	curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_watch);
 	curl_easy_setopt(x.c, CURLOPT_WRITEDATA, &x);
-	curl_easy_setopt(x.c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(x.c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(x.c, CURLOPT_XFERINFODATA, &x);
-	curl_easy_setopt(x.c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(x.c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x.c, CURLOPT_CONNECTTIMEOUT, 10L);
+	if (stop) {
+		curl_easy_setopt(x.c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(x.c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(x.c, CURLOPT_XFERINFODATA, (void *)stop);
+	}
+	common_opts(x.c);
 	curl_easy_setopt(x.c, CURLOPT_TIMEOUT, (long)timeout_s + 30L);
 	if (a->ca_file[0])
 		curl_easy_setopt(x.c, CURLOPT_CAINFO, a->ca_file);

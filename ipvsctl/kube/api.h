@@ -30,17 +30,23 @@ struct kube_api {
 /* The label selector kube-proxy lists and watches with. */
 #define KUBE_SELECTOR "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless"
 
-/* The largest list answer (one page) taken. */
+/* The largest list answer (one page) taken, and the largest list (all its
+ * pages): json-c's objects cost many times the text, so this bounds the
+ * memory a broken or hostile server can make the agent take.
+ */
 #define KUBE_PAGE_MAX (256u << 20)
+#define KUBE_LIST_MAX (512u << 20)
 
 /*
  * Every object at @path ("/api/v1/services", ...), with the selector,
  * 500 a page: *items a new JSON array (the caller puts it), @rv the
  * list's version. 0, or -errno with @why: -EACCES (401, 403), -EPROTO (an
- * answer that is not a list), -EIO (HTTP or transport), -ENOMEM.
+ * answer that is not a list), -EIO (HTTP or transport), -EMSGSIZE (over
+ * KUBE_LIST_MAX), -ENOMEM, or -EINTR once *@stop is set (@stop may be
+ * NULL: never).
  */
 int kube_api_list(struct kube_api *a, const char *path, json_object **items, char *rv,
-		  size_t rvlen, char *why, size_t len);
+		  size_t rvlen, const volatile int *stop, char *why, size_t len);
 
 /*
  * Watch @path from @w's resource version (kube_watch_init), with the

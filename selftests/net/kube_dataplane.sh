@@ -118,6 +118,8 @@ servers() {
 #        (P1 the node's only one)
 # none:  NodePort, Local, cluster 10.96.0.12, NodePort 30082; P3 only
 # hair:  ClusterIP 10.96.0.13; P1 only
+# taken: ClusterIP 10.96.0.14, external IP 192.168.50.1:443 (the node's
+#        own address, where the operator has an IPVS service of his own)
 objects() {
 	cat <<'JS'
 {"kind": "List", "apiVersion": "v1", "items": [
@@ -187,6 +189,16 @@ objects() {
   "metadata": {"namespace": "default", "name": "hair-4",
                "labels": {"kubernetes.io/service-name": "hair"}},
   "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+  "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": true}, "nodeName": "nd"}]},
+ {"kind": "Service", "apiVersion": "v1",
+  "metadata": {"namespace": "default", "name": "taken", "uid": "5"},
+  "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.14", "clusterIPs": ["10.96.0.14"],
+           "externalIPs": ["192.168.50.1"],
+           "ports": [{"protocol": "TCP", "port": 443, "targetPort": 8080}]}},
+ {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+  "metadata": {"namespace": "default", "name": "taken-4",
+               "labels": {"kubernetes.io/service-name": "taken"}},
+  "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
   "endpoints": [{"addresses": ["10.244.1.2"], "conditions": {"ready": true}, "nodeName": "nd"}]}
 ]}
 JS
@@ -213,9 +225,12 @@ kube sync -f "$LIB_TMP/objects.json" >"$LIB_TMP/sync.out" 2>"$LIB_TMP/sync.err"
 rc=$?
 check "kube sync: exit 0 ($rc: $(tail -n 3 "$LIB_TMP/sync.err" | tr '\n' ' '))" test $rc = 0
 vips=$(in_ns "$ND" ip -o addr show dev kube-ipvs0 scope global | awk '{ print $4 }' | sed 's#/.*##' | sort | tr '\n' ' ')
-check "kube-ipvs0 holds the cluster, external and LB IPs, no node IP ($vips)" \
-	test "$vips" = "10.96.0.10 10.96.0.11 10.96.0.12 10.96.0.13 198.51.100.11 203.0.113.100 fd00:96::10 fd00:96::11 "
+check "kube-ipvs0 holds the cluster, external and LB IPs, no node IP (not even as an external IP) ($vips)" \
+	test "$vips" = "10.96.0.10 10.96.0.11 10.96.0.12 10.96.0.13 10.96.0.14 198.51.100.11 203.0.113.100 fd00:96::10 fd00:96::11 "
 check "net.ipv4.vs.conntrack is 1" test "$(in_ns "$ND" sysctl -n net.ipv4.vs.conntrack)" = 1
+check "the operator's service on a Service's external IP is left alone" \
+	test "$(in_ns "$ND" ipvsadm -L -n -t 192.168.50.1:443 | awk '$1 == "->" && $2 ~ /^[0-9]/ { print $2 }')" = 10.244.1.3:8080
+check "  and the sync said so" grep -q "192.168.50.1:443 exists and was not made by ipvsctl kube" "$LIB_TMP/sync.err"
 
 # go NAME NS ADDR PORT [conn options]: N flows; prints the tally file
 go() {
