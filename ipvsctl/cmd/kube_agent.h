@@ -79,6 +79,7 @@ struct agent {
 	uint64_t pending_since_ms;	/* a change not yet applied since (0: none) */
 	uint64_t last_sync_ms, last_ok_wall_s, last_queued_wall_s, next_sync_ms, due;
 	unsigned int fail_streak;
+	uint64_t start_ms;
 	uint64_t syncs, sync_failures, nft_failures;
 	uint64_t hist[KA_BUCKETS + 1];	/* +Inf last */
 	double hist_sum;

@@ -179,7 +179,7 @@ for n in 1000 "$NS_SVC"; do
 		s1=$(syncs)
 		idle_cpu_s=$(awk -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", c / hz }')
 		idle_syncs=$((s1 - s0))
-		last_ms=$(grep 'sync done' "$LIB_TMP/agent-a$n.err" | tail -n 1 | sed 's/.*, \([0-9]*\) ms$/\1/')
+		last_ms=$(grep 'sync done' "$LIB_TMP/agent-a$n.err" | tail -n 1 | sed 's/.*, \([0-9]*\) ms (at .*/\1/')
 	fi
 	kill "$AGENTPID" "$FAKEPID" 2>/dev/null
 	wait "$AGENTPID" 2>/dev/null

@@ -277,6 +277,26 @@ check "  and every line of it was answered by the same pod (hold exit $rc: $(tr 
 log "  (the agent synced $(metric ipvsctl_kube_syncs_total) times in all, $(metric 'ipvsctl_kube_watch_events_total{kind="endpointslices"}') slice events)"
 check "/healthz still 200" test "$(code http://127.0.0.1:10256/healthz)" = 200
 
+# 8b. a client holding connections open cannot keep a probe out: 80
+#     idle connections to the health port (more than the agent keeps),
+#     then /healthz, answered
+in_ns "$ND" python3 - <<'PY' &
+import socket, time
+socks = []
+for i in range(80):
+    s = socket.create_connection(("127.0.0.1", 10256))
+    socks.append(s)
+open("/tmp/ipvsm-idle-%d" % 80, "w").close()
+time.sleep(20)
+PY
+IDLE=$!
+LIB_PIDS+=("$IDLE")
+check "80 idle connections are open" wait_until $W test -e /tmp/ipvsm-idle-80
+c=$(code http://127.0.0.1:10256/healthz)
+check "  /healthz is still answered ($c)" test "$c" = 200
+kill "$IDLE" 2>/dev/null
+rm -f /tmp/ipvsm-idle-80
+
 # 9. SIGTERM: the agent stops, the dataplane stays
 kill -TERM "$AGENT"
 wait_until $W not kill -0 "$AGENT"
@@ -286,6 +306,27 @@ rc=$?
 check "  with exit 0 ($rc)" test $rc = 0
 check "  the services and the table stay" in_ns "$ND" ipvsadm -L -n -t 10.96.0.10:80
 check "  the table stays" in_ns "$ND" nft list table inet ipvsctl
+
+# 10. failed syncs back off: an agent whose syncs all fail (its VIP
+#     interface exists and is not a dummy) with --min-sync-period 0 and a
+#     stream of changes; the spacing of its failures, on its own clock,
+#     doubles from 1 s
+in_ns "$ND" ip link add notdummy type veth peer name notdummy-b
+bg_in_ns "$ND" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" \
+	--token-file "$LIB_TMP/token" --node nd --state-dir "$LIB_TMP/state2" --vip-dev notdummy \
+	--healthz-bind-address "" --metrics-bind-address "" --min-sync-period 0 2>"$LIB_TMP/agent2.err"
+AGENT2=$LAST_PID
+fails() { grep -c 'sync FAILED' "$LIB_TMP/agent2.err"; }
+for i in 1 2 3 4 5 6; do	# changes while it fails: none may bring a retry forward
+	ctl_apply "$(slice web web-1 10.244.1.$((10 + i)))"
+	wait_until $W test "$(fails)" -ge $(((i + 1) / 2))
+done
+check "failing syncs: at least 4 seen ($(fails))" wait_until $((W * 2)) test "$(fails)" -ge 4
+gaps=$(grep 'sync FAILED' "$LIB_TMP/agent2.err" | sed 's/.*(at \([0-9]*\) ms)$/\1/' |
+	awk 'NR > 1 { printf "%d ", $1 - prev } { prev = $1 }' | cut -d' ' -f1-3)
+check "  spaced by the backoff, at least 1, 2 and 4 s ($gaps ms)" \
+	awk -v g="$gaps" 'BEGIN { n = split(g, v, " "); exit !(n >= 3 && v[1] >= 1000 && v[2] >= 2000 && v[3] >= 4000) }'
+kill "$AGENT2"
 
 [ "$LIB_FAILS" = 0 ] || sed 's/^/agent: /' "$LIB_TMP/agent.err"
 exit "$(lib_result)"
