@@ -60,7 +60,7 @@ static const char *const kind_name[] = { "Services", "EndpointSlices" };
 /* sleep @ms, or less if stopped */
 static void nap(const struct agent *ag, unsigned int ms)
 {
-	while (ms && !ag->stop) {
+	while (ms && !__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
 		unsigned int step = ms < 100 ? ms : 100;
 		struct timespec ts = { 0, (long)step * 1000000L };
 
@@ -169,12 +169,12 @@ static bool watch_loop(struct ka_watcher *t, const char *rv)
 
 	if (kube_watch_init(&w, rv, on_event, t))
 		return false;
-	while (!ag->stop) {
+	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
 		unsigned int timeout = 300 + (unsigned int)random() % 300;
 
 		err = kube_api_watch(&t->api, t->path, &w, timeout, &ag->stop, why, sizeof(why));
 		progress |= w.events || w.bookmarks;
-		if (err == -EINTR || ag->stop)
+		if (err == -EINTR || __atomic_load_n(&ag->stop, __ATOMIC_RELAXED))
 			break;
 		if (err == -ESTALE) {
 			ka_log(ag, "watch %s: %s: listing again", kind_name[t->kind], why);
@@ -216,14 +216,14 @@ static void *watcher(void *arg)
 	unsigned int fails = 0;
 	char rv[KUBE_RV_MAX];
 
-	while (!ag->stop) {
+	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
 		if (list_once(t, rv, sizeof(rv))) {
 			nap(ag, backoff_ms(&fails));
 			continue;
 		}
 		if (watch_loop(t, rv))
 			fails = 0;
-		else if (!ag->stop)
+		else if (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED))
 			nap(ag, backoff_ms(&fails));
 	}
 	return NULL;
@@ -236,6 +236,7 @@ static uint64_t wall_s(void)
 	return (uint64_t)time(NULL);
 }
 
+/* with hmu held */
 static void observe(struct agent *ag, double secs)
 {
 	size_t i;
@@ -283,8 +284,11 @@ static int sync_now(struct agent *ag)
 	err = kube_sync_apply(ag->c, ag->so, &out, text, &res);
 	free(text);
 	if (!err) {
-		ka_hc_update(ag, out.hcs, out.nhcs);
+		ka_hc_publish(ag, out.hcs, out.nhcs);
 		ag->synced_gen = gen;
+	}
+	pthread_mutex_lock(&ag->hmu);
+	if (!err) {
 		ag->services = out.services;
 		ag->no_local_int = out.no_local_int;
 		ag->no_local_ext = out.no_local_ext;
@@ -294,6 +298,7 @@ static int sync_now(struct agent *ag)
 	ag->ct_deleted += res.ct_deleted;
 	ag->ct_failures += res.ct_failed;
 	observe(ag, (double)(ka_now_ms() - t0) / 1000.0);
+	pthread_mutex_unlock(&ag->hmu);
 	/* "at": the agent's own clock, from its start (a test reads the
 	 * spacing of failed syncs from it)
 	 */
@@ -322,8 +327,10 @@ static uint64_t due_ms(struct agent *ag, bool *listed)
 		return UINT64_MAX;
 	if (!ag->have_synced || gen != ag->synced_gen) {
 		if (!ag->pending_since_ms) {
+			pthread_mutex_lock(&ag->hmu);
 			ag->pending_since_ms = ka_now_ms();
 			ag->last_queued_wall_s = wall_s();
+			pthread_mutex_unlock(&ag->hmu);
 		}
 		/* after a failure, the backoff (next_sync_ms) stands: a change
 		 * does not bring the retry forward
@@ -344,28 +351,37 @@ static void maybe_sync(struct agent *ag)
 	ag->due = due_ms(ag, &listed);
 	if (!listed || ka_now_ms() < ag->due)
 		return;
+	pthread_mutex_lock(&ag->hmu);
 	ag->syncs++;
+	pthread_mutex_unlock(&ag->hmu);
 	t0 = ka_now_ms();
 	err = sync_now(ag);
 	ag->last_sync_ms = ka_now_ms();
 	if (err) {
+		pthread_mutex_lock(&ag->hmu);
 		ag->sync_failures++;
+		pthread_mutex_unlock(&ag->hmu);
 		shift = ag->fail_streak < 5 ? ag->fail_streak : 5;
 		ag->fail_streak++;
 		/* 1 s (or --min-sync-period if longer) doubling, to --sync-period */
 		d = (uint64_t)(ag->min_sync_ms > 1000 ? ag->min_sync_ms : 1000) << shift;
 		ag->next_sync_ms = ag->last_sync_ms + (d < ag->sync_ms ? d : ag->sync_ms);
 	} else {
+		unsigned long gen;
+
 		ag->fail_streak = 0;
 		ag->have_synced = true;
-		ag->last_ok_wall_s = wall_s();
 		ag->next_sync_ms = ag->last_sync_ms + ag->sync_ms;
 		/* what the sync applied is no longer pending; a change that came
 		 * during it has waited since the sync began at most
 		 */
 		pthread_mutex_lock(&ag->mu);
-		ag->pending_since_ms = ag->cache.gen == ag->synced_gen ? 0 : t0;
+		gen = ag->cache.gen;
 		pthread_mutex_unlock(&ag->mu);
+		pthread_mutex_lock(&ag->hmu);
+		ag->last_ok_wall_s = wall_s();
+		ag->pending_since_ms = gen == ag->synced_gen ? 0 : t0;
+		pthread_mutex_unlock(&ag->hmu);
 	}
 	ag->due = due_ms(ag, &listed);
 }
@@ -397,104 +413,58 @@ static void stop_watchers(struct agent *ag)
 {
 	int i;
 
-	ag->stop = 1;
+	__atomic_store_n(&ag->stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < 2; i++)
 		if (ag->w[i].started)
 			pthread_join(ag->w[i].th, NULL);
 }
 
-/* poll() set: eventfd, signalfd, listeners, health-check ports, connections */
-static size_t fill_fds(struct agent *ag, struct pollfd *p, int *kind, size_t max)
-{
-	size_t n = 0, i;
-
-#define ADD(fd_, k_)                                           \
-	do {                                                   \
-		if ((fd_) >= 0 && n < max) {                   \
-			p[n].fd = (fd_);                       \
-			p[n].events = POLLIN;                  \
-			p[n].revents = 0;                      \
-			kind[n++] = (k_);                      \
-		}                                              \
-	} while (0)
-	ADD(ag->efd, -1);
-	ADD(ag->sfd, -2);
-	ADD(ag->healthz_fd, -3);
-	ADD(ag->metrics_fd, -4);
-	for (i = 0; i < ag->nhcs; i++)
-		ADD(ag->hcs[i].fd, (int)(1000000 + i));
-	for (i = 0; i < ag->nconns; i++)
-		ADD(ag->conns[i].fd, (int)(2000000 + i));
-#undef ADD
-	return n;
-}
-
+/* the main loop: wake-ups from the watchers, signals, and the next sync's
+ * time (the HTTP thread serves the sockets)
+ */
 static int loop(struct agent *ag)
 {
-	size_t max = 4 + KA_HCS_MAX + KA_CONNS_MAX, n, i;
-	struct pollfd *p = calloc(max, sizeof(*p));
-	int *kind = calloc(max, sizeof(*kind));
-	int rc = EXIT_OK;
+	struct pollfd p[2] = {
+		{ .fd = ag->efd, .events = POLLIN },
+		{ .fd = ag->sfd, .events = POLLIN },
+	};
 
-	if (!p || !kind) {
-		free(p);
-		free(kind);
-		return EXIT_FAIL;
-	}
-	while (!ag->stop) {
+	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
 		uint64_t now = ka_now_ms(), wait = 1000;
 
 		if (ag->due > now && ag->due - now < wait)
 			wait = ag->due - now;
 		else if (ag->due <= now)
 			wait = 0;
-		n = fill_fds(ag, p, kind, max);
-		if (poll(p, n, (int)wait) < 0 && errno != EINTR) {
-			rc = EXIT_FAIL;
-			break;
-		}
-		/* connections first: their indexes move when one closes */
-		for (i = n; i-- > 0;)
-			if (p[i].revents && kind[i] >= 2000000)
-				ka_conn_io(ag, (size_t)(kind[i] - 2000000));
-		for (i = 0; i < n; i++) {
-			if (!p[i].revents || kind[i] >= 2000000)
-				continue;
-			if (kind[i] == -1) {
-				uint64_t v;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, (int)wait) < 0 && errno != EINTR)
+			return EXIT_FAIL;
+		if (p[0].revents) {
+			uint64_t v;
 
-				if (read(ag->efd, &v, sizeof(v)) < 0) {
-					/* nothing to read: another wake-up raced */
-				}
-			} else if (kind[i] == -2) {
-				struct signalfd_siginfo si;
-
-				if (read(ag->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-					ka_log(ag, "signal %u: stopping (IPVS and the table stay as they are)",
-					       si.ssi_signo);
-				ag->stop = 1;
-			} else if (kind[i] == -3) {
-				ka_accept(ag, ag->healthz_fd, KA_HEALTHZ);
-			} else if (kind[i] == -4) {
-				ka_accept(ag, ag->metrics_fd, KA_METRICS);
-			} else if (kind[i] >= 1000000 && (size_t)(kind[i] - 1000000) < ag->nhcs) {
-				ka_accept(ag, ag->hcs[kind[i] - 1000000].fd, KA_HC + kind[i] - 1000000);
+			if (read(ag->efd, &v, sizeof(v)) < 0) {
+				/* nothing to read: another wake-up raced */
 			}
 		}
-		ka_conns_expire(ag);
-		if (!ag->stop)
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(ag->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				ka_log(ag, "signal %u: stopping (IPVS and the table stay as they are)",
+				       si.ssi_signo);
+			__atomic_store_n(&ag->stop, 1, __ATOMIC_RELAXED);
+		}
+		if (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED))
 			maybe_sync(ag);
 	}
-	free(p);
-	free(kind);
-	return rc;
+	return EXIT_OK;
 }
 
 int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 {
 	struct agent *ag = calloc(1, sizeof(*ag));
 	sigset_t sigs;
-	char why[512];
+	char why[512] = "";
 	int rc = EXIT_FAIL;
 
 	if (!ag)
@@ -510,10 +480,14 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	ag->due = UINT64_MAX;
 	ag->start_ms = ka_now_ms();
 	pthread_mutex_init(&ag->mu, NULL);
+	pthread_mutex_init(&ag->hmu, NULL);
 	kube_cache_init(&ag->cache, ro->node_name);
 	srandom((unsigned int)(getpid() ^ time(NULL)));
-	if (curl_load(why, sizeof(why))) {
-		fprintf(stderr, "%s: kube: %s\n", c->prog, why);
+	/* curl_global_init before any thread: curl_easy_init would do it
+	 * lazily, and it is not thread-safe (libcurl's documentation)
+	 */
+	if (curl_load(why, sizeof(why)) || curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		fprintf(stderr, "%s: kube: %s\n", c->prog, why[0] ? why : "libcurl: global init failed");
 		rc = EXIT_UNAVAIL;
 		goto out;
 	}
@@ -560,6 +534,10 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 			goto out;
 		}
 	}
+	if (ka_http_start(ag)) {
+		fprintf(stderr, "%s: kube: cannot start the HTTP thread\n", c->prog);
+		goto out;
+	}
 	if (start_watchers(ag, ro->api)) {
 		fprintf(stderr, "%s: kube: cannot start the watchers\n", c->prog);
 		goto out;
@@ -568,13 +546,14 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	rc = loop(ag);
 out:
 	stop_watchers(ag);
-	ka_close_all(ag);
+	ka_http_stop(ag);
 	if (ag->efd >= 0)
 		close(ag->efd);
 	if (ag->sfd >= 0)
 		close(ag->sfd);
 	kube_cache_free(&ag->cache);
 	pthread_mutex_destroy(&ag->mu);
+	pthread_mutex_destroy(&ag->hmu);
 	free(ag);
 	return rc;
 }

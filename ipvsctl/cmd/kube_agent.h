@@ -7,9 +7,10 @@
  * Threads: one watcher per kind (Services, EndpointSlices), each a
  * blocking list then watch over libcurl, writing the cache under @mu and
  * waking the main thread through @efd; the main thread does everything
- * else (sync pacing, the kernel, the HTTP servers) in one poll() loop.
- * Only @cache, @listed, the watch counters and @bad are shared; everything
- * else belongs to the main thread.
+ * else of the kernel (sync pacing, applying) in one poll() loop; a third
+ * thread serves HTTP (health, metrics, health-check node ports), so that
+ * a long sync never delays a load balancer's probe. What they share is
+ * marked below with the lock that guards it.
  */
 #ifndef IPVSCTL_CMD_KUBE_AGENT_H
 #define IPVSCTL_CMD_KUBE_AGENT_H
@@ -59,10 +60,9 @@ struct agent {
 	const struct kube_sync_opts *so;	/* &so_own */
 	struct kube_sync_opts so_own;
 	uint64_t udp_digest;		/* see kube_sync_opts */
-	uint64_t ct_deleted, ct_failures;
 	struct kube_node_conf node;
 	uint32_t min_sync_ms, sync_ms;
-	volatile int stop;
+	volatile int stop;		/* __atomic_load_n/_store_n only */
 	int efd;			/* eventfd: the cache changed */
 	int sfd;			/* signalfd */
 
@@ -76,14 +76,29 @@ struct agent {
 	struct ka_watcher w[2];
 	unsigned long synced_gen;
 	bool have_synced;
-	uint64_t pending_since_ms;	/* a change not yet applied since (0: none) */
-	uint64_t last_sync_ms, last_ok_wall_s, last_queued_wall_s, next_sync_ms, due;
+	uint64_t last_sync_ms, next_sync_ms, due;
 	unsigned int fail_streak;
 	uint64_t start_ms;
-	uint64_t syncs, sync_failures, nft_failures;
+
+	/* written by the main thread, read by the HTTP thread: under hmu
+	 * (the main thread reads its own writes without it). Lock order:
+	 * hmu before mu; the main thread never holds both.
+	 */
+	pthread_mutex_t hmu;
+	uint64_t pending_since_ms;	/* a change not yet applied since (0: none) */
+	uint64_t last_ok_wall_s, last_queued_wall_s;
+	uint64_t syncs, sync_failures, nft_failures, ct_deleted, ct_failures;
 	uint64_t hist[KA_BUCKETS + 1];	/* +Inf last */
 	double hist_sum;
 	size_t services, no_local_int, no_local_ext;
+	struct kube_hc *hc_want;	/* the health-check servers wanted */
+	size_t nhc_want;
+	unsigned long hc_gen;
+
+	/* the HTTP thread's (kube_http.c): it never waits for a sync */
+	pthread_t http_th;
+	bool http_started;
+	unsigned long hc_seen;
 	uint64_t healthz[2], livez[2];	/* [0] 200, [1] 503 */
 	int healthz_fd, metrics_fd;
 	struct ka_hc *hcs;
@@ -95,15 +110,17 @@ struct agent {
 /* kube_http.c */
 uint64_t ka_now_ms(void);
 int ka_listen(const char *addr, char *why, size_t len);	/* "HOST:PORT"; fd or -errno */
-/* make the health-check servers those of @hcs (ports opened and closed) */
-void ka_hc_update(struct agent *ag, const struct kube_hc *hcs, size_t n);
-bool ka_healthy(const struct agent *ag);
-void ka_accept(struct agent *ag, int fd, int kind);
-void ka_conn_io(struct agent *ag, size_t i);
-void ka_conns_expire(struct agent *ag);
-void ka_close_all(struct agent *ag);
+/* main thread: the health-check servers wanted now (copied) */
+void ka_hc_publish(struct agent *ag, const struct kube_hc *hcs, size_t n);
+/* the HTTP thread, serving healthz_fd, metrics_fd and the health-check
+ * ports until ag->stop; 0 or -errno
+ */
+int ka_http_start(struct agent *ag);
+void ka_http_stop(struct agent *ag);	/* joins it, closes every socket */
 
-/* kube_metrics.c: the /metrics text (malloc'd), or NULL */
+/* kube_metrics.c: the /metrics text (malloc'd), or NULL; HTTP thread,
+ * with hmu held
+ */
 char *ka_metrics_text(struct agent *ag, size_t *len);
 
 void ka_log(const struct agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

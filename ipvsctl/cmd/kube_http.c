@@ -31,6 +31,8 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,9 +126,14 @@ int ka_listen(const char *addr, char *why, size_t wlen)
 	return -EINVAL;
 }
 
-bool ka_healthy(const struct agent *ag)
+static bool ka_healthy(struct agent *ag)
 {
-	return !ag->pending_since_ms || ka_now_ms() - ag->pending_since_ms <= 2ull * ag->sync_ms;
+	bool ok;
+
+	pthread_mutex_lock(&ag->hmu);
+	ok = !ag->pending_since_ms || ka_now_ms() - ag->pending_since_ms <= 2ull * ag->sync_ms;
+	pthread_mutex_unlock(&ag->hmu);
+	return ok;
 }
 
 /* ---- health-check node ports -------------------------------------------- */
@@ -141,7 +148,26 @@ static struct ka_hc *hc_find(struct agent *ag, uint16_t port)
 	return NULL;
 }
 
-void ka_hc_update(struct agent *ag, const struct kube_hc *hcs, size_t n)
+void ka_hc_publish(struct agent *ag, const struct kube_hc *hcs, size_t n)
+{
+	struct kube_hc *v = malloc((n + 1) * sizeof(*v));
+
+	if (!v)
+		return;	/* the servers stay as they were; the next sync tries again */
+	if (n)
+		memcpy(v, hcs, n * sizeof(*v));
+	pthread_mutex_lock(&ag->hmu);
+	free(ag->hc_want);
+	ag->hc_want = v;
+	ag->nhc_want = n;
+	ag->hc_gen++;
+	pthread_mutex_unlock(&ag->hmu);
+}
+
+/* HTTP thread: the servers of @hcs, opened and closed (a copy of what
+ * the main thread published)
+ */
+static void hc_update(struct agent *ag, const struct kube_hc *hcs, size_t n)
 {
 	struct ka_hc *nv = calloc(n + 1, sizeof(*nv)), *old;
 	size_t i, k = 0, j;
@@ -191,7 +217,7 @@ static void conn_close(struct agent *ag, size_t i)
 	ag->conns[i] = ag->conns[--ag->nconns];
 }
 
-void ka_accept(struct agent *ag, int lfd, int kind)
+static void ka_accept(struct agent *ag, int lfd, int kind)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	struct ka_conn *cn;
@@ -214,7 +240,7 @@ void ka_accept(struct agent *ag, int lfd, int kind)
 	cn->deadline_ms = ka_now_ms() + REQ_TIMEOUT_MS;
 }
 
-void ka_conns_expire(struct agent *ag)
+static void ka_conns_expire(struct agent *ag)
 {
 	uint64_t now = ka_now_ms();
 	size_t i;
@@ -224,7 +250,7 @@ void ka_conns_expire(struct agent *ag)
 			conn_close(ag, i);
 }
 
-void ka_close_all(struct agent *ag)
+static void ka_close_all(struct agent *ag)
 {
 	size_t i;
 
@@ -319,7 +345,9 @@ static void answer(struct agent *ag, struct ka_conn *cn)
 	if (cn->kind == KA_HEALTHZ && (!strcmp(path, "/healthz") || !strcmp(path, "/livez"))) {
 		answer_healthz(ag, cn->fd, !strcmp(path, "/livez"));
 	} else if (cn->kind == KA_METRICS && !strcmp(path, "/metrics")) {
+		pthread_mutex_lock(&ag->hmu);
 		m = ka_metrics_text(ag, &len);
+		pthread_mutex_unlock(&ag->hmu);
 		if (m)
 			reply(cn->fd, 200, "text/plain; version=0.0.4", NULL, m, len);
 		else
@@ -334,7 +362,7 @@ static void answer(struct agent *ag, struct ka_conn *cn)
 	}
 }
 
-void ka_conn_io(struct agent *ag, size_t i)
+static void ka_conn_io(struct agent *ag, size_t i)
 {
 	struct ka_conn *cn = &ag->conns[i];
 	ssize_t r;
@@ -355,4 +383,112 @@ void ka_conn_io(struct agent *ag, size_t i)
 		answer(ag, cn);
 		conn_close(ag, i);
 	}
+}
+
+/* ---- the thread ------------------------------------------------------------ */
+
+/* a new list of health-check servers from the main thread, if any */
+static void hc_refresh(struct agent *ag)
+{
+	struct kube_hc *v = NULL;
+	size_t n = 0;
+	bool changed;
+
+	pthread_mutex_lock(&ag->hmu);
+	changed = ag->hc_gen != ag->hc_seen;
+	if (changed && ag->nhc_want) {
+		v = malloc(ag->nhc_want * sizeof(*v));
+		if (v) {
+			memcpy(v, ag->hc_want, ag->nhc_want * sizeof(*v));
+			n = ag->nhc_want;
+		}
+	}
+	if (changed && (v || !ag->nhc_want))
+		ag->hc_seen = ag->hc_gen;
+	pthread_mutex_unlock(&ag->hmu);
+	if (changed && (v || !n))
+		hc_update(ag, v, n);
+	free(v);
+}
+
+#define KIND_CONN 2000000
+#define KIND_HC 1000000
+
+static void *http_thread(void *arg)
+{
+	struct agent *ag = arg;
+	size_t max = 2 + KA_HCS_MAX + KA_CONNS_MAX, n, i;
+	struct pollfd *p = calloc(max, sizeof(*p));
+	int *kind = calloc(max, sizeof(*kind));
+
+	if (!p || !kind) {
+		ka_log(ag, "the HTTP servers: out of memory; not serving");
+		free(p);
+		free(kind);
+		return NULL;
+	}
+	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
+		hc_refresh(ag);
+		n = 0;
+#define ADD(fd_, k_)                                           \
+	do {                                                   \
+		if ((fd_) >= 0 && n < max) {                   \
+			p[n].fd = (fd_);                       \
+			p[n].events = POLLIN;                  \
+			p[n].revents = 0;                      \
+			kind[n++] = (k_);                      \
+		}                                              \
+	} while (0)
+		ADD(ag->healthz_fd, KA_HEALTHZ);
+		ADD(ag->metrics_fd, KA_METRICS);
+		for (i = 0; i < ag->nhcs; i++)
+			ADD(ag->hcs[i].fd, (int)(KIND_HC + i));
+		for (i = 0; i < ag->nconns; i++)
+			ADD(ag->conns[i].fd, (int)(KIND_CONN + i));
+#undef ADD
+		/* a quarter of a second: how soon a stop or new servers are seen */
+		if (poll(p, n, 250) < 0 && errno != EINTR)
+			break;
+		/* connections first, from the last: their indexes move as they close */
+		for (i = n; i-- > 0;)
+			if (p[i].revents && kind[i] >= KIND_CONN)
+				ka_conn_io(ag, (size_t)(kind[i] - KIND_CONN));
+		for (i = 0; i < n; i++) {
+			if (!p[i].revents || kind[i] >= KIND_CONN)
+				continue;
+			if (kind[i] >= KIND_HC)
+				ka_accept(ag, p[i].fd, KA_HC + kind[i] - KIND_HC);
+			else
+				ka_accept(ag, p[i].fd, kind[i]);
+		}
+		ka_conns_expire(ag);
+	}
+	free(p);
+	free(kind);
+	return NULL;
+}
+
+int ka_http_start(struct agent *ag)
+{
+	sigset_t all, old;
+	int err;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = -pthread_create(&ag->http_th, NULL, http_thread, ag);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	ag->http_started = !err;
+	return err;
+}
+
+void ka_http_stop(struct agent *ag)
+{
+	__atomic_store_n(&ag->stop, 1, __ATOMIC_RELAXED);
+	if (ag->http_started)
+		pthread_join(ag->http_th, NULL);
+	ag->http_started = false;
+	ka_close_all(ag);
+	free(ag->hc_want);
+	ag->hc_want = NULL;
+	ag->nhc_want = 0;
 }

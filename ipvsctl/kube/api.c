@@ -147,7 +147,7 @@ static long get(struct kube_api *a, const char *url, struct body *b, const volat
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	else if (stop && *stop)
+	else if (stop && __atomic_load_n(stop, __ATOMIC_RELAXED))
 		snprintf(why, len, "stopped");
 	else if (b->too_big)
 		snprintf(why, len, "%s: an answer of more than %u MiB", url, KUBE_PAGE_MAX >> 20);
@@ -156,7 +156,7 @@ static long get(struct kube_api *a, const char *url, struct body *b, const volat
 	curl_easy_cleanup(c);
 	curl_slist_free_all(hdr);
 	if (rc != CURLE_OK)
-		return stop && *stop ? -EINTR : b->too_big ? -EMSGSIZE : -EIO;
+		return stop && __atomic_load_n(stop, __ATOMIC_RELAXED) ? -EINTR : b->too_big ? -EMSGSIZE : -EIO;
 	return code;
 }
 
@@ -334,7 +334,7 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	const volatile int *stop = arg;
 
 	(void)dt, (void)dn, (void)ut, (void)un;
-	return *stop;
+	return __atomic_load_n(stop, __ATOMIC_RELAXED);
 }
 
 static int watch_url(const struct kube_api *a, const char *path, const char *rv,
@@ -353,7 +353,7 @@ static int watch_url(const struct kube_api *a, const char *path, const char *rv,
 /* what the end of a watch transfer means (kube_api_watch's returns) */
 static int watch_end(struct wctx *x, CURLcode rc, const char *server, char *why, size_t len)
 {
-	if (x->stop && *x->stop) {
+	if (x->stop && __atomic_load_n(x->stop, __ATOMIC_RELAXED)) {
 		snprintf(why, len, "stopped");
 		return -EINTR;
 	}
