@@ -90,17 +90,6 @@ static void on_bad(const char *name, const char *why, void *arg)
 	ka_log(t->ag, "%s: %s (skipped)", name, why);
 }
 
-/* metadata.KEY of @obj, for a log line ("?" if none) */
-static const char *str_at(json_object *obj, const char *key)
-{
-	json_object *md, *v;
-
-	if (json_object_object_get_ex(obj, "metadata", &md) &&
-	    json_object_object_get_ex(md, key, &v) && json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return "?";
-}
-
 static int on_event(enum kube_event ev, json_object *obj, void *arg)
 {
 	struct ka_watcher *t = arg;
@@ -116,9 +105,16 @@ static int on_event(enum kube_event ev, json_object *obj, void *arg)
 	pthread_mutex_unlock(&ag->mu);
 	if (r == 1)
 		wake(ag);
-	else if (r == -EINVAL)
-		ka_log(ag, "%s %s/%s: %s (skipped; the last good version, if any, is kept)",
-		       kind_name[t->kind], str_at(obj, "namespace"), str_at(obj, "name"), why);
+	else if (r == -EINVAL) {
+		char name[KUBE_NS_MAX + KUBE_NAME_MAX + 2];
+
+		/* the name as the API gives it only if it is a valid one:
+		 * a refused object's may hold anything, control characters too
+		 */
+		kube_object_name(obj, name, sizeof(name));
+		ka_log(ag, "%s %s: %s (skipped; the last good version, if any, is kept)",
+		       kind_name[t->kind], name, why);
+	}
 	return r == -ENOMEM ? -ENOMEM : 0;
 }
 

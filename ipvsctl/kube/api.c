@@ -100,14 +100,40 @@ static void common_opts(CURL *c)
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
 }
 
+/* the request headers: JSON, and the bearer token if there is one; NULL
+ * without memory (curl_slist_free_all() it)
+ */
+static struct curl_slist *headers(const struct kube_api *a)
+{
+	char auth[sizeof(a->token) + 32];
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json"), *hdr;
+
+	if (!h || !a->token[0])
+		return h;
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
+	hdr = curl_slist_append(h, auth);
+	if (!hdr)
+		curl_slist_free_all(h);
+	return hdr;
+}
+
+/* what a transfer stops on: *@stop set, checked about once a second */
+static void stop_on(CURL *c, const volatile int *stop)
+{
+	if (!stop)
+		return;
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)stop);
+}
+
 /* One GET of @url into @b, stopped early once *@stop is set. Returns the
  * HTTP status, or -errno.
  */
 static long get(struct kube_api *a, const char *url, struct body *b, const volatile int *stop,
 		char *why, size_t len)
 {
-	struct curl_slist *hdr = NULL, *h;
-	char auth[sizeof(a->token) + 32];
+	struct curl_slist *hdr;
 	CURLcode rc;
 	long code = 0;
 	CURL *c;
@@ -117,15 +143,7 @@ static long get(struct kube_api *a, const char *url, struct body *b, const volat
 	c = curl_easy_init();
 	if (!c)
 		return -ENOMEM;
-	h = curl_slist_append(NULL, "Accept: application/json");
-	if (h && a->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
-		hdr = curl_slist_append(h, auth);
-		if (!hdr)
-			curl_slist_free_all(h);
-	} else {
-		hdr = h;
-	}
+	hdr = headers(a);
 	if (!hdr) {
 		curl_easy_cleanup(c);
 		return -ENOMEM;
@@ -137,11 +155,7 @@ static long get(struct kube_api *a, const char *url, struct body *b, const volat
 	common_opts(c);
 	/* a page of 500 objects; a slow server is not waited for forever */
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	if (stop) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)stop);
-	}
+	stop_on(c, stop);
 	if (a->ca_file[0])
 		curl_easy_setopt(c, CURLOPT_CAINFO, a->ca_file);
 	rc = curl_easy_perform(c);
@@ -381,8 +395,8 @@ int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
 		   unsigned int timeout_s, const volatile int *stop, char *why, size_t len)
 {
 	struct wctx x = { .w = w, .stop = stop };
-	struct curl_slist *hdr = NULL, *h;
-	char url[8192], auth[sizeof(a->token) + 32];
+	struct curl_slist *hdr = NULL;
+	char url[8192];
 	CURLcode rc;
 	int err;
 
@@ -396,15 +410,7 @@ int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
 		return -EPROTO;
 	}
 	x.c = curl_easy_init();
-	h = x.c ? curl_slist_append(NULL, "Accept: application/json") : NULL;
-	if (h && a->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", a->token);
-		hdr = curl_slist_append(h, auth);
-		if (!hdr)
-			curl_slist_free_all(h);
-	} else {
-		hdr = h;
-	}
+	hdr = x.c ? headers(a) : NULL;
 	if (!hdr) {
 		if (x.c)
 			curl_easy_cleanup(x.c);
@@ -415,11 +421,7 @@ int kube_api_watch(struct kube_api *a, const char *path, struct kube_watch *w,
 	curl_easy_setopt(x.c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(x.c, CURLOPT_WRITEFUNCTION, on_watch);
 	curl_easy_setopt(x.c, CURLOPT_WRITEDATA, &x);
-	if (stop) {
-		curl_easy_setopt(x.c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(x.c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(x.c, CURLOPT_XFERINFODATA, (void *)stop);
-	}
+	stop_on(x.c, stop);
 	common_opts(x.c);
 	curl_easy_setopt(x.c, CURLOPT_TIMEOUT, (long)timeout_s + 30L);
 	if (a->ca_file[0])
