@@ -262,11 +262,51 @@ static void count_diff(enum kube_kind k, void *const *old, size_t nold, void *co
 		*deleted = d;
 }
 
-/* a parsed item and its place in the list, for a stable "the later wins" */
+/* a parsed item and its place in the list, for a stable "the later wins";
+ * a held object kept for a refused version of it: old, its index
+ */
 struct item {
 	void *o;
 	size_t at;
+	bool kept;
+	size_t old;
 };
+
+/* the held object named as @j is (valid names only), or -1 */
+static long held_as(const struct kube_cache *c, enum kube_kind kind, void *const *v, size_t n,
+		    json_object *j)
+{
+	char nm[KUBE_NS_MAX + KUBE_NAME_MAX + 1], *slash;
+	struct kube_service ks = { 0 };
+	struct kube_slice sl = { 0 };
+	void *key = kind == KUBE_SERVICES ? (void *)&ks : (void *)&sl;
+	size_t lo = 0, hi = n, nsl, nml;
+
+	(void)c;
+	kube_object_name(j, nm, sizeof(nm));
+	slash = strchr(nm, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	nsl = strlen(nm);
+	nml = strlen(slash + 1);
+	if (nsl >= KUBE_NS_MAX || nml >= KUBE_NAME_MAX)
+		return -1;
+	memcpy(kind == KUBE_SERVICES ? ks.ns : sl.ns, nm, nsl + 1);
+	memcpy(kind == KUBE_SERVICES ? ks.name : sl.name, slash + 1, nml + 1);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = cmp_for(kind, v[mid], key);
+
+		if (!r)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
 
 static int item_cmp(const void *pa, const void *pb, void *kind)
 {
@@ -284,6 +324,8 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 	void ***v = arr_of(c, kind, &n, &cap), **nv;
 	char why[256], nm[KUBE_NS_MAX + KUBE_NAME_MAX + 1];
 	struct item *it;
+	bool *keep = NULL;
+	long old;
 	int rc;
 
 	/* an empty list may come as null; anything else but a list would
@@ -294,7 +336,8 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 	total = items ? json_object_array_length(items) : 0;
 	it = calloc(total + 1, sizeof(*it));
 	nv = calloc(total + 1, sizeof(*nv));
-	if (!it || !nv)
+	keep = calloc(*n + 1, sizeof(*keep));
+	if (!it || !nv || !keep)
 		goto nomem;
 	for (i = 0; i < total; i++) {
 		json_object *j1 = json_object_array_get_idx(items, i);
@@ -306,22 +349,39 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 			kube_object_name(j1, nm, sizeof(nm));
 			bad(nm, why, arg);
 		}
-		if (!rc)
+		if (!rc) {
 			it[cnt++].at = i;
+		} else if (rc == -EINVAL && (old = held_as(c, kind, *v, *n, j1)) >= 0 &&
+			   !keep[old]) {
+			/* refused now, held before: the last good version stays,
+			 * as a watch event that does not parse leaves it
+			 */
+			keep[old] = true;
+			it[cnt].o = (*v)[old];
+			it[cnt].kept = true;
+			it[cnt].old = (size_t)old;
+			it[cnt++].at = i;
+		}
 	}
 	qsort_r(it, cnt, sizeof(*it), item_cmp, &kind);
 	/* a name twice: the later item, which sorts last of its name */
 	for (i = 0, j = 0; i < cnt; i++) {
-		if (i + 1 < cnt && !cmp_for(kind, it[i].o, it[i + 1].o))
-			obj_free(kind, it[i].o);
-		else
+		if (i + 1 < cnt && !cmp_for(kind, it[i].o, it[i + 1].o)) {
+			if (it[i].kept)
+				keep[it[i].old] = false;	/* freed with the old list */
+			else
+				obj_free(kind, it[i].o);
+		} else {
 			nv[j++] = it[i].o;
+		}
 	}
 	cnt = j;
 	free(it);
 	count_diff(kind, *v, *n, nv, cnt, &a, &ch, &d);
 	for (i = 0; i < *n; i++)
-		obj_free(kind, (*v)[i]);
+		if (!keep[i])
+			obj_free(kind, (*v)[i]);
+	free(keep);
 	free(*v);
 	*v = nv;
 	*n = cnt;
@@ -337,9 +397,11 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 	return 0;
 nomem:
 	for (i = 0; it && i < cnt; i++)
-		obj_free(kind, it[i].o);
+		if (!it[i].kept)
+			obj_free(kind, it[i].o);
 	free(it);
 	free(nv);
+	free(keep);
 	return -ENOMEM;
 }
 

@@ -211,12 +211,44 @@ static void relist_edges(void)
 	kube_cache_free(&c);
 }
 
+/* a held object that a relist gives in a version that does not parse:
+ * its last good version stays, as a watch event that does not parse
+ * leaves it (the name must be valid to be found)
+ */
+static void relist_keeps(void)
+{
+	struct kube_cache c;
+	json_object *l1 = json_object_new_array(), *l2 = json_object_new_array();
+	size_t a = 9, ch = 9, d = 9;
+	int rc;
+
+	kube_cache_init(&c, NULL);
+	event(&c, KUBE_ADDED, svc("web", 80, NULL));
+	json_object_array_add(l1, svc("web", 70000, NULL));
+	json_object_array_add(l1, svc("x", 1, NULL));
+	rc = kube_cache_replace(&c, KUBE_SERVICES, l1, NULL, NULL, &a, &ch, &d);
+	ktap_ok(rc == 0 && !strcmp(order(&c), "web x") && port_of(&c, "web") == 80,
+		"a relist refusing a held object keeps its last good version (%s, port %d)", names,
+		port_of(&c, "web"));
+	ktap_ok(a == 1 && ch == 0 && d == 0, "  counted: x added, web unchanged (%zu %zu %zu)", a, ch, d);
+	json_object_array_add(l2, svc("web", 70000, NULL));
+	json_object_array_add(l2, svc("web", 81, NULL));
+	rc = kube_cache_replace(&c, KUBE_SERVICES, l2, NULL, NULL, &a, &ch, &d);
+	ktap_ok(rc == 0 && !strcmp(order(&c), "web") && port_of(&c, "web") == 81 && d == 1,
+		"  listed refused then valid: the valid one, x deleted (%s, port %d, %zu deleted)", names,
+		port_of(&c, "web"), d);
+	json_object_put(l1);
+	json_object_put(l2);
+	kube_cache_free(&c);
+}
+
 int main(void)
 {
-	ktap_plan(10 + 6 + 5 + 3);
+	ktap_plan(10 + 6 + 5 + 3 + 3);
 	events();
 	relist();
 	changes();
 	relist_edges();
+	relist_keeps();
 	return ktap_finish();
 }
