@@ -21,7 +21,7 @@ IPVSCTL_KUBE := kube/json.c kube/object.c kube/slice.c kube/translate.c kube/emi
 IPVSCTL_CMD := cmd/kube_sync.c cmd/ctx.c cmd/run.c cmd/service.c cmd/list.c cmd/save.c cmd/restore.c \
 	cmd/maglev.c cmd/daemon.c cmd/daemon_probe.c cmd/daemon_load.c cmd/health.c \
 	cmd/drain.c cmd/apply.c cmd/apply_doc.c cmd/apply_stream.c cmd/sysctl.c \
-	cmd/metrics.c cmd/metrics_table.c cmd/kube.c cmd/kube_agent.c cmd/kube_http.c cmd/kube_ipvs.c \
+	cmd/metrics.c cmd/metrics_table.c cmd/kube.c cmd/kube_agent.c cmd/kube_http.c cmd/kube_ipvs.c cmd/kube_input.c \
 	cmd/kube_metrics.c
 IPVSCTL_SRCS := ipvsctl.c $(IPVSCTL_BASE) $(IPVSCTL_MODEL) $(IPVSCTL_CONFIG) $(IPVSCTL_KERNEL) \
 	$(IPVSCTL_HEALTH) $(IPVSCTL_STATE) $(IPVSCTL_OUTPUT) $(IPVSCTL_KUBE) $(IPVSCTL_CMD)

@@ -50,11 +50,6 @@ static const char kube_help[] =
 	"--cluster-cidr: the pods' addresses (their traffic to cluster IPs is not\n"
 	"masqueraded). cleanup: remove what sync made, nothing else.\n";
 
-struct kube_args {
-	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
-	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics, *drain;
-	int nft, masq_all, masq_bit, dry_run;
-};
 
 static void args_free(struct kube_args *a)
 {
@@ -264,14 +259,23 @@ static int render(struct ctx *c, const struct kube_args *a, const struct kube_sy
 	return EXIT_OK;
 }
 
-static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struct kube_run *r)
+static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struct kube_run *r,
+		     bool allow_empty)
 {
 	struct kube_sync_res res;
+	char *text;
 	int err;
 
-	char *text;
-
 	run_summary(c, r);
+	/* a cluster always has a Service (default/kubernetes): input with
+	 * none is taken for a mistake (a failed kubectl, a truncated file)
+	 * that would delete every service a sync made, as apply does
+	 */
+	if (!r->cache.nsvcs && !allow_empty) {
+		fprintf(stderr, "%s: kube: the input names no Service; nothing was changed "
+			"(--allow-empty to remove every service a sync made)\n", c->prog);
+		return EXIT_USAGE;
+	}
 	if (kube_nft_text(so, &r->out, r->sv, r->cache.nsvcs, &text)) {
 		fprintf(stderr, "%s: kube: out of memory; nothing was changed\n", c->prog);
 		return EXIT_FAIL;
@@ -289,95 +293,6 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 			res.vip_changes == 1 ? "" : "s", so->dry_run ? "checked" : "replaced",
 			res.ct_deleted, res.ct_deleted == 1 ? "y" : "ies");
 	return EXIT_OK;
-}
-
-#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
-
-/*
- * The API server: --server (with --token-file, --ca-file), or inside a
- * pod the in-cluster configuration (KUBERNETES_SERVICE_HOST and _PORT, the
- * service account's token and CA), as client-go's InClusterConfig reads it.
- */
-static int api_conf(struct ctx *c, const struct kube_args *a, struct kube_api *api)
-{
-	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
-	const char *tf = a->token_file, *ca = a->ca_file;
-	char server[600];
-	size_t i;
-
-	memset(api, 0, sizeof(*api));
-	if (a->server) {
-		snprintf(server, sizeof(server), "%s", a->server);
-	} else if (host && *host && port && *port) {
-		snprintf(server, sizeof(server), strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
-			 host, port);
-		if (!tf)
-			tf = SA_DIR "/token";
-		if (!ca)
-			ca = SA_DIR "/ca.crt";
-	} else {
-		usage_error(c, "kube: no API server: --server URL, or run in a pod (KUBERNETES_SERVICE_HOST)");
-		return EXIT_USAGE;
-	}
-	if (strlen(server) >= sizeof(api->server) || (tf && strlen(tf) >= sizeof(api->token_file)) ||
-	    (ca && strlen(ca) >= sizeof(api->ca_file))) {
-		usage_error(c, "kube: --server, --token-file or --ca-file too long");
-		return EXIT_USAGE;
-	}
-	if (strncmp(server, "https://", 8) && strncmp(server, "http://", 7)) {
-		usage_error(c, "kube: --server %s: an http:// or https:// URL", server);
-		return EXIT_USAGE;
-	}
-	snprintf(api->server, sizeof(api->server), "%s", server);
-	for (i = strlen(api->server); i && api->server[i - 1] == '/'; i--)
-		api->server[i - 1] = 0;
-	snprintf(api->token_file, sizeof(api->token_file), "%s", tf ? tf : "");
-	snprintf(api->ca_file, sizeof(api->ca_file), "%s", ca ? ca : "");
-	return 0;
-}
-
-/* Services and EndpointSlices from the API server, as one array */
-static int from_server(struct ctx *c, const struct kube_args *a, json_object **root)
-{
-	static const char *const paths[] = {
-		"/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
-	};
-	struct kube_api api = { 0 };
-	json_object *items;
-	char rv[KUBE_RV_MAX], why[512];
-	size_t i, j;
-	int err;
-
-	err = api_conf(c, a, &api);
-	if (err)
-		return err;
-	*root = json_object_new_array();
-	if (!*root)
-		return EXIT_FAIL;
-	for (i = 0; i < 2; i++) {
-		err = kube_api_list(&api, paths[i], &items, rv, sizeof(rv), NULL, why, sizeof(why));
-		if (err) {
-			fprintf(stderr, "%s: kube: %s: %s\n", c->prog, paths[i], why);
-			json_object_put(*root);
-			*root = NULL;
-			return err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL : EXIT_UNAVAIL;
-		}
-		for (j = 0; !err && j < json_object_array_length(items); j++) {
-			json_object *o = json_object_get(json_object_array_get_idx(items, j));
-
-			if (json_object_array_add(*root, o)) {
-				json_object_put(o);
-				err = -ENOMEM;
-			}
-		}
-		json_object_put(items);
-		if (err) {
-			json_object_put(*root);
-			*root = NULL;
-			return EXIT_FAIL;
-		}
-	}
-	return 0;
 }
 
 static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube_node_conf *node,
@@ -402,7 +317,7 @@ static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube
 			    "unit (1s, 500ms); --sync-period more than 0");
 		return EXIT_USAGE;
 	}
-	rc = api_conf(c, a, &api);
+	rc = kube_api_conf(c, a, &api);
 	if (rc)
 		return rc;
 	ro.api = &api;
@@ -461,27 +376,6 @@ static int sync_conf(struct ctx *c, const struct kube_args *a, const struct kube
 	return 0;
 }
 
-/* the objects: from the API server, a file or standard input */
-static int read_objects(struct ctx *c, const struct kube_args *a, json_object **root)
-{
-	if (a->server) {
-		if (a->file) {
-			usage_error(c, "kube: -f and --server: one or the other");
-			return EXIT_USAGE;
-		}
-		return from_server(c, a, root);
-	}
-	*root = a->file && strcmp(a->file, "-") ? json_object_from_file(a->file) :
-		json_object_from_fd(STDIN_FILENO);
-	if (!*root) {
-		fprintf(stderr, "%s: kube: %s: not JSON: %s", c->prog,
-			a->file && strcmp(a->file, "-") ? a->file : "standard input",
-			json_util_get_last_err() ? json_util_get_last_err() : "empty\n");
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
 int cmd_kube(struct ctx *c, int argc, char **argv)
 {
 	struct kube_args a = { .masq_bit = KUBE_MASQ_BIT_DEFAULT };
@@ -513,6 +407,8 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		  "the dummy interface holding the service addresses (default kube-ipvs0)", "DEV" },
 		{ "state-dir", 0, POPT_ARG_STRING, &a.state_dir, 0,
 		  "where the list of the services made is kept (default /run/ipvsctl)", "DIR" },
+		{ "allow-empty", 0, POPT_ARG_NONE, &a.allow_empty, 0,
+		  "sync: apply input with no Service (it removes every service a sync made)", NULL },
 		{ "dry-run", 'n', POPT_ARG_NONE, &a.dry_run, 0,
 		  "sync, cleanup: print the steps, check the table, change nothing", NULL },
 		{ "drain-timeout", 0, POPT_ARG_STRING, &a.drain, 0,
@@ -542,7 +438,8 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	rc = cmd_options(c, argc, argv, opts, "kube render|sync|run|cleanup [-f FILE | --server URL "
 			 "[--token-file FILE] [--ca-file FILE]] [--node NAME] [--node-ip ADDR]... "
 			 "[--scheduler NAME] [--nft] [--cluster-cidr CIDR]... [--masquerade-all] "
-			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--drain-timeout D] [--dry-run] "
+			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--drain-timeout D] [--allow-empty] "
+			 "[--dry-run] "
 			 "[--min-sync-period D] [--sync-period D] [--healthz-bind-address HOST:PORT] "
 			 "[--metrics-bind-address HOST:PORT]",
 			 kube_help, &args, &nargs);
@@ -581,11 +478,12 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		rc = run_agent(c, &a, &node, &so, name);
 		goto out;
 	}
-	rc = read_objects(c, &a, &root);
+	rc = kube_read_objects(c, &a, &root);
 	if (!rc)
 		rc = run_translate(c, name, &node, root, &run);
 	if (!rc) {
-		rc = !strcmp(sub, "render") ? render(c, &a, &so, &run) : sync_once(c, &so, &run);
+		rc = !strcmp(sub, "render") ? render(c, &a, &so, &run) :
+		     sync_once(c, &so, &run, a.allow_empty);
 		run_free(&run);
 	}
 	json_object_put(root);

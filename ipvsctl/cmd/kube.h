@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "cmd/cmd.h"
 #include "kube/nft.h"
 #include "kube/translate.h"
@@ -60,6 +62,19 @@ int kube_managed_path(const struct kube_sync_opts *o, char *p, size_t len);
 int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o);
 
 struct kube_api;
+
+/* the command line (cmd/kube.c) */
+struct kube_args {
+	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
+	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics, *drain;
+	int nft, masq_all, masq_bit, dry_run, allow_empty;
+};
+
+/* kube_input.c: the API server's address and credentials, and the
+ * objects; an exit code, errors reported
+ */
+int kube_api_conf(struct ctx *c, const struct kube_args *a, struct kube_api *api);
+int kube_read_objects(struct ctx *c, const struct kube_args *a, json_object **root);
 
 struct kube_run_opts {
 	const struct kube_sync_opts *so;

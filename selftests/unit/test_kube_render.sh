@@ -28,7 +28,7 @@ point() { # point RC TEXT
 }
 
 echo "TAP version 13"
-echo "1..9"
+echo "1..10"
 
 "$tool" kube render -f "$sample" --node node-a >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -74,6 +74,11 @@ point "$([ $rc = 2 ] && [ ! -s "$tmp/out4" ]; echo $?)" "input that is not JSON:
 "$tool" kube render --node-ip 10.0.0 -f "$sample" >"$tmp/out5" 2>/dev/null
 rc=$?
 point "$([ $rc = 2 ] && [ ! -s "$tmp/out5" ]; echo $?)" "a bad --node-ip: exit 2, nothing printed ($rc)"
+echo '{"kind": "List", "apiVersion": "v1", "items": []}' >"$tmp/empty.json"
+"$tool" kube sync -f "$tmp/empty.json" --node node-a --state-dir "$tmp/st" >"$tmp/out7" 2>"$tmp/err7"
+rc=$?
+point "$([ $rc = 2 ] && grep -q 'names no Service; nothing was changed' "$tmp/err7" && [ ! -e "$tmp/st" ]; echo $?)" \
+	"kube sync of a List without a Service: refused before anything is touched (exit $rc)"
 "$tool" kube frobnicate >/dev/null 2>&1
 rc=$?
 point "$([ $rc = 2 ]; echo $?)" "an unknown kube command: exit 2 ($rc)"
