@@ -37,7 +37,6 @@ enum kube_step { KUBE_STEP_IPVS = 1, KUBE_STEP_VIPS, KUBE_STEP_NFT };
 
 struct kube_sync_res {
 	size_t ipvs_changes, vip_changes;
-	bool ipvs_done;
 	size_t ct_deleted;		/* stale UDP conntrack entries deleted */
 	bool ct_failed;
 	enum kube_step failed_step;	/* 0: none */

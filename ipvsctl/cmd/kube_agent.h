@@ -23,7 +23,7 @@
 #include "kube/api.h"
 #include "kube/cache.h"
 
-#define KA_CONNS_MAX 64		/* HTTP connections at once; more are closed */
+#define KA_CONNS_MAX 64		/* HTTP connections at once; a new one takes the oldest's place */
 #define KA_HCS_MAX 4096		/* health-check node ports */
 #define KA_BUCKETS 15		/* sync duration: 1 ms x 2^0..14 (kube-proxy's) */
 

@@ -274,7 +274,6 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 	ro.out = stdout;
 	err = reconcile(nl, &want, &ro, &rr);
 	res->ipvs_changes = rr.changes;
-	res->ipvs_done = !err;
 	if (err) {
 		if (rr.failed_step)
 			fprintf(stderr, "%s: kube: IPVS step %zu: %s; %s\n", c->prog, rr.failed_step,

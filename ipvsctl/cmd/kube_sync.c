@@ -27,8 +27,6 @@
 #include <string.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
@@ -39,11 +37,7 @@
 #include "kube/nftlib.h"
 #include "kube/stale.h"
 #include "kernel/conntrack.h"
-#include "model/addr.h"
 #include "model/model.h"
-#include "state/diff.h"
-#include "state/managed.h"
-#include "state/reconcile.h"
 
 /* whether an interface other than @dev holds @ip (getifaddrs' list) */
 static bool held_elsewhere(const struct ifaddrs *ifs, const char *dev, const struct kube_ip *ip)

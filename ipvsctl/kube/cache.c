@@ -273,8 +273,7 @@ struct item {
 };
 
 /* the held object named as @j is (valid names only), or -1 */
-static long held_as(const struct kube_cache *c, enum kube_kind kind, void *const *v, size_t n,
-		    json_object *j)
+static long held_as(enum kube_kind kind, void *const *v, size_t n, json_object *j)
 {
 	char nm[KUBE_NS_MAX + KUBE_NAME_MAX + 1], *slash;
 	struct kube_service ks = { 0 };
@@ -282,7 +281,6 @@ static long held_as(const struct kube_cache *c, enum kube_kind kind, void *const
 	void *key = kind == KUBE_SERVICES ? (void *)&ks : (void *)&sl;
 	size_t lo = 0, hi = n, nsl, nml;
 
-	(void)c;
 	kube_object_name(j, nm, sizeof(nm));
 	slash = strchr(nm, '/');
 	if (!slash)
@@ -351,7 +349,7 @@ int kube_cache_replace(struct kube_cache *c, enum kube_kind kind, json_object *i
 		}
 		if (!rc) {
 			it[cnt++].at = i;
-		} else if (rc == -EINVAL && (old = held_as(c, kind, *v, *n, j1)) >= 0 &&
+		} else if (rc == -EINVAL && (old = held_as(kind, *v, *n, j1)) >= 0 &&
 			   !keep[old]) {
 			/* refused now, held before: the last good version stays,
 			 * as a watch event that does not parse leaves it

@@ -191,6 +191,13 @@ check "  the Service deleted meanwhile is gone" wait_until $W not in_ns "$ND" ip
 
 # 6. a dropped stream, then slow answers
 errs0=$(metric 'ipvsctl_kube_watch_errors_total{kind="endpointslices"}')
+# both watches must be up for the drop to cut one (after the 410s above a
+# watcher may still be backing off before it watches again)
+watching() {
+	[ "$(in_ns "$ND" curl -sf "http://127.0.0.1:$PORT/control" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["watchers"])')" -ge 2 ]
+}
+check "both watches are up again" wait_until $W watching
 ctl '{"op": "drop"}'
 check "a dropped stream is counted" \
 	wait_until $W metric_ge 'ipvsctl_kube_watch_errors_total{kind="endpointslices"}' $((errs0 + 1))
