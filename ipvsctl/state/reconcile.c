@@ -152,7 +152,9 @@ static int rec_load(struct rec *x, const struct model *want)
 	int err;
 
 	x->t0 = now_us();
-	if (!x->o->in_scope && want->n <= RECONCILE_GET_MAX)
+	if (x->o->load_only)
+		err = kipvs_load_named(x->nl, &x->cur, what, x->o->load_only, &e);
+	else if (!x->o->in_scope && want->n <= RECONCILE_GET_MAX)
 		/* a few services named, none in a scope: only they are read */
 		err = kipvs_load_named(x->nl, &x->cur, what, want, &e);
 	else

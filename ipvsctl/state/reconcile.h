@@ -23,6 +23,12 @@ struct rec_opts {
 	int (*adjust)(struct model *want, const struct model *cur, void *arg);
 	void *adjust_arg;
 	const struct timeouts *timeouts; /* wanted (0 fields: leave); NULL: none */
+	/* Read only these services (their ids; the rest of the model is
+	 * unused), not the whole table: a reconcile of a few services that
+	 * changed (kube run). @in_scope still decides which of them may
+	 * change. NULL: as above (named, or all).
+	 */
+	const struct model *load_only;
 	/* Deletion guard: refuse (-ECANCELED, before anything is sent) a
 	 * plan that deletes more managed services than this: a count, or
 	 * with max_deletes_pct a percentage of the managed services found.
