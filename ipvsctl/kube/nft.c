@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kube/nft.h"
@@ -119,12 +120,34 @@ static void put_elem(FILE *f, const struct kube_nft_elem *e, enum shape sh)
 	}
 }
 
+/* the sets (and maps) whose elements follow the Services, in the order
+ * the table declares them for each family
+ */
+static const struct eset_spec {
+	const char *name;
+	enum kube_nft_kind kind;
+	enum shape sh;
+} esets[] = {
+	{ "cluster", KN_CLUSTER, SH_IP },
+	{ "external", KN_EXTERNAL, SH_IP },
+	{ "external-local", KN_EXTERNAL_LOCAL, SH_IP },
+	{ "nodeport", KN_NODEPORT, SH_PORT },
+	{ "nodeport-local", KN_NODEPORT_LOCAL, SH_PORT },
+	{ "hairpin", KN_HAIRPIN, SH_HAIRPIN },
+	{ "shortcut", KN_SHORTCUT, SH_SC },
+	{ "shortcut-key", KN_SHORTCUT, SH_SC_KEY },
+	{ "shortcut-np", KN_SHORTCUT, SH_SC_NP },
+	{ "shortcut-np-key", KN_SHORTCUT, SH_SC_NP_KEY },
+};
+
+_Static_assert(2 * sizeof(esets) / sizeof(esets[0]) == KUBE_NFT_ESETS, "KUBE_NFT_ESETS");
+
 /* "set NAME { type ...; elements = { ... } }" or a map's, with only the
  * elements of @kind and @fm's family (none: no elements clause, which nft
  * refuses empty)
  */
 static void put_set(FILE *f, const struct kube_out *out, const char *name, const struct fam *fm,
-		    enum kube_nft_kind kind, enum shape sh)
+		    enum kube_nft_kind kind, enum shape sh, bool elems)
 {
 	const char *ps = "inet_proto . inet_service";
 	size_t i, n = 0;
@@ -151,7 +174,7 @@ static void put_set(FILE *f, const struct kube_out *out, const char *name, const
 		break;
 	}
 	fputs("\n", f);
-	for (i = 0; i < out->nnft; i++) {
+	for (i = 0; elems && i < out->nnft; i++) {
 		if (!wanted(&out->nft[i], kind, sh, fm->af))
 			continue;
 		fputs(n++ ? ",\n\t\t\t" : "\t\telements = {\n\t\t\t", f);
@@ -209,17 +232,23 @@ static void put_node_ips(FILE *f, const struct kube_nft_conf *c, const struct fa
 static void put_firewalls(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
 			  const struct kube_service *svcs, size_t nsvcs)
 {
-	size_t i, j, k;
+	size_t i, j, k, n;
 
-	for (i = 0; i < out->nnft; i++) {
+	for (i = 0, n = 0; i < out->nnft; i++) {
 		const struct kube_nft_elem *e = &out->nft[i];
 		const struct kube_service *s;
 		bool node = false;
 
-		if (e->kind != KN_FIREWALL || e->svc >= nsvcs)
+		if (e->kind != KN_FIREWALL)
+			continue;
+		/* numbered among the firewall elements alone: another kind's
+		 * element coming or going renames no chain
+		 */
+		n++;
+		if (e->svc >= nsvcs)
 			continue;
 		s = &svcs[e->svc];
-		fprintf(f, "\tchain fw-%zu {\n\t\t%s saddr ", i, e->ip.af == AF_INET ? "ip" : "ip6");
+		fprintf(f, "\tchain fw-%zu {\n\t\t%s saddr ", n - 1, e->ip.af == AF_INET ? "ip" : "ip6");
 		put_cidrs(f, s->source_ranges, s->nranges, e->ip.af, false);
 		fputs(" return\n", f);
 		for (j = 0; j < s->nranges; j++)
@@ -236,18 +265,21 @@ static void put_firewalls(FILE *f, const struct kube_nft_conf *c, const struct k
 
 static void put_fw_map(FILE *f, const struct kube_out *out, const struct fam *fm)
 {
-	size_t i, n = 0;
+	size_t i, n = 0, k = 0;
 
 	fprintf(f, "\tmap firewall%s {\n\t\ttype %s . inet_proto . inet_service : verdict\n",
 		fm->sfx, fm->type);
 	for (i = 0; i < out->nnft; i++) {
 		const struct kube_nft_elem *e = &out->nft[i];
 
-		if (e->kind != KN_FIREWALL || e->ip.af != fm->af)
+		if (e->kind != KN_FIREWALL)
+			continue;
+		k++;	/* put_firewalls' numbering */
+		if (e->ip.af != fm->af)
 			continue;
 		fputs(n++ ? ",\n\t\t\t" : "\t\telements = {\n\t\t\t", f);
 		put_elem(f, e, SH_IP);
-		fprintf(f, " : goto fw-%zu", i);
+		fprintf(f, " : goto fw-%zu", k - 1);
 	}
 	fputs(n ? "\n\t\t}\n\t}\n" : "\t}\n", f);
 }
@@ -297,27 +329,19 @@ static void put_services(FILE *f, const struct kube_nft_conf *c, const struct fa
 		kw, x, x);
 }
 
-int kube_nft_render(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
-		    const struct kube_service *svcs, size_t nsvcs)
+int kube_nft_render_ex(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
+		       const struct kube_service *svcs, size_t nsvcs, bool elems)
 {
 	unsigned int mark = 1u << (c->masq_bit & 31);
-	size_t i;
+	size_t i, j;
 
 	fputs(kube_nft_cleanup, f);
 	fputs("table inet " KUBE_NFT_TABLE " {\n", f);
 	for (i = 0; i < 2; i++) {
 		const struct fam *fm = &fams[i];
 
-		put_set(f, out, "cluster", fm, KN_CLUSTER, SH_IP);
-		put_set(f, out, "external", fm, KN_EXTERNAL, SH_IP);
-		put_set(f, out, "external-local", fm, KN_EXTERNAL_LOCAL, SH_IP);
-		put_set(f, out, "nodeport", fm, KN_NODEPORT, SH_PORT);
-		put_set(f, out, "nodeport-local", fm, KN_NODEPORT_LOCAL, SH_PORT);
-		put_set(f, out, "hairpin", fm, KN_HAIRPIN, SH_HAIRPIN);
-		put_set(f, out, "shortcut", fm, KN_SHORTCUT, SH_SC);
-		put_set(f, out, "shortcut-key", fm, KN_SHORTCUT, SH_SC_KEY);
-		put_set(f, out, "shortcut-np", fm, KN_SHORTCUT, SH_SC_NP);
-		put_set(f, out, "shortcut-np-key", fm, KN_SHORTCUT, SH_SC_NP_KEY);
+		for (j = 0; j < sizeof(esets) / sizeof(esets[0]); j++)
+			put_set(f, out, esets[j].name, fm, esets[j].kind, esets[j].sh, elems);
 		put_node_ips(f, c, fm);
 		put_fw_map(f, out, fm);
 	}
@@ -368,4 +392,81 @@ int kube_nft_render(FILE *f, const struct kube_nft_conf *c, const struct kube_ou
 		"\t}\n"
 		"}\n", mark, mark);
 	return ferror(f) ? -EIO : 0;
+}
+
+int kube_nft_render(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
+		    const struct kube_service *svcs, size_t nsvcs)
+{
+	return kube_nft_render_ex(f, c, out, svcs, nsvcs, true);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void kube_nft_esets_free(struct kube_nft_eset *sets)
+{
+	size_t i, j;
+
+	for (i = 0; i < KUBE_NFT_ESETS; i++) {
+		for (j = 0; j < sets[i].n; j++)
+			free(sets[i].v[j]);
+		free(sets[i].v);
+	}
+	memset(sets, 0, KUBE_NFT_ESETS * sizeof(*sets));
+}
+
+int kube_nft_esets(const struct kube_out *out, struct kube_nft_eset *sets)
+{
+	const size_t ns = sizeof(esets) / sizeof(esets[0]);
+	size_t i, k;
+
+	memset(sets, 0, KUBE_NFT_ESETS * sizeof(*sets));
+	for (k = 0; k < KUBE_NFT_ESETS; k++) {
+		const struct eset_spec *sp = &esets[k % ns];
+		const struct fam *fm = &fams[k / ns];
+		struct kube_nft_eset *st = &sets[k];
+		size_t cap = 0, w;
+
+		snprintf(st->name, sizeof(st->name), "%s%s", sp->name, fm->sfx);
+		for (i = 0; i < out->nnft; i++)
+			cap += wanted(&out->nft[i], sp->kind, sp->sh, fm->af);
+		if (!cap)
+			continue;
+		st->v = calloc(cap, sizeof(*st->v));
+		if (!st->v)
+			goto nomem;
+		for (i = 0; i < out->nnft; i++) {
+			size_t len = 0;
+			FILE *f;
+
+			if (!wanted(&out->nft[i], sp->kind, sp->sh, fm->af))
+				continue;
+			f = open_memstream(&st->v[st->n], &len);
+			if (!f)
+				goto nomem;
+			put_elem(f, &out->nft[i], sp->sh);
+			if (fclose(f)) {
+				free(st->v[st->n]);
+				st->v[st->n] = NULL;
+				goto nomem;
+			}
+			st->n++;
+		}
+		/* sorted, each once (two Services' front ends may render alike) */
+		qsort(st->v, st->n, sizeof(*st->v), str_cmp);
+		for (i = 0, w = 0; i < st->n; i++) {
+			if (w && !strcmp(st->v[w - 1], st->v[i])) {
+				free(st->v[i]);
+				continue;
+			}
+			st->v[w++] = st->v[i];
+		}
+		st->n = w;
+	}
+	return 0;
+nomem:
+	kube_nft_esets_free(sets);
+	return -ENOMEM;
 }

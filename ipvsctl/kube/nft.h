@@ -45,6 +45,27 @@ struct kube_nft_conf {
 int kube_nft_render(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
 		    const struct kube_service *svcs, size_t nsvcs);
 
+/* the same, with the element sets declared empty (@elems false): what
+ * stays when only elements change
+ */
+int kube_nft_render_ex(FILE *f, const struct kube_nft_conf *c, const struct kube_out *out,
+		       const struct kube_service *svcs, size_t nsvcs, bool elems);
+
+/*
+ * The elements of each set whose elements follow the Services (cluster4,
+ * ..., shortcut-np-key6: 10 sets per family), each as nft writes it
+ * between the braces of "add element inet ipvsctl NAME { ... }", sorted,
+ * each once: what a partial sync diffs against the last one's.
+ */
+#define KUBE_NFT_ESETS 20
+struct kube_nft_eset {
+	char name[32];
+	char **v;
+	size_t n;
+};
+int kube_nft_esets(const struct kube_out *out, struct kube_nft_eset *sets);	/* 0 or -ENOMEM */
+void kube_nft_esets_free(struct kube_nft_eset *sets);
+
 /* the text that removes the table (and nothing else); valid whether or
  * not the table exists
  */
