@@ -65,6 +65,7 @@ static void args_free(struct kube_args *a)
 	free(a->state_dir);
 	free(a->min_sync);
 	free(a->sync);
+	free(a->full_sync);
 	free(a->healthz);
 	free(a->metrics);
 	free(a->drain);
@@ -263,7 +264,7 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 		     bool allow_empty)
 {
 	struct kube_sync_res res;
-	char *text;
+	struct kube_table t;
 	int err;
 
 	run_summary(c, r);
@@ -276,12 +277,12 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 			"(--allow-empty to remove every service a sync made)\n", c->prog);
 		return EXIT_USAGE;
 	}
-	if (kube_nft_text(so, &r->out, r->sv, r->cache.nsvcs, &text)) {
+	if (kube_nft_text(so, &r->out, r->sv, r->cache.nsvcs, &t)) {
 		fprintf(stderr, "%s: kube: out of memory; nothing was changed\n", c->prog);
 		return EXIT_FAIL;
 	}
-	err = kube_sync_apply(c, so, &r->out, text, &res);
-	free(text);
+	err = kube_sync_apply(c, so, &r->out, &t, &res);
+	free(t.text);
 	if (err)
 		return err == -EPERM || err == -EACCES ? EXIT_PERM : err == -ENOMEM ? EXIT_FAIL :
 		       EXIT_UNAVAIL;
@@ -300,7 +301,7 @@ static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube
 {
 	struct kube_run_opts ro = {
 		.so = so, .node = node, .node_name = name,
-		.min_sync_ms = 1000, .sync_ms = 30000,
+		.min_sync_ms = 1000, .sync_ms = 30000, .full_sync_ms = 3600000,
 		.healthz_addr = a->healthz ? a->healthz : "0.0.0.0:10256",
 		.metrics_addr = a->metrics ? a->metrics : "127.0.0.1:10249",
 	};
@@ -312,9 +313,11 @@ static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube
 		return EXIT_USAGE;
 	}
 	if ((a->min_sync && parse_duration_ms(a->min_sync, 3600000, &ro.min_sync_ms)) ||
-	    (a->sync && (parse_duration_ms(a->sync, 86400000, &ro.sync_ms) || !ro.sync_ms))) {
-		usage_error(c, "kube run: --min-sync-period and --sync-period take a duration with its "
-			    "unit (1s, 500ms); --sync-period more than 0");
+	    (a->sync && (parse_duration_ms(a->sync, 86400000, &ro.sync_ms) || !ro.sync_ms)) ||
+	    (a->full_sync && (parse_duration_ms(a->full_sync, 604800000, &ro.full_sync_ms) ||
+			      !ro.full_sync_ms))) {
+		usage_error(c, "kube run: --min-sync-period, --sync-period and --full-sync-period take "
+			    "a duration with its unit (1s, 500ms, 1h); the last two more than 0");
 		return EXIT_USAGE;
 	}
 	rc = kube_api_conf(c, a, &api);
@@ -417,7 +420,10 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		{ "min-sync-period", 0, POPT_ARG_STRING, &a.min_sync, 0,
 		  "run: the least time between two syncs after changes (default 1s)", "D" },
 		{ "sync-period", 0, POPT_ARG_STRING, &a.sync, 0,
-		  "run: a full sync at least this often (default 30s)", "D" },
+		  "run: a sync at least this often (default 30s)", "D" },
+		{ "full-sync-period", 0, POPT_ARG_STRING, &a.full_sync, 0,
+		  "run: a sync that reads and rewrites everything at least this often (default 1h)",
+		  "D" },
 		{ "healthz-bind-address", 0, POPT_ARG_STRING, &a.healthz, 0,
 		  "run: /healthz and /livez (default 0.0.0.0:10256; \"\": none)", "HOST:PORT" },
 		{ "metrics-bind-address", 0, POPT_ARG_STRING, &a.metrics, 0,
@@ -481,12 +487,16 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	rc = kube_read_objects(c, &a, &root);
 	if (!rc)
 		rc = run_translate(c, name, &node, root, &run);
+	/* the objects are in the cache now: their JSON tree (many times the
+	 * input's size) goes before the kernel steps, which reuse its memory
+	 */
+	json_object_put(root);
+	root = NULL;
 	if (!rc) {
 		rc = !strcmp(sub, "render") ? render(c, &a, &so, &run) :
 		     sync_once(c, &so, &run, a.allow_empty);
 		run_free(&run);
 	}
-	json_object_put(root);
 out:
 	free(ips);
 	free(cidrs);

@@ -15,15 +15,46 @@
 #include "cmd/cmd.h"
 #include "kube/nft.h"
 #include "kube/translate.h"
+#include "model/model.h"
 
 #define KUBE_STATE_DIR "/run/ipvsctl"
 #define KUBE_VIP_DEV "kube-ipvs0"
+
+/*
+ * What the agent's syncs keep from one to the next (kube run; kube sync
+ * has none, and each of its syncs is a full one). A partial sync changes
+ * only what differs from the last sync that succeeded: the IPVS services
+ * whose wanted state changed (read and diffed alone), plus those with
+ * real servers draining; the table when its text changed or the ruleset's
+ * generation moved (someone else's commit, which may have touched it);
+ * the addresses when the list changed. A full sync reads and diffs all.
+ */
+struct kube_incr {
+	bool full;			/* set by the caller: this sync is a full one */
+	bool have_prev;			/* the fields below hold the last success */
+	struct model prev;		/* the IPVS state wanted then (before the drains) */
+	struct svc_id *draining;	/* services with real servers draining after it */
+	size_t ndraining;
+	uint64_t nft_shape;		/* the table's text then, elements left out
+					 * (0: unknown, the table is replaced)
+					 */
+	struct kube_nft_eset nft_sets[KUBE_NFT_ESETS];	/* and its elements */
+	uint32_t nft_gen;		/* the ruleset's generation right after */
+	struct kube_ip *vips;		/* the addresses then */
+	size_t nvips;
+	unsigned int vip_ifindex;	/* and their interface's index */
+	bool ct_pending;		/* stale UDP entries not all cleared */
+	size_t canary_pos;		/* kube_ipvs_canary()'s turn */
+};
+
+void kube_incr_free(struct kube_incr *in);
 
 struct kube_sync_opts {
 	const char *state_dir;		/* the managed file: STATE_DIR/kube.managed */
 	const char *vip_dev;
 	char vip_dev_path[64];		/* /sys/class/net/DEV */
 	uint32_t drain_s;		/* a leaving TCP/SCTP real server's drain, at most */
+	struct kube_incr *incr;		/* NULL: every sync a full one */
 	uint64_t *udp_digest;		/* the UDP services' at the last conntrack
 					 * cleanup (NULL: clean every time)
 					 */
@@ -40,15 +71,40 @@ struct kube_sync_res {
 	size_t ct_deleted;		/* stale UDP conntrack entries deleted */
 	bool ct_failed;
 	enum kube_step failed_step;	/* 0: none */
+	bool partial;			/* only what changed was read and applied */
+	size_t svcs_read;		/* IPVS services read */
+	bool nft_skipped, vips_skipped;	/* unchanged: not applied */
+	bool nft_replaced;		/* the table replaced whole */
+	size_t nft_elems;		/* else: elements deleted and added */
+	/* how long each step took, ms (the agent logs them) */
+	uint64_t ms_nft, ms_ipvs_read, ms_ipvs, ms_vips, ms_ct;
 };
 
-/* the table's text for @out (translated from @svcs): *text malloc'd; 0 or -ENOMEM */
-int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
-		  const struct kube_service *svcs, size_t nsvcs, char **text);
+/* the table for @out (translated from @svcs): its whole text (malloc'd)
+ * and a hash of it without the elements (what a partial sync compares)
+ */
+struct kube_table {
+	char *text;
+	uint64_t shape;
+};
 
-/* Apply @out and the table @nft_text; 0 or -errno, every failure reported */
+/* 0 or -ENOMEM */
+int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
+		  const struct kube_service *svcs, size_t nsvcs, struct kube_table *t);
+
+/* kube_table.c: the nftables step of a sync; 0 or -errno, failures
+ * reported. And whether the ruleset's generation, read after a commit of
+ * ours into *after, shows ours as the only commit since @before (each
+ * commit moves it on by one): if not, the table is not trusted to be as
+ * written.
+ */
+int kube_step_nft(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
+		  const struct kube_table *t, struct kube_sync_res *res);
+bool kube_nft_gen_after(uint32_t before, uint32_t *after);
+
+/* Apply @out and the table @t; 0 or -errno, every failure reported */
 int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
-		    const char *nft_text, struct kube_sync_res *res);
+		    const struct kube_table *t, struct kube_sync_res *res);
 
 /* kube_ipvs.c: the IPVS step of a sync (kube_sync.c says where it
  * stands), and the managed file's path; 0 or -errno, failures reported
@@ -56,6 +112,20 @@ int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct 
 int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
 		   struct kube_sync_res *res);
 int kube_managed_path(const struct kube_sync_opts *o, char *p, size_t len);
+
+/* Whether the next few services of the last sync's (in turn) are still in
+ * IPVS (*gone if not: ipvsadm -C, ip_vs reloaded); 0 or -errno
+ */
+int kube_ipvs_canary(struct ctx *c, struct kube_incr *in, bool *gone);
+
+/*
+ * For the agent's sync with nothing changed in the cache: 0 if the node is
+ * as the last sync left it, read cheaply (the sysctls, the VIP interface,
+ * the ruleset's generation, the canary above); 1 if a partial sync has
+ * work still (draining, stale UDP entries); 2 if something changed under
+ * it (a full sync is due).
+ */
+int kube_sync_unchanged(struct ctx *c, const struct kube_sync_opts *o);
 
 /* Remove what kube sync made; 0 or -errno, every failure reported */
 int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o);
@@ -65,7 +135,8 @@ struct kube_api;
 /* the command line (cmd/kube.c) */
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
-	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *healthz, *metrics, *drain;
+	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *full_sync, *healthz, *metrics;
+	char *drain;
 	int nft, masq_all, masq_bit, dry_run, allow_empty;
 };
 
@@ -80,7 +151,7 @@ struct kube_run_opts {
 	const struct kube_node_conf *node;
 	const char *node_name;
 	const struct kube_api *api;
-	uint32_t min_sync_ms, sync_ms;
+	uint32_t min_sync_ms, sync_ms, full_sync_ms;
 	const char *healthz_addr, *metrics_addr;	/* "" or NULL: none */
 };
 

@@ -13,9 +13,13 @@
  * Syncs, as kube-proxy's: none until both kinds have been listed once (a
  * restart must not delete services it has not heard of yet); then one at
  * most every --min-sync-period after a change, coalescing a burst, and one
- * every --sync-period anyway (IPVS or the table changed by someone else
- * is put back). A failed sync is retried after --min-sync-period doubled
- * up to --sync-period.
+ * every --sync-period anyway. A sync is a partial one (kube.h, struct
+ * kube_incr: only what changed), but for the first, one every
+ * --full-sync-period, the one after a failure, and one whose cheap checks
+ * found something changed under it (kube_sync_unchanged(), the canary):
+ * those read everything and put right what someone else changed, as
+ * kube-proxy's iptables and nftables modes do once an hour. A failed sync
+ * is retried after --min-sync-period doubled up to --sync-period.
  */
 #include <errno.h>
 #include <poll.h>
@@ -44,187 +48,6 @@ void ka_log(const struct agent *ag, const char *fmt, ...)
 	fprintf(stderr, "%s: kube: %s\n", ag->c->prog, msg);
 }
 
-static void wake(struct agent *ag)
-{
-	uint64_t one = 1;
-
-	if (write(ag->efd, &one, sizeof(one)) < 0) {
-		/* the counter is full: the main thread is awake anyway */
-	}
-}
-
-/* ---- watchers (their own threads) ---------------------------------------- */
-
-static const char *const kind_name[] = { "Services", "EndpointSlices" };
-
-/* sleep @ms, or less if stopped */
-static void nap(const struct agent *ag, unsigned int ms)
-{
-	while (ms && !__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
-		unsigned int step = ms < 100 ? ms : 100;
-		struct timespec ts = { 0, (long)step * 1000000L };
-
-		nanosleep(&ts, NULL);
-		ms -= step;
-	}
-}
-
-static unsigned int backoff_ms(unsigned int *n)
-{
-	unsigned int ms = 1000u << (*n < 5 ? *n : 5);
-
-	if (ms > 30000)
-		ms = 30000;
-	if (*n < 10)
-		(*n)++;
-	/* jitter: 50% to 100% */
-	return ms / 2 + (unsigned int)random() % (ms / 2 + 1);
-}
-
-static void on_bad(const char *name, const char *why, void *arg)
-{
-	struct ka_watcher *t = arg;
-
-	/* called under mu by kube_cache_replace */
-	t->ag->bad++;
-	ka_log(t->ag, "%s: %s (skipped)", name, why);
-}
-
-static int on_event(enum kube_event ev, json_object *obj, void *arg)
-{
-	struct ka_watcher *t = arg;
-	struct agent *ag = t->ag;
-	char why[512];
-	int r;
-
-	pthread_mutex_lock(&ag->mu);
-	r = kube_cache_event(&ag->cache, t->kind, ev, obj, why, sizeof(why));
-	ag->events[t->kind]++;
-	if (r == -EINVAL)
-		ag->bad++;
-	pthread_mutex_unlock(&ag->mu);
-	if (r == 1)
-		wake(ag);
-	else if (r == -EINVAL) {
-		char name[KUBE_NS_MAX + KUBE_NAME_MAX + 2];
-
-		/* the name as the API gives it only if it is a valid one:
-		 * a refused object's may hold anything, control characters too
-		 */
-		kube_object_name(obj, name, sizeof(name));
-		ka_log(ag, "%s %s: %s (skipped; the last good version, if any, is kept)",
-		       kind_name[t->kind], name, why);
-	}
-	return r == -ENOMEM ? -ENOMEM : 0;
-}
-
-static int list_once(struct ka_watcher *t, char *rv, size_t rvlen)
-{
-	struct agent *ag = t->ag;
-	size_t added = 0, changed = 0, deleted = 0;
-	json_object *items;
-	char why[512];
-	int err;
-
-	err = kube_api_list(&t->api, t->path, &items, rv, rvlen, &ag->stop, why, sizeof(why));
-	if (err == -EINTR)
-		return err;
-	if (err) {
-		ka_log(ag, "list %s: %s", kind_name[t->kind], why);
-		return err;
-	}
-	pthread_mutex_lock(&ag->mu);
-	err = kube_cache_replace(&ag->cache, t->kind, items, on_bad, t, &added, &changed, &deleted);
-	if (!err) {
-		ag->listed[t->kind] = true;
-		ag->relists[t->kind]++;
-	}
-	pthread_mutex_unlock(&ag->mu);
-	json_object_put(items);
-	if (err) {
-		ka_log(ag, "list %s: out of memory", kind_name[t->kind]);
-		return err;
-	}
-	ka_log(ag, "listed %s at version %s: %zu added, %zu changed, %zu deleted", kind_name[t->kind],
-	       rv, added, changed, deleted);
-	wake(ag);
-	return 0;
-}
-
-/* watch from @rv until the version expires (list again) or stop; true if
- * the watches delivered anything (an event or a bookmark)
- */
-static bool watch_loop(struct ka_watcher *t, const char *rv)
-{
-	struct agent *ag = t->ag;
-	struct kube_watch w;
-	unsigned int fails = 0;
-	bool progress = false;
-	char why[512], keep[KUBE_RV_MAX];
-	int err;
-
-	if (kube_watch_init(&w, rv, on_event, t))
-		return false;
-	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
-		unsigned int timeout = 300 + (unsigned int)random() % 300;
-
-		err = kube_api_watch(&t->api, t->path, &w, timeout, &ag->stop, why, sizeof(why));
-		progress |= w.events || w.bookmarks;
-		if (err == -EINTR || __atomic_load_n(&ag->stop, __ATOMIC_RELAXED))
-			break;
-		if (err == -ESTALE) {
-			ka_log(ag, "watch %s: %s: listing again", kind_name[t->kind], why);
-			break;
-		}
-		if (!err) {
-			fails = 0;
-			continue;
-		}
-		pthread_mutex_lock(&ag->mu);
-		ag->watch_errors[t->kind]++;
-		pthread_mutex_unlock(&ag->mu);
-		ka_log(ag, "watch %s: %s", kind_name[t->kind], why);
-		/* a stream that is not one, or an event too large: its
-		 * version cannot be trusted; list again
-		 */
-		if (err == -EPROTO || err == -EMSGSIZE)
-			break;
-		nap(ag, backoff_ms(&fails));
-		/* the parser may hold half an event: a fresh one, same version */
-		snprintf(keep, sizeof(keep), "%s", w.rv);
-		kube_watch_free(&w);
-		if (kube_watch_init(&w, keep, on_event, t))
-			return progress;
-	}
-	kube_watch_free(&w);
-	return progress;
-}
-
-/* List, then watch; again on 410 or a broken stream. The backoff runs
- * across lists: it starts again only once a watch delivered something,
- * so that a server that answers every watch with 410 (or a stream that
- * cannot be read) is not listed in a tight loop by every node.
- */
-static void *watcher(void *arg)
-{
-	struct ka_watcher *t = arg;
-	struct agent *ag = t->ag;
-	unsigned int fails = 0;
-	char rv[KUBE_RV_MAX];
-
-	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
-		if (list_once(t, rv, sizeof(rv))) {
-			nap(ag, backoff_ms(&fails));
-			continue;
-		}
-		if (watch_loop(t, rv))
-			fails = 0;
-		else if (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED))
-			nap(ag, backoff_ms(&fails));
-	}
-	return NULL;
-}
-
 /* ---- the main thread ------------------------------------------------------ */
 
 static uint64_t wall_s(void)
@@ -244,28 +67,61 @@ static void observe(struct agent *ag, double secs)
 	ag->hist_sum += secs;
 }
 
+/* what a sync did to the table, for its log line */
+static const char *nft_what(const struct kube_sync_res *r)
+{
+	static __thread char buf[48];
+
+	if (r->nft_replaced)
+		return "(replaced)";
+	if (r->nft_skipped || !r->nft_elems)
+		return "(unchanged)";
+	snprintf(buf, sizeof(buf), "(%zu elements)", r->nft_elems);
+	return buf;
+}
+
 /* translate the cache, under the lock; the rest outside it */
 static int sync_now(struct agent *ag)
 {
 	struct kube_service *sv = NULL;
 	struct kube_slice *sl = NULL;
-	struct kube_sync_res res;
-	struct kube_out out;
+	struct kube_sync_res res = { 0 };
+	struct kube_out out = { 0 };
+	struct kube_table t = { 0 };
 	unsigned long gen;
-	uint64_t t0 = ka_now_ms();
+	uint64_t t0 = ka_now_ms(), t1 = t0;
 	size_t nsvcs = 0, nslices = 0;
-	char *text = NULL;
-	int err;
+	bool translated = false;
+	int err = 0;
 
 	pthread_mutex_lock(&ag->mu);
 	gen = ag->cache.gen;
+	nsvcs = ag->cache.nsvcs;
+	nslices = ag->cache.nslices;
+	pthread_mutex_unlock(&ag->mu);
+	/* the cache as the last sync applied it: read what may have changed
+	 * under it (outside the lock: netlink round trips), and apply
+	 * nothing if nothing did (the periodic sync of an idle node)
+	 */
+	if (!ag->incr.full && gen == ag->synced_gen) {
+		int u = kube_sync_unchanged(ag->c, ag->so);
+
+		if (!u) {
+			res.partial = res.nft_skipped = res.vips_skipped = true;
+			goto done;
+		}
+		if (u == 2)
+			ag->incr.full = true;
+	}
+	pthread_mutex_lock(&ag->mu);
+	gen = ag->cache.gen;
+	nsvcs = ag->cache.nsvcs;
+	nslices = ag->cache.nslices;
 	err = kube_cache_view(&ag->cache, &sv, &sl);
 	if (!err) {
-		nsvcs = ag->cache.nsvcs;
-		nslices = ag->cache.nslices;
 		err = kube_translate(&ag->node, sv, nsvcs, sl, nslices, &out);
 		if (!err) {
-			err = kube_nft_text(ag->so, &out, sv, nsvcs, &text);
+			err = kube_nft_text(ag->so, &out, sv, nsvcs, &t);
 			if (err)
 				kube_out_free(&out);
 		}
@@ -277,20 +133,24 @@ static int sync_now(struct agent *ag)
 		ka_log(ag, "sync: out of memory; nothing was changed");
 		return err;
 	}
-	err = kube_sync_apply(ag->c, ag->so, &out, text, &res);
-	free(text);
+	t1 = ka_now_ms();
+	translated = true;
+	err = kube_sync_apply(ag->c, ag->so, &out, &t, &res);
+	free(t.text);
 	if (!err) {
 		ka_hc_publish(ag, out.hcs, out.nhcs);
 		ag->synced_gen = gen;
 	}
+done:
 	pthread_mutex_lock(&ag->hmu);
-	if (!err) {
+	if (!err && translated) {
 		ag->services = out.services;
 		ag->no_local_int = out.no_local_int;
 		ag->no_local_ext = out.no_local_ext;
-	} else if (res.failed_step == KUBE_STEP_NFT) {
+	} else if (err && res.failed_step == KUBE_STEP_NFT) {
 		ag->nft_failures++;
 	}
+	ag->full_syncs += !res.partial && !err;
 	ag->ct_deleted += res.ct_deleted;
 	ag->ct_failures += res.ct_failed;
 	observe(ag, (double)(ka_now_ms() - t0) / 1000.0);
@@ -298,10 +158,16 @@ static int sync_now(struct agent *ag)
 	/* "at": the agent's own clock, from its start (a test reads the
 	 * spacing of failed syncs from it)
 	 */
-	ka_log(ag, "sync %s: %zu Services, %zu EndpointSlices, %zu IPVS changes, %zu address changes, "
-	       "%zu stale UDP entries cleared, %llu ms (at %llu ms)", err ? "FAILED" : "done", nsvcs,
-	       nslices, res.ipvs_changes, res.vip_changes, res.ct_deleted,
-	       (unsigned long long)(ka_now_ms() - t0), (unsigned long long)(t0 - ag->start_ms));
+	ka_log(ag, "%s sync %s: %zu Services, %zu EndpointSlices, %zu IPVS changes (%zu services "
+	       "read), %zu address changes, %zu stale UDP entries cleared, %llu ms (at %llu ms; "
+	       "translate %llu, nftables %llu %s, IPVS %llu of which reading %llu, addresses %llu%s, "
+	       "conntrack %llu)", res.partial ? "partial" : "full", err ? "FAILED" : "done", nsvcs,
+	       nslices, res.ipvs_changes, res.svcs_read, res.vip_changes, res.ct_deleted,
+	       (unsigned long long)(ka_now_ms() - t0), (unsigned long long)(t0 - ag->start_ms),
+	       (unsigned long long)(t1 - t0), (unsigned long long)res.ms_nft, nft_what(&res),
+	       (unsigned long long)res.ms_ipvs, (unsigned long long)res.ms_ipvs_read,
+	       (unsigned long long)res.ms_vips, res.vips_skipped ? " unchanged" : "",
+	       (unsigned long long)res.ms_ct);
 	kube_out_free(&out);
 	return err;
 }
@@ -351,7 +217,13 @@ static void maybe_sync(struct agent *ag)
 	ag->syncs++;
 	pthread_mutex_unlock(&ag->hmu);
 	t0 = ka_now_ms();
+	/* a full sync: the first, then one every --full-sync-period (and
+	 * after a failure: kube_sync_apply() knows)
+	 */
+	ag->incr.full = !ag->have_synced || t0 - ag->last_full_ms >= ag->full_sync_ms;
 	err = sync_now(ag);
+	if (!err && ag->incr.full)
+		ag->last_full_ms = t0;
 	ag->last_sync_ms = ka_now_ms();
 	if (err) {
 		pthread_mutex_lock(&ag->hmu);
@@ -380,39 +252,6 @@ static void maybe_sync(struct agent *ag)
 		pthread_mutex_unlock(&ag->hmu);
 	}
 	ag->due = due_ms(ag, &listed);
-}
-
-static int start_watchers(struct agent *ag, const struct kube_api *api)
-{
-	static const char *const paths[] = {
-		"/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
-	};
-	sigset_t all, old;
-	int i, err = 0;
-
-	/* the threads take no signal: the main thread's signalfd has them */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < 2 && !err; i++) {
-		ag->w[i].ag = ag;
-		ag->w[i].kind = (enum kube_kind)i;
-		ag->w[i].path = paths[i];
-		ag->w[i].api = *api;
-		err = -pthread_create(&ag->w[i].th, NULL, watcher, &ag->w[i]);
-		ag->w[i].started = !err;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err;
-}
-
-static void stop_watchers(struct agent *ag)
-{
-	int i;
-
-	__atomic_store_n(&ag->stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < 2; i++)
-		if (ag->w[i].started)
-			pthread_join(ag->w[i].th, NULL);
 }
 
 /* the main loop: wake-ups from the watchers, signals, and the next sync's
@@ -468,6 +307,8 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	ag->c = c;
 	ag->so_own = *ro->so;
 	ag->so_own.udp_digest = &ag->udp_digest;
+	ag->so_own.incr = &ag->incr;
+	ag->full_sync_ms = ro->full_sync_ms;
 	ag->so = &ag->so_own;
 	ag->node = *ro->node;
 	ag->min_sync_ms = ro->min_sync_ms;
@@ -534,20 +375,21 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 		fprintf(stderr, "%s: kube: cannot start the HTTP thread\n", c->prog);
 		goto out;
 	}
-	if (start_watchers(ag, ro->api)) {
+	if (ka_watchers_start(ag, ro->api)) {
 		fprintf(stderr, "%s: kube: cannot start the watchers\n", c->prog);
 		goto out;
 	}
 	ka_log(ag, "running as node %s, API server %s", ro->node_name, ro->api->server);
 	rc = loop(ag);
 out:
-	stop_watchers(ag);
+	ka_watchers_stop(ag);
 	ka_http_stop(ag);
 	if (ag->efd >= 0)
 		close(ag->efd);
 	if (ag->sfd >= 0)
 		close(ag->sfd);
 	kube_cache_free(&ag->cache);
+	kube_incr_free(&ag->incr);
 	pthread_mutex_destroy(&ag->mu);
 	pthread_mutex_destroy(&ag->hmu);
 	free(ag);

@@ -60,6 +60,9 @@ struct agent {
 	const struct kube_sync_opts *so;	/* &so_own */
 	struct kube_sync_opts so_own;
 	uint64_t udp_digest;		/* see kube_sync_opts */
+	struct kube_incr incr;		/* the main thread's (kube_sync_opts) */
+	uint32_t full_sync_ms;
+	uint64_t last_full_ms;		/* when the last full sync began */
 	struct kube_node_conf node;
 	uint32_t min_sync_ms, sync_ms;
 	volatile int stop;		/* __atomic_load_n/_store_n only */
@@ -87,7 +90,7 @@ struct agent {
 	pthread_mutex_t hmu;
 	uint64_t pending_since_ms;	/* a change not yet applied since (0: none) */
 	uint64_t last_ok_wall_s, last_queued_wall_s;
-	uint64_t syncs, sync_failures, nft_failures, ct_deleted, ct_failures;
+	uint64_t syncs, full_syncs, sync_failures, nft_failures, ct_deleted, ct_failures;
 	uint64_t hist[KA_BUCKETS + 1];	/* +Inf last */
 	double hist_sum;
 	size_t services, no_local_int, no_local_ext;
@@ -106,6 +109,12 @@ struct agent {
 	struct ka_conn conns[KA_CONNS_MAX];
 	size_t nconns;
 };
+
+/* kube_watcher.c: the watcher threads, started (0 or -errno) and
+ * stopped (ag->stop set, joined)
+ */
+int ka_watchers_start(struct agent *ag, const struct kube_api *api);
+void ka_watchers_stop(struct agent *ag);
 
 /* kube_http.c */
 uint64_t ka_now_ms(void);

@@ -18,6 +18,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/kube.h"
+#include "kernel/load.h"
 #include "model/addr.h"
 #include "model/model.h"
 #include "state/diff.h"
@@ -64,6 +65,18 @@ int kube_managed_path(const struct kube_sync_opts *o, char *p, size_t len)
 	return 0;
 }
 
+/* sorted, each once */
+static void set_sort(struct managed_set *u)
+{
+	size_t i, w = 0;
+
+	managed_sort(u->v, u->n);
+	for (i = 0; i < u->n; i++)
+		if (!w || !svc_id_eq(&u->v[w - 1], &u->v[i]))
+			u->v[w++] = u->v[i];
+	u->n = w;
+}
+
 /* @a's ids and @want's, sorted (a copy: the caller frees it) */
 static int ids_union(const struct managed_set *a, const struct model *want, struct managed_set *u)
 {
@@ -77,7 +90,7 @@ static int ids_union(const struct managed_set *a, const struct model *want, stru
 	for (i = 0; i < want->n; i++)
 		u->v[a->n + i] = want->svcs[i].id;
 	u->n = a->n + want->n;
-	managed_sort(u->v, u->n);
+	set_sort(u);
 	return 0;
 }
 
@@ -203,6 +216,193 @@ static void store_drains(struct ctx *c, struct nl *nl, const struct kube_leave *
 	}
 }
 
+/* the same wanted state (configuration and real servers, in any order) */
+static bool svc_same(const struct m_svc *a, struct m_svc *b)
+{
+	size_t i;
+
+	if (svc_conf_cmp(&a->c, &b->c, SC_IPVS_ALL | SC_MG_ALL) || a->ndests != b->ndests ||
+	    !health_spec_eq(a->hc, b->hc))
+		return false;
+	for (i = 0; i < a->ndests; i++) {
+		/* the same place first: translation keeps its order */
+		struct m_dest *d = addr_port_eq(&a->dests[i].ap, &b->dests[i].ap) ? &b->dests[i] :
+				   svc_find_dest(b, &a->dests[i].ap);
+
+		if (!d || dest_conf_cmp(&a->dests[i].c, &d->c, DC_ALL))
+			return false;
+	}
+	return true;
+}
+
+/* a copy of @s into @m (kube's services have no health check) */
+static int svc_copy(struct model *m, const struct m_svc *s)
+{
+	struct m_svc *d = model_add(m, &s->id);
+
+	if (!d)
+		return -ENOMEM;
+	*d = *s;
+	d->hc = NULL;
+	d->dests = NULL;
+	d->ndests = d->cap = 0;
+	if (!s->ndests)
+		return 0;
+	d->dests = malloc(s->ndests * sizeof(*d->dests));
+	if (!d->dests)
+		return -ENOMEM;
+	memcpy(d->dests, s->dests, s->ndests * sizeof(*d->dests));
+	d->ndests = d->cap = s->ndests;
+	return 0;
+}
+
+static int name_add(struct model *names, const struct svc_id *id)
+{
+	if (model_find(names, id))
+		return 0;
+	return model_add(names, id) ? 0 : -ENOMEM;
+}
+
+/* services of the last sync's that each partial sync looks for, in turn */
+#define KUBE_CANARY 64
+
+int kube_ipvs_canary(struct ctx *c, struct kube_incr *in, bool *gone)
+{
+	struct model names, cur;
+	struct nl_err e;
+	struct nl *nl;
+	size_t k;
+	int err;
+
+	*gone = false;
+	if (!in->prev.n)
+		return 0;
+	err = ctx_nl(c, &nl);
+	if (err)
+		return err;
+	model_init(&names);
+	model_init(&cur);
+	for (k = 0; k < KUBE_CANARY && k < in->prev.n && !err; k++) {
+		const struct svc_id *id = &in->prev.svcs[(in->canary_pos + k) % in->prev.n].id;
+
+		if (!model_find(&names, id) && !model_add(&names, id))
+			err = -ENOMEM;
+	}
+	in->canary_pos = (in->canary_pos + k) % in->prev.n;
+	if (!err)
+		err = kipvs_load_named(nl, &cur, LOAD_NO_STATS, &names, &e);
+	if (!err)
+		*gone = cur.n != names.n;
+	model_free(&names);
+	model_free(&cur);
+	return err;
+}
+
+/* a partial sync reads at most this many services, one request each;
+ * more, and a full sync's one dump is cheaper
+ */
+#define KUBE_PARTIAL_MAX 2000
+
+/*
+ * The scope of a partial sync: in @names the services whose wanted state
+ * differs from the last sync's, those no longer wanted, and those still
+ * draining (each sync looks whether their connections ended); in @want_r
+ * the wanted ones among them. 1 if there are too many (a full sync),
+ * 0, or -ENOMEM.
+ */
+static int partial_scope(const struct model *want, const struct kube_incr *in,
+			 struct model *names, struct model *want_r)
+{
+	struct model *prev = (struct model *)&in->prev;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < want->n && !err; i++) {
+		struct m_svc *p = model_find(prev, &want->svcs[i].id);
+
+		if (p && svc_same(&want->svcs[i], p))
+			continue;
+		err = name_add(names, &want->svcs[i].id);
+		if (!err)
+			err = svc_copy(want_r, &want->svcs[i]);
+	}
+	for (i = 0; i < prev->n && !err; i++)
+		if (!model_find((struct model *)want, &prev->svcs[i].id))
+			err = name_add(names, &prev->svcs[i].id);
+	for (i = 0; i < in->ndraining && !err; i++) {
+		struct m_svc *w = model_find((struct model *)want, &in->draining[i]);
+
+		if (model_find(names, &in->draining[i]))
+			continue;
+		err = name_add(names, &in->draining[i]);
+		if (!err && w)
+			err = svc_copy(want_r, w);
+	}
+	if (err)
+		return err;
+	return names->n > KUBE_PARTIAL_MAX;
+}
+
+/* @a less the services of @names, plus those of @want_r, sorted: what is
+ * managed after a partial sync (the rest is as it was)
+ */
+static int ids_after_partial(const struct managed_set *a, struct model *names,
+			     const struct model *want_r, struct managed_set *u)
+{
+	size_t i;
+
+	u->v = malloc((a->n + want_r->n + 1) * sizeof(*u->v));
+	if (!u->v)
+		return -ENOMEM;
+	u->n = 0;
+	for (i = 0; i < a->n; i++)
+		if (!model_find(names, &a->v[i]))
+			u->v[u->n++] = a->v[i];
+	for (i = 0; i < want_r->n; i++)
+		u->v[u->n++] = want_r->svcs[i].id;
+	set_sort(u);
+	return 0;
+}
+
+static bool set_same(const struct managed_set *a, const struct managed_set *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (!svc_id_eq(&a->v[i], &b->v[i]))
+			return false;
+	return true;
+}
+
+/* after a success: what the next partial sync starts from (@want
+ * taken); without memory for it, the next sync is a full one
+ */
+static void incr_keep(struct kube_incr *in, struct model *want, const struct leave_result *lr)
+{
+	size_t i;
+
+	model_free(&in->prev);
+	in->prev = *want;
+	model_init(want);
+	free(in->draining);
+	in->draining = NULL;
+	in->ndraining = 0;
+	in->have_prev = true;
+	if (!lr->n)
+		return;
+	in->draining = malloc(lr->n * sizeof(*in->draining));
+	if (!in->draining) {
+		in->have_prev = false;
+		return;
+	}
+	for (i = 0; i < lr->n; i++)
+		if (lr->v[i].svc.proto != IPPROTO_UDP &&
+		    (!in->ndraining || !svc_id_eq(&in->draining[in->ndraining - 1], &lr->v[i].svc)))
+			in->draining[in->ndraining++] = lr->v[i].svc;
+}
+
 int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
 		     struct kube_sync_res *res)
 {
@@ -210,7 +410,9 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 	struct rec_result rr = { 0 };
 	struct kube_leave lv = { .lo = { .timeout_s = o->drain_s, .now_s = (uint64_t)time(NULL) } };
 	struct managed_set before = { 0 }, u = { 0 };
-	struct model want;
+	struct model want, names, want_r;
+	struct kube_incr *in = o->incr;
+	bool partial = false;
 	struct timeouts to;
 	struct nl *nl;
 	char path[4096], why[640];
@@ -220,11 +422,38 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 	if (err)
 		return err;
 	model_init(&want);
+	model_init(&names);
+	model_init(&want_r);
 	err = state_from_ops(nl, out->ops, out->nops, &want, &to, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "%s: kube: %s; nothing was changed\n", c->prog, why);
 		goto out;
 	}
+	if (in && !in->full && in->have_prev) {
+		bool gone = true;
+
+		/* some of what the last sync made is gone (ipvsadm -C, ip_vs
+		 * reloaded): this sync reads and puts back everything
+		 */
+		if (kube_ipvs_canary(c, in, &gone) || gone)
+			in->full = true;
+	}
+	if (in && !in->full && in->have_prev) {
+		err = partial_scope(&want, in, &names, &want_r);
+		if (err < 0) {
+			fprintf(stderr, "%s: kube: out of memory; nothing was changed\n", c->prog);
+			goto out;
+		}
+		partial = !err;
+		err = 0;
+		if (partial && !names.n) {
+			/* nothing wanted changed, nothing drains */
+			res->partial = true;
+			incr_keep(in, &want, &lv.lr);
+			goto out;
+		}
+	}
+	res->partial = partial;
 	err = kube_managed_path(o, path, sizeof(path));
 	if (!err && !o->dry_run && mkdir(o->state_dir, 0755) && errno != EEXIST)
 		err = -errno;
@@ -254,7 +483,7 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 		before.n = 0;
 	}
 	if (!err)
-		err = ids_union(&before, &want, &u);
+		err = ids_union(&before, partial ? &want_r : &want, &u);
 	if (err) {
 		fprintf(stderr, "%s: kube: %s: %s; nothing was changed\n", c->prog, path,
 			err == -ENOMEM ? "out of memory" : strerror(-err));
@@ -264,7 +493,9 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 	lv.u = &u;
 	lv.before = &before;
 	lv.path = path;
-	lv.write = !o->dry_run;
+	/* written before the change only if it adds to what is managed */
+	lv.write = !o->dry_run && !set_same(&u, &before);
+	ro.load_only = partial ? &names : NULL;
 	ro.in_scope = in_managed;
 	ro.scope_arg = &u;
 	ro.adjust = kube_adjust;
@@ -272,8 +503,10 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 	ro.timeouts = NULL;
 	ro.dry_run = o->dry_run;
 	ro.out = stdout;
-	err = reconcile(nl, &want, &ro, &rr);
+	err = reconcile(nl, partial ? &want_r : &want, &ro, &rr);
 	res->ipvs_changes = rr.changes;
+	res->svcs_read = partial ? names.n : rr.svcs_seen;
+	res->ms_ipvs_read = rr.us_load / 1000;
 	if (err) {
 		if (rr.failed_step)
 			fprintf(stderr, "%s: kube: IPVS step %zu: %s; %s\n", c->prog, rr.failed_step,
@@ -292,25 +525,40 @@ int kube_step_ipvs(struct ctx *c, const struct kube_sync_opts *o, const struct k
 		/* what is managed now: what was wanted (the rest is gone),
 		 * but for what was left alone
 		 */
-		err = ids_of(&want, &now);
+		err = partial ? ids_after_partial(&before, &names, &want_r, &now) :
+				ids_of(&want, &now);
 		for (size_t i = 0; !err && i < lv.nforeign; i++)
 			set_remove(&now, &lv.foreign[i]);
-		if (!err)
+		/* compared with what is on disk: the union if it was written */
+		if (!err && !set_same(&now, lv.write ? &u : &before))
 			err = managed_write(path, owner(), now.v, now.n, why, sizeof(why));
 		free(now.v);
 		if (err) {
 			/* the union stays on disk: nothing is forgotten */
-			fprintf(stderr, "%s: kube: %s: %s (IPVS was changed; the next sync rewrites it)\n",
-				c->prog, path, err == -ENOMEM ? "out of memory" : why);
+			fprintf(stderr, "%s: kube: %s: %s (IPVS was changed; the next full sync rewrites "
+				"it)\n", c->prog, path, err == -ENOMEM ? "out of memory" : why);
 			err = 0;
 		}
 	}
+	if (in && !err && !o->dry_run)
+		incr_keep(in, &want, &lv.lr);
 out:
 	free(lv.lr.v);
 	free(lv.foreign);
 	free(before.v);
 	free(u.v);
 	model_free(&want);
+	model_free(&names);
+	model_free(&want_r);
 	return err;
+}
+
+void kube_incr_free(struct kube_incr *in)
+{
+	model_free(&in->prev);
+	free(in->draining);
+	free(in->vips);
+	kube_nft_esets_free(in->nft_sets);
+	memset(in, 0, sizeof(*in));
 }
 

@@ -72,6 +72,10 @@ char *ka_metrics_text(struct agent *ag, size_t *len)
 	fprintf(f, "kubeproxy_proxy_livez_total{code=\"503\"} %llu\n", (unsigned long long)ag->livez[1]);
 	counter(f, "ipvsctl_kube_syncs_total", "Syncs started", "counter");
 	fprintf(f, "ipvsctl_kube_syncs_total %llu\n", (unsigned long long)ag->syncs);
+	counter(f, "ipvsctl_kube_full_syncs_total",
+		"Syncs done that read and rewrote everything (the rest applied only what changed)",
+		"counter");
+	fprintf(f, "ipvsctl_kube_full_syncs_total %llu\n", (unsigned long long)ag->full_syncs);
 	counter(f, "ipvsctl_kube_sync_failures_total", "Syncs that failed (retried)", "counter");
 	fprintf(f, "ipvsctl_kube_sync_failures_total %llu\n", (unsigned long long)ag->sync_failures);
 	counter(f, "ipvsctl_kube_conntrack_deleted_total",

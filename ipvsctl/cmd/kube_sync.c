@@ -26,9 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "cmd/cmd.h"
 #include "cmd/kube.h"
 #include "kernel/sysctl.h"
@@ -39,23 +41,53 @@
 #include "kernel/conntrack.h"
 #include "model/model.h"
 
-/* whether an interface other than @dev holds @ip (getifaddrs' list) */
-static bool held_elsewhere(const struct ifaddrs *ifs, const char *dev, const struct kube_ip *ip)
+static int ip_cmp(const void *pa, const void *pb)
 {
-	const struct ifaddrs *i;
+	const struct kube_ip *a = pa, *b = pb;
 
-	for (i = ifs; i; i = i->ifa_next) {
-		const void *a;
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, a->af == AF_INET ? 4 : 16);
+}
 
-		if (!i->ifa_addr || !i->ifa_name || !strcmp(i->ifa_name, dev) ||
-		    i->ifa_addr->sa_family != ip->af)
-			continue;
-		a = ip->af == AF_INET ? (const void *)&((const struct sockaddr_in *)i->ifa_addr)->sin_addr :
-			(const void *)&((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
-		if (!memcmp(a, ip->a, ip->af == AF_INET ? 4 : 16))
-			return true;
+/* the addresses of every interface but @dev, sorted (getifaddrs' list:
+ * one pass, so that 10,000 VIPs on @dev cost n log n, not n squared);
+ * 0 or -ENOMEM; none known (getifaddrs failed): an empty set
+ */
+static int held_elsewhere(const char *dev, struct kube_ip **v, size_t *n)
+{
+	struct ifaddrs *ifs = NULL, *i;
+	size_t cap = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (getifaddrs(&ifs))
+		return 0;
+	for (i = ifs; i; i = i->ifa_next)
+		cap += i->ifa_addr && i->ifa_name && strcmp(i->ifa_name, dev) &&
+		       (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6);
+	*v = calloc(cap + 1, sizeof(**v));
+	if (!*v) {
+		freeifaddrs(ifs);
+		return -ENOMEM;
 	}
-	return false;
+	for (i = ifs; i; i = i->ifa_next) {
+		struct kube_ip *x = &(*v)[*n];
+
+		if (!i->ifa_addr || !i->ifa_name || !strcmp(i->ifa_name, dev))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(x->a, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(x->a, &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		else
+			continue;
+		x->af = i->ifa_addr->sa_family;
+		(*n)++;
+	}
+	freeifaddrs(ifs);
+	qsort(*v, *n, sizeof(**v), ip_cmp);
+	return 0;
 }
 
 /* a model of the VIPs alone (vip_sync reads the addresses of its
@@ -65,45 +97,57 @@ static bool held_elsewhere(const struct ifaddrs *ifs, const char *dev, const str
  */
 static int vip_model(const struct kube_out *out, const char *dev, struct model *m)
 {
-	struct ifaddrs *ifs = NULL;
-	size_t i;
+	struct kube_ip *other = NULL;
+	size_t i, nother = 0;
 	int err = 0;
 
 	model_init(m);
-	if (out->nvips && getifaddrs(&ifs))
-		ifs = NULL;	/* none known: all go on dev */
+	if (out->nvips)
+		err = held_elsewhere(dev, &other, &nother);
 	for (i = 0; i < out->nvips && !err; i++) {
 		struct svc_id id = { .af = out->vips[i].af, .proto = IPPROTO_TCP };
 
-		if (held_elsewhere(ifs, dev, &out->vips[i]))
+		if (bsearch(&out->vips[i], other, nother, sizeof(*other), ip_cmp))
 			continue;
 		memcpy(id.addr, out->vips[i].a, sizeof(id.addr));
 		if (!model_find(m, &id) && !model_add(m, &id))
 			err = -ENOMEM;
 	}
-	if (ifs)
-		freeifaddrs(ifs);
+	free(other);
 	return err;
 }
 
 /* the sysctls kube-proxy's IPVS mode sets (its NewProxier), those of a
- * NAT director (kernel/sysctl.c says why each), and forwarding
+ * NAT director (kernel/sysctl.c says why each), and forwarding: the
+ * @i-th's name and value; 0 for one of direct routing's (not set), -1
+ * past the last
  */
-static int step_sysctls(struct ctx *c, const struct kube_sync_opts *o)
+static int kube_sysctl(size_t i, const char **name, long *want)
 {
 	const struct director_sysctl *d;
-	size_t i, n;
-	long v;
-	int err = 0;
+	size_t n;
+
+	d = director_sysctls(&n);
+	if (i > n)
+		return -1;
+	if (i < n && d[i].dr_only)
+		return 0;
+	*name = i < n ? d[i].name : "net.ipv4.ip_forward";
+	*want = i < n ? d[i].want : 1;
+	return 1;
+}
+
+static int step_sysctls(struct ctx *c, const struct kube_sync_opts *o)
+{
+	const char *name;
+	size_t i;
+	long v, want;
+	int err = 0, k;
 
 	if (o->dry_run)
 		return 0;
-	d = director_sysctls(&n);
-	for (i = 0; i <= n && !err; i++) {
-		const char *name = i < n ? d[i].name : "net.ipv4.ip_forward";
-		long want = i < n ? d[i].want : 1;
-
-		if (i < n && d[i].dr_only)
+	for (i = 0; !err && (k = kube_sysctl(i, &name, &want)) >= 0; i++) {
+		if (!k)
 			continue;
 		err = sysctl_read(name, &v);
 		if (!err && v != want)
@@ -115,13 +159,65 @@ static int step_sysctls(struct ctx *c, const struct kube_sync_opts *o)
 	return err;
 }
 
+/* the sysctls as they should be (read only) */
+static bool sysctls_ok(void)
+{
+	const char *name;
+	size_t i;
+	long v, want;
+	int k;
+
+	for (i = 0; (k = kube_sysctl(i, &name, &want)) >= 0; i++)
+		if (k && (sysctl_read(name, &v) || v != want))
+			return false;
+	return true;
+}
+
+static bool vips_same(const struct kube_incr *in, const struct kube_out *out)
+{
+	size_t i;
+
+	if (in->nvips != out->nvips)
+		return false;
+	for (i = 0; i < out->nvips; i++)
+		if (ip_cmp(&in->vips[i], &out->vips[i]))
+			return false;
+	return true;
+}
+
+/* after a success: the addresses the next partial sync compares with */
+static void vips_keep(struct kube_incr *in, const struct kube_out *out, const char *dev)
+{
+	/* deleted and made again by someone: another index, a full step */
+	in->vip_ifindex = if_nametoindex(dev);
+	free(in->vips);
+	in->nvips = 0;
+	in->vips = malloc((out->nvips + 1) * sizeof(*in->vips));
+	if (!in->vips) {
+		in->have_prev = false;	/* the next sync is a full one */
+		return;
+	}
+	memcpy(in->vips, out->vips, out->nvips * sizeof(*in->vips));
+	in->nvips = out->nvips;
+}
+
+/* the addresses on the VIP interface; in a partial sync, only if the list
+ * changed since the last sync
+ */
 static int step_vips(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
 		     struct kube_sync_res *res)
 {
 	struct scope all = { .all = true };
+	struct kube_incr *in = o->incr;
 	struct model m;
 	char why[512];
 	int err;
+
+	if (in && !in->full && in->have_prev && in->vip_ifindex &&
+	    if_nametoindex(o->vip_dev) == in->vip_ifindex && vips_same(in, out)) {
+		res->vips_skipped = true;
+		return 0;
+	}
 
 	err = vip_model(out, o->vip_dev, &m);
 	if (!err)
@@ -134,22 +230,8 @@ static int step_vips(struct ctx *c, const struct kube_sync_opts *o, const struct
 		fprintf(stderr, "%s: kube: %s: %s (%zu address change%s made before it; the rest of "
 			"the addresses as they were)\n", c->prog, o->vip_dev, why, res->vip_changes,
 			res->vip_changes == 1 ? " was" : "s were");
-	return err;
-}
-
-static int step_nft(struct ctx *c, const struct kube_sync_opts *o, const char *text)
-{
-	struct nftlib *lib = NULL;
-	char why[1024];
-	int err;
-
-	err = nftlib_open(&lib, why, sizeof(why));
-	if (!err)
-		err = nftlib_run(lib, text, o->dry_run, why, sizeof(why));
-	nftlib_close(lib);
-	if (err)
-		fprintf(stderr, "%s: kube: %s (nftables, IPVS and the addresses were not changed)\n",
-			c->prog, why);
+	else if (in && !o->dry_run)
+		vips_keep(in, out, o->vip_dev);
 	return err;
 }
 
@@ -171,8 +253,13 @@ static void step_conntrack(struct ctx *c, const struct kube_sync_opts *o,
 	char why[256];
 	size_t i;
 
-	if (o->dry_run || (o->udp_digest && d && *o->udp_digest == d))
+	if (o->incr)
+		o->incr->ct_pending = true;	/* until a pass completes */
+	if (o->dry_run || (o->udp_digest && d && *o->udp_digest == d)) {
+		if (o->incr)
+			o->incr->ct_pending = false;
 		return;
+	}
 	for (i = 0; i < 2; i++) {
 		struct ct_entry *v = NULL;
 		size_t n = 0, del = 0;
@@ -204,62 +291,83 @@ static void step_conntrack(struct ctx *c, const struct kube_sync_opts *o,
 	}
 	if (o->udp_digest && complete && !res->ct_failed)
 		*o->udp_digest = d;
+	if (o->incr)
+		o->incr->ct_pending = !complete || res->ct_failed;
 }
 
-int kube_nft_text(const struct kube_sync_opts *o, const struct kube_out *out,
-		  const struct kube_service *svcs, size_t nsvcs, char **text)
+int kube_sync_unchanged(struct ctx *c, const struct kube_sync_opts *o)
 {
-	size_t len = 0;
-	FILE *f = open_memstream(text, &len);
-	int err;
+	struct kube_incr *in = o->incr;
+	uint32_t gen;
+	bool gone;
+	char why[256];
 
-	if (!f) {
-		*text = NULL;
-		return -ENOMEM;
-	}
-	err = kube_nft_render(f, &o->nft, out, svcs, nsvcs);
-	if (fclose(f) || err) {
-		free(*text);
-		*text = NULL;
-		return -ENOMEM;
-	}
-	return 0;
+	if (!in || in->full || !in->have_prev || !in->nft_shape || !in->vip_ifindex)
+		return 2;
+	if (!sysctls_ok() || if_nametoindex(o->vip_dev) != in->vip_ifindex ||
+	    nftlib_gen(&gen, why, sizeof(why)) || gen != in->nft_gen ||
+	    kube_ipvs_canary(c, in, &gone) || gone)
+		return 2;
+	return in->ndraining || in->ct_pending;
+}
+
+/* ms since *t, which moves to now */
+static uint64_t lap_ms(uint64_t *t)
+{
+	uint64_t now = now_us(), d = now - *t;
+
+	*t = now;
+	return d / 1000;
 }
 
 int kube_sync_apply(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
-		    const char *nft_text, struct kube_sync_res *res)
+		    const struct kube_table *tab, struct kube_sync_res *res)
 {
 	char why[512];
+	uint64_t t;
 	int err;
 
 	memset(res, 0, sizeof(*res));
+	if (o->incr && !o->incr->have_prev)
+		o->incr->full = true;
+	/* until the IPVS step says (a full one if too much changed) */
+	res->partial = o->incr && !o->incr->full;
 	err = vip_check(o->vip_dev, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "%s: kube: %s; nothing was changed\n", c->prog, why);
 		return err;
 	}
 	err = step_sysctls(c, o);
+	t = now_us();
 	/* the table first: a new front end's source ranges are in force
 	 * before IPVS serves it, and a node without libnftables serves no
 	 * front end without them (fail closed)
 	 */
 	if (!err) {
-		err = step_nft(c, o, nft_text);
+		err = kube_step_nft(c, o, out, tab, res);
 		if (err)
 			res->failed_step = KUBE_STEP_NFT;
+		res->ms_nft = lap_ms(&t);
 	}
 	if (!err) {
 		err = kube_step_ipvs(c, o, out, res);
 		if (err)
 			res->failed_step = KUBE_STEP_IPVS;
+		res->ms_ipvs = lap_ms(&t);
 	}
 	if (!err) {
 		err = step_vips(c, o, out, res);
 		if (err)
 			res->failed_step = KUBE_STEP_VIPS;
+		res->ms_vips = lap_ms(&t);
 	}
-	if (!err)
+	if (!err) {
 		step_conntrack(c, o, out, res);
+		res->ms_ct = lap_ms(&t);
+	}
+	/* after a failure, the next sync reads and applies everything */
+	if (err && o->incr)
+		o->incr->have_prev = false;
 	return err;
 }
 

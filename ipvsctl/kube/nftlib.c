@@ -6,6 +6,7 @@
  * build. One context, used by one thread (libnftables' contexts cache
  * the ruleset and are not thread-safe).
  */
+#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <linux/netlink.h>
@@ -31,20 +32,40 @@ struct nftlib {
 	void (*set_dry_run)(struct nft_ctx *ctx, bool dry);
 };
 
-/* nfnetlink needs CAP_NET_ADMIN in the namespace's user namespace for
- * every message, a read included (nfnetlink_rcv): ask the kernel with a
- * harmless request before libnftables, which exit()s on its own socket's
- * failure, ever tries
+/* the NFTA_GEN_ID attribute of a NFT_MSG_NEWGEN answer (linux/netfilter/
+ * nf_tables.h: NEWGEN 15, NFTA_GEN_ID 1, a u32 in network order)
  */
-static int may_nfnetlink(char *why, size_t whylen)
+static bool gen_id(const struct nlmsghdr *nh, size_t len, uint32_t *gen)
+{
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(4);	/* struct nfgenmsg */
+
+	if (nh->nlmsg_type != ((10 << 8) | 15) || nh->nlmsg_len > len)
+		return false;
+	while (off + sizeof(struct nlattr) <= nh->nlmsg_len) {
+		const struct nlattr *a = (const struct nlattr *)((const char *)nh + off);
+
+		if (a->nla_len < sizeof(*a) || off + a->nla_len > nh->nlmsg_len)
+			return false;
+		if ((a->nla_type & NLA_TYPE_MASK) == 1 && a->nla_len >= sizeof(*a) + 4) {
+			memcpy(gen, (const char *)a + NLA_HDRLEN, 4);
+			*gen = ntohl(*gen);
+			return true;
+		}
+		off += NLA_ALIGN(a->nla_len);
+	}
+	return false;
+}
+
+int nftlib_gen(uint32_t *gen, char *why, size_t whylen)
 {
 	struct {
 		struct nlmsghdr nh;
 		uint8_t body[4];	/* struct nfgenmsg */
 	} req = { 0 };
-	char buf[256];
+	char buf[512] __attribute__((aligned(4)));
 	struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	bool have = false, done;
 	ssize_t r;
 	int err = 0;
 
@@ -65,23 +86,38 @@ static int may_nfnetlink(char *why, size_t whylen)
 		struct timeval tv = { .tv_sec = 5 };
 
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		for (;;) {
+		/* the answer, then its ack (NLMSG_ERROR, 0 or -errno), in one
+		 * datagram or two
+		 */
+		for (done = false; !done;) {
+			int len;
+
 			r = recv(fd, buf, sizeof(buf), 0);
 			if (r < 0) {
 				err = -errno;
 				break;
 			}
-			if (r >= (ssize_t)sizeof(*nh) && nh->nlmsg_type == NLMSG_ERROR &&
-			    r >= (ssize_t)(sizeof(*nh) + sizeof(int))) {
-				err = *(int *)NLMSG_DATA(nh);
-				break;
+			len = (int)r;
+			for (nh = (struct nlmsghdr *)buf; !done && NLMSG_OK(nh, len);
+			     nh = NLMSG_NEXT(nh, len)) {
+				if (nh->nlmsg_seq != req.nh.nlmsg_seq)
+					continue;
+				if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_DONE) {
+					if (nh->nlmsg_type == NLMSG_ERROR &&
+					    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+						err = *(int *)NLMSG_DATA(nh);
+					done = true;
+				} else if (gen && !have) {
+					have = gen_id(nh, nh->nlmsg_len, gen);
+				}
 			}
-			if (r >= (ssize_t)sizeof(*nh) && nh->nlmsg_type != NLMSG_ERROR)
-				continue;	/* the answer; its ack follows */
-			break;
+			if (!NLMSG_OK((struct nlmsghdr *)buf, (int)r))
+				done = true;	/* nothing that parses: give up */
 		}
 	}
 	close(fd);
+	if (!err && gen && !have)
+		err = -EPROTO;
 	if (err == -EPERM)
 		snprintf(why, whylen, "nftables: permission denied (CAP_NET_ADMIN is needed)");
 	else if (err)
@@ -101,7 +137,12 @@ int nftlib_open(struct nftlib **lib, char *why, size_t whylen)
 	int err;
 
 	*lib = NULL;
-	err = may_nfnetlink(why, whylen);
+	/* nfnetlink needs CAP_NET_ADMIN in the namespace's user namespace
+	 * for every message, a read included (nfnetlink_rcv): ask the kernel
+	 * with a harmless request before libnftables, which exit()s on its
+	 * own socket's failure, ever tries
+	 */
+	err = nftlib_gen(NULL, why, whylen);
 	if (err)
 		return err;
 	l = calloc(1, sizeof(*l));

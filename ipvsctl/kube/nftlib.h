@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define NFTLIB_SONAME "libnftables.so.1"
 
@@ -32,5 +33,13 @@ int nftlib_open(struct nftlib **lib, char *why, size_t whylen);
 int nftlib_run(struct nftlib *lib, const char *text, bool check, char *why, size_t whylen);
 
 void nftlib_close(struct nftlib *lib);
+
+/*
+ * The ruleset's generation in the current network namespace (every
+ * nftables commit, anyone's, moves it on), without libnftables; with
+ * @gen NULL, only whether nfnetlink answers (CAP_NET_ADMIN). 0, or -errno
+ * with @why set.
+ */
+int nftlib_gen(uint32_t *gen, char *why, size_t whylen);
 
 #endif

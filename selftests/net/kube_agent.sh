@@ -306,6 +306,68 @@ check "  /healthz is still answered ($c)" test "$c" = 200
 kill "$IDLE" 2>/dev/null
 rm -f /tmp/ipvsm-idle-80
 
+# 8c. partial syncs: after the first, a sync reads and applies only what
+#     changed (--full-sync-period is 1h here); the agent's log says what
+#     each sync read and did. Nothing drains any more (7b's endpoint went
+#     once its connection closed; 8's extra endpoints had none), so a
+#     sync reads the services that changed and nothing else.
+after() { tail -n +$(($1 + 1)) "$LIB_TMP/agent.err" | grep 'sync done'; }
+synced_after() { [ "$(after "$1" | wc -l)" -ge "$2" ]; }	# synced_after LINE N
+# the first sync after LINE that changed IPVS (or the table, with "nft")
+changed_after() {
+	if [ "${2:-}" = nft ]; then
+		after "$1" | grep -v 'nftables [0-9]* (unchanged)' | head -n 1
+	else
+		after "$1" | grep -v ' 0 IPVS changes' | head -n 1
+	fi
+}
+has_changed_after() { [ -n "$(changed_after "$@")" ]; }
+n0=$(wc -l <"$LIB_TMP/agent.err")
+ctl_apply "$(slice keep keep-1 10.244.1.2,10.244.3.250)"
+check "partial syncs: one Service's endpoints changed, applied" \
+	wait_until $W has_dests 10.96.0.20 "10.244.1.2:8080 10.244.3.250:8080 "
+wait_until $W has_changed_after "$n0"
+l=$(changed_after "$n0")
+# (the table's hairpin elements follow keep's local endpoints: changed, not replaced)
+check "  by a partial sync that read that service alone, the table not replaced: $l" \
+	grep -q 'partial sync done: .* IPVS changes (1 services read).*nftables [0-9]* ([0-9]* elements)' <<<"$l"
+n1=$(wc -l <"$LIB_TMP/agent.err")
+check "  then periodic syncs (every 2 s)" wait_until $W synced_after "$n1" 2
+l=$(after "$n1" | tail -n 1)
+check "  with nothing changed, read nothing: $l" \
+	grep -q 'partial sync done: .* 0 IPVS changes (0 services read).*nftables 0 (unchanged).*addresses [0-9]* unchanged' <<<"$l"
+n2=$(wc -l <"$LIB_TMP/agent.err")
+ctl_apply "$(svc added 10.96.0.70)"
+ctl_apply "$(slice added added-1 10.244.1.3)"
+check "a Service added: served" wait_until $W has_dests 10.96.0.70 "10.244.1.3:8080 "
+check "  and in the table" wait_until $W \
+	eval 'in_ns "$ND" nft list set inet ipvsctl cluster4 | grep -q "10.96.0.70 . tcp . 80"'
+wait_until $W has_changed_after "$n2" nft
+l=$(changed_after "$n2" nft)
+check "  the table's elements changed, not the table replaced: $l" \
+	grep -q 'partial sync done: .*nftables [0-9]* ([1-9][0-9]* elements)' <<<"$l"
+n3=$(wc -l <"$LIB_TMP/agent.err")
+ctl '{"op": "delete", "kind": "Service", "namespace": "default", "name": "hcnone"}'
+np_gone() { ! in_ns "$ND" nft list map inet ipvsctl shortcut-np4 | grep -q 30031; }
+check "a Local Service deleted: its node port's shortcut (a map's element) goes" wait_until $W np_gone
+check "  and so does its IPVS service" wait_until $W not in_ns "$ND" ipvsadm -L -n -t 10.96.0.31:80
+wait_until $W has_changed_after "$n3" nft
+l=$(changed_after "$n3" nft)
+check "  by element deletions: $l" grep -q 'partial sync done: .*nftables [0-9]* ([1-9][0-9]* elements)' <<<"$l"
+in_ns "$ND" nft flush set inet ipvsctl cluster4
+check "the table changed by hand (a set flushed): put back" \
+	wait_until $W eval 'in_ns "$ND" nft list set inet ipvsctl cluster4 | grep -q "10.96.0.20 . tcp . 80"'
+n4=$(wc -l <"$LIB_TMP/agent.err")
+in_ns "$ND" ipvsadm -D -t 10.96.0.70:80
+check "an IPVS service deleted by hand: put back" wait_until $W has_dests 10.96.0.70 "10.244.1.3:8080 "
+wait_until $W has_changed_after "$n4"
+l=$(changed_after "$n4")
+check "  by a full sync the next sync asked for (it looks for some of its services each time): $l" \
+	grep -q '^[^ ]* kube: full sync done' <<<"$l"
+in_ns "$ND" ip link del kube-ipvs0
+has_vip() { in_ns "$ND" ip -o addr show dev kube-ipvs0 2>/dev/null | grep -q ' 10.96.0.20/'; }
+check "kube-ipvs0 deleted by hand: made again with its addresses" wait_until $W has_vip
+
 # 9. SIGTERM: the agent stops, the dataplane stays
 kill -TERM "$AGENT"
 wait_until $W not kill -0 "$AGENT"
@@ -315,6 +377,30 @@ rc=$?
 check "  with exit 0 ($rc)" test $rc = 0
 check "  the services and the table stay" in_ns "$ND" ipvsadm -L -n -t 10.96.0.10:80
 check "  the table stays" in_ns "$ND" nft list table inet ipvsctl
+
+# 9b. full syncs: an agent with --full-sync-period 3s puts back a real
+#     server deleted by hand (no partial sync reads it: its Service did
+#     not change, and its service is still there for the canary)
+bg_in_ns "$ND" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" \
+	--token-file "$LIB_TMP/token" --node nd --node-ip 10.244.1.1 \
+	--cluster-cidr 10.244.0.0/16 --state-dir "$LIB_TMP/state" \
+	--healthz-bind-address "" --metrics-bind-address "" \
+	--min-sync-period 200ms --sync-period 1s --full-sync-period 3s --drain-timeout 600s \
+	2>"$LIB_TMP/agent3.err"
+AGENT3=$LAST_PID
+check "a new agent: its first sync is a full one" \
+	wait_until $W grep -q 'full sync done' "$LIB_TMP/agent3.err"
+n5=$(wc -l <"$LIB_TMP/agent3.err")
+in_ns "$ND" ipvsadm -d -t 10.96.0.20:80 -r 10.244.3.250:8080
+check "  a real server of keep deleted by hand: put back" \
+	wait_until $W has_dests 10.96.0.20 "10.244.1.2:8080 10.244.3.250:8080 "
+first3() { tail -n +$((n5 + 1)) "$LIB_TMP/agent3.err" | grep 'sync done' | grep -v ' 0 IPVS changes' | head -n 1; }
+wait_until $W eval '[ -n "$(first3)" ]'
+l=$(first3)
+check "  by a periodic full sync (the first sync that changed IPVS): $l" \
+	grep -q '^[^ ]* kube: full sync done: .* 1 IPVS changes' <<<"$l"
+kill "$AGENT3"
+wait_until $W not kill -0 "$AGENT3"
 
 # 10. failed syncs back off: an agent whose syncs all fail (its VIP
 #     interface exists and is not a dummy) with --min-sync-period 0 and a
@@ -331,7 +417,7 @@ for i in 1 2 3 4 5 6; do	# changes while it fails: none may bring a retry forwar
 	wait_until $W test "$(fails)" -ge $(((i + 1) / 2))
 done
 check "failing syncs: at least 4 seen ($(fails))" wait_until $((W * 2)) test "$(fails)" -ge 4
-gaps=$(grep 'sync FAILED' "$LIB_TMP/agent2.err" | sed 's/.*(at \([0-9]*\) ms)$/\1/' |
+gaps=$(grep 'sync FAILED' "$LIB_TMP/agent2.err" | sed 's/.*(at \([0-9]*\) ms[;)].*/\1/' |
 	awk 'NR > 1 { printf "%d ", $1 - prev } { prev = $1 }' | cut -d' ' -f1-3)
 check "  spaced by the backoff, at least 1, 2 and 4 s ($gaps ms)" \
 	awk -v g="$gaps" 'BEGIN { n = split(g, v, " "); exit !(n >= 3 && v[1] >= 1000 && v[2] >= 2000 && v[3] >= 4000) }'
