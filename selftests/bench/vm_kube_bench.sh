@@ -18,8 +18,10 @@
 #    API server to the new endpoint in IPVS, read by polling ipvsadm every
 #    20 ms; p50, p99 (the worst of 30) and the mean.
 # 3. The agent's CPU with nothing changing: its utime + stime over 60 s
-#    after it converged at SERVICES Services, and the periodic full syncs
-#    (--sync-period, default 30 s) that fell in that time.
+#    after it converged at SERVICES Services, and the periodic syncs
+#    (--sync-period, default 30 s; partial: they read only the ruleset's
+#    generation) that fell in that time; then the cost of a full sync
+#    (--full-sync-period, default 1 h), from the agent's log.
 # Writes OUTDIR/vm-kube.md. Asserts nothing about speed.
 
 source "$(dirname "$0")/../net/lib.sh"
@@ -118,29 +120,43 @@ converged() { # converged N: N services with their endpoints
 	[ "$(count "$NSR")" = "$1 $(($1 * NB))" ]
 }
 
-# latency N: CHANGES changes to the endpoints of services 0.., each timed
-# from its POST to its appearance in IPVS; prints the sorted samples (ms)
-latency() {
-	in_ns "$NSR" python3 - "$PORT" "$CHANGES" "$NB" <<'PY'
+# timings MODE K: K changes one at a time from idle, each timed from its
+# POST to the fake API server to its effect in IPVS (read with ipvsadm
+# every 20 ms); prints the sorted samples (ms). MODE "slice": a new
+# endpoint in the EndpointSlice of Services 0, 7, 14...; "service": a new
+# Service (10.250.0.I) with one endpoint.
+timings() {
+	in_ns "$NSR" python3 - "$PORT" "$1" "$2" "$NB" <<'PY'
 import json, subprocess, sys, time, urllib.request
-port, k, nb = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+port, mode, k, nb = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+def slice_of(name, svc, eps):
+    return {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+            "metadata": {"namespace": "bench", "name": name,
+                         "labels": {"kubernetes.io/service-name": svc}},
+            "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
+            "endpoints": [{"addresses": [a], "conditions": {"ready": True}, "nodeName": "other"}
+                          for a in eps]}
 samples = []
 for i in range(k):
-    s = i * 7
-    vip = "10.%d.%d.%d" % (96 + s // 62500, (s // 250) % 250, s % 250 + 1)
-    new = "10.201.%d.%d" % (i // 250, i % 250 + 1)
-    eps = ["10.200.%d.%d" % (s % 250, (s * nb + b) % 250 + 1) for b in range(1, nb)] + [new]
-    obj = {"kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
-           "metadata": {"namespace": "bench", "name": "s%d-1" % s,
-                        "labels": {"kubernetes.io/service-name": "s%d" % s}},
-           "addressType": "IPv4", "ports": [{"name": "", "protocol": "TCP", "port": 8080}],
-           "endpoints": [{"addresses": [a], "conditions": {"ready": True}, "nodeName": "other"}
-                         for a in eps]}
+    if mode == "slice":
+        s = i * 7
+        vip = "10.%d.%d.%d" % (96 + s // 62500, (s // 250) % 250, s % 250 + 1)
+        new = "10.201.%d.%d" % (i // 250, i % 250 + 1)
+        eps = ["10.200.%d.%d" % (s % 250, (s * nb + b) % 250 + 1) for b in range(1, nb)] + [new]
+        objs = [slice_of("s%d-1" % s, "s%d" % s, eps)]
+    else:
+        vip, new = "10.250.0.%d" % (i + 1), "10.202.0.%d" % (i + 1)
+        objs = [{"kind": "Service", "apiVersion": "v1",
+                 "metadata": {"namespace": "bench", "name": "add%d" % i},
+                 "spec": {"type": "ClusterIP", "clusterIP": vip, "clusterIPs": [vip],
+                          "ports": [{"protocol": "TCP", "port": 80, "targetPort": 8080}]}},
+                slice_of("add%d-1" % i, "add%d" % i, [new])]
     time.sleep(1.5)     # idle: the last sync is older than --min-sync-period
     t0 = time.monotonic()
-    urllib.request.urlopen(urllib.request.Request(
-        "http://127.0.0.1:%d/control" % port,
-        json.dumps({"op": "apply", "object": obj}).encode(), method="POST")).read()
+    for obj in objs:
+        urllib.request.urlopen(urllib.request.Request(
+            "http://127.0.0.1:%d/control" % port,
+            json.dumps({"op": "apply", "object": obj}).encode(), method="POST")).read()
     deadline = t0 + 120
     while time.monotonic() < deadline:
         o = subprocess.run(["ipvsadm", "-Ln", "-t", vip + ":80"], capture_output=True,
@@ -156,6 +172,12 @@ for v in sorted(samples):
     print("%.0f" % v)
 PY
 }
+# nft_ms FILE WHAT: the nftables step's ms of the agent's syncs whose table
+# was WHAT ("replaced" or "elements"), sorted
+nft_ms() {
+	sed -n "s/.*nftables \([0-9]*\) ([0-9]* *$2).*/\1/p" "$1" | sort -n
+}
+
 pct() { # pct P FILE: the P-th percentile (nearest rank) of sorted samples
 	awk -v p="$1" '{ v[NR] = $1 } END { r = int((p / 100) * NR + 0.999999); if (r < 1) r = 1; print v[r] }' "$2"
 }
@@ -165,12 +187,20 @@ for n in 1000 "$NS_SVC"; do
 	[ "$n" = 1000 ] && f=$LIB_TMP/small.json || f=$LIB_TMP/big.json
 	setup_or_die "agent at $n services" agent_run "a$n" "$f"
 	check "the agent converged at $n services" wait_until 900 converged "$n"
-	latency "$n" >"$LIB_TMP/lat-$n" || fail "latency at $n: a change did not show"
+	timings slice "$CHANGES" >"$LIB_TMP/lat-$n" || fail "latency at $n: a change did not show"
 	eval "p50_$n=\$(pct 50 \"\$LIB_TMP/lat-$n\") p99_$n=\$(pct 99 \"\$LIB_TMP/lat-$n\") mean_$n=\$(mean \"\$LIB_TMP/lat-$n\")"
 	if [ "$n" = "$NS_SVC" ]; then
+		timings service 5 >"$LIB_TMP/adds" || fail "a Service added did not show"
+		add_p50=$(pct 50 "$LIB_TMP/adds")
+		nft_ms "$LIB_TMP/agent-a$n.err" elements >"$LIB_TMP/nft-elems"
+		nft_ms "$LIB_TMP/agent-a$n.err" replaced >"$LIB_TMP/nft-repl"
+		nft_elems_p50=$(pct 50 "$LIB_TMP/nft-elems")
+		nft_repl=$(head -n 1 "$LIB_TMP/nft-repl")
 		hz=$(getconf CLK_TCK)
 		cpu() { awk '{ print $14 + $15 }' "/proc/$AGENTPID/stat"; }
 		syncs() { in_ns "$NSR" curl -s http://127.0.0.1:10249/metrics | awk '$1 == "ipvsctl_kube_syncs_total" { print $2 }'; }
+		fulls() { in_ns "$NSR" curl -s http://127.0.0.1:10249/metrics | awk '$1 == "ipvsctl_kube_full_syncs_total" { print $2 }'; }
+		f0=$(fulls)
 		c0=$(cpu)
 		s0=$(syncs)
 		w0=$(date +%s)
@@ -179,7 +209,29 @@ for n in 1000 "$NS_SVC"; do
 		s1=$(syncs)
 		idle_cpu_s=$(awk -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", c / hz }')
 		idle_syncs=$((s1 - s0))
+		idle_fulls=$(($(fulls) - f0))
 		last_ms=$(grep 'sync done' "$LIB_TMP/agent-a$n.err" | tail -n 1 | sed 's/.*, \([0-9]*\) ms (at .*/\1/')
+		full_ms=$(grep 'full sync done' "$LIB_TMP/agent-a$n.err" | head -n 1 | sed 's/.*, \([0-9]*\) ms (at .*/\1/')
+	fi
+	if [ "$n" = "$NS_SVC" ]; then
+		# the same, with a full sync every 30 s (kube-proxy's IPVS mode
+		# reads everything at every sync): a second agent on the same state
+		kill "$AGENTPID" 2>/dev/null
+		wait "$AGENTPID" 2>/dev/null
+		bg_in_ns "$NSR" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" --node nd \
+			--scheduler rr --state-dir "$LIB_TMP/st-a$n" --healthz-bind-address "" \
+			--metrics-bind-address 127.0.0.1:10249 --full-sync-period 30s \
+			2>"$LIB_TMP/agent-full.err"
+		AGENTPID=$LAST_PID
+		wait_until 900 grep -q 'full sync done' "$LIB_TMP/agent-full.err" || fail "the second agent did not sync"
+		c0=$(cpu)
+		f0=$(fulls)
+		w0=$(date +%s)
+		while [ $(($(date +%s) - w0)) -lt 60 ]; do sleep 1; done	# a measurement window, not a wait for state
+		c1=$(cpu)
+		full_cpu_s=$(awk -v c=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", c / hz }')
+		full_fulls=$(($(fulls) - f0))
+		full_last_ms=$(grep 'full sync done' "$LIB_TMP/agent-full.err" | tail -n 1 | sed 's/.*, \([0-9]*\) ms (at .*/\1/')
 	fi
 	kill "$AGENTPID" "$FAKEPID" 2>/dev/null
 	wait "$AGENTPID" 2>/dev/null
@@ -198,7 +250,11 @@ done
 	echo "| 1,000 Services | ${p50_1000} ms | ${p99_1000} ms | ${mean_1000} ms |"
 	eval "echo \"| $NS_SVC Services | \${p50_$NS_SVC} ms | \${p99_$NS_SVC} ms | \${mean_$NS_SVC} ms |\""
 	echo
-	echo "The agent with nothing changing, $NS_SVC Services, 60 s: ${idle_cpu_s} s of CPU, of which $idle_syncs periodic full sync(s) (--sync-period 30s; the last took ${last_ms} ms)."
+	echo "A Service added at $NS_SVC Services (5, from idle), POST to IPVS: p50 ${add_p50} ms. The nftables step of a sync that changed the table's elements: p50 ${nft_elems_p50} ms ($(wc -l <"$LIB_TMP/nft-elems") syncs); of the first sync, which replaced the table whole: ${nft_repl} ms."
+	echo
+	echo "The agent with nothing changing, $NS_SVC Services, 60 s: ${idle_cpu_s} s of CPU; $idle_syncs periodic sync(s) in that time (--sync-period 30s), $idle_fulls of them full; the last took ${last_ms} ms. The agent's first sync (a full one, from empty) took ${full_ms} ms."
+	echo
+	echo "With --full-sync-period 30s (every periodic sync a full one, as kube-proxy's IPVS mode), 60 s: ${full_cpu_s} s of CPU, $full_fulls full sync(s); the last took ${full_last_ms} ms (nothing to change: reading and diffing IPVS, the addresses, the table's generation)."
 } >"$md"
 cat "$md"
 exit "$(lib_result)"
