@@ -431,7 +431,17 @@ int nlc_send(struct nl *nl, struct nl_msg *msg, nlc_reply_fn fn, void *arg, stru
 		if (nl->fam[fam] == nlmsg_hdr(msg)->nlmsg_type)
 			ctx.maxattr = nlc_fams[fam].maxattr;
 
-	cb = nl_cb_clone(nl_socket_get_cb(nl->sk));
+	/* nl_socket_get_cb() returns a reference of its own (libnl's
+	 * nl_cb_get()): put once cloned, or the socket's callbacks outlive
+	 * the socket
+	 */
+	cb = nl_socket_get_cb(nl->sk);
+	if (cb) {
+		struct nl_cb *orig = cb;
+
+		cb = nl_cb_clone(orig);
+		nl_cb_put(orig);
+	}
 	if (!cb) {
 		nlmsg_free(msg);
 		return -ENOMEM;
