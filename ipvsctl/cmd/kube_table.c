@@ -25,7 +25,7 @@ static uint64_t text_hash(const char *t)
 	return h ? h : 1;	/* 0 is "unknown" */
 }
 
-/* " { a, b }" of @v's elements that @w lacks (both sorted), for a map's
+/* "a, b" of @v's elements that @w lacks (both sorted), for a map's
  * deletion its keys alone; the count
  */
 static size_t put_missing(FILE *f, const char *verb, char **v, size_t n, char **w, size_t m)
@@ -160,8 +160,10 @@ static int nft_partial(const struct kube_sync_opts *o, const struct kube_out *ou
  * the elements that changed, in one transaction, if the table's shape is
  * as the last sync left it and the ruleset's generation has not moved
  * since (no one else's commit, which may have changed it). The generation
- * is read after the commit: a commit of someone else's in between goes
- * unseen until the next full sync.
+ * is read before and after our commit: if another commit came in between,
+ * the table is not trusted to be as written and the next sync replaces it
+ * (kube_nft_gen_after()); an element update the kernel refuses falls back
+ * to a whole replace in the same sync.
  */
 int kube_step_nft(struct ctx *c, const struct kube_sync_opts *o, const struct kube_out *out,
 		    const struct kube_table *t, struct kube_sync_res *res)
