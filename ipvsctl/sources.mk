@@ -17,8 +17,8 @@ IPVSCTL_HEALTH := health/loop.c health/net.c health/exec.c health/curl.c health/
 IPVSCTL_STATE := state/diff.c state/plan.c state/plan_svc.c state/plan_run.c state/reconcile.c state/policy.c state/managed.c
 IPVSCTL_OUTPUT := output/json.c
 IPVSCTL_KUBE := kube/json.c kube/object.c kube/slice.c kube/translate.c kube/emit.c kube/cache.c kube/watch.c kube/api.c \
-	kube/nft.c kube/nftlib.c kube/stale.c
-IPVSCTL_CMD := cmd/kube_sync.c cmd/kube_table.c cmd/kube_watcher.c cmd/ctx.c cmd/run.c cmd/service.c cmd/list.c cmd/save.c cmd/restore.c \
+	kube/nft.c kube/nftlib.c kube/stale.c kube/node.c
+IPVSCTL_CMD := cmd/kube_sync.c cmd/kube_table.c cmd/kube_watcher.c cmd/kube_node.c cmd/ctx.c cmd/run.c cmd/service.c cmd/list.c cmd/save.c cmd/restore.c \
 	cmd/maglev.c cmd/daemon.c cmd/daemon_probe.c cmd/daemon_load.c cmd/health.c \
 	cmd/drain.c cmd/apply.c cmd/apply_doc.c cmd/apply_stream.c cmd/sysctl.c \
 	cmd/metrics.c cmd/metrics_table.c cmd/kube.c cmd/kube_agent.c cmd/kube_http.c cmd/kube_ipvs.c cmd/kube_input.c \

@@ -39,7 +39,9 @@ static const char kube_help[] =
 	"The scheduler is maglev unless --scheduler says otherwise (kube-proxy: rr).\n\n"
 	"--node NAME is this node (default: the host name, lowercased, as\n"
 	"kube-proxy); --node-ip ADDR (repeatable) the addresses node ports are\n"
-	"served on (default: none, no node-port services). An object that does\n"
+	"served on (default: this node's own, every interface's but --vip-dev's,\n"
+	"less loopback and IPv6 link-local ones, within --nodeport-addresses'\n"
+	"prefixes if given; run reads them again at each sync). An object that does\n"
 	"not parse is named on standard error and skipped; the others are\n"
 	"rendered. Nothing is sent to the kernel. --nft prints the nftables table\n"
 	"instead (masquerading, source ranges, hairpin, Local shortcuts).\n\n"
@@ -61,6 +63,10 @@ static void args_free(struct kube_args *a)
 	for (i = 0; a->cidrs && a->cidrs[i]; i++)
 		free(a->cidrs[i]);
 	free(a->cidrs);
+	for (i = 0; a->np_addrs && a->np_addrs[i]; i++)
+		free(a->np_addrs[i]);
+	free(a->np_addrs);
+	free(a->detect_local);
 	free(a->vip_dev);
 	free(a->state_dir);
 	free(a->min_sync);
@@ -156,29 +162,96 @@ static int node_name(struct ctx *c, const char *given, char *name)
 	return 0;
 }
 
-static int node_conf(struct ctx *c, const struct kube_args *a, struct kube_node_conf *n,
-		     struct kube_ip **ips)
+/* --nodeport-addresses: CIDRs, repeated or comma-separated (kube-proxy's
+ * form); NULL *f if none
+ */
+static int np_filter(struct ctx *c, const struct kube_args *a, struct kube_cidr **f, size_t *nf)
+{
+	size_t i, cap = 0;
+
+	*f = NULL;
+	*nf = 0;
+	for (i = 0; a->np_addrs && a->np_addrs[i]; i++)
+		cap += 1 + strlen(a->np_addrs[i]) / 2;	/* a bound on the commas */
+	if (!cap)
+		return 0;
+	*f = calloc(cap, sizeof(**f));
+	if (!*f) {
+		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+		return EXIT_FAIL;
+	}
+	for (i = 0; a->np_addrs[i]; i++) {
+		char *dup = strdup(a->np_addrs[i]), *tok, *save = NULL;
+
+		if (!dup) {
+			fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+			return EXIT_FAIL;
+		}
+		for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			if (kube_cidr_parse(tok, &(*f)[*nf])) {
+				usage_error(c, "--nodeport-addresses '%s': not an address prefix "
+					    "(ADDR/LEN%s)", tok, strcmp(tok, "primary") ? "" :
+					    "; 'primary' is not supported: give the prefixes");
+				free(dup);
+				return EXIT_USAGE;
+			}
+			(*nf)++;
+		}
+		free(dup);
+	}
+	if (!*nf) {
+		usage_error(c, "--nodeport-addresses: no prefix given");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* the node's conf: the scheduler, and the node-port addresses: --node-ip's,
+ * else the node's own read now (within --nodeport-addresses); *np_auto if
+ * read (the agent reads them again at each sync)
+ */
+static int node_conf(struct ctx *c, const struct kube_args *a, const char *vip_dev,
+		     struct kube_node_conf *n, struct kube_ip **ips, struct kube_cidr **f,
+		     size_t *nf, bool *np_auto)
 {
 	size_t i, nip = 0;
+	int rc, err;
 
 	memset(n, 0, sizeof(*n));
+	*np_auto = false;
 	if (a->sched && (!*a->sched || strlen(a->sched) >= SCHED_MAX)) {
 		usage_error(c, "--scheduler '%s': 1 to %d characters", a->sched, SCHED_MAX - 1);
 		return EXIT_USAGE;
 	}
 	snprintf(n->sched, sizeof(n->sched), "%s", a->sched ? a->sched : "maglev");
+	rc = np_filter(c, a, f, nf);
+	if (rc)
+		return rc;
 	while (a->node_ips && a->node_ips[nip])
 		nip++;
-	*ips = calloc(nip + 1, sizeof(**ips));
-	if (!*ips) {
-		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
-		return EXIT_FAIL;
+	if (nip && *nf) {
+		usage_error(c, "--node-ip and --nodeport-addresses: one or the other");
+		return EXIT_USAGE;
 	}
-	for (i = 0; i < nip; i++)
-		if (kube_ip_parse(a->node_ips[i], &(*ips)[i])) {
-			usage_error(c, "--node-ip '%s': not an IP address", a->node_ips[i]);
-			return EXIT_USAGE;
+	if (!nip) {
+		err = kube_node_addrs(vip_dev, *f, *nf, ips, &nip);
+		if (err) {
+			fprintf(stderr, "%s: kube: the node's addresses: %s\n", c->prog, strerror(-err));
+			return EXIT_FAIL;
 		}
+		*np_auto = true;
+	} else {
+		*ips = calloc(nip + 1, sizeof(**ips));
+		if (!*ips) {
+			fprintf(stderr, "%s: kube: out of memory\n", c->prog);
+			return EXIT_FAIL;
+		}
+		for (i = 0; i < nip; i++)
+			if (kube_ip_parse(a->node_ips[i], &(*ips)[i])) {
+				usage_error(c, "--node-ip '%s': not an IP address", a->node_ips[i]);
+				return EXIT_USAGE;
+			}
+	}
 	n->nodeport_ips = *ips;
 	n->n_nodeport_ips = nip;
 	return 0;
@@ -297,10 +370,13 @@ static int sync_once(struct ctx *c, const struct kube_sync_opts *so, const struc
 }
 
 static int run_agent(struct ctx *c, const struct kube_args *a, const struct kube_node_conf *node,
-		     const struct kube_sync_opts *so, const char *name)
+		     const struct kube_sync_opts *so, const char *name, bool np_auto,
+		     const struct kube_cidr *f, size_t nf)
 {
 	struct kube_run_opts ro = {
 		.so = so, .node = node, .node_name = name,
+		.np_auto = np_auto, .np_cidrs = f, .nnp_cidrs = nf,
+		.node_cidr_mode = a->detect_local && !strcmp(a->detect_local, "NodeCIDR"),
 		.min_sync_ms = 1000, .sync_ms = 30000, .full_sync_ms = 3600000,
 		.healthz_addr = a->healthz ? a->healthz : "0.0.0.0:10256",
 		.metrics_addr = a->metrics ? a->metrics : "127.0.0.1:10249",
@@ -353,6 +429,16 @@ static int sync_conf(struct ctx *c, const struct kube_args *a, const struct kube
 		}
 		so->drain_s = (ms + 999) / 1000;
 	}
+	if (a->detect_local && strcmp(a->detect_local, "ClusterCIDR") &&
+	    strcmp(a->detect_local, "NodeCIDR")) {
+		usage_error(c, "--detect-local-mode '%s': ClusterCIDR or NodeCIDR", a->detect_local);
+		return EXIT_USAGE;
+	}
+	if (a->detect_local && !strcmp(a->detect_local, "NodeCIDR") && a->cidrs) {
+		usage_error(c, "--detect-local-mode NodeCIDR takes the pods' addresses from the Node: "
+			    "no --cluster-cidr");
+		return EXIT_USAGE;
+	}
 	if (a->masq_bit < 0 || a->masq_bit > 31) {
 		usage_error(c, "--masquerade-bit %d: 0 to 31", a->masq_bit);
 		return EXIT_USAGE;
@@ -388,7 +474,10 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		{ "node", 0, POPT_ARG_STRING, &a.node, 0,
 		  "this node's name (default: the host name, lowercased)", "NAME" },
 		{ "node-ip", 0, POPT_ARG_ARGV, &a.node_ips, 0,
-		  "an address node ports are served on (repeatable)", "ADDR" },
+		  "an address node ports are served on (repeatable; default: the node's own)", "ADDR" },
+		{ "nodeport-addresses", 0, POPT_ARG_ARGV, &a.np_addrs, 0,
+		  "node ports on the node's addresses within these prefixes only (repeatable, or "
+		  "comma-separated)", "CIDR" },
 		{ "scheduler", 0, POPT_ARG_STRING, &a.sched, 0,
 		  "the IPVS scheduler of every service (default maglev)", "NAME" },
 		{ "server", 0, POPT_ARG_STRING, &a.server, 0,
@@ -402,6 +491,9 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		{ "cluster-cidr", 0, POPT_ARG_ARGV, &a.cidrs, 0,
 		  "the pods' addresses (repeatable; traffic from them to a cluster IP is not masqueraded)",
 		  "CIDR" },
+		{ "detect-local-mode", 0, POPT_ARG_STRING, &a.detect_local, 0,
+		  "which traffic is the pods': ClusterCIDR (--cluster-cidr, default) or, for run, "
+		  "NodeCIDR (the Node's spec.podCIDRs)", "MODE" },
 		{ "masquerade-all", 0, POPT_ARG_NONE, &a.masq_all, 0,
 		  "masquerade all traffic to cluster IPs", NULL },
 		{ "masquerade-bit", 0, POPT_ARG_INT, &a.masq_bit, 0,
@@ -431,7 +523,9 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 		POPT_TABLEEND
 	};
 	struct kube_ip *ips = NULL;
-	struct kube_cidr *cidrs = NULL;
+	struct kube_cidr *cidrs = NULL, *npf = NULL;
+	size_t nnpf = 0;
+	bool np_auto = false;
 	struct kube_node_conf node;
 	struct kube_sync_opts so;
 	struct kube_run run;
@@ -443,7 +537,8 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 
 	rc = cmd_options(c, argc, argv, opts, "kube render|sync|run|cleanup [-f FILE | --server URL "
 			 "[--token-file FILE] [--ca-file FILE]] [--node NAME] [--node-ip ADDR]... "
-			 "[--scheduler NAME] [--nft] [--cluster-cidr CIDR]... [--masquerade-all] "
+			 "[--nodeport-addresses CIDR]... [--scheduler NAME] [--nft] [--cluster-cidr CIDR]... "
+			 "[--detect-local-mode ClusterCIDR|NodeCIDR] [--masquerade-all] "
 			 "[--masquerade-bit N] [--vip-dev DEV] [--state-dir DIR] [--drain-timeout D] [--allow-empty] "
 			 "[--dry-run] "
 			 "[--min-sync-period D] [--sync-period D] [--healthz-bind-address HOST:PORT] "
@@ -471,17 +566,24 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	}
 	rc = node_name(c, a.node, name);
 	if (!rc)
-		rc = node_conf(c, &a, &node, &ips);
+		rc = node_conf(c, &a, a.vip_dev ? a.vip_dev : KUBE_VIP_DEV, &node, &ips, &npf, &nnpf,
+			       &np_auto);
 	if (!rc)
 		rc = sync_conf(c, &a, &node, &so, &cidrs);
 	if (rc)
 		goto out;
+	if (a.detect_local && !strcmp(a.detect_local, "NodeCIDR") && strcmp(sub, "run")) {
+		usage_error(c, "kube %s: --detect-local-mode NodeCIDR is for run (it watches the Node)",
+			    sub);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (!strcmp(sub, "cleanup")) {
 		rc = kube_cleanup(c, &so) ? EXIT_FAIL : EXIT_OK;
 		goto out;
 	}
 	if (!strcmp(sub, "run")) {
-		rc = run_agent(c, &a, &node, &so, name);
+		rc = run_agent(c, &a, &node, &so, name, np_auto, npf, nnpf);
 		goto out;
 	}
 	rc = kube_read_objects(c, &a, &root);
@@ -500,6 +602,7 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 out:
 	free(ips);
 	free(cidrs);
+	free(npf);
 	args_free(&a);
 	return rc;
 }

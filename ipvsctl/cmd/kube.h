@@ -127,6 +127,14 @@ int kube_ipvs_canary(struct ctx *c, struct kube_incr *in, bool *gone);
  */
 int kube_sync_unchanged(struct ctx *c, const struct kube_sync_opts *o);
 
+/* kube_node.c: the addresses node ports are served on, as kube-proxy's
+ * IPVS mode finds them: every interface's but @vip_dev's, less loopback
+ * and IPv6 link-local ones; only those within @f if @nf. Sorted, each
+ * once, *v malloc'd; 0 or -errno.
+ */
+int kube_node_addrs(const char *vip_dev, const struct kube_cidr *f, size_t nf,
+		    struct kube_ip **v, size_t *n);
+
 /* Remove what kube sync made; 0 or -errno, every failure reported */
 int kube_cleanup(struct ctx *c, const struct kube_sync_opts *o);
 
@@ -136,7 +144,7 @@ struct kube_api;
 struct kube_args {
 	char *file, *node, *sched, **node_ips, *server, *token_file, *ca_file;
 	char **cidrs, *vip_dev, *state_dir, *min_sync, *sync, *full_sync, *healthz, *metrics;
-	char *drain;
+	char *drain, **np_addrs, *detect_local;
 	int nft, masq_all, masq_bit, dry_run, allow_empty;
 };
 
@@ -153,6 +161,12 @@ struct kube_run_opts {
 	const struct kube_api *api;
 	uint32_t min_sync_ms, sync_ms, full_sync_ms;
 	const char *healthz_addr, *metrics_addr;	/* "" or NULL: none */
+	bool np_auto;			/* node ports on the node's addresses, read
+					 * at each sync (no --node-ip)
+					 */
+	const struct kube_cidr *np_cidrs;	/* --nodeport-addresses */
+	size_t nnp_cidrs;
+	bool node_cidr_mode;		/* --detect-local-mode NodeCIDR */
 };
 
 /* kube_agent.c: the node agent, until SIGTERM or SIGINT; an exit code */

@@ -11,7 +11,8 @@
  * (1 s doubling to 30 s, with jitter) and watch again.
  *
  * Syncs, as kube-proxy's: none until both kinds have been listed once (a
- * restart must not delete services it has not heard of yet); then one at
+ * restart must not delete services it has not heard of yet; with
+ * --detect-local-mode NodeCIDR, until the Node has pod CIDRs); then one at
  * most every --min-sync-period after a change, coalescing a burst, and one
  * every --sync-period anyway. A sync is a partial one (kube.h, struct
  * kube_incr: only what changed), but for the first, one every
@@ -91,7 +92,7 @@ static int sync_now(struct agent *ag)
 	unsigned long gen;
 	uint64_t t0 = ka_now_ms(), t1 = t0;
 	size_t nsvcs = 0, nslices = 0;
-	bool translated = false;
+	bool translated = false, addrs = false;
 	int err = 0;
 
 	pthread_mutex_lock(&ag->mu);
@@ -99,11 +100,16 @@ static int sync_now(struct agent *ag)
 	nsvcs = ag->cache.nsvcs;
 	nslices = ag->cache.nslices;
 	pthread_mutex_unlock(&ag->mu);
+	/* the node's addresses, which the node ports follow (kube-proxy's
+	 * IPVS mode reads them at each sync too)
+	 */
+	if (ag->np_auto)
+		addrs = ka_node_addrs_refresh(ag);
 	/* the cache as the last sync applied it: read what may have changed
 	 * under it (outside the lock: netlink round trips), and apply
 	 * nothing if nothing did (the periodic sync of an idle node)
 	 */
-	if (!ag->incr.full && gen == ag->synced_gen) {
+	if (!ag->incr.full && gen == ag->synced_gen && !addrs) {
 		int u = kube_sync_unchanged(ag->c, ag->so);
 
 		if (!u) {
@@ -117,6 +123,14 @@ static int sync_now(struct agent *ag)
 	gen = ag->cache.gen;
 	nsvcs = ag->cache.nsvcs;
 	nslices = ag->cache.nslices;
+	/* --detect-local-mode NodeCIDR: the pods are the node's, as the
+	 * Node says now (node_obj is written under mu, gen moved with it)
+	 */
+	if (ag->node_cidr_mode) {
+		memcpy(ag->pod_cidrs, ag->node_obj.pod_cidrs, sizeof(ag->pod_cidrs));
+		ag->so_own.nft.pod_cidrs = ag->pod_cidrs;
+		ag->so_own.nft.npod_cidrs = ag->node_obj.npod_cidrs;
+	}
 	err = kube_cache_view(&ag->cache, &sv, &sl);
 	if (!err) {
 		err = kube_translate(&ag->node, sv, nsvcs, sl, nslices, &out);
@@ -183,7 +197,12 @@ static uint64_t due_ms(struct agent *ag, bool *listed)
 
 	pthread_mutex_lock(&ag->mu);
 	gen = ag->cache.gen;
-	*listed = ag->listed[KUBE_SERVICES] && ag->listed[KUBE_SLICES];
+	/* NodeCIDR: no sync before the node's pod CIDRs are known (every
+	 * pod's traffic to a cluster IP would be masqueraded), as kube-proxy
+	 * waits for them
+	 */
+	*listed = ag->listed[KUBE_SERVICES] && ag->listed[KUBE_SLICES] &&
+		  (!ag->node_cidr_mode || ag->node_obj.npod_cidrs);
 	pthread_mutex_unlock(&ag->mu);
 	if (!*listed)
 		return UINT64_MAX;
@@ -311,6 +330,11 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	ag->full_sync_ms = ro->full_sync_ms;
 	ag->so = &ag->so_own;
 	ag->node = *ro->node;
+	ag->np_auto = ro->np_auto;
+	ag->np_cidrs = ro->np_cidrs;
+	ag->nnp_cidrs = ro->nnp_cidrs;
+	ag->node_cidr_mode = ro->node_cidr_mode;
+	ag->node_eligible = 1;
 	ag->min_sync_ms = ro->min_sync_ms;
 	ag->sync_ms = ro->sync_ms;
 	ag->efd = ag->sfd = ag->healthz_fd = ag->metrics_fd = -1;
@@ -390,6 +414,7 @@ out:
 		close(ag->sfd);
 	kube_cache_free(&ag->cache);
 	kube_incr_free(&ag->incr);
+	free(ag->np_ips);
 	pthread_mutex_destroy(&ag->mu);
 	pthread_mutex_destroy(&ag->hmu);
 	free(ag);

@@ -46,9 +46,13 @@ struct ka_hc {
 	size_t local_ready;
 };
 
+/* the watchers: KUBE_SERVICES, KUBE_SLICES (kube/cache.h), and this node */
+#define KA_NODES 2
+#define KA_KINDS 3
+
 struct ka_watcher {
 	struct agent *ag;
-	enum kube_kind kind;
+	int kind;			/* an enum kube_kind, or KA_NODES */
 	const char *path;
 	struct kube_api api;
 	pthread_t th;
@@ -63,20 +67,33 @@ struct agent {
 	struct kube_incr incr;		/* the main thread's (kube_sync_opts) */
 	uint32_t full_sync_ms;
 	uint64_t last_full_ms;		/* when the last full sync began */
-	struct kube_node_conf node;
+	struct kube_node_conf node;	/* the main thread's */
 	uint32_t min_sync_ms, sync_ms;
+	/* the node-port addresses: read at each sync unless --node-ip gave
+	 * them (np_auto false); the main thread's (kube_node.c)
+	 */
+	bool np_auto, np_read_failed;
+	const struct kube_cidr *np_cidrs;	/* --nodeport-addresses */
+	size_t nnp_cidrs;
+	struct kube_ip *np_ips;
+	size_t nnp_ips;
+	bool node_cidr_mode;		/* --detect-local-mode NodeCIDR */
+	struct kube_cidr pod_cidrs[2];	/* the main thread's copy of the node's, for the table */
+	int node_eligible;		/* __atomic only: no deletion, no taint (healthz) */
 	volatile int stop;		/* __atomic_load_n/_store_n only */
 	int efd;			/* eventfd: the cache changed */
 	int sfd;			/* signalfd */
 
 	pthread_mutex_t mu;		/* guards the fields down to 'bad' */
 	struct kube_cache cache;
-	bool listed[2];
-	uint64_t events[2], relists[2], watch_errors[2];
+	struct kube_node node_obj;	/* this node, as last listed or watched */
+	bool node_known;		/* node_obj holds it (it exists) */
+	bool listed[KA_KINDS];
+	uint64_t events[KA_KINDS], relists[KA_KINDS], watch_errors[KA_KINDS];
 	uint64_t bad;			/* objects refused */
 
 	/* the main thread's */
-	struct ka_watcher w[2];
+	struct ka_watcher w[KA_KINDS];
 	unsigned long synced_gen;
 	bool have_synced;
 	uint64_t last_sync_ms, next_sync_ms, due;
@@ -115,6 +132,15 @@ struct agent {
  */
 int ka_watchers_start(struct agent *ag, const struct kube_api *api);
 void ka_watchers_stop(struct agent *ag);
+
+/* kube_node.c: the node-port addresses read again (main thread): true if
+ * they changed (ag->node and the table's conf then point to the new ones);
+ * the Node object from a list or a watch event (a watcher): *changed if
+ * the table must change (the cache's generation moved); 0 or -ENOMEM
+ */
+bool ka_node_addrs_refresh(struct agent *ag);
+int ka_node_listed(struct agent *ag, json_object *items, bool *changed);
+int ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed);
 
 /* kube_http.c */
 uint64_t ka_now_ms(void);

@@ -312,19 +312,25 @@ static void answer_hc(struct agent *ag, int fd, uint16_t port)
 	reply(fd, local && healthy ? 200 : 503, "application/json", extra, body, (size_t)n);
 }
 
+/* /healthz fails too while the node is leaving (its Node deleted, or
+ * tainted ToBeDeletedByClusterAutoscaler: load balancers then drain it);
+ * /livez does not (kube-proxy, KEP-3836)
+ */
 static void answer_healthz(struct agent *ag, int fd, bool livez)
 {
-	bool healthy = ka_healthy(ag);
+	bool eligible = __atomic_load_n(&ag->node_eligible, __ATOMIC_RELAXED);
+	bool synced = ka_healthy(ag), healthy = synced && (livez || eligible);
 	char body[512], last[40], now[40];
 	uint64_t t = (uint64_t)time(NULL);
 	int n;
 
-	/* as kube-proxy: a healthy answer shows lastUpdated as now */
-	rfc3339(healthy ? t : ag->last_ok_wall_s, last, sizeof(last));
+	/* as kube-proxy: a synced proxy's answer shows lastUpdated as now */
+	rfc3339(synced ? t : ag->last_ok_wall_s, last, sizeof(last));
 	rfc3339(t, now, sizeof(now));
 	n = snprintf(body, sizeof(body),
 		     "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\",%s\"healthy\": %s}", last, now,
-		     livez ? "" : "\"nodeEligible\": true,", healthy ? "true" : "false");
+		     livez ? "" : eligible ? "\"nodeEligible\": true," : "\"nodeEligible\": false,",
+		     healthy ? "true" : "false");
 	(livez ? ag->livez : ag->healthz)[healthy ? 0 : 1]++;
 	reply(fd, healthy ? 200 : 503, "application/json", NULL, body, (size_t)n);
 }

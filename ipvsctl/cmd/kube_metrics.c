@@ -17,8 +17,8 @@ static void counter(FILE *f, const char *name, const char *help, const char *typ
 
 char *ka_metrics_text(struct agent *ag, size_t *len)
 {
-	static const char *const kinds[] = { "services", "endpointslices" };
-	uint64_t events[2], relists[2], werr[2], bad;
+	static const char *const kinds[KA_KINDS] = { "services", "endpointslices", "nodes" };
+	uint64_t events[KA_KINDS], relists[KA_KINDS], werr[KA_KINDS], bad;
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 	size_t i;
@@ -26,7 +26,7 @@ char *ka_metrics_text(struct agent *ag, size_t *len)
 	if (!f)
 		return NULL;
 	pthread_mutex_lock(&ag->mu);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < KA_KINDS; i++) {
 		events[i] = ag->events[i];
 		relists[i] = ag->relists[i];
 		werr[i] = ag->watch_errors[i];
@@ -89,15 +89,15 @@ char *ka_metrics_text(struct agent *ag, size_t *len)
 	counter(f, "ipvsctl_kube_healthcheck_ports", "healthCheckNodePort servers", "gauge");
 	fprintf(f, "ipvsctl_kube_healthcheck_ports %zu\n", ag->nhcs);
 	counter(f, "ipvsctl_kube_watch_events_total", "Watch events taken, by kind", "counter");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < KA_KINDS; i++)
 		fprintf(f, "ipvsctl_kube_watch_events_total{kind=\"%s\"} %llu\n", kinds[i],
 			(unsigned long long)events[i]);
 	counter(f, "ipvsctl_kube_lists_total", "Full lists (the first, and after 410 Gone)", "counter");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < KA_KINDS; i++)
 		fprintf(f, "ipvsctl_kube_lists_total{kind=\"%s\"} %llu\n", kinds[i],
 			(unsigned long long)relists[i]);
 	counter(f, "ipvsctl_kube_watch_errors_total", "Watches that ended in an error", "counter");
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < KA_KINDS; i++)
 		fprintf(f, "ipvsctl_kube_watch_errors_total{kind=\"%s\"} %llu\n", kinds[i],
 			(unsigned long long)werr[i]);
 	counter(f, "ipvsctl_kube_objects_refused_total", "Objects that did not parse (skipped)",

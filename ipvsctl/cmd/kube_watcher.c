@@ -26,7 +26,7 @@ static void wake(struct agent *ag)
 
 /* ---- watchers (their own threads) ---------------------------------------- */
 
-static const char *const kind_name[] = { "Services", "EndpointSlices" };
+static const char *const kind_name[] = { "Services", "EndpointSlices", "Nodes" };
 
 /* sleep @ms, or less if stopped */
 static void nap(const struct agent *ag, unsigned int ms)
@@ -66,10 +66,17 @@ static int on_event(enum kube_event ev, json_object *obj, void *arg)
 	struct ka_watcher *t = arg;
 	struct agent *ag = t->ag;
 	char why[512];
+	bool changed;
 	int r;
 
+	if (t->kind == KA_NODES) {
+		r = ka_node_event(ag, ev, obj, &changed);
+		if (changed)
+			wake(ag);
+		return r;
+	}
 	pthread_mutex_lock(&ag->mu);
-	r = kube_cache_event(&ag->cache, t->kind, ev, obj, why, sizeof(why));
+	r = kube_cache_event(&ag->cache, (enum kube_kind)t->kind, ev, obj, why, sizeof(why));
 	ag->events[t->kind]++;
 	if (r == -EINVAL)
 		ag->bad++;
@@ -104,8 +111,18 @@ static int list_once(struct ka_watcher *t, char *rv, size_t rvlen)
 		ka_log(ag, "list %s: %s", kind_name[t->kind], why);
 		return err;
 	}
+	if (t->kind == KA_NODES) {
+		bool moved;
+
+		err = ka_node_listed(ag, items, &moved);
+		json_object_put(items);
+		/* the first list of it may be what the first sync waits for */
+		wake(ag);
+		return err;
+	}
 	pthread_mutex_lock(&ag->mu);
-	err = kube_cache_replace(&ag->cache, t->kind, items, on_bad, t, &added, &changed, &deleted);
+	err = kube_cache_replace(&ag->cache, (enum kube_kind)t->kind, items, on_bad, t, &added,
+				 &changed, &deleted);
 	if (!err) {
 		ag->listed[t->kind] = true;
 		ag->relists[t->kind]++;
@@ -198,8 +215,8 @@ static void *watcher(void *arg)
 
 int ka_watchers_start(struct agent *ag, const struct kube_api *api)
 {
-	static const char *const paths[] = {
-		"/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+	static const char *const paths[KA_KINDS] = {
+		"/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/v1/nodes",
 	};
 	sigset_t all, old;
 	int i, err = 0;
@@ -207,11 +224,15 @@ int ka_watchers_start(struct agent *ag, const struct kube_api *api)
 	/* the threads take no signal: the main thread's signalfd has them */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < 2 && !err; i++) {
+	for (i = 0; i < KA_KINDS && !err; i++) {
 		ag->w[i].ag = ag;
-		ag->w[i].kind = (enum kube_kind)i;
+		ag->w[i].kind = i;
 		ag->w[i].path = paths[i];
 		ag->w[i].api = *api;
+		/* this node alone (a node name needs no escaping but '=') */
+		if (i == KA_NODES)
+			snprintf(ag->w[i].api.selector, sizeof(ag->w[i].api.selector),
+				 "fieldSelector=metadata.name%%3D%s", ag->cache.node);
 		err = -pthread_create(&ag->w[i].th, NULL, watcher, &ag->w[i]);
 		ag->w[i].started = !err;
 	}
@@ -224,7 +245,7 @@ void ka_watchers_stop(struct agent *ag)
 	int i;
 
 	__atomic_store_n(&ag->stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < KA_KINDS; i++)
 		if (ag->w[i].started)
 			pthread_join(ag->w[i].th, NULL);
 }

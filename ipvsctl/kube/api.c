@@ -234,15 +234,30 @@ static int escape(const char *s, char *out, size_t olen)
 	return 0;
 }
 
+/* the selector term of every list and watch */
+static int selector(const struct kube_api *a, char *out, size_t len)
+{
+	char sel[256];
+	int n;
+
+	if (a->selector[0])
+		n = snprintf(out, len, "%s", a->selector);
+	else if (escape(KUBE_SELECTOR, sel, sizeof(sel)))
+		return -ENAMETOOLONG;
+	else
+		n = snprintf(out, len, "labelSelector=%s", sel);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int url_of(const struct kube_api *a, const char *path, const char *cont, char *url,
 		  size_t ulen)
 {
-	char sel[256], c[3 * 2048];
+	char sel[sizeof(a->selector)], c[3 * 2048];
 	int n;
 
-	if (escape(KUBE_SELECTOR, sel, sizeof(sel)) || escape(cont, c, sizeof(c)))
+	if (selector(a, sel, sizeof(sel)) || escape(cont, c, sizeof(c)))
 		return -ENAMETOOLONG;
-	n = snprintf(url, ulen, "%s%s?limit=500&labelSelector=%s%s%s", a->server, path, sel,
+	n = snprintf(url, ulen, "%s%s?limit=500&%s%s%s", a->server, path, sel,
 		     c[0] ? "&continue=" : "", c);
 	return n < 0 || (size_t)n >= ulen ? -ENAMETOOLONG : 0;
 }
@@ -354,13 +369,13 @@ static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 static int watch_url(const struct kube_api *a, const char *path, const char *rv,
 		     unsigned int timeout_s, char *url, size_t ulen)
 {
-	char sel[256], v[3 * KUBE_RV_MAX];
+	char sel[sizeof(a->selector)], v[3 * KUBE_RV_MAX];
 	int n;
 
-	if (escape(KUBE_SELECTOR, sel, sizeof(sel)) || escape(rv, v, sizeof(v)))
+	if (selector(a, sel, sizeof(sel)) || escape(rv, v, sizeof(v)))
 		return -ENAMETOOLONG;
 	n = snprintf(url, ulen, "%s%s?watch=1&allowWatchBookmarks=true&timeoutSeconds=%u"
-		     "&labelSelector=%s&resourceVersion=%s", a->server, path, timeout_s, sel, v);
+		     "&%s&resourceVersion=%s", a->server, path, timeout_s, sel, v);
 	return n < 0 || (size_t)n >= ulen ? -ENAMETOOLONG : 0;
 }
 

@@ -25,6 +25,10 @@ struct kube_api {
 	char token_file[256];		/* "" for none */
 	char ca_file[256];		/* "" for the system's */
 	char token[8192];		/* read from token_file */
+	char selector[320];		/* the lists' and watches' selector, as a
+					 * query term, escaped ("fieldSelector=..."):
+					 * "" for KUBE_SELECTOR as labelSelector
+					 */
 };
 
 /* The label selector kube-proxy lists and watches with. */

@@ -115,6 +115,21 @@ int kube_slice_parse(json_object *o, const char *node, struct kube_slice *out, c
 		     size_t len);
 void kube_slice_free(struct kube_slice *s);
 
+/* a Node (node.c): what the agent reads of its own */
+struct kube_node {
+	char name[KUBE_NAME_MAX];
+	struct kube_cidr pod_cidrs[2];	/* spec.podCIDRs (or podCIDR): one per family */
+	size_t npod_cidrs;
+	bool leaving;			/* a deletion timestamp, or the taint
+					 * ToBeDeletedByClusterAutoscaler
+					 */
+};
+
+/* 0, or -EINVAL with @why (a field of the wrong type, a CIDR that is not
+ * one): @n is then zeroed but for what was read before
+ */
+int kube_node_parse(json_object *o, struct kube_node *n, char *why, size_t len);
+
 /* "namespace/name" of an object's metadata, for log lines, or "?" */
 void kube_object_name(json_object *o, char *buf, size_t len);
 

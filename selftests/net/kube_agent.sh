@@ -423,5 +423,66 @@ check "  spaced by the backoff, at least 1, 2 and 4 s ($gaps ms)" \
 	awk -v g="$gaps" 'BEGIN { n = split(g, v, " "); exit !(n >= 3 && v[1] >= 1000 && v[2] >= 2000 && v[3] >= 4000) }'
 kill "$AGENT2"
 
+# 11. the node itself: an agent with --detect-local-mode NodeCIDR and no
+#     --node-ip: no sync before the Node has pod CIDRs; then the table's
+#     pod traffic is the Node's podCIDR, following it; node ports on the
+#     node's own addresses, following them; /healthz fails while the
+#     Node is leaving (tainted by the cluster autoscaler, or deleted)
+node_obj() { # node_obj PODCIDR [extra metadata members] [extra spec members]
+	printf '{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "nd"%s},
+ "spec": {"podCIDR": "%s", "podCIDRs": ["%s"]%s},
+ "status": {"addresses": [{"type": "InternalIP", "address": "10.244.1.1"}]}}' "${2:-}" "$1" "$1" "${3:-}"
+}
+bg_in_ns "$ND" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" \
+	--token-file "$LIB_TMP/token" --node nd --detect-local-mode NodeCIDR \
+	--state-dir "$LIB_TMP/state" --healthz-bind-address 127.0.0.1:10257 --metrics-bind-address "" \
+	--min-sync-period 200ms --sync-period 1s --drain-timeout 600s 2>"$LIB_TMP/agent4.err"
+AGENT4=$LAST_PID
+check "NodeCIDR: the node not found yet" wait_until $W grep -q 'node nd: not found; no sync until' \
+	"$LIB_TMP/agent4.err"
+check "  and no sync meanwhile" not grep -q 'sync done' "$LIB_TMP/agent4.err"
+ctl_apply "$(node_obj 10.244.1.0/24)"
+check "  the Node with its podCIDR: the first sync" \
+	wait_until $W grep -q 'full sync done' "$LIB_TMP/agent4.err"
+table() { in_ns "$ND" nft list table inet ipvsctl; }
+check "  the table's pods are the Node's 10.244.1.0/24" eval 'table | grep -q "10.244.1.0/24"'
+check "  (not --cluster-cidr's 10.244.0.0/16 of the agent before)" \
+	eval '! table | grep -q "10.244.0.0/16"'
+np_svcs() { # the TCP services on node port 30030, sorted, one line
+	in_ns "$ND" ipvsadm -L -n | awk '$1 == "TCP" && $2 ~ /:30030$/ { print $2 }' | sort | tr '\n' ' '
+}
+check "  node ports on the node's own address, not loopback's or kube-ipvs0's ($(np_svcs))" \
+	test "$(np_svcs)" = "10.244.1.1:30030 "
+in_ns "$ND" ip link add np0 type dummy
+in_ns "$ND" ip addr add 192.0.2.7/24 dev np0
+in_ns "$ND" ip link set np0 up
+check "an address added to the node: a node port on it" \
+	wait_until $W eval '[ "$(np_svcs)" = "10.244.1.1:30030 192.0.2.7:30030 " ]'
+check "  and in the table's node addresses" eval 'table | grep -A2 "set nodeips4" | grep -q 192.0.2.7'
+in_ns "$ND" ip addr del 192.0.2.7/24 dev np0
+check "  the address removed: its node port goes" \
+	wait_until $W eval '[ "$(np_svcs)" = "10.244.1.1:30030 " ]'
+ctl_apply "$(node_obj 10.244.7.0/24)"
+check "the Node's podCIDR changed: the table follows" \
+	wait_until $W eval 'table | grep -q "10.244.7.0/24"'
+hz() { code "http://127.0.0.1:10257/$1"; }
+check "/healthz 200 while the node stays ($(hz healthz): $(cat "$LIB_TMP/body"))" \
+	grep -q '"nodeEligible": true' "$LIB_TMP/body"
+ctl_apply "$(node_obj 10.244.7.0/24 "" ', "taints": [{"key": "ToBeDeletedByClusterAutoscaler", "value": "1", "effect": "NoSchedule"}]')"
+check "tainted ToBeDeletedByClusterAutoscaler: /healthz 503" \
+	wait_until $W eval '[ "$(hz healthz)" = 503 ]'
+check "  saying nodeEligible false ($(cat "$LIB_TMP/body"))" grep -q '"nodeEligible": false' "$LIB_TMP/body"
+check "  /livez still 200" test "$(hz livez)" = 200
+ctl_apply "$(node_obj 10.244.7.0/24)"
+check "  the taint removed: /healthz 200 again" wait_until $W eval '[ "$(hz healthz)" = 200 ]'
+ctl_apply "$(node_obj 10.244.7.0/24 ', "deletionTimestamp": "2026-12-05T12:00:00Z"')"
+check "a deletion timestamp: /healthz 503" wait_until $W eval '[ "$(hz healthz)" = 503 ]'
+ctl '{"op": "delete", "kind": "Node", "namespace": "", "name": "nd"}'
+check "  the Node deleted: still 503" wait_until $W grep -q 'node nd deleted' "$LIB_TMP/agent4.err"
+check "  ($(hz healthz))" test "$(hz healthz)" = 503
+kill "$AGENT4"
+wait_until $W not kill -0 "$AGENT4"
+
 [ "$LIB_FAILS" = 0 ] || sed 's/^/agent: /' "$LIB_TMP/agent.err"
+[ "$LIB_FAILS" = 0 ] || sed 's/^/agent4: /' "$LIB_TMP/agent4.err"
 exit "$(lib_result)"

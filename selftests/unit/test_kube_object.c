@@ -319,13 +319,63 @@ static void cidrs(void)
 		kube_ip_parse("1.2.3.4 ", &ip), "refused: 256, three parts, four digits, a trailing dot or blank");
 }
 
+/* Node: the pod CIDRs, whether it is leaving; bad fields refused */
+static int node_of(const char *json, struct kube_node *n, char *why, size_t len)
+{
+	json_object *o = json_tokener_parse(json);
+	int rc = o ? kube_node_parse(o, n, why, len) : -EINVAL;
+
+	json_object_put(o);
+	return rc;
+}
+
+static void nodes(void)
+{
+	struct kube_node n;
+	char why[256] = "";
+	int rc;
+
+	rc = node_of("{\"kind\":\"Node\",\"metadata\":{\"name\":\"nd-1\",\"labels\":{\"a\":\"b\"}},"
+		     "\"spec\":{\"podCIDR\":\"10.244.1.0/24\",\"podCIDRs\":[\"10.244.1.0/24\",\"fd00:1::/64\"],"
+		     "\"unknown\":1},\"status\":{\"addresses\":[]}}", &n, why, sizeof(why));
+	ktap_ok(!rc && !strcmp(n.name, "nd-1") && n.npod_cidrs == 2 && n.pod_cidrs[0].len == 24 &&
+		n.pod_cidrs[1].ip.af == AF_INET6 && n.pod_cidrs[1].len == 64 && !n.leaving,
+		"a Node: its name and both pod CIDRs, not leaving (%s)", why);
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDR\":\"10.244.2.0/24\"}}",
+		     &n, why, sizeof(why));
+	ktap_ok(!rc && n.npod_cidrs == 1 && n.pod_cidrs[0].ip.a[2] == 2,
+		"  podCIDR alone (a cluster before dual stack)");
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"}}", &n, why, sizeof(why));
+	ktap_ok(!rc && !n.npod_cidrs && !n.leaving, "  no spec: no pod CIDR, not leaving");
+	rc = node_of("{\"metadata\":{\"name\":\"nd\",\"deletionTimestamp\":\"2026-12-05T10:00:00Z\"}}",
+		     &n, why, sizeof(why));
+	ktap_ok(!rc && n.leaving, "  a deletion timestamp: leaving");
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"taints\":[{\"key\":\"x\",\"effect\":"
+		     "\"NoSchedule\"},{\"key\":\"ToBeDeletedByClusterAutoscaler\",\"value\":\"1\","
+		     "\"effect\":\"NoSchedule\"}]}}", &n, why, sizeof(why));
+	ktap_ok(!rc && n.leaving, "  the taint ToBeDeletedByClusterAutoscaler: leaving");
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[\"10.244.1.0/33\"]}}",
+		     &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "spec.podCIDRs[0]"), "refused: a pod CIDR that is not one (%s)",
+		why);
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[\"10.1.0.0/24\",\"10.2.0.0/24\"]}}",
+		     &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "one family"), "refused: two pod CIDRs of one family (%s)", why);
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"taints\":[{\"key\":5}]}}",
+		     &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "spec.taints[0].key"), "refused: a taint key that is not a string");
+	rc = node_of("{\"metadata\":{\"name\":\"Bad Name\"}}", &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "metadata.name"), "refused: a name Kubernetes does not allow");
+}
+
 int main(void)
 {
-	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 7);
+	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 7 + 9);
 	svc_table();
 	slice_table();
 	svc_values();
 	slice_values();
 	cidrs();
+	nodes();
 	return ktap_finish();
 }

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # ipvsctl kube render, run on the host (it reads no kernel state): the
-# shipped example renders, node ports appear only with --node-ip, a bad
+# shipped example renders, node ports on --node-ip's addresses or on this
+# host's within --nodeport-addresses (loopback never), a bad
 # object is named and skipped while the rest renders, and bad options or
 # input that is not JSON exit 2 with nothing on standard output.
 #
@@ -28,13 +29,19 @@ point() { # point RC TEXT
 }
 
 echo "TAP version 13"
-echo "1..10"
+echo "1..14"
 
 "$tool" kube render -f "$sample" --node node-a >"$tmp/out" 2>"$tmp/err"
 rc=$?
 point "$([ $rc = 0 ] && grep -q '^service add tcp/10.96.0.20:80 scheduler maglev$' "$tmp/out"; echo $?)" \
 	"the example renders (exit $rc)"
-point "$(grep -q ':31443 ' "$tmp/out"; [ $? = 1 ]; echo $?)" "no node-port service without --node-ip"
+"$tool" kube render -f "$sample" --node node-a --nodeport-addresses 198.51.100.0/24,127.0.0.0/8 \
+	--nodeport-addresses ::1/128 >"$tmp/out1" 2>/dev/null
+point "$(grep -q ':31443 ' "$tmp/out1"; [ $? = 1 ]; echo $?)" \
+	"--nodeport-addresses holding none of this host's addresses (and loopback, never one): no node-port service"
+"$tool" kube render -f "$sample" --node node-a --nodeport-addresses 0.0.0.0/0,::/0 >"$tmp/out1b" 2>/dev/null
+point "$(cmp -s "$tmp/out" "$tmp/out1b"; echo $?)" \
+	"  0.0.0.0/0,::/0: the same as the default (this host's addresses)"
 "$tool" kube render -f "$sample" --node node-a --node-ip 192.168.0.10 >"$tmp/out2" 2>/dev/null
 point "$(grep -q '^service add tcp/192.168.0.10:31443 scheduler maglev$' "$tmp/out2"; echo $?)" \
 	"--node-ip: the node port on that address"
@@ -74,6 +81,21 @@ point "$([ $rc = 2 ] && [ ! -s "$tmp/out4" ]; echo $?)" "input that is not JSON:
 "$tool" kube render --node-ip 10.0.0 -f "$sample" >"$tmp/out5" 2>/dev/null
 rc=$?
 point "$([ $rc = 2 ] && [ ! -s "$tmp/out5" ]; echo $?)" "a bad --node-ip: exit 2, nothing printed ($rc)"
+"$tool" kube render --node-ip 10.0.0.1 --nodeport-addresses 10.0.0.0/8 -f "$sample" >"$tmp/out8" 2>"$tmp/err8"
+rc=$?
+point "$([ $rc = 2 ] && [ ! -s "$tmp/out8" ] && grep -q 'one or the other' "$tmp/err8"; echo $?)" \
+	"--node-ip with --nodeport-addresses: exit 2, nothing printed ($rc)"
+"$tool" kube render --nodeport-addresses primary -f "$sample" >"$tmp/out8" 2>"$tmp/err8"
+rc=$?
+point "$([ $rc = 2 ] && [ ! -s "$tmp/out8" ] && grep -q "'primary' is not supported" "$tmp/err8"; echo $?)" \
+	"--nodeport-addresses primary: exit 2, said to be unsupported ($rc)"
+"$tool" kube render --detect-local-mode NodeCIDR -f "$sample" >"$tmp/out8" 2>"$tmp/err8"
+rc=$?
+"$tool" kube render --detect-local-mode Bridge -f "$sample" >>"$tmp/out8" 2>>"$tmp/err8"
+rc2=$?
+point "$([ $rc = 2 ] && [ $rc2 = 2 ] && [ ! -s "$tmp/out8" ] && grep -q 'NodeCIDR is for run' "$tmp/err8" &&
+	grep -q "detect-local-mode 'Bridge'" "$tmp/err8"; echo $?)" \
+	"--detect-local-mode NodeCIDR outside run, or an unknown mode: exit 2 ($rc, $rc2)"
 echo '{"kind": "List", "apiVersion": "v1", "items": []}' >"$tmp/empty.json"
 "$tool" kube sync -f "$tmp/empty.json" --node node-a --state-dir "$tmp/st" >"$tmp/out7" 2>"$tmp/err7"
 rc=$?

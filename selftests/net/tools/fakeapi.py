@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """
-A fake Kubernetes API server for the tests of 'ipvsctl kube': Services and
-EndpointSlices only, list and watch, over plain HTTP on loopback (or a
+A fake Kubernetes API server for the tests of 'ipvsctl kube': Services,
+EndpointSlices and Nodes only, list and watch, over plain HTTP on loopback (or a
 test namespace's address). Written for these tests from the API's
 documented behaviour (Kubernetes "API Concepts": resource versions, list
 chunking with limit/continue, watch, bookmarks, 410 Gone), not from its
@@ -44,9 +44,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 KINDS = {
     "/api/v1/services": "Service",
     "/apis/discovery.k8s.io/v1/endpointslices": "EndpointSlice",
+    "/api/v1/nodes": "Node",
 }
-LIST_KIND = {"Service": "ServiceList", "EndpointSlice": "EndpointSliceList"}
-API_VERSION = {"Service": "v1", "EndpointSlice": "discovery.k8s.io/v1"}
+LIST_KIND = {"Service": "ServiceList", "EndpointSlice": "EndpointSliceList", "Node": "NodeList"}
+API_VERSION = {"Service": "v1", "EndpointSlice": "discovery.k8s.io/v1", "Node": "v1"}
 
 
 class State:
@@ -94,11 +95,16 @@ class State:
 STATE = State()
 
 
-def selected(obj, selector):
-    """The label selectors the agent sends: '!label' terms only."""
+def selected(obj, selector, fields=None):
+    """The selectors the agent sends: '!label' terms only, and
+    'metadata.name=NAME' as a field selector."""
     labels = obj.get("metadata", {}).get("labels") or {}
     for term in filter(None, (selector or "").split(",")):
         if term.startswith("!") and term[1:] in labels:
+            return False
+    for term in filter(None, (fields or "").split(",")):
+        key, _, value = term.partition("=")
+        if key == "metadata.name" and obj.get("metadata", {}).get("name") != value:
             return False
     return True
 
@@ -162,10 +168,10 @@ class Handler(BaseHTTPRequestHandler):
             self.list(kind, q)
 
     def list(self, kind, q):
-        sel = q.get("labelSelector")
+        sel, fsel = q.get("labelSelector"), q.get("fieldSelector")
         with STATE.lock:
             items = sorted((k, o) for k, o in STATE.objects.items() if k[0] == kind and
-                           selected(o, sel))
+                           selected(o, sel, fsel))
             rv = STATE.rv
         start = 0
         if q.get("continue"):
@@ -188,7 +194,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, body)
 
     def watch(self, kind, q):
-        sel = q.get("labelSelector")
+        sel, fsel = q.get("labelSelector"), q.get("fieldSelector")
         rv = int(q.get("resourceVersion") or 0)
         timeout = min(int(q.get("timeoutSeconds") or 300), 600)
         bookmarks = q.get("allowWatchBookmarks") in ("1", "true")
@@ -215,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.chunk(json.dumps(expired).encode() + b"\n")
                 return
             for ev in backlog:
-                if selected(ev["object"], sel):
+                if selected(ev["object"], sel, fsel):
                     self.chunk(json.dumps(ev).encode() + b"\n")
             while time.monotonic() < deadline:
                 try:
@@ -235,7 +241,7 @@ class Handler(BaseHTTPRequestHandler):
                 if item == "expire":
                     self.chunk(json.dumps(expired).encode() + b"\n")
                     break
-                if isinstance(item, dict) and not selected(item["object"], sel):
+                if isinstance(item, dict) and not selected(item["object"], sel, fsel):
                     continue
                 self.chunk(json.dumps(item).encode() + b"\n")
             self.wfile.write(b"0\r\n\r\n")

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvsctl kube: this node. The addresses its node ports are served on,
+ * read from the kernel (kube sync, render and run), and for the agent its
+ * Node object, watched (kube_watcher.c hands the objects here).
+ *
+ * Node-port addresses, as kube-proxy's IPVS mode chooses them when
+ * --nodeport-addresses is not given (pkg/proxy/ipvs: every local address
+ * but those of the dummy interface, and not loopback or IPv6 link-local
+ * ones, netlinkHandle.isValidForSet), or those within its CIDRs when it is.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "cmd/kube.h"
+#include "cmd/kube_agent.h"
+
+static int ip_order(const void *pa, const void *pb)
+{
+	const struct kube_ip *a = pa, *b = pb;
+
+	if (a->af != b->af)
+		return a->af < b->af ? -1 : 1;
+	return memcmp(a->a, b->a, 16);
+}
+
+static bool np_candidate(const struct kube_ip *ip, const struct kube_cidr *f, size_t nf)
+{
+	size_t i;
+
+	if (ip->af == AF_INET && ip->a[0] == 127)
+		return false;
+	if (ip->af == AF_INET6) {
+		static const uint8_t lo6[16] = { [15] = 1 };
+
+		if (!memcmp(ip->a, lo6, 16) || (ip->a[0] == 0xfe && (ip->a[1] & 0xc0) == 0x80))
+			return false;
+	}
+	if (!nf)
+		return true;
+	for (i = 0; i < nf; i++)
+		if (kube_cidr_has(&f[i], ip))
+			return true;
+	return false;
+}
+
+int kube_node_addrs(const char *vip_dev, const struct kube_cidr *f, size_t nf,
+		    struct kube_ip **v, size_t *n)
+{
+	struct ifaddrs *ifs, *i;
+	struct kube_ip *out;
+	size_t cnt = 0, k;
+
+	*v = NULL;
+	*n = 0;
+	if (getifaddrs(&ifs))
+		return -errno;
+	for (i = ifs; i; i = i->ifa_next)
+		cnt++;
+	out = calloc(cnt + 1, sizeof(*out));
+	if (!out) {
+		freeifaddrs(ifs);
+		return -ENOMEM;
+	}
+	for (i = ifs, cnt = 0; i; i = i->ifa_next) {
+		struct kube_ip ip = { 0 };
+
+		if (!i->ifa_addr || !i->ifa_name || (vip_dev && !strcmp(i->ifa_name, vip_dev)))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(ip.a, &((const struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(ip.a, &((const struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+		else
+			continue;
+		ip.af = i->ifa_addr->sa_family;
+		if (np_candidate(&ip, f, nf))
+			out[cnt++] = ip;
+	}
+	freeifaddrs(ifs);
+	/* sorted, each once (an address may be on two interfaces) */
+	qsort(out, cnt, sizeof(*out), ip_order);
+	for (k = 0; k < cnt; k++)
+		if (!*n || ip_order(&out[*n - 1], &out[k]))
+			out[(*n)++] = out[k];
+	*v = out;
+	return 0;
+}
+
+/* ---- the agent: the addresses, at each sync (main thread) ---------------- */
+
+bool ka_node_addrs_refresh(struct agent *ag)
+{
+	struct kube_ip *v;
+	size_t n, i;
+	int err;
+
+	err = kube_node_addrs(ag->so->vip_dev, ag->np_cidrs, ag->nnp_cidrs, &v, &n);
+	if (err) {
+		/* keep serving on the addresses known; said once per failure run */
+		if (!ag->np_read_failed)
+			ka_log(ag, "the node's addresses: %s (node ports stay on those known)",
+			       strerror(-err));
+		ag->np_read_failed = true;
+		return false;
+	}
+	ag->np_read_failed = false;
+	if (n == ag->nnp_ips && (!n || !memcmp(v, ag->np_ips, n * sizeof(*v)))) {
+		free(v);
+		return false;
+	}
+	free(ag->np_ips);
+	ag->np_ips = v;
+	ag->nnp_ips = n;
+	ag->node.nodeport_ips = v;
+	ag->node.n_nodeport_ips = n;
+	ag->so_own.nft.node_ips = v;
+	ag->so_own.nft.nnode_ips = n;
+	{
+		char list[512] = "";
+		size_t o = 0;
+
+		for (i = 0; i < n && o + INET6_ADDRSTRLEN + 8 < sizeof(list); i++) {
+			char a[INET6_ADDRSTRLEN];
+
+			inet_ntop(v[i].af, v[i].a, a, sizeof(a));
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? " " : "", a);
+		}
+		ka_log(ag, "node ports on %zu address%s: %s%s", n, n == 1 ? "" : "es", n ? list : "none",
+		       i < n ? " ..." : "");
+	}
+	return true;
+}
+
+/* ---- the agent: the Node object (its watcher's thread) ------------------- */
+
+/* with mu held: take @n as the node now. Whether anything the agent reads
+ * of it changed (*news), and whether the table must (true: the cache's
+ * generation moved, a sync is due)
+ */
+static bool node_take(struct agent *ag, const struct kube_node *n, bool *news)
+{
+	bool cidrs = ag->node_obj.npod_cidrs != n->npod_cidrs ||
+		     memcmp(ag->node_obj.pod_cidrs, n->pod_cidrs, sizeof(n->pod_cidrs));
+
+	*news = !ag->node_known || cidrs || ag->node_obj.leaving != n->leaving;
+	ag->node_obj = *n;
+	ag->node_known = true;
+	__atomic_store_n(&ag->node_eligible, !n->leaving, __ATOMIC_RELAXED);
+	if (cidrs && ag->node_cidr_mode) {
+		ag->cache.gen++;
+		return true;
+	}
+	return false;
+}
+
+static void node_log(struct agent *ag, const struct kube_node *n, const char *how)
+{
+	char c[2][INET6_ADDRSTRLEN + 4] = { "", "" };
+	size_t i;
+
+	for (i = 0; i < n->npod_cidrs; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		inet_ntop(n->pod_cidrs[i].ip.af, n->pod_cidrs[i].ip.a, a, sizeof(a));
+		snprintf(c[i], sizeof(c[i]), "%s/%u", a, n->pod_cidrs[i].len);
+	}
+	ka_log(ag, "node %s %s: pod CIDRs %s%s%s, %s", n->name, how, n->npod_cidrs ? c[0] : "none",
+	       n->npod_cidrs > 1 ? " " : "", c[1], n->leaving ? "leaving (/healthz fails)" : "eligible");
+}
+
+int ka_node_listed(struct agent *ag, json_object *items, bool *changed)
+{
+	size_t i, cnt = items && json_object_is_type(items, json_type_array) ?
+			json_object_array_length(items) : 0;
+	struct kube_node n;
+	char why[256];
+
+	*changed = false;
+	for (i = 0; i < cnt; i++) {
+		json_object *o = json_object_array_get_idx(items, i);
+
+		if (kube_node_parse(o, &n, why, sizeof(why))) {
+			char name[KUBE_NAME_MAX + 2];
+
+			kube_object_name(o, name, sizeof(name));
+			ka_log(ag, "Node %s: %s (skipped; the last good version, if any, is kept)",
+			       name, why);
+			pthread_mutex_lock(&ag->mu);
+			ag->bad++;
+			pthread_mutex_unlock(&ag->mu);
+			continue;
+		}
+		/* the field selector asks for this node alone: anything else is
+		 * the server's mistake, not ours to take
+		 */
+		if (strcmp(n.name, ag->cache.node))
+			continue;
+		bool news;
+
+		pthread_mutex_lock(&ag->mu);
+		*changed = node_take(ag, &n, &news);
+		ag->listed[KA_NODES] = true;
+		ag->relists[KA_NODES]++;
+		pthread_mutex_unlock(&ag->mu);
+		if (news)
+			node_log(ag, &n, "listed");
+		return 0;
+	}
+	pthread_mutex_lock(&ag->mu);
+	ag->listed[KA_NODES] = true;
+	ag->relists[KA_NODES]++;
+	/* known before, gone now: deleted while the watch was down */
+	if (ag->node_known)
+		__atomic_store_n(&ag->node_eligible, 0, __ATOMIC_RELAXED);
+	ag->node_known = false;
+	pthread_mutex_unlock(&ag->mu);
+	ka_log(ag, "node %s: not found%s", ag->cache.node,
+	       ag->node_cidr_mode ? "; no sync until it has spec.podCIDRs (--detect-local-mode NodeCIDR)" :
+	       "");
+	return 0;
+}
+
+int ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed)
+{
+	struct kube_node n;
+	bool news = false;
+	char why[256];
+
+	*changed = false;
+	if (kube_node_parse(obj, &n, why, sizeof(why))) {
+		char name[KUBE_NAME_MAX + 2];
+
+		kube_object_name(obj, name, sizeof(name));
+		pthread_mutex_lock(&ag->mu);
+		ag->events[KA_NODES]++;
+		ag->bad++;
+		pthread_mutex_unlock(&ag->mu);
+		ka_log(ag, "Node %s: %s (skipped; the last good version, if any, is kept)", name, why);
+		return 0;
+	}
+	if (strcmp(n.name, ag->cache.node))
+		return 0;
+	pthread_mutex_lock(&ag->mu);
+	ag->events[KA_NODES]++;
+	if (ev == KUBE_DELETED) {
+		/* gone: not eligible; its pod CIDRs stay those last known (the
+		 * pods do not move away with the object)
+		 */
+		ag->node_known = false;
+		__atomic_store_n(&ag->node_eligible, 0, __ATOMIC_RELAXED);
+	} else {
+		*changed = node_take(ag, &n, &news);
+	}
+	pthread_mutex_unlock(&ag->mu);
+	/* a Node changes often (its status): said only when what the agent
+	 * reads of it did
+	 */
+	if (ev == KUBE_DELETED)
+		ka_log(ag, "node %s deleted (/healthz fails)", n.name);
+	else if (news)
+		node_log(ag, &n, ev == KUBE_ADDED ? "added" : "changed");
+	return 0;
+}
