@@ -162,101 +162,6 @@ static int node_name(struct ctx *c, const char *given, char *name)
 	return 0;
 }
 
-/* --nodeport-addresses: CIDRs, repeated or comma-separated (kube-proxy's
- * form); NULL *f if none
- */
-static int np_filter(struct ctx *c, const struct kube_args *a, struct kube_cidr **f, size_t *nf)
-{
-	size_t i, cap = 0;
-
-	*f = NULL;
-	*nf = 0;
-	for (i = 0; a->np_addrs && a->np_addrs[i]; i++)
-		cap += 1 + strlen(a->np_addrs[i]) / 2;	/* a bound on the commas */
-	if (!cap)
-		return 0;
-	*f = calloc(cap, sizeof(**f));
-	if (!*f) {
-		fprintf(stderr, "%s: kube: out of memory\n", c->prog);
-		return EXIT_FAIL;
-	}
-	for (i = 0; a->np_addrs[i]; i++) {
-		char *dup = strdup(a->np_addrs[i]), *tok, *save = NULL;
-
-		if (!dup) {
-			fprintf(stderr, "%s: kube: out of memory\n", c->prog);
-			return EXIT_FAIL;
-		}
-		for (tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			if (kube_cidr_parse(tok, &(*f)[*nf])) {
-				usage_error(c, "--nodeport-addresses '%s': not an address prefix "
-					    "(ADDR/LEN%s)", tok, strcmp(tok, "primary") ? "" :
-					    "; 'primary' is not supported: give the prefixes");
-				free(dup);
-				return EXIT_USAGE;
-			}
-			(*nf)++;
-		}
-		free(dup);
-	}
-	if (!*nf) {
-		usage_error(c, "--nodeport-addresses: no prefix given");
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* the node's conf: the scheduler, and the node-port addresses: --node-ip's,
- * else the node's own read now (within --nodeport-addresses); *np_auto if
- * read (the agent reads them again at each sync)
- */
-static int node_conf(struct ctx *c, const struct kube_args *a, const char *vip_dev,
-		     struct kube_node_conf *n, struct kube_ip **ips, struct kube_cidr **f,
-		     size_t *nf, bool *np_auto)
-{
-	size_t i, nip = 0;
-	int rc, err;
-
-	memset(n, 0, sizeof(*n));
-	*np_auto = false;
-	if (a->sched && (!*a->sched || strlen(a->sched) >= SCHED_MAX)) {
-		usage_error(c, "--scheduler '%s': 1 to %d characters", a->sched, SCHED_MAX - 1);
-		return EXIT_USAGE;
-	}
-	snprintf(n->sched, sizeof(n->sched), "%s", a->sched ? a->sched : "maglev");
-	rc = np_filter(c, a, f, nf);
-	if (rc)
-		return rc;
-	while (a->node_ips && a->node_ips[nip])
-		nip++;
-	if (nip && *nf) {
-		usage_error(c, "--node-ip and --nodeport-addresses: one or the other");
-		return EXIT_USAGE;
-	}
-	if (!nip) {
-		err = kube_node_addrs(vip_dev, *f, *nf, ips, &nip);
-		if (err) {
-			fprintf(stderr, "%s: kube: the node's addresses: %s\n", c->prog, strerror(-err));
-			return EXIT_FAIL;
-		}
-		*np_auto = true;
-	} else {
-		*ips = calloc(nip + 1, sizeof(**ips));
-		if (!*ips) {
-			fprintf(stderr, "%s: kube: out of memory\n", c->prog);
-			return EXIT_FAIL;
-		}
-		for (i = 0; i < nip; i++)
-			if (kube_ip_parse(a->node_ips[i], &(*ips)[i])) {
-				usage_error(c, "--node-ip '%s': not an IP address", a->node_ips[i]);
-				return EXIT_USAGE;
-			}
-	}
-	n->nodeport_ips = *ips;
-	n->n_nodeport_ips = nip;
-	return 0;
-}
-
 /* the objects of @root, parsed, cached and translated for @node */
 struct kube_run {
 	struct kube_cache cache;
@@ -566,8 +471,8 @@ int cmd_kube(struct ctx *c, int argc, char **argv)
 	}
 	rc = node_name(c, a.node, name);
 	if (!rc)
-		rc = node_conf(c, &a, a.vip_dev ? a.vip_dev : KUBE_VIP_DEV, &node, &ips, &npf, &nnpf,
-			       &np_auto);
+		rc = kube_node_conf(c, &a, a.vip_dev ? a.vip_dev : KUBE_VIP_DEV, &node, &ips, &npf,
+				    &nnpf, &np_auto);
 	if (!rc)
 		rc = sync_conf(c, &a, &node, &so, &cidrs);
 	if (rc)

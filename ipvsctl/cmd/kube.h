@@ -148,6 +148,16 @@ struct kube_args {
 	int nft, masq_all, masq_bit, dry_run, allow_empty;
 };
 
+/* kube_node.c: the node's conf from the command line: the scheduler, and
+ * the node-port addresses: --node-ip's, else the node's own read now
+ * (within --nodeport-addresses' prefixes, *f: *np_auto, the agent reads
+ * them again at each sync); *ips and *f malloc'd; an exit code, errors
+ * reported
+ */
+int kube_node_conf(struct ctx *c, const struct kube_args *a, const char *vip_dev,
+		   struct kube_node_conf *n, struct kube_ip **ips, struct kube_cidr **f,
+		   size_t *nf, bool *np_auto);
+
 /* kube_input.c: the API server's address and credentials, and the
  * objects; an exit code, errors reported
  */
