@@ -104,7 +104,8 @@ static int sync_now(struct agent *ag)
 	 * IPVS mode reads them at each sync too)
 	 */
 	if (ag->np_auto)
-		addrs = ka_node_addrs_refresh(ag);
+		ka_node_addrs_refresh(ag);
+	addrs = ag->np_dirty;
 	/* the cache as the last sync applied it: read what may have changed
 	 * under it (outside the lock: netlink round trips), and apply
 	 * nothing if nothing did (the periodic sync of an idle node)
@@ -154,6 +155,7 @@ static int sync_now(struct agent *ag)
 	if (!err) {
 		ka_hc_publish(ag, out.hcs, out.nhcs);
 		ag->synced_gen = gen;
+		ag->np_dirty = false;
 	}
 done:
 	pthread_mutex_lock(&ag->hmu);
@@ -198,8 +200,10 @@ static uint64_t due_ms(struct agent *ag, bool *listed)
 	pthread_mutex_lock(&ag->mu);
 	gen = ag->cache.gen;
 	/* NodeCIDR: no sync before the node's pod CIDRs are known (every
-	 * pod's traffic to a cluster IP would be masqueraded), as kube-proxy
-	 * waits for them
+	 * pod's traffic to a cluster IP would be masqueraded; kube-proxy
+	 * waits for them too, and gives up after 5 minutes); once known they
+	 * are never taken away (kube_node.c), so a sync that passed this
+	 * test finds them
 	 */
 	*listed = ag->listed[KUBE_SERVICES] && ag->listed[KUBE_SLICES] &&
 		  (!ag->node_cidr_mode || ag->node_obj.npod_cidrs);
@@ -337,12 +341,25 @@ int kube_run(struct ctx *c, const struct kube_run_opts *ro)
 	ag->node_eligible = 1;
 	ag->min_sync_ms = ro->min_sync_ms;
 	ag->sync_ms = ro->sync_ms;
-	ag->efd = ag->sfd = ag->healthz_fd = ag->metrics_fd = -1;
+	ag->efd = ag->sfd = ag->healthz_fd = ag->metrics_fd = ag->np_nl_fd = -1;
 	ag->due = UINT64_MAX;
 	ag->start_ms = ka_now_ms();
 	pthread_mutex_init(&ag->mu, NULL);
 	pthread_mutex_init(&ag->hmu, NULL);
 	kube_cache_init(&ag->cache, ro->node_name);
+	/* the addresses read at the start are those known: a refresh that
+	 * finds others (none, too) changes them
+	 */
+	if (ag->np_auto && ag->node.n_nodeport_ips) {
+		ag->np_ips = malloc(ag->node.n_nodeport_ips * sizeof(*ag->np_ips));
+		if (!ag->np_ips)
+			goto out;
+		memcpy(ag->np_ips, ag->node.nodeport_ips, ag->node.n_nodeport_ips * sizeof(*ag->np_ips));
+		ag->nnp_ips = ag->node.n_nodeport_ips;
+		ag->node.nodeport_ips = ag->so_own.nft.node_ips = ag->np_ips;
+	}
+	if (ag->np_auto)
+		ag->np_nl_fd = ka_node_addrs_watch();
 	srandom((unsigned int)(getpid() ^ time(NULL)));
 	/* curl_global_init before any thread: curl_easy_init would do it
 	 * lazily, and it is not thread-safe (libcurl's documentation)
@@ -412,6 +429,8 @@ out:
 		close(ag->efd);
 	if (ag->sfd >= 0)
 		close(ag->sfd);
+	if (ag->np_nl_fd >= 0)
+		close(ag->np_nl_fd);
 	kube_cache_free(&ag->cache);
 	kube_incr_free(&ag->incr);
 	free(ag->np_ips);

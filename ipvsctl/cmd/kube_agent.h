@@ -4,11 +4,11 @@
  * sync loop) and cmd/kube_http.c (health, metrics and health-check node
  * port servers).
  *
- * Threads: one watcher per kind (Services, EndpointSlices), each a
- * blocking list then watch over libcurl, writing the cache under @mu and
- * waking the main thread through @efd; the main thread does everything
- * else of the kernel (sync pacing, applying) in one poll() loop; a third
- * thread serves HTTP (health, metrics, health-check node ports), so that
+ * Threads: one watcher per kind (Services, EndpointSlices, and this
+ * node's Node: kube_node.c), each a blocking list then watch over
+ * libcurl, writing the cache under @mu and waking the main thread through
+ * @efd; the main thread does everything else of the kernel (sync pacing,
+ * applying) in one poll() loop; one more thread serves HTTP (health, metrics, health-check node ports), so that
  * a long sync never delays a load balancer's probe. What they share is
  * marked below with the lock that guards it.
  */
@@ -57,6 +57,7 @@ struct ka_watcher {
 	struct kube_api api;
 	pthread_t th;
 	bool started;
+	bool denied;			/* its list answered 403 (said once) */
 };
 
 struct agent {
@@ -73,6 +74,8 @@ struct agent {
 	 * them (np_auto false); the main thread's (kube_node.c)
 	 */
 	bool np_auto, np_read_failed;
+	bool np_dirty;			/* np_ips not yet applied by a sync */
+	int np_nl_fd;			/* ka_node_addrs_watch()'s, or -1 */
 	const struct kube_cidr *np_cidrs;	/* --nodeport-addresses */
 	size_t nnp_cidrs;
 	struct kube_ip *np_ips;
@@ -80,6 +83,7 @@ struct agent {
 	bool node_cidr_mode;		/* --detect-local-mode NodeCIDR */
 	struct kube_cidr pod_cidrs[2];	/* the main thread's copy of the node's, for the table */
 	int node_eligible;		/* __atomic only: no deletion, no taint (healthz) */
+	char node_bad_why[256];		/* the Nodes watcher's: the last refusal logged */
 	volatile int stop;		/* __atomic_load_n/_store_n only */
 	int efd;			/* eventfd: the cache changed */
 	int sfd;			/* signalfd */
@@ -133,14 +137,16 @@ struct agent {
 int ka_watchers_start(struct agent *ag, const struct kube_api *api);
 void ka_watchers_stop(struct agent *ag);
 
-/* kube_node.c: the node-port addresses read again (main thread): true if
- * they changed (ag->node and the table's conf then point to the new ones);
- * the Node object from a list or a watch event (a watcher): *changed if
- * the table must change (the cache's generation moved); 0 or -ENOMEM
+/* kube_node.c: the node-port addresses read again (main thread): if they
+ * changed, ag->node and the table's conf point to the new ones and
+ * np_dirty is set (the sync that applies them clears it); the Node object
+ * from a list (0; the list is the caller's) or a watch event (*changed if
+ * the table must change: the cache's generation moved), in a watcher
  */
-bool ka_node_addrs_refresh(struct agent *ag);
-int ka_node_listed(struct agent *ag, json_object *items, bool *changed);
-int ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed);
+void ka_node_addrs_refresh(struct agent *ag);
+int ka_node_addrs_watch(void);	/* a socket told of address changes, or -1 */
+int ka_node_listed(struct agent *ag, json_object *items);
+void ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed);
 
 /* kube_http.c */
 uint64_t ka_now_ms(void);

@@ -319,13 +319,16 @@ static void answer_hc(struct agent *ag, int fd, uint16_t port)
 static void answer_healthz(struct agent *ag, int fd, bool livez)
 {
 	bool eligible = __atomic_load_n(&ag->node_eligible, __ATOMIC_RELAXED);
-	bool synced = ka_healthy(ag), healthy = synced && (livez || eligible);
+	bool healthy = ka_healthy(ag) && (livez || eligible);
 	char body[512], last[40], now[40];
-	uint64_t t = (uint64_t)time(NULL);
+	uint64_t t = (uint64_t)time(NULL), last_ok;
 	int n;
 
-	/* as kube-proxy: a synced proxy's answer shows lastUpdated as now */
-	rfc3339(synced ? t : ag->last_ok_wall_s, last, sizeof(last));
+	pthread_mutex_lock(&ag->hmu);
+	last_ok = ag->last_ok_wall_s;
+	pthread_mutex_unlock(&ag->hmu);
+	/* as kube-proxy: a healthy answer shows lastUpdated as now */
+	rfc3339(healthy ? t : last_ok, last, sizeof(last));
 	rfc3339(t, now, sizeof(now));
 	n = snprintf(body, sizeof(body),
 		     "{\"lastUpdated\": \"%s\",\"currentTime\": \"%s\",%s\"healthy\": %s}", last, now,
@@ -360,7 +363,11 @@ static void answer(struct agent *ag, struct ka_conn *cn)
 			reply(cn->fd, 503, "text/plain", NULL, "out of memory\n", 14);
 		free(m);
 	} else if (cn->kind == KA_METRICS && !strcmp(path, "/healthz")) {
-		answer_healthz(ag, cn->fd, false);
+		/* kube-proxy's metrics server: a plain liveness check ("ok"),
+		 * not the proxy's health (a probe pointed here must not restart
+		 * the agent while its node drains)
+		 */
+		reply(cn->fd, 200, "text/plain; charset=utf-8", NULL, "ok", 2);
 	} else if (cn->kind == KA_METRICS && !strcmp(path, "/proxyMode")) {
 		reply(cn->fd, 200, "text/plain", NULL, "ipvs", 4);
 	} else {

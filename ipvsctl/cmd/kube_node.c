@@ -8,14 +8,20 @@
  * --nodeport-addresses is not given (pkg/proxy/ipvs: every local address
  * but those of the dummy interface, and not loopback or IPv6 link-local
  * ones, netlinkHandle.isValidForSet), or those within its CIDRs when it is.
+ * An address on the dummy interface and on another one too counts: it is
+ * the node's own (GetAllLocalAddressesExcept, since kubernetes#114815).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <netinet/in.h>
 
 #include "cmd/cmd.h"
@@ -189,12 +195,74 @@ int kube_node_conf(struct ctx *c, const struct kube_args *a, const char *vip_dev
 
 /* ---- the agent: the addresses, at each sync (main thread) ---------------- */
 
-bool ka_node_addrs_refresh(struct agent *ag)
+/*
+ * Reading every address costs a dump of them all, kube-ipvs0's thousands
+ * included (50 ms at 10,000 under QEMU): a partial sync reads them only
+ * when the kernel said an address of another interface came or went since
+ * the last sync (rtnetlink's address groups), or it cannot tell (no
+ * socket, or its buffer overflowed: ENOBUFS). Full syncs always read.
+ */
+int ka_node_addrs_watch(void)
+{
+	struct sockaddr_nl sa = {
+		.nl_family = AF_NETLINK,
+		.nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+	};
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* whether the node's addresses may have changed: what came on the socket,
+ * drained (bounded: a flood of messages counts as a change)
+ */
+static bool addrs_moved(struct agent *ag)
+{
+	unsigned int vip = if_nametoindex(ag->so->vip_dev);
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool moved = ag->np_nl_fd < 0;
+	int reads;
+
+	for (reads = 0; ag->np_nl_fd >= 0 && reads < 4096; reads++) {
+		ssize_t n = recv(ag->np_nl_fd, buf, sizeof(buf), MSG_DONTWAIT);
+		struct nlmsghdr *h;
+		size_t len;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return moved;
+		if (n <= 0) {
+			moved = true;	/* ENOBUFS: messages were lost */
+			if (n < 0 && errno == ENOBUFS)
+				continue;
+			return true;
+		}
+		len = (size_t)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+
+			if ((h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR) &&
+			    h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ifa)) && ifa->ifa_index != vip)
+				moved = true;
+		}
+	}
+	return true;
+}
+
+void ka_node_addrs_refresh(struct agent *ag)
 {
 	struct kube_ip *v;
 	size_t n, i;
 	int err;
 
+	/* drained at every sync; read again only if something moved */
+	if (!addrs_moved(ag) && !ag->incr.full)
+		return;
 	err = kube_node_addrs(ag->so->vip_dev, ag->np_cidrs, ag->nnp_cidrs, &v, &n);
 	if (err) {
 		/* keep serving on the addresses known; said once per failure run */
@@ -202,16 +270,17 @@ bool ka_node_addrs_refresh(struct agent *ag)
 			ka_log(ag, "the node's addresses: %s (node ports stay on those known)",
 			       strerror(-err));
 		ag->np_read_failed = true;
-		return false;
+		return;
 	}
 	ag->np_read_failed = false;
 	if (n == ag->nnp_ips && (!n || !memcmp(v, ag->np_ips, n * sizeof(*v)))) {
 		free(v);
-		return false;
+		return;
 	}
 	free(ag->np_ips);
 	ag->np_ips = v;
 	ag->nnp_ips = n;
+	ag->np_dirty = true;	/* until a sync applied them */
 	ag->node.nodeport_ips = v;
 	ag->node.n_nodeport_ips = n;
 	ag->so_own.nft.node_ips = v;
@@ -229,24 +298,46 @@ bool ka_node_addrs_refresh(struct agent *ag)
 		ka_log(ag, "node ports on %zu address%s: %s%s", n, n == 1 ? "" : "es", n ? list : "none",
 		       i < n ? " ..." : "");
 	}
-	return true;
 }
 
 /* ---- the agent: the Node object (its watcher's thread) ------------------- */
 
-/* with mu held: take @n as the node now. Whether anything the agent reads
+static bool cidrs_same(const struct kube_node *a, const struct kube_node *b)
+{
+	size_t i;
+
+	if (a->npod_cidrs != b->npod_cidrs)
+		return false;
+	for (i = 0; i < a->npod_cidrs; i++)
+		if (a->pod_cidrs[i].ip.af != b->pod_cidrs[i].ip.af ||
+		    a->pod_cidrs[i].len != b->pod_cidrs[i].len ||
+		    memcmp(a->pod_cidrs[i].ip.a, b->pod_cidrs[i].ip.a, 16))
+			return false;
+	return true;
+}
+
+/*
+ * With mu held: take @n as the node now. Whether anything the agent reads
  * of it changed (*news), and whether the table must (true: the cache's
- * generation moved, a sync is due)
+ * generation moved, a sync is due). A Node whose pod CIDRs are gone (it
+ * registered again and is not allocated yet) keeps those last known: the
+ * pods on the node keep their addresses meanwhile, and without any every
+ * pod's traffic would be masqueraded (kube-proxy restarts instead).
  */
 static bool node_take(struct agent *ag, const struct kube_node *n, bool *news)
 {
-	bool cidrs = ag->node_obj.npod_cidrs != n->npod_cidrs ||
-		     memcmp(ag->node_obj.pod_cidrs, n->pod_cidrs, sizeof(n->pod_cidrs));
+	struct kube_node keep = *n;
+	bool cidrs;
 
-	*news = !ag->node_known || cidrs || ag->node_obj.leaving != n->leaving;
-	ag->node_obj = *n;
+	if (!keep.npod_cidrs && ag->node_obj.npod_cidrs) {
+		memcpy(keep.pod_cidrs, ag->node_obj.pod_cidrs, sizeof(keep.pod_cidrs));
+		keep.npod_cidrs = ag->node_obj.npod_cidrs;
+	}
+	cidrs = !cidrs_same(&ag->node_obj, &keep);
+	*news = !ag->node_known || cidrs || ag->node_obj.leaving != keep.leaving;
+	ag->node_obj = keep;
 	ag->node_known = true;
-	__atomic_store_n(&ag->node_eligible, !n->leaving, __ATOMIC_RELAXED);
+	__atomic_store_n(&ag->node_eligible, !keep.leaving, __ATOMIC_RELAXED);
 	if (cidrs && ag->node_cidr_mode) {
 		ag->cache.gen++;
 		return true;
@@ -269,26 +360,51 @@ static void node_log(struct agent *ag, const struct kube_node *n, const char *ho
 	       n->npod_cidrs > 1 ? " " : "", c[1], n->leaving ? "leaving (/healthz fails)" : "eligible");
 }
 
-int ka_node_listed(struct agent *ag, json_object *items, bool *changed)
+/* a Node's metadata.name if it is a valid one (log lines), else "?" */
+static const char *name_of(json_object *o)
+{
+	json_object *md, *name;
+	const char *s;
+
+	if (!json_object_object_get_ex(o, "metadata", &md) ||
+	    !json_object_object_get_ex(md, "name", &name) ||
+	    !json_object_is_type(name, json_type_string))
+		return "?";
+	s = json_object_get_string(name);
+	return strlen(s) < KUBE_NAME_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") ==
+	       strlen(s) && *s ? s : "?";
+}
+
+/* a Node refused: logged when the reason changed (a Node is written often:
+ * its status), counted always; whether it is this node's
+ */
+static bool node_refused(struct agent *ag, json_object *o, const char *why)
+{
+	const char *name = name_of(o);
+
+	pthread_mutex_lock(&ag->mu);
+	ag->bad++;
+	pthread_mutex_unlock(&ag->mu);
+	if (strcmp(why, ag->node_bad_why)) {
+		snprintf(ag->node_bad_why, sizeof(ag->node_bad_why), "%s", why);
+		ka_log(ag, "Node %s: %s (skipped; the last good version, if any, is kept)", name, why);
+	}
+	return !strcmp(name, ag->cache.node);
+}
+
+int ka_node_listed(struct agent *ag, json_object *items)
 {
 	size_t i, cnt = items && json_object_is_type(items, json_type_array) ?
 			json_object_array_length(items) : 0;
 	struct kube_node n;
+	bool news, ours_bad = false;
 	char why[256];
 
-	*changed = false;
 	for (i = 0; i < cnt; i++) {
 		json_object *o = json_object_array_get_idx(items, i);
 
 		if (kube_node_parse(o, &n, why, sizeof(why))) {
-			char name[KUBE_NAME_MAX + 2];
-
-			kube_object_name(o, name, sizeof(name));
-			ka_log(ag, "Node %s: %s (skipped; the last good version, if any, is kept)",
-			       name, why);
-			pthread_mutex_lock(&ag->mu);
-			ag->bad++;
-			pthread_mutex_unlock(&ag->mu);
+			ours_bad |= node_refused(ag, o, why);
 			continue;
 		}
 		/* the field selector asks for this node alone: anything else is
@@ -296,10 +412,9 @@ int ka_node_listed(struct agent *ag, json_object *items, bool *changed)
 		 */
 		if (strcmp(n.name, ag->cache.node))
 			continue;
-		bool news;
-
+		ag->node_bad_why[0] = 0;
 		pthread_mutex_lock(&ag->mu);
-		*changed = node_take(ag, &n, &news);
+		node_take(ag, &n, &news);
 		ag->listed[KA_NODES] = true;
 		ag->relists[KA_NODES]++;
 		pthread_mutex_unlock(&ag->mu);
@@ -310,39 +425,39 @@ int ka_node_listed(struct agent *ag, json_object *items, bool *changed)
 	pthread_mutex_lock(&ag->mu);
 	ag->listed[KA_NODES] = true;
 	ag->relists[KA_NODES]++;
-	/* known before, gone now: deleted while the watch was down */
-	if (ag->node_known)
+	/* there but refused: as it was; known before and gone now: deleted
+	 * while the watch was down
+	 */
+	if (!ours_bad && ag->node_known) {
 		__atomic_store_n(&ag->node_eligible, 0, __ATOMIC_RELAXED);
-	ag->node_known = false;
+		ag->node_known = false;
+	}
+	news = !ag->node_obj.npod_cidrs;
 	pthread_mutex_unlock(&ag->mu);
-	ka_log(ag, "node %s: not found%s", ag->cache.node,
-	       ag->node_cidr_mode ? "; no sync until it has spec.podCIDRs (--detect-local-mode NodeCIDR)" :
-	       "");
+	if (!ours_bad)
+		ka_log(ag, "node %s: not found%s", ag->cache.node, ag->node_cidr_mode && news ?
+		       "; no sync until it has spec.podCIDRs (--detect-local-mode NodeCIDR)" : "");
 	return 0;
 }
 
-int ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed)
+void ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *changed)
 {
 	struct kube_node n;
 	bool news = false;
 	char why[256];
 
 	*changed = false;
-	if (kube_node_parse(obj, &n, why, sizeof(why))) {
-		char name[KUBE_NAME_MAX + 2];
-
-		kube_object_name(obj, name, sizeof(name));
-		pthread_mutex_lock(&ag->mu);
-		ag->events[KA_NODES]++;
-		ag->bad++;
-		pthread_mutex_unlock(&ag->mu);
-		ka_log(ag, "Node %s: %s (skipped; the last good version, if any, is kept)", name, why);
-		return 0;
-	}
-	if (strcmp(n.name, ag->cache.node))
-		return 0;
 	pthread_mutex_lock(&ag->mu);
 	ag->events[KA_NODES]++;
+	pthread_mutex_unlock(&ag->mu);
+	if (kube_node_parse(obj, &n, why, sizeof(why))) {
+		node_refused(ag, obj, why);
+		return;
+	}
+	if (strcmp(n.name, ag->cache.node))
+		return;
+	ag->node_bad_why[0] = 0;
+	pthread_mutex_lock(&ag->mu);
 	if (ev == KUBE_DELETED) {
 		/* gone: not eligible; its pod CIDRs stay those last known (the
 		 * pods do not move away with the object)
@@ -360,5 +475,4 @@ int ka_node_event(struct agent *ag, enum kube_event ev, json_object *obj, bool *
 		ka_log(ag, "node %s deleted (/healthz fails)", n.name);
 	else if (news)
 		node_log(ag, &n, ev == KUBE_ADDED ? "added" : "changed");
-	return 0;
 }

@@ -70,10 +70,10 @@ static int on_event(enum kube_event ev, json_object *obj, void *arg)
 	int r;
 
 	if (t->kind == KA_NODES) {
-		r = ka_node_event(ag, ev, obj, &changed);
+		ka_node_event(ag, ev, obj, &changed);
 		if (changed)
 			wake(ag);
-		return r;
+		return 0;
 	}
 	pthread_mutex_lock(&ag->mu);
 	r = kube_cache_event(&ag->cache, (enum kube_kind)t->kind, ev, obj, why, sizeof(why));
@@ -107,14 +107,23 @@ static int list_once(struct ka_watcher *t, char *rv, size_t rvlen)
 	err = kube_api_list(&t->api, t->path, &items, rv, rvlen, &ag->stop, why, sizeof(why));
 	if (err == -EINTR)
 		return err;
+	if (err == -EACCES && t->kind == KA_NODES) {
+		/* a role from before the Node was watched: said once; the
+		 * agent runs on without it (ClusterCIDR mode does not need it)
+		 */
+		if (!t->denied)
+			ka_log(ag, "list Nodes: %s: the node is not watched (its role needs nodes "
+			       "list and watch: examples/kube-proxy/ipvsctl-kube.yaml); trying again "
+			       "every 5 minutes", why);
+		t->denied = true;
+		return err;
+	}
 	if (err) {
 		ka_log(ag, "list %s: %s", kind_name[t->kind], why);
 		return err;
 	}
 	if (t->kind == KA_NODES) {
-		bool moved;
-
-		err = ka_node_listed(ag, items, &moved);
+		err = ka_node_listed(ag, items);
 		json_object_put(items);
 		/* the first list of it may be what the first sync waits for */
 		wake(ag);
@@ -201,8 +210,10 @@ static void *watcher(void *arg)
 	char rv[KUBE_RV_MAX];
 
 	while (!__atomic_load_n(&ag->stop, __ATOMIC_RELAXED)) {
-		if (list_once(t, rv, sizeof(rv))) {
-			nap(ag, backoff_ms(&fails));
+		int err = list_once(t, rv, sizeof(rv));
+
+		if (err) {
+			nap(ag, err == -EACCES && t->kind == KA_NODES ? 300000 : backoff_ms(&fails));
 			continue;
 		}
 		if (watch_loop(t, rv))

@@ -435,15 +435,20 @@ node_obj() { # node_obj PODCIDR [extra metadata members] [extra spec members]
 }
 bg_in_ns "$ND" "$IPVSCTL" kube run --server "http://127.0.0.1:$PORT" \
 	--token-file "$LIB_TMP/token" --node nd --detect-local-mode NodeCIDR \
-	--state-dir "$LIB_TMP/state" --healthz-bind-address 127.0.0.1:10257 --metrics-bind-address "" \
+	--state-dir "$LIB_TMP/state" --healthz-bind-address 127.0.0.1:10257 --metrics-bind-address 127.0.0.1:10249 \
 	--min-sync-period 200ms --sync-period 1s --drain-timeout 600s 2>"$LIB_TMP/agent4.err"
 AGENT4=$LAST_PID
 check "NodeCIDR: the node not found yet" wait_until $W grep -q 'node nd: not found; no sync until' \
 	"$LIB_TMP/agent4.err"
-check "  and no sync meanwhile" not grep -q 'sync done' "$LIB_TMP/agent4.err"
+check "  Services and EndpointSlices listed" wait_until $W eval \
+	'grep -q "listed Services" "$LIB_TMP/agent4.err" && grep -q "listed EndpointSlices" "$LIB_TMP/agent4.err"'
+check "  and no sync" not grep -q 'sync done' "$LIB_TMP/agent4.err"
 ctl_apply "$(node_obj 10.244.1.0/24)"
 check "  the Node with its podCIDR: the first sync" \
 	wait_until $W grep -q 'full sync done' "$LIB_TMP/agent4.err"
+lno() { grep -n "$1" "$LIB_TMP/agent4.err" | head -n 1 | cut -d: -f1; }
+check "  after the Node came (line $(lno 'node nd added'), sync line $(lno 'sync done'))" \
+	test "$(lno 'node nd added')" -lt "$(lno 'sync done')"
 table() { in_ns "$ND" nft list table inet ipvsctl; }
 check "  the table's pods are the Node's 10.244.1.0/24" eval 'table | grep -q "10.244.1.0/24"'
 check "  (not --cluster-cidr's 10.244.0.0/16 of the agent before)" \
@@ -453,6 +458,15 @@ np_svcs() { # the TCP services on node port 30030, sorted, one line
 }
 check "  node ports on the node's own address, not loopback's or kube-ipvs0's ($(np_svcs))" \
 	test "$(np_svcs)" = "10.244.1.1:30030 "
+# idle() N: a sync after line N of the log that read nothing and changed
+# nothing (the node at rest: the checks below then show that a change
+# of addresses or of the Node is what made the next sync work)
+idle() {
+	tail -n +$(($1 + 1)) "$LIB_TMP/agent4.err" |
+		grep -q 'partial sync done: .* 0 IPVS changes (0 services read).*nftables 0 (unchanged)'
+}
+n6=$(wc -l <"$LIB_TMP/agent4.err")
+check "the agent at rest: an idle sync" wait_until $W idle "$n6"
 in_ns "$ND" ip link add np0 type dummy
 in_ns "$ND" ip addr add 192.0.2.7/24 dev np0
 in_ns "$ND" ip link set np0 up
@@ -462,12 +476,15 @@ check "  and in the table's node addresses" eval 'table | grep -A2 "set nodeips4
 in_ns "$ND" ip addr del 192.0.2.7/24 dev np0
 check "  the address removed: its node port goes" \
 	wait_until $W eval '[ "$(np_svcs)" = "10.244.1.1:30030 " ]'
+n6=$(wc -l <"$LIB_TMP/agent4.err")
+check "  at rest again: an idle sync" wait_until $W idle "$n6"
 ctl_apply "$(node_obj 10.244.7.0/24)"
 check "the Node's podCIDR changed: the table follows" \
 	wait_until $W eval 'table | grep -q "10.244.7.0/24"'
 hz() { code "http://127.0.0.1:10257/$1"; }
-check "/healthz 200 while the node stays ($(hz healthz): $(cat "$LIB_TMP/body"))" \
-	grep -q '"nodeEligible": true' "$LIB_TMP/body"
+c=$(hz healthz)
+check "/healthz 200 while the node stays ($c: $(cat "$LIB_TMP/body"))" \
+	eval '[ "$c" = 200 ] && grep -q "\"nodeEligible\": true" "$LIB_TMP/body"'
 ctl_apply "$(node_obj 10.244.7.0/24 "" ', "taints": [{"key": "ToBeDeletedByClusterAutoscaler", "value": "1", "effect": "NoSchedule"}]')"
 check "tainted ToBeDeletedByClusterAutoscaler: /healthz 503" \
 	wait_until $W eval '[ "$(hz healthz)" = 503 ]'
@@ -477,9 +494,12 @@ ctl_apply "$(node_obj 10.244.7.0/24)"
 check "  the taint removed: /healthz 200 again" wait_until $W eval '[ "$(hz healthz)" = 200 ]'
 ctl_apply "$(node_obj 10.244.7.0/24 ', "deletionTimestamp": "2026-12-05T12:00:00Z"')"
 check "a deletion timestamp: /healthz 503" wait_until $W eval '[ "$(hz healthz)" = 503 ]'
+ctl_apply "$(node_obj 10.244.7.0/24)"
+check "  gone again: 200" wait_until $W eval '[ "$(hz healthz)" = 200 ]'
 ctl '{"op": "delete", "kind": "Node", "namespace": "", "name": "nd"}'
-check "  the Node deleted: still 503" wait_until $W grep -q 'node nd deleted' "$LIB_TMP/agent4.err"
-check "  ($(hz healthz))" test "$(hz healthz)" = 503
+check "the Node deleted: /healthz 503" wait_until $W eval '[ "$(hz healthz)" = 503 ]'
+check "  the metrics port's /healthz is a plain liveness check: 200 \"ok\"" \
+	eval '[ "$(code http://127.0.0.1:10249/healthz)" = 200 ] && [ "$(cat "$LIB_TMP/body")" = ok ]'
 kill "$AGENT4"
 wait_until $W not kill -0 "$AGENT4"
 

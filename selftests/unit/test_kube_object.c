@@ -361,6 +361,14 @@ static void nodes(void)
 	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[\"10.1.0.0/24\",\"10.2.0.0/24\"]}}",
 		     &n, why, sizeof(why));
 	ktap_ok(rc == -EINVAL && strstr(why, "one family"), "refused: two pod CIDRs of one family (%s)", why);
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[10]}}", &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "spec.podCIDRs[0]"), "refused: a pod CIDR that is not a string");
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[\"10.1.0.0/24\",\"fd00::/64\","
+		     "\"fd01::/64\"]}}", &n, why, sizeof(why));
+	ktap_ok(rc == -EINVAL && strstr(why, "more than 2"), "refused: three pod CIDRs (%s)", why);
+	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"podCIDRs\":[],\"podCIDR\":\"10.9.0.0/24\"}}",
+		     &n, why, sizeof(why));
+	ktap_ok(!rc && n.npod_cidrs == 1 && n.pod_cidrs[0].ip.a[1] == 9, "  an empty podCIDRs: podCIDR's");
 	rc = node_of("{\"metadata\":{\"name\":\"nd\"},\"spec\":{\"taints\":[{\"key\":5}]}}",
 		     &n, why, sizeof(why));
 	ktap_ok(rc == -EINVAL && strstr(why, "spec.taints[0].key"), "refused: a taint key that is not a string");
@@ -370,7 +378,7 @@ static void nodes(void)
 
 int main(void)
 {
-	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 7 + 9);
+	ktap_plan(N(svc_rows) + N(slice_rows) + 9 + 7 + 7 + 12);
 	svc_table();
 	slice_table();
 	svc_values();
