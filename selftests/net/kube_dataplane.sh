@@ -5,7 +5,7 @@
 # EndpointSlices in the JSON of `kubectl get -o json`: IPVS NAT services,
 # the addresses on kube-ipvs0, and the nftables table inet ipvsctl
 # (masquerading, Local policies, source ranges, hairpin, the in-cluster
-# shortcut), both families. Every backend
+# shortcut), both families; TCP, UDP and an SCTP node port. Every backend
 # answers "ID@SOURCE" (mgtraffic serve -P), so each check sees which
 # client address the pod saw: kept, or masqueraded to a node address.
 #
@@ -382,6 +382,47 @@ check "  the Service created: the sync clears that entry ($(tail -n 1 "$LIB_TMP/
 f=$(go "EXT dns again" "$EXT" 192.168.50.1 30053 -u -n 1 -s 40001)
 check "  the flow's next datagram is answered by its endpoint, masqueraded ($(seen "$f"))" \
 	test "$(total_of "$f")" = 1 -a "$(seen "$f")" = "p3@192.168.60.1 "
+
+# 10. internalTrafficPolicy Local (the node's endpoints only, for traffic
+#     from a pod or the node; none if it has none) and an SCTP node port
+#     (masqueraded, a remote pod too). SCTP servers bound to one address:
+#     an association through NAT must not list others (maglev_modes.sh).
+setup_or_die "SCTP servers" eval 'serve "$P1" p1 8132 -S -P -b 10.244.1.2 &&
+	serve "$P3" p3 8132 -S -P -b 10.244.2.2'
+edit_objects "$LIB_TMP/objects4.json" "$LIB_TMP/objects5.json" "
+def svc(name, ip, ports, **spec):
+    d['items'].append({'kind': 'Service', 'apiVersion': 'v1',
+      'metadata': {'namespace': 'default', 'name': name},
+      'spec': dict(dict(type='ClusterIP', clusterIP=ip, clusterIPs=[ip], ports=ports), **spec)})
+def eps(name, port, proto, addrs):
+    d['items'].append({'kind': 'EndpointSlice', 'apiVersion': 'discovery.k8s.io/v1',
+      'metadata': {'namespace': 'default', 'name': name + '-4',
+                   'labels': {'kubernetes.io/service-name': name}},
+      'addressType': 'IPv4', 'ports': [{'name': '', 'protocol': proto, 'port': port}],
+      'endpoints': [{'addresses': [a], 'conditions': {'ready': True}, 'nodeName': n}
+                    for a, n in addrs]})
+tcp80 = [{'protocol': 'TCP', 'port': 80, 'targetPort': 8080}]
+svc('itl', '10.96.0.15', tcp80, internalTrafficPolicy='Local')
+eps('itl', 8080, 'TCP', [('10.244.1.2', 'nd'), ('10.244.2.2', 'n2')])
+svc('itlnone', '10.96.0.16', tcp80, internalTrafficPolicy='Local')
+eps('itlnone', 8080, 'TCP', [('10.244.2.2', 'n2')])
+svc('sctp', '10.96.0.17', [{'protocol': 'SCTP', 'port': 132, 'targetPort': 8132, 'nodePort': 30132}],
+    type='NodePort')
+eps('sctp', 8132, 'SCTP', [('10.244.1.2', 'nd'), ('10.244.2.2', 'n2')])"
+kube sync -f "$LIB_TMP/objects5.json" >/dev/null 2>"$LIB_TMP/sync6.err"
+check "internalTrafficPolicy Local and SCTP Services synced ($(tail -n 1 "$LIB_TMP/sync6.err"))" \
+	grep -q "synced: " "$LIB_TMP/sync6.err"
+f=$(go "P2 -> itl" "$P2" 10.96.0.15 80)
+expect "P2 -> internalTrafficPolicy Local: this node's endpoint, the pod's address kept" "$f" all \
+	"p1@10.244.1.3"
+f=$(go "node -> itl" "$ND" 10.96.0.15 80)
+expect "node -> internalTrafficPolicy Local: this node's endpoint" "$f" all "p1@10.244.1.1"
+f=$(go "P2 -> itlnone" "$P2" 10.96.0.16 80 -t 500)
+expect "P2 -> internalTrafficPolicy Local with no local endpoint: dropped" "$f" 0 "-"
+f=$(go "EXT -> SCTP NodePort" "$EXT" 192.168.50.1 30132 -S -b 192.168.50.2 -s 30000 \
+	-t $((4000 * SCALE)))
+expect "EXT -> SCTP NodePort (policy Cluster): masqueraded, a remote pod too" "$f" all \
+	"p1@10.244.1.1|p3@192.168.60.1"
 
 # 9. cleanup: the table, the services made, the addresses; not the rest
 kube cleanup >/dev/null 2>"$LIB_TMP/clean.err"
